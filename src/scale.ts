@@ -45,6 +45,13 @@ const SIZES: Record<string, Record<Scale, LessonSizes>> = {
     default: { samples: 2000, testSamples: 500, epochs: 2, fineTuneEpochs: 2, labelBudgets: [5], seeds: [0], batchSize: 128 },
     full: { samples: 10000, testSamples: 2000, epochs: 3, fineTuneEpochs: 3, labelBudgets: [5], seeds: [0], batchSize: 256 },
   },
+  // 01: samples = clean training images (pretraining pool, labels drawn from it), epochs = per
+  // autoencoder stage, fineTuneEpochs = least supervised epochs; the lesson adds the "all" budget.
+  "01": {
+    smoke: { samples: 300, testSamples: 200, epochs: 1, fineTuneEpochs: 1, labelBudgets: [2], seeds: [0, 1], batchSize: 32 },
+    default: { samples: 6000, testSamples: 1000, epochs: 5, fineTuneEpochs: 5, labelBudgets: [10, 100], seeds: [0, 1, 2], batchSize: 32 },
+    full: { samples: 6000, testSamples: 1000, epochs: 10, fineTuneEpochs: 20, labelBudgets: [1, 10, 100], seeds: [0, 1, 2, 3, 4], batchSize: 32 },
+  },
 };
 
 /** Lesson ids that have sizes. */

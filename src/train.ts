@@ -171,7 +171,7 @@ export async function fit(model: tf.LayersModel, data: Dataset, args: FitArgs): 
   const allVars = groups.flatMap((g) => g.vars);
   const trainableParams = allVars.reduce((s, v) => s + v.size, 0);
   const stepsPerEpoch = Math.ceil(data.n / bs);
-  const progress = args.progress === false ? null : createProgress({ label: args.progress ?? "fit", epochs: args.epochs, stepsPerEpoch });
+  const progress = args.progress === false || args.epochs === 0 ? null : createProgress({ label: args.progress ?? "fit", epochs: args.epochs, stepsPerEpoch });
   const history: History = { loss: [], secondsPerEpoch: [], seconds: 0, trainableParams, steps: 0 };
   if (args.validation) history.valAccuracy = [];
   const t0 = performance.now();

@@ -1,0 +1,169 @@
+// The transfer problems every lesson shares (CURRICULUM.md, "One story"): source task A on
+// clean digits, target task B on held-apart digits under a named seeded shift, and the
+// class-split scenario 0-4 -> 5-9. One call builds all splits, disjoint and reproducible.
+import { shuffledIndices, subSeed } from "../random";
+import { loadEmbeddedMnist } from "./mnist";
+import { hideLabels, IndexedDataset, selectClasses, subset, takeLabelsPerClass } from "./subset";
+import { DEFAULT_SHIFT, shiftTransform, SHIFT_NAMES, ShiftName, transformDataset } from "./transforms";
+import type { Dataset } from "./types";
+
+/** Held-out test images per task. */
+export const DEFAULT_TEST_SIZE = 1000;
+/** Target images from which label budgets are drawn. */
+export const DEFAULT_TARGET_POOL_SIZE = 2000;
+export const DEFAULT_TASK_SEED = 0;
+
+/** Options of `makeTransferTasks`. */
+export interface TransferTasksArgs {
+  /** Domain shift of target task B (default `mild`: rotate 20° + noise σ 0.1). */
+  shift?: ShiftName;
+  /** Clean, fully labeled images of source task A; default: every image not used elsewhere. */
+  sourceSize?: number;
+  /** Shifted target images (all labels kept; budgets are drawn with takeLabelsPerClass). */
+  targetPoolSize?: number;
+  /** Held-out images of each task's test split. */
+  testSize?: number;
+  /** Seeds the split and the shift's noise; same seed -> same indices and pixels. */
+  seed?: number;
+  /** Base data; default the embedded MNIST (10,000 digits). */
+  data?: Dataset;
+}
+
+/** All splits of one transfer problem; image sets are pairwise disjoint (see baseIndices). */
+export interface TransferTasks {
+  scenario: "shift" | "class-split";
+  shift: ShiftName;
+  /** The shift's transform, e.g. "rotate(20°) ∘ noise(σ=0.1)". */
+  transformName: string;
+  seed: number;
+  /** The base data all baseIndices refer to. */
+  data: Dataset;
+  /** Task A: clean images, all labels. */
+  source: { train: IndexedDataset; test: IndexedDataset };
+  /** Task B: shifted held-apart images; `pool` keeps all labels, budgets come from it. */
+  target: { pool: IndexedDataset; test: IndexedDataset };
+  /** source.train with labels hidden (-1), for unsupervised pretraining. */
+  unlabeled: IndexedDataset;
+  /** k labels per class from target.pool (nested in k for one seed). */
+  targetLabels(k: number, seed?: number): IndexedDataset;
+}
+
+function checkSize(name: string, v: number, where: string): void {
+  if (!Number.isInteger(v) || v < 1) throw new Error(`${where}: ${name} must be a positive integer, got ${v}`);
+}
+
+/** Cuts `rows` (already in seeded order) into consecutive pieces of the given sizes; `what`
+ * spells the sizes for the message when they do not fit. Tests come first in every call, so
+ * the test splits depend only on (seed, testSize). */
+function cut(rows: Int32Array, sizes: number[], where: string, what: string, dataName: string): Int32Array[] {
+  const total = sizes.reduce((a, b) => a + b, 0);
+  if (total > rows.length || sizes.some((m) => m < 0)) {
+    throw new Error(
+      `${where}: ${what} = ${total} images, more than the ${rows.length} available in ${dataName} ` +
+        `(lower the sizes, or load full MNIST with loadIdxDataset and pass it as data)`,
+    );
+  }
+  let at = 0;
+  return sizes.map((m) => rows.subarray(at, (at += m)));
+}
+
+function finish(
+  scenario: TransferTasks["scenario"], shift: ShiftName, seed: number, data: Dataset,
+  sourceTrain: IndexedDataset, sourceTest: IndexedDataset, poolClean: IndexedDataset, targetTestClean: IndexedDataset,
+): TransferTasks {
+  const t = shiftTransform(shift);
+  const tag = shift === "none" ? "" : `(${shift})`;
+  // transformDataset keeps baseIndices (spread copy), so bookkeeping survives the shift.
+  const pool = transformDataset(poolClean, t, subSeed(seed, "shift:pool"), `target${tag}/pool`) as IndexedDataset;
+  const targetTest = transformDataset(targetTestClean, t, subSeed(seed, "shift:test"), `target${tag}/test`) as IndexedDataset;
+  return {
+    scenario, shift, transformName: t.name, seed, data,
+    source: { train: sourceTrain, test: sourceTest },
+    target: { pool, test: targetTest },
+    unlabeled: hideLabels(sourceTrain, "source/unlabeled"),
+    targetLabels: (k: number, s = seed) => takeLabelsPerClass(pool, k, s),
+  };
+}
+
+function checkShift(shift: ShiftName, where: string): void {
+  if (!SHIFT_NAMES.includes(shift)) throw new Error(`${where}: shift must be one of ${SHIFT_NAMES.join(", ")}, got ${JSON.stringify(shift)}`);
+}
+
+/**
+ * Source task A and target task B on disjoint images of one base set: A = clean digits 0-9
+ * with all labels; B = other images of the same 10 classes under the named shift. Test
+ * splits are held out from both. Defaults: 1000 test images per task, target pool 2000,
+ * source train = the rest (6000 of the embedded 10,000).
+ */
+export function makeTransferTasks(args: TransferTasksArgs = {}): TransferTasks {
+  const where = "makeTransferTasks";
+  const data = args.data ?? loadEmbeddedMnist();
+  const seed = args.seed ?? DEFAULT_TASK_SEED;
+  const shift = args.shift ?? DEFAULT_SHIFT;
+  const testSize = args.testSize ?? DEFAULT_TEST_SIZE;
+  const poolSize = args.targetPoolSize ?? DEFAULT_TARGET_POOL_SIZE;
+  checkShift(shift, where);
+  checkSize("testSize", testSize, where);
+  checkSize("targetPoolSize", poolSize, where);
+  if (args.sourceSize !== undefined) checkSize("sourceSize", args.sourceSize, where);
+  const sourceSize = args.sourceSize ?? Math.max(1, data.n - 2 * testSize - poolSize);
+  const rows = shuffledIndices(data.n, subSeed(seed, "split"));
+  const what = `2 × testSize ${testSize} + targetPoolSize ${poolSize} + sourceSize ${sourceSize}`;
+  const [testA, testB, pool, train] = cut(rows, [testSize, testSize, poolSize, sourceSize], where, what, data.name);
+  return finish(
+    "shift", shift, seed, data,
+    subset(data, train, "source/train"), subset(data, testA, "source/test"),
+    subset(data, pool, "target/pool"), subset(data, testB, "target/test"),
+  );
+}
+
+/** Options of `makeClassSplitTasks`. */
+export interface ClassSplitArgs extends TransferTasksArgs {
+  /** Classes of task A (default 0-4). */
+  sourceClasses?: number[];
+  /** Classes of task B (default 5-9); disjoint from sourceClasses. */
+  targetClasses?: number[];
+  /** Relabel each task's classes to 0..m-1 with numClasses m (default true), or keep the
+   * original digits and numClasses 10 (false). */
+  remap?: boolean;
+}
+export const DEFAULT_SOURCE_CLASSES = [0, 1, 2, 3, 4];
+export const DEFAULT_TARGET_CLASSES = [5, 6, 7, 8, 9];
+
+/**
+ * The class-split scenario (Yosinski et al. 2014): A = digits 0-4, B = digits 5-9, each with
+ * its own held-out test split. By default labels are remapped, 5..9 -> 0..4, and both tasks
+ * have numClasses 5, so each task gets its own 5-way head (the setting whose last hidden layer
+ * turns out too task-specific). Shift defaults to `none`; sizes default to all images of each
+ * class group minus the test split.
+ */
+export function makeClassSplitTasks(args: ClassSplitArgs = {}): TransferTasks {
+  const where = "makeClassSplitTasks";
+  const data = args.data ?? loadEmbeddedMnist();
+  const seed = args.seed ?? DEFAULT_TASK_SEED;
+  const shift = args.shift ?? "none";
+  const testSize = args.testSize ?? DEFAULT_TEST_SIZE;
+  const srcClasses = args.sourceClasses ?? DEFAULT_SOURCE_CLASSES;
+  const tgtClasses = args.targetClasses ?? DEFAULT_TARGET_CLASSES;
+  checkShift(shift, where);
+  checkSize("testSize", testSize, where);
+  const overlap = srcClasses.filter((c) => tgtClasses.includes(c));
+  if (overlap.length > 0) throw new Error(`${where}: sourceClasses and targetClasses share ${overlap.join(", ")}; they must be disjoint`);
+  const remap = args.remap ?? true;
+  const a = selectClasses(data, srcClasses, { remap });
+  const b = selectClasses(data, tgtClasses, { remap });
+  // Rows of each class group in one seeded order; A's and B's images are disjoint by class.
+  const orderA = shuffledIndices(a.n, subSeed(seed, "split:A"));
+  const orderB = shuffledIndices(b.n, subSeed(seed, "split:B"));
+  if (args.sourceSize !== undefined) checkSize("sourceSize", args.sourceSize, where);
+  if (args.targetPoolSize !== undefined) checkSize("targetPoolSize", args.targetPoolSize, where);
+  const sourceSize = args.sourceSize ?? Math.max(1, a.n - testSize);
+  const poolSize = args.targetPoolSize ?? Math.max(1, b.n - testSize);
+  const [testA, train] = cut(orderA, [testSize, sourceSize], where, `testSize ${testSize} + sourceSize ${sourceSize}`, a.name);
+  const [testB, pool] = cut(orderB, [testSize, poolSize], where, `testSize ${testSize} + targetPoolSize ${poolSize}`, b.name);
+  return finish(
+    "class-split", shift, seed, data,
+    subset(a, train, "source/train"), subset(a, testA, "source/test"),
+    subset(b, pool, "target/pool"), subset(b, testB, "target/test"),
+  );
+}
