@@ -1,0 +1,76 @@
+// `ensure` (pretest / prelessons): make Jupyter present and the kernel registered. When Jupyter
+// is missing and we may install system packages (root or passwordless sudo, apt-get present),
+// install Debian's Jupyter packages; otherwise print the remedy and fail.
+import { spawnSync } from "child_process";
+import fs from "fs";
+import path from "path";
+import { DEBIAN_PACKAGES, JUPYTER_REMEDY, type JupyterProbe, findJupyter, installKernelSpec } from "./jupyter";
+
+/** What decides whether `ensure` may install Jupyter itself. */
+export interface InstallEnvironment {
+  isRoot: boolean;
+  /** `sudo -n true` succeeded. */
+  passwordlessSudo: boolean;
+  /** Absolute path of apt-get, or null. */
+  aptGet: string | null;
+}
+
+/** The commands that install Debian's Jupyter, or null when this environment cannot run them. */
+export function aptInstallCommands(env: InstallEnvironment): string[][] | null {
+  if (!env.aptGet) return null;
+  const prefix = env.isRoot ? [] : env.passwordlessSudo ? ["sudo", "-n"] : null;
+  if (!prefix) return null;
+  const apt = [...prefix, "env", "DEBIAN_FRONTEND=noninteractive", env.aptGet];
+  return [
+    [...apt, "update"],
+    [...apt, "install", "-y", "--no-install-recommends", ...DEBIAN_PACKAGES],
+  ];
+}
+
+function which(cmd: string, pathEnv = process.env.PATH ?? ""): string | null {
+  for (const dir of [...pathEnv.split(path.delimiter), "/usr/sbin", "/usr/bin", "/sbin", "/bin"]) {
+    if (!dir) continue;
+    const p = path.join(dir, cmd);
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      return p;
+    } catch {
+      continue;
+    }
+  }
+  return null;
+}
+
+export function detectInstallEnvironment(): InstallEnvironment {
+  const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+  const sudo = isRoot ? null : which("sudo");
+  const passwordlessSudo = sudo !== null && spawnSync(sudo, ["-n", "true"], { stdio: "ignore", timeout: 10_000 }).status === 0;
+  return { isRoot, passwordlessSudo, aptGet: which("apt-get") };
+}
+
+/** Finds Jupyter, installing Debian's packages when allowed; throws with the remedy otherwise. */
+export function ensureJupyter(log: (line: string) => void = console.log): JupyterProbe {
+  const first = findJupyter().found;
+  if (first && first.nbclient && first.nbformat) return first;
+  const commands = aptInstallCommands(detectInstallEnvironment());
+  if (!commands) {
+    throw new Error(`${JUPYTER_REMEDY}\n(not installing it myself: needs root or passwordless sudo, and apt-get)`);
+  }
+  for (const cmd of commands) {
+    log(`$ ${cmd.join(" ")}`);
+    const r = spawnSync(cmd[0], cmd.slice(1), { stdio: "inherit" });
+    if (r.status !== 0) throw new Error(`\`${cmd.join(" ")}\` failed (exit ${r.status})\n${JUPYTER_REMEDY}`);
+  }
+  const after = findJupyter().found;
+  if (!after || !after.nbclient || !after.nbformat) {
+    throw new Error(`installed ${DEBIAN_PACKAGES.join(" ")} but still no Python with jupyter_client+nbclient+nbformat\n${JUPYTER_REMEDY}`);
+  }
+  return after;
+}
+
+/** ensureJupyter, then register the kernel (a no-op when the identical spec is already there). */
+export function ensureKernel(log: (line: string) => void = console.log): { python: string; dir: string; changed: boolean } {
+  const jupyter = ensureJupyter(log);
+  const { dir, changed } = installKernelSpec(jupyter.python);
+  return { python: jupyter.python, dir, changed };
+}

@@ -1,0 +1,86 @@
+// The transfer-lab kernel as lessons see it, through the real runner and Jupyter: cwd is the
+// project root, folder imports resolve to index.ts, writing files under the root does not
+// break later cells, the runner's env and --set (const + annotation) reach the kernel, and a
+// failing cell is reported by index. Uses a throwaway JUPYTER_DATA_DIR.
+import fs from "fs";
+import os from "os";
+import path from "path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PROJECT_ROOT, installKernelSpec, requireJupyter } from "../kernel-setup/jupyter";
+import { parseSetArgs } from "../src/runner/inject";
+import { writeNotebook, type Notebook, type NotebookCell } from "../src/runner/notebook";
+import { outputText } from "../src/runner/outputs";
+import { formatResult, runLesson } from "../src/runner/run";
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tl-kernel-"));
+const fixtureDir = path.join(PROJECT_ROOT, "test", "notebooks", "fixtures");
+const scratchFile = path.join(fixtureDir, `scratch-${process.pid}.json`);
+const savedDataDir = process.env.JUPYTER_DATA_DIR;
+let python = "";
+
+beforeAll(() => {
+  process.env.JUPYTER_DATA_DIR = path.join(tmp, "jupyter-data");
+  python = requireJupyter().python;
+  installKernelSpec(python);
+}, 120_000);
+
+afterAll(() => {
+  if (savedDataDir === undefined) delete process.env.JUPYTER_DATA_DIR;
+  else process.env.JUPYTER_DATA_DIR = savedDataDir;
+  fs.rmSync(scratchFile, { force: true });
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+function code(source: string, tags?: string[]): NotebookCell {
+  return { cell_type: "code", source, metadata: tags ? { tags } : {}, outputs: [], execution_count: null };
+}
+
+function lesson(cells: NotebookCell[]): Notebook {
+  return { cells, metadata: { kernelspec: { name: "transfer-lab", display_name: "TypeScript (transfer-lab)" } }, nbformat: 4, nbformat_minor: 5 };
+}
+
+describe("the transfer-lab kernel through the lesson runner", () => {
+  it("runs from the project root with the notebook dir, env and injected parameters", async () => {
+    const nbDir = path.join(tmp, "notebooks");
+    const file = path.join(nbDir, "00-kernel-check.ipynb");
+    writeNotebook(
+      file,
+      lesson([
+        code('import { answer } from "./test/notebooks/fixtures/folder-module";\ntype Shift = "mild" | "heavy";\nconst describeShift = (s: Shift): string => `shift=${s}`;'),
+        code('const shift: Shift = "mild";\nlet freezeRatio = 0.5;\nlet budgets: number[] = [1];', ["parameters"]),
+        code('console.log("backend: test-backend");\nconsole.log(`cwd=${process.cwd()}`);\nconsole.log(`nbdir=${process.env.TRANSFER_LAB_NOTEBOOK_DIR}`);\nconsole.log(`scale=${process.env.LESSON_SCALE} headless=${process.env.TRANSFER_LAB_HEADLESS}`);'),
+        code(`require("fs").writeFileSync(${JSON.stringify(scratchFile)}, "{}");\nanswer`),
+        code("console.log(`${describeShift(shift)} r=${freezeRatio} k=${budgets.join('/')} answer=${answer}`);"),
+      ]),
+    );
+    const result = await runLesson({
+      notebook: file,
+      scale: "smoke",
+      sets: parseSetArgs(["shift=heavy", "freezeRatio=0.25", "budgets=[1,5]"]),
+      outDir: path.join(tmp, "out"),
+      python,
+    });
+    expect(result.ok, formatResult(result)).toBe(true);
+    expect(result.cells).toBe(6);
+    expect(result.backend).toBe("test-backend");
+    const executed = JSON.parse(fs.readFileSync(result.output, "utf8")) as Notebook;
+    const text = executed.cells.map((c) => outputText(c.outputs ?? [])).join("\n");
+    expect(text).toContain(`cwd=${PROJECT_ROOT}`);
+    expect(text).toContain(`nbdir=${nbDir}`);
+    expect(text).toContain("scale=smoke headless=1");
+    expect(text).toContain("shift=heavy r=0.25 k=1/5 answer=42");
+  }, 300_000);
+
+  it("reports the failing cell's index and error, and a type error as TypeScript", async () => {
+    const file = path.join(tmp, "bad", "01-bad.ipynb");
+    writeNotebook(file, lesson([code("let n = 1;", ["parameters"]), code('let s: number = "x";')]));
+    const typeError = await runLesson({ notebook: file, outDir: path.join(tmp, "out-bad"), python });
+    expect(typeError.ok).toBe(false);
+    expect(typeError.failure).toMatchObject({ kind: "TypeScript", cellIndex: 1, firstLine: 'let s: number = "x";' });
+    expect(typeError.failure?.message).toMatch(/Type 'string' is not assignable to type 'number'/);
+
+    writeNotebook(file, lesson([code("let n = 1;", ["parameters"]), code('throw new RangeError("n must be positive, got " + n);')]));
+    const thrown = await runLesson({ notebook: file, outDir: path.join(tmp, "out-bad"), python });
+    expect(thrown.failure).toMatchObject({ kind: "RangeError", message: "n must be positive, got 1", cellIndex: 1 });
+  }, 300_000);
+});
