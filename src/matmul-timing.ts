@@ -38,8 +38,9 @@ export async function timeMatMul(args: TimeMatMulArgs): Promise<MatMulTiming> {
   if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`timeMatMul: repeats must be a positive integer, got ${repeats}`);
   const tA = args.transposeA ?? false;
   const tB = args.transposeB ?? false;
-  const a = tf.randomNormal([n, n], 0, 1, "float32", args.seed ?? 1);
-  const b = tf.randomNormal([n, n], 0, 1, "float32", (args.seed ?? 1) + 1);
+  // +1: tf.randomNormal ignores seed 0 (tfjs-core 4.22), and timings should repeat on the same data.
+  const a = tf.randomNormal([n, n], 0, 1, "float32", (args.seed ?? 0) + 1);
+  const b = tf.randomNormal([n, n], 0, 1, "float32", (args.seed ?? 0) + 2);
   const once = async (): Promise<number> => {
     const t0 = performance.now();
     const c = tf.matMul(a, b, tA, tB);

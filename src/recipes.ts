@@ -103,11 +103,15 @@ export function checkRecipe(r: Recipe): void {
   if (r.kernelInit.kind === "normal") pos(r.kernelInit.stddev, "kernelInit.stddev");
 }
 
+/** Stands in for seed 0, which tf.randomNormal would ignore. */
+const NONZERO_SEED_FOR_ZERO = 0x5eed;
+
 /** The tfjs initializer for a kernel-init spec, seeded so layer k of seed s is reproducible. */
 export function makeInitializer(init: KernelInit, seed: number): Initializer {
   switch (init.kind) {
     case "normal":
-      return tf.initializers.randomNormal({ mean: 0, stddev: init.stddev, seed });
+      // tfjs-core 4.22 treats seed 0 as "unseeded" in randomNormal; map it to a fixed non-zero seed.
+      return tf.initializers.randomNormal({ mean: 0, stddev: init.stddev, seed: seed === 0 ? NONZERO_SEED_FOR_ZERO : seed });
     case "glorotUniform":
       return tf.initializers.glorotUniform({ seed });
     default:

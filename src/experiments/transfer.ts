@@ -1,0 +1,234 @@
+// Transfer experiments on the source MLP (lessons 02, 03; lesson 06 calls them to fill gaps):
+// scratch, zero-shot, feature extraction (fresh or source head), full fine-tuning, a freeze
+// ratio, or chosen layers — each returns accuracy, retention, parameter counts and timing.
+import * as tf from "@tensorflow/tfjs";
+import type { TransferTasks } from "../data/tasks";
+import { measureForgetting, evaluateModel } from "../evaluate";
+import { countParams, freeze, freezeRatio, freezeTo, unfreeze, weightedLayers } from "../freezing";
+import { getScale, type Scale } from "../scale";
+import { discriminativeMultipliers } from "../schedules";
+import { buildSourceModel, cloneModel, HEAD_LAYER, replaceHead } from "../source-model";
+import { fit, type OptimizerName } from "../train";
+
+/** What is trained, and from where. */
+export type TransferMethod =
+  | "scratch" // fresh model, all layers train
+  | "zero-shot" // the source model as is, nothing trains
+  | "feature-extraction" // frozen base, the head trains
+  | "full-ft" // everything trains
+  | "freeze-ratio" // bottom fraction `freezeRatio` of the base frozen
+  | "tune-layers"; // only `trainLayers` (and the head) train
+
+export type HeadChoice = "fresh" | "source";
+
+/** Training budget of one run: at least `epochs` passes and at least `minSteps` steps. */
+export interface TransferBudget {
+  epochs: number;
+  minSteps: number;
+  batchSize: number;
+}
+
+/** Budgets per scale: few labels mean few steps per epoch, so a minimum step count keeps k=1
+ * (10 images) trained as long as k=50 in steps. */
+export const TRANSFER_BUDGETS: Readonly<Record<Scale, TransferBudget>> = {
+  smoke: { epochs: 2, minSteps: 4, batchSize: 32 },
+  default: { epochs: 30, minSteps: 150, batchSize: 32 },
+  full: { epochs: 40, minSteps: 300, batchSize: 32 },
+};
+
+/** Learning rates (Adam) that the lessons use unless told otherwise (chosen on the default scale:
+ * see lesson 02's experiment). */
+export const DEFAULT_SCRATCH_LR = 1e-3;
+export const DEFAULT_HEAD_LR = 1e-2;
+export const DEFAULT_FINE_TUNE_LR = 1e-4;
+
+export interface TransferRunArgs {
+  method: TransferMethod;
+  /** The trained task-A model (never modified; runs work on copies). */
+  source: tf.LayersModel;
+  tasks: TransferTasks;
+  labelsPerClass: number;
+  /** Seeds the label draw, the fresh head / scratch init and the batch order. */
+  seed?: number;
+  /** Head of transferred models: `fresh` (random init, default) or the trained `source` head. */
+  head?: HeadChoice;
+  /** For "freeze-ratio": bottom fraction of the base frozen (see freezeRatio's rounding). */
+  freezeRatio?: number;
+  /** For "tune-layers": base layers that train (the head always trains). */
+  trainLayers?: string[];
+  /** Adam learning rate of the base (scratch: of every layer). Default: scratch 1e-3, else 1e-4. */
+  learningRate?: number;
+  /** Learning rate of the head of a transferred model (default 1e-2: a fresh head starts from
+   * random weights on features of large magnitude and needs far larger steps than the pretrained
+   * base; at 1e-3 it is still undertrained after the default budget). */
+  headLearningRate?: number;
+  /** Discriminative rates: weighted layer l of L trains at headLearningRate · alpha^(L−l)
+   * (then `learningRate` is not used). Default: none. */
+  alpha?: number;
+  optimizer?: OptimizerName;
+  /** Training budget (default TRANSFER_BUDGETS[scale]). */
+  budget?: Partial<TransferBudget>;
+  scale?: Scale;
+  /** Measure task-A retention through the original head (default true for transferred bases). */
+  measureRetention?: boolean;
+}
+
+export interface TransferResult {
+  method: TransferMethod;
+  /** Short name for tables and recordResult, e.g. "freeze-0.50", "full-ft+source-head". */
+  label: string;
+  /** The target task: the shift name, or "class-split". */
+  task: string;
+  labelsPerClass: number;
+  seed: number;
+  head: HeadChoice | null;
+  freezeRatio: number | null;
+  /** Weighted layers frozen during training (bottom to top). */
+  frozenLayers: string[];
+  /** Base learning rate (scratch: all layers), and the head's (null for scratch / zero-shot). */
+  learningRate: number;
+  headLearningRate: number | null;
+  /** Held-out task-B accuracy. */
+  accuracy: number;
+  /** Task-A accuracy of the tuned base through the original head (null when not applicable). */
+  retention: number | null;
+  trainableParams: number;
+  totalParams: number;
+  /** Median seconds per epoch, and total training seconds. */
+  secondsPerEpoch: number;
+  seconds: number;
+  epochs: number;
+  steps: number;
+  /** Per-epoch training loss (learning curve). */
+  loss: number[];
+}
+
+/** Epochs and batch size of a run on n examples: at least budget.epochs passes and at least
+ * budget.minSteps steps (few labels → few steps per epoch → more epochs). */
+export function transferEpochs(n: number, budget: TransferBudget): { epochs: number; batchSize: number; stepsPerEpoch: number } {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`transferEpochs: n must be a positive integer, got ${n}`);
+  const batchSize = Math.min(budget.batchSize, n);
+  const stepsPerEpoch = Math.ceil(n / batchSize);
+  return { epochs: Math.max(budget.epochs, Math.ceil(budget.minSteps / stepsPerEpoch)), batchSize, stepsPerEpoch };
+}
+
+function taskName(tasks: TransferTasks): string {
+  return tasks.scenario === "class-split" ? "class-split" : tasks.shift;
+}
+
+function defaultLr(method: TransferMethod): number {
+  return method === "scratch" ? DEFAULT_SCRATCH_LR : DEFAULT_FINE_TUNE_LR;
+}
+
+/** The table name of a run: method, plus head and non-default learning rates. */
+export function transferLabel(args: Pick<TransferRunArgs, "method" | "head" | "freezeRatio" | "trainLayers" | "learningRate" | "headLearningRate" | "alpha">): string {
+  let s: string = args.method;
+  if (args.method === "freeze-ratio") s = `freeze-${(args.freezeRatio ?? 0).toFixed(2)}`;
+  if (args.method === "tune-layers") s = `tune-${(args.trainLayers ?? []).join("+") || "head"}`;
+  if (args.method !== "scratch" && args.method !== "zero-shot" && args.head === "source") s += "+source-head";
+  const usesBaseLr = args.method !== "feature-extraction" && args.method !== "zero-shot" && args.alpha === undefined;
+  if (usesBaseLr && args.learningRate !== undefined && args.learningRate !== defaultLr(args.method)) s += `@lr=${args.learningRate.toExponential(0)}`;
+  if (args.method !== "scratch" && args.headLearningRate !== undefined && args.headLearningRate !== DEFAULT_HEAD_LR) s += `@headLr=${args.headLearningRate.toExponential(0)}`;
+  if (args.alpha !== undefined) s += `@alpha=${Number(args.alpha.toPrecision(3))}`;
+  return s;
+}
+
+function median(xs: number[]): number {
+  if (!xs.length) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/** The model a run trains, with the right layers frozen. */
+function prepareModel(args: TransferRunArgs, numClasses: number, seed: number): tf.LayersModel {
+  if (args.method === "scratch") return buildSourceModel({ seed: 1000 + seed, numClasses });
+  const sameClasses = args.source.outputs[0].shape[1] === numClasses;
+  const head = args.head ?? "fresh";
+  if (head === "source" && (!sameClasses || args.tasks.scenario === "class-split")) {
+    throw new Error(`runTransfer: head "source" needs task B to share task A's classes (${args.source.outputs[0].shape[1]} vs ${numClasses}); use head "fresh"`);
+  }
+  const model = head === "source" ? cloneModel(args.source) : replaceHead(args.source, { numClasses, seed: 2000 + seed });
+  switch (args.method) {
+    case "zero-shot":
+      freeze(model);
+      break;
+    case "feature-extraction":
+      freezeTo(model, -1);
+      break;
+    case "full-ft":
+      unfreeze(model);
+      break;
+    case "freeze-ratio":
+      if (args.freezeRatio === undefined) throw new Error(`runTransfer: method "freeze-ratio" needs freezeRatio in [0, 1], got undefined`);
+      freezeRatio(model, args.freezeRatio);
+      break;
+    case "tune-layers":
+      freeze(model);
+      unfreeze(model, [...(args.trainLayers ?? []), HEAD_LAYER]);
+      break;
+    default:
+      throw new Error(`runTransfer: method must be one of scratch, zero-shot, feature-extraction, full-ft, freeze-ratio, tune-layers, got ${JSON.stringify(args.method)}`);
+  }
+  return model;
+}
+
+/** One transfer run on task B with k labels per class; scores held-out task B and task-A retention. */
+export async function runTransfer(args: TransferRunArgs): Promise<TransferResult> {
+  const seed = args.seed ?? 0;
+  const k = args.labelsPerClass;
+  const scale = args.scale ?? getScale();
+  const budget = { ...TRANSFER_BUDGETS[scale], ...args.budget };
+  const train = args.tasks.targetLabels(k, seed);
+  const test = args.tasks.target.test;
+  const model = prepareModel(args, train.numClasses, seed);
+  const lr = args.learningRate ?? defaultLr(args.method);
+  const transferred = args.method !== "scratch";
+  const headLr = transferred ? args.headLearningRate ?? DEFAULT_HEAD_LR : null;
+  // fit takes one rate and per-layer multipliers: either base rate with the head at headLr/lr,
+  // or (discriminative) the head's rate with α^(L−l) below it.
+  const fitLr = args.alpha !== undefined && headLr !== null ? headLr : lr;
+  const multipliers: Record<string, number> | undefined =
+    headLr === null ? undefined : args.alpha !== undefined ? discriminativeMultipliers(model, args.alpha) : { [HEAD_LAYER]: headLr / lr };
+  const plan = transferEpochs(train.n, budget);
+  const batchSize = plan.batchSize;
+  const epochs = args.method === "zero-shot" ? 0 : plan.epochs;
+  try {
+    const history = await fit(model, train, {
+      epochs,
+      batchSize,
+      learningRate: fitLr,
+      seed,
+      optimizer: args.optimizer ?? "adam",
+      layerLearningRates: multipliers,
+      progress: false,
+    });
+    const retention =
+      transferred && (args.measureRetention ?? true)
+        ? measureForgetting({ tuned: model, source: args.source, taskATest: args.tasks.source.test }).retention
+        : null;
+    const counts = countParams(model);
+    return {
+      method: args.method,
+      label: transferLabel(args),
+      task: taskName(args.tasks),
+      labelsPerClass: k,
+      seed,
+      head: transferred ? args.head ?? "fresh" : null,
+      freezeRatio: args.method === "freeze-ratio" ? args.freezeRatio ?? null : null,
+      frozenLayers: weightedLayers(model).filter((l) => !l.trainable).map((l) => l.name),
+      learningRate: lr,
+      headLearningRate: headLr,
+      accuracy: evaluateModel(model, test).accuracy,
+      retention,
+      trainableParams: counts.trainable,
+      totalParams: counts.all,
+      secondsPerEpoch: median(history.secondsPerEpoch),
+      seconds: history.seconds,
+      epochs,
+      steps: history.steps,
+      loss: history.loss,
+    };
+  } finally {
+    model.dispose();
+  }
+}
