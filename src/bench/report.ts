@@ -1,0 +1,228 @@
+// The bench's JSON shape (build/bench.json), the ratios derived from it, and the text tables
+// `npm run bench` prints.
+import type { FitComparison } from "./fitcompare";
+import type { HotPathResult } from "./hotpaths";
+import type { Measurement } from "./measure";
+import type { WorkloadName } from "./workloads";
+
+export const REPORT_VERSION = 1;
+/** Issue 7's targets: W1, W2 on the default CPU backend within this factor of PyTorch... */
+export const TORCH_TARGET_FACTOR = 4;
+/** ...and fit() within this fraction of the raw loop. */
+export const FIT_OVERHEAD_TARGET = 0.1;
+
+/** The bench's names for backends: setupBackend choices, plus wasm with the stock kernels. */
+export type BenchBackend = "gpu" | "node" | "webgpu" | "wasm" | "wasm-stock" | "cpu";
+export const BENCH_BACKENDS: readonly BenchBackend[] = ["gpu", "node", "webgpu", "wasm", "wasm-stock", "cpu"];
+/** The CPU backend setupBackend picks on a machine without TensorFlow or a GPU; ratios use it. */
+export const DEFAULT_CPU_BACKEND: BenchBackend = "wasm";
+
+export interface BackendResult {
+  backend: BenchBackend;
+  /** Why it did not run (not installed, no adapter...); absent when it ran. */
+  skipped?: string;
+  /** setupBackend's name and reason. */
+  name?: string;
+  reason?: string;
+  workloads: Partial<Record<WorkloadName, Measurement>>;
+  fitVsRaw?: FitComparison[];
+  hotPaths?: HotPathResult[];
+  /** Peak RSS of this backend's process (process.resourceUsage().maxRSS), MiB. */
+  peakRssMiB?: number;
+  /** tf.memory().numTensors when the process started measuring and when it ended. */
+  tensorsStart?: number;
+  tensorsEnd?: number;
+  /** Wall seconds of the whole backend process. */
+  wallSeconds?: number;
+}
+
+export interface TorchWorkload {
+  /** Wall seconds per run. */
+  runs: number[];
+  median: number;
+  /** Median process CPU seconds (all threads). */
+  cpuMedian: number;
+  finalLoss?: number;
+  /** Threads of the configuration this entry comes from (set on the best-of entries). */
+  threads?: number;
+}
+
+export interface TorchConfigResult {
+  threads: number;
+  workloads: Partial<Record<WorkloadName, TorchWorkload>>;
+}
+
+export interface TorchResult {
+  skipped?: string;
+  python?: string;
+  torch?: string;
+  blas?: { name: string; mapped: string[]; buildBlasInfo: string | null };
+  /** One set of runs per thread count asked for. */
+  configs?: TorchConfigResult[];
+  /** Per workload, the fastest configuration's entry: the peer the ratios compare against. */
+  workloads?: Partial<Record<WorkloadName, TorchWorkload>>;
+}
+
+export interface WorkloadInfo {
+  name: WorkloadName;
+  title: string;
+  samples: number;
+  epochs: number;
+  batchSize: number;
+  steps: number;
+  flops: number;
+}
+
+export interface BenchReport {
+  version: number;
+  date: string;
+  quick: boolean;
+  runs: number;
+  host: { cpus: number; cpuModel: string; node: string; platform: string; loadavgStart: number[]; loadavgEnd: number[]; totalMemGiB: number };
+  flopFormula: { workloads: string; hotPaths: string };
+  workloads: WorkloadInfo[];
+  backends: BackendResult[];
+  torch?: TorchResult;
+  /** Seconds ratios: backend / default CPU backend, and tfjs backend / torch, per workload. */
+  ratios: {
+    vsDefault: Partial<Record<BenchBackend, Partial<Record<WorkloadName, number>>>>;
+    vsTorch: Partial<Record<BenchBackend, Partial<Record<WorkloadName, number>>>>;
+  };
+  targets: {
+    /** W1 and W2 of the default CPU backend within TORCH_TARGET_FACTOR × torch (null: not measured). */
+    defaultWithinTorchFactor: boolean | null;
+    /** fit within FIT_OVERHEAD_TARGET of raw-ops on the default CPU backend (wall time). */
+    fitWithinOverhead: boolean | null;
+  };
+  warnings: string[];
+}
+
+/** Fills report.ratios and report.targets from the measurements. */
+export function computeRatios(report: BenchReport): void {
+  const ran = report.backends.filter((b) => !b.skipped);
+  const base = ran.find((b) => b.backend === DEFAULT_CPU_BACKEND);
+  const names = report.workloads.map((w) => w.name);
+  report.ratios = { vsDefault: {}, vsTorch: {} };
+  for (const b of ran) {
+    const vd: Partial<Record<WorkloadName, number>> = {};
+    const vt: Partial<Record<WorkloadName, number>> = {};
+    for (const w of names) {
+      const m = b.workloads[w];
+      const bm = base?.workloads[w];
+      if (m && bm) vd[w] = m.seconds / bm.seconds;
+      const t = report.torch?.workloads?.[w];
+      if (m && t) vt[w] = m.seconds / t.median;
+    }
+    report.ratios.vsDefault[b.backend] = vd;
+    if (Object.keys(vt).length) report.ratios.vsTorch[b.backend] = vt;
+  }
+  const vt = report.ratios.vsTorch[DEFAULT_CPU_BACKEND];
+  report.targets.defaultWithinTorchFactor =
+    vt && vt.W1 !== undefined && vt.W2 !== undefined ? vt.W1 <= TORCH_TARGET_FACTOR && vt.W2 <= TORCH_TARGET_FACTOR : null;
+  const fits = base?.fitVsRaw ?? [];
+  report.targets.fitWithinOverhead = fits.length ? fits.every((f) => f.overhead <= FIT_OVERHEAD_TARGET) : null;
+}
+
+/** The first `left` columns left-aligned, the others right-aligned. */
+export function formatTable(header: string[], rows: string[][], left = 1): string {
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? "").length)));
+  const line = (r: string[]) => r.map((c, i) => (i < left ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}
+
+const f = (x: number | undefined, d = 2) => (x === undefined || !Number.isFinite(x) ? "–" : x.toFixed(d));
+const ratio = (x: number | undefined) => (x === undefined ? "–" : `${x.toFixed(2)}×`);
+const pct = (x: number) => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)} %`;
+
+/** The text `npm run bench` prints. */
+export function formatReport(r: BenchReport): string {
+  const out: string[] = [];
+  out.push(`transfer-lab bench ${r.date}${r.quick ? " (--quick: tiny sizes, numbers meaningless)" : ""}`);
+  out.push(`host: ${r.host.cpus} CPUs (${r.host.cpuModel}), node ${r.host.node}, load average ${r.host.loadavgStart.map((x) => x.toFixed(2)).join(" ")} at start, ${r.host.loadavgEnd.map((x) => x.toFixed(2)).join(" ")} at end`);
+  out.push(`FLOPs: ${r.flopFormula.workloads}`);
+  for (const w of r.workloads) {
+    out.push(`  ${w.name}: ${w.title}; ${w.samples} samples × ${w.epochs} ${w.name === "W3" ? "passes" : "epochs"}, batch ${w.batchSize}, ${w.steps} steps, ${(w.flops / 1e9).toFixed(2)} GFLOP`);
+  }
+  out.push(`Medians of ${r.runs} run(s) after a warm-up; seconds are wall time of the whole workload ("~": extrapolated from fewer steps); cpu s = process CPU time (all threads); GFLOP/cpu-s = FLOPs per CPU second, steadier than wall time when other processes share the cores.`);
+  out.push("");
+  const rows: string[][] = [];
+  for (const w of r.workloads) {
+    for (const b of r.backends) {
+      if (b.skipped) continue;
+      const m = b.workloads[w.name];
+      if (!m) continue;
+      rows.push([
+        `${w.name} ${b.backend}`,
+        `${m.extrapolated ? "~" : ""}${f(m.seconds, 3)}`,
+        f(m.cpuSeconds, 3),
+        f(m.gflops, 2),
+        f(w.flops / m.cpuSeconds / 1e9, 2),
+        ratio(r.ratios.vsDefault[b.backend]?.[w.name]),
+        ratio(r.ratios.vsTorch[b.backend]?.[w.name]),
+        f(m.peakRssMiB, 0),
+        `${m.tensorsBefore}→${m.tensorsAfter}`,
+      ]);
+    }
+    for (const c of r.torch?.configs ?? []) {
+      const t = c.workloads[w.name];
+      const best = r.torch?.workloads?.[w.name]?.threads === c.threads;
+      if (t) rows.push([`${w.name} torch ${c.threads}T${best ? " *" : ""}`, f(t.median, 3), f(t.cpuMedian, 3), f(w.flops / t.median / 1e9, 2), f(w.flops / t.cpuMedian / 1e9, 2), "", best ? "1.00×" : ratio(t.median / r.torch!.workloads![w.name]!.median), "", ""]);
+    }
+  }
+  out.push(formatTable(["workload backend", "seconds", "cpu s", "GFLOP/s", "GFLOP/cpu-s", `vs ${DEFAULT_CPU_BACKEND}`, "vs torch", "peak RSS MiB", "tensors"], rows));
+  if (r.torch) {
+    out.push("");
+    out.push(r.torch.skipped
+      ? `torch: skipped: ${r.torch.skipped}`
+      : `torch ${r.torch.torch} (${r.torch.python}; "torch nT" = n threads, "*" = fastest, the peer of "vs torch"), BLAS: ${r.torch.blas?.name} [${r.torch.blas?.mapped.join(", ")}], build BLAS_INFO=${r.torch.blas?.buildBlasInfo}`);
+  }
+  for (const b of r.backends) if (b.skipped) out.push(`backend ${b.backend}: skipped: ${b.skipped}`);
+  for (const b of r.backends) if (!b.skipped) out.push(`backend ${b.backend}: ${b.name}: ${b.reason}; process peak RSS ${f(b.peakRssMiB, 0)} MiB, tensors ${b.tensorsStart}→${b.tensorsEnd}`);
+
+  const fits = r.backends.filter((b) => b.fitVsRaw?.length);
+  if (fits.length) {
+    out.push("");
+    out.push(`fit() vs the raw loop it wraps: "raw+layers" = the same loop over model.apply, variableGrads and Adam without fit (target: fit within ${100 * FIT_OVERHEAD_TARGET} %); "raw ops" = hand-written tf ops on tf.Variables. Same data order and initial weights; max |Δw| = fit vs raw ops after training.`);
+    const fr: string[][] = [];
+    for (const b of fits) {
+      for (const c of b.fitVsRaw!) {
+        const k = c.kernelsPerStep;
+        fr.push([
+          `${c.workload} ${b.backend}`, f(c.seconds["raw-ops"], 3), f(c.seconds["raw-layers"], 3), f(c.seconds.fit, 3),
+          `${pct(c.overhead)} (cpu ${pct(c.cpuOverhead)})`, `${pct(c.opsOverhead)} (cpu ${pct(c.cpuOpsOverhead)})`,
+          `${k.rawOps.matmuls}/${k.rawOps.kernels} vs ${k.layers.matmuls}/${k.layers.kernels}`, c.maxWeightDiff.toExponential(1), `${c.tensorsBefore}→${c.tensorsAfter}`,
+        ]);
+      }
+    }
+    out.push(formatTable(["workload backend", "raw ops s", "raw+layers s", "fit s", "fit vs raw+layers", "fit vs raw ops", "matmuls/kernels per step: ops vs layers", "max |Δw|", "tensors"], fr));
+  }
+
+  const hots = r.backends.filter((b) => b.hotPaths?.length);
+  if (hots.length) {
+    out.push("");
+    out.push(`Lessons' hot paths (one epoch through the library; FLOPs: ${r.flopFormula.hotPaths}):`);
+    const hr: string[][] = [];
+    for (const b of hots) {
+      for (const h of b.hotPaths!) {
+        const key = `${h.name} ${b.backend}`;
+        if (h.skipped) {
+          hr.push([key, `skipped: ${h.skipped.slice(0, 100)}`, "", "", "", "", ""]);
+          continue;
+        }
+        for (const t of h.timings) {
+          hr.push([key, t.label, f(t.seconds, 3), String(t.samples), f(t.gflops, 2), String(t.trainableParams), `${h.tensorsBefore}→${h.tensorsAfter}`]);
+        }
+        if (h.timeRatio !== undefined) {
+          hr.push([key, `ratio first / second: time ${f(h.timeRatio, 2)}×, FLOPs ${f(h.flopRatio, 2)}×`, "", "", "", "", ""]);
+        }
+      }
+    }
+    out.push(formatTable(["hot path", "configuration", "s/epoch", "samples", "GFLOP/s", "trainable", "tensors"], hr, 2));
+  }
+  out.push("");
+  const t = r.targets;
+  out.push(`targets: W1, W2 on ${DEFAULT_CPU_BACKEND} within ${TORCH_TARGET_FACTOR}× of torch: ${t.defaultWithinTorchFactor === null ? "not measured (run with --torch)" : t.defaultWithinTorchFactor ? "yes" : "NO"}; fit within ${100 * FIT_OVERHEAD_TARGET} % of raw: ${t.fitWithinOverhead === null ? "not measured" : t.fitWithinOverhead ? "yes" : "NO"}`);
+  for (const w of r.warnings) out.push(`warning: ${w}`);
+  return out.join("\n");
+}

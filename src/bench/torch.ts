@@ -1,0 +1,66 @@
+// The PyTorch peer for `--torch`: finds a Python that imports torch (TORCH_PYTHON, Debian's
+// /usr/bin/python3, then python3 on PATH), runs torch_bench.py with the same workload sizes and
+// reads its JSON (which BLAS it really loaded included).
+import { spawnSync } from "child_process";
+import * as path from "path";
+import type { TorchResult, TorchWorkload } from "./report";
+import type { WorkloadName } from "./workloads";
+import type { WorkloadSpec } from "./workloads";
+
+/** Issue 7 compares with 2 threads; 1 thread is also run because OpenMP's 2-thread barriers
+ * collapse when other processes share the 2 cores (seen: 25× slower at load average 13). */
+export const DEFAULT_TORCH_THREADS = [2, 1];
+const TORCH_TIMEOUT_MS = 30 * 60 * 1000;
+
+/** The first candidate interpreter that can import torch, or the reason none could. */
+export function findTorchPython(): { python: string } | { skipped: string } {
+  const env = process.env.TORCH_PYTHON;
+  const candidates = [...(env ? [env] : []), "/usr/bin/python3", "python3"];
+  const tried: string[] = [];
+  for (const py of candidates) {
+    const r = spawnSync(py, ["-c", "import torch"], { encoding: "utf8", timeout: 60_000 });
+    if (r.status === 0) return { python: py };
+    tried.push(`${py}: ${r.error ? r.error.message : (r.stderr || "").trim().split("\n").pop()}`);
+  }
+  return { skipped: `no Python with torch found (${tried.join("; ")}); on Debian: apt-get install python3-torch, or set TORCH_PYTHON` };
+}
+
+/** Runs W1-W3 in PyTorch; `train` and `forward` give the sizes (W1/W2 and W3 specs). */
+export function runTorch(train: WorkloadSpec, forward: WorkloadSpec, runs: number, threads: number[] = DEFAULT_TORCH_THREADS): TorchResult {
+  const found = findTorchPython();
+  if ("skipped" in found) return { skipped: found.skipped };
+  const script = path.join(__dirname, "torch_bench.py");
+  const args = [
+    script,
+    "--threads", threads.join(","),
+    "--runs", String(runs),
+    "--samples", String(train.samples),
+    "--epochs", String(train.epochs),
+    "--batch", String(train.batchSize),
+    "--forward-batch", String(forward.batchSize),
+    "--forward-passes", String(forward.epochs),
+  ];
+  const r = spawnSync(found.python, args, { encoding: "utf8", timeout: TORCH_TIMEOUT_MS, maxBuffer: 16 << 20 });
+  if (r.status !== 0) {
+    const why = r.error ? r.error.message : (r.stderr || "").trim().split("\n").slice(-3).join(" | ");
+    return { skipped: `${found.python} ${path.basename(script)} failed (exit ${r.status}): ${why}`, python: found.python };
+  }
+  const last = r.stdout.trim().split("\n").pop() ?? "";
+  try {
+    const parsed = JSON.parse(last) as Omit<TorchResult, "python" | "workloads">;
+    return { ...parsed, python: found.python, workloads: fastest(parsed) };
+  } catch {
+    return { skipped: `torch_bench.py printed no JSON (last line: ${JSON.stringify(last.slice(0, 200))})`, python: found.python };
+  }
+}
+
+/** Per workload, the configuration with the smallest median (tagged with its thread count). */
+function fastest(r: Omit<TorchResult, "python" | "workloads">): Partial<Record<WorkloadName, TorchWorkload>> {
+  const out: Partial<Record<WorkloadName, TorchWorkload>> = {};
+  for (const c of r.configs ?? []) {
+    for (const [w, t] of Object.entries(c.workloads) as [WorkloadName, TorchWorkload][]) {
+      if (!out[w] || t.median < out[w]!.median) out[w] = { ...t, threads: c.threads };
+    }
+  }
+  return out;
+}
