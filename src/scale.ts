@@ -52,6 +52,32 @@ const SIZES: Record<string, Record<Scale, LessonSizes>> = {
     default: { samples: 6000, testSamples: 1000, epochs: 5, fineTuneEpochs: 5, labelBudgets: [10, 100], seeds: [0, 1, 2], batchSize: 32 },
     full: { samples: 6000, testSamples: 1000, epochs: 10, fineTuneEpochs: 20, labelBudgets: [1, 10, 100], seeds: [0, 1, 2, 3, 4], batchSize: 32 },
   },
+  // 02/03: samples = task-A training images of the shared source model, epochs = its epochs, fineTuneEpochs
+  // = least epochs per transfer run, batchSize = transfer batch (mirrors SOURCE_RECIPES and
+  // TRANSFER_BUDGETS, so every lesson reuses one cached source model and one run protocol).
+  "02": {
+    smoke: { samples: 600, testSamples: 200, epochs: 2, fineTuneEpochs: 2, labelBudgets: [1, 5], seeds: [0], batchSize: 32 },
+    default: { samples: 6000, testSamples: 1000, epochs: 10, fineTuneEpochs: 30, labelBudgets: [1, 5, 10, 50], seeds: [0, 1, 2], batchSize: 32 },
+    full: { samples: 6000, testSamples: 1000, epochs: 20, fineTuneEpochs: 40, labelBudgets: [1, 5, 10, 50, 100], seeds: [0, 1, 2, 3, 4], batchSize: 32 },
+  },
+  "03": {
+    smoke: { samples: 600, testSamples: 200, epochs: 2, fineTuneEpochs: 2, labelBudgets: [5], seeds: [0], batchSize: 32 },
+    default: { samples: 6000, testSamples: 1000, epochs: 10, fineTuneEpochs: 30, labelBudgets: [5], seeds: [0, 1, 2], batchSize: 32 },
+    full: { samples: 6000, testSamples: 1000, epochs: 20, fineTuneEpochs: 40, labelBudgets: [5], seeds: [0, 1, 2, 3, 4], batchSize: 32 },
+  },
+  // 04: as 02/03 (the shared source MLP and transfer protocol); the rank sweep runs per seed.
+  "04": {
+    smoke: { samples: 600, testSamples: 200, epochs: 2, fineTuneEpochs: 2, labelBudgets: [5], seeds: [0], batchSize: 32 },
+    default: { samples: 6000, testSamples: 1000, epochs: 10, fineTuneEpochs: 30, labelBudgets: [5], seeds: [0, 1, 2], batchSize: 32 },
+    full: { samples: 6000, testSamples: 1000, epochs: 20, fineTuneEpochs: 40, labelBudgets: [5], seeds: [0, 1, 2, 3, 4], batchSize: 32 },
+  },
+  // 05: samples = task-A images the tiny ViT pretrains on, epochs = its pretraining epochs (model
+  // widths in experiments/vit.ts VIT_RECIPES), fineTuneEpochs/batchSize = the transfer protocol.
+  "05": {
+    smoke: { samples: 600, testSamples: 200, epochs: 1, fineTuneEpochs: 2, labelBudgets: [5], seeds: [0], batchSize: 32 },
+    default: { samples: 6000, testSamples: 1000, epochs: 8, fineTuneEpochs: 30, labelBudgets: [5], seeds: [0, 1, 2], batchSize: 32 },
+    full: { samples: 6000, testSamples: 1000, epochs: 20, fineTuneEpochs: 40, labelBudgets: [5], seeds: [0, 1, 2, 3, 4], batchSize: 32 },
+  },
 };
 
 /** Lesson ids that have sizes. */

@@ -1,12 +1,14 @@
 // `npm run lessons`: executes notebooks/NN-*.ipynb in order through the transfer-lab kernel,
-// writes executed copies to build/lessons/ and prints one line per lesson; exits 1 when any
-// cell failed. Options: --scale, --only, --set name=value, --out, --timeout, --verbose.
+// writes executed copies to build/lessons/ and the HTML site to build/site/, prints one line per
+// lesson; exits 1 when any cell failed. Options: --scale, --only, --set name=value, --out,
+// --timeout, --verbose, --no-site.
 import { Command, InvalidArgumentError } from "commander";
 import path from "path";
 import { parseScale, type Scale } from "../scale";
 import { injectParameters, parseSetArgs } from "./inject";
 import { lessonId, listLessons, readNotebook, selectLessons } from "./notebook";
 import { DEFAULT_CELL_TIMEOUT_S, DEFAULT_OUT_DIR, formatResult, runLessons } from "./run";
+import { buildSite } from "../site/build";
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -32,6 +34,7 @@ interface Options {
   notebooks: string;
   timeout: number;
   verbose?: boolean;
+  site: boolean;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -44,6 +47,7 @@ async function main(argv: string[]): Promise<number> {
     .option("--notebooks <dir>", "folder holding NN-*.ipynb", "notebooks")
     .option("--timeout <seconds>", "seconds one cell may run", positiveSeconds, DEFAULT_CELL_TIMEOUT_S)
     .option("--verbose", "print a line per executed cell")
+    .option("--no-site", "do not rebuild the HTML site (<out>/../site, e.g. build/site)")
     .parse(argv);
   const opts = program.opts<Options>();
 
@@ -65,6 +69,11 @@ async function main(argv: string[]): Promise<number> {
     },
     (r) => console.log(formatResult(r)),
   );
+  if (opts.site) {
+    const outDir = path.join(path.dirname(path.resolve(opts.out)), "site");
+    const site = buildSite({ lessonsDir: opts.out, outDir, notebooksDir: opts.notebooks, runs: results.map((r) => ({ ...r, scale: opts.scale })) });
+    console.log(`site: ${path.relative(process.cwd(), site.index)} (${site.pages.length} lesson page(s))`);
+  }
   const failed = results.filter((r) => !r.ok);
   if (failed.length > 0) {
     console.error(`${failed.length} of ${results.length} lesson(s) failed: ${failed.map((r) => r.name).join(", ")}`);

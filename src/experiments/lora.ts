@@ -1,0 +1,274 @@
+// LoRA on the task-A source MLP (lesson 04; lesson 06 calls it to fill gaps): one LoRA run
+// (adapters on chosen Dense layers + the source head, trained on few task-B labels), and the
+// rank sweep against head-only and full fine-tuning, with accuracy, retention, params and time.
+import * as tf from "@tensorflow/tfjs";
+import type { TransferTasks } from "../data/tasks";
+import type { ShiftName } from "../data/transforms";
+import { evaluateModel, measureForgetting } from "../evaluate";
+import { countParams } from "../freezing";
+import { applyLora, DEFAULT_LORA_ALPHA, mergeLora, type LoraTargets } from "../lora";
+import { linePlot, type PlotSpec, type Series } from "../plot";
+import { recordResult, summarizeResults, type ResultRecord, type SummaryRow } from "../results";
+import { getScale, type Scale } from "../scale";
+import { getSourceModel, replaceHead, sourceTasks } from "../source-model";
+import { fit, predictBatched } from "../train";
+import type { Dataset } from "../data/types";
+import { DEFAULT_FINE_TUNE_LR, runTransfer, TRANSFER_BUDGETS, transferEpochs, type HeadChoice, type TransferBudget, type TransferResult } from "./transfer";
+
+/** The ranks lesson 04 sweeps. */
+export const LORA_RANKS: readonly number[] = [1, 2, 4, 8, 16];
+/** The source MLP's hidden layers: where lesson 04 puts adapters. */
+export const MLP_LORA_TARGETS: readonly string[] = ["hidden1", "hidden2", "hidden3"];
+/** LoRA trains from a zero update and needs larger steps than full fine-tuning (measured). */
+export const DEFAULT_LORA_LR = 1e-3;
+
+/** One run of the sweep: a LoRA rank, head-only or full fine-tuning. */
+export interface LoraRun {
+  /** "head-only", "full-ft" or "lora-r<r>". */
+  method: string;
+  task: string;
+  labelsPerClass: number;
+  seed: number;
+  /** Rank and alpha (null for the baselines). */
+  r: number | null;
+  alpha: number | null;
+  learningRate: number;
+  /** Held-out task-B accuracy. */
+  accuracy: number;
+  /** Task-A accuracy of the tuned base through the original head. */
+  retention: number | null;
+  trainableParams: number;
+  totalParams: number;
+  seconds: number;
+  steps: number;
+  loss: number[];
+}
+
+export interface LoraRunArgs {
+  /** The trained task-A model (never modified). */
+  source: tf.LayersModel;
+  tasks: TransferTasks;
+  labelsPerClass: number;
+  r: number;
+  alpha?: number;
+  /** Adapted layers (default MLP_LORA_TARGETS). */
+  targets?: LoraTargets;
+  /** Train the head as well (default true). */
+  trainHead?: boolean;
+  /** Head under the adapters: the trained task-A head ("source", default: the classes are
+   * shared, so keep and tune it) or a freshly initialised one ("fresh"). */
+  head?: HeadChoice;
+  learningRate?: number;
+  /** Seeds the label draw, the A initialisation and the batch order. */
+  seed?: number;
+  budget?: Partial<TransferBudget>;
+  scale?: Scale;
+  /** Called with the trained LoRA model before it is disposed (merge checks, adapter saves). */
+  inspect?: (model: tf.LayersModel) => void | Promise<void>;
+  /** Live progress label for fit (default none). */
+  progress?: string | false;
+}
+
+/** One LoRA run on task B: adapters on `targets` (+ the source head), trained with Adam. */
+export async function runLora(args: LoraRunArgs): Promise<LoraRun> {
+  const seed = args.seed ?? 0;
+  const scale = args.scale ?? getScale();
+  const alpha = args.alpha ?? DEFAULT_LORA_ALPHA;
+  const lr = args.learningRate ?? DEFAULT_LORA_LR;
+  const train = args.tasks.targetLabels(args.labelsPerClass, seed);
+  const head = args.head ?? "source";
+  // Same fresh-head seed as runTransfer, so LoRA and the baselines start from the same head.
+  const base = head === "fresh" ? replaceHead(args.source, { numClasses: train.numClasses, seed: 2000 + seed }) : args.source;
+  let model: tf.LayersModel;
+  try {
+    model = applyLora(base, { r: args.r, alpha, targets: args.targets ?? [...MLP_LORA_TARGETS], trainHead: args.trainHead ?? true, seed });
+  } finally {
+    if (base !== args.source) base.dispose();
+  }
+  try {
+    const { epochs, batchSize } = transferEpochs(train.n, { ...TRANSFER_BUDGETS[scale], ...args.budget });
+    const history = await fit(model, train, { epochs, batchSize, learningRate: lr, seed, progress: args.progress ?? false });
+    const counts = countParams(model);
+    const run: LoraRun = {
+      method: `lora-r${args.r}`,
+      task: args.tasks.scenario === "class-split" ? "class-split" : args.tasks.shift,
+      labelsPerClass: args.labelsPerClass,
+      seed,
+      r: args.r,
+      alpha,
+      learningRate: lr,
+      accuracy: evaluateModel(model, args.tasks.target.test).accuracy,
+      retention: measureForgetting({ tuned: model, source: args.source, taskATest: args.tasks.source.test }).retention,
+      trainableParams: counts.trainable,
+      totalParams: counts.all,
+      seconds: history.seconds,
+      steps: history.steps,
+      loss: history.loss,
+    };
+    if (args.inspect) await args.inspect(model);
+    return run;
+  } finally {
+    model.dispose();
+  }
+}
+
+function fromTransfer(t: TransferResult, method: string): LoraRun {
+  return {
+    method, task: t.task, labelsPerClass: t.labelsPerClass, seed: t.seed, r: null, alpha: null,
+    learningRate: t.learningRate, accuracy: t.accuracy, retention: t.retention, trainableParams: t.trainableParams,
+    totalParams: t.totalParams, seconds: t.seconds, steps: t.steps, loss: t.loss,
+  };
+}
+
+/** Head-only (the source head on the frozen base) or full fine-tuning, as LoraRun rows. */
+export async function runLoraBaseline(
+  method: "head-only" | "full-ft",
+  args: { source: tf.LayersModel; tasks: TransferTasks; labelsPerClass: number; seed?: number; learningRate?: number; budget?: Partial<TransferBudget>; scale?: Scale; head?: HeadChoice },
+): Promise<LoraRun> {
+  const t = await runTransfer({
+    method: method === "head-only" ? "feature-extraction" : "full-ft",
+    head: args.head ?? "source",
+    source: args.source,
+    tasks: args.tasks,
+    labelsPerClass: args.labelsPerClass,
+    seed: args.seed,
+    learningRate: method === "full-ft" ? args.learningRate ?? DEFAULT_FINE_TUNE_LR : undefined,
+    budget: args.budget,
+    scale: args.scale,
+  });
+  return fromTransfer(t, method);
+}
+
+export interface LoraSweepArgs {
+  scale?: Scale;
+  /** Seeds averaged over; each has its own split, source model and label draw. */
+  seeds?: number[];
+  labelsPerClass?: number;
+  shift?: ShiftName;
+  ranks?: readonly number[];
+  alpha?: number;
+  targets?: LoraTargets;
+  loraLearningRate?: number;
+  fullFtLearningRate?: number;
+  /** Head of every method: the source head (default) or a fresh one. */
+  head?: HeadChoice;
+  /** Also run head-only and full fine-tuning (default true). */
+  baselines?: boolean;
+  budget?: Partial<TransferBudget>;
+  /** Called after every run (live tables, progress). */
+  onRun?: (run: LoraRun) => void;
+}
+
+/** The rank sweep: per seed, head-only, each rank and full fine-tuning on the same labels. */
+export async function runLoraSweep(args: LoraSweepArgs = {}): Promise<LoraRun[]> {
+  const scale = args.scale ?? getScale();
+  const runs: LoraRun[] = [];
+  const push = (r: LoraRun) => {
+    runs.push(r);
+    args.onRun?.(r);
+  };
+  for (const seed of args.seeds ?? [0]) {
+    const tasks = sourceTasks({ scale, seed, shift: args.shift ?? "mild" });
+    const { model: source } = await getSourceModel({ scale, seed, tasks, log: false });
+    try {
+      const common = { source, tasks, labelsPerClass: args.labelsPerClass ?? 5, seed, budget: args.budget, scale, head: args.head };
+      if (args.baselines ?? true) push(await runLoraBaseline("head-only", common));
+      for (const r of args.ranks ?? LORA_RANKS) {
+        push(await runLora({ ...common, r, alpha: args.alpha, targets: args.targets, learningRate: args.loraLearningRate }));
+      }
+      if (args.baselines ?? true) push(await runLoraBaseline("full-ft", { ...common, learningRate: args.fullFtLearningRate }));
+    } finally {
+      source.dispose();
+    }
+  }
+  return runs;
+}
+
+export interface LoraLearningRateArgs extends Omit<LoraSweepArgs, "ranks" | "baselines" | "loraLearningRate" | "fullFtLearningRate"> {
+  /** Rank of the LoRA runs (default 4). */
+  r?: number;
+  /** Rates tried for both LoRA and full fine-tuning (Adam). */
+  learningRates: number[];
+}
+
+/** Method name of a run at a non-default rate, e.g. "lora-r4@lr=1e-4", "full-ft@lr=3e-3". */
+export function atLearningRate(method: string, lr: number): string {
+  return `${method}@lr=${lr.toExponential(0)}`;
+}
+
+/** LoRA (rank r) and full fine-tuning at each learning rate, per seed, on the same labels: which
+ * rate each method wants, and what the rate does to task-A retention. */
+export async function runLoraLearningRates(args: LoraLearningRateArgs): Promise<LoraRun[]> {
+  const scale = args.scale ?? getScale();
+  const r = args.r ?? 4;
+  const runs: LoraRun[] = [];
+  const push = (run: LoraRun) => {
+    runs.push(run);
+    args.onRun?.(run);
+  };
+  for (const seed of args.seeds ?? [0]) {
+    const tasks = sourceTasks({ scale, seed, shift: args.shift ?? "mild" });
+    const { model: source } = await getSourceModel({ scale, seed, tasks, log: false });
+    try {
+      const common = { source, tasks, labelsPerClass: args.labelsPerClass ?? 5, seed, budget: args.budget, scale, head: args.head };
+      for (const lr of args.learningRates) {
+        const lora = await runLora({ ...common, r, alpha: args.alpha, targets: args.targets, learningRate: lr });
+        push({ ...lora, method: atLearningRate(lora.method, lr) });
+        const full = await runLoraBaseline("full-ft", { ...common, learningRate: lr });
+        push({ ...full, method: atLearningRate(full.method, lr) });
+      }
+    } finally {
+      source.dispose();
+    }
+  }
+  return runs;
+}
+
+/** Appends each run to the results file (lesson 06 reads them); returns the records. */
+export function recordLoraRuns(runs: LoraRun[], meta: { lesson: string; backend: string; scale: string }, dir?: string): ResultRecord[] {
+  return runs.map((r) =>
+    recordResult({
+      lesson: meta.lesson, method: r.method, task: r.task, labelsPerClass: r.labelsPerClass, accuracy: r.accuracy,
+      retention: r.retention, trainableParams: r.trainableParams, totalParams: r.totalParams, seconds: r.seconds,
+      backend: meta.backend, scale: meta.scale, seed: r.seed,
+      extra: { r: r.r, alpha: r.alpha, learningRate: r.learningRate, steps: r.steps },
+    }, dir),
+  );
+}
+
+/** Mean ± std per method over seeds, in the runs' order, as results.summarizeResults does. */
+export function summarizeLoraRuns(runs: LoraRun[]): SummaryRow[] {
+  const rows = runs.map((r): ResultRecord => ({
+    lesson: "", method: r.method, task: r.task, labelsPerClass: r.labelsPerClass, accuracy: r.accuracy, retention: r.retention,
+    trainableParams: r.trainableParams, totalParams: r.totalParams, seconds: r.seconds, backend: "", scale: "", seed: r.seed,
+  }));
+  return summarizeResults(rows);
+}
+
+/** Accuracy (%) vs trainable parameters (log x): the LoRA ranks as one line, each other method a point. */
+export function loraSweepPlot(summary: SummaryRow[], title = "Task-B accuracy vs trainable parameters"): PlotSpec {
+  const lora = summary.filter((s) => s.method.startsWith("lora-r"));
+  const series: Series[] = [];
+  if (lora.length) {
+    series.push({ name: `LoRA r=${lora.map((s) => s.method.slice(6)).join(",")}`, x: lora.map((s) => s.trainableParams ?? 0), y: lora.map((s) => 100 * s.accuracyMean), error: lora.map((s) => 100 * s.accuracyStd) });
+  }
+  for (const s of summary.filter((x) => !x.method.startsWith("lora-r"))) {
+    series.push({ name: s.method, x: [s.trainableParams ?? 0], y: [100 * s.accuracyMean], error: [100 * s.accuracyStd] });
+  }
+  return linePlot({ series, logX: true, markers: true, title, xTitle: "trainable parameters (log)", yTitle: "accuracy on task B (%)" });
+}
+
+/** Largest |merged − unmerged| output over a data set, and whether the predicted labels agree. */
+export function mergeCheck(loraModel: tf.LayersModel, data: Dataset): { maxAbsDiff: number; labelsAgree: boolean } {
+  const merged = mergeLora(loraModel);
+  try {
+    const a = predictBatched(loraModel, data);
+    const b = predictBatched(merged, data);
+    const [maxAbsDiff, agree] = tf.tidy(() => [a.sub(b).abs().max().dataSync()[0], a.argMax(-1).equal(b.argMax(-1)).all().dataSync()[0]]);
+    a.dispose();
+    b.dispose();
+    return { maxAbsDiff, labelsAgree: agree === 1 };
+  } finally {
+    merged.dispose();
+  }
+}

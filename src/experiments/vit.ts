@@ -1,0 +1,262 @@
+// Transfer with the tiny ViT (lesson 05; lesson 06 calls it to fill gaps): pretrain on task A
+// (cached), then transfer to task B by head-only, freezing the first k blocks, full fine-tuning
+// or LoRA on the q and v projections; plus the attention pictures of a trained block.
+import * as tf from "@tensorflow/tfjs";
+import { cacheKey, cachedModel, sha256Hex } from "../cache";
+import type { TransferTasks } from "../data/tasks";
+import type { ShiftName } from "../data/transforms";
+import { evaluateModel, measureForgetting } from "../evaluate";
+import { countParams, freeze, unfreeze } from "../freezing";
+import { applyLora, DEFAULT_LORA_ALPHA } from "../lora";
+import { heatmap, multiPanel, type PlotSpec } from "../plot";
+import { getScale, lessonSizes, type Scale } from "../scale";
+import { cloneModel, HEAD_LAYER, sourceTasks } from "../source-model";
+import { evaluateAccuracy, fit } from "../train";
+import { attentionMaps, buildViT, freezeBlocks, vitDepth, type ViTArgs } from "../transformer";
+import { DEFAULT_LORA_LR, type LoraRun } from "./lora";
+import { DEFAULT_FINE_TUNE_LR, DEFAULT_HEAD_LR, TRANSFER_BUDGETS, transferEpochs, type TransferBudget } from "./transfer";
+
+/** The ViT and its task-A training per scale (epochs: lessonSizes("05").epochs). */
+export interface ViTRecipe {
+  model: ViTArgs;
+  batchSize: number;
+  learningRate: number;
+}
+
+export const VIT_RECIPES: Readonly<Record<Scale, ViTRecipe>> = {
+  // smoke takes a larger rate so its one epoch leaves chance behind (the numbers are still noise).
+  smoke: { model: { width: 16, depth: 2, numHeads: 2, mlpRatio: 2 }, batchSize: 64, learningRate: 3e-3 },
+  default: { model: { width: 64, depth: 4, numHeads: 4, mlpRatio: 2 }, batchSize: 64, learningRate: 1e-3 },
+  full: { model: { width: 64, depth: 4, numHeads: 4, mlpRatio: 2 }, batchSize: 128, learningRate: 1e-3 },
+};
+
+/** The full pretraining recipe at a scale: VIT_RECIPES plus the epochs of lessonSizes("05"). */
+export function vitRecipe(scale: Scale = getScale()): ViTRecipe & { epochs: number } {
+  return { ...VIT_RECIPES[scale], epochs: lessonSizes("05", scale).epochs };
+}
+
+/** LoRA targets in the ViT: the query and value projections of every block (Hu et al. 2021). */
+export const VIT_LORA_TARGETS = /^block\d+_(q|v)$/;
+
+export interface PretrainedViT {
+  model: tf.LayersModel;
+  /** Task-A held-out accuracy. */
+  testAccuracy: number;
+  fromCache: boolean;
+  key: string;
+  /** Training seconds (0 when loaded). */
+  seconds: number;
+}
+
+export interface PretrainViTArgs {
+  scale?: Scale;
+  seed?: number;
+  /** Tasks whose source.train the ViT learns (default sourceTasks({scale, seed})). */
+  tasks?: TransferTasks;
+  retrain?: boolean;
+  /** fit's live progress label (default "tiny ViT on task A"). */
+  progress?: string | false;
+  log?: ((message: string) => void) | false;
+}
+
+/** The tiny ViT trained on task A: from the artifact cache, or trained (and cached) now. */
+export async function getPretrainedViT(args: PretrainViTArgs = {}): Promise<PretrainedViT> {
+  const scale = args.scale ?? getScale();
+  const seed = args.seed ?? 0;
+  const tasks = args.tasks ?? sourceTasks({ scale, seed });
+  const recipe = vitRecipe(scale);
+  const train = tasks.source.train;
+  const rows = sha256Hex(new Uint8Array(train.baseIndices.buffer, train.baseIndices.byteOffset, train.baseIndices.byteLength));
+  const config = { model: recipe.model, epochs: recipe.epochs, batchSize: recipe.batchSize, learningRate: recipe.learningRate, numClasses: train.numClasses, data: { name: tasks.data.name, rows } };
+  const key = cacheKey({ name: "tiny-vit", config, scale, seed });
+  let seconds = 0;
+  const got = await cachedModel(
+    key,
+    async () => {
+      const model = buildViT({ ...recipe.model, numClasses: train.numClasses, seed });
+      const h = await fit(model, train, { epochs: recipe.epochs, batchSize: recipe.batchSize, learningRate: recipe.learningRate, seed, progress: args.progress ?? `tiny ViT on task A (seed ${seed})` });
+      seconds = h.seconds;
+      return model;
+    },
+    { retrain: args.retrain, log: args.log },
+  );
+  return { model: got.model, testAccuracy: evaluateAccuracy(got.model, tasks.source.test), fromCache: got.fromCache, key, seconds };
+}
+
+export type ViTMethod = "head-only" | "freeze-blocks" | "full-ft" | "lora-qv";
+
+export interface ViTRunArgs {
+  method: ViTMethod;
+  /** The pretrained ViT (never modified). */
+  source: tf.LayersModel;
+  tasks: TransferTasks;
+  labelsPerClass: number;
+  /** For freeze-blocks: the embeddings and blocks 0..k-1 are frozen. */
+  frozenBlocks?: number;
+  /** For lora-qv. */
+  r?: number;
+  alpha?: number;
+  /** Rate of the trained layers below the head (LoRA: of the adapters); default 1e-4, LoRA 1e-3. */
+  learningRate?: number;
+  /** Rate of the head (default 1e-3). */
+  headLearningRate?: number;
+  seed?: number;
+  budget?: Partial<TransferBudget>;
+  scale?: Scale;
+}
+
+/** A ViT run as a LoraRun row, plus the number of frozen blocks (null when not by blocks). */
+export interface ViTRun extends LoraRun {
+  frozenBlocks: number | null;
+}
+
+/** The table name of a ViT run: head-only, freeze-<k>, full-ft or lora-qv-r<r>. */
+export function vitMethodLabel(method: ViTMethod, k?: number, r?: number): string {
+  if (method === "freeze-blocks") return `freeze-${k}`;
+  if (method === "lora-qv") return `lora-qv-r${r}`;
+  return method;
+}
+
+function prepare(args: ViTRunArgs, seed: number): tf.LayersModel {
+  switch (args.method) {
+    case "lora-qv":
+      return applyLora(args.source, { r: args.r ?? 4, alpha: args.alpha ?? DEFAULT_LORA_ALPHA, targets: VIT_LORA_TARGETS, trainHead: true, seed });
+    case "head-only": {
+      const m = cloneModel(args.source);
+      freeze(m);
+      unfreeze(m, [HEAD_LAYER]);
+      return m;
+    }
+    case "freeze-blocks": {
+      if (args.frozenBlocks === undefined) throw new Error(`runViTTransfer: method "freeze-blocks" needs frozenBlocks in [0, ${vitDepth(args.source)}], got undefined`);
+      const m = cloneModel(args.source);
+      freezeBlocks(m, args.frozenBlocks);
+      return m;
+    }
+    case "full-ft": {
+      const m = cloneModel(args.source);
+      unfreeze(m);
+      return m;
+    }
+    default:
+      throw new Error(`runViTTransfer: method must be head-only, freeze-blocks, full-ft or lora-qv, got ${JSON.stringify(args.method)}`);
+  }
+}
+
+/** One transfer run of the pretrained ViT on k labels per class of task B. */
+export async function runViTTransfer(args: ViTRunArgs): Promise<ViTRun> {
+  const seed = args.seed ?? 0;
+  const scale = args.scale ?? getScale();
+  const train = args.tasks.targetLabels(args.labelsPerClass, seed);
+  const model = prepare(args, seed);
+  try {
+    const headLr = args.headLearningRate ?? DEFAULT_HEAD_LR;
+    const lora = args.method === "lora-qv";
+    const lr = args.method === "head-only" ? headLr : args.learningRate ?? (lora ? DEFAULT_LORA_LR : DEFAULT_FINE_TUNE_LR);
+    const { epochs, batchSize } = transferEpochs(train.n, { ...TRANSFER_BUDGETS[scale], ...args.budget });
+    const history = await fit(model, train, { epochs, batchSize, learningRate: lr, seed, progress: false, layerLearningRates: { [HEAD_LAYER]: headLr / lr } });
+    const counts = countParams(model);
+    return {
+      method: vitMethodLabel(args.method, args.frozenBlocks, args.r ?? 4),
+      task: args.tasks.scenario === "class-split" ? "class-split" : args.tasks.shift,
+      labelsPerClass: args.labelsPerClass,
+      seed,
+      r: lora ? args.r ?? 4 : null,
+      alpha: lora ? args.alpha ?? DEFAULT_LORA_ALPHA : null,
+      learningRate: lr,
+      accuracy: evaluateModel(model, args.tasks.target.test).accuracy,
+      retention: measureForgetting({ tuned: model, source: args.source, taskATest: args.tasks.source.test }).retention,
+      trainableParams: counts.trainable,
+      totalParams: counts.all,
+      seconds: history.seconds,
+      steps: history.steps,
+      loss: history.loss,
+      frozenBlocks: args.method === "freeze-blocks" ? args.frozenBlocks ?? null : null,
+    };
+  } finally {
+    model.dispose();
+  }
+}
+
+export interface ViTSweepArgs {
+  scale?: Scale;
+  /** Label draws and training seeds; the ViT is pretrained once, on one split (see `tasks`). */
+  seeds?: number[];
+  labelsPerClass?: number;
+  shift?: ShiftName;
+  /** Block counts to freeze (default 0..depth). */
+  frozenBlocks?: number[];
+  r?: number;
+  alpha?: number;
+  budget?: Partial<TransferBudget>;
+  onRun?: (run: ViTRun) => void;
+  /** The split (default sourceTasks({scale, seed: seeds[0], shift})); the ViT must not have seen its tests. */
+  tasks?: TransferTasks;
+  /** The pretrained ViT to use (default getPretrainedViT on the split's seed). */
+  source?: tf.LayersModel;
+}
+
+/** Every transfer method on the same pretrained ViT: head-only, freeze-k for each k, full-ft, LoRA q,v. */
+export async function runViTSweep(args: ViTSweepArgs = {}): Promise<ViTRun[]> {
+  const scale = args.scale ?? getScale();
+  const seeds = args.seeds ?? [0];
+  const tasks = args.tasks ?? sourceTasks({ scale, seed: seeds[0], shift: args.shift ?? "mild" });
+  const own = args.source ? null : (await getPretrainedViT({ scale, seed: tasks.seed, tasks, log: false })).model;
+  const source = args.source ?? own!;
+  const depth = vitDepth(source);
+  const runs: ViTRun[] = [];
+  const run = async (a: Omit<ViTRunArgs, "source" | "tasks" | "labelsPerClass" | "scale" | "budget">) => {
+    const r = await runViTTransfer({ ...a, source, tasks, labelsPerClass: args.labelsPerClass ?? 5, scale, budget: args.budget });
+    runs.push(r);
+    args.onRun?.(r);
+  };
+  try {
+    for (const seed of seeds) {
+      await run({ method: "head-only", seed });
+      for (const k of args.frozenBlocks ?? Array.from({ length: depth + 1 }, (_, i) => i)) await run({ method: "freeze-blocks", frozenBlocks: k, seed });
+      await run({ method: "full-ft", seed });
+      await run({ method: "lora-qv", r: args.r ?? 4, alpha: args.alpha, seed });
+    }
+  } finally {
+    own?.dispose();
+  }
+  return runs;
+}
+
+/** Attention received per patch, as images: for each of the first n examples and each head, the
+ * mean over query tokens of the attention paid to key patch j, drawn over that patch's pixels
+ * (scaled to [0, 1] per image). maps [n, h, T, T] -> [n·h, S·S] flat images, row-major by example. */
+export function attentionReceivedImages(maps: tf.Tensor4D, imageSize = 28, patchSize = 7): Float32Array {
+  const [n, h, t] = maps.shape;
+  const g = imageSize / patchSize;
+  if (g * g !== t) throw new Error(`attentionReceivedImages: ${t} tokens do not make a ${g}×${g} grid of ${patchSize}-pixel patches of a ${imageSize}-pixel image`);
+  const received = tf.tidy(() => maps.mean(2)); // [n, h, T]: average over queries
+  const v = received.dataSync();
+  received.dispose();
+  const out = new Float32Array(n * h * imageSize * imageSize);
+  for (let i = 0; i < n * h; i++) {
+    const row = v.subarray(i * t, (i + 1) * t);
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const x of row) {
+      lo = Math.min(lo, x);
+      hi = Math.max(hi, x);
+    }
+    for (let py = 0; py < imageSize; py++) {
+      for (let px = 0; px < imageSize; px++) {
+        const token = Math.floor(py / patchSize) * g + Math.floor(px / patchSize);
+        out[i * imageSize * imageSize + py * imageSize + px] = hi > lo ? (row[token] - lo) / (hi - lo) : 0;
+      }
+    }
+  }
+  return out;
+}
+
+/** One heatmap per head of one example's attention (rows: query patch, columns: key patch). */
+export function attentionHeatmaps(model: tf.LayersModel, x: tf.Tensor2D, block: number, example = 0): PlotSpec {
+  const maps = attentionMaps(model, x, block); // [n, h, T, T]
+  const heads = (maps.arraySync() as number[][][][])[example];
+  maps.dispose();
+  const panels = heads.map((z, i) => heatmap({ z, title: `head ${i}`, xTitle: "key patch", yTitle: "query patch", annotate: false, colorscale: "Viridis" }));
+  return multiPanel({ panels, cols: Math.min(4, panels.length), title: `Block ${block} attention (rows sum to 1), example ${example}` });
+}
