@@ -2,21 +2,10 @@ import { describe, it, expect, beforeAll } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { classSeparation, compareFeatureCache, extractFeatures, INPUT_FEATURES, linearProbe, pca, trainingFlopsPerExample } from "../src/features";
 import { freezeTo } from "../src/freezing";
-import { buildSourceModel } from "../src/source-model";
-import type { Dataset } from "../src/data/types";
+import { blobs, tinySource } from "./helpers/fixtures";
 import { normalSampler, rng } from "../src/random";
 
-function blobs(n: number, dim: number, seed: number): Dataset {
-  const r = rng(seed);
-  const x = new Float32Array(n * dim);
-  const y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    y[i] = i % 3;
-    for (let j = 0; j < dim; j++) x[i * dim + j] = (j % 3 === y[i] ? 0.8 : 0.2) + 0.3 * (r() - 0.5);
-  }
-  return { x, y, n, dim, numClasses: 3, name: "blobs" };
-}
-const tiny = (seed = 0) => buildSourceModel({ seed, hiddenUnits: [8, 6, 4], inputDim: 12, numClasses: 3 });
+const tiny = tinySource;
 
 beforeAll(async () => {
   await tf.setBackend("cpu");

@@ -4,24 +4,13 @@ import {
   assertFrozenUnchanged, baseLayers, compareWeights, countParams, formatLayerTable, formatTrainableParams, freeze,
   freezeRatio, freezeTo, frozenCountForRatio, layerTable, snapshotWeights, unfreeze, weightedLayers,
 } from "../src/freezing";
+import { blobs, tinySource } from "./helpers/fixtures";
 import { buildSourceModel } from "../src/source-model";
 import { fit } from "../src/train";
-import type { Dataset } from "../src/data/types";
-import { rng } from "../src/random";
 
-/** Three Gaussian blobs in `dim` dimensions, labels 0..2. */
-function blobs(n: number, dim: number, seed: number): Dataset {
-  const r = rng(seed);
-  const x = new Float32Array(n * dim);
-  const y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    y[i] = i % 3;
-    for (let j = 0; j < dim; j++) x[i * dim + j] = (j % 3 === y[i] ? 0.8 : 0.2) + 0.2 * (r() - 0.5);
-  }
-  return { x, y, n, dim, numClasses: 3, name: "blobs" };
-}
 
-const tiny = (seed = 0) => buildSourceModel({ seed, hiddenUnits: [8, 6, 4], inputDim: 12, numClasses: 3 });
+const tiny = tinySource;
+const blobsTight = (n: number, dim: number, seed: number) => blobs(n, dim, seed, 0.2);
 const frozenNames = (m: tf.LayersModel) => weightedLayers(m).filter((l) => !l.trainable).map((l) => l.name);
 
 beforeAll(async () => {
@@ -126,7 +115,7 @@ describe("frozen weights stay bit-identical", () => {
     const m = tiny(1);
     freezeRatio(m, 0.5);
     const snap = snapshotWeights(m);
-    await fit(m, blobs(60, 12, 0), { epochs: 3, batchSize: 16, learningRate: 0.05, progress: false });
+    await fit(m, blobsTight(60, 12, 0), { epochs: 3, batchSize: 16, learningRate: 0.05, progress: false });
     const changes = assertFrozenUnchanged(m, snap);
     const moved = changes.filter((c) => c.changed).map((c) => c.layer);
     expect(new Set(moved)).toEqual(new Set(["hidden3", "head"]));
@@ -134,7 +123,7 @@ describe("frozen weights stay bit-identical", () => {
   });
 
   it("in tfjs model.fit; and unfreezing takes effect because the library recompiles", async () => {
-    const data = blobs(60, 12, 0);
+    const data = blobsTight(60, 12, 0);
     const xs = tf.tensor2d(data.x, [data.n, data.dim]);
     const ys = tf.oneHot(tf.tensor1d(data.y, "int32"), 3);
     const moved = (m: tf.LayersModel, snap: ReturnType<typeof snapshotWeights>, layer: string) =>

@@ -4,23 +4,11 @@ import {
   concatHistories, DEFAULT_ALPHA, discriminativeMultipliers, discriminativeRates, progressiveStages, progressiveUnfreeze, twoPhaseFineTune,
 } from "../src/schedules";
 import { snapshotWeights, compareWeights } from "../src/freezing";
-import { buildSourceModel } from "../src/source-model";
+import { blobs, tinySource } from "./helpers/fixtures";
 import { fit } from "../src/train";
-import type { Dataset } from "../src/data/types";
-import { rng } from "../src/random";
 
-function blobs(n: number, dim: number, seed: number): Dataset {
-  const r = rng(seed);
-  const x = new Float32Array(n * dim);
-  const y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    y[i] = i % 3;
-    for (let j = 0; j < dim; j++) x[i * dim + j] = (j % 3 === y[i] ? 0.8 : 0.2) + 0.3 * (r() - 0.5);
-  }
-  return { x, y, n, dim, numClasses: 3, name: "blobs" };
-}
 
-const tiny = (seed = 0) => buildSourceModel({ seed, hiddenUnits: [8, 6, 4], inputDim: 12, numClasses: 3 });
+const tiny = tinySource;
 const PARAMS = { hidden1: 12 * 8 + 8, hidden2: 8 * 6 + 6, hidden3: 6 * 4 + 4, head: 4 * 3 + 3 };
 
 beforeAll(async () => {

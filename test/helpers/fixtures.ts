@@ -1,0 +1,19 @@
+// Small synthetic data and models shared by the unit tests (not a test file itself).
+import type { Dataset } from "../../src/data/types";
+import { rng } from "../../src/random";
+import { buildSourceModel } from "../../src/source-model";
+
+/** Three Gaussian-ish blobs in `dim` dimensions, labels 0..2: feature j is high for class j % 3. */
+export function blobs(n: number, dim: number, seed: number, spread = 0.3): Dataset {
+  const r = rng(seed);
+  const x = new Float32Array(n * dim);
+  const y = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    y[i] = i % 3;
+    for (let j = 0; j < dim; j++) x[i * dim + j] = (j % 3 === y[i] ? 0.8 : 0.2) + spread * (r() - 0.5);
+  }
+  return { x, y, n, dim, numClasses: 3, name: "blobs" };
+}
+
+/** The source-model architecture at toy size: 12 → 8 → 6 → 4 → 3. */
+export const tinySource = (seed = 0) => buildSourceModel({ seed, hiddenUnits: [8, 6, 4], inputDim: 12, numClasses: 3 });
