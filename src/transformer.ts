@@ -112,7 +112,8 @@ export class PositionEmbedding extends tf.layers.Layer {
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const s = inputShape as tf.Shape;
     if (s.length !== 3 || s[1] == null || s[2] == null) throw new Error(`PositionEmbedding ${this.name}: input must be [batch, tokens, width] with known tokens and width, got [${s.join(", ")}]`);
-    const init = tf.initializers.truncatedNormal({ stddev: POSITION_INIT_STDDEV, seed: this.seed });
+    // truncatedNormal treats seed 0 as "unseeded" (tfjs-core 4.22): map it to a fixed non-zero seed.
+    const init = tf.initializers.truncatedNormal({ stddev: POSITION_INIT_STDDEV, seed: this.seed === 0 ? 0x5eed : this.seed });
     this.embedding = this.addWeight("embedding", [s[1], s[2]], "float32", init, undefined, true);
     this.built = true;
   }
