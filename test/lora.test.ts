@@ -2,6 +2,7 @@
 // the base, only adapters train, merge is exact and reversible), error messages, serialization.
 import { describe, it, expect, beforeAll } from "vitest";
 import * as tf from "@tensorflow/tfjs";
+import { roundTrip } from "./helpers/fixtures";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -46,15 +47,6 @@ function randomizeB(model: tf.LayersModel, seed = 7): void {
     l.loraB!.write(b);
     b.dispose();
   });
-}
-
-async function roundTrip(model: tf.LayersModel): Promise<tf.LayersModel> {
-  let saved: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (a) => {
-    saved = a;
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
-  }));
-  return tf.loadLayersModel(tf.io.fromMemory(saved!));
 }
 
 let x: tf.Tensor2D;

@@ -3,6 +3,7 @@
 // LoRA on q/v, training above chance at smoke scale, no tensor leaks.
 import { describe, it, expect, beforeAll } from "vitest";
 import * as tf from "@tensorflow/tfjs";
+import { roundTrip } from "./helpers/fixtures";
 import { attentionProbs, DotProductAttention, splitHeads, mergeHeads } from "../src/attention";
 import { attentionMaps, buildViT, freezeBlocks, LayerNorm, Patchify, PositionEmbedding, vitDepth, vitLayersBelow } from "../src/transformer";
 import { applyLora, loraLayers } from "../src/lora";
@@ -16,15 +17,6 @@ const SMALL = { width: 8, depth: 2, numHeads: 2, mlpRatio: 2 };
 beforeAll(async () => {
   await tf.setBackend("cpu");
 });
-
-async function roundTrip(model: tf.LayersModel): Promise<tf.LayersModel> {
-  let saved: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (a) => {
-    saved = a;
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
-  }));
-  return tf.loadLayersModel(tf.io.fromMemory(saved!));
-}
 
 function maxDiff(a: tf.Tensor, b: tf.Tensor): number {
   return tf.tidy(() => a.sub(b).abs().max().dataSync()[0]);

@@ -4,8 +4,6 @@
 import * as tf from "@tensorflow/tfjs";
 import type { TransferTasks } from "../data/tasks";
 import type { ShiftName } from "../data/transforms";
-import { evaluateModel, measureForgetting } from "../evaluate";
-import { countParams } from "../freezing";
 import { applyLora, DEFAULT_LORA_ALPHA, mergeLora, type LoraTargets } from "../lora";
 import { linePlot, type PlotSpec, type Series } from "../plot";
 import { recordResult, summarizeResults, type ResultRecord, type SummaryRow } from "../results";
@@ -13,7 +11,7 @@ import { getScale, type Scale } from "../scale";
 import { getSourceModel, replaceHead, sourceTasks } from "../source-model";
 import { fit, predictBatched } from "../train";
 import type { Dataset } from "../data/types";
-import { DEFAULT_FINE_TUNE_LR, runTransfer, TRANSFER_BUDGETS, transferEpochs, type HeadChoice, type TransferBudget, type TransferResult } from "./transfer";
+import { DEFAULT_FINE_TUNE_LR, runTransfer, TRANSFER_BUDGETS, transferEpochs, type HeadChoice, type TransferBudget, type TransferResult, scoreTunedModel } from "./transfer";
 
 /** The ranks lesson 04 sweeps. */
 export const LORA_RANKS: readonly number[] = [1, 2, 4, 8, 16];
@@ -88,7 +86,6 @@ export async function runLora(args: LoraRunArgs): Promise<LoraRun> {
   try {
     const { epochs, batchSize } = transferEpochs(train.n, { ...TRANSFER_BUDGETS[scale], ...args.budget });
     const history = await fit(model, train, { epochs, batchSize, learningRate: lr, seed, progress: args.progress ?? false });
-    const counts = countParams(model);
     const run: LoraRun = {
       method: `lora-r${args.r}`,
       task: args.tasks.scenario === "class-split" ? "class-split" : args.tasks.shift,
@@ -97,13 +94,7 @@ export async function runLora(args: LoraRunArgs): Promise<LoraRun> {
       r: args.r,
       alpha,
       learningRate: lr,
-      accuracy: evaluateModel(model, args.tasks.target.test).accuracy,
-      retention: measureForgetting({ tuned: model, source: args.source, taskATest: args.tasks.source.test }).retention,
-      trainableParams: counts.trainable,
-      totalParams: counts.all,
-      seconds: history.seconds,
-      steps: history.steps,
-      loss: history.loss,
+      ...scoreTunedModel(model, args, history),
     };
     if (args.inspect) await args.inspect(model);
     return run;

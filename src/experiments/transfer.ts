@@ -8,7 +8,7 @@ import { countParams, freeze, freezeRatio, freezeTo, unfreeze, weightedLayers } 
 import { getScale, type Scale } from "../scale";
 import { discriminativeMultipliers } from "../schedules";
 import { buildSourceModel, cloneModel, HEAD_LAYER, replaceHead } from "../source-model";
-import { fit, type OptimizerName } from "../train";
+import { fit, type History, type OptimizerName } from "../train";
 
 /** What is trained, and from where. */
 export type TransferMethod =
@@ -231,4 +231,23 @@ export async function runTransfer(args: TransferRunArgs): Promise<TransferResult
   } finally {
     model.dispose();
   }
+}
+
+/** What LoRA and ViT transfer runs report for a tuned model: held-out task-B accuracy, task-A
+ * retention with the source head, parameter counts and the training history's time and loss. */
+export function scoreTunedModel(
+  model: tf.LayersModel,
+  args: { source: tf.LayersModel; tasks: TransferTasks },
+  history: History,
+): { accuracy: number; retention: number; trainableParams: number; totalParams: number; seconds: number; steps: number; loss: number[] } {
+  const counts = countParams(model);
+  return {
+    accuracy: evaluateModel(model, args.tasks.target.test).accuracy,
+    retention: measureForgetting({ tuned: model, source: args.source, taskATest: args.tasks.source.test }).retention,
+    trainableParams: counts.trainable,
+    totalParams: counts.all,
+    seconds: history.seconds,
+    steps: history.steps,
+    loss: history.loss,
+  };
 }

@@ -5,8 +5,7 @@ import * as tf from "@tensorflow/tfjs";
 import { cacheKey, cachedModel, sha256Hex } from "../cache";
 import type { TransferTasks } from "../data/tasks";
 import type { ShiftName } from "../data/transforms";
-import { evaluateModel, measureForgetting } from "../evaluate";
-import { countParams, freeze, unfreeze } from "../freezing";
+import { freeze, unfreeze } from "../freezing";
 import { applyLora, DEFAULT_LORA_ALPHA } from "../lora";
 import { heatmap, multiPanel, type PlotSpec } from "../plot";
 import { getScale, lessonSizes, type Scale } from "../scale";
@@ -14,7 +13,7 @@ import { cloneModel, HEAD_LAYER, sourceTasks } from "../source-model";
 import { evaluateAccuracy, fit } from "../train";
 import { attentionMaps, buildViT, freezeBlocks, vitDepth, type ViTArgs } from "../transformer";
 import { DEFAULT_LORA_LR, type LoraRun } from "./lora";
-import { DEFAULT_FINE_TUNE_LR, DEFAULT_HEAD_LR, TRANSFER_BUDGETS, transferEpochs, type TransferBudget } from "./transfer";
+import { DEFAULT_FINE_TUNE_LR, DEFAULT_HEAD_LR, TRANSFER_BUDGETS, transferEpochs, type TransferBudget, scoreTunedModel } from "./transfer";
 
 /** The ViT and its task-A training per scale (epochs: lessonSizes("05").epochs). */
 export interface ViTRecipe {
@@ -155,7 +154,6 @@ export async function runViTTransfer(args: ViTRunArgs): Promise<ViTRun> {
     const lr = args.method === "head-only" ? headLr : args.learningRate ?? (lora ? DEFAULT_LORA_LR : DEFAULT_FINE_TUNE_LR);
     const { epochs, batchSize } = transferEpochs(train.n, { ...TRANSFER_BUDGETS[scale], ...args.budget });
     const history = await fit(model, train, { epochs, batchSize, learningRate: lr, seed, progress: false, layerLearningRates: { [HEAD_LAYER]: headLr / lr } });
-    const counts = countParams(model);
     return {
       method: vitMethodLabel(args.method, args.frozenBlocks, args.r ?? 4),
       task: args.tasks.scenario === "class-split" ? "class-split" : args.tasks.shift,
@@ -164,13 +162,7 @@ export async function runViTTransfer(args: ViTRunArgs): Promise<ViTRun> {
       r: lora ? args.r ?? 4 : null,
       alpha: lora ? args.alpha ?? DEFAULT_LORA_ALPHA : null,
       learningRate: lr,
-      accuracy: evaluateModel(model, args.tasks.target.test).accuracy,
-      retention: measureForgetting({ tuned: model, source: args.source, taskATest: args.tasks.source.test }).retention,
-      trainableParams: counts.trainable,
-      totalParams: counts.all,
-      seconds: history.seconds,
-      steps: history.steps,
-      loss: history.loss,
+      ...scoreTunedModel(model, args, history),
       frozenBlocks: args.method === "freeze-blocks" ? args.frozenBlocks ?? null : null,
     };
   } finally {

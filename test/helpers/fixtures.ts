@@ -1,4 +1,5 @@
-// Small synthetic data and models shared by the unit tests (not a test file itself).
+// Small synthetic data, models and helpers shared by the unit tests (not a test file itself).
+import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../../src/data/types";
 import { rng } from "../../src/random";
 import { buildSourceModel } from "../../src/source-model";
@@ -17,3 +18,13 @@ export function blobs(n: number, dim: number, seed: number, spread = 0.3): Datas
 
 /** The source-model architecture at toy size: 12 → 8 → 6 → 4 → 3. */
 export const tinySource = (seed = 0) => buildSourceModel({ seed, hiddenUnits: [8, 6, 4], inputDim: 12, numClasses: 3 });
+
+/** Saves a model to memory and loads it back (custom layers must be registered). */
+export async function roundTrip(model: tf.LayersModel): Promise<tf.LayersModel> {
+  let saved: tf.io.ModelArtifacts | undefined;
+  await model.save(tf.io.withSaveHandler(async (a) => {
+    saved = a;
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
+  }));
+  return tf.loadLayersModel(tf.io.fromMemory(saved!));
+}
