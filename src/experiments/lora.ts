@@ -150,29 +150,38 @@ export interface LoraSweepArgs {
   onRun?: (run: LoraRun) => void;
 }
 
-/** The rank sweep: per seed, head-only, each rank and full fine-tuning on the same labels. */
-export async function runLoraSweep(args: LoraSweepArgs = {}): Promise<LoraRun[]> {
+type SweepCommon = Parameters<typeof runLoraBaseline>[1];
+
+/** Runs `body` once per seed with that seed's split and cached source model (disposed after),
+ * collecting the runs it emits and reporting each to `onRun`. */
+async function perSeed(args: Omit<LoraSweepArgs, "ranks">, body: (common: SweepCommon, emit: (run: LoraRun) => void) => Promise<void>): Promise<LoraRun[]> {
   const scale = args.scale ?? getScale();
   const runs: LoraRun[] = [];
-  const push = (r: LoraRun) => {
-    runs.push(r);
-    args.onRun?.(r);
+  const emit = (run: LoraRun) => {
+    runs.push(run);
+    args.onRun?.(run);
   };
   for (const seed of args.seeds ?? [0]) {
     const tasks = sourceTasks({ scale, seed, shift: args.shift ?? "mild" });
     const { model: source } = await getSourceModel({ scale, seed, tasks, log: false });
     try {
-      const common = { source, tasks, labelsPerClass: args.labelsPerClass ?? 5, seed, budget: args.budget, scale, head: args.head };
-      if (args.baselines ?? true) push(await runLoraBaseline("head-only", common));
-      for (const r of args.ranks ?? LORA_RANKS) {
-        push(await runLora({ ...common, r, alpha: args.alpha, targets: args.targets, learningRate: args.loraLearningRate }));
-      }
-      if (args.baselines ?? true) push(await runLoraBaseline("full-ft", { ...common, learningRate: args.fullFtLearningRate }));
+      await body({ source, tasks, labelsPerClass: args.labelsPerClass ?? 5, seed, budget: args.budget, scale, head: args.head }, emit);
     } finally {
       source.dispose();
     }
   }
   return runs;
+}
+
+/** The rank sweep: per seed, head-only, each rank and full fine-tuning on the same labels. */
+export async function runLoraSweep(args: LoraSweepArgs = {}): Promise<LoraRun[]> {
+  return perSeed(args, async (common, emit) => {
+    if (args.baselines ?? true) emit(await runLoraBaseline("head-only", common));
+    for (const r of args.ranks ?? LORA_RANKS) {
+      emit(await runLora({ ...common, r, alpha: args.alpha, targets: args.targets, learningRate: args.loraLearningRate }));
+    }
+    if (args.baselines ?? true) emit(await runLoraBaseline("full-ft", { ...common, learningRate: args.fullFtLearningRate }));
+  });
 }
 
 export interface LoraLearningRateArgs extends Omit<LoraSweepArgs, "ranks" | "baselines" | "loraLearningRate" | "fullFtLearningRate"> {
@@ -190,29 +199,15 @@ export function atLearningRate(method: string, lr: number): string {
 /** LoRA (rank r) and full fine-tuning at each learning rate, per seed, on the same labels: which
  * rate each method wants, and what the rate does to task-A retention. */
 export async function runLoraLearningRates(args: LoraLearningRateArgs): Promise<LoraRun[]> {
-  const scale = args.scale ?? getScale();
   const r = args.r ?? 4;
-  const runs: LoraRun[] = [];
-  const push = (run: LoraRun) => {
-    runs.push(run);
-    args.onRun?.(run);
-  };
-  for (const seed of args.seeds ?? [0]) {
-    const tasks = sourceTasks({ scale, seed, shift: args.shift ?? "mild" });
-    const { model: source } = await getSourceModel({ scale, seed, tasks, log: false });
-    try {
-      const common = { source, tasks, labelsPerClass: args.labelsPerClass ?? 5, seed, budget: args.budget, scale, head: args.head };
-      for (const lr of args.learningRates) {
-        const lora = await runLora({ ...common, r, alpha: args.alpha, targets: args.targets, learningRate: lr });
-        push({ ...lora, method: atLearningRate(lora.method, lr) });
-        const full = await runLoraBaseline("full-ft", { ...common, learningRate: lr });
-        push({ ...full, method: atLearningRate(full.method, lr) });
-      }
-    } finally {
-      source.dispose();
+  return perSeed(args, async (common, emit) => {
+    for (const lr of args.learningRates) {
+      const lora = await runLora({ ...common, r, alpha: args.alpha, targets: args.targets, learningRate: lr });
+      emit({ ...lora, method: atLearningRate(lora.method, lr) });
+      const full = await runLoraBaseline("full-ft", { ...common, learningRate: lr });
+      emit({ ...full, method: atLearningRate(full.method, lr) });
     }
-  }
-  return runs;
+  });
 }
 
 /** Appends each run to the results file (lesson 06 reads them); returns the records. */
