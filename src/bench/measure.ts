@@ -4,6 +4,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../data/types";
 import { shuffledIndices, subSeed } from "../random";
+import { gatherRows } from "../train";
 import { BENCH_LEARNING_RATE, buildRawNet, rawLoss, workloadFlops, workloadSteps, type RawNet, type WorkloadSpec } from "./workloads";
 
 export const DEFAULT_RUNS = 3;
@@ -87,13 +88,7 @@ export function rawTrainRunner(spec: WorkloadSpec, data: Dataset, seed = 0, net:
         if (inEpoch === 0) order = shuffledIndices(spec.samples, subSeed(seed, `epoch${Math.floor(step / perEpoch)}`));
         const from = inEpoch * spec.batchSize;
         const b = Math.min(spec.samples, from + spec.batchSize) - from;
-        const xs = new Float32Array(b * data.dim);
-        const ys = new Int32Array(b);
-        for (let i = 0; i < b; i++) {
-          const r = order[from + i];
-          xs.set(data.x.subarray(r * data.dim, (r + 1) * data.dim), i * data.dim);
-          ys[i] = data.y[r];
-        }
+        const { x: xs, y: ys } = gatherRows(data, order, from, from + b);
         const loss = tf.tidy(() => {
           const x = tf.tensor2d(xs, [b, data.dim]); // [b, 784]
           const y = spec.loss === "mse" ? x : (tf.oneHot(tf.tensor1d(ys, "int32"), data.numClasses).toFloat() as tf.Tensor2D); // [b, 10]
