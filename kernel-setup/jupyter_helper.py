@@ -66,18 +66,15 @@ def remove(name):
 
 
 def smoke(name, cwd, timeout):
-    """Starts the kernel, runs `1+1`, returns what it printed as the result (tslab shows a
-    cell's value as stdout, other kernels as an execute_result)."""
+    """Starts the kernel, runs `1+1`, returns the text/plain of its execute_result (the
+    launcher makes tslab send one; plain tslab printed the value on stdout)."""
     from jupyter_client.manager import start_new_kernel
     result = {"status": None, "text": None, "error": None}
-    stdout = []
 
     def hook(msg):
         kind = msg["msg_type"]
         if kind == "execute_result":
             result["text"] = msg["content"]["data"].get("text/plain")
-        elif kind == "stream" and msg["content"]["name"] == "stdout":
-            stdout.append(msg["content"]["text"])
         elif kind == "error":
             result["error"] = "%s: %s" % (msg["content"]["ename"], msg["content"]["evalue"])
 
@@ -96,8 +93,6 @@ def smoke(name, cwd, timeout):
         kc.stop_channels()
         km.shutdown_kernel(now=True)
         del kc  # dropping it here keeps its __del__ from logging during interpreter exit
-    if result["text"] is None and stdout:
-        result["text"] = "".join(stdout).strip()
     emit(result)
 
 

@@ -56,6 +56,26 @@ if (typeof tspath.normalizeJoin === "function") {
 const ts = require(require.resolve("@tslab/typescript-for-tslab", { paths: [tslabDist] }));
 ts.sys.watchDirectory = () => ({ close() {} });
 
+// Interrupts: tslab answers SIGINT by abandoning the running cell's promise, but the cell's
+// async work (a training loop) would go on in the background. We count interrupts in a global
+// that the library's loops poll (src/interrupt.ts): a loop started before the latest interrupt
+// stops at its next batch and releases its tensors. Registered before tslab's own listener.
+const INTERRUPTS = Symbol.for("transfer-lab.interrupts");
+globalThis[INTERRUPTS] = 0;
+process.on("SIGINT", () => {
+  globalThis[INTERRUPTS] += 1;
+});
+
+// Jupyter protocol: tslab sends a cell's value and errors as stream text and leaves `status`
+// out of kernel_info_reply; tslab-protocol.js wraps its executor and handler to send
+// execute_result, `error` messages and full replies (jupyter_kernel_test passes).
+try {
+  require("./tslab-protocol").installProtocolFixes(tslabDist);
+} catch (e) {
+  console.error(`transfer-lab kernel: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+}
+
 process.env.TRANSFER_LAB_NOTEBOOK_DIR = process.cwd();
 process.chdir(root);
 require(tslabMain).main();

@@ -1,7 +1,8 @@
 // The transfer-lab kernel as lessons see it, through the real runner and Jupyter: cwd is the
 // project root, folder imports resolve to index.ts, writing files under the root does not
-// break later cells, the runner's env and --set (const + annotation) reach the kernel, and a
-// failing cell is reported by index. Uses a throwaway JUPYTER_DATA_DIR.
+// break later cells, the runner's env and --set (const + annotation) reach the kernel, a cell's
+// value is an execute_result, a failing cell is reported by index with the kernel's error, and a
+// `raises-exception` cell does not stop the lesson. Uses a throwaway JUPYTER_DATA_DIR.
 import fs from "fs";
 import os from "os";
 import path from "path";
@@ -69,18 +70,39 @@ describe("the transfer-lab kernel through the lesson runner", () => {
     expect(text).toContain(`nbdir=${nbDir}`);
     expect(text).toContain("scale=smoke headless=1");
     expect(text).toContain("shift=heavy r=0.25 k=1/5 answer=42");
+    // `answer`, the last expression of cell 4 (after the injected one), is the cell's result.
+    const answerCell = executed.cells[4].outputs ?? [];
+    expect(answerCell.map((o) => o.output_type)).toEqual(["execute_result"]);
+    expect(outputText(answerCell)).toBe("42");
   }, 300_000);
 
-  it("reports the failing cell's index and error, and a type error as TypeScript", async () => {
+  it("reports the failing cell's index and error, and a type error as a CompileError", async () => {
     const file = path.join(tmp, "bad", "01-bad.ipynb");
     writeNotebook(file, lesson([code("let n = 1;", ["parameters"]), code('let s: number = "x";')]));
     const typeError = await runLesson({ notebook: file, outDir: path.join(tmp, "out-bad"), python });
     expect(typeError.ok).toBe(false);
-    expect(typeError.failure).toMatchObject({ kind: "TypeScript", cellIndex: 1, firstLine: 'let s: number = "x";' });
+    expect(typeError.failure).toMatchObject({ kind: "CompileError", cellIndex: 1, firstLine: 'let s: number = "x";' });
     expect(typeError.failure?.message).toMatch(/Type 'string' is not assignable to type 'number'/);
 
     writeNotebook(file, lesson([code("let n = 1;", ["parameters"]), code('throw new RangeError("n must be positive, got " + n);')]));
     const thrown = await runLesson({ notebook: file, outDir: path.join(tmp, "out-bad"), python });
     expect(thrown.failure).toMatchObject({ kind: "RangeError", message: "n must be positive, got 1", cellIndex: 1 });
+    expect(thrown.failure?.details).toContain("RangeError: n must be positive, got 1");
+    expect(formatResult(thrown)).toContain("01-bad.ipynb, cell 1");
+  }, 300_000);
+
+  it("runs on after a cell tagged raises-exception, keeping its error output", async () => {
+    const file = path.join(tmp, "raises", "02-raises.ipynb");
+    writeNotebook(file, lesson([code("let n = 1;", ["parameters"]), code('throw new Error("expected");', ["raises-exception"]), code("n + 1")]));
+    const result = await runLesson({ notebook: file, outDir: path.join(tmp, "out-raises"), python });
+    expect(result.ok, formatResult(result)).toBe(true);
+    const executed = JSON.parse(fs.readFileSync(result.output, "utf8")) as Notebook;
+    expect(executed.cells[1].outputs).toContainEqual(expect.objectContaining({ output_type: "error", ename: "Error", evalue: "expected" }));
+    expect(outputText(executed.cells[2].outputs ?? [])).toBe("2");
+
+    // A later failure is reported at its own cell, not at the allowed error before it.
+    writeNotebook(file, lesson([code("let n = 1;", ["parameters"]), code('throw new Error("expected");', ["raises-exception"]), code('throw new TypeError("real");')]));
+    const failed = await runLesson({ notebook: file, outDir: path.join(tmp, "out-raises"), python });
+    expect(failed.failure).toMatchObject({ kind: "TypeError", message: "real", cellIndex: 2 });
   }, 300_000);
 });

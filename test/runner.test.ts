@@ -22,7 +22,7 @@ import {
   type Notebook,
   type NotebookCell,
 } from "../src/runner/notebook";
-import { cellFailureAt, executedCells, findBackend, findCellError, stderrError, stripAnsi } from "../src/runner/outputs";
+import { cellErrorAt, executedCells, findBackend, findCellError, stripAnsi } from "../src/runner/outputs";
 import { describeFailure, formatResult, type LessonResult } from "../src/runner/run";
 
 function code(source: string, tags?: string[], extra: Partial<NotebookCell> = {}): NotebookCell {
@@ -195,31 +195,18 @@ describe("reading executed notebooks", () => {
   it("counts executed code cells", () => {
     expect(executedCells(ran)).toBe(2);
   });
-  it("parses tslab's stderr: type errors, thrown errors, else the first line", () => {
-    expect(stderrError("1:5 - Type 'string' is not assignable to type 'number'.\n2:1 - Cannot find name 'x'.\n")).toEqual({
-      ename: "TypeScript",
-      evalue: "1:5 - Type 'string' is not assignable to type 'number'.; 2:1 - Cannot find name 'x'.",
-    });
-    const thrown = "a warning\nevalmachine.<anonymous>:3\nthrow new RangeError('bad');\n^\n\nRangeError: freezeRatio must be in [0, 1], got 2\n    at evalmachine.<anonymous>:3:7\n";
-    expect(stderrError(thrown)).toEqual({ ename: "RangeError", evalue: "freezeRatio must be in [0, 1], got 2" });
-    expect(stderrError("Error [ERR_X]: nope")).toEqual({ ename: "Error", evalue: "nope" });
-    expect(stderrError("unexpected error: Error: Unexpected pending rebuildTimer\n    at sys.setTimeout (x.js:1:1)")).toEqual({
-      ename: "Error",
-      evalue: "Unexpected pending rebuildTimer",
-    });
-    expect(stderrError("something odd\nthen more\n")).toEqual({ ename: "Error", evalue: "something odd" });
-    expect(stderrError("\n")).toBeNull();
-  });
-  it("builds the failure from an error output or from stderr", () => {
+  it("builds the failure from the first error output; stderr text is not an error", () => {
     const withError = notebook([
       code("ok"),
       code("boom()", [], { outputs: [{ output_type: "error", ename: "TypeError", evalue: "\u001b[31mx is not a function\u001b[0m", traceback: ["l1", "l2"] }] }),
+      code("later()", [], { outputs: [{ output_type: "error", ename: "RangeError", evalue: "later", traceback: [] }] }),
     ]);
     expect(findCellError(withError)).toEqual({ cellIndex: 1, ename: "TypeError", evalue: "x is not a function", traceback: "l1\nl2", firstLine: "boom()" });
-    const withStderr = notebook([code("\n  throwIt();", [], { outputs: [{ output_type: "stream", name: "stderr", text: "Error: it\n" }] })]);
+    expect(cellErrorAt(withError, 2)).toMatchObject({ cellIndex: 2, ename: "RangeError", evalue: "later", firstLine: "later()" });
+    expect(cellErrorAt(withError, 0)).toBeNull();
+    expect(cellErrorAt(withError, 9)).toBeNull();
+    const withStderr = notebook([code("\n  warnIt();", [], { outputs: [{ output_type: "stream", name: "stderr", text: "Error: it\n" }] })]);
     expect(findCellError(withStderr)).toBeNull();
-    expect(cellFailureAt(withStderr, 0)).toEqual({ cellIndex: 0, ename: "Error", evalue: "it", traceback: "Error: it", firstLine: "throwIt();" });
-    expect(cellFailureAt(withStderr, 5)).toBeNull();
     expect(stripAnsi("\u001b[1;31mred\u001b[0m")).toBe("red");
   });
 });
@@ -248,5 +235,7 @@ describe("result lines", () => {
     expect(text).toContain("cell starts: const ft = tl.freezeByRatio(model, freezeRatio);");
     expect(text).not.toContain("tslab/dist");
     expect(describeFailure(ok)).toBe("");
+    const compile = { ...failed, failure: { ...failed.failure!, kind: "CompileError", message: "1:5 - Bad type.\n2:1 - Cannot find name 'x'.", details: "" } };
+    expect(describeFailure(compile)).toContain("CompileError: 1:5 - Bad type.\n    2:1 - Cannot find name 'x'.");
   });
 });

@@ -45,7 +45,7 @@ def main(argv):
             "status": execute_reply["content"].get("status"),
         }), flush=True)
 
-    result = {"ok": False, "failedCell": None, "errorType": None, "message": None, "seconds": None}
+    result = {"ok": False, "failedCell": None, "errorType": None, "message": None, "ename": None, "evalue": None, "seconds": None}
     t0 = time.monotonic()
     try:
         client = NotebookClient(
@@ -63,8 +63,8 @@ def main(argv):
         result.update(failedCell=state["index"], errorType="timeout", message=first_line(e))
     except DeadKernelError as e:
         result.update(failedCell=state["index"], errorType="dead-kernel", message=first_line(e))
-    except CellExecutionError as e:
-        result.update(failedCell=state["index"], errorType="cell-error", message="%s: %s" % (e.ename, e.evalue))
+    except CellExecutionError as e:  # the kernel's error reply: ename/evalue as the kernel sent them
+        result.update(failedCell=state["index"], errorType="cell-error", message="%s: %s" % (e.ename, e.evalue), ename=e.ename, evalue=e.evalue)
     except Exception as e:  # kernel start failures (NoSuchKernel, RuntimeError, zmq errors, ...)
         result.update(failedCell=state["index"], errorType=type(e).__name__, message=first_line(e))
     finally:

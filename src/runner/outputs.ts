@@ -1,5 +1,6 @@
 // Reads an executed notebook: the backend a lesson ran on (its setup cell prints
-// `backend: <name>`), the first cell error, and how many code cells ran. Pure functions.
+// `backend: <name>`), the first cell error (the kernel's `error` output), and how many code
+// cells ran. Pure functions.
 import { cellSource, joinText, type Notebook, type NotebookCell, type NotebookOutput } from "./notebook";
 
 /** The failure of one cell, as reported to the user. */
@@ -20,7 +21,7 @@ export function stripAnsi(s: string): string {
   return s.replace(ANSI, "");
 }
 
-/** All text a cell showed: streams and the text/plain of results and displays. */
+/** All text a cell showed: streams and the text/plain of results (a cell's last value) and displays. */
 export function outputText(outputs: NotebookOutput[]): string {
   return outputs
     .map((o) => {
@@ -51,67 +52,25 @@ export function firstLine(cell: NotebookCell): string {
   );
 }
 
-/** The error a failed cell printed on stderr (tslab reports errors there, not as an `error`
- * output): a TypeScript diagnostic (`1:5 - Type 'string' is not assignable ...`), a thrown
- * error (`RangeError: freezeRatio must ...`), else the first stderr line. */
-export function stderrError(stderr: string): { ename: string; evalue: string } | null {
-  const lines = stripAnsi(stderr)
-    .split("\n")
-    .map((l) => l.trimEnd())
-    .filter((l) => l.trim() !== "");
-  if (lines.length === 0) return null;
-  const diagnostics = lines.filter((l) => /^\d+:\d+ - /.test(l));
-  if (diagnostics.length > 0) return { ename: "TypeScript", evalue: diagnostics.join("; ") };
-  const thrown = /^([A-Za-z_$][\w$]*(?:Error|Exception)|Error)(?: \[[^\]]*\])?: (.*)$/;
-  // tslab's own failures read `unexpected error: Error: ...`.
-  const embedded = /\b((?:[A-Za-z_$][\w$]*)?Error): (.+)$/;
-  for (const re of [thrown, embedded]) {
-    for (const line of lines) {
-      const m = re.exec(line.trim());
-      if (m) return { ename: m[1], evalue: m[2] };
-    }
-  }
-  return { ename: "Error", evalue: lines[0].trim() };
-}
-
-/** The failure of cell `index` (the one the executor was running), from its error output or
- * its stderr; null when the cell shows neither. */
-export function cellFailureAt(nb: Notebook, index: number): CellFailure | null {
+/** The error output of cell `index` (the kernel's `error` message), or null. */
+export function cellErrorAt(nb: Notebook, index: number): CellFailure | null {
   const cell = nb.cells[index];
-  if (!cell) return null;
-  const outputs = cell.outputs ?? [];
-  const err = outputs.find((o) => o.output_type === "error");
-  if (err) {
-    return {
-      cellIndex: index,
-      ename: err.ename ?? "Error",
-      evalue: stripAnsi(err.evalue ?? ""),
-      traceback: stripAnsi((err.traceback ?? []).join("\n")),
-      firstLine: firstLine(cell),
-    };
-  }
-  const stderr = outputs
-    .filter((o) => o.output_type === "stream" && o.name === "stderr")
-    .map((o) => joinText(o.text))
-    .join("");
-  const parsed = stderrError(stderr);
-  if (!parsed) return null;
-  return { cellIndex: index, ...parsed, traceback: stripAnsi(stderr).trimEnd(), firstLine: firstLine(cell) };
+  const err = (cell?.outputs ?? []).find((o) => o.output_type === "error");
+  if (!cell || !err) return null;
+  return {
+    cellIndex: index,
+    ename: err.ename ?? "Error",
+    evalue: stripAnsi(err.evalue ?? ""),
+    traceback: stripAnsi((err.traceback ?? []).join("\n")),
+    firstLine: firstLine(cell),
+  };
 }
 
 /** The first cell with an error output, or null. */
 export function findCellError(nb: Notebook): CellFailure | null {
   for (let i = 0; i < nb.cells.length; i++) {
-    const err = (nb.cells[i].outputs ?? []).find((o) => o.output_type === "error");
-    if (err) {
-      return {
-        cellIndex: i,
-        ename: err.ename ?? "Error",
-        evalue: stripAnsi(err.evalue ?? ""),
-        traceback: stripAnsi((err.traceback ?? []).join("\n")),
-        firstLine: firstLine(nb.cells[i]),
-      };
-    }
+    const failure = cellErrorAt(nb, i);
+    if (failure) return failure;
   }
   return null;
 }

@@ -9,7 +9,7 @@ import { KERNEL_NAME, requireJupyter } from "../../kernel-setup/jupyter";
 import type { Scale } from "../scale";
 import { injectParameters, type ParameterSet } from "./inject";
 import { lessonId, readNotebook, writeNotebook } from "./notebook";
-import { cellFailureAt, executedCells, findBackend, findCellError, firstLine } from "./outputs";
+import { cellErrorAt, executedCells, findBackend, findCellError, firstLine } from "./outputs";
 
 export const EXECUTOR = path.join(__dirname, "execute_notebook.py");
 export const DEFAULT_OUT_DIR = path.resolve(__dirname, "..", "..", "build", "lessons");
@@ -58,14 +58,15 @@ export interface LessonResult {
 }
 
 export interface LessonFailure {
-  /** Error name (`TypeError`, `TypeScript` for a type error) or `timeout`, `dead-kernel`, ... */
+  /** Error name as the kernel sent it (`RangeError`, `CompileError` for a type error,
+   * `Interrupted`) or `timeout`, `dead-kernel`, ... */
   kind: string;
   message: string;
   /** Index in the executed copy's cells (injected cell included); null when no cell ran. */
   cellIndex: number | null;
   /** First source line of that cell, to recognise it. */
   firstLine: string | null;
-  /** The cell's traceback/stderr, or the executor's stderr tail. */
+  /** The cell's traceback, or the executor's stderr tail. */
   details: string;
 }
 
@@ -74,6 +75,9 @@ interface ExecutorResult {
   failedCell: number | null;
   errorType: string | null;
   message: string | null;
+  /** The failing cell's error reply (errorType "cell-error"). */
+  ename?: string | null;
+  evalue?: string | null;
   seconds: number;
 }
 
@@ -88,7 +92,7 @@ export function describeFailure(r: LessonResult): string {
   const f = r.failure;
   if (!f) return "";
   const where = f.cellIndex !== null ? `cell ${f.cellIndex}` : "before any cell";
-  const lines = [`  ${r.name}, ${where} (see ${r.output}): ${f.kind}: ${f.message}`];
+  const lines = [`  ${r.name}, ${where} (see ${r.output}): ${f.kind}: ${f.message.replace(/\n/g, "\n    ")}`];
   if (f.firstLine !== null) lines.push(`  cell starts: ${f.firstLine}`);
   // tslab's own frames say nothing about the lesson.
   const details = f.details.split("\n").filter((l) => !/node_modules\/tslab\/dist\/|\(node:vm:/.test(l));
@@ -139,16 +143,18 @@ export async function runLesson(args: RunLessonArgs): Promise<LessonResult> {
   const executed = fs.existsSync(output) ? readNotebook(output) : nb;
   const base = { name, output, cells: executedCells(executed), seconds: result.seconds ?? wall, backend: findBackend(executed), stderrTail };
   if (result.ok) return { ...base, ok: true };
-  // tslab reports a failing cell on stderr; other failures (timeout, dead kernel) come from nbclient.
+  // A failing cell: the kernel's `error` output in the executed copy (with its traceback; an
+  // earlier `raises-exception` cell's error is not the failure), else the ename/evalue of its
+  // error reply; other failures (timeout, dead kernel) come from nbclient.
   const cellError =
     result.errorType === "cell-error"
-      ? findCellError(executed) ?? (result.failedCell !== null ? cellFailureAt(executed, result.failedCell) : null)
+      ? (result.failedCell !== null ? cellErrorAt(executed, result.failedCell) : null) ?? findCellError(executed)
       : null;
   const cellIndex = cellError?.cellIndex ?? result.failedCell;
   const cell = cellIndex !== null ? executed.cells[cellIndex] : undefined;
   const failure: LessonFailure = {
-    kind: cellError?.ename ?? result.errorType ?? "error",
-    message: cellError?.evalue ?? result.message ?? "unknown failure",
+    kind: cellError?.ename ?? result.ename ?? result.errorType ?? "error",
+    message: cellError?.evalue ?? result.evalue ?? result.message ?? "unknown failure",
     cellIndex,
     firstLine: cell ? firstLine(cell) : null,
     details: cellError?.traceback ?? stderrTail,
