@@ -4,7 +4,7 @@
 import { spawnSync } from "child_process";
 import fs from "fs";
 import path from "path";
-import { DEBIAN_PACKAGES, JUPYTER_REMEDY, type JupyterProbe, findJupyter, installKernelSpec } from "./jupyter";
+import { DEBIAN_PACKAGES, DEBIAN_TEST_PACKAGES, JUPYTER_REMEDY, type JupyterProbe, findJupyter, installKernelSpec } from "./jupyter";
 
 /** What decides whether `ensure` may install Jupyter itself. */
 export interface InstallEnvironment {
@@ -16,14 +16,14 @@ export interface InstallEnvironment {
 }
 
 /** The commands that install Debian's Jupyter, or null when this environment cannot run them. */
-export function aptInstallCommands(env: InstallEnvironment): string[][] | null {
+export function aptInstallCommands(env: InstallEnvironment, packages: string[] = DEBIAN_PACKAGES): string[][] | null {
   if (!env.aptGet) return null;
   const prefix = env.isRoot ? [] : env.passwordlessSudo ? ["sudo", "-n"] : null;
   if (!prefix) return null;
   const apt = [...prefix, "env", "DEBIAN_FRONTEND=noninteractive", env.aptGet];
   return [
     [...apt, "update"],
-    [...apt, "install", "-y", "--no-install-recommends", ...DEBIAN_PACKAGES],
+    [...apt, "install", "-y", "--no-install-recommends", ...packages],
   ];
 }
 
@@ -49,11 +49,20 @@ export function detectInstallEnvironment(): InstallEnvironment {
 }
 
 /** Finds Jupyter, installing Debian's packages when allowed; throws with the remedy otherwise. */
-export function ensureJupyter(log: (line: string) => void = console.log): JupyterProbe {
+export function ensureJupyter(log: (line: string) => void = console.log, forTests = false): JupyterProbe {
+  const ready = (p: JupyterProbe | null): p is JupyterProbe => Boolean(p && p.nbclient && p.nbformat && (!forTests || p.jupyterKernelTest));
   const first = findJupyter().found;
-  if (first && first.nbclient && first.nbformat) return first;
-  const commands = aptInstallCommands(detectInstallEnvironment());
+  if (ready(first)) return first;
+  const packages = forTests ? [...DEBIAN_PACKAGES, ...DEBIAN_TEST_PACKAGES] : DEBIAN_PACKAGES;
+  const commands = aptInstallCommands(detectInstallEnvironment(), packages);
   if (!commands) {
+    if (forTests && first && first.nbclient && first.nbformat) {
+      throw new Error(
+        `${first.python} has Jupyter but not jupyter_kernel_test, which npm test needs for the kernel conformance suite.\n` +
+          `  Debian/Ubuntu: sudo apt-get install -y --no-install-recommends ${DEBIAN_TEST_PACKAGES.join(" ")}\n` +
+          "  pip: pip install jupyter_kernel_test\n(not installing it myself: needs root or passwordless sudo, and apt-get)",
+      );
+    }
     throw new Error(`${JUPYTER_REMEDY}\n(not installing it myself: needs root or passwordless sudo, and apt-get)`);
   }
   for (const cmd of commands) {
@@ -62,15 +71,15 @@ export function ensureJupyter(log: (line: string) => void = console.log): Jupyte
     if (r.status !== 0) throw new Error(`\`${cmd.join(" ")}\` failed (exit ${r.status})\n${JUPYTER_REMEDY}`);
   }
   const after = findJupyter().found;
-  if (!after || !after.nbclient || !after.nbformat) {
-    throw new Error(`installed ${DEBIAN_PACKAGES.join(" ")} but still no Python with jupyter_client+nbclient+nbformat\n${JUPYTER_REMEDY}`);
+  if (!ready(after)) {
+    throw new Error(`installed ${packages.join(" ")} but still no Python with jupyter_client+nbclient+nbformat\n${JUPYTER_REMEDY}`);
   }
   return after;
 }
 
 /** ensureJupyter, then register the kernel (a no-op when the identical spec is already there). */
-export function ensureKernel(log: (line: string) => void = console.log): { python: string; dir: string; changed: boolean } {
-  const jupyter = ensureJupyter(log);
+export function ensureKernel(log: (line: string) => void = console.log, forTests = false): { python: string; dir: string; changed: boolean } {
+  const jupyter = ensureJupyter(log, forTests);
   const { dir, changed } = installKernelSpec(jupyter.python);
   return { python: jupyter.python, dir, changed };
 }

@@ -17,6 +17,8 @@ export const DEFAULT_FIXED_PYTHONS = ["/usr/bin/python3", "/usr/local/bin/python
 export const PYTHON_ENV_VAR = "TRANSFER_LAB_PYTHON";
 /** Debian packages that provide everything the kernel and the lesson runner need. */
 export const DEBIAN_PACKAGES = ["jupyter-client", "jupyter-nbconvert", "python3-nbclient", "python3-nbformat"];
+/** Only the test suite needs these: Jupyter's kernel conformance suite. */
+export const DEBIAN_TEST_PACKAGES = ["python3-jupyter-kernel-test"];
 const PROBE_TIMEOUT_MS = 30_000;
 
 export const JUPYTER_REMEDY = [
@@ -34,6 +36,8 @@ export interface JupyterProbe {
   jupyterCore: string | null;
   nbclient: string | null;
   nbformat: string | null;
+  /** jupyter_kernel_test (the conformance suite npm test runs); absent from older probes. */
+  jupyterKernelTest?: string | null;
 }
 
 /** The kernel.json we register. */

@@ -28,6 +28,7 @@ def probe():
         "jupyterCore": module_version("jupyter_core"),
         "nbclient": module_version("nbclient"),
         "nbformat": module_version("nbformat"),
+        "jupyterKernelTest": module_version("jupyter_kernel_test"),
     })
 
 

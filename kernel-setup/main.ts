@@ -29,9 +29,10 @@ program
 program
   .command("ensure")
   .description("install Debian's Jupyter if missing (root/sudo + apt-get only), then register the kernel")
-  .action(() => {
+  .option("--tests", "also require (and install) jupyter_kernel_test, which npm test needs")
+  .action((opts: { tests?: boolean }) => {
     try {
-      const { python, dir, changed } = ensureKernel();
+      const { python, dir, changed } = ensureKernel(console.log, Boolean(opts.tests));
       console.log(`${changed ? "registered" : "kernel ready"}: ${KERNEL_NAME} in ${dir} (Jupyter of ${python})`);
     } catch (e) {
       fail(e);

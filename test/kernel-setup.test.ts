@@ -16,6 +16,8 @@ import {
   sonameMatches,
 } from "../kernel-setup/gpu";
 import {
+  DEBIAN_PACKAGES,
+  DEBIAN_TEST_PACKAGES,
   KERNEL_DISPLAY_NAME,
   PROJECT_ROOT,
   findJupyter,
@@ -130,6 +132,10 @@ describe("ensure: installing Jupyter with apt", () => {
       "env DEBIAN_FRONTEND=noninteractive /usr/bin/apt-get update",
       `env DEBIAN_FRONTEND=noninteractive /usr/bin/apt-get install -y --no-install-recommends ${packages}`,
     ]);
+  });
+  it("adds the conformance suite's package when installing for the tests", () => {
+    const cmds = aptInstallCommands({ isRoot: true, passwordlessSudo: false, aptGet: "/usr/bin/apt-get" }, [...DEBIAN_PACKAGES, ...DEBIAN_TEST_PACKAGES]);
+    expect(cmds?.[1].slice(-5)).toEqual([...packages.split(" "), "python3-jupyter-kernel-test"]);
   });
   it("uses sudo -n when it needs no password, and refuses otherwise", () => {
     expect(aptInstallCommands({ isRoot: false, passwordlessSudo: true, aptGet: "/usr/bin/apt-get" })?.[0].slice(0, 2)).toEqual(["sudo", "-n"]);
