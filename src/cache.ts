@@ -1,11 +1,15 @@
 // Artifact cache: models and JSON results saved under one folder, keyed by a stable hash of
 // config + scale + seed, so a later lesson reuses an earlier lesson's trained model. Every
-// write is atomic (temp file, fsync, rename); every load checks sizes and sha256 checksums.
+// write is atomic (src/atomic.ts: temp file, fsync, rename; a model's weights and model.json
+// commit together); every load checks sizes and sha256 checksums.
 import * as tf from "@tensorflow/tfjs";
-import { createHash, randomBytes } from "crypto";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import { commitWithBlob, isBlobName, writeFileAtomic } from "./atomic";
 import { cacheRoot } from "./paths";
+
+export { writeFileAtomic };
 
 /** Format tag written into every cached model.json. */
 export const MODEL_FORMAT = "transfer-lab-model/1";
@@ -82,40 +86,6 @@ export function cacheKey(args: CacheKeyArgs): string {
   return key;
 }
 
-/**
- * Writes a file so readers see the old content or the new, never a part: temp file in the
- * same folder, fsync, rename over the target, fsync the folder. The temp file is removed on
- * any failure.
- */
-export async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
-  const dir = path.dirname(file);
-  await fs.promises.mkdir(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(6).toString("hex")}`);
-  try {
-    const fh = await fs.promises.open(tmp, "w");
-    try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await fs.promises.rename(tmp, file);
-  } catch (e) {
-    await fs.promises.rm(tmp, { force: true });
-    throw e;
-  }
-  try {
-    const dh = await fs.promises.open(dir, "r");
-    try {
-      await dh.sync();
-    } finally {
-      await dh.close();
-    }
-  } catch {
-    // Some filesystems refuse to fsync a folder; the rename itself is still atomic.
-  }
-}
-
 /** Why a cached artifact could not be used. */
 export type CacheProblem = "missing" | "truncated" | "size" | "checksum" | "corrupt";
 
@@ -132,25 +102,30 @@ export interface CacheArgs {
   dir?: string;
 }
 
+/** Where a cached model lives: model.json names its weights file, `weights-<sha256 prefix>.bin`. */
 export interface ModelPaths {
   folder: string;
   modelJson: string;
-  weightsBin: string;
 }
+
+/** Weights file of caches written before model.json named its weights file. */
+const LEGACY_WEIGHTS = "weights.bin";
 
 export function modelPaths(key: string, args: CacheArgs = {}): ModelPaths {
   checkKey(key, "modelPaths");
   const folder = path.join(cacheDir(args.dir), "models", key);
-  return { folder, modelJson: path.join(folder, "model.json"), weightsBin: path.join(folder, "weights.bin") };
+  return { folder, modelJson: path.join(folder, "model.json") };
 }
 
-/** The cached model.json: tfjs artifacts plus the size and checksum of weights.bin. */
+/** The cached model.json: tfjs artifacts plus the name, size and checksum of the weights file. */
 interface StoredModel {
   format: string;
   key: string;
   savedAt: string;
   modelTopology: {};
   weightSpecs: tf.io.WeightsManifestEntry[];
+  /** Absent in caches of the older layout, whose weights are in weights.bin. */
+  weightsFile?: string;
   weightsBytes: number;
   weightsSha256: string;
 }
@@ -167,8 +142,8 @@ function joinWeights(w: ArrayBuffer | ArrayBuffer[] | undefined): Uint8Array {
   return out;
 }
 
-/** Saves a LayersModel as model.json + weights.bin (weights first, so a model.json on disk
- * always describes a complete weights.bin). Returns the bytes of the weights. */
+/** Saves a LayersModel as model.json + its weights file, committed together (see commitWithBlob):
+ * a save killed at any point leaves the previous model loadable. Returns the bytes of the weights. */
 export async function saveModel(key: string, model: tf.LayersModel, args: CacheArgs = {}): Promise<{ weightsBytes: number; folder: string }> {
   const p = modelPaths(key, args);
   let weightsBytes = 0;
@@ -179,17 +154,19 @@ export async function saveModel(key: string, model: tf.LayersModel, args: CacheA
       }
       const weights = joinWeights(artifacts.weightData);
       weightsBytes = weights.byteLength;
-      const stored: StoredModel = {
-        format: MODEL_FORMAT,
-        key,
-        savedAt: new Date().toISOString(),
-        modelTopology: artifacts.modelTopology as {},
-        weightSpecs: artifacts.weightSpecs,
-        weightsBytes,
-        weightsSha256: sha256Hex(weights),
-      };
-      await writeFileAtomic(p.weightsBin, weights);
-      await writeFileAtomic(p.modelJson, JSON.stringify(stored));
+      const modelTopology = artifacts.modelTopology as {};
+      const weightSpecs = artifacts.weightSpecs;
+      await commitWithBlob({
+        dir: p.folder,
+        manifest: path.basename(p.modelJson),
+        blobPrefix: "weights",
+        legacyBlob: LEGACY_WEIGHTS,
+        blob: weights,
+        manifestText: (weightsFile, weightsSha256) => {
+          const stored: StoredModel = { format: MODEL_FORMAT, key, savedAt: new Date().toISOString(), modelTopology, weightSpecs, weightsFile, weightsBytes, weightsSha256 };
+          return JSON.stringify(stored);
+        },
+      });
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON", weightDataBytes: weightsBytes } };
     }),
   );
@@ -198,7 +175,7 @@ export async function saveModel(key: string, model: tf.LayersModel, args: CacheA
 
 const REMEDY = "delete it or call with retrain";
 
-/** Reads and checks model.json + weights.bin, throwing a CacheError that names the problem. */
+/** Reads and checks model.json and the weights file it names, throwing a CacheError that names the problem. */
 async function readStoredModel(key: string, p: ModelPaths): Promise<{ stored: StoredModel; weights: Uint8Array }> {
   let text: string;
   try {
@@ -215,21 +192,26 @@ async function readStoredModel(key: string, p: ModelPaths): Promise<{ stored: St
   if (stored.format !== MODEL_FORMAT || typeof stored.weightsBytes !== "number" || typeof stored.weightsSha256 !== "string") {
     throw new CacheError(`cache: model.json for key ${key} is not a ${MODEL_FORMAT} file (format ${JSON.stringify(stored.format)}); ${REMEDY}`, key, "corrupt");
   }
+  const name = stored.weightsFile ?? LEGACY_WEIGHTS;
+  if (!isBlobName(name)) {
+    throw new CacheError(`cache: model.json for key ${key} names weights file ${JSON.stringify(name)}, not a plain file name; ${REMEDY}`, key, "corrupt");
+  }
+  const file = path.join(p.folder, name);
   let weights: Uint8Array;
   try {
-    weights = await fs.promises.readFile(p.weightsBin);
+    weights = await fs.promises.readFile(file);
   } catch {
-    throw new CacheError(`cache: weights.bin for key ${key} is missing (expected ${stored.weightsBytes} bytes at ${p.weightsBin}); ${REMEDY}`, key, "truncated");
+    throw new CacheError(`cache: ${name} for key ${key} is missing (expected ${stored.weightsBytes} bytes at ${file}); ${REMEDY}`, key, "truncated");
   }
   if (weights.byteLength < stored.weightsBytes) {
-    throw new CacheError(`cache: weights.bin for key ${key} is truncated: expected ${stored.weightsBytes} bytes, found ${weights.byteLength}; ${REMEDY}`, key, "truncated");
+    throw new CacheError(`cache: ${name} for key ${key} is truncated: expected ${stored.weightsBytes} bytes, found ${weights.byteLength}; ${REMEDY}`, key, "truncated");
   }
   if (weights.byteLength > stored.weightsBytes) {
-    throw new CacheError(`cache: weights.bin for key ${key} is the wrong size: expected ${stored.weightsBytes} bytes, found ${weights.byteLength}; ${REMEDY}`, key, "size");
+    throw new CacheError(`cache: ${name} for key ${key} is the wrong size: expected ${stored.weightsBytes} bytes, found ${weights.byteLength}; ${REMEDY}`, key, "size");
   }
   const sum = sha256Hex(weights);
   if (sum !== stored.weightsSha256) {
-    throw new CacheError(`cache: weights.bin for key ${key} does not match its checksum: sha256 expected ${stored.weightsSha256.slice(0, 16)}…, found ${sum.slice(0, 16)}…; ${REMEDY}`, key, "checksum");
+    throw new CacheError(`cache: ${name} for key ${key} does not match its checksum: sha256 expected ${stored.weightsSha256.slice(0, 16)}…, found ${sum.slice(0, 16)}…; ${REMEDY}`, key, "checksum");
   }
   return { stored, weights };
 }

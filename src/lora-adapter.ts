@@ -1,14 +1,17 @@
 // Adapter-only files for LoRA models: the A/B factors (and a trained head) with the settings
-// needed to rebuild the LoRA model on top of the same base, as adapter.json + adapter.bin, and
-// the byte counts of an adapter save beside a full model save.
+// needed to rebuild the LoRA model on top of the same base, as adapter.json + the data file it
+// names (committed together, checked by sha256 on load), and the byte counts of an adapter save
+// beside a full model save.
 import * as tf from "@tensorflow/tfjs";
 import * as fs from "fs";
 import * as path from "path";
-import { writeFileAtomic } from "./cache";
+import { commitWithBlob, isBlobName } from "./atomic";
+import { sha256Hex } from "./cache";
 import { applyLora, loraLayers } from "./lora";
 
 export const ADAPTER_FORMAT = "transfer-lab-lora/1";
 export const ADAPTER_JSON = "adapter.json";
+/** Data file of adapters saved before adapter.json named its data file (`adapter-<sha256 prefix>.bin`). */
 export const ADAPTER_BIN = "adapter.bin";
 
 /** What adapter.json holds. */
@@ -21,8 +24,12 @@ export interface LoraAdapterJson {
   targets: string[];
   /** Fully trained layers saved with the adapter (the head), if any. */
   trainedLayers: string[];
-  /** Names `<layer>/<weight>`, shapes and dtypes of the tensors in adapter.bin, in order. */
+  /** Names `<layer>/<weight>`, shapes and dtypes of the tensors in the data file, in order. */
   weightSpecs: tf.io.WeightsManifestEntry[];
+  /** Set by saveAdapter: the data file in the adapter's folder, its size and sha256. */
+  dataFile?: string;
+  dataBytes?: number;
+  dataSha256?: string;
 }
 
 /** An adapter in memory: its JSON and the bytes of its tensors. */
@@ -92,26 +99,51 @@ export function applyAdapter(base: tf.LayersModel, adapter: LoraAdapterArtifacts
   return model;
 }
 
-/** Writes adapter.json and adapter.bin into `dir` (atomically); returns the bytes written. */
+/** Writes adapter.json and its data file into `dir`, committed together (see commitWithBlob): a
+ * save killed at any point leaves the previous adapter loadable. Returns the bytes written. */
 export async function saveAdapter(model: tf.LayersModel, dir: string): Promise<{ bytes: number; dataBytes: number; folder: string }> {
   const { json, data } = await adapterArtifacts(model);
-  const text = JSON.stringify(json);
-  await writeFileAtomic(path.join(dir, ADAPTER_BIN), new Uint8Array(data));
-  await writeFileAtomic(path.join(dir, ADAPTER_JSON), text);
+  let text = "";
+  await commitWithBlob({
+    dir,
+    manifest: ADAPTER_JSON,
+    blobPrefix: "adapter",
+    legacyBlob: ADAPTER_BIN,
+    blob: new Uint8Array(data),
+    manifestText: (dataFile, dataSha256) => {
+      text = JSON.stringify({ ...json, dataFile, dataBytes: data.byteLength, dataSha256 });
+      return text;
+    },
+  });
   return { bytes: data.byteLength + Buffer.byteLength(text), dataBytes: data.byteLength, folder: path.resolve(dir) };
 }
 
-/** Reads an adapter folder written by saveAdapter and applies it to `base`. */
+/** Reads an adapter folder written by saveAdapter, checks its data file (size, sha256) and applies
+ * it to `base`. */
 export function loadAdapter(base: tf.LayersModel, dir: string): tf.LayersModel {
   const jsonFile = path.join(dir, ADAPTER_JSON);
-  const binFile = path.join(dir, ADAPTER_BIN);
-  for (const f of [jsonFile, binFile]) {
-    if (!fs.existsSync(f)) throw new Error(`loadAdapter: ${f} does not exist (save one with saveAdapter(model, ${JSON.stringify(dir)}))`);
+  const missing = (f: string) => new Error(`loadAdapter: ${f} does not exist (save one with saveAdapter(model, ${JSON.stringify(dir)}))`);
+  if (!fs.existsSync(jsonFile)) throw missing(jsonFile);
+  let json: LoraAdapterJson;
+  try {
+    json = JSON.parse(fs.readFileSync(jsonFile, "utf8")) as LoraAdapterJson;
+  } catch (e) {
+    throw new Error(`loadAdapter: ${jsonFile} is not valid JSON (${(e as Error).message}); save the adapter again`);
   }
-  const json = JSON.parse(fs.readFileSync(jsonFile, "utf8")) as LoraAdapterJson;
+  const dataFile = json.dataFile ?? ADAPTER_BIN;
+  if (!isBlobName(dataFile) || !Array.isArray(json.weightSpecs)) {
+    throw new Error(`loadAdapter: ${jsonFile} is not a ${ADAPTER_FORMAT} file (data file ${JSON.stringify(dataFile)}, weightSpecs ${typeof json.weightSpecs}); save the adapter again`);
+  }
+  const binFile = path.join(dir, dataFile);
+  if (!fs.existsSync(binFile)) throw missing(binFile);
   const buf = fs.readFileSync(binFile);
   const expected = json.weightSpecs.reduce((s, w) => s + 4 * w.shape.reduce((a, b) => a * b, 1), 0);
   if (buf.byteLength !== expected) throw new Error(`loadAdapter: ${binFile} has ${buf.byteLength} bytes, its specs need ${expected} (the file is damaged; save the adapter again)`);
+  // Adapters saved before adapter.json recorded a checksum have only the size check above.
+  const sum = json.dataSha256 === undefined ? undefined : sha256Hex(buf);
+  if (sum !== json.dataSha256) {
+    throw new Error(`loadAdapter: ${binFile} does not match its checksum: sha256 expected ${json.dataSha256!.slice(0, 16)}…, found ${sum!.slice(0, 16)}… (the file is damaged; save the adapter again)`);
+  }
   const data = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
   return applyAdapter(base, { json, data });
 }

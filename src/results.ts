@@ -44,13 +44,36 @@ function validate(r: ResultRecord): void {
   }
 }
 
-/** Appends one result (one line, one write call) and returns it with its timestamp. */
+/** Every record's line starts with this (recordResult puts `lesson` first), so readResults can
+ * find a whole record glued after a torn one. Inside a string value it would be escaped. */
+const RECORD_START = '{"lesson":';
+
+/**
+ * Appends one result and returns it with its timestamp. Safe with several processes appending at
+ * once: the file is opened O_APPEND and each record goes out as one write() of one buffer, which
+ * the kernel applies whole at the then end of the file (on a local filesystem a write to a regular
+ * file holds the file's lock throughout), so records never interleave, whatever their size; a
+ * short write is reported, not completed by a second write that could land after someone else's.
+ * No read-modify-write and no look at the file's end first: another process may be mid-append.
+ * A record appended after a line torn by a killed writer lands on the same line; readResults
+ * recovers it. Not safe on NFS, whose clients emulate O_APPEND.
+ */
 export function recordResult(r: ResultRecord, dir?: string): ResultRecord {
   validate(r);
-  const rec: ResultRecord = { ...r, timestamp: r.timestamp ?? new Date().toISOString() };
+  const { lesson, ...rest } = r;
+  const rec: ResultRecord = { lesson, ...rest, timestamp: r.timestamp ?? new Date().toISOString() }; // lesson first: RECORD_START
   const file = resultsPath(dir);
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.appendFileSync(file, JSON.stringify(rec) + "\n");
+  const fd = fs.openSync(file, "a"); // O_APPEND
+  try {
+    const out = Buffer.from(JSON.stringify(rec) + "\n");
+    const written = fs.writeSync(fd, out);
+    if (written !== out.length) {
+      throw new Error(`recordResult: wrote only ${written} of ${out.length} bytes to ${file} (disk full?); that partial line will be skipped when read, record the result again`);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
   return rec;
 }
 
@@ -59,28 +82,55 @@ export interface ReadResultsArgs {
   scale?: string;
   task?: string;
   dir?: string;
+  /** Where the note about skipped damaged lines goes; default console.warn; false for silence. */
+  warn?: ((message: string) => void) | false;
+}
+
+/** Line numbers named in the damaged-lines warning. */
+const MAX_LINES_NAMED = 5;
+
+/** The record on a line, if any, and whether the line is damaged. A torn record followed by a whole
+ * one (appended after a killed writer) gives the whole one; the torn part still counts as damage. */
+function parseLine(line: string): { rec?: ResultRecord; damaged: boolean } {
+  try {
+    return { rec: JSON.parse(line) as ResultRecord, damaged: false };
+  } catch {
+    for (let at = line.indexOf(RECORD_START, 1); at > 0; at = line.indexOf(RECORD_START, at + 1)) {
+      try {
+        return { rec: JSON.parse(line.slice(at)) as ResultRecord, damaged: true };
+      } catch {
+        // a nested "lesson" key or another torn record: try the next start
+      }
+    }
+    return { damaged: true };
+  }
 }
 
 /** All recorded results matching the filter, oldest first. Damaged lines (e.g. a write cut off by
- * a crash) are skipped and counted in `skipped`. */
+ * a crash) are skipped with a warning naming the file and lines, and counted in `skipped`: one
+ * torn line should not cost the other results. */
 export function readResults(args: ReadResultsArgs = {}): ResultRecord[] & { skipped: number } {
   const file = resultsPath(args.dir);
   const out = [] as unknown as ResultRecord[] & { skipped: number };
   out.skipped = 0;
   if (!fs.existsSync(file)) return out;
-  for (const line of fs.readFileSync(file, "utf8").split("\n")) {
+  const damaged: number[] = [];
+  let kept = 0;
+  for (const [i, line] of fs.readFileSync(file, "utf8").split("\n").entries()) {
     if (line.trim() === "") continue;
-    let rec: ResultRecord;
-    try {
-      rec = JSON.parse(line) as ResultRecord;
-    } catch {
-      out.skipped++;
-      continue;
-    }
+    const { rec, damaged: torn } = parseLine(line);
+    if (torn) damaged.push(i + 1);
+    if (rec === undefined) continue;
+    kept++;
     if (args.lesson && rec.lesson !== args.lesson) continue;
     if (args.scale && rec.scale !== args.scale) continue;
     if (args.task && rec.task !== args.task) continue;
     out.push(rec);
+  }
+  out.skipped = damaged.length;
+  if (damaged.length > 0 && args.warn !== false) {
+    const lines = damaged.slice(0, MAX_LINES_NAMED).join(", ") + (damaged.length > MAX_LINES_NAMED ? ", …" : "");
+    (args.warn ?? console.warn)(`readResults: skipped ${damaged.length} damaged line(s) of ${file} (line ${lines}; a write cut off by a crash?); kept the other ${kept} results`);
   }
   return out;
 }

@@ -39,6 +39,14 @@ function predict(m: tf.LayersModel): Float32Array {
   return tf.tidy(() => (m.predict(tf.linspace(-1, 1, 24).reshape([4, 6])) as tf.Tensor).dataSync() as Float32Array);
 }
 
+/** The weights file that model.json of `key` names. */
+function weightsFile(key: string): string {
+  const p = modelPaths(key, { dir });
+  return path.join(p.folder, JSON.parse(fs.readFileSync(p.modelJson, "utf8")).weightsFile);
+}
+
+const WEIGHTS_RE = /^weights-[0-9a-f]{16}\.bin$/;
+
 /** Every file below `dir`, relative. */
 function listAll(dir: string): string[] {
   return fs.readdirSync(dir, { recursive: true }).map(String).sort();
@@ -90,27 +98,27 @@ describe("models", () => {
     const loaded = await loadModel("roundtrip", { dir });
     expect(Array.from(predict(loaded))).toEqual(Array.from(want));
     expect(loaded.layers[1].getClassName()).toBe("TestScaleLayer");
-    expect(listAll(path.join(dir, "models", "roundtrip"))).toEqual(["model.json", "weights.bin"]);
+    expect(listAll(path.join(dir, "models", "roundtrip"))).toEqual(["model.json", expect.stringMatching(WEIGHTS_RE)]);
     m.dispose();
     loaded.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it("rejects a truncated weights.bin with a message saying how to recover", async () => {
+  it("rejects a truncated weights file with a message saying how to recover", async () => {
     const m = buildModel();
     await saveModel("trunc", m, { dir });
     m.dispose();
-    const p = modelPaths("trunc", { dir });
-    fs.truncateSync(p.weightsBin, 100);
+    const w = weightsFile("trunc");
+    fs.truncateSync(w, 100);
     const before = tf.memory().numTensors;
     await expect(loadModel("trunc", { dir })).rejects.toThrow(
-      "cache: weights.bin for key trunc is truncated: expected 364 bytes, found 100; delete it or call with retrain",
+      `cache: ${path.basename(w)} for key trunc is truncated: expected 364 bytes, found 100; delete it or call with retrain`,
     );
     await expect(loadModel("trunc", { dir })).rejects.toBeInstanceOf(CacheError);
-    fs.appendFileSync(p.weightsBin, Buffer.alloc(400));
+    fs.appendFileSync(w, Buffer.alloc(400));
     await expect(loadModel("trunc", { dir })).rejects.toThrow(/is the wrong size: expected 364 bytes, found 500/);
-    fs.rmSync(p.weightsBin);
-    await expect(loadModel("trunc", { dir })).rejects.toThrow(/weights.bin for key trunc is missing/);
+    fs.rmSync(w);
+    await expect(loadModel("trunc", { dir })).rejects.toThrow(/weights-[0-9a-f]{16}\.bin for key trunc is missing/);
     expect(tf.memory().numTensors).toBe(before);
   });
 
@@ -119,13 +127,16 @@ describe("models", () => {
     await saveModel("sum", m, { dir });
     m.dispose();
     const p = modelPaths("sum", { dir });
-    const w = fs.readFileSync(p.weightsBin);
+    const w = fs.readFileSync(weightsFile("sum"));
     w[7] ^= 0xff;
-    fs.writeFileSync(p.weightsBin, w);
+    fs.writeFileSync(weightsFile("sum"), w);
     const err = await loadModel("sum", { dir }).catch((e) => e);
     expect(err).toBeInstanceOf(CacheError);
     expect(err.problem).toBe("checksum");
-    expect(err.message).toMatch(/^cache: weights.bin for key sum does not match its checksum: sha256 expected [0-9a-f]{16}…, found [0-9a-f]{16}…; delete it or call with retrain$/);
+    expect(err.message).toMatch(/^cache: weights-[0-9a-f]{16}\.bin for key sum does not match its checksum: sha256 expected [0-9a-f]{16}…, found [0-9a-f]{16}…; delete it or call with retrain$/);
+    const text = fs.readFileSync(p.modelJson, "utf8");
+    fs.writeFileSync(p.modelJson, JSON.stringify({ ...JSON.parse(text), weightsFile: "../../elsewhere.bin" }));
+    await expect(loadModel("sum", { dir })).rejects.toThrow(/model.json for key sum names weights file "..\/..\/elsewhere.bin", not a plain file name/);
     fs.writeFileSync(p.modelJson, "{\"format\": \"transfer-lab-mo");
     await expect(loadModel("sum", { dir })).rejects.toThrow(/model.json for key sum is not valid JSON/);
     await expect(loadModel("nothing", { dir })).rejects.toThrow(/cache: no model for key nothing/);
@@ -156,7 +167,7 @@ describe("models", () => {
     const b = await cachedModel("cm", build, args);
     expect([b.fromCache, builds]).toEqual([true, 1]);
     expect(Array.from(predict(b.model))).toEqual(Array.from(predict(a.model)));
-    fs.truncateSync(modelPaths("cm", { dir }).weightsBin, 10);
+    fs.truncateSync(weightsFile("cm"), 10);
     const c = await cachedModel("cm", build, args);
     expect([c.fromCache, builds]).toEqual([false, 2]);
     expect(c.message).toContain("is truncated: expected 364 bytes, found 10");
@@ -166,6 +177,22 @@ describe("models", () => {
     expect(hasModel("cm", { dir })).toBe(true);
     for (const m of [a, b, c, d]) m.model.dispose();
     expect(listAll(dir).filter((f) => f.includes(".tmp-"))).toEqual([]);
+    expect(listAll(modelPaths("cm", { dir }).folder)).toEqual(["model.json", expect.stringMatching(WEIGHTS_RE)]);
+  });
+
+  it("loads the older layout (weights.bin, not named in model.json) and replaces it on the next save", async () => {
+    const m = buildModel(4);
+    await saveModel("legacy", m, { dir });
+    const p = modelPaths("legacy", { dir });
+    fs.renameSync(weightsFile("legacy"), path.join(p.folder, "weights.bin"));
+    const old = JSON.parse(fs.readFileSync(p.modelJson, "utf8"));
+    delete old.weightsFile;
+    fs.writeFileSync(p.modelJson, JSON.stringify(old));
+    const back = await loadModel("legacy", { dir });
+    expect(Array.from(predict(back))).toEqual(Array.from(predict(m)));
+    await saveModel("legacy", back, { dir });
+    expect(listAll(p.folder)).toEqual(["model.json", expect.stringMatching(WEIGHTS_RE)]);
+    [m, back].forEach((x) => x.dispose());
   });
 });
 
@@ -180,6 +207,18 @@ describe("atomic writes and JSON results", () => {
     fs.mkdirSync(path.join(blocked, "inside"), { recursive: true });
     await expect(writeFileAtomic(blocked, "x")).rejects.toThrow();
     expect(fs.readdirSync(path.join(dir, "atomic")).sort()).toEqual(["a.txt", "blocked"]);
+  });
+
+  it("sweep temp files of dead writers, keeping those of live ones and of other files", async () => {
+    const folder = path.join(dir, "sweep");
+    fs.mkdirSync(folder);
+    // pid 2^30 is above Linux's pid_max, so no process has it: a writer that was killed.
+    const dead = `.a.txt.tmp-${2 ** 30}-0123456789ab`;
+    const live = `.a.txt.tmp-${process.pid}-0123456789ab`;
+    const other = `.b.txt.tmp-${2 ** 30}-0123456789ab`;
+    for (const f of [dead, live, other]) fs.writeFileSync(path.join(folder, f), "half");
+    await writeFileAtomic(path.join(folder, "a.txt"), "whole");
+    expect(fs.readdirSync(folder).sort()).toEqual([live, other, "a.txt"].sort());
   });
 
   it("saveJson/loadJson round-trip; missing is undefined; damaged is a CacheError", async () => {

@@ -241,8 +241,14 @@ describe("adapters", () => {
       expect((await adapterBytes(lora)).dataBytes).toBe(saved.dataBytes);
       expect(saved.dataBytes).toBeLessThan(full.weightsBytes);
       back.dispose();
-      fs.writeFileSync(path.join(dir, "adapter.bin"), Buffer.alloc(8));
-      expect(() => loadAdapter(base, dir)).toThrow(/adapter.bin has 8 bytes, its specs need/);
+      const dataFile = path.join(dir, JSON.parse(fs.readFileSync(path.join(dir, "adapter.json"), "utf8")).dataFile);
+      expect(fs.readdirSync(dir).sort()).toEqual([path.basename(dataFile), "adapter.json"].sort());
+      const bytes = fs.readFileSync(dataFile);
+      bytes[5] ^= 0xff;
+      fs.writeFileSync(dataFile, bytes);
+      expect(() => loadAdapter(base, dir)).toThrow(/adapter-[0-9a-f]{16}\.bin does not match its checksum: sha256 expected [0-9a-f]{16}…/);
+      fs.writeFileSync(dataFile, Buffer.alloc(8));
+      expect(() => loadAdapter(base, dir)).toThrow(/adapter-[0-9a-f]{16}\.bin has 8 bytes, its specs need/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -6,6 +6,7 @@ import { Command } from "commander";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { writeFileAtomic } from "../atomic";
 import { describeBackendChoice } from "../backend";
 import { projectRoot } from "../paths";
 import { DEFAULT_BENCH_CONFIG, runBackend, specFor, type BenchConfig } from "./child";
@@ -63,7 +64,7 @@ function runChild(backend: BenchBackend, cfg: BenchConfig): Promise<BackendResul
 async function childMain(argv: string[]): Promise<void> {
   const [backend, out, cfgJson] = argv;
   const result = await runBackend(backend as BenchBackend, JSON.parse(cfgJson) as BenchConfig);
-  fs.writeFileSync(out, JSON.stringify(result));
+  await writeFileAtomic(out, JSON.stringify(result)); // a killed child leaves no half result to parse
 }
 
 /** Backends worth a process: those describeBackendChoice does not rule out (cheap checks). */
@@ -118,8 +119,7 @@ export async function runBench(cfg: BenchConfig, backends: BenchBackend[], torch
     report.warnings.push(`load average ${busy.toFixed(1)} exceeds the ${report.host.cpus} CPUs: other processes shared the cores, wall times are inflated (compare the cpu-time columns)`);
   }
   computeRatios(report);
-  fs.mkdirSync(path.dirname(outFile), { recursive: true });
-  fs.writeFileSync(outFile, JSON.stringify(report, null, 2) + "\n");
+  await writeFileAtomic(outFile, JSON.stringify(report, null, 2) + "\n"); // keeps the last report whole if killed
   return report;
 }
 
