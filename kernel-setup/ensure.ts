@@ -50,9 +50,9 @@ export function detectInstallEnvironment(): InstallEnvironment {
 
 /** Finds Jupyter, installing Debian's packages when allowed; throws with the remedy otherwise. */
 export function ensureJupyter(log: (line: string) => void = console.log, forTests = false): JupyterProbe {
-  const ready = (p: JupyterProbe | null): p is JupyterProbe => Boolean(p && p.nbclient && p.nbformat && (!forTests || p.jupyterKernelTest));
+  const ready = (p: JupyterProbe): boolean => Boolean(p.nbclient && p.nbformat && (!forTests || p.jupyterKernelTest));
   const first = findJupyter().found;
-  if (ready(first)) return first;
+  if (first && ready(first)) return first;
   const packages = forTests ? [...DEBIAN_PACKAGES, ...DEBIAN_TEST_PACKAGES] : DEBIAN_PACKAGES;
   const commands = aptInstallCommands(detectInstallEnvironment(), packages);
   if (!commands) {
@@ -71,7 +71,7 @@ export function ensureJupyter(log: (line: string) => void = console.log, forTest
     if (r.status !== 0) throw new Error(`\`${cmd.join(" ")}\` failed (exit ${r.status})\n${JUPYTER_REMEDY}`);
   }
   const after = findJupyter().found;
-  if (!ready(after)) {
+  if (!after || !ready(after)) {
     throw new Error(`installed ${packages.join(" ")} but still no Python with jupyter_client+nbclient+nbformat\n${JUPYTER_REMEDY}`);
   }
   return after;
