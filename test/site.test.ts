@@ -80,6 +80,15 @@ describe("lesson info from notebooks", () => {
     expect(printedScale(nb)).toBeNull();
     nb.cells.push(code("console.log(scale)", [{ output_type: "stream", name: "stdout", text: "scale: smoke\n" }]));
     expect(printedScale(nb)).toBe("smoke");
+    // An error where the lesson expects one (tagged raises-exception) is not a failure; elsewhere it is.
+    const error = { output_type: "error" as const, ename: "RangeError", evalue: "freezeRatio: got 1.5", traceback: [] };
+    const expected = code("tl.freezeRatio(model, 1.5)", [error]);
+    expected.metadata.tags = ["raises-exception"];
+    nb.cells.push(expected);
+    expect(executedOk(nb)).toBe(true);
+    nb.cells.push(code("oops()", [error]));
+    expect(executedOk(nb)).toBe(false);
+    nb.cells.pop();
     nb.cells.push(code("not run", [], 0, null));
     expect(executedOk(nb)).toBe(false);
     expect(executionSeconds(notebook([code("x", [], 1, null)]))).toBeNull();

@@ -6,6 +6,8 @@ import { KERNEL_NAME } from "../../kernel-setup/jupyter";
 
 export const PARAMETERS_TAG = "parameters";
 export const INJECTED_TAG = "injected-parameters";
+/** nbclient runs on after an error in a cell with this tag (a lesson showing an error on purpose). */
+export const RAISES_EXCEPTION_TAG = "raises-exception";
 /** Lesson files: two digits, a dash, a kebab title. */
 export const LESSON_FILE = /^(\d\d)-[\w.-]+\.ipynb$/;
 

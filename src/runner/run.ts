@@ -10,6 +10,7 @@ import type { Scale } from "../scale";
 import { injectParameters, type ParameterSet } from "./inject";
 import { lessonId, readNotebook, writeNotebook } from "./notebook";
 import { cellErrorAt, executedCells, findBackend, findCellError, firstLine } from "./outputs";
+import { injectTensorProbes, readTensorProbes, type TensorCounts } from "./tensor-probe";
 
 export const EXECUTOR = path.join(__dirname, "execute_notebook.py");
 export const DEFAULT_OUT_DIR = path.resolve(__dirname, "..", "..", "build", "lessons");
@@ -36,6 +37,8 @@ export interface RunLessonArgs {
   python?: string;
   /** Extra environment for the kernel. */
   env?: Record<string, string>;
+  /** Add tensor-probe cells and report live tensors after setup and at the end (tests). */
+  measureTensors?: boolean;
   /** Called after each executed code cell. */
   onCell?: (cell: { index: number; seconds: number; status: string }) => void;
 }
@@ -53,6 +56,8 @@ export interface LessonResult {
   ok: boolean;
   /** Why it failed: the erroring cell, or a timeout/dead kernel/start failure. */
   failure?: LessonFailure;
+  /** With measureTensors: tf.memory().numTensors after the setup cell and at the end. */
+  tensors?: TensorCounts | null;
   /** Last lines of the executor's stderr (kernel logs), for failures nbclient cannot explain. */
   stderrTail: string;
 }
@@ -103,7 +108,8 @@ export function describeFailure(r: LessonResult): string {
 export async function runLesson(args: RunLessonArgs): Promise<LessonResult> {
   const name = path.basename(args.notebook);
   const label = lessonId(name) ?? name;
-  const nb = injectParameters(readNotebook(args.notebook), args.sets ?? [], label);
+  const withSets = injectParameters(readNotebook(args.notebook), args.sets ?? [], label);
+  const nb = args.measureTensors ? injectTensorProbes(withSets, label) : withSets;
   const outDir = path.resolve(args.outDir ?? DEFAULT_OUT_DIR);
   const output = path.join(outDir, name);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "transfer-lab-run-"));
@@ -141,7 +147,15 @@ export async function runLesson(args: RunLessonArgs): Promise<LessonResult> {
   }
   if (!result) throw new Error(`${name}: ${python} ${path.basename(EXECUTOR)} wrote no result:\n${stderrTail}`);
   const executed = fs.existsSync(output) ? readNotebook(output) : nb;
-  const base = { name, output, cells: executedCells(executed), seconds: result.seconds ?? wall, backend: findBackend(executed), stderrTail };
+  const base = {
+    name,
+    output,
+    cells: executedCells(executed),
+    seconds: result.seconds ?? wall,
+    backend: findBackend(executed),
+    stderrTail,
+    ...(args.measureTensors ? { tensors: readTensorProbes(executed) } : {}),
+  };
   if (result.ok) return { ...base, ok: true };
   // A failing cell: the kernel's `error` output in the executed copy (with its traceback; an
   // earlier `raises-exception` cell's error is not the failure), else the ename/evalue of its

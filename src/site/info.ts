@@ -1,8 +1,8 @@
 // What the site says about one lesson, read from its notebook: title and one-line goal (first
 // markdown cell), and for an executed copy backend, seconds, success and when it ran. Pure
 // functions on parsed notebooks; the runner's own numbers (runs) take precedence when given.
-import { findBackend, findCellError } from "../runner/outputs";
-import { cellSource, lessonId, type Notebook } from "../runner/notebook";
+import { cellErrorAt, findBackend } from "../runner/outputs";
+import { RAISES_EXCEPTION_TAG, cellSource, hasTag, lessonId, type Notebook } from "../runner/notebook";
 
 /** The site's record of one lesson. */
 export interface LessonInfo {
@@ -122,10 +122,12 @@ export function executedAt(nb: Notebook): string | null {
   return last === null ? null : new Date(last).toISOString();
 }
 
-/** Whether every code cell ran and none failed (tslab reports a failure on stderr and stops). */
+/** Whether every code cell ran and none failed. An error in a cell tagged `raises-exception`
+ * is expected (nbclient runs on after it), so it does not count. */
 export function executedOk(nb: Notebook): boolean {
   const code = nb.cells.filter((c) => c.cell_type === "code");
-  return findCellError(nb) === null && code.every((c) => c.execution_count != null);
+  const failed = nb.cells.some((c, i) => !hasTag(c, RAISES_EXCEPTION_TAG) && cellErrorAt(nb, i) !== null);
+  return !failed && code.every((c) => c.execution_count != null);
 }
 
 /** The scale a notebook ran at, when it printed one (`scale: smoke`) — else null. */
