@@ -5,6 +5,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "./data/types";
 import { fit, type History, type OptimizerName } from "./train";
 import { makeInitializer, type HiddenActivation, type Initializer, type KernelInit } from "./recipes";
+import { argError, checkDataset, checkFinite, checkModelTakes, checkNonNegativeInt, checkOneOf, checkPositiveInt, show } from "./validate";
 
 /** Output nonlinearity of a decoder: sigmoid for targets in [0, 1] (pixels, sigmoid codes). */
 export type OutputActivation = "sigmoid" | "linear";
@@ -141,6 +142,9 @@ function assertPositiveInteger(v: number, what: string): void {
 export function buildAutoencoder(args: AutoencoderArgs): tf.LayersModel {
   assertPositiveInteger(args.inputDim, "buildAutoencoder: inputDim");
   assertPositiveInteger(args.units, "buildAutoencoder: units");
+  checkOneOf("buildAutoencoder", "activation", args.activation, ["sigmoid", "relu"] as const);
+  checkOneOf("buildAutoencoder", "outputActivation", args.outputActivation ?? "sigmoid", ["sigmoid", "linear"] as const);
+  if (args.seed !== undefined) checkFinite("buildAutoencoder", "seed", args.seed);
   const kernelInit = args.kernelInit ?? DEFAULT_KERNEL_INIT;
   const outputActivation = args.outputActivation ?? "sigmoid";
   const seed = args.seed ?? 0;
@@ -219,6 +223,12 @@ export interface TrainAutoencoderArgs {
 
 /** Trains an autoencoder to reconstruct the clean inputs from (optionally) masked ones. */
 export async function trainAutoencoder(model: tf.LayersModel, data: Dataset, args: TrainAutoencoderArgs): Promise<History> {
+  const where = "trainAutoencoder";
+  checkNonNegativeInt(where, "epochs", args.epochs);
+  if (args.noise !== undefined && !(args.noise >= 0 && args.noise < 1)) throw argError(where, "noise", "a number in [0, 1)", show(args.noise), "0 = plain autoencoder");
+  if (args.loss !== undefined) checkOneOf(where, "loss", args.loss, ["bce", "mse"] as const);
+  checkDataset(where, "data", data);
+  checkModelTakes(where, "data", model, data);
   const outAct = model.layers[0] instanceof TiedAutoencoder ? (model.layers[0] as TiedAutoencoder).outputActivation : (model.layers[model.layers.length - 1].getConfig().activation as string);
   const loss = args.loss ?? (outAct === "sigmoid" ? "bce" : "mse");
   const noise = args.noise ?? 0;
@@ -237,6 +247,7 @@ export async function trainAutoencoder(model: tf.LayersModel, data: Dataset, arg
 
 /** Applies one Dense map to every row of `x` ([n, inputDim] row-major) in batches: [n, units]. */
 export function applyDense(w: DenseWeights, x: Float32Array, batchSize = 1024): Float32Array {
+  checkPositiveInt("applyDense", "batchSize", batchSize);
   const n = x.length / w.inputDim;
   if (!Number.isInteger(n)) throw new Error(`applyDense: x has ${x.length} values, not a multiple of inputDim ${w.inputDim}`);
   const out = new Float32Array(n * w.units);
@@ -257,6 +268,7 @@ export function applyDense(w: DenseWeights, x: Float32Array, batchSize = 1024): 
 
 /** The dataset's rows mapped through a stack of Dense maps (codes), labels kept: [n, last units]. */
 export function encodeDataset(stack: DenseWeights[], data: Dataset, name?: string): Dataset {
+  checkDataset("encodeDataset", "data", data, { nonEmpty: false });
   let x = data.x;
   let dim = data.dim;
   for (const [i, w] of stack.entries()) {

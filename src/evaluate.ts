@@ -6,9 +6,11 @@ import type { Dataset } from "./data/types";
 import { heatmap, showPlot, type PlotSpec } from "./plot";
 import { withHeadOf } from "./source-model";
 import { predictLabels } from "./train";
+import { checkDataset, checkModelTakes, checkPositiveInt } from "./validate";
 
 /** confusion[t][p]: examples of true class t predicted as p. */
 export function confusionMatrix(labels: ArrayLike<number>, predicted: ArrayLike<number>, numClasses: number): number[][] {
+  checkPositiveInt("confusionMatrix", "numClasses", numClasses);
   if (labels.length !== predicted.length) {
     throw new Error(`confusionMatrix: labels (${labels.length}) and predictions (${predicted.length}) must be equally long`);
   }
@@ -42,7 +44,8 @@ export interface Evaluation {
 
 /** Accuracy, per-class accuracy and confusion matrix of a classifier on a labelled dataset. */
 export function evaluateModel(model: tf.LayersModel, data: Dataset): Evaluation {
-  if (data.n < 1) throw new Error(`evaluateModel: the dataset ${JSON.stringify(data.name)} is empty`);
+  checkDataset("evaluateModel", "data", data);
+  checkModelTakes("evaluateModel", "data", model, data);
   const pred = predictLabels(model, data);
   const confusion = confusionMatrix(data.y, pred, data.numClasses);
   const correct = confusion.reduce((s, row, c) => s + row[c], 0);

@@ -6,7 +6,8 @@ import type { Dataset } from "./data/types";
 import { normalSampler, rng } from "./random";
 import { baseLayers, freezeTo } from "./freezing";
 import { cloneModel, HEAD_LAYER } from "./source-model";
-import { evaluateAccuracy, fit, DEFAULT_EVAL_BATCH, type FitArgs } from "./train";
+import { evaluateAccuracy, fit, DEFAULT_EVAL_BATCH, type FitArgs, type History } from "./train";
+import { argError, checkDataset, checkModelTakes, checkPositiveInt, show } from "./validate";
 
 /** Layer name meaning "the raw input" (pixels) for extraction and probes. */
 export const INPUT_FEATURES = "input";
@@ -14,9 +15,12 @@ export const INPUT_FEATURES = "input";
 /** Outputs of `layerName` (or the raw inputs for INPUT_FEATURES) for every row, as a Dataset with
  * the same labels: [n, units] in JS memory. Leaves no tensors behind. */
 export function extractFeatures(model: tf.LayersModel, layerName: string, data: Dataset, batchSize = DEFAULT_EVAL_BATCH): Dataset {
+  checkDataset("extractFeatures", "data", data, { nonEmpty: false });
+  checkPositiveInt("extractFeatures", "batchSize", batchSize);
   if (layerName === INPUT_FEATURES) return { ...data, name: `${data.name}|input` };
+  checkModelTakes("extractFeatures", "data", model, data);
   const layer = model.layers.find((l) => l.name === layerName);
-  if (!layer) throw new Error(`extractFeatures: the model has no layer ${JSON.stringify(layerName)} (layers: ${model.layers.map((l) => l.name).join(", ")})`);
+  if (!layer) throw argError("extractFeatures", "layerName", `${JSON.stringify(INPUT_FEATURES)} or a layer of the model (layers: ${model.layers.map((l) => l.name).join(", ")})`, show(layerName));
   // Shares the model's layers and weights: never dispose it (that would dispose them).
   const sub = tf.model({ inputs: model.inputs, outputs: layer.output as tf.SymbolicTensor });
   const dim = (layer.outputShape as number[])[1];
@@ -32,6 +36,8 @@ export function extractFeatures(model: tf.LayersModel, layerName: string, data: 
 
 /** A softmax regression (one Dense softmax layer) on `inputDim` features. */
 export function softmaxRegression(inputDim: number, numClasses: number, seed = 0): tf.LayersModel {
+  checkPositiveInt("softmaxRegression", "inputDim", inputDim);
+  checkPositiveInt("softmaxRegression", "numClasses", numClasses);
   const input = tf.input({ shape: [inputDim] });
   const out = tf.layers.dense({ units: numClasses, activation: "softmax", name: HEAD_LAYER, kernelInitializer: tf.initializers.glorotUniform({ seed }) }).apply(input) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: out });
@@ -60,15 +66,18 @@ export async function linearProbe(args: LinearProbeArgs): Promise<{ layer: strin
     const tr = extractFeatures(args.model, name, args.train);
     const te = extractFeatures(args.model, name, args.test);
     const probe = softmaxRegression(tr.dim, tr.numClasses, args.seed ?? 0);
-    await fit(probe, tr, {
-      epochs: args.epochs ?? DEFAULT_PROBE_EPOCHS,
-      learningRate: args.learningRate ?? DEFAULT_PROBE_LEARNING_RATE,
-      batchSize: args.batchSize ?? 64,
-      seed: args.seed ?? 0,
-      progress: false,
-    });
-    out.push({ layer: name, dim: tr.dim, accuracy: evaluateAccuracy(probe, te) });
-    probe.dispose();
+    try {
+      await fit(probe, tr, {
+        epochs: args.epochs ?? DEFAULT_PROBE_EPOCHS,
+        learningRate: args.learningRate ?? DEFAULT_PROBE_LEARNING_RATE,
+        batchSize: args.batchSize ?? 64,
+        seed: args.seed ?? 0,
+        progress: false,
+      });
+      out.push({ layer: name, dim: tr.dim, accuracy: evaluateAccuracy(probe, te) });
+    } finally {
+      probe.dispose();
+    }
   }
   return out;
 }
@@ -210,22 +219,27 @@ function median(xs: number[]): number {
 export async function compareFeatureCache(args: FeatureCacheArgs): Promise<FeatureCacheResult> {
   const fitArgs: FitArgs = { epochs: args.epochs, batchSize: args.batchSize ?? 64, learningRate: args.learningRate ?? 1e-3, seed: args.seed ?? 0, progress: false };
   const e2e = cloneModel(args.model);
-  freezeTo(e2e, -1);
   const headInit = e2e.getLayer(HEAD_LAYER).getWeights().map((w) => w.clone());
-  const h1 = await fit(e2e, args.train, fitArgs);
-  const e2eAcc = evaluateAccuracy(e2e, args.test);
-  const featureLayer = baseLayers(e2e).slice(-1)[0].name;
-  const t0 = performance.now();
-  const trainF = extractFeatures(e2e, featureLayer, args.train);
-  const extractSeconds = (performance.now() - t0) / 1000;
-  const testF = extractFeatures(e2e, featureLayer, args.test);
-  const head = softmaxRegression(trainF.dim, trainF.numClasses);
-  head.getLayer(HEAD_LAYER).setWeights(headInit);
-  headInit.forEach((w) => w.dispose());
-  const h2 = await fit(head, trainF, fitArgs);
-  const cachedAcc = evaluateAccuracy(head, testF);
-  head.dispose();
-  e2e.dispose();
+  let head: tf.LayersModel | null = null;
+  let h1: History, h2: History, e2eAcc: number, cachedAcc: number, extractSeconds: number;
+  try {
+    freezeTo(e2e, -1);
+    h1 = await fit(e2e, args.train, fitArgs);
+    e2eAcc = evaluateAccuracy(e2e, args.test);
+    const featureLayer = baseLayers(e2e).slice(-1)[0].name;
+    const t0 = performance.now();
+    const trainF = extractFeatures(e2e, featureLayer, args.train);
+    extractSeconds = (performance.now() - t0) / 1000;
+    const testF = extractFeatures(e2e, featureLayer, args.test);
+    head = softmaxRegression(trainF.dim, trainF.numClasses);
+    head.getLayer(HEAD_LAYER).setWeights(headInit);
+    h2 = await fit(head, trainF, fitArgs);
+    cachedAcc = evaluateAccuracy(head, testF);
+  } finally {
+    headInit.forEach((w) => w.dispose());
+    head?.dispose();
+    e2e.dispose();
+  }
   const a = median(h1.secondsPerEpoch);
   const b = median(h2.secondsPerEpoch);
   return {

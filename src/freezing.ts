@@ -3,6 +3,7 @@
 // per-layer table); weight snapshots that prove frozen weights did not move.
 import * as tf from "@tensorflow/tfjs";
 import { followKerasBatchNormRule } from "./batchnorm";
+import { argError, show } from "./validate";
 
 /** Top weighted layers that form the head: kept trainable by freezeRatio. */
 export const DEFAULT_HEAD_LAYERS = 1;
@@ -112,9 +113,11 @@ export function freezeTo(model: tf.LayersModel, n: number): FreezeReport {
 }
 
 function layersByName(model: tf.LayersModel, names: readonly string[], where: string): Layer[] {
+  const listing = `layers: ${model.layers.map((x) => x.name).join(", ")}`;
+  if (!Array.isArray(names)) throw argError(where, "names", `a list of layer names (${listing})`, show(names));
   return names.map((name) => {
     const l = model.layers.find((x) => x.name === name);
-    if (!l) throw new Error(`${where}: the model has no layer ${JSON.stringify(name)} (layers: ${model.layers.map((x) => x.name).join(", ")})`);
+    if (!l) throw argError(where, "names", `layers of the model (${listing})`, show(name), "the model has no such layer");
     return l;
   });
 }

@@ -5,7 +5,8 @@ import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "./data/types";
 import type { History } from "./train";
 import { autoencoderWeights, buildAutoencoder, encodeDataset, applyDense, trainAutoencoder, type DenseWeights } from "./autoencoder";
-import { makeInitializer, type HiddenActivation, type KernelInit, type PretrainRecipe, type Recipe } from "./recipes";
+import { checkRecipe, makeInitializer, type HiddenActivation, type KernelInit, type PretrainRecipe, type Recipe } from "./recipes";
+import { checkDataset, checkFinite, checkNonNegativeInt, checkOneOf, checkPositiveInt } from "./validate";
 
 export interface PretrainGreedyArgs {
   /** Unlabeled training inputs (labels are ignored), values in [0, 1]. */
@@ -64,12 +65,16 @@ function checkSizes(sizes: number[], where: string): void {
  */
 export async function pretrainGreedy(args: PretrainGreedyArgs): Promise<GreedyResult> {
   checkSizes(args.sizes, "pretrainGreedy");
+  checkDataset("pretrainGreedy", "data", args.data);
+  if (args.epochs !== undefined) checkNonNegativeInt("pretrainGreedy", "epochs", args.epochs);
+  if (args.seed !== undefined) checkFinite("pretrainGreedy", "seed", args.seed);
   const pretrain: PretrainRecipe = {
     ...args.recipe.pretrain,
     ...(args.noise !== undefined ? { noise: args.noise } : {}),
     ...(args.epochs !== undefined ? { epochs: args.epochs } : {}),
   };
   if (!(pretrain.noise >= 0 && pretrain.noise < 1)) throw new Error(`pretrainGreedy: noise must be in [0, 1), got ${pretrain.noise}`);
+  checkRecipe({ ...args.recipe, pretrain });
   const seed = args.seed ?? 0;
   const t0 = performance.now();
   const stages: GreedyStage[] = [];
@@ -160,6 +165,9 @@ function denseLayer(units: number, activation: string, init: KernelInit, seed: n
 /** A deep classifier from scratch: Dense `hidden1..hiddenK` then a softmax `head`. */
 export function buildClassifier(args: ClassifierArgs): tf.Sequential {
   checkSizes(args.sizes, "buildClassifier");
+  if (args.inputDim !== undefined) checkPositiveInt("buildClassifier", "inputDim", args.inputDim);
+  checkPositiveInt("buildClassifier", "numClasses", args.numClasses);
+  checkOneOf("buildClassifier", "activation", args.activation, ["sigmoid", "relu"] as const);
   const seed = args.seed ?? 0;
   const model = tf.sequential({ name: args.name ?? "classifier" });
   args.sizes.forEach((units, i) =>
@@ -193,6 +201,7 @@ function addEncoderLayers(model: tf.Sequential, encoders: DenseWeights[]): void 
  */
 export function stackEncoders(encoders: DenseWeights[], args: StackArgs): tf.Sequential {
   if (encoders.length === 0) throw new Error("stackEncoders: encoders must hold at least one layer, got none");
+  checkPositiveInt("stackEncoders", "numClasses", args.numClasses);
   encoders.forEach((w, i) => {
     if (i > 0 && w.inputDim !== encoders[i - 1].units) {
       throw new Error(`stackEncoders: encoder ${i + 1} takes ${w.inputDim} features but encoder ${i} gives ${encoders[i - 1].units}`);

@@ -27,8 +27,9 @@ export * from "./plot";
 export * from "./images";
 export * from "./progress";
 
-// Training, evaluation, artifacts and results.
+// Training (interruptible from Jupyter), evaluation, artifacts and results.
 export * from "./train";
+export * from "./interrupt";
 export * from "./evaluate";
 export * from "./features";
 export * from "./cache";

@@ -2,6 +2,7 @@
 // trainable low-rank update), `applyLora` to put it into a model, `mergeLora` to fold it back
 // into plain Dense layers. Adapter files live in lora-adapter.ts.
 import * as tf from "@tensorflow/tfjs";
+import { checkFinite } from "./validate";
 
 /** tfjs-layers' LayerArgs and call kwargs (not exported by name from @tensorflow/tfjs). */
 export type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
@@ -251,10 +252,11 @@ export class LoraDense extends tf.layers.Layer {
 }
 tf.serialization.registerClass(LoraDense);
 
-/** Checks r, alpha and dropout; `where` names the caller in the message. */
-export function checkLoraHyper(where: string, r: number, alpha: number, dropout: number): void {
+/** Checks r, alpha and dropout; `where` names the caller in the message (`rParam` the rank's
+ * option when it is not `r`, e.g. `ranks[2]`). */
+export function checkLoraHyper(where: string, r: number, alpha: number, dropout: number, rParam = "r"): void {
   if (typeof r !== "number" || !Number.isInteger(r) || r < 1) {
-    throw new Error(`${where}: r must be a positive integer, got ${r} (use r >= 1)`);
+    throw new Error(`${where}: ${rParam} must be a positive integer, got ${r} (use r >= 1)`);
   }
   if (typeof alpha !== "number" || !Number.isFinite(alpha) || alpha <= 0) {
     throw new Error(`${where}: alpha must be a positive finite number, got ${alpha} (the update is scaled by alpha / r; alpha = r gives scale 1)`);
@@ -325,7 +327,7 @@ export function resolveLoraTargets(model: tf.LayersModel, targets: LoraTargets, 
   }
   const names = new Set(model.layers.map((l) => l.name));
   const missing = targets.filter((t) => !names.has(t));
-  if (missing.length) throw new Error(`${where}: unknown target layer(s) ${missing.map((m) => JSON.stringify(m)).join(", ")} ${listing}`);
+  if (missing.length) throw new Error(`${where}: targets must name Dense layers of the model, got unknown target layer(s) ${missing.map((m) => JSON.stringify(m)).join(", ")} ${listing}`);
   for (const t of targets) {
     const cls = model.getLayer(t).getClassName();
     if (cls !== "Dense") {
@@ -371,6 +373,7 @@ export function applyLora(model: tf.LayersModel, args: ApplyLoraArgs): tf.Layers
   const dropout = args.dropout ?? DEFAULT_LORA_DROPOUT;
   const seed = args.seed ?? DEFAULT_LORA_SEED;
   checkLoraHyper("applyLora", args.r, alpha, dropout);
+  checkFinite("applyLora", "seed", seed);
   const targets = resolveLoraTargets(model, args.targets);
   const head = args.trainHead === true ? outputLayerName(model) : typeof args.trainHead === "string" ? args.trainHead : null;
   if (head !== null) {

@@ -9,6 +9,7 @@ export function rng(seed: number | string): () => number {
 
 /** A seeded permutation of 0..n-1 (Fisher-Yates). */
 export function shuffledIndices(n: number, seed: number | string): Int32Array {
+  if (!Number.isInteger(n) || n < 0) throw new Error(`shuffledIndices: n must be a non-negative integer, got ${n}`);
   const idx = new Int32Array(n);
   for (let i = 0; i < n; i++) idx[i] = i;
   const r = rng(seed);

@@ -2,7 +2,8 @@
 // Gaussian init, plain SGD) under which deep nets needed greedy pretraining, and the `modern` one
 // (ReLU, Glorot init, Adam) that trains the same depth without it. Plain JSON, so cache keys hash them.
 import * as tf from "@tensorflow/tfjs";
-import type { OptimizerName } from "./train";
+import { OPTIMIZER_NAMES as OPTIMIZERS, type OptimizerName } from "./train";
+import { checkOneOf, checkPositiveInt } from "./validate";
 
 export type RecipeName = "historical" | "modern";
 export const RECIPE_NAMES: readonly RecipeName[] = ["historical", "modern"];
@@ -94,6 +95,11 @@ export function checkRecipe(r: Recipe): void {
   pos(r.learningRate, "learningRate");
   pos(r.pretrain.learningRate, "pretrain.learningRate");
   if (!Number.isInteger(r.batchSize) || r.batchSize < 1) throw new Error(`recipe ${r.name}: batchSize must be a positive integer, got ${r.batchSize}`);
+  const where = `recipe ${r.name}`;
+  checkPositiveInt(where, "pretrain.batchSize", r.pretrain.batchSize);
+  checkOneOf(where, "activation", r.activation, ["sigmoid", "relu"] as const);
+  checkOneOf(where, "optimizer", r.optimizer, OPTIMIZERS);
+  checkOneOf(where, "pretrain.optimizer", r.pretrain.optimizer, OPTIMIZERS);
   if (!Number.isInteger(r.pretrain.epochs) || r.pretrain.epochs < 0) {
     throw new Error(`recipe ${r.name}: pretrain.epochs must be a non-negative integer, got ${r.pretrain.epochs}`);
   }

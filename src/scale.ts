@@ -12,6 +12,11 @@ export function parseScale(value: string, source = "scale"): Scale {
   throw new Error(`${source} must be one of ${SCALES.join(", ")}, got ${JSON.stringify(value)}`);
 }
 
+/** A scale given as an argument (exact name, no trimming: that is for user-typed values). */
+function checkScale(scale: unknown, where: string): void {
+  if (!(SCALES as readonly unknown[]).includes(scale)) throw new Error(`${where}: scale must be one of ${SCALES.join(", ")}, got ${JSON.stringify(scale)}`);
+}
+
 /** The scale in force: an explicit argument, else LESSON_SCALE, else `default`. */
 export function getScale(explicit?: string): Scale {
   if (explicit !== undefined && explicit !== "") return parseScale(explicit, "scale");
@@ -91,10 +96,12 @@ export function lessonSizes(lesson: string, scale: Scale = getScale()): LessonSi
   if (!table) {
     throw new Error(`lessonSizes: unknown lesson ${JSON.stringify(lesson)} (known: ${Object.keys(SIZES).join(", ")})`);
   }
+  checkScale(scale, "lessonSizes");
   return structuredClone(table[scale]);
 }
 
 /** Picks one of three values by scale, for lesson-specific knobs that do not fit LessonSizes. */
 export function byScale<T>(values: Record<Scale, T>, scale: Scale = getScale()): T {
+  checkScale(scale, "byScale");
   return values[scale];
 }

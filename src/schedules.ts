@@ -5,6 +5,7 @@ import * as tf from "@tensorflow/tfjs";
 import { fit, type FitArgs, type History } from "./train";
 import type { Dataset } from "./data/types";
 import { freezeRatio, freezeTo, weightedLayers } from "./freezing";
+import { checkDataset, checkNonNegativeInt, checkPositiveFinite, checkRatio } from "./validate";
 
 /** ULMFiT's factor between neighbouring layers (η_{l-1} = η_l / 2.6). */
 export const DEFAULT_ALPHA = 1 / 2.6;
@@ -28,6 +29,7 @@ export function discriminativeMultipliers(model: tf.LayersModel, alpha: number =
 
 /** The absolute rate of every weighted layer: η_0 · α^(L−l). */
 export function discriminativeRates(model: tf.LayersModel, learningRate: number, alpha: number = DEFAULT_ALPHA): Record<string, number> {
+  checkPositiveFinite("discriminativeRates", "learningRate", learningRate);
   const m = discriminativeMultipliers(model, alpha);
   return Object.fromEntries(Object.entries(m).map(([k, v]) => [k, learningRate * v]));
 }
@@ -64,6 +66,13 @@ export interface TwoPhaseArgs extends Omit<FitArgs, "epochs" | "learningRate"> {
 /** Head first (base frozen), then unfreeze (down to `freezeRatio`) at the lower rate. */
 export async function twoPhaseFineTune(model: tf.LayersModel, data: Dataset, args: TwoPhaseArgs): Promise<{ head: History; full: History; all: History }> {
   const { headEpochs, headLearningRate, epochs, learningRate, freezeRatio: r, ...rest } = args;
+  // Checked before the first freeze, so a bad call leaves the model as it was.
+  checkNonNegativeInt("twoPhaseFineTune", "headEpochs", headEpochs);
+  checkPositiveFinite("twoPhaseFineTune", "headLearningRate", headLearningRate);
+  checkNonNegativeInt("twoPhaseFineTune", "epochs", epochs);
+  checkPositiveFinite("twoPhaseFineTune", "learningRate", learningRate);
+  if (r !== undefined) checkRatio("twoPhaseFineTune", "freezeRatio", r, "0 = train the whole base, 1 = freeze the whole base");
+  checkDataset("twoPhaseFineTune", "data", data);
   freezeTo(model, -1);
   const head = await fit(model, data, { ...rest, epochs: headEpochs, learningRate: headLearningRate, seed: (rest.seed ?? 0) * 2 + 1 });
   freezeRatio(model, r ?? 0);
@@ -99,6 +108,8 @@ export async function progressiveUnfreeze(
   args: ProgressiveArgs,
 ): Promise<{ stages: { trainable: string[]; history: History }[]; all: History }> {
   const { epochsPerStage, stages, onStage, ...rest } = args;
+  checkNonNegativeInt("progressiveUnfreeze", "epochsPerStage", epochsPerStage);
+  checkDataset("progressiveUnfreeze", "data", data);
   const plan = progressiveStages(model, stages);
   const L = weightedLayers(model).length;
   const out: { trainable: string[]; history: History }[] = [];

@@ -6,8 +6,9 @@ import { cacheKey, cachedModel, sha256Hex } from "./cache";
 import { followKerasBatchNormRule } from "./batchnorm";
 import { makeClassSplitTasks, makeTransferTasks, type TransferTasks } from "./data/tasks";
 import type { ShiftName } from "./data/transforms";
-import { getScale, type Scale } from "./scale";
-import { evaluateAccuracy, fit } from "./train";
+import type { Scale } from "./scale";
+import { disposeOnThrow, evaluateAccuracy, fit } from "./train";
+import { checkFinite, checkOneOf, checkPositiveInt, scaleArg } from "./validate";
 
 /** Hidden widths of the source MLP (CURRICULUM.md: 784-256-128-64-10). */
 export const SOURCE_HIDDEN_UNITS: readonly number[] = [256, 128, 64];
@@ -31,10 +32,14 @@ export interface BuildSourceModelArgs {
 export function buildSourceModel(args: BuildSourceModelArgs = {}): tf.LayersModel {
   const seed = args.seed ?? 0;
   const units = args.hiddenUnits ?? SOURCE_HIDDEN_UNITS;
+  checkFinite("buildSourceModel", "seed", seed);
+  // Before any layer is built: a layer applied to the input already owns weight variables.
+  units.forEach((u, i) => checkPositiveInt("buildSourceModel", `hiddenUnits[${i}]`, u));
+  if (args.inputDim !== undefined) checkPositiveInt("buildSourceModel", "inputDim", args.inputDim);
+  if (args.numClasses !== undefined) checkPositiveInt("buildSourceModel", "numClasses", args.numClasses);
   const input = tf.input({ shape: [args.inputDim ?? DEFAULT_INPUT_DIM], name: "pixels" });
   let h: tf.SymbolicTensor = input;
   units.forEach((u, i) => {
-    if (!Number.isInteger(u) || u < 1) throw new Error(`buildSourceModel: hiddenUnits[${i}] must be a positive integer, got ${u}`);
     const kernelInitializer = tf.initializers.glorotUniform({ seed: seed * 100 + i });
     if (args.batchNorm) {
       h = tf.layers.dense({ units: u, name: `hidden${i + 1}`, kernelInitializer }).apply(h) as tf.SymbolicTensor;
@@ -85,7 +90,8 @@ export interface SourceTasksArgs {
 /** The transfer tasks at the sizes of SOURCE_RECIPES[scale]. For one seed and scale, task A's
  * split is the same for every shift, so one source model serves all shifts. */
 export function sourceTasks(args: SourceTasksArgs = {}): TransferTasks {
-  const r = SOURCE_RECIPES[args.scale ?? getScale()];
+  const r = SOURCE_RECIPES[scaleArg("sourceTasks", args.scale)];
+  if (args.scenario !== undefined) checkOneOf("sourceTasks", "scenario", args.scenario, ["shift", "class-split"] as const);
   const common = { seed: args.seed ?? 0, testSize: r.testSize, sourceSize: r.sourceSize };
   if (args.scenario === "class-split") return makeClassSplitTasks({ ...common, targetPoolSize: r.sourceSize });
   return makeTransferTasks({ ...common, shift: args.shift ?? "mild", targetPoolSize: r.targetPoolSize });
@@ -117,8 +123,9 @@ export interface SourceModel {
 
 /** The trained task-A model, loaded from the artifact cache or trained (and cached) now. */
 export async function getSourceModel(args: GetSourceModelArgs = {}): Promise<SourceModel> {
-  const scale = args.scale ?? getScale();
+  const scale = scaleArg("getSourceModel", args.scale);
   const seed = args.seed ?? 0;
+  checkFinite("getSourceModel", "seed", seed);
   const tasks = args.tasks ?? sourceTasks({ scale, seed });
   const recipe = SOURCE_RECIPES[scale];
   const train = tasks.source.train;
@@ -136,9 +143,11 @@ export async function getSourceModel(args: GetSourceModelArgs = {}): Promise<Sou
     key,
     async () => {
       const model = buildSourceModel({ seed, numClasses: train.numClasses, batchNorm: args.batchNorm });
-      const h = await fit(model, train, { epochs: recipe.epochs, batchSize: recipe.batchSize, learningRate: recipe.learningRate, seed, progress: `source model (task A, seed ${seed})` });
-      seconds = h.seconds;
-      return model;
+      return disposeOnThrow(model, async () => {
+        const h = await fit(model, train, { epochs: recipe.epochs, batchSize: recipe.batchSize, learningRate: recipe.learningRate, seed, progress: `source model (task A, seed ${seed})` });
+        seconds = h.seconds;
+        return model;
+      });
     },
     { retrain: args.retrain, log: args.log },
   );
@@ -174,6 +183,7 @@ export interface ReplaceHeadArgs {
 /** A copy of the model whose head is freshly initialized (the base keeps its trained weights). */
 export function replaceHead(model: tf.LayersModel, args: ReplaceHeadArgs = {}): tf.LayersModel {
   const i = headIndex(model, "replaceHead");
+  if (args.numClasses !== undefined) checkPositiveInt("replaceHead", "numClasses", args.numClasses);
   const copy = cloneModel(model);
   const oldHead = copy.layers[i] as tf.layers.Layer;
   const numClasses = args.numClasses ?? (oldHead.outputShape as number[])[1];

@@ -5,9 +5,13 @@ import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "./data/types";
 import { shuffledIndices, subSeed } from "./random";
 import { createProgress } from "./progress";
+import { checkDataset, checkFinite, checkModelTakes, checkNonNegativeInt, checkOneOf, checkPositiveFinite, checkPositiveInt } from "./validate";
+import { InterruptedError, interruptCheck } from "./interrupt";
 
 export type LossName = "crossentropy" | "mse" | "bce";
 export type OptimizerName = "adam" | "sgd" | "momentum";
+export const LOSS_NAMES: readonly LossName[] = ["crossentropy", "mse", "bce"];
+export const OPTIMIZER_NAMES: readonly OptimizerName[] = ["adam", "sgd", "momentum"];
 
 export const DEFAULT_BATCH_SIZE = 64;
 export const DEFAULT_LEARNING_RATE = 1e-3;
@@ -147,15 +151,30 @@ function lossFn(name: LossName, pred: tf.Tensor, target: tf.Tensor): tf.Scalar {
 }
 
 function checkArgs(model: tf.LayersModel, data: Dataset, args: FitArgs): void {
-  if (!Number.isInteger(args.epochs) || args.epochs < 0) {
-    throw new Error(`fit: epochs must be a non-negative integer, got ${args.epochs}`);
+  checkNonNegativeInt("fit", "epochs", args.epochs);
+  checkPositiveInt("fit", "batchSize", args.batchSize ?? DEFAULT_BATCH_SIZE);
+  checkPositiveFinite("fit", "learningRate", args.learningRate ?? DEFAULT_LEARNING_RATE);
+  checkPositiveInt("fit", "lossEvery", args.lossEvery ?? DEFAULT_LOSS_EVERY);
+  if (args.seed !== undefined) checkFinite("fit", "seed", args.seed);
+  if (typeof args.optimizer !== "function") checkOneOf("fit", "optimizer", args.optimizer ?? "adam", OPTIMIZER_NAMES, "or a factory (learningRate) => tf.Optimizer");
+  checkOneOf("fit", "loss", args.loss ?? "crossentropy", LOSS_NAMES);
+  checkOneOf("fit", "target", args.target ?? "labels", ["labels", "inputs"] as const);
+  checkDataset("fit", "data", data);
+  checkModelTakes("fit", "data", model, data);
+  if (args.validation !== undefined) {
+    checkDataset("fit", "validation", args.validation);
+    checkModelTakes("fit", "validation", model, args.validation);
   }
-  const bs = args.batchSize ?? DEFAULT_BATCH_SIZE;
-  if (!Number.isInteger(bs) || bs < 1) throw new Error(`fit: batchSize must be a positive integer, got ${bs}`);
-  if (data.n < 1) throw new Error(`fit: the dataset ${JSON.stringify(data.name)} is empty`);
-  const inShape = model.inputs[0].shape;
-  if (inShape.length !== 2 || inShape[1] !== data.dim) {
-    throw new Error(`fit: model input shape [${inShape.map((d) => d ?? "batch").join(", ")}] does not take ${data.dim} features per example (data ${JSON.stringify(data.name)})`);
+}
+
+/** Runs `body` on a model just built; if it throws (an interrupt, bad input), disposes the
+ * model before passing the error on, so an aborted run leaves no weights behind. */
+export async function disposeOnThrow<T>(model: tf.LayersModel, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (e) {
+    model.dispose();
+    throw e;
   }
 }
 
@@ -175,11 +194,14 @@ export async function fit(model: tf.LayersModel, data: Dataset, args: FitArgs): 
   const history: History = { loss: [], secondsPerEpoch: [], seconds: 0, trainableParams, steps: 0 };
   if (args.validation) history.valAccuracy = [];
   const t0 = performance.now();
+  const stop = interruptCheck(typeof args.progress === "string" ? `fit (${args.progress})` : "fit");
+  let lossSum: tf.Scalar | null = null;
+  let epoch = 0;
   try {
-    for (let epoch = 0; epoch < args.epochs; epoch++) {
+    for (; epoch < args.epochs; epoch++) {
       const te = performance.now();
       const order = shuffledIndices(data.n, subSeed(args.seed ?? 0, `epoch${epoch}`));
-      let lossSum: tf.Scalar = tf.scalar(0);
+      lossSum = tf.scalar(0);
       let seen = 0;
       for (let step = 0; step < stepsPerEpoch; step++) {
         const from = step * bs;
@@ -204,8 +226,9 @@ export async function fit(model: tf.LayersModel, data: Dataset, args: FitArgs): 
           }
           return value;
         });
-        const next = tf.tidy(() => lossSum.add(stepLoss.mul(to - from))) as tf.Scalar;
-        lossSum.dispose();
+        const prev: tf.Scalar = lossSum;
+        const next = tf.tidy(() => prev.add(stepLoss.mul(to - from))) as tf.Scalar;
+        prev.dispose();
         stepLoss.dispose();
         lossSum = next;
         seen += to - from;
@@ -214,9 +237,13 @@ export async function fit(model: tf.LayersModel, data: Dataset, args: FitArgs): 
           const running = (await lossSum.data())[0] / seen;
           progress.update({ epoch, step: step + 1, loss: running });
         }
+        // Yields to the event loop now and then (so Jupyter's interrupt can arrive) and throws
+        // InterruptedError once it has; the finally below releases this run's tensors.
+        await stop.poll();
       }
       const epochLoss = (await lossSum.data())[0] / seen;
       lossSum.dispose();
+      lossSum = null;
       history.loss.push(epochLoss);
       const logs: EpochLogs = { loss: epochLoss, seconds: 0 };
       history.secondsPerEpoch.push((performance.now() - te) / 1000);
@@ -228,7 +255,11 @@ export async function fit(model: tf.LayersModel, data: Dataset, args: FitArgs): 
       progress?.update({ epoch, step: stepsPerEpoch, loss: epochLoss, metrics: logs.valAccuracy === undefined ? undefined : { valAcc: logs.valAccuracy } });
       if (args.onEpochEnd) await args.onEpochEnd(epoch, logs);
     }
+  } catch (e) {
+    if (e instanceof InterruptedError) progress?.done(`interrupted in epoch ${epoch + 1} of ${args.epochs} after ${history.steps} steps`);
+    throw e;
   } finally {
+    lossSum?.dispose();
     for (const g of groups) g.optimizer.dispose();
   }
   history.seconds = (performance.now() - t0) / 1000;
@@ -240,8 +271,15 @@ export async function fit(model: tf.LayersModel, data: Dataset, args: FitArgs): 
   return history;
 }
 
+function checkPredictArgs(where: string, model: tf.LayersModel, data: Dataset, batchSize: number, nonEmpty: boolean): void {
+  checkDataset(where, "data", data, { nonEmpty });
+  checkModelTakes(where, "data", model, data);
+  checkPositiveInt(where, "batchSize", batchSize);
+}
+
 /** Model outputs for all rows of `x` ([n, dim] row-major), computed in batches: [n, out]. */
 export function predictBatched(model: tf.LayersModel, data: Dataset, batchSize = DEFAULT_EVAL_BATCH): tf.Tensor2D {
+  checkPredictArgs("predictBatched", model, data, batchSize, true);
   const parts: tf.Tensor2D[] = [];
   for (let from = 0; from < data.n; from += batchSize) {
     const to = Math.min(data.n, from + batchSize);
@@ -259,6 +297,7 @@ export function predictBatched(model: tf.LayersModel, data: Dataset, batchSize =
 
 /** Predicted class per example (argmax of the model's output). */
 export function predictLabels(model: tf.LayersModel, data: Dataset, batchSize = DEFAULT_EVAL_BATCH): Int32Array {
+  checkPredictArgs("predictLabels", model, data, batchSize, false);
   const out = new Int32Array(data.n);
   for (let from = 0; from < data.n; from += batchSize) {
     const to = Math.min(data.n, from + batchSize);
@@ -274,6 +313,7 @@ export function predictLabels(model: tf.LayersModel, data: Dataset, batchSize = 
 
 /** Fraction of examples whose predicted class equals the label. */
 export function evaluateAccuracy(model: tf.LayersModel, data: Dataset, batchSize = DEFAULT_EVAL_BATCH): number {
+  checkPredictArgs("evaluateAccuracy", model, data, batchSize, true);
   const pred = predictLabels(model, data, batchSize);
   let correct = 0;
   for (let i = 0; i < data.n; i++) if (pred[i] === data.y[i]) correct++;

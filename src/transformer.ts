@@ -6,6 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import { attentionProbs, DotProductAttention } from "./attention";
 import { freeze, unfreeze, type FreezeReport } from "./freezing";
 import type { Kwargs, LayerArgs } from "./lora";
+import { checkFinite, checkPositiveFinite, checkShape } from "./validate";
 
 export const DEFAULT_VIT_IMAGE_SIZE = 28;
 export const DEFAULT_VIT_PATCH_SIZE = 7;
@@ -206,9 +207,11 @@ export function buildViT(args: ViTArgs = {}): tf.LayersModel {
   const numHeads = positiveInt(args.numHeads ?? DEFAULT_VIT_HEADS, "numHeads");
   if (width % numHeads !== 0) throw new Error(`buildViT: width ${width} must be divisible by numHeads ${numHeads}`);
   const mlpRatio = args.mlpRatio ?? DEFAULT_VIT_MLP_RATIO;
+  checkPositiveFinite("buildViT", "mlpRatio", mlpRatio, "MLP width = mlpRatio · width; ViT uses 4");
   const mlpWidth = positiveInt(Math.round(mlpRatio * width), "mlpRatio · width");
   const numClasses = positiveInt(args.numClasses ?? DEFAULT_VIT_CLASSES, "numClasses");
   const seed = args.seed ?? 0;
+  checkFinite("buildViT", "seed", seed);
   let j = 0;
   const init = () => tf.initializers.glorotUniform({ seed: seed * 1000 + j++ });
   const dense = (name: string, units: number, activation?: "gelu" | "softmax") =>
@@ -271,6 +274,8 @@ export function attentionMaps(model: tf.LayersModel, x: tf.Tensor2D, block: numb
   if (!Number.isInteger(block) || block < 0 || block >= depth) {
     throw new Error(`attentionMaps: block must be an integer in [0, ${depth - 1}], got ${block}`);
   }
+  const pixels = model.inputs[0].shape[1];
+  checkShape("attentionMaps", "x", x, [null, pixels], ["n"]);
   const attn = model.getLayer(`block${block}_attn`);
   if (!(attn instanceof DotProductAttention)) throw new Error(`attentionMaps: layer block${block}_attn is a ${attn.getClassName()}, not DotProductAttention (build the model with buildViT)`);
   // A view of the same layers that stops at this block's queries and keys; it owns no weights.

@@ -108,7 +108,7 @@ describe("label budgets", () => {
   it("name the class that is short", () => {
     const few = selectClasses(loadEmbeddedMnist(), [0, 1, 2], { remap: false });
     const cut = subset(few, Array.from({ length: 40 }, (_, i) => i));
-    expect(() => takeLabelsPerClass(cut, 1, 0)).toThrow(/class 3 has only 0 examples in .*k = 1 needs 1 \(lower k or use a larger pool\)/);
+    expect(() => takeLabelsPerClass(cut, 1, 0)).toThrow(/k must be at most 0 \(class 3 has only 0 examples in .*\), got 1 \(lower the budget or use a larger pool\)/);
     expect(() => takeLabelsPerClass(cut, 0, 0)).toThrow("takeLabelsPerClass: k must be a positive integer, got 0");
   });
 });

@@ -89,7 +89,7 @@ describe("runTransfer", () => {
   it("rejects a source head for the class split and a freeze-ratio run without a ratio", async () => {
     const split = sourceTasks({ scale: "smoke", seed: 0, scenario: "class-split" });
     await expect(runTransfer({ method: "full-ft", head: "source", source: src.model, tasks: split, labelsPerClass: 1, scale: "smoke", budget })).rejects.toThrow(/head "source" needs task B to share task A's classes/);
-    await expect(runTransfer({ method: "freeze-ratio", source: src.model, tasks, labelsPerClass: 1, scale: "smoke", budget })).rejects.toThrow(/needs freezeRatio/);
+    await expect(runTransfer({ method: "freeze-ratio", source: src.model, tasks, labelsPerClass: 1, scale: "smoke", budget })).rejects.toThrow(/runTransfer: freezeRatio must be a number in \[0, 1\], got undefined/);
   });
 });
 

@@ -22,7 +22,7 @@ describe("features", () => {
     expect(Array.from(f.x)).toEqual(Array.from(ref.dataSync()));
     ref.dispose();
     expect(extractFeatures(m, INPUT_FEATURES, d).x).toBe(d.x);
-    expect(() => extractFeatures(m, "nope", d)).toThrow(/no layer "nope"/);
+    expect(() => extractFeatures(m, "nope", d)).toThrow(/extractFeatures: layerName must be "input" or a layer of the model \(layers: .*hidden2.*\), got "nope"/);
   });
 
   it("PCA recovers known principal axes and variances", () => {

@@ -75,7 +75,7 @@ describe("freezeTo", () => {
     expect(frozenNames(m)).toEqual(["hidden1", "hidden2", "hidden3"]);
     unfreeze(m);
     expect(frozenNames(m)).toEqual([]);
-    expect(() => freeze(m, ["nope"])).toThrow(/freeze: the model has no layer "nope"/);
+    expect(() => freeze(m, ["nope"])).toThrow(/freeze: names must be layers of the model \(layers: .*hidden1.*\), got "nope"/);
   });
 });
 

@@ -93,7 +93,7 @@ describe("fit", () => {
     await expect(fit(mlp(), data, { epochs: 1, batchSize: 0, progress: false })).rejects.toThrow(/batchSize must be a positive integer, got 0/);
     await expect(fit(mlp(), data, { epochs: 1, progress: false, layerLearningRates: { nope: 1 } })).rejects.toThrow(/layer "nope".*layers: h1, head/);
     const wrong: Dataset = { ...data, dim: 4, x: new Float32Array(40) };
-    await expect(fit(mlp(), wrong, { epochs: 1, progress: false })).rejects.toThrow(/input shape \[batch, 8\] does not take 4 features/);
+    await expect(fit(mlp(), wrong, { epochs: 1, progress: false })).rejects.toThrow(/data\.dim must be 8 \(the model's input is \[batch, 8\]\), got 4/);
   });
 
   it("trains autoencoders on their inputs with an input transform", async () => {

@@ -4,6 +4,7 @@ import * as tf from "@tensorflow/tfjs";
 import { shuffledIndices } from "../random";
 import { gatherRows } from "../train";
 import type { Dataset } from "./types";
+import { checkDataset, checkNonNegativeInt, checkPositiveInt } from "../validate";
 
 /** One mini-batch: the dataset rows it holds and their copied pixels x [size, dim] and labels y [size]. */
 export interface Batch {
@@ -24,6 +25,8 @@ export interface BatchesArgs {
 
 /** Batches one pass over n rows gives. */
 export function numBatches(n: number, batchSize: number, dropLast = false): number {
+  checkNonNegativeInt("numBatches", "n", n);
+  checkPositiveInt("numBatches", "batchSize", batchSize);
   return dropLast ? Math.floor(n / batchSize) : Math.ceil(n / batchSize);
 }
 
@@ -36,6 +39,7 @@ export function* batches(ds: Dataset, batchSize: number, seed: number | string, 
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new Error(`batches: batchSize must be a positive integer, got ${batchSize}`);
   }
+  checkDataset("batches", "ds", ds, { nonEmpty: false });
   const order = args.shuffle === false ? Int32Array.from({ length: ds.n }, (_, i) => i) : shuffledIndices(ds.n, seed);
   const count = numBatches(ds.n, batchSize, args.dropLast ?? false);
   for (let b = 0; b < count; b++) {
@@ -46,5 +50,6 @@ export function* batches(ds: Dataset, batchSize: number, seed: number | string, 
 
 /** The whole dataset as tensors: xs [n, dim] float32, ys [n] int32. The caller disposes them. */
 export function toTensors(ds: Dataset): { xs: tf.Tensor2D; ys: tf.Tensor1D } {
-  return { xs: tf.tensor2d(ds.x, [ds.n, ds.dim], "float32"), ys: tf.tensor1d(ds.y, "int32") };
+  checkDataset("toTensors", "ds", ds, { nonEmpty: false });
+  return { xs: tf.tensor2d(ds.x.subarray(0, ds.n * ds.dim), [ds.n, ds.dim], "float32"), ys: tf.tensor1d(ds.y.subarray(0, ds.n), "int32") };
 }

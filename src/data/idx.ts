@@ -82,7 +82,7 @@ export function readIdxFile(file: string, expect?: IdxKind): IdxArray {
   try {
     bytes = fs.readFileSync(file);
   } catch (e) {
-    throw new Error(`${file}: cannot read: ${(e as Error).message}`);
+    throw new Error(`${file}: cannot read: ${(e as Error).message} (file must be an existing, readable IDX file, raw or .gz; fetch MNIST with downloadIdxFiles)`);
   }
   return parseIdx(bytes, path.basename(file), expect);
 }
@@ -170,6 +170,9 @@ export function loadIdxDataset(source: string | IdxFiles, args: LoadIdxArgs = {}
     throw new Error(`loadIdxDataset: numClasses must be an integer in 1..256, got ${numClasses}`);
   }
   if (typeof source !== "string") {
+    if (source === null || typeof source !== "object" || typeof source.images !== "string" || typeof source.labels !== "string") {
+      throw new Error(`loadIdxDataset: source must be a folder path or {images, labels} file paths, got ${JSON.stringify(source)}`);
+    }
     return loadPair(source, numClasses, args.name ?? `idx:${path.basename(source.images)}`);
   }
   if (!fs.existsSync(source) || !fs.statSync(source).isDirectory()) {

@@ -2,6 +2,7 @@
 // of the base data (the embedded or IDX load) it holds, so disjointness can be checked.
 import { shuffledIndices } from "../random";
 import type { Dataset } from "./types";
+import { argError, checkDataset, checkLabelBudget, show } from "../validate";
 
 /** A dataset whose row i is row `baseIndices[i]` of the base data it was cut from. */
 export interface IndexedDataset extends Dataset {
@@ -51,6 +52,9 @@ export const DEFAULT_REMAP = true;
 
 /** The rows whose label is in `classes`, in their original order. */
 export function selectClasses(ds: Dataset, classes: readonly number[], args: SelectClassesArgs = {}): IndexedDataset {
+  if (!Array.isArray(classes) || classes.length === 0) {
+    throw argError("selectClasses", "classes", `a non-empty list of class numbers in 0..${ds.numClasses - 1}`, show(classes));
+  }
   const remap = args.remap ?? DEFAULT_REMAP;
   const newLabel = new Map<number, number>();
   classes.forEach((c, i) => {
@@ -92,7 +96,8 @@ export function classCounts(ds: Dataset): number[] {
  * labels rather than redrawing them. Rows come class by class, round-robin.
  */
 export function takeLabelsPerClass(ds: Dataset, k: number, seed: number | string): IndexedDataset {
-  if (!Number.isInteger(k) || k < 1) throw new Error(`takeLabelsPerClass: k must be a positive integer, got ${k}`);
+  checkDataset("takeLabelsPerClass", "ds", ds, { nonEmpty: false });
+  checkLabelBudget("takeLabelsPerClass", "k", k, ds);
   const perm = shuffledIndices(ds.n, `${seed}:labels`);
   const byClass: number[][] = Array.from({ length: ds.numClasses }, () => []);
   for (let j = 0; j < perm.length; j++) {

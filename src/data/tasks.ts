@@ -6,6 +6,7 @@ import { loadEmbeddedMnist } from "./mnist";
 import { hideLabels, IndexedDataset, selectClasses, subset, takeLabelsPerClass } from "./subset";
 import { DEFAULT_SHIFT, shiftTransform, SHIFT_NAMES, ShiftName, transformDataset } from "./transforms";
 import type { Dataset } from "./types";
+import { argError, checkDataset, checkFinite, show } from "../validate";
 
 /** Held-out test images per task. */
 export const DEFAULT_TEST_SIZE = 1000;
@@ -103,6 +104,8 @@ export function makeTransferTasks(args: TransferTasksArgs = {}): TransferTasks {
   const testSize = args.testSize ?? DEFAULT_TEST_SIZE;
   const poolSize = args.targetPoolSize ?? DEFAULT_TARGET_POOL_SIZE;
   checkShift(shift, where);
+  checkDataset(where, "data", data);
+  checkFinite(where, "seed", seed);
   checkSize("testSize", testSize, where);
   checkSize("targetPoolSize", poolSize, where);
   if (args.sourceSize !== undefined) checkSize("sourceSize", args.sourceSize, where);
@@ -146,7 +149,12 @@ export function makeClassSplitTasks(args: ClassSplitArgs = {}): TransferTasks {
   const srcClasses = args.sourceClasses ?? DEFAULT_SOURCE_CLASSES;
   const tgtClasses = args.targetClasses ?? DEFAULT_TARGET_CLASSES;
   checkShift(shift, where);
+  checkDataset(where, "data", data);
+  checkFinite(where, "seed", seed);
   checkSize("testSize", testSize, where);
+  for (const [param, list] of [["sourceClasses", srcClasses], ["targetClasses", tgtClasses]] as const) {
+    if (!Array.isArray(list) || list.length === 0) throw argError(where, param, `a non-empty list of classes in 0..${data.numClasses - 1}`, show(list));
+  }
   const overlap = srcClasses.filter((c) => tgtClasses.includes(c));
   if (overlap.length > 0) throw new Error(`${where}: sourceClasses and targetClasses share ${overlap.join(", ")}; they must be disjoint`);
   const remap = args.remap ?? true;

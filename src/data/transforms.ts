@@ -3,6 +3,7 @@
 // Pure JS on Float32Arrays: no tensors are created, so nothing can leak.
 import { normalSampler, rng } from "../random";
 import type { Dataset } from "./types";
+import { argError, checkDataset, show } from "../validate";
 
 /** A map from one flattened square image [side*side] in [0, 1] to a new one in [0, 1]. */
 export interface ImageTransform {
@@ -133,6 +134,8 @@ export function imageSide(ds: Dataset): number {
  * order, so the same (dataset, transform, seed) gives the same pixels. */
 export function transformDataset(ds: Dataset, transform: ImageTransform, seed: number | string, name?: string): Dataset {
   const side = imageSide(ds);
+  checkDataset("transformDataset", "ds", ds, { nonEmpty: false });
+  if (typeof transform?.apply !== "function") throw argError("transformDataset", "transform", "an ImageTransform {name, apply} (e.g. rotate(20), shiftTransform(\"mild\"))", show(transform));
   const uniform = rng(seed);
   const x = new Float32Array(ds.n * ds.dim);
   for (let i = 0; i < ds.n; i++) {
@@ -159,6 +162,6 @@ export function shiftTransform(shift: ShiftName): ImageTransform {
     case "inverted":
       return compose(rotate(35), invert(), gaussianNoise(0.15));
     default:
-      throw new Error(`shift must be one of ${SHIFT_NAMES.join(", ")}, got ${JSON.stringify(shift)}`);
+      throw new Error(`shiftTransform: shift must be one of ${SHIFT_NAMES.join(", ")}, got ${JSON.stringify(shift)}`);
   }
 }

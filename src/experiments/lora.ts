@@ -3,15 +3,16 @@
 // rank sweep against head-only and full fine-tuning, with accuracy, retention, params and time.
 import * as tf from "@tensorflow/tfjs";
 import type { TransferTasks } from "../data/tasks";
-import type { ShiftName } from "../data/transforms";
-import { applyLora, DEFAULT_LORA_ALPHA, mergeLora, type LoraTargets } from "../lora";
+import { SHIFT_NAMES, type ShiftName } from "../data/transforms";
+import { applyLora, checkLoraHyper, DEFAULT_LORA_ALPHA, mergeLora, resolveLoraTargets, type LoraTargets } from "../lora";
 import { linePlot, type PlotSpec, type Series } from "../plot";
 import { recordResult, summarizeResults, type ResultRecord, type SummaryRow } from "../results";
 import { getScale, type Scale } from "../scale";
 import { getSourceModel, replaceHead, sourceTasks } from "../source-model";
 import { fit, predictBatched } from "../train";
 import type { Dataset } from "../data/types";
-import { DEFAULT_FINE_TUNE_LR, runTransfer, TRANSFER_BUDGETS, transferEpochs, type HeadChoice, type TransferBudget, type TransferResult, scoreTunedModel } from "./transfer";
+import { DEFAULT_FINE_TUNE_LR, HEAD_CHOICES, runTransfer, TRANSFER_BUDGETS, transferEpochs, type HeadChoice, type TransferBudget, type TransferResult, scoreTunedModel } from "./transfer";
+import { argError, checkFinite, checkLabelBudget, checkOneOf, checkPositiveFinite, checkPositiveInt, scaleArg, show } from "../validate";
 
 /** The ranks lesson 04 sweeps. */
 export const LORA_RANKS: readonly number[] = [1, 2, 4, 8, 16];
@@ -70,9 +71,16 @@ export interface LoraRunArgs {
 /** One LoRA run on task B: adapters on `targets` (+ the source head), trained with Adam. */
 export async function runLora(args: LoraRunArgs): Promise<LoraRun> {
   const seed = args.seed ?? 0;
-  const scale = args.scale ?? getScale();
+  const scale = scaleArg("runLora", args.scale);
   const alpha = args.alpha ?? DEFAULT_LORA_ALPHA;
   const lr = args.learningRate ?? DEFAULT_LORA_LR;
+  // Checked before the fresh head or the adapters are built, so a rejected run leaves no tensors.
+  checkLoraHyper("runLora", args.r, alpha, 0);
+  checkPositiveFinite("runLora", "learningRate", lr);
+  checkFinite("runLora", "seed", seed);
+  if (args.head !== undefined) checkOneOf("runLora", "head", args.head, HEAD_CHOICES);
+  checkLabelBudget("runLora", "labelsPerClass", args.labelsPerClass, args.tasks.target.pool);
+  resolveLoraTargets(args.source, args.targets ?? [...MLP_LORA_TARGETS], "runLora");
   const train = args.tasks.targetLabels(args.labelsPerClass, seed);
   const head = args.head ?? "source";
   // Same fresh-head seed as runTransfer, so LoRA and the baselines start from the same head.
@@ -152,6 +160,18 @@ export interface LoraSweepArgs {
 
 type SweepCommon = Parameters<typeof runLoraBaseline>[1];
 
+/** Checks a sweep's shared options before any source model is loaded or trained. */
+function checkSweepArgs(where: string, args: Omit<LoraSweepArgs, "ranks">): void {
+  scaleArg(where, args.scale);
+  if (args.seeds !== undefined) {
+    if (!Array.isArray(args.seeds) || args.seeds.length === 0) throw argError(where, "seeds", "a non-empty list of finite numbers", show(args.seeds));
+    args.seeds.forEach((s, i) => checkFinite(where, `seeds[${i}]`, s));
+  }
+  if (args.labelsPerClass !== undefined) checkPositiveInt(where, "labelsPerClass", args.labelsPerClass);
+  if (args.shift !== undefined) checkOneOf(where, "shift", args.shift, SHIFT_NAMES);
+  if (args.head !== undefined) checkOneOf(where, "head", args.head, HEAD_CHOICES);
+}
+
 /** Runs `body` once per seed with that seed's split and cached source model (disposed after),
  * collecting the runs it emits and reporting each to `onRun`. */
 async function perSeed(args: Omit<LoraSweepArgs, "ranks">, body: (common: SweepCommon, emit: (run: LoraRun) => void) => Promise<void>): Promise<LoraRun[]> {
@@ -175,6 +195,11 @@ async function perSeed(args: Omit<LoraSweepArgs, "ranks">, body: (common: SweepC
 
 /** The rank sweep: per seed, head-only, each rank and full fine-tuning on the same labels. */
 export async function runLoraSweep(args: LoraSweepArgs = {}): Promise<LoraRun[]> {
+  checkSweepArgs("runLoraSweep", args);
+  (args.ranks ?? LORA_RANKS).forEach((r, i) => checkLoraHyper("runLoraSweep", r, args.alpha ?? DEFAULT_LORA_ALPHA, 0, `ranks[${i}]`));
+  for (const [param, v] of [["loraLearningRate", args.loraLearningRate], ["fullFtLearningRate", args.fullFtLearningRate]] as const) {
+    if (v !== undefined) checkPositiveFinite("runLoraSweep", param, v);
+  }
   return perSeed(args, async (common, emit) => {
     if (args.baselines ?? true) emit(await runLoraBaseline("head-only", common));
     for (const r of args.ranks ?? LORA_RANKS) {
@@ -200,6 +225,12 @@ export function atLearningRate(method: string, lr: number): string {
  * rate each method wants, and what the rate does to task-A retention. */
 export async function runLoraLearningRates(args: LoraLearningRateArgs): Promise<LoraRun[]> {
   const r = args.r ?? 4;
+  checkSweepArgs("runLoraLearningRates", args);
+  checkLoraHyper("runLoraLearningRates", r, args.alpha ?? DEFAULT_LORA_ALPHA, 0);
+  if (!Array.isArray(args.learningRates) || args.learningRates.length === 0) {
+    throw argError("runLoraLearningRates", "learningRates", "a non-empty list of finite numbers > 0", show(args.learningRates));
+  }
+  args.learningRates.forEach((lr, i) => checkPositiveFinite("runLoraLearningRates", `learningRates[${i}]`, lr));
   return perSeed(args, async (common, emit) => {
     for (const lr of args.learningRates) {
       const lora = await runLora({ ...common, r, alpha: args.alpha, targets: args.targets, learningRate: lr });

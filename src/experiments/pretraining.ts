@@ -11,6 +11,7 @@ import type { DenseWeights } from "../autoencoder";
 import { buildClassifier, encoderStackModel, encodersFromModel, pretrainGreedy, stackEncoders } from "../greedy";
 import { gradientNormsPerLayer, type LayerGradientNorm } from "../gradients";
 import { RECIPES, type Recipe } from "../recipes";
+import { argError, checkDataset, checkFinite, checkLabelBudget, checkNonNegativeInt, checkPositiveInt, show } from "../validate";
 
 export type PretrainingMethod = "scratch" | "pretrained" | "modern";
 export const PRETRAINING_METHODS: readonly PretrainingMethod[] = ["scratch", "pretrained", "modern"];
@@ -26,12 +27,22 @@ export interface SupervisedBudget {
 
 /** Epochs that give at least `budget.epochs` passes and `budget.minSteps` optimizer steps. */
 export function epochsFor(n: number, batchSize: number, budget: SupervisedBudget): number {
+  checkPositiveInt("epochsFor", "n", n);
+  checkPositiveInt("epochsFor", "batchSize", batchSize);
+  checkBudget("epochsFor", budget);
   return Math.max(budget.epochs, Math.ceil(budget.minSteps / Math.ceil(n / batchSize)));
+}
+
+function checkBudget(where: string, budget: SupervisedBudget, param = "budget"): void {
+  checkNonNegativeInt(where, `${param}.epochs`, budget?.epochs);
+  checkNonNegativeInt(where, `${param}.minSteps`, budget?.minSteps);
 }
 
 /** The labeled training set of a budget: k labels per class (nested in k for one seed) or all. */
 export function labeledSubset(train: Dataset, budget: LabelBudget, seed: number): Dataset {
+  checkDataset("labeledSubset", "train", train);
   if (budget === "all") return train;
+  checkLabelBudget("labeledSubset", "budget", budget, train);
   return takeLabelsPerClass(train, budget, seed);
 }
 
@@ -185,6 +196,20 @@ export async function runPretrainingExperiment(args: PretrainingExperimentArgs):
   for (const m of methods) {
     if (!PRETRAINING_METHODS.includes(m)) throw new Error(`runPretrainingExperiment: methods must be among ${PRETRAINING_METHODS.join(", ")}, got ${JSON.stringify(m)}`);
   }
+  // Every budget and size is checked here, before the first of many runs trains.
+  const where = "runPretrainingExperiment";
+  checkDataset(where, "train", args.train);
+  checkDataset(where, "test", args.test);
+  if (!Array.isArray(args.sizes) || args.sizes.length === 0) throw argError(where, "sizes", "a non-empty list of positive integers (hidden widths, bottom first)", show(args.sizes));
+  args.sizes.forEach((u, i) => checkPositiveInt(where, `sizes[${i}]`, u));
+  if (!Array.isArray(args.seeds) || args.seeds.length === 0) throw argError(where, "seeds", "a non-empty list of finite numbers", show(args.seeds));
+  args.seeds.forEach((s, i) => checkFinite(where, `seeds[${i}]`, s));
+  if (!Array.isArray(args.labelBudgets) || args.labelBudgets.length === 0) throw argError(where, "labelBudgets", 'a non-empty list of labels per class (positive integers) or "all"', show(args.labelBudgets));
+  args.labelBudgets.forEach((b, i) => {
+    if (b !== "all") checkLabelBudget(where, `labelBudgets[${i}]`, b, args.train);
+  });
+  checkBudget(where, args.budget);
+  if (args.gradientRows !== undefined) checkPositiveInt(where, "gradientRows", args.gradientRows);
   if (methods.includes("pretrained") && !args.encoders) {
     throw new Error("runPretrainingExperiment: methods include pretrained, so pass encoders (seed => encoder weights, e.g. via cachedEncoders)");
   }

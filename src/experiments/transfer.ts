@@ -5,10 +5,11 @@ import * as tf from "@tensorflow/tfjs";
 import type { TransferTasks } from "../data/tasks";
 import { measureForgetting, evaluateModel } from "../evaluate";
 import { countParams, freeze, freezeRatio, freezeTo, unfreeze, weightedLayers } from "../freezing";
-import { getScale, type Scale } from "../scale";
+import type { Scale } from "../scale";
 import { discriminativeMultipliers } from "../schedules";
 import { buildSourceModel, cloneModel, HEAD_LAYER, replaceHead } from "../source-model";
 import { fit, type History, type OptimizerName } from "../train";
+import { argError, checkFinite, checkLabelBudget, checkNonNegativeInt, checkOneOf, checkPositiveFinite, checkPositiveInt, checkRatio, scaleArg, show } from "../validate";
 
 /** What is trained, and from where. */
 export type TransferMethod =
@@ -20,6 +21,8 @@ export type TransferMethod =
   | "tune-layers"; // only `trainLayers` (and the head) train
 
 export type HeadChoice = "fresh" | "source";
+export const TRANSFER_METHODS: readonly TransferMethod[] = ["scratch", "zero-shot", "feature-extraction", "full-ft", "freeze-ratio", "tune-layers"];
+export const HEAD_CHOICES: readonly HeadChoice[] = ["fresh", "source"];
 
 /** Training budget of one run: at least `epochs` passes and at least `minSteps` steps. */
 export interface TransferBudget {
@@ -172,11 +175,34 @@ function prepareModel(args: TransferRunArgs, numClasses: number, seed: number): 
   return model;
 }
 
+/** Checks a run's options before any model is copied, so a rejected run leaves no tensors. */
+function checkTransferArgs(args: TransferRunArgs, where: string): void {
+  checkOneOf(where, "method", args.method, TRANSFER_METHODS);
+  if (args.head !== undefined) checkOneOf(where, "head", args.head, HEAD_CHOICES);
+  if (args.seed !== undefined) checkFinite(where, "seed", args.seed);
+  checkLabelBudget(where, "labelsPerClass", args.labelsPerClass, args.tasks.target.pool);
+  if (args.method === "freeze-ratio") checkRatio(where, "freezeRatio", args.freezeRatio, "0 = train the whole base, 1 = freeze the whole base");
+  for (const [param, v] of [["learningRate", args.learningRate], ["headLearningRate", args.headLearningRate], ["alpha", args.alpha]] as const) {
+    if (v !== undefined) checkPositiveFinite(where, param, v);
+  }
+  if (args.method === "tune-layers") {
+    const names = args.source.layers.map((l) => l.name);
+    for (const name of args.trainLayers ?? []) {
+      if (!names.includes(name)) throw argError(where, "trainLayers", `layers of the source model (layers: ${names.join(", ")})`, show(name));
+    }
+  }
+  const b = args.budget ?? {};
+  if (b.epochs !== undefined) checkNonNegativeInt(where, "budget.epochs", b.epochs);
+  if (b.minSteps !== undefined) checkNonNegativeInt(where, "budget.minSteps", b.minSteps);
+  if (b.batchSize !== undefined) checkPositiveInt(where, "budget.batchSize", b.batchSize);
+}
+
 /** One transfer run on task B with k labels per class; scores held-out task B and task-A retention. */
 export async function runTransfer(args: TransferRunArgs): Promise<TransferResult> {
+  checkTransferArgs(args, "runTransfer");
   const seed = args.seed ?? 0;
   const k = args.labelsPerClass;
-  const scale = args.scale ?? getScale();
+  const scale = scaleArg("runTransfer", args.scale);
   const budget = { ...TRANSFER_BUDGETS[scale], ...args.budget };
   const train = args.tasks.targetLabels(k, seed);
   const test = args.tasks.target.test;

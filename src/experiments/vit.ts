@@ -4,16 +4,17 @@
 import * as tf from "@tensorflow/tfjs";
 import { cacheKey, cachedModel, sha256Hex } from "../cache";
 import type { TransferTasks } from "../data/tasks";
-import type { ShiftName } from "../data/transforms";
+import { SHIFT_NAMES, type ShiftName } from "../data/transforms";
 import { freeze, unfreeze } from "../freezing";
-import { applyLora, DEFAULT_LORA_ALPHA } from "../lora";
+import { applyLora, checkLoraHyper, DEFAULT_LORA_ALPHA } from "../lora";
 import { heatmap, multiPanel, type PlotSpec } from "../plot";
 import { getScale, lessonSizes, type Scale } from "../scale";
 import { cloneModel, HEAD_LAYER, sourceTasks } from "../source-model";
-import { evaluateAccuracy, fit } from "../train";
+import { disposeOnThrow, evaluateAccuracy, fit } from "../train";
 import { attentionMaps, buildViT, freezeBlocks, vitDepth, type ViTArgs } from "../transformer";
 import { DEFAULT_LORA_LR, type LoraRun } from "./lora";
 import { DEFAULT_FINE_TUNE_LR, DEFAULT_HEAD_LR, TRANSFER_BUDGETS, transferEpochs, type TransferBudget, scoreTunedModel } from "./transfer";
+import { argError, checkFinite, checkIntInRange, checkLabelBudget, checkNonNegativeInt, checkOneOf, checkPositiveFinite, checkPositiveInt, checkShape, scaleArg, show } from "../validate";
 
 /** The ViT and its task-A training per scale (epochs: lessonSizes("05").epochs). */
 export interface ViTRecipe {
@@ -31,6 +32,7 @@ export const VIT_RECIPES: Readonly<Record<Scale, ViTRecipe>> = {
 
 /** The full pretraining recipe at a scale: VIT_RECIPES plus the epochs of lessonSizes("05"). */
 export function vitRecipe(scale: Scale = getScale()): ViTRecipe & { epochs: number } {
+  scaleArg("vitRecipe", scale);
   return { ...VIT_RECIPES[scale], epochs: lessonSizes("05", scale).epochs };
 }
 
@@ -60,7 +62,7 @@ export interface PretrainViTArgs {
 
 /** The tiny ViT trained on task A: from the artifact cache, or trained (and cached) now. */
 export async function getPretrainedViT(args: PretrainViTArgs = {}): Promise<PretrainedViT> {
-  const scale = args.scale ?? getScale();
+  const scale = scaleArg("getPretrainedViT", args.scale);
   const seed = args.seed ?? 0;
   const tasks = args.tasks ?? sourceTasks({ scale, seed });
   const recipe = vitRecipe(scale);
@@ -73,9 +75,11 @@ export async function getPretrainedViT(args: PretrainViTArgs = {}): Promise<Pret
     key,
     async () => {
       const model = buildViT({ ...recipe.model, numClasses: train.numClasses, seed });
-      const h = await fit(model, train, { epochs: recipe.epochs, batchSize: recipe.batchSize, learningRate: recipe.learningRate, seed, progress: args.progress ?? `tiny ViT on task A (seed ${seed})` });
-      seconds = h.seconds;
-      return model;
+      return disposeOnThrow(model, async () => {
+        const h = await fit(model, train, { epochs: recipe.epochs, batchSize: recipe.batchSize, learningRate: recipe.learningRate, seed, progress: args.progress ?? `tiny ViT on task A (seed ${seed})` });
+        seconds = h.seconds;
+        return model;
+      });
     },
     { retrain: args.retrain, log: args.log },
   );
@@ -83,6 +87,7 @@ export async function getPretrainedViT(args: PretrainViTArgs = {}): Promise<Pret
 }
 
 export type ViTMethod = "head-only" | "freeze-blocks" | "full-ft" | "lora-qv";
+export const VIT_METHODS: readonly ViTMethod[] = ["head-only", "freeze-blocks", "full-ft", "lora-qv"];
 
 export interface ViTRunArgs {
   method: ViTMethod;
@@ -116,6 +121,21 @@ export function vitMethodLabel(method: ViTMethod, k?: number, r?: number): strin
   return method;
 }
 
+/** Checks a run's options before the source is copied, so a rejected run leaves no tensors. */
+function checkViTRunArgs(args: ViTRunArgs, where: string): void {
+  checkOneOf(where, "method", args.method, VIT_METHODS);
+  if (args.seed !== undefined) checkFinite(where, "seed", args.seed);
+  checkLabelBudget(where, "labelsPerClass", args.labelsPerClass, args.tasks.target.pool);
+  if (args.method === "freeze-blocks") {
+    const depth = vitDepth(args.source);
+    checkIntInRange(where, "frozenBlocks", args.frozenBlocks, 0, depth, `the ViT has ${depth} blocks`);
+  }
+  if (args.method === "lora-qv") checkLoraHyper(where, args.r ?? 4, args.alpha ?? DEFAULT_LORA_ALPHA, 0);
+  for (const [param, v] of [["learningRate", args.learningRate], ["headLearningRate", args.headLearningRate]] as const) {
+    if (v !== undefined) checkPositiveFinite(where, param, v);
+  }
+}
+
 function prepare(args: ViTRunArgs, seed: number): tf.LayersModel {
   switch (args.method) {
     case "lora-qv":
@@ -145,7 +165,8 @@ function prepare(args: ViTRunArgs, seed: number): tf.LayersModel {
 /** One transfer run of the pretrained ViT on k labels per class of task B. */
 export async function runViTTransfer(args: ViTRunArgs): Promise<ViTRun> {
   const seed = args.seed ?? 0;
-  const scale = args.scale ?? getScale();
+  const scale = scaleArg("runViTTransfer", args.scale);
+  checkViTRunArgs(args, "runViTTransfer");
   const train = args.tasks.targetLabels(args.labelsPerClass, seed);
   const model = prepare(args, seed);
   try {
@@ -190,8 +211,16 @@ export interface ViTSweepArgs {
 
 /** Every transfer method on the same pretrained ViT: head-only, freeze-k for each k, full-ft, LoRA q,v. */
 export async function runViTSweep(args: ViTSweepArgs = {}): Promise<ViTRun[]> {
-  const scale = args.scale ?? getScale();
+  const where = "runViTSweep";
+  const scale = scaleArg(where, args.scale);
   const seeds = args.seeds ?? [0];
+  // Checked before the ViT is loaded or pretrained.
+  if (!Array.isArray(seeds) || seeds.length === 0) throw argError(where, "seeds", "a non-empty list of finite numbers", show(seeds));
+  seeds.forEach((s, i) => checkFinite(where, `seeds[${i}]`, s));
+  if (args.labelsPerClass !== undefined) checkPositiveInt(where, "labelsPerClass", args.labelsPerClass);
+  if (args.shift !== undefined) checkOneOf(where, "shift", args.shift, SHIFT_NAMES);
+  checkLoraHyper(where, args.r ?? 4, args.alpha ?? DEFAULT_LORA_ALPHA, 0);
+  (args.frozenBlocks ?? []).forEach((k, i) => checkNonNegativeInt(where, `frozenBlocks[${i}]`, k));
   const tasks = args.tasks ?? sourceTasks({ scale, seed: seeds[0], shift: args.shift ?? "mild" });
   const own = args.source ? null : (await getPretrainedViT({ scale, seed: tasks.seed, tasks, log: false })).model;
   const source = args.source ?? own!;
@@ -219,6 +248,9 @@ export async function runViTSweep(args: ViTSweepArgs = {}): Promise<ViTRun[]> {
  * mean over query tokens of the attention paid to key patch j, drawn over that patch's pixels
  * (scaled to [0, 1] per image). maps [n, h, T, T] -> [n·h, S·S] flat images, row-major by example. */
 export function attentionReceivedImages(maps: tf.Tensor4D, imageSize = 28, patchSize = 7): Float32Array {
+  checkShape("attentionReceivedImages", "maps", maps, [null, null, null, null], ["n", "heads", "T", "T"]);
+  checkPositiveInt("attentionReceivedImages", "imageSize", imageSize);
+  checkPositiveInt("attentionReceivedImages", "patchSize", patchSize);
   const [n, h, t] = maps.shape;
   const g = imageSize / patchSize;
   if (g * g !== t) throw new Error(`attentionReceivedImages: ${t} tokens do not make a ${g}×${g} grid of ${patchSize}-pixel patches of a ${imageSize}-pixel image`);
@@ -246,6 +278,7 @@ export function attentionReceivedImages(maps: tf.Tensor4D, imageSize = 28, patch
 
 /** One heatmap per head of one example's attention (rows: query patch, columns: key patch). */
 export function attentionHeatmaps(model: tf.LayersModel, x: tf.Tensor2D, block: number, example = 0): PlotSpec {
+  checkIntInRange("attentionHeatmaps", "example", example, 0, (x?.shape?.[0] ?? 1) - 1, "an index into the batch x");
   const maps = attentionMaps(model, x, block); // [n, h, T, T]
   const heads = (maps.arraySync() as number[][][][])[example];
   maps.dispose();

@@ -1,0 +1,119 @@
+// Interrupts inside the library: fit polls the interrupt count once per batch, yields to the
+// event loop so a SIGINT handler (or any macrotask) can run, stops with InterruptedError and
+// releases its tensors. The same path through a real kernel and jupyter_client is covered by
+// test/kernel-interrupt.test.ts.
+import * as tf from "@tensorflow/tfjs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { InterruptedError, interruptCheck, interruptCount, requestInterrupt, YIELD_MS } from "../src/interrupt";
+import { fit } from "../src/train";
+import { blobs } from "./helpers/fixtures";
+
+function mlp(dim: number): tf.LayersModel {
+  const m = tf.sequential();
+  m.add(tf.layers.dense({ inputShape: [dim], units: 16, activation: "relu", name: "h1", kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }));
+  m.add(tf.layers.dense({ units: 3, activation: "softmax", name: "head", kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }));
+  return m;
+}
+
+function weightsOf(m: tf.LayersModel): Float32Array[] {
+  return m.getWeights().map((w) => w.dataSync() as Float32Array);
+}
+
+beforeAll(async () => {
+  await tf.setBackend("cpu");
+});
+
+describe("interruptCheck", () => {
+  it("throws only for interrupts that arrive after it was created", async () => {
+    requestInterrupt(); // an old interrupt (an earlier cell's) must not stop new work
+    const check = interruptCheck("work");
+    expect(check.interrupted).toBe(false);
+    await expect(check.poll()).resolves.toBeUndefined();
+    const before = interruptCount();
+    requestInterrupt();
+    expect(interruptCount()).toBe(before + 1);
+    expect(check.interrupted).toBe(true);
+    await expect(check.poll()).rejects.toThrow(InterruptedError);
+    await expect(check.poll()).rejects.toThrow(/^work: interrupted/);
+  });
+
+  it("yields to the event loop, so a timer set before a busy loop gets to run", async () => {
+    const check = interruptCheck("busy loop");
+    let fired = false;
+    setTimeout(() => (fired = true), 0);
+    const t0 = performance.now();
+    // Busy work in slices, polling between them, as fit does between batches.
+    while (!fired && performance.now() - t0 < 2000) {
+      const s = performance.now();
+      while (performance.now() - s < 5) {
+        /* compute */
+      }
+      await check.poll();
+    }
+    expect(fired).toBe(true);
+    expect(performance.now() - t0).toBeLessThan(YIELD_MS + 500);
+  });
+});
+
+describe("fit under interrupt", () => {
+  it("stops at the next batch, releases its tensors and keeps the last finished step's weights", async () => {
+    const data = blobs(256, 8, 0);
+    const m = mlp(8);
+    const start = weightsOf(m);
+    const baseline = tf.memory().numTensors;
+    const run = fit(m, data, {
+      epochs: 50,
+      batchSize: 8,
+      progress: false,
+      onEpochEnd: (epoch) => {
+        if (epoch === 1) requestInterrupt();
+      },
+    });
+    await expect(run).rejects.toThrow(InterruptedError);
+    expect(tf.memory().numTensors).toBe(baseline);
+    // It trained (weights moved) and then stopped: more time passing changes nothing.
+    const after = weightsOf(m);
+    expect(after.some((w, i) => w.some((v, j) => v !== start[i][j]))).toBe(true);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(weightsOf(m)).toEqual(after);
+    // The model stays usable: the next fit runs to the end.
+    const h = await fit(m, data, { epochs: 2, batchSize: 64, progress: false });
+    expect(h.loss).toHaveLength(2);
+    expect(tf.memory().numTensors).toBe(baseline);
+    m.dispose();
+  });
+
+  it("is reached by an interrupt from outside the loop (a timer, like a SIGINT handler) mid-epoch", async () => {
+    const data = blobs(512, 8, 1);
+    const m = mlp(8);
+    const baseline = tf.memory().numTensors;
+    const epochs = 200; // 25,600 steps: seconds of work, so an unpolled interrupt would come too late
+    let epochsDone = 0;
+    setTimeout(requestInterrupt, 150);
+    const t0 = performance.now();
+    await expect(
+      fit(m, data, { epochs, batchSize: 4, progress: false, onEpochEnd: () => void epochsDone++ }),
+    ).rejects.toThrow(/^fit: interrupted/);
+    expect(epochsDone).toBeLessThan(epochs);
+    expect(tf.memory().numTensors).toBe(baseline);
+    m.dispose();
+  });
+
+  it("does not grow memory epoch over epoch", async () => {
+    const data = blobs(300, 8, 2);
+    const m = mlp(8);
+    const perEpoch: { tensors: number; bytes: number }[] = [];
+    await fit(m, data, {
+      epochs: 6,
+      batchSize: 32,
+      progress: false,
+      validation: data,
+      layerLearningRates: { h1: 0.5 },
+      onEpochEnd: () => void perEpoch.push({ tensors: tf.memory().numTensors, bytes: tf.memory().numBytes }),
+    });
+    expect(perEpoch).toHaveLength(6);
+    // Epoch 1 may allocate the optimizers' slots; from then on nothing grows.
+    for (const p of perEpoch.slice(1)) expect(p).toEqual(perEpoch[0]);
+    m.dispose();
+  });
+});

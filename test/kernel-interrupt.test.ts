@@ -1,0 +1,127 @@
+// Interrupting a long training run through the Jupyter protocol (jupyter_client's
+// interrupt_kernel, i.e. SIGINT, as the notebook's stop button): the training loop stops within
+// 2 s, its tensors are released, the model keeps its weights and stops changing, and the next
+// cells run. Driven by test/kernel_session.py in a throwaway JUPYTER_DATA_DIR.
+import { spawn } from "child_process";
+import fs from "fs";
+import os from "os";
+import path from "path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KERNEL_NAME, PROJECT_ROOT, installKernelSpec, requireJupyter } from "../kernel-setup/jupyter";
+
+const SESSION = path.join(PROJECT_ROOT, "test", "kernel_session.py");
+/** The issue's bound: an interrupted training loop has stopped this soon after the SIGINT. */
+const STOP_WITHIN_MS = 2000;
+
+interface CellResult {
+  reply: { status: string; ename?: string; evalue?: string };
+  outputs: { msg_type: string; content: { name?: string; text?: string; data?: Record<string, unknown>; ename?: string; evalue?: string } }[];
+}
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tl-interrupt-"));
+const savedDataDir = process.env.JUPYTER_DATA_DIR;
+let python = "";
+
+beforeAll(() => {
+  process.env.JUPYTER_DATA_DIR = path.join(tmp, "jupyter-data");
+  python = requireJupyter().python;
+  installKernelSpec(python);
+}, 120_000);
+
+afterAll(() => {
+  if (savedDataDir === undefined) delete process.env.JUPYTER_DATA_DIR;
+  else process.env.JUPYTER_DATA_DIR = savedDataDir;
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+function runSession(cells: { code: string; interruptAfterOutput?: number; stopOnError?: boolean }[]): Promise<CellResult[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(python, [SESSION], { cwd: PROJECT_ROOT, env: { ...process.env, TFJS_BACKEND: "wasm" }, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      const last = stdout.trim().split("\n").pop() ?? "";
+      if (code !== 0 || !last.startsWith("{")) reject(new Error(`kernel_session.py exited ${code}:\n${stderr.slice(-3000)}`));
+      else resolve((JSON.parse(last) as { cells: CellResult[] }).cells);
+    });
+    child.stdin.end(JSON.stringify({ kernel: KERNEL_NAME, timeout: 120, cells }));
+  });
+}
+
+/** Everything a cell printed or returned, as text. */
+function text(cell: CellResult): string {
+  return cell.outputs
+    .map((o) => o.content.text ?? (o.content.data?.["text/plain"] as string | undefined) ?? (o.content.ename ? `${o.content.ename}: ${o.content.evalue}\n` : ""))
+    .join("");
+}
+
+/** The `KEY=value` line a cell printed. */
+function reading(cell: CellResult, key: string): string {
+  const m = new RegExp(`^${key}=(.*)$`, "m").exec(text(cell));
+  if (!m) throw new Error(`no ${key}= in the cell's output:\n${text(cell)}\nreply: ${JSON.stringify(cell.reply)}`);
+  return m[1];
+}
+
+const SETUP = `import * as tf from "@tensorflow/tfjs";
+import * as tl from "./src";
+await tl.setupBackend();
+// When SIGINT arrived and when the training loop last ran a step (it sets lastStepAt).
+const g = globalThis as unknown as { sigintAt: number; lastStepAt: number };
+g.sigintAt = 0;
+g.lastStepAt = 0;
+process.on("SIGINT", () => { g.sigintAt = Date.now(); });
+const n = 2048, dim = 64;
+const data: tl.Dataset = {
+  x: new Float32Array(n * dim).map((_, i) => ((i * 7919) % 101) / 101),
+  y: new Int32Array(n).map((_, i) => i % 10),
+  n, dim, numClasses: 10, name: "interrupt-check",
+};
+const model = tf.sequential({ layers: [
+  tf.layers.dense({ inputShape: [dim], units: 256, activation: "relu" }),
+  tf.layers.dense({ units: 10, activation: "softmax" }),
+] });
+const checksum = (): number => tf.tidy(() => model.getWeights().reduce((s, w) => s + w.abs().sum().dataSync()[0], 0));
+const initial = checksum();
+const baseline = tf.memory().numTensors;
+console.log(\`baseline=\${baseline}\`);`;
+
+// Far more epochs than the test waits for: only an interrupt ends this cell.
+const TRAIN = `console.log("training");
+await tl.fit(model, data, { epochs: 100000, batchSize: 32, progress: false,
+  inputTransform: (x) => { g.lastStepAt = Date.now(); return x; } });`;
+
+const AFTER = `const c1 = checksum();
+await new Promise((r) => setTimeout(r, 1000));
+const c2 = checksum();
+console.log(\`stoppedAfterMs=\${g.lastStepAt - g.sigintAt}\`);
+console.log(\`unchanged=\${c1 === c2}\`);
+console.log(\`trained=\${c1 !== initial}\`);
+console.log(\`tensors=\${tf.memory().numTensors}\`);`;
+
+describe("interrupting training through jupyter_client", () => {
+  it("stops fit within 2 s, releases its tensors, and the kernel runs the next cells", async () => {
+    const [setup, train, after, next] = await runSession([
+      { code: SETUP },
+      { code: TRAIN, interruptAfterOutput: 3, stopOnError: false },
+      { code: AFTER },
+      { code: "6 * 7" },
+    ]);
+    expect(setup.reply.status, text(setup)).toBe("ok");
+    const baseline = Number(reading(setup, "baseline"));
+    // The interrupted cell ends as an error (not as a finished run), and the kernel goes on.
+    expect(train.reply.status).toBe("error");
+    expect(after.reply.status, text(after)).toBe("ok");
+    const stoppedAfterMs = Number(reading(after, "stoppedAfterMs"));
+    expect(stoppedAfterMs).toBeGreaterThan(-STOP_WITHIN_MS); // the loop ran until the interrupt ...
+    expect(stoppedAfterMs).toBeLessThan(STOP_WITHIN_MS); // ... and stopped soon after it
+    expect(reading(after, "trained")).toBe("true");
+    expect(reading(after, "unchanged")).toBe("true"); // nothing trains in the background
+    // The aborted run's tensors (batches, gradients, Adam's slots) are gone; the model's stay.
+    expect(Number(reading(after, "tensors"))).toBe(baseline);
+    expect(next.reply.status).toBe("ok");
+    expect(text(next)).toContain("42");
+  }, 300_000);
+});
