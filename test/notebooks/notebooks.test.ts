@@ -16,6 +16,9 @@ const OUT = path.join(PROJECT_ROOT, "build", "notebook-tests");
 /** A whole smoke-scale lesson, kernel start included, on a busy 2-core CPU. */
 const NOTEBOOK_TIMEOUT_MS = 10 * 60_000;
 const CELL_TIMEOUT_S = 8 * 60;
+/** Live tensors a lesson may hold at its end beyond those it had after its setup cell. Lessons
+ * dispose the models they built when they are done with them; what stays is tfjs's own. */
+const TENSOR_LEAK_BOUND = 0;
 
 /** Parameter runs on top of the plain smoke run, for the lessons that exist. */
 const EXTRA_CASES: { lesson: string; set: string[] }[] = [
@@ -48,9 +51,14 @@ async function runAtSmoke(file: string, set: string[], outDir: string) {
     outDir,
     cellTimeoutSeconds: CELL_TIMEOUT_S,
     python,
+    measureTensors: true,
   });
   expect(result.ok, formatResult(result)).toBe(true);
   expect(result.cells).toBeGreaterThan(0);
+  const tensors = result.tensors;
+  expect(tensors, "the tensor probes did not both run").toBeTruthy();
+  console.log(`${file}${set.length ? ` --set ${set.join(",")}` : ""}: ${tensors!.start} live tensors after setup, ${tensors!.end} at the end`);
+  expect(tensors!.end - tensors!.start).toBeLessThanOrEqual(TENSOR_LEAK_BOUND);
 }
 
 describe(`lesson notebooks in ${path.relative(PROJECT_ROOT, NOTEBOOKS) || NOTEBOOKS}`, () => {
