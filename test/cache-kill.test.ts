@@ -15,10 +15,10 @@ import * as fs from "fs";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadJson, loadModel, saveJson, saveModel } from "../src/cache";
-import { applyLora, loraLayers } from "../src/lora";
+import { tinySource } from "./helpers/fixtures";
 import { loadAdapter, saveAdapter } from "../src/lora-adapter";
 import { projectRoot } from "../src/paths";
-import { tinySource } from "./helpers/fixtures";
+import { dense, lora, predictions } from "./helpers/saved-models";
 import { tempDir } from "./idx-helpers";
 
 const WRITER = path.join(__dirname, "helpers", "kill-writer.ts");
@@ -73,26 +73,6 @@ function expectBlobsComplete(dir: string, prefix: string): void {
     const sum = createHash("sha256").update(fs.readFileSync(path.join(dir, f))).digest("hex");
     expect(sum.slice(0, 16), `${f} is not what its name says (partial?)`).toBe(m[1]);
   }
-}
-
-function predictions(m: tf.LayersModel, cols: number): number[] {
-  return tf.tidy(() => Array.from((m.predict(tf.linspace(-1, 1, 4 * cols).reshape([4, cols])) as tf.Tensor).dataSync()));
-}
-
-function dense(inputDim: number, units: number, seed: number): tf.LayersModel {
-  const m = tf.sequential();
-  m.add(tf.layers.dense({ inputShape: [inputDim], units, kernelInitializer: tf.initializers.randomNormal({ seed }), biasInitializer: "ones" }));
-  return m;
-}
-
-function lora(r: number, seed: number): tf.LayersModel {
-  const m = applyLora(tinySource(0), { r, targets: ["hidden1", "hidden2"], trainHead: true });
-  loraLayers(m).forEach((l, i) => {
-    const b = tf.randomNormal(l.loraB!.shape as number[], 0, 0.5, "float32", seed + i);
-    l.loraB!.write(b);
-    b.dispose();
-  });
-  return m;
 }
 
 let root = "";

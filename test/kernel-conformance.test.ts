@@ -3,16 +3,13 @@
 // behaviours lessons rely on come through as protocol messages: a type error is an error reply
 // with the diagnostic, `const` can be redeclared, top-level await works, a value is an
 // execute_result, an interrupt ends the cell and counts. Uses a throwaway JUPYTER_DATA_DIR.
-import { spawn } from "child_process";
-import fs from "fs";
 import { createRequire } from "module";
-import os from "os";
 import path from "path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { KERNEL_NAME, PROJECT_ROOT, installKernelSpec, requireJupyter } from "../kernel-setup/jupyter";
+import { describe, expect, it } from "vitest";
+import { PROJECT_ROOT } from "../kernel-setup/jupyter";
+import { resultText, runCells as runCellsIn, runPython, useThrowawayJupyter, type CellRequest, type CellRun } from "./helpers/kernel";
 
 const CONFORMANCE = path.join(PROJECT_ROOT, "test", "kernel_conformance.py");
-const SESSION = path.join(PROJECT_ROOT, "test", "kernel_session.py");
 /** Seconds one cell may take in kernel_session.py; the first compile is slow on a busy CPU. */
 const CELL_TIMEOUT_S = 120;
 
@@ -43,70 +40,21 @@ const protocol = createRequire(__filename)(path.join(PROJECT_ROOT, "kernel-setup
   describeFailure: (errorCalls: unknown[][], thrownOutside?: unknown) => Failure;
 };
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tl-conformance-"));
-const savedDataDir = process.env.JUPYTER_DATA_DIR;
-let python = "";
-
-beforeAll(async () => {
-  process.env.JUPYTER_DATA_DIR = path.join(tmp, "jupyter-data");
-  python = requireJupyter().python;
-  const probe = await runPython(["-c", "import jupyter_kernel_test; print(jupyter_kernel_test.__version__)"]);
+const jupyter = useThrowawayJupyter("tl-conformance-", async (python) => {
+  const probe = await runPython(python, ["-c", "import jupyter_kernel_test; print(jupyter_kernel_test.__version__)"]);
   if (probe.code !== 0) {
     throw new Error(
       `${python} has no jupyter_kernel_test (${probe.stderr.trim().split("\n").pop()}); ` +
         "install it: sudo apt-get install python3-jupyter-kernel-test, or pip install jupyter_kernel_test",
     );
   }
-  installKernelSpec(python);
-}, 120_000);
-
-afterAll(() => {
-  if (savedDataDir === undefined) delete process.env.JUPYTER_DATA_DIR;
-  else process.env.JUPYTER_DATA_DIR = savedDataDir;
-  fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-function runPython(args: string[], input = ""): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(python, args, { cwd: PROJECT_ROOT, env: process.env, stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
-
-interface KernelMessage {
-  msg_type: string;
-  content: Record<string, unknown> & { data?: Record<string, string>; execution_count?: number };
-}
-interface CellRun {
-  reply: { status: string; execution_count?: number; ename?: string; evalue?: string; traceback?: string[] };
-  outputs: KernelMessage[];
-}
-interface CellRequest {
-  code: string;
-  stopOnError?: boolean;
-  /** Seconds after the cell's first output to send SIGINT. */
-  interruptAfterOutput?: number;
-}
-
-async function runCells(cells: CellRequest[]): Promise<CellRun[]> {
-  const r = await runPython([SESSION], JSON.stringify({ kernel: KERNEL_NAME, timeout: CELL_TIMEOUT_S, cells }));
-  expect(r.code, `kernel_session.py failed:\n${r.stderr}`).toBe(0);
-  return (JSON.parse(r.stdout.trim().split("\n").pop() ?? "") as { cells: CellRun[] }).cells;
-}
-
-function resultText(run: CellRun): string | undefined {
-  return run.outputs.find((o) => o.msg_type === "execute_result")?.content.data?.["text/plain"];
-}
+const runCells = (cells: CellRequest[]): Promise<CellRun[]> => runCellsIn(jupyter.python(), cells, { timeoutSeconds: CELL_TIMEOUT_S });
 
 describe("jupyter_kernel_test against the transfer-lab kernel", () => {
   it("passes every applicable check and skips only pager, history and clear_output", async () => {
-    const r = await runPython([CONFORMANCE]);
+    const r = await runPython(jupyter.python(), [CONFORMANCE]);
     const last = r.stdout.trim().split("\n").pop() ?? "";
     const outcomes = (JSON.parse(last.startsWith("{") ? last : "{}") as { tests?: Record<string, string> }).tests;
     console.log(`jupyter_kernel_test outcomes:\n${Object.entries(outcomes ?? {}).map(([t, o]) => `  ${t}: ${o}`).join("\n")}`);

@@ -2,64 +2,16 @@
 // interrupt_kernel, i.e. SIGINT, as the notebook's stop button): the training loop stops within
 // 2 s, its tensors are released, the model keeps its weights and stops changing, and the next
 // cells run. Driven by test/kernel_session.py in a throwaway JUPYTER_DATA_DIR.
-import { spawn } from "child_process";
-import fs from "fs";
-import os from "os";
-import path from "path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { KERNEL_NAME, PROJECT_ROOT, installKernelSpec, requireJupyter } from "../kernel-setup/jupyter";
+import { describe, expect, it } from "vitest";
+import { cellText as text, runCells, useThrowawayJupyter, type CellRun } from "./helpers/kernel";
 
-const SESSION = path.join(PROJECT_ROOT, "test", "kernel_session.py");
 /** The issue's bound: an interrupted training loop has stopped this soon after the SIGINT. */
 const STOP_WITHIN_MS = 2000;
 
-interface CellResult {
-  reply: { status: string; ename?: string; evalue?: string };
-  outputs: { msg_type: string; content: { name?: string; text?: string; data?: Record<string, unknown>; ename?: string; evalue?: string } }[];
-}
-
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tl-interrupt-"));
-const savedDataDir = process.env.JUPYTER_DATA_DIR;
-let python = "";
-
-beforeAll(() => {
-  process.env.JUPYTER_DATA_DIR = path.join(tmp, "jupyter-data");
-  python = requireJupyter().python;
-  installKernelSpec(python);
-}, 120_000);
-
-afterAll(() => {
-  if (savedDataDir === undefined) delete process.env.JUPYTER_DATA_DIR;
-  else process.env.JUPYTER_DATA_DIR = savedDataDir;
-  fs.rmSync(tmp, { recursive: true, force: true });
-});
-
-function runSession(cells: { code: string; interruptAfterOutput?: number; stopOnError?: boolean }[]): Promise<CellResult[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(python, [SESSION], { cwd: PROJECT_ROOT, env: { ...process.env, TFJS_BACKEND: "wasm" }, stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      const last = stdout.trim().split("\n").pop() ?? "";
-      if (code !== 0 || !last.startsWith("{")) reject(new Error(`kernel_session.py exited ${code}:\n${stderr.slice(-3000)}`));
-      else resolve((JSON.parse(last) as { cells: CellResult[] }).cells);
-    });
-    child.stdin.end(JSON.stringify({ kernel: KERNEL_NAME, timeout: 120, cells }));
-  });
-}
-
-/** Everything a cell printed or returned, as text. */
-function text(cell: CellResult): string {
-  return cell.outputs
-    .map((o) => o.content.text ?? (o.content.data?.["text/plain"] as string | undefined) ?? (o.content.ename ? `${o.content.ename}: ${o.content.evalue}\n` : ""))
-    .join("");
-}
+const jupyter = useThrowawayJupyter("tl-interrupt-");
 
 /** The `KEY=value` line a cell printed. */
-function reading(cell: CellResult, key: string): string {
+function reading(cell: CellRun, key: string): string {
   const m = new RegExp(`^${key}=(.*)$`, "m").exec(text(cell));
   if (!m) throw new Error(`no ${key}= in the cell's output:\n${text(cell)}\nreply: ${JSON.stringify(cell.reply)}`);
   return m[1];
@@ -103,12 +55,12 @@ console.log(\`tensors=\${tf.memory().numTensors}\`);`;
 
 describe("interrupting training through jupyter_client", () => {
   it("stops fit within 2 s, releases its tensors, and the kernel runs the next cells", async () => {
-    const [setup, train, after, next] = await runSession([
+    const [setup, train, after, next] = await runCells(jupyter.python(), [
       { code: SETUP },
       { code: TRAIN, interruptAfterOutput: 3, stopOnError: false },
       { code: AFTER },
       { code: "6 * 7" },
-    ]);
+    ], { env: { TFJS_BACKEND: "wasm" } });
     expect(setup.reply.status, text(setup)).toBe("ok");
     const baseline = Number(reading(setup, "baseline"));
     // The interrupted cell ends as an error (not as a finished run), and the kernel goes on.

@@ -4,33 +4,21 @@
 // value is an execute_result, a failing cell is reported by index with the kernel's error, and a
 // `raises-exception` cell does not stop the lesson. Uses a throwaway JUPYTER_DATA_DIR.
 import fs from "fs";
-import os from "os";
 import path from "path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PROJECT_ROOT, installKernelSpec, requireJupyter } from "../kernel-setup/jupyter";
+import { afterAll, describe, expect, it } from "vitest";
+import { PROJECT_ROOT } from "../kernel-setup/jupyter";
 import { parseSetArgs } from "../src/runner/inject";
 import { writeNotebook, type Notebook, type NotebookCell } from "../src/runner/notebook";
 import { outputText } from "../src/runner/outputs";
 import { formatResult, runLesson } from "../src/runner/run";
+import { useThrowawayJupyter } from "./helpers/kernel";
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tl-kernel-"));
+const jupyter = useThrowawayJupyter("tl-kernel-");
+const tmp = jupyter.tmp;
 const fixtureDir = path.join(PROJECT_ROOT, "test", "notebooks", "fixtures");
 const scratchFile = path.join(fixtureDir, `scratch-${process.pid}.json`);
-const savedDataDir = process.env.JUPYTER_DATA_DIR;
-let python = "";
 
-beforeAll(() => {
-  process.env.JUPYTER_DATA_DIR = path.join(tmp, "jupyter-data");
-  python = requireJupyter().python;
-  installKernelSpec(python);
-}, 120_000);
-
-afterAll(() => {
-  if (savedDataDir === undefined) delete process.env.JUPYTER_DATA_DIR;
-  else process.env.JUPYTER_DATA_DIR = savedDataDir;
-  fs.rmSync(scratchFile, { force: true });
-  fs.rmSync(tmp, { recursive: true, force: true });
-});
+afterAll(() => fs.rmSync(scratchFile, { force: true }));
 
 function code(source: string, tags?: string[]): NotebookCell {
   return { cell_type: "code", source, metadata: tags ? { tags } : {}, outputs: [], execution_count: null };
@@ -59,7 +47,7 @@ describe("the transfer-lab kernel through the lesson runner", () => {
       scale: "smoke",
       sets: parseSetArgs(["shift=heavy", "freezeRatio=0.25", "budgets=[1,5]"]),
       outDir: path.join(tmp, "out"),
-      python,
+      python: jupyter.python(),
     });
     expect(result.ok, formatResult(result)).toBe(true);
     expect(result.cells).toBe(6);
@@ -79,13 +67,13 @@ describe("the transfer-lab kernel through the lesson runner", () => {
   it("reports the failing cell's index and error, and a type error as a CompileError", async () => {
     const file = path.join(tmp, "bad", "01-bad.ipynb");
     writeNotebook(file, lesson([code("let n = 1;", ["parameters"]), code('let s: number = "x";')]));
-    const typeError = await runLesson({ notebook: file, outDir: path.join(tmp, "out-bad"), python });
+    const typeError = await runLesson({ notebook: file, outDir: path.join(tmp, "out-bad"), python: jupyter.python() });
     expect(typeError.ok).toBe(false);
     expect(typeError.failure).toMatchObject({ kind: "CompileError", cellIndex: 1, firstLine: 'let s: number = "x";' });
     expect(typeError.failure?.message).toMatch(/Type 'string' is not assignable to type 'number'/);
 
     writeNotebook(file, lesson([code("let n = 1;", ["parameters"]), code('throw new RangeError("n must be positive, got " + n);')]));
-    const thrown = await runLesson({ notebook: file, outDir: path.join(tmp, "out-bad"), python });
+    const thrown = await runLesson({ notebook: file, outDir: path.join(tmp, "out-bad"), python: jupyter.python() });
     expect(thrown.failure).toMatchObject({ kind: "RangeError", message: "n must be positive, got 1", cellIndex: 1 });
     expect(thrown.failure?.details).toContain("RangeError: n must be positive, got 1");
     expect(formatResult(thrown)).toContain("01-bad.ipynb, cell 1");
@@ -94,7 +82,7 @@ describe("the transfer-lab kernel through the lesson runner", () => {
   it("runs on after a cell tagged raises-exception, keeping its error output", async () => {
     const file = path.join(tmp, "raises", "02-raises.ipynb");
     writeNotebook(file, lesson([code("let n = 1;", ["parameters"]), code('throw new Error("expected");', ["raises-exception"]), code("n + 1")]));
-    const result = await runLesson({ notebook: file, outDir: path.join(tmp, "out-raises"), python });
+    const result = await runLesson({ notebook: file, outDir: path.join(tmp, "out-raises"), python: jupyter.python() });
     expect(result.ok, formatResult(result)).toBe(true);
     const executed = JSON.parse(fs.readFileSync(result.output, "utf8")) as Notebook;
     expect(executed.cells[1].outputs).toContainEqual(expect.objectContaining({ output_type: "error", ename: "Error", evalue: "expected" }));
@@ -102,7 +90,7 @@ describe("the transfer-lab kernel through the lesson runner", () => {
 
     // A later failure is reported at its own cell, not at the allowed error before it.
     writeNotebook(file, lesson([code("let n = 1;", ["parameters"]), code('throw new Error("expected");', ["raises-exception"]), code('throw new TypeError("real");')]));
-    const failed = await runLesson({ notebook: file, outDir: path.join(tmp, "out-raises"), python });
+    const failed = await runLesson({ notebook: file, outDir: path.join(tmp, "out-raises"), python: jupyter.python() });
     expect(failed.failure).toMatchObject({ kind: "TypeError", message: "real", cellIndex: 2 });
   }, 300_000);
 });

@@ -13,9 +13,8 @@ import * as tf from "@tensorflow/tfjs";
 import * as fs from "fs";
 import * as path from "path";
 import { saveJson, saveModel } from "../../src/cache";
-import { applyLora, loraLayers } from "../../src/lora";
 import { saveAdapter } from "../../src/lora-adapter";
-import { tinySource } from "./fixtures";
+import { dense, lora, predictions } from "./saved-models";
 
 const [scenario, stallSuffix, dir] = process.argv.slice(2);
 const TEMP_RE = /^\.(.+)\.tmp-\d+-[0-9a-f]+$/;
@@ -42,29 +41,6 @@ promises.open = (async (...args: Parameters<typeof fs.promises.open>) => {
   }
   return fh;
 }) as typeof fs.promises.open;
-
-/** Inputs to predict on; test/cache-kill.test.ts uses the same. */
-const probe = (cols: number) => tf.linspace(-1, 1, 4 * cols).reshape([4, cols]);
-
-function predictions(m: tf.LayersModel, cols: number): number[] {
-  return tf.tidy(() => Array.from((m.predict(probe(cols)) as tf.Tensor).dataSync()));
-}
-
-function dense(inputDim: number, units: number, seed: number): tf.LayersModel {
-  const m = tf.sequential();
-  m.add(tf.layers.dense({ inputShape: [inputDim], units, kernelInitializer: tf.initializers.randomNormal({ seed }), biasInitializer: "ones" }));
-  return m;
-}
-
-function lora(r: number, seed: number): tf.LayersModel {
-  const m = applyLora(tinySource(0), { r, targets: ["hidden1", "hidden2"], trainHead: true });
-  loraLayers(m).forEach((l, i) => {
-    const b = tf.randomNormal(l.loraB!.shape as number[], 0, 0.5, "float32", seed + i);
-    l.loraB!.write(b);
-    b.dispose();
-  });
-  return m;
-}
 
 async function main(): Promise<void> {
   await tf.setBackend("cpu");
