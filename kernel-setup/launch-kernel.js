@@ -57,14 +57,10 @@ const ts = require(require.resolve("@tslab/typescript-for-tslab", { paths: [tsla
 ts.sys.watchDirectory = () => ({ close() {} });
 
 // Interrupts: tslab answers SIGINT by abandoning the running cell's promise, but the cell's
-// async work (a training loop) would go on in the background. We count interrupts in a global
-// that the library's loops poll (src/interrupt.ts): a loop started before the latest interrupt
-// stops at its next batch and releases its tensors. Registered before tslab's own listener.
-const INTERRUPTS = Symbol.for("transfer-lab.interrupts");
-globalThis[INTERRUPTS] = 0;
-process.on("SIGINT", () => {
-  globalThis[INTERRUPTS] += 1;
-});
+// async work (a training loop) would go on in the background. interrupts.js counts SIGINTs and
+// gives each cell a context with the count at its start; the library's loops poll both
+// (src/interrupt.ts) and stop at their next batch. Registered before tslab's own listener.
+require("./interrupts").installInterruptCounter();
 
 // Jupyter protocol: tslab sends a cell's value and errors as stream text and leaves `status`
 // out of kernel_info_reply; tslab-protocol.js wraps its executor and handler to send

@@ -8,6 +8,7 @@
 const fs = require("fs");
 const path = require("path");
 const util = require("util");
+const { runInCell } = require("./interrupts");
 
 /** The tslab these wrappers were written against; another version is checked for shape. */
 const TSLAB_VERSION = "1.0.22";
@@ -127,7 +128,8 @@ function installProtocolFixes(tslabDist) {
       cell.errorCalls = [];
       let count;
       try {
-        count = await super.handleExecuteImpl(req, writeStream, writeDisplayData);
+        // The cell's code, and all it starts, runs knowing the interrupt count at its start.
+        count = await runInCell(() => super.handleExecuteImpl(req, writeStream, writeDisplayData));
       } catch (thrown) {
         const failure = describeFailure(cell.errorCalls, thrown);
         this.failures.set(req, failure);

@@ -204,6 +204,10 @@ export async function fit(model: tf.LayersModel, data: Dataset, args: FitArgs): 
       lossSum = tf.scalar(0);
       let seen = 0;
       for (let step = 0; step < stepsPerEpoch; step++) {
+        // Before each step: yields to the event loop now and then (so Jupyter's interrupt can
+        // arrive) and throws InterruptedError once one has, since this fit's cell started (so a
+        // fit that starts after the interrupt takes no step); the finally releases its tensors.
+        await stop.poll();
         const from = step * bs;
         const to = Math.min(data.n, from + bs);
         const batch = gatherRows(data, order, from, to);
@@ -237,9 +241,6 @@ export async function fit(model: tf.LayersModel, data: Dataset, args: FitArgs): 
           const running = (await lossSum.data())[0] / seen;
           progress.update({ epoch, step: step + 1, loss: running });
         }
-        // Yields to the event loop now and then (so Jupyter's interrupt can arrive) and throws
-        // InterruptedError once it has; the finally below releases this run's tensors.
-        await stop.poll();
       }
       const epochLoss = (await lossSum.data())[0] / seen;
       lossSum.dispose();

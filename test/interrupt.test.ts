@@ -3,6 +3,7 @@
 // releases its tensors. The same path through a real kernel and jupyter_client is covered by
 // test/kernel-interrupt.test.ts.
 import * as tf from "@tensorflow/tfjs";
+import { AsyncLocalStorage } from "async_hooks";
 import { beforeAll, describe, expect, it } from "vitest";
 import { InterruptedError, interruptCheck, interruptCount, requestInterrupt, YIELD_MS } from "../src/interrupt";
 import { fit } from "../src/train";
@@ -97,6 +98,31 @@ describe("fit under interrupt", () => {
     expect(epochsDone).toBeLessThan(epochs);
     expect(tf.memory().numTensors).toBe(baseline);
     m.dispose();
+  });
+
+  it("in a kernel cell, stops for an interrupt that arrived between two fits, and not in the next cell", async () => {
+    // The kernel runs each cell in this context (kernel-setup/interrupts.js).
+    const key = Symbol.for("transfer-lab.cell-context");
+    const g = globalThis as Record<symbol, unknown>;
+    const saved = g[key];
+    const cells = new AsyncLocalStorage<{ interruptsAtStart: number }>();
+    g[key] = cells;
+    const data = blobs(64, 8, 3);
+    const m = mlp(8);
+    const baseline = tf.memory().numTensors;
+    try {
+      await cells.run({ interruptsAtStart: interruptCount() }, async () => {
+        await fit(m, data, { epochs: 1, progress: false });
+        requestInterrupt(); // e.g. while an experiment awaited a cache write between two runs
+        await expect(fit(m, data, { epochs: 1, progress: false })).rejects.toThrow(InterruptedError);
+      });
+      const next = await cells.run({ interruptsAtStart: interruptCount() }, () => fit(m, data, { epochs: 1, progress: false }));
+      expect(next.loss).toHaveLength(1);
+      expect(tf.memory().numTensors).toBe(baseline);
+    } finally {
+      g[key] = saved;
+      m.dispose();
+    }
   });
 
   it("does not grow memory epoch over epoch", async () => {

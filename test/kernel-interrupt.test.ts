@@ -53,6 +53,15 @@ console.log(\`unchanged=\${c1 === c2}\`);
 console.log(\`trained=\${c1 !== initial}\`);
 console.log(\`tensors=\${tf.memory().numTensors}\`);`;
 
+// An experiment's shape: many short fits with awaits between them (cache writes, plots), so
+// the interrupt usually lands between two fits rather than inside one.
+const EXPERIMENT = `console.log("experiment");
+for (let run = 0; run < 100000; run++) {
+  await tl.fit(model, data, { epochs: 1, batchSize: 256, progress: false,
+    inputTransform: (x) => { g.lastStepAt = Date.now(); return x; } });
+  await new Promise((r) => setTimeout(r, 100));
+}`;
+
 describe("interrupting training through jupyter_client", () => {
   it("stops fit within 2 s, releases its tensors, and the kernel runs the next cells", async () => {
     const [setup, train, after, next] = await runCells(jupyter.python(), [
@@ -76,5 +85,21 @@ describe("interrupting training through jupyter_client", () => {
     expect(Number(reading(after, "tensors"))).toBe(baseline);
     expect(next.reply.status).toBe("ok");
     expect(text(next)).toContain("42");
+  }, 300_000);
+
+  it("stops an experiment whose interrupt lands between two fits", async () => {
+    const [setup, experiment, after] = await runCells(jupyter.python(), [
+      { code: SETUP },
+      { code: EXPERIMENT, interruptAfterOutput: 3, stopOnError: false },
+      { code: AFTER },
+    ], { env: { TFJS_BACKEND: "wasm" } });
+    expect(setup.reply.status, text(setup)).toBe("ok");
+    expect(experiment.reply.status).toBe("error");
+    expect(after.reply.status, text(after)).toBe("ok");
+    const stoppedAfterMs = Number(reading(after, "stoppedAfterMs"));
+    console.log(`the experiment's last step ran ${stoppedAfterMs} ms after SIGINT (bound ${STOP_WITHIN_MS} ms)`);
+    expect(stoppedAfterMs).toBeLessThan(STOP_WITHIN_MS);
+    expect(reading(after, "unchanged")).toBe("true");
+    expect(Number(reading(after, "tensors"))).toBe(Number(reading(setup, "baseline")));
   }, 300_000);
 });
