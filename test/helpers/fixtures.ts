@@ -16,6 +16,14 @@ export function blobs(n: number, dim: number, seed: number, spread = 0.3): Datas
   return { x, y, n, dim, numClasses: 3, name: "blobs" };
 }
 
+/** dim → 16 (relu) → 3 (softmax), layers "h1" and "head", seeded: for the blobs above. */
+export function smallMlp(dim: number): tf.LayersModel {
+  const m = tf.sequential();
+  m.add(tf.layers.dense({ inputShape: [dim], units: 16, activation: "relu", name: "h1", kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }));
+  m.add(tf.layers.dense({ units: 3, activation: "softmax", name: "head", kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }));
+  return m;
+}
+
 /** The source-model architecture at toy size: 12 → 8 → 6 → 4 → 3. */
 export const tinySource = (seed = 0) => buildSourceModel({ seed, hiddenUnits: [8, 6, 4], inputDim: 12, numClasses: 3 });
 
