@@ -88,7 +88,7 @@ export class TiedAutoencoder extends tf.layers.Layer {
 
   constructor(config: TiedAutoencoderConfig) {
     super({ name: config.name, trainable: config.trainable, inputShape: config.inputShape, batchInputShape: config.batchInputShape });
-    assertPositiveInteger(config.units, "TiedAutoencoder: units");
+    checkPositiveInt("TiedAutoencoder", "units", config.units);
     this.units = config.units;
     this.activation = config.activation;
     this.outputActivation = config.outputActivation;
@@ -134,14 +134,10 @@ export class TiedAutoencoder extends tf.layers.Layer {
 }
 tf.serialization.registerClass(TiedAutoencoder);
 
-function assertPositiveInteger(v: number, what: string): void {
-  if (!Number.isInteger(v) || v < 1) throw new Error(`${what} must be a positive integer, got ${v}`);
-}
-
 /** An autoencoder model [b, inputDim] -> [b, inputDim]; see AutoencoderArgs. */
 export function buildAutoencoder(args: AutoencoderArgs): tf.LayersModel {
-  assertPositiveInteger(args.inputDim, "buildAutoencoder: inputDim");
-  assertPositiveInteger(args.units, "buildAutoencoder: units");
+  checkPositiveInt("buildAutoencoder", "inputDim", args.inputDim);
+  checkPositiveInt("buildAutoencoder", "units", args.units);
   checkOneOf("buildAutoencoder", "activation", args.activation, ["sigmoid", "relu"] as const);
   checkOneOf("buildAutoencoder", "outputActivation", args.outputActivation ?? "sigmoid", ["sigmoid", "linear"] as const);
   if (args.seed !== undefined) checkFinite("buildAutoencoder", "seed", args.seed);

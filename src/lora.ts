@@ -2,7 +2,7 @@
 // trainable low-rank update), `applyLora` to put it into a model, `mergeLora` to fold it back
 // into plain Dense layers. Adapter files live in lora-adapter.ts.
 import * as tf from "@tensorflow/tfjs";
-import { checkFinite } from "./validate";
+import { checkFinite, checkPositiveInt } from "./validate";
 
 /** tfjs-layers' LayerArgs and call kwargs (not exported by name from @tensorflow/tfjs). */
 export type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
@@ -255,9 +255,7 @@ tf.serialization.registerClass(LoraDense);
 /** Checks r, alpha and dropout; `where` names the caller in the message (`rParam` the rank's
  * option when it is not `r`, e.g. `ranks[2]`). */
 export function checkLoraHyper(where: string, r: number, alpha: number, dropout: number, rParam = "r"): void {
-  if (typeof r !== "number" || !Number.isInteger(r) || r < 1) {
-    throw new Error(`${where}: ${rParam} must be a positive integer, got ${r} (use r >= 1)`);
-  }
+  checkPositiveInt(where, rParam, r, "use r >= 1");
   if (typeof alpha !== "number" || !Number.isFinite(alpha) || alpha <= 0) {
     throw new Error(`${where}: alpha must be a positive finite number, got ${alpha} (the update is scaled by alpha / r; alpha = r gives scale 1)`);
   }

@@ -3,7 +3,7 @@
 // (ReLU, Glorot init, Adam) that trains the same depth without it. Plain JSON, so cache keys hash them.
 import * as tf from "@tensorflow/tfjs";
 import { OPTIMIZER_NAMES as OPTIMIZERS, type OptimizerName } from "./train";
-import { checkOneOf, checkPositiveInt } from "./validate";
+import { checkNonNegativeInt, checkOneOf, checkPositiveInt } from "./validate";
 
 export type RecipeName = "historical" | "modern";
 export const RECIPE_NAMES: readonly RecipeName[] = ["historical", "modern"];
@@ -94,15 +94,13 @@ export function checkRecipe(r: Recipe): void {
   };
   pos(r.learningRate, "learningRate");
   pos(r.pretrain.learningRate, "pretrain.learningRate");
-  if (!Number.isInteger(r.batchSize) || r.batchSize < 1) throw new Error(`recipe ${r.name}: batchSize must be a positive integer, got ${r.batchSize}`);
   const where = `recipe ${r.name}`;
+  checkPositiveInt(where, "batchSize", r.batchSize);
   checkPositiveInt(where, "pretrain.batchSize", r.pretrain.batchSize);
   checkOneOf(where, "activation", r.activation, ["sigmoid", "relu"] as const);
   checkOneOf(where, "optimizer", r.optimizer, OPTIMIZERS);
   checkOneOf(where, "pretrain.optimizer", r.pretrain.optimizer, OPTIMIZERS);
-  if (!Number.isInteger(r.pretrain.epochs) || r.pretrain.epochs < 0) {
-    throw new Error(`recipe ${r.name}: pretrain.epochs must be a non-negative integer, got ${r.pretrain.epochs}`);
-  }
+  checkNonNegativeInt(where, "pretrain.epochs", r.pretrain.epochs);
   if (!(r.pretrain.noise >= 0 && r.pretrain.noise < 1)) {
     throw new Error(`recipe ${r.name}: pretrain.noise must be in [0, 1), got ${r.pretrain.noise} (0 = plain autoencoder)`);
   }

@@ -6,7 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import { attentionProbs, DotProductAttention } from "./attention";
 import { freeze, unfreeze, type FreezeReport } from "./freezing";
 import type { Kwargs, LayerArgs } from "./lora";
-import { checkFinite, checkPositiveFinite, checkShape } from "./validate";
+import { checkFinite, checkPositiveFinite, checkPositiveInt, checkShape } from "./validate";
 
 export const DEFAULT_VIT_IMAGE_SIZE = 28;
 export const DEFAULT_VIT_PATCH_SIZE = 7;
@@ -189,7 +189,7 @@ export class LayerNorm extends tf.layers.Layer {
 tf.serialization.registerClass(LayerNorm);
 
 function positiveInt(v: number, name: string): number {
-  if (!Number.isInteger(v) || v < 1) throw new Error(`buildViT: ${name} must be a positive integer, got ${v}`);
+  checkPositiveInt("buildViT", name, v);
   return v;
 }
 

@@ -103,18 +103,6 @@ export function checkShape(where: string, param: string, t: unknown, expected: (
   }
 }
 
-/** k labels per class can be drawn from `ds`: k is a positive integer at most the smallest class. */
-export function checkLabelBudget(where: string, param: string, k: unknown, ds: Dataset): asserts k is number {
-  checkPositiveInt(where, param, k);
-  const counts = new Array<number>(ds.numClasses).fill(0);
-  for (let i = 0; i < ds.n; i++) if (ds.y[i] >= 0 && ds.y[i] < ds.numClasses) counts[ds.y[i]]++;
-  const fewest = Math.min(...counts);
-  if ((k as number) > fewest) {
-    const c = counts.indexOf(fewest);
-    throw argError(where, param, `at most ${fewest} (class ${c} has only ${fewest} examples in ${show(ds.name)})`, show(k), "lower the budget or use a larger pool");
-  }
-}
-
 /** A `scale` option: one of SCALES, or the scale in force (LESSON_SCALE) when not given. */
 export function scaleArg(where: string, scale: unknown): Scale {
   if (scale === undefined) return getScale();

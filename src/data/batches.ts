@@ -36,9 +36,7 @@ export function numBatches(n: number, batchSize: number, dropLast = false): numb
  * subSeed(seed, `epoch${e}`). Rows are gathered lazily, one batch at a time.
  */
 export function* batches(ds: Dataset, batchSize: number, seed: number | string, args: BatchesArgs = {}): Generator<Batch> {
-  if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new Error(`batches: batchSize must be a positive integer, got ${batchSize}`);
-  }
+  checkPositiveInt("batches", "batchSize", batchSize);
   checkDataset("batches", "ds", ds, { nonEmpty: false });
   const order = args.shuffle === false ? Int32Array.from({ length: ds.n }, (_, i) => i) : shuffledIndices(ds.n, seed);
   const count = numBatches(ds.n, batchSize, args.dropLast ?? false);

@@ -2,7 +2,7 @@
 // of the base data (the embedded or IDX load) it holds, so disjointness can be checked.
 import { shuffledIndices } from "../random";
 import type { Dataset } from "./types";
-import { argError, checkDataset, checkLabelBudget, show } from "../validate";
+import { argError, checkDataset, checkPositiveInt, show } from "../validate";
 
 /** A dataset whose row i is row `baseIndices[i]` of the base data it was cut from. */
 export interface IndexedDataset extends Dataset {
@@ -88,6 +88,18 @@ export function classCounts(ds: Dataset): number[] {
   const counts = new Array<number>(ds.numClasses).fill(0);
   for (let i = 0; i < ds.n; i++) if (ds.y[i] >= 0 && ds.y[i] < ds.numClasses) counts[ds.y[i]]++;
   return counts;
+}
+
+/** k labels per class can be drawn from `ds`: k is a positive integer at most the smallest
+ * class; `where` and `param` name the caller and its option in the message. */
+export function checkLabelBudget(where: string, param: string, k: unknown, ds: Dataset): asserts k is number {
+  checkPositiveInt(where, param, k);
+  const counts = classCounts(ds);
+  const fewest = Math.min(...counts);
+  if ((k as number) > fewest) {
+    const c = counts.indexOf(fewest);
+    throw argError(where, param, `at most ${fewest} (class ${c} has only ${fewest} examples in ${show(ds.name)})`, show(k), "lower the budget or use a larger pool");
+  }
 }
 
 /**

@@ -6,7 +6,7 @@ import { loadEmbeddedMnist } from "./mnist";
 import { hideLabels, IndexedDataset, selectClasses, subset, takeLabelsPerClass } from "./subset";
 import { DEFAULT_SHIFT, shiftTransform, SHIFT_NAMES, ShiftName, transformDataset } from "./transforms";
 import type { Dataset } from "./types";
-import { argError, checkDataset, checkFinite, show } from "../validate";
+import { argError, checkDataset, checkFinite, checkOneOf, checkPositiveInt, show } from "../validate";
 
 /** Held-out test images per task. */
 export const DEFAULT_TEST_SIZE = 1000;
@@ -49,10 +49,6 @@ export interface TransferTasks {
   targetLabels(k: number, seed?: number): IndexedDataset;
 }
 
-function checkSize(name: string, v: number, where: string): void {
-  if (!Number.isInteger(v) || v < 1) throw new Error(`${where}: ${name} must be a positive integer, got ${v}`);
-}
-
 /** Cuts `rows` (already in seeded order) into consecutive pieces of the given sizes; `what`
  * spells the sizes for the message when they do not fit. Tests come first in every call, so
  * the test splits depend only on (seed, testSize). */
@@ -86,8 +82,17 @@ function finish(
   };
 }
 
-function checkShift(shift: ShiftName, where: string): void {
-  if (!SHIFT_NAMES.includes(shift)) throw new Error(`${where}: shift must be one of ${SHIFT_NAMES.join(", ")}, got ${JSON.stringify(shift)}`);
+/** The options both scenarios share, with their defaults, checked. */
+function commonTaskArgs(args: TransferTasksArgs, where: string, defaultShift: ShiftName): { data: Dataset; seed: number; shift: ShiftName; testSize: number } {
+  const data = args.data ?? loadEmbeddedMnist();
+  const seed = args.seed ?? DEFAULT_TASK_SEED;
+  const shift = args.shift ?? defaultShift;
+  const testSize = args.testSize ?? DEFAULT_TEST_SIZE;
+  checkOneOf(where, "shift", shift, SHIFT_NAMES);
+  checkDataset(where, "data", data);
+  checkFinite(where, "seed", seed);
+  checkPositiveInt(where, "testSize", testSize);
+  return { data, seed, shift, testSize };
 }
 
 /**
@@ -98,17 +103,10 @@ function checkShift(shift: ShiftName, where: string): void {
  */
 export function makeTransferTasks(args: TransferTasksArgs = {}): TransferTasks {
   const where = "makeTransferTasks";
-  const data = args.data ?? loadEmbeddedMnist();
-  const seed = args.seed ?? DEFAULT_TASK_SEED;
-  const shift = args.shift ?? DEFAULT_SHIFT;
-  const testSize = args.testSize ?? DEFAULT_TEST_SIZE;
+  const { data, seed, shift, testSize } = commonTaskArgs(args, where, DEFAULT_SHIFT);
   const poolSize = args.targetPoolSize ?? DEFAULT_TARGET_POOL_SIZE;
-  checkShift(shift, where);
-  checkDataset(where, "data", data);
-  checkFinite(where, "seed", seed);
-  checkSize("testSize", testSize, where);
-  checkSize("targetPoolSize", poolSize, where);
-  if (args.sourceSize !== undefined) checkSize("sourceSize", args.sourceSize, where);
+  checkPositiveInt(where, "targetPoolSize", poolSize);
+  if (args.sourceSize !== undefined) checkPositiveInt(where, "sourceSize", args.sourceSize);
   const sourceSize = args.sourceSize ?? Math.max(1, data.n - 2 * testSize - poolSize);
   const rows = shuffledIndices(data.n, subSeed(seed, "split"));
   const what = `2 × testSize ${testSize} + targetPoolSize ${poolSize} + sourceSize ${sourceSize}`;
@@ -142,16 +140,9 @@ export const DEFAULT_TARGET_CLASSES = [5, 6, 7, 8, 9];
  */
 export function makeClassSplitTasks(args: ClassSplitArgs = {}): TransferTasks {
   const where = "makeClassSplitTasks";
-  const data = args.data ?? loadEmbeddedMnist();
-  const seed = args.seed ?? DEFAULT_TASK_SEED;
-  const shift = args.shift ?? "none";
-  const testSize = args.testSize ?? DEFAULT_TEST_SIZE;
+  const { data, seed, shift, testSize } = commonTaskArgs(args, where, "none");
   const srcClasses = args.sourceClasses ?? DEFAULT_SOURCE_CLASSES;
   const tgtClasses = args.targetClasses ?? DEFAULT_TARGET_CLASSES;
-  checkShift(shift, where);
-  checkDataset(where, "data", data);
-  checkFinite(where, "seed", seed);
-  checkSize("testSize", testSize, where);
   for (const [param, list] of [["sourceClasses", srcClasses], ["targetClasses", tgtClasses]] as const) {
     if (!Array.isArray(list) || list.length === 0) throw argError(where, param, `a non-empty list of classes in 0..${data.numClasses - 1}`, show(list));
   }
@@ -163,8 +154,8 @@ export function makeClassSplitTasks(args: ClassSplitArgs = {}): TransferTasks {
   // Rows of each class group in one seeded order; A's and B's images are disjoint by class.
   const orderA = shuffledIndices(a.n, subSeed(seed, "split:A"));
   const orderB = shuffledIndices(b.n, subSeed(seed, "split:B"));
-  if (args.sourceSize !== undefined) checkSize("sourceSize", args.sourceSize, where);
-  if (args.targetPoolSize !== undefined) checkSize("targetPoolSize", args.targetPoolSize, where);
+  if (args.sourceSize !== undefined) checkPositiveInt(where, "sourceSize", args.sourceSize);
+  if (args.targetPoolSize !== undefined) checkPositiveInt(where, "targetPoolSize", args.targetPoolSize);
   const sourceSize = args.sourceSize ?? Math.max(1, a.n - testSize);
   const poolSize = args.targetPoolSize ?? Math.max(1, b.n - testSize);
   const [testA, train] = cut(orderA, [testSize, sourceSize], where, `testSize ${testSize} + sourceSize ${sourceSize}`, a.name);

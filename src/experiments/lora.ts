@@ -12,7 +12,8 @@ import { getSourceModel, replaceHead, sourceTasks } from "../source-model";
 import { fit, predictBatched } from "../train";
 import type { Dataset } from "../data/types";
 import { DEFAULT_FINE_TUNE_LR, HEAD_CHOICES, runTransfer, TRANSFER_BUDGETS, transferEpochs, type HeadChoice, type TransferBudget, type TransferResult, scoreTunedModel } from "./transfer";
-import { argError, checkFinite, checkLabelBudget, checkOneOf, checkPositiveFinite, checkPositiveInt, scaleArg, show } from "../validate";
+import { argError, checkFinite, checkOneOf, checkPositiveFinite, checkPositiveInt, scaleArg, show } from "../validate";
+import { checkLabelBudget } from "../data/subset";
 
 /** The ranks lesson 04 sweeps. */
 export const LORA_RANKS: readonly number[] = [1, 2, 4, 8, 16];

@@ -3,7 +3,7 @@
 // pretraining — accuracy per label budget and seed, gradient norms at init, cached pretrained stacks.
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../data/types";
-import { takeLabelsPerClass } from "../data/subset";
+import { checkLabelBudget, takeLabelsPerClass } from "../data/subset";
 import { cacheKey, cachedModel, sha256Hex, type CachedArgs } from "../cache";
 import { recordResult, type ResultRecord } from "../results";
 import { evaluateAccuracy, fit, type History } from "../train";
@@ -11,7 +11,7 @@ import type { DenseWeights } from "../autoencoder";
 import { buildClassifier, encoderStackModel, encodersFromModel, pretrainGreedy, stackEncoders } from "../greedy";
 import { gradientNormsPerLayer, type LayerGradientNorm } from "../gradients";
 import { RECIPES, type Recipe } from "../recipes";
-import { argError, checkDataset, checkFinite, checkLabelBudget, checkNonNegativeInt, checkPositiveInt, show } from "../validate";
+import { argError, checkDataset, checkFinite, checkNonNegativeInt, checkPositiveInt, show } from "../validate";
 
 export type PretrainingMethod = "scratch" | "pretrained" | "modern";
 export const PRETRAINING_METHODS: readonly PretrainingMethod[] = ["scratch", "pretrained", "modern"];

@@ -9,7 +9,8 @@ import type { Scale } from "../scale";
 import { discriminativeMultipliers } from "../schedules";
 import { buildSourceModel, cloneModel, HEAD_LAYER, replaceHead } from "../source-model";
 import { fit, type History, type OptimizerName } from "../train";
-import { argError, checkFinite, checkLabelBudget, checkNonNegativeInt, checkOneOf, checkPositiveFinite, checkPositiveInt, checkRatio, scaleArg, show } from "../validate";
+import { argError, checkFinite, checkNonNegativeInt, checkOneOf, checkPositiveFinite, checkPositiveInt, checkRatio, scaleArg, show } from "../validate";
+import { checkLabelBudget } from "../data/subset";
 
 /** What is trained, and from where. */
 export type TransferMethod =

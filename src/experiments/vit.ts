@@ -14,7 +14,8 @@ import { disposeOnThrow, evaluateAccuracy, fit } from "../train";
 import { attentionMaps, buildViT, freezeBlocks, vitDepth, type ViTArgs } from "../transformer";
 import { DEFAULT_LORA_LR, type LoraRun } from "./lora";
 import { DEFAULT_FINE_TUNE_LR, DEFAULT_HEAD_LR, TRANSFER_BUDGETS, transferEpochs, type TransferBudget, scoreTunedModel } from "./transfer";
-import { argError, checkFinite, checkIntInRange, checkLabelBudget, checkNonNegativeInt, checkOneOf, checkPositiveFinite, checkPositiveInt, checkShape, scaleArg, show } from "../validate";
+import { argError, checkFinite, checkIntInRange, checkNonNegativeInt, checkOneOf, checkPositiveFinite, checkPositiveInt, checkShape, scaleArg, show } from "../validate";
+import { checkLabelBudget } from "../data/subset";
 
 /** The ViT and its task-A training per scale (epochs: lessonSizes("05").epochs). */
 export interface ViTRecipe {
