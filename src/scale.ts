@@ -13,8 +13,17 @@ export function parseScale(value: string, source = "scale"): Scale {
 }
 
 /** A scale given as an argument (exact name, no trimming: that is for user-typed values). */
-function checkScale(scale: unknown, where: string): void {
-  if (!(SCALES as readonly unknown[]).includes(scale)) throw new Error(`${where}: scale must be one of ${SCALES.join(", ")}, got ${JSON.stringify(scale)}`);
+function checkScale(scale: unknown, where: string, remedy?: string): asserts scale is Scale {
+  if (!(SCALES as readonly unknown[]).includes(scale)) {
+    throw new Error(`${where}: scale must be one of ${SCALES.join(", ")}, got ${JSON.stringify(scale)}${remedy ? ` (${remedy})` : ""}`);
+  }
+}
+
+/** A `scale` option: one of SCALES, or the scale in force (LESSON_SCALE) when not given. */
+export function scaleArg(where: string, scale: unknown): Scale {
+  if (scale === undefined) return getScale();
+  checkScale(scale, where, "or leave it out to use LESSON_SCALE");
+  return scale;
 }
 
 /** The scale in force: an explicit argument, else LESSON_SCALE, else `default`. */

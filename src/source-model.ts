@@ -6,9 +6,9 @@ import { cacheKey, cachedModel, sha256Hex } from "./cache";
 import { followKerasBatchNormRule } from "./batchnorm";
 import { makeClassSplitTasks, makeTransferTasks, type TransferTasks } from "./data/tasks";
 import type { ShiftName } from "./data/transforms";
-import type { Scale } from "./scale";
+import { scaleArg, type Scale } from "./scale";
 import { disposeOnThrow, evaluateAccuracy, fit } from "./train";
-import { checkFinite, checkOneOf, checkPositiveInt, scaleArg } from "./validate";
+import { checkFinite, checkOneOf, checkPositiveInt } from "./validate";
 
 /** Hidden widths of the source MLP (CURRICULUM.md: 784-256-128-64-10). */
 export const SOURCE_HIDDEN_UNITS: readonly number[] = [256, 128, 64];

@@ -3,7 +3,6 @@
 // so a bad call names the function, the parameter, the value and the fix. Checks run before any
 // tensor is built or file touched, so a rejected call leaves nothing behind.
 import type { Dataset } from "./data/types";
-import { getScale, SCALES, type Scale } from "./scale";
 
 /** A value as messages print it: strings quoted, numbers as JS prints them (NaN, Infinity, 2.5). */
 export function show(v: unknown): string {
@@ -56,6 +55,12 @@ export function checkFinite(where: string, param: string, v: unknown, remedy?: s
   if (!isNum(v) || !Number.isFinite(v)) fail(where, param, "a finite number", v, remedy);
 }
 
+/** A list of seeds (one run per seed): non-empty, every seed finite. */
+export function checkSeeds(where: string, seeds: unknown): asserts seeds is number[] {
+  if (!Array.isArray(seeds) || seeds.length === 0) throw argError(where, "seeds", "a non-empty list of finite numbers", show(seeds));
+  seeds.forEach((s, i) => checkFinite(where, `seeds[${i}]`, s));
+}
+
 /** One of a fixed set of names (shift names, methods, scales…). */
 export function checkOneOf<T extends string>(where: string, param: string, v: unknown, allowed: readonly T[], remedy?: string): asserts v is T {
   if (!(allowed as readonly unknown[]).includes(v)) fail(where, param, `one of ${allowed.join(", ")}`, v, remedy);
@@ -101,11 +106,4 @@ export function checkShape(where: string, param: string, t: unknown, expected: (
   if (s.length !== expected.length || expected.some((d, i) => d !== null && s[i] !== d)) {
     throw argError(where, param, `a tensor of shape ${want}`, `shape [${s.join(", ")}]`);
   }
-}
-
-/** A `scale` option: one of SCALES, or the scale in force (LESSON_SCALE) when not given. */
-export function scaleArg(where: string, scale: unknown): Scale {
-  if (scale === undefined) return getScale();
-  checkOneOf(where, "scale", scale, SCALES, "or leave it out to use LESSON_SCALE");
-  return scale;
 }

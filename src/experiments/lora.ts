@@ -7,12 +7,12 @@ import { SHIFT_NAMES, type ShiftName } from "../data/transforms";
 import { applyLora, checkLoraHyper, DEFAULT_LORA_ALPHA, mergeLora, resolveLoraTargets, type LoraTargets } from "../lora";
 import { linePlot, type PlotSpec, type Series } from "../plot";
 import { recordResult, summarizeResults, type ResultRecord, type SummaryRow } from "../results";
-import { getScale, type Scale } from "../scale";
+import { getScale, scaleArg, type Scale } from "../scale";
 import { getSourceModel, replaceHead, sourceTasks } from "../source-model";
 import { fit, predictBatched } from "../train";
 import type { Dataset } from "../data/types";
 import { DEFAULT_FINE_TUNE_LR, HEAD_CHOICES, runTransfer, TRANSFER_BUDGETS, transferEpochs, type HeadChoice, type TransferBudget, type TransferResult, scoreTunedModel } from "./transfer";
-import { argError, checkFinite, checkOneOf, checkPositiveFinite, checkPositiveInt, scaleArg, show } from "../validate";
+import { argError, checkFinite, checkOneOf, checkPositiveFinite, checkPositiveInt, checkSeeds, show } from "../validate";
 import { checkLabelBudget } from "../data/subset";
 
 /** The ranks lesson 04 sweeps. */
@@ -164,10 +164,7 @@ type SweepCommon = Parameters<typeof runLoraBaseline>[1];
 /** Checks a sweep's shared options before any source model is loaded or trained. */
 function checkSweepArgs(where: string, args: Omit<LoraSweepArgs, "ranks">): void {
   scaleArg(where, args.scale);
-  if (args.seeds !== undefined) {
-    if (!Array.isArray(args.seeds) || args.seeds.length === 0) throw argError(where, "seeds", "a non-empty list of finite numbers", show(args.seeds));
-    args.seeds.forEach((s, i) => checkFinite(where, `seeds[${i}]`, s));
-  }
+  if (args.seeds !== undefined) checkSeeds(where, args.seeds);
   if (args.labelsPerClass !== undefined) checkPositiveInt(where, "labelsPerClass", args.labelsPerClass);
   if (args.shift !== undefined) checkOneOf(where, "shift", args.shift, SHIFT_NAMES);
   if (args.head !== undefined) checkOneOf(where, "head", args.head, HEAD_CHOICES);

@@ -11,7 +11,7 @@ import type { DenseWeights } from "../autoencoder";
 import { buildClassifier, encoderStackModel, encodersFromModel, pretrainGreedy, stackEncoders } from "../greedy";
 import { gradientNormsPerLayer, type LayerGradientNorm } from "../gradients";
 import { RECIPES, type Recipe } from "../recipes";
-import { argError, checkDataset, checkFinite, checkNonNegativeInt, checkPositiveInt, show } from "../validate";
+import { argError, checkDataset, checkNonNegativeInt, checkPositiveInt, checkSeeds, show } from "../validate";
 
 export type PretrainingMethod = "scratch" | "pretrained" | "modern";
 export const PRETRAINING_METHODS: readonly PretrainingMethod[] = ["scratch", "pretrained", "modern"];
@@ -202,8 +202,7 @@ export async function runPretrainingExperiment(args: PretrainingExperimentArgs):
   checkDataset(where, "test", args.test);
   if (!Array.isArray(args.sizes) || args.sizes.length === 0) throw argError(where, "sizes", "a non-empty list of positive integers (hidden widths, bottom first)", show(args.sizes));
   args.sizes.forEach((u, i) => checkPositiveInt(where, `sizes[${i}]`, u));
-  if (!Array.isArray(args.seeds) || args.seeds.length === 0) throw argError(where, "seeds", "a non-empty list of finite numbers", show(args.seeds));
-  args.seeds.forEach((s, i) => checkFinite(where, `seeds[${i}]`, s));
+  checkSeeds(where, args.seeds);
   if (!Array.isArray(args.labelBudgets) || args.labelBudgets.length === 0) throw argError(where, "labelBudgets", 'a non-empty list of labels per class (positive integers) or "all"', show(args.labelBudgets));
   args.labelBudgets.forEach((b, i) => {
     if (b !== "all") checkLabelBudget(where, `labelBudgets[${i}]`, b, args.train);

@@ -5,11 +5,11 @@ import * as tf from "@tensorflow/tfjs";
 import type { TransferTasks } from "../data/tasks";
 import { measureForgetting, evaluateModel } from "../evaluate";
 import { countParams, freeze, freezeRatio, freezeTo, unfreeze, weightedLayers } from "../freezing";
-import type { Scale } from "../scale";
+import { scaleArg, type Scale } from "../scale";
 import { discriminativeMultipliers } from "../schedules";
 import { buildSourceModel, cloneModel, HEAD_LAYER, replaceHead } from "../source-model";
 import { fit, type History, type OptimizerName } from "../train";
-import { argError, checkFinite, checkNonNegativeInt, checkOneOf, checkPositiveFinite, checkPositiveInt, checkRatio, scaleArg, show } from "../validate";
+import { argError, checkFinite, checkNonNegativeInt, checkOneOf, checkPositiveFinite, checkPositiveInt, checkRatio, show } from "../validate";
 import { checkLabelBudget } from "../data/subset";
 
 /** What is trained, and from where. */

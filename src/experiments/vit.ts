@@ -8,13 +8,13 @@ import { SHIFT_NAMES, type ShiftName } from "../data/transforms";
 import { freeze, unfreeze } from "../freezing";
 import { applyLora, checkLoraHyper, DEFAULT_LORA_ALPHA } from "../lora";
 import { heatmap, multiPanel, type PlotSpec } from "../plot";
-import { getScale, lessonSizes, type Scale } from "../scale";
+import { getScale, lessonSizes, scaleArg, type Scale } from "../scale";
 import { cloneModel, HEAD_LAYER, sourceTasks } from "../source-model";
 import { disposeOnThrow, evaluateAccuracy, fit } from "../train";
 import { attentionMaps, buildViT, freezeBlocks, vitDepth, type ViTArgs } from "../transformer";
 import { DEFAULT_LORA_LR, type LoraRun } from "./lora";
 import { DEFAULT_FINE_TUNE_LR, DEFAULT_HEAD_LR, TRANSFER_BUDGETS, transferEpochs, type TransferBudget, scoreTunedModel } from "./transfer";
-import { argError, checkFinite, checkIntInRange, checkNonNegativeInt, checkOneOf, checkPositiveFinite, checkPositiveInt, checkShape, scaleArg, show } from "../validate";
+import { checkFinite, checkIntInRange, checkNonNegativeInt, checkOneOf, checkPositiveFinite, checkPositiveInt, checkSeeds, checkShape } from "../validate";
 import { checkLabelBudget } from "../data/subset";
 
 /** The ViT and its task-A training per scale (epochs: lessonSizes("05").epochs). */
@@ -216,8 +216,7 @@ export async function runViTSweep(args: ViTSweepArgs = {}): Promise<ViTRun[]> {
   const scale = scaleArg(where, args.scale);
   const seeds = args.seeds ?? [0];
   // Checked before the ViT is loaded or pretrained.
-  if (!Array.isArray(seeds) || seeds.length === 0) throw argError(where, "seeds", "a non-empty list of finite numbers", show(seeds));
-  seeds.forEach((s, i) => checkFinite(where, `seeds[${i}]`, s));
+  checkSeeds(where, seeds);
   if (args.labelsPerClass !== undefined) checkPositiveInt(where, "labelsPerClass", args.labelsPerClass);
   if (args.shift !== undefined) checkOneOf(where, "shift", args.shift, SHIFT_NAMES);
   checkLoraHyper(where, args.r ?? 4, args.alpha ?? DEFAULT_LORA_ALPHA, 0);
