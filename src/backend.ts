@@ -19,7 +19,6 @@ export const BACKEND_PACKAGES: Readonly<Record<BackendChoice, string>> = {
   wasm: "@tensorflow/tfjs-backend-wasm", cpu: "@tensorflow/tfjs-backend-cpu",
 };
 export const DEFAULT_MATMUL_FIX = true;
-const TF_BACKEND: Readonly<Record<BackendChoice, string>> = { gpu: "tensorflow", node: "tensorflow", webgpu: "webgpu", wasm: "wasm", cpu: "cpu" };
 
 export interface SetupBackendArgs {
   /** 'gpu' | 'node' | 'webgpu' | 'wasm' | 'cpu', or 'auto'; wins over TFJS_BACKEND (default: TFJS_BACKEND, else automatic). */

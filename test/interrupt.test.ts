@@ -84,7 +84,6 @@ describe("fit under interrupt", () => {
     const epochs = 200; // 25,600 steps: seconds of work, so an unpolled interrupt would come too late
     let epochsDone = 0;
     setTimeout(requestInterrupt, 150);
-    const t0 = performance.now();
     await expect(
       fit(m, data, { epochs, batchSize: 4, progress: false, onEpochEnd: () => void epochsDone++ }),
     ).rejects.toThrow(/^fit: interrupted/);
