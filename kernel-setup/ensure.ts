@@ -50,13 +50,14 @@ export function detectInstallEnvironment(): InstallEnvironment {
 
 /** Finds Jupyter, installing Debian's packages when allowed; throws with the remedy otherwise. */
 export function ensureJupyter(log: (line: string) => void = console.log, forTests = false): JupyterProbe {
-  const ready = (p: JupyterProbe): boolean => Boolean(p.nbclient && p.nbformat && (!forTests || p.jupyterKernelTest));
+  const hasJupyter = (p: JupyterProbe): boolean => Boolean(p.nbclient && p.nbformat);
+  const ready = (p: JupyterProbe): boolean => hasJupyter(p) && (!forTests || Boolean(p.jupyterKernelTest));
   const first = findJupyter().found;
   if (first && ready(first)) return first;
   const packages = forTests ? [...DEBIAN_PACKAGES, ...DEBIAN_TEST_PACKAGES] : DEBIAN_PACKAGES;
   const commands = aptInstallCommands(detectInstallEnvironment(), packages);
   if (!commands) {
-    if (forTests && first && first.nbclient && first.nbformat) {
+    if (forTests && first && hasJupyter(first)) {
       throw new Error(
         `${first.python} has Jupyter but not jupyter_kernel_test, which npm test needs for the kernel conformance suite.\n` +
           `  Debian/Ubuntu: sudo apt-get install -y --no-install-recommends ${DEBIAN_TEST_PACKAGES.join(" ")}\n` +
