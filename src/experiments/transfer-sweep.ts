@@ -193,6 +193,3 @@ export function pct(mean: number | null, std?: number | null): string {
   if (mean === null || !Number.isFinite(mean)) return "–";
   return std === undefined || std === null ? `${(100 * mean).toFixed(1)}` : `${(100 * mean).toFixed(1)} ± ${(100 * std).toFixed(1)}`;
 }
-
-/** The label a variant gets in tables (re-exported for notebooks that filter summaries). */
-export const variantLabel = transferLabel;

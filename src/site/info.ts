@@ -1,7 +1,7 @@
 // What the site says about one lesson, read from its notebook: title and one-line goal (first
 // markdown cell), and for an executed copy backend, seconds, success and when it ran. Pure
 // functions on parsed notebooks; the runner's own numbers (runs) take precedence when given.
-import { cellErrorAt, findBackend } from "../runner/outputs";
+import { cellErrorAt, findBackend, outputText } from "../runner/outputs";
 import { RAISES_EXCEPTION_TAG, cellSource, hasTag, lessonId, type Notebook } from "../runner/notebook";
 
 /** The site's record of one lesson. */
@@ -133,12 +133,8 @@ export function executedOk(nb: Notebook): boolean {
 /** The scale a notebook ran at, when it printed one (`scale: smoke`) — else null. */
 export function printedScale(nb: Notebook): string | null {
   for (const c of nb.cells) {
-    for (const o of c.outputs ?? []) {
-      const text = o.output_type === "stream" ? o.text : o.data?.["text/plain"];
-      const s = Array.isArray(text) ? text.join("") : typeof text === "string" ? text : "";
-      const m = /\bscale:? (smoke|default|full)\b/.exec(s);
-      if (m) return m[1];
-    }
+    const m = /\bscale:? (smoke|default|full)\b/.exec(outputText(c.outputs ?? []));
+    if (m) return m[1];
   }
   return null;
 }
