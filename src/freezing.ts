@@ -3,7 +3,7 @@
 // per-layer table); weight snapshots that prove frozen weights did not move.
 import * as tf from "@tensorflow/tfjs";
 import { followKerasBatchNormRule } from "./batchnorm";
-import { argError, show } from "./validate";
+import { argError, checkIntInRange, checkRatio, show } from "./validate";
 
 /** Top weighted layers that form the head: kept trainable by freezeRatio. */
 export const DEFAULT_HEAD_LAYERS = 1;
@@ -55,14 +55,15 @@ function report(model: tf.LayersModel): FreezeReport {
   return { frozen: ws.filter((l) => !l.trainable).map((l) => l.name), trainable: ws.filter((l) => l.trainable).map((l) => l.name) };
 }
 
+/** What the ends of a freeze ratio mean, for error messages. */
+export const FREEZE_RATIO_MEANING = "0 = train the whole base, 1 = freeze the whole base";
+
 /**
  * Number of base layers frozen by ratio r out of L: the nearest integer to r·L, halves rounding
  * up (r·L = 1.5 freezes 2; 2.25 freezes 2; 0.75 freezes 1). So r = 0 freezes none and r = 1 all.
  */
 export function frozenCountForRatio(r: number, baseLayerCount: number): number {
-  if (typeof r !== "number" || !Number.isFinite(r) || r < 0 || r > 1) {
-    throw new Error(`freezeRatio: r must be a number in [0, 1], got ${r} (0 = train the whole base, 1 = freeze the whole base)`);
-  }
+  checkRatio("freezeRatio", "r", r, FREEZE_RATIO_MEANING);
   return Math.min(baseLayerCount, Math.floor(r * baseLayerCount + 0.5 + ROUNDING_SLACK));
 }
 
@@ -74,9 +75,7 @@ export interface FreezeRatioArgs {
 /** The base: weighted layers below the head, bottom to top. */
 export function baseLayers(model: tf.LayersModel, headLayers = DEFAULT_HEAD_LAYERS): Layer[] {
   const ws = weightedLayers(model);
-  if (!Number.isInteger(headLayers) || headLayers < 0 || headLayers > ws.length) {
-    throw new Error(`freezeRatio: headLayers must be an integer in [0, ${ws.length}], got ${headLayers}`);
-  }
+  checkIntInRange("freezeRatio", "headLayers", headLayers, 0, ws.length);
   return ws.slice(0, ws.length - headLayers);
 }
 

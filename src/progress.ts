@@ -3,6 +3,7 @@
 // in headless runs only epoch ends (and the end) are drawn, so saved notebooks stay small.
 import { Display, inKernel, isHeadless, newDisplay } from "./display";
 import { embedPlotly, linePlot, newPlotId, plotHtml, PlotSpec, LinePlotArgs } from "./plot";
+import { checkPositiveInt } from "./validate";
 
 export interface ProgressArgs {
   /** Name of the run, e.g. 'pretrain layer 1'. */
@@ -61,10 +62,6 @@ function escapeHtml(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
-function checkCount(name: string, v: number): void {
-  if (!Number.isInteger(v) || v < 1) throw new Error(`createProgress: ${name} must be a positive integer, got ${v}`);
-}
-
 /** Where progress goes: the display (kernel or recording sink), plus stdout lines outside the
  * kernel when TRANSFER_LAB_PROGRESS=stdout. */
 function progressSink(): { show(line: string): void } {
@@ -80,8 +77,8 @@ function progressSink(): { show(line: string): void } {
 
 /** A progress line for one training run, rewritten in place. */
 export function createProgress(args: ProgressArgs): Progress {
-  checkCount("epochs", args.epochs);
-  checkCount("stepsPerEpoch", args.stepsPerEpoch);
+  checkPositiveInt("createProgress", "epochs", args.epochs);
+  checkPositiveInt("createProgress", "stepsPerEpoch", args.stepsPerEpoch);
   const now = args.now ?? Date.now;
   const interval = args.minIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS;
   const headless = args.headless ?? isHeadless();

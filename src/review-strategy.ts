@@ -6,6 +6,7 @@ import { readResults } from "./results";
 import { getScale } from "./scale";
 import { claim, formatPoints, labelsText, makeFacts, type Facts } from "./review";
 import { queryAt, REVIEW_QUERIES } from "./review-queries";
+import { checkOneOf } from "./validate";
 
 /** How the target task relates to the source task. */
 export type Similarity = "similar" | "input-shift" | "new-classes" | "unrelated";
@@ -78,12 +79,8 @@ function validate(args: RecommendArgs): void {
   if (!(typeof args.labels === "number" && Number.isFinite(args.labels) && args.labels > 0)) {
     throw new Error(`recommendStrategy: labels must be a positive number of labels per class, got ${JSON.stringify(args.labels)}`);
   }
-  if (!SIMILARITIES.includes(args.similarity)) {
-    throw new Error(`recommendStrategy: similarity must be one of ${SIMILARITIES.join(", ")}, got ${JSON.stringify(args.similarity)}`);
-  }
-  if (!COMPUTES.includes(args.compute)) {
-    throw new Error(`recommendStrategy: compute must be one of ${COMPUTES.join(", ")}, got ${JSON.stringify(args.compute)}`);
-  }
+  checkOneOf("recommendStrategy", "similarity", args.similarity, SIMILARITIES);
+  checkOneOf("recommendStrategy", "compute", args.compute, COMPUTES);
 }
 
 type Plan = Pick<Recommendation, "strategy" | "summary" | "evidence" | "steps">;

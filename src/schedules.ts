@@ -4,7 +4,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { fit, type FitArgs, type History } from "./train";
 import type { Dataset } from "./data/types";
-import { freezeRatio, freezeTo, weightedLayers } from "./freezing";
+import { FREEZE_RATIO_MEANING, freezeRatio, freezeTo, weightedLayers } from "./freezing";
 import { checkDataset, checkNonNegativeInt, checkPositiveFinite, checkRatio } from "./validate";
 
 /** ULMFiT's factor between neighbouring layers (η_{l-1} = η_l / 2.6). */
@@ -15,9 +15,7 @@ export const DEFAULT_ALPHA = 1 / 2.6;
  * L = head) gets α^(L−l), so η_l = η_0 · α^(L−l). With α < 1 the lower layers move less.
  */
 export function discriminativeMultipliers(model: tf.LayersModel, alpha: number = DEFAULT_ALPHA): Record<string, number> {
-  if (typeof alpha !== "number" || !Number.isFinite(alpha) || alpha <= 0) {
-    throw new Error(`discriminativeMultipliers: alpha must be a finite number > 0, got ${alpha} (typical: 1/2.6 ≈ 0.38; 1 = one rate for all)`);
-  }
+  checkPositiveFinite("discriminativeMultipliers", "alpha", alpha, "typical: 1/2.6 ≈ 0.38; 1 = one rate for all");
   const ws = weightedLayers(model);
   const L = ws.length;
   const out: Record<string, number> = {};
@@ -71,7 +69,7 @@ export async function twoPhaseFineTune(model: tf.LayersModel, data: Dataset, arg
   checkPositiveFinite("twoPhaseFineTune", "headLearningRate", headLearningRate);
   checkNonNegativeInt("twoPhaseFineTune", "epochs", epochs);
   checkPositiveFinite("twoPhaseFineTune", "learningRate", learningRate);
-  if (r !== undefined) checkRatio("twoPhaseFineTune", "freezeRatio", r, "0 = train the whole base, 1 = freeze the whole base");
+  if (r !== undefined) checkRatio("twoPhaseFineTune", "freezeRatio", r, FREEZE_RATIO_MEANING);
   checkDataset("twoPhaseFineTune", "data", data);
   freezeTo(model, -1);
   const head = await fit(model, data, { ...rest, epochs: headEpochs, learningRate: headLearningRate, seed: (rest.seed ?? 0) * 2 + 1 });

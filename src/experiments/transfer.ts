@@ -4,7 +4,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { TransferTasks } from "../data/tasks";
 import { measureForgetting, evaluateModel } from "../evaluate";
-import { countParams, freeze, freezeRatio, freezeTo, unfreeze, weightedLayers } from "../freezing";
+import { countParams, freeze, FREEZE_RATIO_MEANING, freezeRatio, freezeTo, unfreeze, weightedLayers } from "../freezing";
 import { scaleArg, type Scale } from "../scale";
 import { discriminativeMultipliers } from "../schedules";
 import { buildSourceModel, cloneModel, HEAD_LAYER, replaceHead } from "../source-model";
@@ -110,7 +110,7 @@ export interface TransferResult {
 /** Epochs and batch size of a run on n examples: at least budget.epochs passes and at least
  * budget.minSteps steps (few labels → few steps per epoch → more epochs). */
 export function transferEpochs(n: number, budget: TransferBudget): { epochs: number; batchSize: number; stepsPerEpoch: number } {
-  if (!Number.isInteger(n) || n < 1) throw new Error(`transferEpochs: n must be a positive integer, got ${n}`);
+  checkPositiveInt("transferEpochs", "n", n);
   const batchSize = Math.min(budget.batchSize, n);
   const stepsPerEpoch = Math.ceil(n / batchSize);
   return { epochs: Math.max(budget.epochs, Math.ceil(budget.minSteps / stepsPerEpoch)), batchSize, stepsPerEpoch };
@@ -182,7 +182,7 @@ function checkTransferArgs(args: TransferRunArgs, where: string): void {
   if (args.head !== undefined) checkOneOf(where, "head", args.head, HEAD_CHOICES);
   if (args.seed !== undefined) checkFinite(where, "seed", args.seed);
   checkLabelBudget(where, "labelsPerClass", args.labelsPerClass, args.tasks.target.pool);
-  if (args.method === "freeze-ratio") checkRatio(where, "freezeRatio", args.freezeRatio, "0 = train the whole base, 1 = freeze the whole base");
+  if (args.method === "freeze-ratio") checkRatio(where, "freezeRatio", args.freezeRatio, FREEZE_RATIO_MEANING);
   for (const [param, v] of [["learningRate", args.learningRate], ["headLearningRate", args.headLearningRate], ["alpha", args.alpha]] as const) {
     if (v !== undefined) checkPositiveFinite(where, param, v);
   }
