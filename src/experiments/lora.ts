@@ -161,12 +161,18 @@ export interface LoraSweepArgs {
 
 type SweepCommon = Parameters<typeof runLoraBaseline>[1];
 
-/** Checks a sweep's shared options before any source model is loaded or trained. */
-function checkSweepArgs(where: string, args: Omit<LoraSweepArgs, "ranks">): void {
-  scaleArg(where, args.scale);
+/** Checks the options every sweep (LoRA's, the ViT's) shares and returns the scale in force. */
+export function checkSweepCommon(where: string, args: { scale?: Scale; seeds?: number[]; labelsPerClass?: number; shift?: ShiftName }): Scale {
+  const scale = scaleArg(where, args.scale);
   if (args.seeds !== undefined) checkSeeds(where, args.seeds);
   if (args.labelsPerClass !== undefined) checkPositiveInt(where, "labelsPerClass", args.labelsPerClass);
   if (args.shift !== undefined) checkOneOf(where, "shift", args.shift, SHIFT_NAMES);
+  return scale;
+}
+
+/** Checks a sweep's shared options before any source model is loaded or trained. */
+function checkSweepArgs(where: string, args: Omit<LoraSweepArgs, "ranks">): void {
+  checkSweepCommon(where, args);
   if (args.head !== undefined) checkOneOf(where, "head", args.head, HEAD_CHOICES);
 }
 

@@ -9,7 +9,7 @@ import { zeroShotAccuracy } from "../evaluate";
 import { readResults, recordResult, type ResultRecord } from "../results";
 import { getScale, type Scale } from "../scale";
 import { getSourceModel, sourceTasks } from "../source-model";
-import { runTransfer, transferLabel, TRANSFER_BUDGETS, type TransferResult, type TransferRunArgs } from "./transfer";
+import { runTransfer, TRANSFER_BUDGETS, type TransferResult, type TransferRunArgs } from "./transfer";
 
 /** One variant of a run: everything but the data, seed and scale. */
 export type TransferVariant = Omit<TransferRunArgs, "source" | "tasks" | "labelsPerClass" | "seed" | "scale">;

@@ -4,7 +4,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { cacheKey, cachedModel, sha256Hex } from "../cache";
 import type { TransferTasks } from "../data/tasks";
-import { SHIFT_NAMES, type ShiftName } from "../data/transforms";
+import type { ShiftName } from "../data/transforms";
 import { freeze, unfreeze } from "../freezing";
 import { applyLora, checkLoraHyper, DEFAULT_LORA_ALPHA } from "../lora";
 import { heatmap, multiPanel, type PlotSpec } from "../plot";
@@ -12,9 +12,9 @@ import { getScale, lessonSizes, scaleArg, type Scale } from "../scale";
 import { cloneModel, HEAD_LAYER, sourceTasks } from "../source-model";
 import { disposeOnThrow, evaluateAccuracy, fit } from "../train";
 import { attentionMaps, buildViT, freezeBlocks, vitDepth, type ViTArgs } from "../transformer";
-import { DEFAULT_LORA_LR, type LoraRun } from "./lora";
+import { checkSweepCommon, DEFAULT_LORA_LR, type LoraRun } from "./lora";
 import { DEFAULT_FINE_TUNE_LR, DEFAULT_HEAD_LR, TRANSFER_BUDGETS, transferEpochs, type TransferBudget, scoreTunedModel } from "./transfer";
-import { checkFinite, checkIntInRange, checkNonNegativeInt, checkOneOf, checkPositiveFinite, checkPositiveInt, checkSeeds, checkShape } from "../validate";
+import { checkFinite, checkIntInRange, checkNonNegativeInt, checkOneOf, checkPositiveFinite, checkPositiveInt, checkShape } from "../validate";
 import { checkLabelBudget } from "../data/subset";
 
 /** The ViT and its task-A training per scale (epochs: lessonSizes("05").epochs). */
@@ -213,12 +213,9 @@ export interface ViTSweepArgs {
 /** Every transfer method on the same pretrained ViT: head-only, freeze-k for each k, full-ft, LoRA q,v. */
 export async function runViTSweep(args: ViTSweepArgs = {}): Promise<ViTRun[]> {
   const where = "runViTSweep";
-  const scale = scaleArg(where, args.scale);
-  const seeds = args.seeds ?? [0];
   // Checked before the ViT is loaded or pretrained.
-  checkSeeds(where, seeds);
-  if (args.labelsPerClass !== undefined) checkPositiveInt(where, "labelsPerClass", args.labelsPerClass);
-  if (args.shift !== undefined) checkOneOf(where, "shift", args.shift, SHIFT_NAMES);
+  const scale = checkSweepCommon(where, args);
+  const seeds = args.seeds ?? [0];
   checkLoraHyper(where, args.r ?? 4, args.alpha ?? DEFAULT_LORA_ALPHA, 0);
   (args.frozenBlocks ?? []).forEach((k, i) => checkNonNegativeInt(where, `frozenBlocks[${i}]`, k));
   const tasks = args.tasks ?? sourceTasks({ scale, seed: seeds[0], shift: args.shift ?? "mild" });
