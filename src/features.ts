@@ -8,6 +8,7 @@ import { baseLayers, freezeTo } from "./freezing";
 import { cloneModel, HEAD_LAYER } from "./source-model";
 import { evaluateAccuracy, fit, DEFAULT_EVAL_BATCH, type FitArgs, type History } from "./train";
 import { argError, checkDataset, checkModelTakes, checkPositiveInt, show } from "./validate";
+import { medianOf } from "./stats";
 
 /** Layer name meaning "the raw input" (pixels) for extraction and probes. */
 export const INPUT_FEATURES = "input";
@@ -209,11 +210,6 @@ export interface FeatureCacheResult {
   speedupTotal: number;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
 /** Times head-only training both ways, from the same head initialization and batch order, so
  * the two heads should end up (numerically almost) the same. */
 export async function compareFeatureCache(args: FeatureCacheArgs): Promise<FeatureCacheResult> {
@@ -240,8 +236,8 @@ export async function compareFeatureCache(args: FeatureCacheArgs): Promise<Featu
     head?.dispose();
     e2e.dispose();
   }
-  const a = median(h1.secondsPerEpoch);
-  const b = median(h2.secondsPerEpoch);
+  const a = medianOf(h1.secondsPerEpoch);
+  const b = medianOf(h2.secondsPerEpoch);
   return {
     endToEnd: { secondsPerEpoch: a, accuracy: e2eAcc },
     cached: { extractSeconds, secondsPerEpoch: b, accuracy: cachedAcc },

@@ -3,6 +3,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { cacheRoot } from "./paths";
+import { sampleMeanStd } from "./stats";
 
 export interface ResultRecord {
   /** Lesson id, "01".."05". */
@@ -148,12 +149,6 @@ export interface SummaryRow {
   secondsMean: number | null;
 }
 
-function meanStd(xs: number[]): [number, number] {
-  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const v = xs.length > 1 ? xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1) : 0;
-  return [m, Math.sqrt(v)];
-}
-
 /** Groups results by (lesson, method, task, labelsPerClass) with mean ± std over runs (seeds). */
 export function summarizeResults(rows: ResultRecord[]): SummaryRow[] {
   const groups = new Map<string, ResultRecord[]>();
@@ -162,7 +157,7 @@ export function summarizeResults(rows: ResultRecord[]): SummaryRow[] {
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
   return [...groups.values()].map((g) => {
-    const [accuracyMean, accuracyStd] = meanStd(g.map((r) => r.accuracy));
+    const [accuracyMean, accuracyStd] = sampleMeanStd(g.map((r) => r.accuracy));
     const ret = g.map((r) => r.retention).filter((v): v is number => typeof v === "number");
     const secs = g.map((r) => r.seconds).filter((v): v is number => typeof v === "number");
     const last = g[g.length - 1];
@@ -174,9 +169,9 @@ export function summarizeResults(rows: ResultRecord[]): SummaryRow[] {
       runs: g.length,
       accuracyMean,
       accuracyStd,
-      retentionMean: ret.length ? meanStd(ret)[0] : null,
+      retentionMean: ret.length ? sampleMeanStd(ret)[0] : null,
       trainableParams: last.trainableParams ?? null,
-      secondsMean: secs.length ? meanStd(secs)[0] : null,
+      secondsMean: secs.length ? sampleMeanStd(secs)[0] : null,
     };
   });
 }

@@ -12,6 +12,7 @@ import { buildClassifier, encoderStackModel, encodersFromModel, pretrainGreedy, 
 import { gradientNormsPerLayer, type LayerGradientNorm } from "../gradients";
 import { RECIPES, type Recipe } from "../recipes";
 import { argError, checkDataset, checkNonNegativeInt, checkPositiveInt, checkSeeds, show } from "../validate";
+import { sampleMeanStd } from "../stats";
 
 export type PretrainingMethod = "scratch" | "pretrained" | "modern";
 export const PRETRAINING_METHODS: readonly PretrainingMethod[] = ["scratch", "pretrained", "modern"];
@@ -244,8 +245,7 @@ export function summarizePretraining(runs: PretrainingRun[]): PretrainingSummary
   }
   return [...groups.values()].map((g) => {
     const xs = g.map((r) => r.accuracy);
-    const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-    const std = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : 0;
+    const [mean, std] = sampleMeanStd(xs);
     return { method: g[0].method, labelsPerClass: g[0].labelsPerClass, runs: g.length, mean, std };
   });
 }

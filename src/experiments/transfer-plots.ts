@@ -3,6 +3,7 @@
 import { linePlot, multiPanel, type PlotSpec, type Series } from "../plot";
 import type { TransferResult } from "./transfer";
 import type { TransferSummaryRow } from "./transfer-sweep";
+import { sampleMeanStd } from "../stats";
 
 /** Gain of one variant over a baseline at one label budget, paired by seed. */
 export interface GainRow {
@@ -30,8 +31,7 @@ export function gainOverBaseline(results: TransferResult[], baseline = "scratch"
   }
   return [...groups.values()].map(({ r, gains }) => {
     const g = [...gains.values()];
-    const m = g.reduce((a, b) => a + b, 0) / g.length;
-    const sd = g.length > 1 ? Math.sqrt(g.reduce((a, b) => a + (b - m) ** 2, 0) / (g.length - 1)) : 0;
+    const [m, sd] = sampleMeanStd(g);
     return { task: r.task, label: r.label, labelsPerClass: r.labelsPerClass, gainMean: m, gainStd: sd, runs: g.length };
   });
 }

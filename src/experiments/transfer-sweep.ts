@@ -10,6 +10,7 @@ import { readResults, recordResult, type ResultRecord } from "../results";
 import { getScale, type Scale } from "../scale";
 import { getSourceModel, sourceTasks } from "../source-model";
 import { runTransfer, TRANSFER_BUDGETS, type TransferResult, type TransferRunArgs } from "./transfer";
+import { sampleMeanStd } from "../stats";
 
 /** One variant of a run: everything but the data, seed and scale. */
 export type TransferVariant = Omit<TransferRunArgs, "source" | "tasks" | "labelsPerClass" | "seed" | "scale">;
@@ -160,12 +161,6 @@ export interface TransferSummaryRow {
   secondsPerEpoch: number;
 }
 
-function meanStd(xs: number[]): [number, number] {
-  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const v = xs.length > 1 ? xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1) : 0;
-  return [m, Math.sqrt(v)];
-}
-
 /** Groups results by (task, label, k); with several runs of one seed, the latest counts. */
 export function summarizeTransfer(results: TransferResult[]): TransferSummaryRow[] {
   const groups = new Map<string, Map<number, TransferResult>>();
@@ -177,13 +172,13 @@ export function summarizeTransfer(results: TransferResult[]): TransferSummaryRow
   return [...groups.values()].map((bySeed) => {
     const g = [...bySeed.values()];
     const first = g[0];
-    const [accuracyMean, accuracyStd] = meanStd(g.map((r) => r.accuracy));
+    const [accuracyMean, accuracyStd] = sampleMeanStd(g.map((r) => r.accuracy));
     const ret = g.map((r) => r.retention).filter((v): v is number => typeof v === "number");
-    const [retentionMean, retentionStd] = ret.length ? meanStd(ret) : [null, null];
+    const [retentionMean, retentionStd] = ret.length ? sampleMeanStd(ret) : [null, null];
     return {
       task: first.task, label: first.label, method: first.method, labelsPerClass: first.labelsPerClass, freezeRatio: first.freezeRatio,
       frozenLayers: first.frozenLayers.length, runs: g.length, accuracyMean, accuracyStd, retentionMean, retentionStd,
-      trainableParams: first.trainableParams, totalParams: first.totalParams, secondsPerEpoch: meanStd(g.map((r) => r.secondsPerEpoch))[0],
+      trainableParams: first.trainableParams, totalParams: first.totalParams, secondsPerEpoch: sampleMeanStd(g.map((r) => r.secondsPerEpoch))[0],
     };
   });
 }

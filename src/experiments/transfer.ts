@@ -11,6 +11,7 @@ import { buildSourceModel, cloneModel, HEAD_LAYER, replaceHead } from "../source
 import { fit, type History, type OptimizerName } from "../train";
 import { argError, checkFinite, checkNonNegativeInt, checkOneOf, checkPositiveFinite, checkPositiveInt, checkRatio, show } from "../validate";
 import { checkLabelBudget } from "../data/subset";
+import { medianOf } from "../stats";
 
 /** What is trained, and from where. */
 export type TransferMethod =
@@ -137,12 +138,6 @@ export function transferLabel(args: Pick<TransferRunArgs, "method" | "head" | "f
   return s;
 }
 
-function median(xs: number[]): number {
-  if (!xs.length) return 0;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
 /** The model a run trains, with the right layers frozen. */
 function prepareModel(args: TransferRunArgs, numClasses: number, seed: number): tf.LayersModel {
   if (args.method === "scratch") return buildSourceModel({ seed: 1000 + seed, numClasses });
@@ -249,7 +244,7 @@ export async function runTransfer(args: TransferRunArgs): Promise<TransferResult
       retention,
       trainableParams: counts.trainable,
       totalParams: counts.all,
-      secondsPerEpoch: median(history.secondsPerEpoch),
+      secondsPerEpoch: history.secondsPerEpoch.length ? medianOf(history.secondsPerEpoch) : 0,
       seconds: history.seconds,
       epochs,
       steps: history.steps,
