@@ -85,3 +85,8 @@ export function takeRecorded(): DisplayItem[] {
   recorded = [];
   return out;
 }
+
+/** Text made safe inside HTML elements and attribute values. */
+export function escapeHtml(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}

@@ -3,7 +3,7 @@
 // and a caption. Images come as a flat Float32Array/number[] [n, h*w], rows number[][], or a tensor.
 import { PNG } from "pngjs";
 import type { Tensor } from "@tensorflow/tfjs";
-import { display } from "./display";
+import { display, escapeHtml } from "./display";
 
 /** n images of height*width pixels: flat row-major [n, h*w], one array per image, or a tensor
  * [n, h*w] / [n, h, w] / [n, h, w, 1] (read with dataSync; not disposed). Values are intensities,
@@ -168,10 +168,6 @@ export function imageGrid(images: ImageBatch, args: ImageGridArgs = {}): Uint8Ar
 /** A data: URI for PNG bytes, for <img src>. */
 export function pngDataUri(png: Uint8Array): string {
   return `data:image/png;base64,${Buffer.from(png).toString("base64")}`;
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
 /** An HTML <figure> of the grid: one <img> per image with its label when `labels` or

@@ -2,7 +2,7 @@
 // HTML that draws a spec offline, and `showPlot`, which embeds plotly.js-dist once per kernel
 // session (the first plot's output carries the bundle) and displays through display().
 import * as fs from "fs";
-import { display } from "./display";
+import { display, escapeHtml } from "./display";
 
 /** A value plotly accepts in x/y/text arrays. */
 export type Datum = number | string | null;
@@ -430,10 +430,6 @@ export interface TableArgs {
   caption?: string;
   /** 'html' (default) displays an HTML table; 'text' displays the aligned text version. */
   format?: "html" | "text";
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
 function cellText(v: TableCell, digits: number): string {

@@ -1,7 +1,7 @@
 // Live training feedback that rewrites ONE output in place (newDisplay): a progress line (epoch,
 // step, loss, metrics, elapsed, ETA, bar) and a live-updating chart (e.g. loss curves). Throttled;
 // in headless runs only epoch ends (and the end) are drawn, so saved notebooks stay small.
-import { Display, inKernel, isHeadless, newDisplay } from "./display";
+import { Display, escapeHtml, inKernel, isHeadless, newDisplay } from "./display";
 import { embedPlotly, linePlot, newPlotId, plotHtml, PlotSpec, LinePlotArgs } from "./plot";
 import { checkPositiveInt } from "./validate";
 
@@ -56,10 +56,6 @@ function num(v: number): string {
 function bar(fraction: number): string {
   const full = Math.round(Math.min(1, Math.max(0, fraction)) * BAR_WIDTH);
   return "█".repeat(full) + "░".repeat(BAR_WIDTH - full);
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
 /** Where progress goes: the display (kernel or recording sink), plus stdout lines outside the

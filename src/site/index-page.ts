@@ -1,5 +1,6 @@
 // The site's front page: one row per lesson with its one-line goal, a link to the executed page,
 // and backend, scale and seconds of the run. Self-contained HTML (no scripts, no external assets).
+import { escapeHtml } from "../display";
 import type { LessonInfo } from "./info";
 
 export interface IndexPageArgs {
@@ -12,10 +13,6 @@ export interface IndexPageArgs {
 }
 
 export const DEFAULT_SITE_TITLE = "transfer-lab — executed lessons";
-
-export function escapeHtml(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-}
 
 /** 12.3 s, 4 min 05 s, 1 h 02 min. */
 export function formatSeconds(s: number | null): string {
