@@ -179,8 +179,8 @@ export function imageGridHtml(images: ImageBatch, args: ImageGridArgs = {}): str
   const caption = args.caption ? `<figcaption style="font:12px sans-serif;margin-top:4px">${escapeHtml(args.caption)}</figcaption>` : "";
   const style = "margin:4px 0;display:inline-block";
   if (!args.labels && !args.rowLabels) {
-    const png = imageGrid(images, args);
-    const { w, h } = drawSize(L);
+    const { gray, w, h } = drawGrid(f, args, L);
+    const png = encodeGray(gray, w, h);
     return `<figure class="transfer-lab-images" style="${style}"><img src="${pngDataUri(png)}" width="${w}" height="${h}" alt="${escapeHtml(args.caption ?? "image grid")}">${caption}</figure>`;
   }
   if (args.rowLabels && args.rowLabels.length !== L.rows) {
@@ -204,13 +204,6 @@ export function imageGridHtml(images: ImageBatch, args: ImageGridArgs = {}): str
   }
   const columns = `${args.rowLabels ? "auto " : ""}repeat(${L.cols}, ${cw}px)`;
   return `<figure class="transfer-lab-images" style="${style}"><div style="display:grid;grid-template-columns:${columns};gap:${L.padding}px;align-items:center">${cells.join("")}</div>${caption}</figure>`;
-}
-
-function drawSize(L: Layout): { w: number; h: number } {
-  return {
-    w: L.cols * L.width * L.scale + (L.cols - 1) * L.padding,
-    h: L.rows * L.height * L.scale + (L.rows - 1) * L.padding,
-  };
 }
 
 /** Shows an image grid: a PNG, or an HTML figure when labels, rowLabels or a caption are given. */
