@@ -106,25 +106,31 @@ export interface Forgetting {
   forgetting: number;
 }
 
-/** Forgetting of task A: how much worse the tuned base does on held-out clean digits through
- * the original task-A head. Frozen layers keep task A intact; moved layers erode it. */
-export function measureForgetting(args: ForgettingArgs): Forgetting {
+/** Task-A retention: the tuned base's accuracy on held-out clean digits through the original
+ * task-A head (measureForgetting without re-scoring the unchanged source). */
+export function taskARetention(args: ForgettingArgs, where = "taskARetention"): number {
   const { tuned, source, taskATest } = args;
   const rows = (taskATest as Dataset & { baseIndices?: Int32Array }).baseIndices;
   if (args.taskATrainRows) {
-    if (!rows) throw new Error(`measureForgetting: taskATest ${JSON.stringify(taskATest.name)} has no baseIndices, so it cannot be checked against taskATrainRows`);
+    if (!rows) throw new Error(`${where}: taskATest ${JSON.stringify(taskATest.name)} has no baseIndices, so it cannot be checked against taskATrainRows`);
     const train = new Set(args.taskATrainRows);
     const shared = rows.filter((r) => train.has(r)).length;
-    if (shared > 0) throw new Error(`measureForgetting: taskATest shares ${shared} images with task A's training split; use the held-out split (tasks.source.test)`);
+    if (shared > 0) throw new Error(`${where}: taskATest shares ${shared} images with task A's training split; use the held-out split (tasks.source.test)`);
   } else if (!HELD_OUT.test(taskATest.name)) {
-    throw new Error(`measureForgetting: taskATest must be held-out task-A data (e.g. tasks.source.test), got ${JSON.stringify(taskATest.name)}; pass taskATrainRows to prove a custom split is held out`);
+    throw new Error(`${where}: taskATest must be held-out task-A data (e.g. tasks.source.test), got ${JSON.stringify(taskATest.name)}; pass taskATrainRows to prove a custom split is held out`);
   }
   const probe = withHeadOf(tuned, source);
   try {
-    const before = evaluateModel(source, taskATest).accuracy;
-    const retention = evaluateModel(probe, taskATest).accuracy;
-    return { before, retention, forgetting: before - retention };
+    return evaluateModel(probe, taskATest).accuracy;
   } finally {
     probe.dispose();
   }
+}
+
+/** Forgetting of task A: how much worse the tuned base does on held-out clean digits through
+ * the original task-A head. Frozen layers keep task A intact; moved layers erode it. */
+export function measureForgetting(args: ForgettingArgs): Forgetting {
+  const retention = taskARetention(args, "measureForgetting");
+  const before = evaluateModel(args.source, args.taskATest).accuracy;
+  return { before, retention, forgetting: before - retention };
 }

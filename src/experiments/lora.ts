@@ -97,7 +97,6 @@ export async function runLora(args: LoraRunArgs): Promise<LoraRun> {
     const history = await fit(model, train, { epochs, batchSize, learningRate: lr, seed, progress: args.progress ?? false });
     const run: LoraRun = {
       method: `lora-r${args.r}`,
-      task: args.tasks.scenario === "class-split" ? "class-split" : args.tasks.shift,
       labelsPerClass: args.labelsPerClass,
       seed,
       r: args.r,

@@ -3,7 +3,7 @@
 // ratio, or chosen layers — each returns accuracy, retention, parameter counts and timing.
 import * as tf from "@tensorflow/tfjs";
 import type { TransferTasks } from "../data/tasks";
-import { measureForgetting, evaluateModel } from "../evaluate";
+import { evaluateModel, taskARetention } from "../evaluate";
 import { countParams, freeze, FREEZE_RATIO_MEANING, freezeRatio, freezeTo, unfreeze, weightedLayers } from "../freezing";
 import { scaleArg, type Scale } from "../scale";
 import { discriminativeMultipliers } from "../schedules";
@@ -201,7 +201,6 @@ export async function runTransfer(args: TransferRunArgs): Promise<TransferResult
   const scale = scaleArg("runTransfer", args.scale);
   const budget = { ...TRANSFER_BUDGETS[scale], ...args.budget };
   const train = args.tasks.targetLabels(k, seed);
-  const test = args.tasks.target.test;
   const model = prepareModel(args, train.numClasses, seed);
   const lr = args.learningRate ?? defaultLr(args.method);
   const transferred = args.method !== "scratch";
@@ -224,15 +223,11 @@ export async function runTransfer(args: TransferRunArgs): Promise<TransferResult
       layerLearningRates: multipliers,
       progress: false,
     });
-    const retention =
-      transferred && (args.measureRetention ?? true)
-        ? measureForgetting({ tuned: model, source: args.source, taskATest: args.tasks.source.test }).retention
-        : null;
-    const counts = countParams(model);
+    const scored = scoreTunedModel(model, args, history, { retention: transferred && (args.measureRetention ?? true) });
     return {
       method: args.method,
       label: transferLabel(args),
-      task: taskName(args.tasks),
+      task: scored.task,
       labelsPerClass: k,
       seed,
       head: transferred ? args.head ?? "fresh" : null,
@@ -240,32 +235,35 @@ export async function runTransfer(args: TransferRunArgs): Promise<TransferResult
       frozenLayers: weightedLayers(model).filter((l) => !l.trainable).map((l) => l.name),
       learningRate: lr,
       headLearningRate: headLr,
-      accuracy: evaluateModel(model, test).accuracy,
-      retention,
-      trainableParams: counts.trainable,
-      totalParams: counts.all,
+      accuracy: scored.accuracy,
+      retention: scored.retention,
+      trainableParams: scored.trainableParams,
+      totalParams: scored.totalParams,
       secondsPerEpoch: history.secondsPerEpoch.length ? medianOf(history.secondsPerEpoch) : 0,
-      seconds: history.seconds,
+      seconds: scored.seconds,
       epochs,
-      steps: history.steps,
-      loss: history.loss,
+      steps: scored.steps,
+      loss: scored.loss,
     };
   } finally {
     model.dispose();
   }
 }
 
-/** What LoRA and ViT transfer runs report for a tuned model: held-out task-B accuracy, task-A
- * retention with the source head, parameter counts and the training history's time and loss. */
+/** What every transfer run reports for a tuned model: the task's name, held-out task-B accuracy,
+ * task-A retention with the source head (null when `retention` is false), parameter counts and
+ * the training history's time and loss. */
 export function scoreTunedModel(
   model: tf.LayersModel,
   args: { source: tf.LayersModel; tasks: TransferTasks },
   history: History,
-): { accuracy: number; retention: number; trainableParams: number; totalParams: number; seconds: number; steps: number; loss: number[] } {
+  opts: { retention?: boolean } = {},
+): { task: string; accuracy: number; retention: number | null; trainableParams: number; totalParams: number; seconds: number; steps: number; loss: number[] } {
   const counts = countParams(model);
   return {
+    task: taskName(args.tasks),
     accuracy: evaluateModel(model, args.tasks.target.test).accuracy,
-    retention: measureForgetting({ tuned: model, source: args.source, taskATest: args.tasks.source.test }).retention,
+    retention: opts.retention ?? true ? taskARetention({ tuned: model, source: args.source, taskATest: args.tasks.source.test }) : null,
     trainableParams: counts.trainable,
     totalParams: counts.all,
     seconds: history.seconds,

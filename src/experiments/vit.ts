@@ -178,7 +178,6 @@ export async function runViTTransfer(args: ViTRunArgs): Promise<ViTRun> {
     const history = await fit(model, train, { epochs, batchSize, learningRate: lr, seed, progress: false, layerLearningRates: { [HEAD_LAYER]: headLr / lr } });
     return {
       method: vitMethodLabel(args.method, args.frozenBlocks, args.r ?? 4),
-      task: args.tasks.scenario === "class-split" ? "class-split" : args.tasks.shift,
       labelsPerClass: args.labelsPerClass,
       seed,
       r: lora ? args.r ?? 4 : null,
