@@ -49,7 +49,7 @@ async function transferRuns(lesson: string, ctx: FillContext, args: Omit<Transfe
     progress: false,
     onResult: (r) => ctx.log(`lesson ${lesson}: ${r.label} on ${r.task}, k=${r.labelsPerClass}, seed ${r.seed}: ${(100 * r.accuracy).toFixed(1)} %`),
   });
-  return readResults({ lesson, scale: ctx.scale }).slice(-results.length);
+  return results.map((r) => r.record);
 }
 
 /** Lesson 01 — the parameters cell's defaults: 5 sigmoid layers, historical recipe, 25 % masking. */

@@ -33,7 +33,7 @@ export interface TransferExperimentArgs {
   /** Show one line that updates in place with the run in progress (default true). */
   progress?: boolean;
   /** Called with every result, trained or reused. */
-  onResult?: (r: TransferResult & { reused: boolean }) => void;
+  onResult?: (r: TransferExperimentRun) => void;
 }
 
 /** Everything that changes a run's numbers; equal keys mean the recorded result can be reused. */
@@ -72,8 +72,11 @@ export function transferResultsFromRecords(rows: ResultRecord[]): TransferResult
     });
 }
 
+/** One run of an experiment: its result, whether it was read back, and its results-log record. */
+export type TransferExperimentRun = TransferResult & { reused: boolean; record: ResultRecord };
+
 /** Runs every (seed, shift, k, variant), reusing recorded runs, recording new ones. */
-export async function runTransferExperiment(args: TransferExperimentArgs): Promise<(TransferResult & { reused: boolean })[]> {
+export async function runTransferExperiment(args: TransferExperimentArgs): Promise<TransferExperimentRun[]> {
   const scale = args.scale ?? getScale();
   const backend = tf.getBackend();
   const reuse = args.reuse ?? true;
@@ -87,13 +90,13 @@ export async function runTransferExperiment(args: TransferExperimentArgs): Promi
   }
   const total = args.seeds.length * shifts.length * (args.labelsPerClass.length * args.variants.length + (args.zeroShot ? 1 : 0));
   const line = args.progress === false ? null : newDisplay();
-  const out: (TransferResult & { reused: boolean })[] = [];
+  const out: TransferExperimentRun[] = [];
   let done = 0;
   let trained = 0;
   const t0 = performance.now();
-  const emit = (r: TransferResult, reused: boolean) => {
-    out.push({ ...r, reused });
-    args.onResult?.({ ...r, reused });
+  const emit = (r: TransferResult, reused: boolean, record: ResultRecord) => {
+    out.push({ ...r, reused, record });
+    args.onResult?.({ ...r, reused, record });
     done++;
     line?.text(`${args.lesson}: ${done}/${total} runs (${trained} trained, ${done - trained} read back), last: ${r.task} ${r.label} k=${r.labelsPerClass} seed ${r.seed} → ${(100 * r.accuracy).toFixed(1)} %, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   };
@@ -107,7 +110,7 @@ export async function runTransferExperiment(args: TransferExperimentArgs): Promi
           const zv: TransferVariant = { method: "zero-shot", head: "source" };
           const key = transferRunKey(zv, { task, k: 0, seed, scale, backend, sourceKey: source.key });
           const old = known.get(key);
-          if (old) emit(transferResultsFromRecords([old])[0], true);
+          if (old) emit(transferResultsFromRecords([old])[0], true, old);
           else {
             const acc = zeroShotAccuracy(source.model, tasks.target.test);
             const r: TransferResult = {
@@ -115,9 +118,8 @@ export async function runTransferExperiment(args: TransferExperimentArgs): Promi
               learningRate: 0, headLearningRate: null, accuracy: acc, retention: source.testAccuracy, trainableParams: 0,
               totalParams: source.model.countParams(), secondsPerEpoch: 0, seconds: 0, epochs: 0, steps: 0, loss: [],
             };
-            recordResult(toRecord(r, args.lesson, scale, backend, key));
             trained++;
-            emit(r, false);
+            emit(r, false, recordResult(toRecord(r, args.lesson, scale, backend, key)));
           }
         }
         for (const k of args.labelsPerClass) {
@@ -125,14 +127,14 @@ export async function runTransferExperiment(args: TransferExperimentArgs): Promi
             const key = transferRunKey(v, { task, k, seed, scale, backend, sourceKey: source.key });
             const old = known.get(key);
             if (old) {
-              emit(transferResultsFromRecords([old])[0], true);
+              emit(transferResultsFromRecords([old])[0], true, old);
               continue;
             }
             const r = await runTransfer({ ...v, source: source.model, tasks, labelsPerClass: k, seed, scale });
-            recordResult(toRecord(r, args.lesson, scale, backend, key));
-            known.set(key, toRecord(r, args.lesson, scale, backend, key));
+            const record = recordResult(toRecord(r, args.lesson, scale, backend, key));
+            known.set(key, record);
             trained++;
-            emit(r, false);
+            emit(r, false, record);
           }
         }
       } finally {
