@@ -52,25 +52,37 @@ export interface HotPathResult {
 
 type FitArgs = Parameters<typeof fit>[2];
 
-/** Times one epoch of `fit` on `model` as configured now (warm-up on two batches first). */
-async function timeEpochs(label: string, model: tf.LayersModel, data: Dataset, fitArgs: Omit<FitArgs, "epochs">, args: HotPathArgs, samples: number): Promise<EpochTiming> {
+/** Times `args.runs` calls of `train` on the first `samples` rows (after one warm-up call on two
+ * batches); `train` returns the parameters it trained. */
+async function timeTraining(
+  label: string,
+  data: Dataset,
+  samples: number,
+  flops: number,
+  args: HotPathArgs,
+  train: (d: Dataset) => Promise<number>,
+): Promise<EpochTiming> {
   const bs = args.batchSize ?? DEFAULT_HOT_BATCH;
-  const d: Dataset = { ...data, n: samples };
-  const costs = modelMatmulCosts(model);
-  const flops = trainFlopsPerSample(costs) * samples;
   // Weights move during the runs; speed does not depend on their values.
-  await fit(model, { ...data, n: Math.min(samples, 2 * bs) }, { ...fitArgs, epochs: 1, batchSize: bs, progress: false });
+  await train({ ...data, n: Math.min(samples, 2 * bs) });
   const wall: number[] = [];
   const cpu: number[] = [];
   let trainableParams = 0;
   for (let r = 0; r < args.runs; r++) {
-    const t = await timed(() => fit(model, d, { ...fitArgs, epochs: 1, batchSize: bs, progress: false }));
+    const t = await timed(() => train({ ...data, n: samples }));
     wall.push(t.wall);
     cpu.push(t.cpu);
-    trainableParams = t.value.trainableParams;
+    trainableParams = t.value;
   }
   const seconds = median(wall);
   return { label, samples, seconds, cpuSeconds: median(cpu), flops, gflops: flops / seconds / 1e9, trainableParams };
+}
+
+/** Times one epoch of `fit` on `model` as configured now (warm-up on two batches first). */
+async function timeEpochs(label: string, model: tf.LayersModel, data: Dataset, fitArgs: Omit<FitArgs, "epochs">, args: HotPathArgs, samples: number): Promise<EpochTiming> {
+  const bs = args.batchSize ?? DEFAULT_HOT_BATCH;
+  const flops = trainFlopsPerSample(modelMatmulCosts(model)) * samples;
+  return timeTraining(label, data, samples, flops, args, async (d) => (await fit(model, d, { ...fitArgs, epochs: 1, batchSize: bs, progress: false })).trainableParams);
 }
 
 /** Samples for a timed epoch: all requested, or as many batches as fit in maxEpochSeconds. */
@@ -104,20 +116,14 @@ const HOT_PATHS: Record<string, (data: Dataset, args: HotPathArgs) => Promise<Om
       // The stage's exact call (masking noise included) for the timed epochs.
       const n = await affordableSamples(ae, data, fitArgs, args);
       const bs = args.batchSize ?? DEFAULT_HOT_BATCH;
-      const d: Dataset = { ...data, n };
-      await trainAutoencoder(ae, { ...data, n: Math.min(n, 2 * bs) }, { epochs: 1, noise: 0.25, batchSize: bs, seed: 1, progress: false });
-      const wall: number[] = [];
-      const cpu: number[] = [];
-      for (let r = 0; r < args.runs; r++) {
-        const t = await timed(() => trainAutoencoder(ae, d, { epochs: 1, noise: 0.25, batchSize: bs, seed: 1, progress: false }));
-        wall.push(t.wall);
-        cpu.push(t.cpu);
-      }
       // Tied: encoder x·W and decoder h·Wᵀ share W; count both matmuls as trainable.
       const macs = data.dim * 256;
       const flops = 2 * (macs * 2 + macs * 2 + macs) * n; // fwd 2 matmuls, 2 weight grads, 1 input grad (decoder)
-      const seconds = median(wall);
-      return { timings: [{ label: "tied AE 784-256, noise 0.25", samples: n, seconds, cpuSeconds: median(cpu), flops, gflops: flops / seconds / 1e9, trainableParams: ae.countParams() }] };
+      const timing = await timeTraining("tied AE 784-256, noise 0.25", data, n, flops, args, async (d) => {
+        await trainAutoencoder(ae, d, { epochs: 1, noise: 0.25, batchSize: bs, seed: 1, progress: false });
+        return ae.countParams();
+      });
+      return { timings: [timing] };
     } finally {
       ae.dispose();
     }
