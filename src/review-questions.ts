@@ -57,15 +57,21 @@ export interface ReviewQuestion {
 /** Adam keeps two float32 moments per trainable weight, next to the weight and its gradient. */
 export const ADAM_BYTES_PER_PARAM = 8;
 
-/** Mean seconds per optimizer step of a query's runs (from extra.steps), or null. */
-export function secondsPerStep(f: Facts, q: ResultQuery): number | null {
+/** The mean over a query's runs (every seed of the row `f.find(q)` stands for) of a value read
+ * from each run; runs without the value are skipped; null when there is none. */
+function runMean(f: Facts, q: ResultQuery, value: (r: Facts["rows"][number]) => unknown): number | null {
   const s = f.find(q);
   if (!s) return null;
   const xs = f.rows
     .filter((r) => r.lesson === s.lesson && r.method === s.method && r.task === s.task && r.labelsPerClass === s.labelsPerClass)
-    .map((r) => (typeof r.seconds === "number" && typeof r.extra?.steps === "number" && r.extra.steps > 0 ? r.seconds / r.extra.steps : null))
-    .filter((v): v is number => v !== null);
+    .map(value)
+    .filter((v): v is number => typeof v === "number" && Number.isFinite(v));
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
+}
+
+/** Mean seconds per optimizer step of a query's runs (from extra.steps), or null. */
+export function secondsPerStep(f: Facts, q: ResultQuery): number | null {
+  return runMean(f, q, (r) => (typeof r.seconds === "number" && typeof r.extra?.steps === "number" && r.extra.steps > 0 ? r.seconds / r.extra.steps : null));
 }
 
 /** "12.3 ms/step (head-only) vs 30.1 ms/step (full-ft), 0.41×", or NOT_MEASURED. */
@@ -83,13 +89,7 @@ function citeAdamBytes(f: Facts, q: ResultQuery): string {
 
 /** Mean of a numeric extra field over a query's latest runs, or null. */
 export function extraMean(f: Facts, q: ResultQuery, key: string): number | null {
-  const s = f.find(q);
-  if (!s) return null;
-  const xs = f.rows
-    .filter((r) => r.lesson === s.lesson && r.method === s.method && r.task === s.task && r.labelsPerClass === s.labelsPerClass)
-    .map((r) => r.extra?.[key])
-    .filter((v): v is number => typeof v === "number" && Number.isFinite(v));
-  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
+  return runMean(f, q, (r) => r.extra?.[key]);
 }
 
 /** Lesson 02's epoch times: full vs frozen vs on cached features, with the FLOP ratio. */
