@@ -81,7 +81,8 @@ export function buildSite(args: BuildSiteArgs = {}): SiteResult {
     const exe = executed.find((f) => path.basename(f) === file) ?? null;
     const src = sources.find((f) => path.basename(f) === file) ?? null;
     const mtime = exe ? fs.statSync(exe).mtimeMs : null;
-    const info = lessonInfo(file, src ? readNotebook(src) : null, exe ? readNotebook(exe) : null, runs.get(file));
+    // lessonInfo reads the source notebook only for a lesson that has not run.
+    const info = lessonInfo(file, src && !exe ? readNotebook(src) : null, exe ? readNotebook(exe) : null, runs.get(file));
     const before = previous?.lessons.find((l) => l.file === file && l.notebookMtimeMs === mtime);
     // The runner's numbers of an earlier build of this same executed copy beat inference.
     const merged: LessonInfo =
