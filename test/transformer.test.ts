@@ -22,6 +22,13 @@ function maxDiff(a: tf.Tensor, b: tf.Tensor): number {
   return tf.tidy(() => a.sub(b).abs().max().dataSync()[0]);
 }
 
+/** Largest difference between two models' outputs on `x` (x is disposed). */
+function outputDiff(m1: tf.LayersModel, m2: tf.LayersModel, x: tf.Tensor): number {
+  const d = tf.tidy(() => maxDiff(m1.predict(x) as tf.Tensor, m2.predict(x) as tf.Tensor));
+  x.dispose();
+  return d;
+}
+
 /** softmax(q_h k_hᵀ / sqrt(dh)) v_h per head, concatenated, with plain arrays: [T][d]. */
 function referenceAttention(q: number[][], k: number[][], v: number[][], h: number): { out: number[][]; probs: number[][][] } {
   const T = q.length;
@@ -132,10 +139,7 @@ describe("buildViT", () => {
     const back = await roundTrip(m);
     const names = new Set(back.layers.map((l) => l.getClassName()));
     for (const c of ["Patchify", "PositionEmbedding", "LayerNorm", "DotProductAttention"]) expect(names.has(c)).toBe(true);
-    const a = m.predict(x) as tf.Tensor;
-    const b = back.predict(x) as tf.Tensor;
-    expect(maxDiff(a, b)).toBe(0);
-    [x, a, b].forEach((t) => t.dispose());
+    expect(outputDiff(m, back, x)).toBe(0);
     m.dispose();
     back.dispose();
   });
@@ -172,10 +176,7 @@ describe("buildViT", () => {
     expect(loraLayers(lora).map((l) => l.name)).toEqual(["block0_q", "block0_v", "block1_q", "block1_v"]);
     expect(countParams(lora).trainable).toBe(4 * (8 * 2 + 2 * 8) + (8 * 10 + 10));
     const x = tf.randomUniform([2, 784], 0, 1, "float32", 4);
-    const a = m.predict(x) as tf.Tensor;
-    const b = lora.predict(x) as tf.Tensor;
-    expect(maxDiff(a, b)).toBe(0);
-    [x, a, b].forEach((t) => t.dispose());
+    expect(outputDiff(m, lora, x)).toBe(0);
     m.dispose();
     lora.dispose();
   });
