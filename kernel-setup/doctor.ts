@@ -14,7 +14,7 @@ import {
   kernelSpecJson,
   smokeKernel,
   specMatches,
-} from "./jupyter";
+} from "../src/cli/jupyter";
 
 export type CheckStatus = "OK" | "MISSING" | "FAIL" | "INFO";
 
@@ -36,7 +36,7 @@ export function doctorExitCode(checks: Check[]): number {
   return checks.some((c) => c.critical && c.status !== "OK" && c.status !== "INFO") ? 1 : 0;
 }
 
-/** What src/backend.ts's describeBackendChoice() returns (only the fields the doctor prints). */
+/** What src/backend/backend.ts's describeBackendChoice() returns (only the fields the doctor prints). */
 interface BackendChoiceLike {
   name: string;
   reason: string;
@@ -46,14 +46,14 @@ interface BackendChoiceLike {
 
 async function backendCheck(): Promise<Check> {
   const label = "backend";
-  const modPath = path.join(PROJECT_ROOT, "src", "backend");
+  const modPath = path.join(PROJECT_ROOT, "src", "backend", "backend");
   if (!fs.existsSync(`${modPath}.ts`)) {
-    return { status: "INFO", label, detail: "src/backend.ts is not in this checkout", critical: false };
+    return { status: "INFO", label, detail: "src/backend/backend.ts is not in this checkout", critical: false };
   }
   try {
     const mod = (await import(modPath)) as { describeBackendChoice?: () => BackendChoiceLike | Promise<BackendChoiceLike> };
     if (typeof mod.describeBackendChoice !== "function") {
-      return { status: "INFO", label, detail: "src/backend.ts exports no describeBackendChoice()", critical: false };
+      return { status: "INFO", label, detail: "src/backend/backend.ts exports no describeBackendChoice()", critical: false };
     }
     const choice = await mod.describeBackendChoice();
     if (choice.error) return { status: "FAIL", label, detail: `${choice.name}: ${choice.error}`, critical: false };

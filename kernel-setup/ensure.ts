@@ -4,7 +4,7 @@
 import { spawnSync } from "child_process";
 import fs from "fs";
 import path from "path";
-import { DEBIAN_PACKAGES, DEBIAN_TEST_PACKAGES, JUPYTER_REMEDY, type JupyterProbe, findJupyter, installKernelSpec } from "./jupyter";
+import { DEBIAN_PACKAGES, DEBIAN_TEST_PACKAGES, JUPYTER_REMEDY, type JupyterProbe, findJupyter, installKernelSpec } from "../src/cli/jupyter";
 
 /** What decides whether `ensure` may install Jupyter itself. */
 export interface InstallEnvironment {

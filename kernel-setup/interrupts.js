@@ -1,4 +1,4 @@
-// Interrupts for the library's loops (src/interrupt.ts reads both globals).
+// Interrupts for the library's loops (src/core/interrupt.ts reads both globals).
 //
 // tslab answers SIGINT by abandoning the running cell's promise, but the cell's async work (a
 // training loop) would go on in the background. So we count SIGINTs in a global, and run each

@@ -59,7 +59,7 @@ ts.sys.watchDirectory = () => ({ close() {} });
 // Interrupts: tslab answers SIGINT by abandoning the running cell's promise, but the cell's
 // async work (a training loop) would go on in the background. interrupts.js counts SIGINTs and
 // gives each cell a context with the count at its start; the library's loops poll both
-// (src/interrupt.ts) and stop at their next batch. Registered before tslab's own listener.
+// (src/core/interrupt.ts) and stop at their next batch. Registered before tslab's own listener.
 require("./interrupts").installInterruptCounter();
 
 // Jupyter protocol: tslab sends a cell's value and errors as stream text and leaves `status`

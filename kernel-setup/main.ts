@@ -4,7 +4,7 @@
 import { Command } from "commander";
 import { doctorExitCode, runDoctor } from "./doctor";
 import { ensureKernel } from "./ensure";
-import { KERNEL_NAME, installKernelSpec, removeKernelSpec, requireJupyter } from "./jupyter";
+import { KERNEL_NAME, installKernelSpec, removeKernelSpec, requireJupyter } from "../src/cli/jupyter";
 
 function fail(e: unknown): never {
   console.error((e as Error).message);

@@ -9,7 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import * as tl from "../src";
 import type { Dataset } from "../src";
 import { blobs } from "./helpers/fixtures";
-import { fakeMnist, idxBytes, tempDir, writeIdx } from "./idx-helpers";
+import { fakeMnist, idxBytes, tempDir, writeIdx } from "./data/idx-helpers";
 
 interface BadCase {
   name: string;

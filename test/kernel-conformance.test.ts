@@ -6,7 +6,7 @@
 import { createRequire } from "module";
 import path from "path";
 import { describe, expect, it } from "vitest";
-import { PROJECT_ROOT } from "../kernel-setup/jupyter";
+import { PROJECT_ROOT } from "../src/cli/jupyter";
 import { resultText, runCells as runCellsIn, runPython, useThrowawayJupyter, type CellRequest, type CellRun } from "./helpers/kernel";
 
 const CONFORMANCE = path.join(PROJECT_ROOT, "test", "kernel_conformance.py");

@@ -32,7 +32,7 @@ import {
   smokeKernel,
   specMatches,
   type JupyterProbe,
-} from "../kernel-setup/jupyter";
+} from "../src/cli/jupyter";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tl-kernel-setup-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

@@ -6,11 +6,11 @@
 import fs from "fs";
 import path from "path";
 import { afterAll, describe, expect, it } from "vitest";
-import { PROJECT_ROOT } from "../kernel-setup/jupyter";
-import { parseSetArgs } from "../src/runner/inject";
-import { writeNotebook, type Notebook, type NotebookCell } from "../src/runner/notebook";
-import { outputText } from "../src/runner/outputs";
-import { formatResult, runLesson } from "../src/runner/run";
+import { PROJECT_ROOT } from "../src/cli/jupyter";
+import { parseSetArgs } from "../src/cli/runner/inject";
+import { writeNotebook, type Notebook, type NotebookCell } from "../src/cli/runner/notebook";
+import { outputText } from "../src/cli/runner/outputs";
+import { formatResult, runLesson } from "../src/cli/runner/run";
 import { useThrowawayJupyter } from "./helpers/kernel";
 
 const jupyter = useThrowawayJupyter("tl-kernel-");

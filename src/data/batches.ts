@@ -1,10 +1,10 @@
 // Seeded mini-batches gathered row by row from a dataset held in JS memory: each batch copies
 // only its own rows ([batch, dim]) via train.ts's gatherRows, never the whole set.
 import * as tf from "@tensorflow/tfjs";
-import { shuffledIndices } from "../random";
-import { gatherRows } from "../train";
+import { shuffledIndices } from "../core/random";
+import { gatherRows } from "../train/fit";
 import type { Dataset } from "./types";
-import { checkDataset, checkNonNegativeInt, checkPositiveInt } from "../validate";
+import { checkDataset, checkNonNegativeInt, checkPositiveInt } from "../core/validate";
 
 /** One mini-batch: the dataset rows it holds and their copied pixels x [size, dim] and labels y [size]. */
 export interface Batch {

@@ -2,7 +2,7 @@
 // before it is written (atomically). Never called by default: lessons use embedded MNIST.
 import * as fs from "fs";
 import * as path from "path";
-import { cacheDir, sha256Hex, writeFileAtomic } from "../cache";
+import { cacheDir, sha256Hex, writeFileAtomic } from "../store/cache";
 
 /** Where one IDX data set can be downloaded from, with the sha256 of every file. */
 export interface IdxSource {

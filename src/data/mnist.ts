@@ -2,7 +2,7 @@
 // straight from its per-class JSON files (no network), mixed into one fixed order, cached.
 import * as fs from "fs";
 import * as path from "path";
-import { shuffledIndices } from "../random";
+import { shuffledIndices } from "../core/random";
 import type { Dataset } from "./types";
 
 /** Side of an MNIST image; images are SIDE×SIDE, flattened row-major. */

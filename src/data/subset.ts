@@ -1,8 +1,8 @@
 // Row selection on datasets with index bookkeeping: every derived set remembers which rows
 // of the base data (the embedded or IDX load) it holds, so disjointness can be checked.
-import { shuffledIndices } from "../random";
+import { shuffledIndices } from "../core/random";
 import type { Dataset } from "./types";
-import { argError, checkDataset, checkPositiveInt, show } from "../validate";
+import { argError, checkDataset, checkPositiveInt, show } from "../core/validate";
 
 /** A dataset whose row i is row `baseIndices[i]` of the base data it was cut from. */
 export interface IndexedDataset extends Dataset {

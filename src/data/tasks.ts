@@ -1,12 +1,12 @@
 // The transfer problems every lesson shares (CURRICULUM.md, "One story"): source task A on
 // clean digits, target task B on held-apart digits under a named seeded shift, and the
 // class-split scenario 0-4 -> 5-9. One call builds all splits, disjoint and reproducible.
-import { shuffledIndices, subSeed } from "../random";
+import { shuffledIndices, subSeed } from "../core/random";
 import { loadEmbeddedMnist } from "./mnist";
 import { hideLabels, IndexedDataset, selectClasses, subset, takeLabelsPerClass } from "./subset";
 import { DEFAULT_SHIFT, shiftTransform, SHIFT_NAMES, ShiftName, transformDataset } from "./transforms";
 import type { Dataset } from "./types";
-import { argError, checkDataset, checkFinite, checkOneOf, checkPositiveInt, show } from "../validate";
+import { argError, checkDataset, checkFinite, checkOneOf, checkPositiveInt, show } from "../core/validate";
 
 /** Held-out test images per task. */
 export const DEFAULT_TEST_SIZE = 1000;

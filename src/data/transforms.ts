@@ -1,9 +1,9 @@
 // Image transforms for the target domain ("the same digits, scanned by a new machine"):
 // rotate, Gaussian noise and inversion, composable, applied per image with a seeded stream.
 // Pure JS on Float32Arrays: no tensors are created, so nothing can leak.
-import { normalSampler, rng } from "../random";
+import { normalSampler, rng } from "../core/random";
 import type { Dataset } from "./types";
-import { argError, checkDataset, show } from "../validate";
+import { argError, checkDataset, show } from "../core/validate";
 
 /** A map from one flattened square image [side*side] in [0, 1] to a new one in [0, 1]. */
 export interface ImageTransform {

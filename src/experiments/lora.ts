@@ -4,15 +4,15 @@
 import * as tf from "@tensorflow/tfjs";
 import type { TransferTasks } from "../data/tasks";
 import { SHIFT_NAMES, type ShiftName } from "../data/transforms";
-import { applyLora, checkLoraHyper, DEFAULT_LORA_ALPHA, mergeLora, resolveLoraTargets, type LoraTargets } from "../lora";
-import { linePlot, type PlotSpec, type Series } from "../plot";
-import { recordResult, summarizeResults, type ResultRecord, type SummaryRow } from "../results";
-import { getScale, scaleArg, type Scale } from "../scale";
-import { getSourceModel, replaceHead, sourceTasks } from "../source-model";
-import { fit, predictBatched } from "../train";
+import { applyLora, checkLoraHyper, DEFAULT_LORA_ALPHA, mergeLora, resolveLoraTargets, type LoraTargets } from "../adapt/lora/layer";
+import { linePlot, type PlotSpec, type Series } from "../show/plot";
+import { recordResult, summarizeResults, type ResultRecord, type SummaryRow } from "../store/results";
+import { getScale, scaleArg, type Scale } from "../core/scale";
+import { getSourceModel, replaceHead, sourceTasks } from "../models/mlp";
+import { fit, predictBatched } from "../train/fit";
 import type { Dataset } from "../data/types";
 import { DEFAULT_FINE_TUNE_LR, HEAD_CHOICES, runTransfer, TRANSFER_BUDGETS, transferEpochs, type HeadChoice, type TransferBudget, type TransferResult, scoreTunedModel } from "./transfer";
-import { argError, checkFinite, checkOneOf, checkPositiveFinite, checkPositiveInt, checkSeeds, show } from "../validate";
+import { argError, checkFinite, checkOneOf, checkPositiveFinite, checkPositiveInt, checkSeeds, show } from "../core/validate";
 import { checkLabelBudget } from "../data/subset";
 
 /** The ranks lesson 04 sweeps. */

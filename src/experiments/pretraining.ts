@@ -4,15 +4,15 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../data/types";
 import { checkLabelBudget, takeLabelsPerClass } from "../data/subset";
-import { cacheKey, cachedModel, sha256Hex, type CachedArgs } from "../cache";
-import { recordResult, type ResultRecord } from "../results";
-import { evaluateAccuracy, fit, type History } from "../train";
-import type { DenseWeights } from "../autoencoder";
-import { buildClassifier, encoderStackModel, encodersFromModel, pretrainGreedy, stackEncoders } from "../greedy";
-import { gradientNormsPerLayer, type LayerGradientNorm } from "../gradients";
-import { RECIPES, type Recipe } from "../recipes";
-import { argError, checkDataset, checkNonNegativeInt, checkPositiveInt, checkSeeds, show } from "../validate";
-import { sampleMeanStd } from "../stats";
+import { cacheKey, cachedModel, sha256Hex, type CachedArgs } from "../store/cache";
+import { recordResult, type ResultRecord } from "../store/results";
+import { evaluateAccuracy, fit, type History } from "../train/fit";
+import type { DenseWeights } from "../models/autoencoder";
+import { buildClassifier, encoderStackModel, encodersFromModel, pretrainGreedy, stackEncoders } from "../train/greedy";
+import { gradientNormsPerLayer, type LayerGradientNorm } from "../train/gradients";
+import { RECIPES, type Recipe } from "../models/recipes";
+import { argError, checkDataset, checkNonNegativeInt, checkPositiveInt, checkSeeds, show } from "../core/validate";
+import { sampleMeanStd } from "../core/stats";
 
 export type PretrainingMethod = "scratch" | "pretrained" | "modern";
 export const PRETRAINING_METHODS: readonly PretrainingMethod[] = ["scratch", "pretrained", "modern"];

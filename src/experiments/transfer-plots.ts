@@ -1,9 +1,9 @@
 // Plots of transfer experiments (lessons 02, 03, 06): accuracy and transfer gain against labels
 // per class, and the freeze-ratio sweep (accuracy, retention, trainable parameters, s/epoch vs r).
-import { linePlot, multiPanel, type PlotSpec, type Series } from "../plot";
+import { linePlot, multiPanel, type PlotSpec, type Series } from "../show/plot";
 import type { TransferResult } from "./transfer";
 import type { TransferSummaryRow } from "./transfer-sweep";
-import { sampleMeanStd } from "../stats";
+import { sampleMeanStd } from "../core/stats";
 
 /** Gain of one variant over a baseline at one label budget, paired by seed. */
 export interface GainRow {

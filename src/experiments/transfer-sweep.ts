@@ -3,14 +3,14 @@
 // read back instead of trained again. Summaries (mean ± std over seeds) for tables and plots.
 import * as tf from "@tensorflow/tfjs";
 import type { ShiftName } from "../data/transforms";
-import { stableHash } from "../cache";
-import { newDisplay } from "../display";
-import { zeroShotAccuracy } from "../evaluate";
-import { readResults, recordResult, type ResultRecord } from "../results";
-import { getScale, type Scale } from "../scale";
-import { getSourceModel, sourceTasks } from "../source-model";
+import { stableHash } from "../store/cache";
+import { newDisplay } from "../show/display";
+import { zeroShotAccuracy } from "../evaluate/evaluate";
+import { readResults, recordResult, type ResultRecord } from "../store/results";
+import { getScale, type Scale } from "../core/scale";
+import { getSourceModel, sourceTasks } from "../models/mlp";
 import { runTransfer, TRANSFER_BUDGETS, type TransferResult, type TransferRunArgs } from "./transfer";
-import { sampleMeanStd } from "../stats";
+import { sampleMeanStd } from "../core/stats";
 
 /** One variant of a run: everything but the data, seed and scale. */
 export type TransferVariant = Omit<TransferRunArgs, "source" | "tasks" | "labelsPerClass" | "seed" | "scale">;

@@ -3,15 +3,15 @@
 // ratio, or chosen layers — each returns accuracy, retention, parameter counts and timing.
 import * as tf from "@tensorflow/tfjs";
 import type { TransferTasks } from "../data/tasks";
-import { evaluateModel, taskARetention } from "../evaluate";
-import { countParams, freeze, FREEZE_RATIO_MEANING, freezeRatio, freezeTo, unfreeze, weightedLayers } from "../freezing";
-import { scaleArg, type Scale } from "../scale";
-import { discriminativeMultipliers } from "../schedules";
-import { buildSourceModel, cloneModel, HEAD_LAYER, replaceHead } from "../source-model";
-import { fit, type History, type OptimizerName } from "../train";
-import { argError, checkFinite, checkNonNegativeInt, checkOneOf, checkPositiveFinite, checkPositiveInt, checkRatio, show } from "../validate";
+import { evaluateModel, taskARetention } from "../evaluate/evaluate";
+import { countParams, freeze, FREEZE_RATIO_MEANING, freezeRatio, freezeTo, unfreeze, weightedLayers } from "../adapt/freezing";
+import { scaleArg, type Scale } from "../core/scale";
+import { discriminativeMultipliers } from "../adapt/schedules";
+import { buildSourceModel, cloneModel, HEAD_LAYER, replaceHead } from "../models/mlp";
+import { fit, type History, type OptimizerName } from "../train/fit";
+import { argError, checkFinite, checkNonNegativeInt, checkOneOf, checkPositiveFinite, checkPositiveInt, checkRatio, show } from "../core/validate";
 import { checkLabelBudget } from "../data/subset";
-import { medianOf } from "../stats";
+import { medianOf } from "../core/stats";
 
 /** What is trained, and from where. */
 export type TransferMethod =

@@ -2,19 +2,19 @@
 // (cached), then transfer to task B by head-only, freezing the first k blocks, full fine-tuning
 // or LoRA on the q and v projections; plus the attention pictures of a trained block.
 import * as tf from "@tensorflow/tfjs";
-import { cacheKey, cachedModel, sha256Hex } from "../cache";
+import { cacheKey, cachedModel, sha256Hex } from "../store/cache";
 import type { TransferTasks } from "../data/tasks";
 import type { ShiftName } from "../data/transforms";
-import { freeze, unfreeze } from "../freezing";
-import { applyLora, checkLoraHyper, DEFAULT_LORA_ALPHA } from "../lora";
-import { heatmap, multiPanel, type PlotSpec } from "../plot";
-import { getScale, lessonSizes, scaleArg, type Scale } from "../scale";
-import { cloneModel, HEAD_LAYER, sourceTasks } from "../source-model";
-import { disposeOnThrow, evaluateAccuracy, fit } from "../train";
-import { attentionMaps, buildViT, freezeBlocks, vitDepth, type ViTArgs } from "../transformer";
+import { freeze, unfreeze } from "../adapt/freezing";
+import { applyLora, checkLoraHyper, DEFAULT_LORA_ALPHA } from "../adapt/lora/layer";
+import { heatmap, multiPanel, type PlotSpec } from "../show/plot";
+import { getScale, lessonSizes, scaleArg, type Scale } from "../core/scale";
+import { cloneModel, HEAD_LAYER, sourceTasks } from "../models/mlp";
+import { disposeOnThrow, evaluateAccuracy, fit } from "../train/fit";
+import { attentionMaps, buildViT, freezeBlocks, vitDepth, type ViTArgs } from "../models/transformer";
 import { checkSweepCommon, DEFAULT_LORA_LR, type LoraRun } from "./lora";
 import { DEFAULT_FINE_TUNE_LR, DEFAULT_HEAD_LR, TRANSFER_BUDGETS, transferEpochs, type TransferBudget, scoreTunedModel } from "./transfer";
-import { checkFinite, checkIntInRange, checkNonNegativeInt, checkOneOf, checkPositiveFinite, checkPositiveInt, checkShape } from "../validate";
+import { checkFinite, checkIntInRange, checkNonNegativeInt, checkOneOf, checkPositiveFinite, checkPositiveInt, checkShape } from "../core/validate";
 import { checkLabelBudget } from "../data/subset";
 
 /** The ViT and its task-A training per scale (epochs: lessonSizes("05").epochs). */

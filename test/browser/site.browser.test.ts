@@ -7,10 +7,10 @@ import fs from "fs";
 import path from "path";
 import type { BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { installKernelSpec, PROJECT_ROOT, requireJupyter } from "../../kernel-setup/jupyter";
-import { listLessons } from "../../src/runner/notebook";
-import { formatResult, runLessons, type LessonResult } from "../../src/runner/run";
-import { buildSite, type SiteResult } from "../../src/site/build";
+import { installKernelSpec, PROJECT_ROOT, requireJupyter } from "../../src/cli/jupyter";
+import { listLessons } from "../../src/cli/runner/notebook";
+import { formatResult, runLessons, type LessonResult } from "../../src/cli/runner/run";
+import { buildSite, type SiteResult } from "../../src/cli/site/build";
 import { checkPage, launchBrowser, serveDir, type PageReport, type Served } from "./site-check";
 
 const NOTEBOOKS = path.join(PROJECT_ROOT, "notebooks");

@@ -5,7 +5,7 @@
 //
 //   tsx test/helpers/append-results.ts <dir> <proc> <n> <goFile>
 import * as fs from "fs";
-import { recordResult } from "../../src/results";
+import { recordResult } from "../../src/store/results";
 
 const [dir, proc, n, goFile] = process.argv.slice(2);
 const BIG = 6000;

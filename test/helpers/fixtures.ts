@@ -1,8 +1,8 @@
 // Small synthetic data, models and helpers shared by the unit tests (not a test file itself).
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../../src/data/types";
-import { rng } from "../../src/random";
-import { buildSourceModel } from "../../src/source-model";
+import { rng } from "../../src/core/random";
+import { buildSourceModel } from "../../src/models/mlp";
 
 /** Three Gaussian-ish blobs in `dim` dimensions, labels 0..2: feature j is high for class j % 3. */
 export function blobs(n: number, dim: number, seed: number, spread = 0.3): Dataset {

@@ -5,7 +5,7 @@ import fs from "fs";
 import os from "os";
 import path from "path";
 import { afterAll, beforeAll } from "vitest";
-import { KERNEL_NAME, PROJECT_ROOT, installKernelSpec, requireJupyter } from "../../kernel-setup/jupyter";
+import { KERNEL_NAME, PROJECT_ROOT, installKernelSpec, requireJupyter } from "../../src/cli/jupyter";
 
 const SESSION = path.join(PROJECT_ROOT, "test", "kernel_session.py");
 

@@ -12,8 +12,8 @@
 import * as tf from "@tensorflow/tfjs";
 import * as fs from "fs";
 import * as path from "path";
-import { saveJson, saveModel } from "../../src/cache";
-import { saveAdapter } from "../../src/lora-adapter";
+import { saveJson, saveModel } from "../../src/store/cache";
+import { saveAdapter } from "../../src/adapt/lora/adapter";
 import { dense, lora, predictions } from "./saved-models";
 
 const [scenario, stallSuffix, dir] = process.argv.slice(2);

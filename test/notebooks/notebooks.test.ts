@@ -6,10 +6,10 @@
 import fs from "fs";
 import path from "path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { PROJECT_ROOT, installKernelSpec, requireJupyter } from "../../kernel-setup/jupyter";
-import { parseSetArgs } from "../../src/runner/inject";
-import { hygieneProblems, lessonId, readNotebook } from "../../src/runner/notebook";
-import { formatResult, runLesson } from "../../src/runner/run";
+import { PROJECT_ROOT, installKernelSpec, requireJupyter } from "../../src/cli/jupyter";
+import { parseSetArgs } from "../../src/cli/runner/inject";
+import { hygieneProblems, lessonId, readNotebook } from "../../src/cli/runner/notebook";
+import { formatResult, runLesson } from "../../src/cli/runner/run";
 
 const NOTEBOOKS = path.resolve(process.env.TRANSFER_LAB_NOTEBOOKS ?? path.join(PROJECT_ROOT, "notebooks"));
 const OUT = path.join(PROJECT_ROOT, "build", "notebook-tests");

@@ -5,10 +5,10 @@ import fs from "fs";
 import os from "os";
 import path from "path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { installKernelSpec, PROJECT_ROOT, requireJupyter } from "../../kernel-setup/jupyter";
-import { cellSource, joinText, listLessons, readNotebook } from "../../src/runner/notebook";
-import { formatResult, runLesson } from "../../src/runner/run";
-import { readResults } from "../../src/results";
+import { installKernelSpec, PROJECT_ROOT, requireJupyter } from "../../src/cli/jupyter";
+import { cellSource, joinText, listLessons, readNotebook } from "../../src/cli/runner/notebook";
+import { formatResult, runLesson } from "../../src/cli/runner/run";
+import { readResults } from "../../src/store/results";
 
 const NOTEBOOK = listLessons(path.join(PROJECT_ROOT, "notebooks")).find((f) => path.basename(f).startsWith("06-"));
 /** Kernel start, filling lessons 01-05 at smoke on the pure-JS backend, and the review itself. */

@@ -1,0 +1,162 @@
+// The benchmark workloads W1-W3 (sizes, FLOP formulas, synthetic data) and a raw tfjs
+// implementation of each: tf.Variables, the same matmul/bias/activation ops tfjs-layers' Dense
+// uses, tf.variableGrads + Adam — no tfjs-layers and no library code in the timed loop.
+import * as tf from "@tensorflow/tfjs";
+import type { Dataset } from "../../data/types";
+import { rng } from "../../core/random";
+
+export type WorkloadName = "W1" | "W2" | "W3";
+export type Activation = "sigmoid" | "relu" | "softmax";
+
+export interface WorkloadSpec {
+  name: WorkloadName;
+  /** One line for the table. */
+  title: string;
+  kind: "train" | "forward";
+  /** Layer widths, input first: [784, 256, 784] is two Dense layers. */
+  widths: number[];
+  /** Activation after each Dense layer (length widths.length - 1). */
+  activations: Activation[];
+  /** mse: reconstruct the input (autoencoder); crossentropy: softmax outputs vs one-hot labels. */
+  loss: "mse" | "crossentropy";
+  samples: number;
+  /** Training epochs (train) or passes over the samples (forward). */
+  epochs: number;
+  batchSize: number;
+}
+
+export const DEFAULT_SAMPLES = 4096;
+export const DEFAULT_TRAIN_BATCH = 128;
+export const DEFAULT_FORWARD_BATCH = 512;
+export const DEFAULT_TRAIN_EPOCHS = 3;
+export const DEFAULT_FORWARD_PASSES = 10;
+export const BENCH_LEARNING_RATE = 1e-3;
+
+export const WORKLOADS: Record<WorkloadName, WorkloadSpec> = {
+  W1: {
+    name: "W1",
+    title: "autoencoder 784-256-784 sigmoid, MSE, Adam (train)",
+    kind: "train",
+    widths: [784, 256, 784],
+    activations: ["sigmoid", "sigmoid"],
+    loss: "mse",
+    samples: DEFAULT_SAMPLES,
+    epochs: DEFAULT_TRAIN_EPOCHS,
+    batchSize: DEFAULT_TRAIN_BATCH,
+  },
+  W2: {
+    name: "W2",
+    title: "MLP 784-256-128-10, cross-entropy, Adam (train)",
+    kind: "train",
+    widths: [784, 256, 128, 10],
+    activations: ["relu", "relu", "softmax"],
+    loss: "crossentropy",
+    samples: DEFAULT_SAMPLES,
+    epochs: DEFAULT_TRAIN_EPOCHS,
+    batchSize: DEFAULT_TRAIN_BATCH,
+  },
+  W3: {
+    name: "W3",
+    title: "W2 forward, batch 512, 10 passes",
+    kind: "forward",
+    widths: [784, 256, 128, 10],
+    activations: ["relu", "relu", "softmax"],
+    loss: "crossentropy",
+    samples: DEFAULT_SAMPLES,
+    epochs: DEFAULT_FORWARD_PASSES,
+    batchSize: DEFAULT_FORWARD_BATCH,
+  },
+};
+
+/** The FLOP formulas the table states. */
+export const FLOP_FORMULA =
+  "train = 3 × 2·Σ(in·out) per sample per epoch (forward matmul + the 2 backward matmuls); " +
+  "forward = 2·Σ(in·out) per sample per pass; biases, activations, loss and Adam not counted";
+
+/** A workload shrunk for `--quick` (test suite): same layers, few samples, one epoch/pass. */
+export function quickSpec(spec: WorkloadSpec): WorkloadSpec {
+  return { ...spec, samples: 128, epochs: 1, batchSize: 64 };
+}
+
+/** Multiply-accumulates per sample of one forward pass: Σ(in·out) over the Dense layers. */
+export function macsPerSample(widths: number[]): number {
+  let s = 0;
+  for (let i = 0; i + 1 < widths.length; i++) s += widths[i] * widths[i + 1];
+  return s;
+}
+
+/** Steps (batches) the whole workload takes. */
+export function workloadSteps(spec: WorkloadSpec): number {
+  return spec.epochs * Math.ceil(spec.samples / spec.batchSize);
+}
+
+/** FLOPs of `steps` steps of the workload (full batches; the formula in FLOP_FORMULA). */
+export function workloadFlops(spec: WorkloadSpec, steps = workloadSteps(spec)): number {
+  const perStepSamples = (spec.samples * spec.epochs) / workloadSteps(spec);
+  const perSample = (spec.kind === "train" ? 3 : 1) * 2 * macsPerSample(spec.widths);
+  return perSample * perStepSamples * steps;
+}
+
+/** Seeded synthetic images in [0, 1) and labels in 0..9 (speed does not depend on the values). */
+export function syntheticDataset(n: number, dim: number, seed = 0, numClasses = 10): Dataset {
+  const r = rng(`bench:${seed}`);
+  const x = new Float32Array(n * dim);
+  for (let i = 0; i < x.length; i++) x[i] = r();
+  const y = new Int32Array(n);
+  for (let i = 0; i < n; i++) y[i] = Math.floor(r() * numClasses);
+  return { x, y, n, dim, numClasses, name: `synthetic(${n}x${dim}, seed ${seed})` };
+}
+
+let rawNets = 0;
+
+/** A stack of Dense layers held as plain tf.Variables: [W0, b0, W1, b1, ...]. */
+export interface RawNet {
+  vars: tf.Variable[];
+  /** [b, widths[0]] -> [b, widths[last]], inside the caller's tidy. */
+  forward(x: tf.Tensor2D): tf.Tensor2D;
+  dispose(): void;
+}
+
+/** Builds the raw net with Glorot-uniform kernels (seeded) and zero biases, or from `init`
+ * tensors in [W0, b0, W1, b1, ...] order (copied). */
+export function buildRawNet(spec: WorkloadSpec, seed = 0, init?: tf.Tensor[]): RawNet {
+  const vars: tf.Variable[] = [];
+  const tag = ++rawNets; // variable names must be unique per engine
+  for (let i = 0; i + 1 < spec.widths.length; i++) {
+    const [a, b] = [spec.widths[i], spec.widths[i + 1]];
+    const limit = Math.sqrt(6 / (a + b));
+    // tidy disposes the initial-value temporaries; variables survive it.
+    vars.push(tf.tidy(() => tf.variable(init ? init[2 * i].clone() : tf.randomUniform([a, b], -limit, limit, "float32", seed + i), true, `raw${tag}_w${i}_${a}x${b}`)));
+    vars.push(tf.tidy(() => tf.variable(init ? init[2 * i + 1].clone() : tf.zeros([b]), true, `raw${tag}_b${i}_${b}`)));
+  }
+  return {
+    vars,
+    forward(x: tf.Tensor2D): tf.Tensor2D {
+      let h = x;
+      spec.activations.forEach((act, i) => {
+        const w = vars[2 * i] as tf.Tensor2D;
+        const bias = vars[2 * i + 1];
+        if (act === "relu") {
+          // What tfjs-layers' Dense does for fusable activations: [b, in] x [in, out] + bias -> relu
+          h = tf.fused.matMul({ a: h, b: w, bias, activation: "relu" }) as tf.Tensor2D;
+        } else {
+          // Non-fusable activations: matMul, then bias, then the activation (as Dense does).
+          const z = tf.add(tf.matMul(h, w), bias) as tf.Tensor2D; // [b, out]
+          h = act === "sigmoid" ? tf.sigmoid(z) : (tf.softmax(z) as tf.Tensor2D);
+        }
+      });
+      return h;
+    },
+    dispose() {
+      vars.forEach((v) => v.dispose());
+    },
+  };
+}
+
+/** The loss fit() uses for the same workload: MSE vs the input, or mean categorical
+ * cross-entropy of softmax outputs vs one-hot targets. */
+export function rawLoss(spec: WorkloadSpec, pred: tf.Tensor2D, target: tf.Tensor2D): tf.Scalar {
+  return spec.loss === "mse"
+    ? (tf.losses.meanSquaredError(target, pred) as tf.Scalar)
+    : (tf.metrics.categoricalCrossentropy(target, pred).mean() as tf.Scalar);
+}

@@ -1,0 +1,91 @@
+// Multi-head scaled dot-product attention for the tiny ViT: the weight-free core that mixes
+// already-projected queries, keys and values (the q/k/v/o projections are ordinary named Dense
+// layers around it, so LoRA and freezing can address them), and the maps it computes.
+import * as tf from "@tensorflow/tfjs";
+import type { Kwargs, LayerArgs } from "../adapt/lora/layer";
+
+export interface DotProductAttentionArgs extends LayerArgs {
+  /** Heads h; the model width d must be divisible by h (each head sees d/h dimensions). */
+  numHeads: number;
+}
+
+function checkHeads(width: number, numHeads: number, where: string): number {
+  if (!Number.isInteger(numHeads) || numHeads < 1) throw new Error(`${where}: numHeads must be a positive integer, got ${numHeads}`);
+  if (width % numHeads !== 0) throw new Error(`${where}: the width ${width} must be divisible by numHeads ${numHeads} (each head gets width / numHeads dimensions)`);
+  return width / numHeads;
+}
+
+/** [b, T, d] -> [b, h, T, d/h]: one slice of the width per head. */
+export function splitHeads(x: tf.Tensor, numHeads: number): tf.Tensor4D {
+  const [b, t, d] = x.shape;
+  const dh = checkHeads(d, numHeads, "splitHeads");
+  return x.reshape([b, t, numHeads, dh]).transpose([0, 2, 1, 3]);
+}
+
+/** [b, h, T, d/h] -> [b, T, d]: heads side by side again. */
+export function mergeHeads(x: tf.Tensor): tf.Tensor3D {
+  const [b, h, t, dh] = x.shape;
+  return x.transpose([0, 2, 1, 3]).reshape([b, t, h * dh]);
+}
+
+/**
+ * Attention probabilities softmax(q·kᵀ / sqrt(d/h)) per head: q, k [b, T, d] -> [b, h, T, T];
+ * row i (a query token) is a distribution over the key tokens, so every row sums to 1.
+ */
+export function attentionProbs(q: tf.Tensor, k: tf.Tensor, numHeads: number): tf.Tensor4D {
+  return tf.tidy(() => {
+    const qh = splitHeads(q, numHeads); // [b, h, T, dh]
+    const khT = splitHeads(k, numHeads).transpose([0, 1, 3, 2]); // [b, h, dh, T]
+    const dh = qh.shape[3];
+    // Explicit transpose: the stock WASM batched matmul is slow with transposeB set.
+    const scores = tf.matMul(qh, khT).mul(1 / Math.sqrt(dh)); // [b, h, T, dh] x [b, h, dh, T] -> [b, h, T, T]
+    return tf.softmax(scores, -1) as tf.Tensor4D;
+  });
+}
+
+/**
+ * The attention core: inputs [q, k, v], each [b, T, d], output [b, T, d] =
+ * concat_heads(softmax(q_h·k_hᵀ / sqrt(d/h)) · v_h). No weights of its own.
+ */
+export class DotProductAttention extends tf.layers.Layer {
+  static className = "DotProductAttention";
+  readonly numHeads: number;
+
+  constructor(args: DotProductAttentionArgs) {
+    super(args);
+    if (!Number.isInteger(args.numHeads) || args.numHeads < 1) {
+      throw new Error(`DotProductAttention: numHeads must be a positive integer, got ${args.numHeads}`);
+    }
+    this.numHeads = args.numHeads;
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const shapes = inputShape as tf.Shape[];
+    if (!Array.isArray(shapes[0]) || shapes.length !== 3) {
+      throw new Error(`DotProductAttention ${this.name}: expects three inputs [q, k, v], got ${JSON.stringify(inputShape)}`);
+    }
+    const width = shapes[0][shapes[0].length - 1];
+    if (width != null) checkHeads(width, this.numHeads, `DotProductAttention ${this.name}`);
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const shapes = inputShape as tf.Shape[];
+    return shapes[2].slice(); // like v: [b, T, d]
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
+    return tf.tidy(() => {
+      if (!Array.isArray(inputs) || inputs.length !== 3) throw new Error(`DotProductAttention ${this.name}: expects [q, k, v]`);
+      const [q, k, v] = inputs; // each [b, T, d]
+      const p = attentionProbs(q, k, this.numHeads); // [b, h, T, T]
+      const out = tf.matMul(p, splitHeads(v, this.numHeads)); // [b, h, T, T] x [b, h, T, dh] -> [b, h, T, dh]
+      return mergeHeads(out); // [b, T, d]
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), numHeads: this.numHeads };
+  }
+}
+tf.serialization.registerClass(DotProductAttention);

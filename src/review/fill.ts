@@ -1,0 +1,221 @@
+// Lesson 06 fills gaps: for every lesson with no recorded results at the current scale it calls
+// that lesson's experiment function (lessons 01-05) at that scale and records what they measure,
+// so the review's table always covers every method. Each filler mirrors its lesson's defaults.
+import { readResults, type ResultRecord } from "../store/results";
+import { byScale, getScale, knownLessons, lessonSizes, type Scale } from "../core/scale";
+import { makeTransferTasks } from "../data/tasks";
+import { getRecipe } from "../models/recipes";
+import { DEFAULT_ALPHA } from "../adapt/schedules";
+import { cachedEncoders, recordPretrainingRuns, runPretrainingExperiment } from "../experiments/pretraining";
+import { runTransferExperiment, type TransferExperimentArgs, type TransferVariant } from "../experiments/transfer-sweep";
+import { recordLoraRuns, runLoraSweep } from "../experiments/lora";
+import { runViTSweep } from "../experiments/vit";
+
+/** What a filler gets: the scale and backend to record, the seed, and where results go. */
+export interface FillContext {
+  scale: Scale;
+  backend: string;
+  /** Seed used where a lesson runs one seed; lessons with a seed list in scale.ts use theirs. */
+  seed: number;
+  /** Results folder for lessons whose record functions take one (01, 04); lessons 02/03 record
+   * where their experiment function does, in the artifact cache. Default the artifact cache. */
+  dir?: string;
+  /** Called with a line per step (for a live display). */
+  log: (line: string) => void;
+}
+
+/** One lesson's experiment, callable from lesson 06. Returns the records it appended. */
+export interface LessonFiller {
+  lesson: string;
+  /** What it runs, for the notebook's "filled in" note. */
+  description: string;
+  run(ctx: FillContext): Promise<ResultRecord[]>;
+}
+
+/** Seeds and label budgets of a lesson when scale.ts has its block, else the given fallback. */
+function sizesOr(lesson: string, scale: Scale, fallback: { labelBudgets: number[]; seeds: number[] }): { labelBudgets: number[]; seeds: number[] } {
+  if (!knownLessons().includes(lesson)) return fallback;
+  const s = lessonSizes(lesson, scale);
+  return { labelBudgets: s.labelBudgets, seeds: s.seeds };
+}
+
+/** Runs lesson 02/03 variants through their experiment function (which records each run under
+ * the lesson, in the artifact cache) and returns the records it wrote. */
+async function transferRuns(lesson: string, ctx: FillContext, args: Omit<TransferExperimentArgs, "lesson" | "scale" | "progress" | "onResult">): Promise<ResultRecord[]> {
+  const results = await runTransferExperiment({
+    ...args,
+    lesson,
+    scale: ctx.scale,
+    progress: false,
+    onResult: (r) => ctx.log(`lesson ${lesson}: ${r.label} on ${r.task}, k=${r.labelsPerClass}, seed ${r.seed}: ${(100 * r.accuracy).toFixed(1)} %`),
+  });
+  return results.map((r) => r.record);
+}
+
+/** Lesson 01 — the parameters cell's defaults: 5 sigmoid layers, historical recipe, 25 % masking. */
+export const LESSON01_DEPTH = 5;
+export const LESSON01_NOISE = 0.25;
+
+const lesson01: LessonFiller = {
+  lesson: "01",
+  description: "scratch (historical recipe) vs greedy pretraining vs the modern recipe, per label budget",
+  async run(ctx) {
+    const sz = lessonSizes("01", ctx.scale);
+    const tasks = makeTransferTasks({ sourceSize: sz.samples, testSize: sz.testSamples });
+    const width = byScale({ smoke: 64, default: 200, full: 200 }, ctx.scale);
+    const hidden: number[] = Array(LESSON01_DEPTH).fill(width);
+    const recipe = getRecipe("historical", { batchSize: sz.batchSize, pretrain: { noise: LESSON01_NOISE, epochs: sz.epochs } });
+    const runs = await runPretrainingExperiment({
+      train: tasks.source.train, test: tasks.source.test, sizes: hidden, seeds: sz.seeds,
+      labelBudgets: [...sz.labelBudgets, "all"], recipe, modernRecipe: getRecipe("modern", { batchSize: sz.batchSize }),
+      budget: { epochs: sz.fineTuneEpochs, minSteps: byScale({ smoke: 4, default: 600, full: 1500 }, ctx.scale) },
+      encoders: async (seed) => (await cachedEncoders({ data: tasks.unlabeled, sizes: hidden, recipe, scale: ctx.scale, seed, log: false })).encoders,
+      onRun: (r) => ctx.log(`lesson 01: ${r.method}, k=${r.labelsPerClass}, seed ${r.seed}: ${(100 * r.accuracy).toFixed(1)} %`),
+    });
+    return recordPretrainingRuns(runs, { backend: ctx.backend, scale: ctx.scale }, ctx.dir);
+  },
+};
+
+/** Lesson 02's labels per class in the class-split scenario (digits 5-9). */
+export const LESSON02_CLASS_SPLIT_LABELS = 20;
+
+const lesson02: LessonFiller = {
+  lesson: "02",
+  description: "zero-shot, scratch, frozen base + head and full fine-tuning (fresh or source head) on the mild shift per label budget, and the class split",
+  async run(ctx) {
+    const { labelBudgets, seeds } = sizesOr("02", ctx.scale, { labelBudgets: byScale({ smoke: [1, 5], default: [1, 5, 10, 50], full: [1, 5, 10, 50] }, ctx.scale), seeds: [ctx.seed] });
+    const variants: TransferVariant[] = [
+      { method: "scratch" },
+      { method: "feature-extraction" },
+      { method: "feature-extraction", head: "source" },
+      { method: "full-ft" },
+      { method: "full-ft", head: "source" },
+    ];
+    const mild = await transferRuns("02", ctx, { variants, shifts: ["mild"], labelsPerClass: labelBudgets, seeds, zeroShot: true });
+    const splitVariants: TransferVariant[] = [{ method: "scratch" }, { method: "feature-extraction" }, { method: "full-ft" }];
+    const split = await transferRuns("02", ctx, { variants: splitVariants, scenario: "class-split", labelsPerClass: [LESSON02_CLASS_SPLIT_LABELS], seeds });
+    return [...mild, ...split];
+  },
+};
+
+/** Lesson 03's base rate for the freeze-ratio sweep, layer tuning and "higher-rate" fine-tuning. */
+export const LESSON03_SWEEP_LR = 1e-3;
+
+const lesson03: LessonFiller = {
+  lesson: "03",
+  description: "fine-tuning at two rates and with discriminative rates, the freeze-ratio sweep on the mild and inverted shifts, first vs last layer tuned",
+  async run(ctx) {
+    const { labelBudgets, seeds } = sizesOr("03", ctx.scale, { labelBudgets: [5], seeds: [ctx.seed] });
+    const k = [labelBudgets[0]];
+    const lr = LESSON03_SWEEP_LR;
+    const sweep = byScale({ smoke: [0, 0.5, 1], default: [0, 0.25, 0.5, 0.75, 1], full: [0, 0.25, 0.5, 0.75, 1] }, ctx.scale);
+    const ratios: TransferVariant[] = sweep.map((freezeRatio) => ({ method: "freeze-ratio", freezeRatio, learningRate: lr }));
+    const mild = await transferRuns("03", ctx, {
+      variants: [{ method: "scratch" }, { method: "feature-extraction" }, { method: "full-ft" }, { method: "full-ft", learningRate: lr }, { method: "full-ft", alpha: DEFAULT_ALPHA }, ...ratios],
+      shifts: ["mild"], labelsPerClass: k, seeds,
+    });
+    const inverted = await transferRuns("03", ctx, {
+      variants: [...ratios, { method: "scratch" }, { method: "tune-layers", trainLayers: ["hidden1"], learningRate: lr }, { method: "tune-layers", trainLayers: ["hidden3"], learningRate: lr }],
+      shifts: ["inverted"], labelsPerClass: k, seeds,
+    });
+    return [...mild, ...inverted];
+  },
+};
+
+const lesson04: LessonFiller = {
+  lesson: "04",
+  description: "LoRA rank sweep against head-only and full fine-tuning on the mild shift",
+  async run(ctx) {
+    const { labelBudgets, seeds } = sizesOr("04", ctx.scale, { labelBudgets: [5], seeds: [ctx.seed] });
+    const ranks = byScale({ smoke: [1, 4], default: [1, 2, 4, 8, 16], full: [1, 2, 4, 8, 16] }, ctx.scale);
+    const runs = await runLoraSweep({ scale: ctx.scale, seeds, labelsPerClass: labelBudgets[0], ranks, onRun: (r) => ctx.log(`lesson 04: ${r.method}, seed ${r.seed}: ${(100 * r.accuracy).toFixed(1)} %`) });
+    return recordLoraRuns(runs, { lesson: "04", backend: ctx.backend, scale: ctx.scale }, ctx.dir);
+  },
+};
+
+const lesson05: LessonFiller = {
+  lesson: "05",
+  description: "the tiny ViT: head-only, the first k blocks frozen for every k, full fine-tuning and LoRA on q,v",
+  async run(ctx) {
+    const { labelBudgets, seeds } = sizesOr("05", ctx.scale, { labelBudgets: [5], seeds: [ctx.seed] });
+    const runs = await runViTSweep({ scale: ctx.scale, seeds, labelsPerClass: labelBudgets[0], onRun: (r) => ctx.log(`lesson 05: ${r.method}, seed ${r.seed}: ${(100 * r.accuracy).toFixed(1)} %`) });
+    return recordLoraRuns(runs, { lesson: "05", backend: ctx.backend, scale: ctx.scale }, ctx.dir);
+  },
+};
+
+/** The lessons lesson 06 can fill in, by id. */
+export const LESSON_FILLERS: Readonly<Record<string, LessonFiller>> = { "01": lesson01, "02": lesson02, "03": lesson03, "04": lesson04, "05": lesson05 };
+
+export interface FillMissingArgs {
+  /** Scale to check and run at (default getScale()). */
+  scale?: Scale;
+  /** Backend name recorded with the filled-in results. */
+  backend: string;
+  /** Seed of lessons without a seed list in scale.ts (default 0). */
+  seed?: number;
+  /** Lessons to check (default every filler's). */
+  lessons?: string[];
+  /** Results folder to check (default the artifact cache; see FillContext.dir). */
+  dir?: string;
+  /** Lesson fillers (default LESSON_FILLERS; tests pass fakes). */
+  fillers?: Readonly<Record<string, LessonFiller>>;
+  /** Receives one line per run (default: dropped). */
+  log?: (line: string) => void;
+}
+
+export interface FillReport {
+  lesson: string;
+  /** "recorded": results were there; "filled": run now; "failed": the experiment threw. */
+  status: "recorded" | "filled" | "failed";
+  /** Results of this lesson at this scale after the step. */
+  results: number;
+  /** Seconds spent filling (0 when recorded). */
+  seconds: number;
+  /** What ran, or why it failed. */
+  note: string;
+}
+
+/** For each lesson with no results at `scale`, runs its experiment now. A failing lesson is
+ * reported (and the others still run) rather than thrown. */
+export async function fillMissingResults(args: FillMissingArgs): Promise<FillReport[]> {
+  const scale = args.scale ?? getScale();
+  const fillers = args.fillers ?? LESSON_FILLERS;
+  const lessons = args.lessons ?? Object.keys(fillers).sort();
+  const log = args.log ?? (() => undefined);
+  const reports: FillReport[] = [];
+  for (const lesson of lessons) {
+    const filler = fillers[lesson];
+    if (!filler) throw new Error(`fillMissingResults: no experiment for lesson ${JSON.stringify(lesson)} (have: ${Object.keys(fillers).join(", ")})`);
+    const have = readResults({ lesson, scale, dir: args.dir }).length;
+    if (have > 0) {
+      reports.push({ lesson, status: "recorded", results: have, seconds: 0, note: `${have} results recorded by lesson ${lesson}` });
+      continue;
+    }
+    const t0 = Date.now();
+    try {
+      const rows = await filler.run({ scale, backend: args.backend, seed: args.seed ?? 0, dir: args.dir, log });
+      reports.push({ lesson, status: "filled", results: rows.length, seconds: (Date.now() - t0) / 1000, note: filler.description });
+    } catch (e) {
+      reports.push({ lesson, status: "failed", results: 0, seconds: (Date.now() - t0) / 1000, note: (e as Error).message });
+    }
+  }
+  return reports;
+}
+
+/** What lesson 06 says about the fill step, as markdown. */
+export function describeFills(reports: FillReport[], scale: Scale): string {
+  if (reports.length === 0) return `Filling in was switched off (\`fillMissing = false\`): the tables below show only what the lessons recorded at scale **${scale}**.`;
+  const filled = reports.filter((r) => r.status === "filled");
+  const failed = reports.filter((r) => r.status === "failed");
+  const recorded = reports.filter((r) => r.status === "recorded");
+  const lines: string[] = [];
+  if (recorded.length) lines.push(`Recorded by the lessons themselves at scale **${scale}**: ${recorded.map((r) => `lesson ${r.lesson} (${r.results} results)`).join(", ")}.`);
+  if (filled.length) {
+    lines.push(`**Not run at scale ${scale}, so run now by this notebook** (same experiment functions and scale as the lesson):`);
+    for (const r of filled) lines.push(`- lesson ${r.lesson}: ${r.note} — ${r.results} results in ${r.seconds.toFixed(1)} s`);
+  } else {
+    lines.push(`Every lesson had results at scale **${scale}**; nothing was run here.`);
+  }
+  for (const r of failed) lines.push(`- lesson ${r.lesson}: **its experiment failed** (${r.note}); its rows are missing below.`);
+  return lines.join("\n");
+}

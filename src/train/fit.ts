@@ -1,0 +1,322 @@
+// The training loop every lesson uses: a custom loop over seeded mini-batches that trains exactly
+// the model's trainable weights at call time (no compile step, so freezing takes effect on the
+// next call), with per-layer learning-rate multipliers, live progress, history and timing.
+import * as tf from "@tensorflow/tfjs";
+import type { Dataset } from "../data/types";
+import { shuffledIndices, subSeed } from "../core/random";
+import { createProgress } from "../show/progress";
+import { checkDataset, checkFinite, checkModelTakes, checkNonNegativeInt, checkOneOf, checkPositiveFinite, checkPositiveInt } from "../core/validate";
+import { InterruptedError, interruptCheck } from "../core/interrupt";
+
+export type LossName = "crossentropy" | "mse" | "bce";
+export type OptimizerName = "adam" | "sgd" | "momentum";
+export const LOSS_NAMES: readonly LossName[] = ["crossentropy", "mse", "bce"];
+export const OPTIMIZER_NAMES: readonly OptimizerName[] = ["adam", "sgd", "momentum"];
+
+export const DEFAULT_BATCH_SIZE = 64;
+export const DEFAULT_LEARNING_RATE = 1e-3;
+/** Losses are read back from the device every this many steps (and at each epoch end). */
+export const DEFAULT_LOSS_EVERY = 20;
+export const DEFAULT_EVAL_BATCH = 512;
+
+export interface FitArgs {
+  /** Passes over the data. */
+  epochs: number;
+  /** Examples per step; the last batch of an epoch may be smaller. */
+  batchSize?: number;
+  /** Seed of the per-epoch shuffles (epoch e uses a stream derived from it). */
+  seed?: number;
+  /** Optimizer by name, or a factory given the (per-group) learning rate. */
+  optimizer?: OptimizerName | ((learningRate: number) => tf.Optimizer);
+  learningRate?: number;
+  /** crossentropy: softmax outputs vs integer labels; mse/bce: outputs vs the target. */
+  loss?: LossName;
+  /** What the model should output: the labels (classifiers) or its own inputs (autoencoders). */
+  target?: "labels" | "inputs";
+  /** Applied to each input batch before the forward pass (e.g. masking noise for denoising);
+   * the target stays the clean batch. Runs inside a tidy: return a new tensor. */
+  inputTransform?: (x: tf.Tensor2D, step: number) => tf.Tensor2D;
+  /** Learning-rate multiplier per top-level layer name (discriminative learning rates); layers
+   * not named get 1. Implemented with one optimizer per distinct multiplier, so it also holds
+   * for Adam (whose steps do not scale with the gradient). */
+  layerLearningRates?: Record<string, number>;
+  /** Held-out data scored (accuracy) at the end of every epoch. */
+  validation?: Dataset;
+  /** Label shown by the live progress display; false for none. */
+  progress?: string | false;
+  /** Read the running loss back every this many steps. */
+  lossEvery?: number;
+  /** Called after every epoch with that epoch's numbers. */
+  onEpochEnd?: (epoch: number, logs: EpochLogs) => void | Promise<void>;
+}
+
+export interface EpochLogs {
+  loss: number;
+  valAccuracy?: number;
+  seconds: number;
+}
+
+export interface History {
+  /** Mean training loss per epoch. */
+  loss: number[];
+  /** Validation accuracy per epoch, when `validation` was given. */
+  valAccuracy?: number[];
+  secondsPerEpoch: number[];
+  /** Wall seconds of the whole call. */
+  seconds: number;
+  /** Parameters that were trained in this call. */
+  trainableParams: number;
+  steps: number;
+}
+
+interface Group {
+  multiplier: number;
+  vars: tf.Variable[];
+  optimizer: tf.Optimizer;
+}
+
+function makeOptimizer(opt: FitArgs["optimizer"], lr: number): tf.Optimizer {
+  if (typeof opt === "function") return opt(lr);
+  switch (opt ?? "adam") {
+    case "adam":
+      return tf.train.adam(lr);
+    case "sgd":
+      return tf.train.sgd(lr);
+    case "momentum":
+      return tf.train.momentum(lr, 0.9);
+    default:
+      throw new Error(`fit: optimizer must be "adam", "sgd", "momentum" or a factory, got ${JSON.stringify(opt)}`);
+  }
+}
+
+/** The variables fit() would train now, grouped by learning-rate multiplier. */
+function trainableGroups(model: tf.LayersModel, args: FitArgs, lr: number): Group[] {
+  const mults = args.layerLearningRates ?? {};
+  const names = new Set(model.layers.map((l) => l.name));
+  for (const [name, m] of Object.entries(mults)) {
+    if (!names.has(name)) {
+      throw new Error(`fit: layerLearningRates names layer ${JSON.stringify(name)}, which the model does not have (layers: ${[...names].join(", ")})`);
+    }
+    if (!(m >= 0) || !Number.isFinite(m)) {
+      throw new Error(`fit: layerLearningRates[${JSON.stringify(name)}] must be a finite number >= 0, got ${m}`);
+    }
+  }
+  const byMult = new Map<number, tf.Variable[]>();
+  for (const layer of model.layers) {
+    if (!layer.trainable) continue;
+    const m = mults[layer.name] ?? 1;
+    if (m === 0) continue;
+    // LayerVariable.read() returns the backing tf.Variable (typed as Tensor by tfjs-layers).
+    const vars = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+    if (vars.length === 0) continue;
+    byMult.set(m, [...(byMult.get(m) ?? []), ...vars]);
+  }
+  return [...byMult.entries()].map(([multiplier, vars]) => ({
+    multiplier,
+    vars,
+    optimizer: makeOptimizer(args.optimizer, lr * multiplier),
+  }));
+}
+
+/** Number of scalars in the weights fit() would train now. */
+export function countTrainable(model: tf.LayersModel): number {
+  return model.trainableWeights.reduce((s, w) => s + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
+}
+
+/** Copies the rows `idx[from..to)` of a dataset into a fresh batch (no copy of the whole set). */
+export function gatherRows(ds: Dataset, idx: ArrayLike<number>, from = 0, to = idx.length): { x: Float32Array; y: Int32Array } {
+  const b = to - from;
+  const x = new Float32Array(b * ds.dim);
+  const y = new Int32Array(b);
+  for (let i = 0; i < b; i++) {
+    const r = idx[from + i];
+    x.set(ds.x.subarray(r * ds.dim, (r + 1) * ds.dim), i * ds.dim);
+    y[i] = ds.y[r];
+  }
+  return { x, y };
+}
+
+function lossFn(name: LossName, pred: tf.Tensor, target: tf.Tensor): tf.Scalar {
+  switch (name) {
+    case "crossentropy":
+      // pred: softmax probabilities [b, C]; target: one-hot [b, C]
+      return tf.metrics.categoricalCrossentropy(target, pred).mean() as tf.Scalar;
+    case "mse":
+      return tf.losses.meanSquaredError(target, pred) as tf.Scalar;
+    case "bce":
+      return tf.metrics.binaryCrossentropy(target, pred).mean() as tf.Scalar;
+    default:
+      throw new Error(`fit: loss must be "crossentropy", "mse" or "bce", got ${JSON.stringify(name)}`);
+  }
+}
+
+function checkArgs(model: tf.LayersModel, data: Dataset, args: FitArgs): void {
+  checkNonNegativeInt("fit", "epochs", args.epochs);
+  checkPositiveInt("fit", "batchSize", args.batchSize ?? DEFAULT_BATCH_SIZE);
+  checkPositiveFinite("fit", "learningRate", args.learningRate ?? DEFAULT_LEARNING_RATE);
+  checkPositiveInt("fit", "lossEvery", args.lossEvery ?? DEFAULT_LOSS_EVERY);
+  if (args.seed !== undefined) checkFinite("fit", "seed", args.seed);
+  if (typeof args.optimizer !== "function") checkOneOf("fit", "optimizer", args.optimizer ?? "adam", OPTIMIZER_NAMES, "or a factory (learningRate) => tf.Optimizer");
+  checkOneOf("fit", "loss", args.loss ?? "crossentropy", LOSS_NAMES);
+  checkOneOf("fit", "target", args.target ?? "labels", ["labels", "inputs"] as const);
+  checkDataset("fit", "data", data);
+  checkModelTakes("fit", "data", model, data);
+  if (args.validation !== undefined) {
+    checkDataset("fit", "validation", args.validation);
+    checkModelTakes("fit", "validation", model, args.validation);
+  }
+}
+
+/** Runs `body` on a model just built; if it throws (an interrupt, bad input), disposes the
+ * model before passing the error on, so an aborted run leaves no weights behind. */
+export async function disposeOnThrow<T>(model: tf.LayersModel, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+}
+
+/** Trains `model` on `data`; see FitArgs. Leaves no tensors behind besides optimizer-free weights. */
+export async function fit(model: tf.LayersModel, data: Dataset, args: FitArgs): Promise<History> {
+  checkArgs(model, data, args);
+  const bs = args.batchSize ?? DEFAULT_BATCH_SIZE;
+  const lr = args.learningRate ?? DEFAULT_LEARNING_RATE;
+  const lossName: LossName = args.loss ?? (args.target === "inputs" ? "mse" : "crossentropy");
+  const target = args.target ?? "labels";
+  const lossEvery = Math.max(1, args.lossEvery ?? DEFAULT_LOSS_EVERY);
+  const groups = trainableGroups(model, args, lr);
+  const allVars = groups.flatMap((g) => g.vars);
+  const trainableParams = allVars.reduce((s, v) => s + v.size, 0);
+  const stepsPerEpoch = Math.ceil(data.n / bs);
+  const progress = args.progress === false || args.epochs === 0 ? null : createProgress({ label: args.progress ?? "fit", epochs: args.epochs, stepsPerEpoch });
+  const history: History = { loss: [], secondsPerEpoch: [], seconds: 0, trainableParams, steps: 0 };
+  if (args.validation) history.valAccuracy = [];
+  const t0 = performance.now();
+  const stop = interruptCheck(typeof args.progress === "string" ? `fit (${args.progress})` : "fit");
+  let lossSum: tf.Scalar | null = null;
+  let epoch = 0;
+  try {
+    for (; epoch < args.epochs; epoch++) {
+      const te = performance.now();
+      const order = shuffledIndices(data.n, subSeed(args.seed ?? 0, `epoch${epoch}`));
+      lossSum = tf.scalar(0);
+      let seen = 0;
+      for (let step = 0; step < stepsPerEpoch; step++) {
+        // Before each step: yields to the event loop now and then (so Jupyter's interrupt can
+        // arrive) and throws InterruptedError once one has, since this fit's cell started (so a
+        // fit that starts after the interrupt takes no step); the finally releases its tensors.
+        await stop.poll();
+        const from = step * bs;
+        const to = Math.min(data.n, from + bs);
+        const batch = gatherRows(data, order, from, to);
+        const stepLoss = tf.tidy(() => {
+          const x = tf.tensor2d(batch.x, [to - from, data.dim]); // [b, dim]
+          const xIn = args.inputTransform ? args.inputTransform(x, history.steps) : x;
+          const y = target === "inputs" ? x : tf.oneHot(tf.tensor1d(batch.y, "int32"), data.numClasses).toFloat(); // [b, C]
+          if (allVars.length === 0) {
+            // Nothing to train (everything frozen): still report the loss.
+            return lossFn(lossName, model.apply(xIn, { training: true }) as tf.Tensor, y);
+          }
+          const { value, grads } = tf.variableGrads(
+            () => lossFn(lossName, model.apply(xIn, { training: true }) as tf.Tensor, y),
+            allVars,
+          );
+          for (const g of groups) {
+            const sub: tf.NamedTensorMap = {};
+            for (const v of g.vars) sub[v.name] = grads[v.name];
+            g.optimizer.applyGradients(sub);
+          }
+          return value;
+        });
+        const prev: tf.Scalar = lossSum;
+        const next = tf.tidy(() => prev.add(stepLoss.mul(to - from))) as tf.Scalar;
+        prev.dispose();
+        stepLoss.dispose();
+        lossSum = next;
+        seen += to - from;
+        history.steps++;
+        if (progress && (step + 1) % lossEvery === 0 && step + 1 < stepsPerEpoch) {
+          const running = (await lossSum.data())[0] / seen;
+          progress.update({ epoch, step: step + 1, loss: running });
+        }
+      }
+      const epochLoss = (await lossSum.data())[0] / seen;
+      lossSum.dispose();
+      lossSum = null;
+      history.loss.push(epochLoss);
+      const logs: EpochLogs = { loss: epochLoss, seconds: 0 };
+      history.secondsPerEpoch.push((performance.now() - te) / 1000);
+      logs.seconds = history.secondsPerEpoch[epoch];
+      if (args.validation) {
+        logs.valAccuracy = evaluateAccuracy(model, args.validation);
+        history.valAccuracy!.push(logs.valAccuracy);
+      }
+      progress?.update({ epoch, step: stepsPerEpoch, loss: epochLoss, metrics: logs.valAccuracy === undefined ? undefined : { valAcc: logs.valAccuracy } });
+      if (args.onEpochEnd) await args.onEpochEnd(epoch, logs);
+    }
+  } catch (e) {
+    if (e instanceof InterruptedError) progress?.done(`interrupted in epoch ${epoch + 1} of ${args.epochs} after ${history.steps} steps`);
+    throw e;
+  } finally {
+    lossSum?.dispose();
+    for (const g of groups) g.optimizer.dispose();
+  }
+  history.seconds = (performance.now() - t0) / 1000;
+  progress?.done(
+    `${args.epochs} epochs, ${history.seconds.toFixed(1)} s` +
+      (history.loss.length ? `, final loss ${history.loss[history.loss.length - 1].toFixed(4)}` : "") +
+      (history.valAccuracy?.length ? `, val acc ${(100 * history.valAccuracy[history.valAccuracy.length - 1]).toFixed(1)} %` : ""),
+  );
+  return history;
+}
+
+function checkPredictArgs(where: string, model: tf.LayersModel, data: Dataset, batchSize: number, nonEmpty: boolean): void {
+  checkDataset(where, "data", data, { nonEmpty });
+  checkModelTakes(where, "data", model, data);
+  checkPositiveInt(where, "batchSize", batchSize);
+}
+
+/** Model outputs for all rows of `x` ([n, dim] row-major), computed in batches: [n, out]. */
+export function predictBatched(model: tf.LayersModel, data: Dataset, batchSize = DEFAULT_EVAL_BATCH): tf.Tensor2D {
+  checkPredictArgs("predictBatched", model, data, batchSize, true);
+  const parts: tf.Tensor2D[] = [];
+  for (let from = 0; from < data.n; from += batchSize) {
+    const to = Math.min(data.n, from + batchSize);
+    parts.push(
+      tf.tidy(() => {
+        const x = tf.tensor2d(data.x.subarray(from * data.dim, to * data.dim), [to - from, data.dim]);
+        return model.predict(x) as tf.Tensor2D;
+      }),
+    );
+  }
+  const out = tf.concat(parts, 0) as tf.Tensor2D;
+  parts.forEach((p) => p.dispose());
+  return out;
+}
+
+/** Predicted class per example (argmax of the model's output). */
+export function predictLabels(model: tf.LayersModel, data: Dataset, batchSize = DEFAULT_EVAL_BATCH): Int32Array {
+  checkPredictArgs("predictLabels", model, data, batchSize, false);
+  const out = new Int32Array(data.n);
+  for (let from = 0; from < data.n; from += batchSize) {
+    const to = Math.min(data.n, from + batchSize);
+    const pred = tf.tidy(() => {
+      const x = tf.tensor2d(data.x.subarray(from * data.dim, to * data.dim), [to - from, data.dim]);
+      return (model.predict(x) as tf.Tensor2D).argMax(-1);
+    });
+    out.set(pred.dataSync() as Int32Array, from);
+    pred.dispose();
+  }
+  return out;
+}
+
+/** Fraction of examples whose predicted class equals the label. */
+export function evaluateAccuracy(model: tf.LayersModel, data: Dataset, batchSize = DEFAULT_EVAL_BATCH): number {
+  checkPredictArgs("evaluateAccuracy", model, data, batchSize, true);
+  const pred = predictLabels(model, data, batchSize);
+  let correct = 0;
+  for (let i = 0; i < data.n; i++) if (pred[i] === data.y[i]) correct++;
+  return correct / data.n;
+}

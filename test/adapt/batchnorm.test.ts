@@ -1,0 +1,104 @@
+import { describe, it, expect, beforeAll } from "vitest";
+import * as tf from "@tensorflow/tfjs";
+import { batchNormLayers, followKerasBatchNormRule, followsKerasBatchNormRule, probeFrozenBatchNorm, withoutKerasBatchNormRule } from "../../src/adapt/batchnorm";
+import { assertFrozenUnchanged, compareWeights, freezeTo, snapshotWeights } from "../../src/adapt/freezing";
+import { buildSourceModel, cloneModel } from "../../src/models/mlp";
+import { fit } from "../../src/train/fit";
+import type { Dataset } from "../../src/data/types";
+import { rng } from "../../src/core/random";
+
+function data(n: number, dim: number, seed: number): Dataset {
+  const r = rng(seed);
+  const x = new Float32Array(n * dim).map(() => 0.5 + r()); // mean far from BN's initial moving mean 0
+  const y = new Int32Array(n).map((_, i) => i % 3);
+  return { x, y, n, dim, numClasses: 3, name: "shifted" };
+}
+
+const bnModel = (seed = 0) => buildSourceModel({ seed, hiddenUnits: [8, 6], inputDim: 10, numClasses: 3, batchNorm: true });
+
+beforeAll(async () => {
+  await tf.setBackend("cpu");
+});
+
+describe("frozen BatchNormalization", () => {
+  it("plain tfjs 4.22 ignores `trainable`: batch statistics and moving-stat updates", () => {
+    const b = probeFrozenBatchNorm({ kerasRule: false });
+    expect(b.updatesMovingStats).toBe(true);
+    expect(b.usesBatchStats).toBe(true);
+    expect(b.usesMovingStats).toBe(false);
+    expect(b.movingMeanChange).toBeGreaterThan(0.5);
+  });
+
+  it("with the library's rule (Keras): inference mode — moving statistics, no updates", () => {
+    const b = probeFrozenBatchNorm({ kerasRule: true });
+    expect(b.updatesMovingStats).toBe(false);
+    expect(b.usesMovingStats).toBe(true);
+    expect(b.usesBatchStats).toBe(false);
+    expect(b.movingMeanChange).toBe(0);
+  });
+
+  it("fit() on a library model leaves a frozen BN layer's moving stats bit-identical", async () => {
+    const m = bnModel(1);
+    freezeTo(m, -1);
+    const snap = snapshotWeights(m);
+    await fit(m, data(48, 10, 0), { epochs: 2, batchSize: 16, learningRate: 0.01, progress: false });
+    const changes = assertFrozenUnchanged(m, snap); // includes bn*/moving_mean, moving_variance
+    expect(changes.filter((c) => c.weight.includes("moving_mean")).every((c) => c.frozen && !c.changed)).toBe(true);
+    expect(changes.some((c) => c.layer === "head" && c.changed)).toBe(true);
+  });
+
+  it("a plain tfjs model with layer.trainable = false drifts its moving stats in the same loop", async () => {
+    const input = tf.input({ shape: [10] });
+    const bn = tf.layers.batchNormalization({ name: "bn" });
+    const h = bn.apply(tf.layers.dense({ units: 6, name: "d" }).apply(input)) as tf.SymbolicTensor;
+    const m = tf.model({ inputs: input, outputs: tf.layers.dense({ units: 3, activation: "softmax", name: "head" }).apply(h) as tf.SymbolicTensor });
+    m.getLayer("d").trainable = false;
+    bn.trainable = false;
+    const snap = snapshotWeights(m);
+    await fit(m, data(48, 10, 0), { epochs: 1, batchSize: 16, progress: false });
+    const drift = compareWeights(m, snap).find((c) => c.weight.endsWith("moving_mean"))!;
+    expect(drift.frozen).toBe(true);
+    expect(drift.changed).toBe(true);
+  });
+
+  it("a trainable BN layer still uses batch stats and updates in training", async () => {
+    const m = bnModel(2);
+    const snap = snapshotWeights(m);
+    await fit(m, data(32, 10, 1), { epochs: 1, batchSize: 16, progress: false });
+    expect(compareWeights(m, snap).find((c) => c.weight === "bn1/moving_mean")!.changed).toBe(true);
+  });
+
+  it("the rule is idempotent, reads `trainable` at call time and survives cloneModel", () => {
+    const m = bnModel(3);
+    expect(batchNormLayers(m).map((l) => l.name)).toEqual(["bn1", "bn2"]);
+    expect(batchNormLayers(m).every(followsKerasBatchNormRule)).toBe(true);
+    expect(followKerasBatchNormRule(m)).toBe(2);
+    const c = cloneModel(m);
+    expect(batchNormLayers(c).every(followsKerasBatchNormRule)).toBe(true);
+    // Frozen: training and inference outputs agree (inference mode); unfrozen: they differ.
+    const x = tf.tensor2d(data(16, 10, 2).x, [16, 10]);
+    freezeTo(c, -1);
+    const diff = () => tf.tidy(() => (c.apply(x, { training: true }) as tf.Tensor).sub(c.predict(x) as tf.Tensor).abs().max().dataSync()[0]);
+    expect(diff()).toBe(0);
+    freezeTo(c, 0);
+    expect(diff()).toBeGreaterThan(1e-3);
+    // Removing the rule brings plain tfjs back: frozen BN then uses batch statistics again.
+    c.getLayer("bn1").trainable = false;
+    c.getLayer("bn2").trainable = false;
+    expect(withoutKerasBatchNormRule(c)).toBe(2);
+    expect(batchNormLayers(c).some(followsKerasBatchNormRule)).toBe(false);
+    expect(diff()).toBeGreaterThan(1e-3);
+    x.dispose();
+  });
+
+  it("the probe repeats exactly for a seed (seed 0 included)", () => {
+    expect(probeFrozenBatchNorm({ kerasRule: false, seed: 0 }).movingMeanChange).toBe(probeFrozenBatchNorm({ kerasRule: false, seed: 0 }).movingMeanChange);
+  });
+
+  it("probing leaks no tensors", () => {
+    const before = tf.memory().numTensors;
+    probeFrozenBatchNorm({ kerasRule: true });
+    probeFrozenBatchNorm({ kerasRule: false });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

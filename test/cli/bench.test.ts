@@ -1,0 +1,149 @@
+// The bench: its FLOP arithmetic, the raw runners' tensor hygiene, fit = raw loop numerically,
+// and `--quick` end to end (a child process per backend, JSON shape; no timing asserts).
+import { describe, it, expect, beforeAll } from "vitest";
+import * as tf from "@tensorflow/tfjs";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { WORKLOADS, macsPerSample, quickSpec, syntheticDataset, workloadFlops, workloadSteps } from "../../src/cli/bench/workloads";
+import { measureWorkload, median } from "../../src/cli/bench/measure";
+import { compareFitToRaw, layersModel } from "../../src/cli/bench/fitcompare";
+import { modelMatmulCosts, trainFlopsPerSample, forwardFlopsPerSample } from "../../src/cli/bench/flops";
+import { formatReport, formatTable, type BenchReport } from "../../src/cli/bench/report";
+import { applyLora } from "../../src/adapt/lora/layer";
+import { freezeRatio } from "../../src/adapt/freezing";
+import { setupBackend } from "../../src/backend/backend";
+
+const root = path.resolve(__dirname, "..", "..");
+
+beforeAll(async () => {
+  await setupBackend({ backend: "cpu" });
+});
+
+describe("workload arithmetic", () => {
+  it("counts FLOPs with the stated formulas", () => {
+    expect(macsPerSample([784, 256, 784])).toBe(2 * 784 * 256);
+    expect(workloadSteps(WORKLOADS.W1)).toBe(3 * 32);
+    // train: 3 × 2·Σ(in·out) per sample per epoch
+    expect(workloadFlops(WORKLOADS.W1)).toBe(3 * 2 * (2 * 784 * 256) * 4096 * 3);
+    // forward: 2·Σ(in·out) per sample per pass
+    expect(workloadFlops(WORKLOADS.W3)).toBe(2 * (784 * 256 + 256 * 128 + 128 * 10) * 4096 * 10);
+    expect(workloadFlops(WORKLOADS.W2, 1)).toBe(3 * 2 * (784 * 256 + 256 * 128 + 128 * 10) * 128);
+  });
+
+  it("median of odd and even lists, and an empty list names the problem", () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(() => median([])).toThrow(/empty/);
+  });
+
+  it("costs a frozen base and a LoRA model by what trains", () => {
+    const m = layersModel(WORKLOADS.W2, 0);
+    const full = trainFlopsPerSample(modelMatmulCosts(m));
+    // full: forward + weight grads of all three + input grads of layers 2 and 3
+    const macs = [784 * 256, 256 * 128, 128 * 10];
+    expect(full).toBe(2 * (3 * (macs[0] + macs[1] + macs[2]) - macs[0]));
+    freezeRatio(m, 1); // head only
+    expect(trainFlopsPerSample(modelMatmulCosts(m))).toBe(2 * (macs[0] + macs[1] + 2 * macs[2]));
+    freezeRatio(m, 0);
+    const lora = applyLora(m, { r: 4, targets: "all-dense", trainHead: true });
+    const costs = modelMatmulCosts(lora);
+    expect(costs).toHaveLength(2 * 3 + 1); // W, A, B per LoRA layer + the head
+    expect(forwardFlopsPerSample(costs)).toBe(2 * (macs[0] + macs[1] + macs[2] + 784 * 4 + 4 * 256 + 256 * 4 + 4 * 128));
+    lora.dispose();
+    m.dispose();
+  });
+});
+
+describe("raw runners", () => {
+  it("leave no tensors behind and extrapolate when capped", async () => {
+    const data = syntheticDataset(128, 784);
+    const before = tf.memory().numTensors;
+    for (const name of ["W1", "W2", "W3"] as const) {
+      const m = await measureWorkload(quickSpec(WORKLOADS[name]), data, { runs: 1, warmupSteps: 2 });
+      expect(m.tensorsAfter).toBe(m.tensorsBefore);
+      expect(m.steps).toBe(m.fullSteps);
+      expect(m.runSeconds).toHaveLength(1);
+    }
+    // A cap far below one step: one step per run, seconds scaled up to the full step count.
+    const capped = await measureWorkload(quickSpec(WORKLOADS.W2), data, { runs: 1, warmupSteps: 2, maxRunSeconds: 1e-9 });
+    expect(capped.steps).toBe(1);
+    expect(capped.extrapolated).toBe(true);
+    expect(capped.seconds).toBeCloseTo(capped.runSeconds[0] * capped.fullSteps, 9);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("fit runs exactly the raw loop's computation (same final weights)", async () => {
+    const spec = { ...quickSpec(WORKLOADS.W2), samples: 96, batchSize: 32 };
+    const c = await compareFitToRaw(spec, syntheticDataset(96, 784, 1), { runs: 1 });
+    expect(c.maxWeightDiff).toBeLessThan(1e-6);
+    expect(c.tensorsAfter).toBe(c.tensorsBefore);
+    expect(Object.keys(c.seconds).sort()).toEqual(["fit", "raw-layers", "raw-ops"]);
+    // Forward 3 + backward: weight grads 3, input grads of layers 2 and 3.
+    expect(c.kernelsPerStep.rawOps.matmuls).toBe(8);
+    expect(c.kernelsPerStep.layers.matmuls).toBeGreaterThanOrEqual(8);
+  });
+});
+
+describe("report", () => {
+  it("formats aligned tables", () => {
+    const t = formatTable(["a", "bb"], [["xyz", "1"], ["q", "22"]]);
+    expect(t.split("\n")).toEqual(["a    bb", "---  --", "xyz   1", "q    22"]);
+  });
+});
+
+describe("npm run bench -- --quick", () => {
+  it("writes a well-formed report with every section, skipping what is unavailable", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-test-"));
+    const out = path.join(dir, "bench.json");
+    const stdout = execFileSync(
+      process.execPath,
+      [path.join(root, "node_modules", "tsx", "dist", "cli.mjs"), "src/cli/bench/main.ts", "--quick", "--backends", "wasm,webgpu", "--torch", "--out", out],
+      { cwd: root, encoding: "utf8", timeout: 290_000, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    expect(stdout).toMatch(/workload backend/);
+    const r = JSON.parse(fs.readFileSync(out, "utf8")) as BenchReport;
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(r.version).toBe(1);
+    expect(r.quick).toBe(true);
+    expect(r.workloads.map((w) => w.name)).toEqual(["W1", "W2", "W3"]);
+    expect(r.flopFormula.workloads).toMatch(/3 × 2·Σ\(in·out\)/);
+    const wasm = r.backends.find((b) => b.backend === "wasm")!;
+    expect(wasm.skipped).toBeUndefined();
+    expect(wasm.name).toBe("wasm");
+    for (const w of ["W1", "W2", "W3"] as const) {
+      const m = wasm.workloads[w]!;
+      expect(m.seconds).toBeGreaterThan(0);
+      expect(m.gflops).toBeGreaterThan(0);
+      expect(m.tensorsAfter).toBe(m.tensorsBefore);
+      expect(m.peakRssMiB).toBeGreaterThan(0);
+    }
+    expect(wasm.fitVsRaw!.map((f) => f.workload)).toEqual(["W1", "W2"]);
+    for (const f of wasm.fitVsRaw!) expect(f.maxWeightDiff).toBeLessThan(1e-6);
+    const names = wasm.hotPaths!.map((h) => h.name);
+    expect(names).toEqual(["greedy stage", "frozen vs full", "LoRA vs full", "tiny ViT"]);
+    for (const h of wasm.hotPaths!) {
+      // Each hot path either ran (timings, no leak) or says why not.
+      if (h.skipped) expect(h.skipped.length).toBeGreaterThan(0);
+      else {
+        expect(h.timings.length).toBeGreaterThan(0);
+        expect(h.tensorsAfter).toBe(h.tensorsBefore);
+      }
+    }
+    expect(wasm.tensorsEnd).toBe(wasm.tensorsStart);
+    // No GPU on CI: webgpu is skipped with setupBackend's reason.
+    const webgpu = r.backends.find((b) => b.backend === "webgpu")!;
+    if (webgpu.skipped) expect(webgpu.skipped).toMatch(/webgpu/i);
+    expect(r.ratios.vsDefault.wasm!.W1).toBe(1);
+    // torch ran (ratios present) or says why not.
+    expect(r.torch).toBeDefined();
+    if (r.torch!.skipped) expect(r.torch!.skipped.length).toBeGreaterThan(0);
+    else {
+      expect(r.torch!.blas!.name.length).toBeGreaterThan(0);
+      expect(r.ratios.vsTorch.wasm!.W1).toBeGreaterThan(0);
+      expect(typeof r.targets.defaultWithinTorchFactor).toBe("boolean");
+    }
+    expect(formatReport(r)).toContain("GFLOP/s");
+  }, 300_000);
+});

@@ -1,0 +1,134 @@
+// The lesson 04/05 experiment functions at smoke scale: rows, parameter orderings, recording,
+// the plot spec, merge check, attention pictures; in a private artifact cache, with no leaks.
+import { describe, it, expect, beforeAll, afterAll } from "vitest";
+import * as tf from "@tensorflow/tfjs";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { LORA_RANKS, loraSweepPlot, mergeCheck, recordLoraRuns, runLora, runLoraSweep, summarizeLoraRuns, type LoraRun } from "../../src/experiments/lora";
+import { attentionHeatmaps, attentionReceivedImages, getPretrainedViT, runViTSweep, VIT_RECIPES, type ViTRun } from "../../src/experiments/vit";
+import { attentionMaps } from "../../src/models/transformer";
+import { readResults } from "../../src/store/results";
+import { getSourceModel, sourceTasks } from "../../src/models/mlp";
+import { applyLora } from "../../src/adapt/lora/layer";
+
+let cache: string;
+const saved = process.env.TRANSFER_LAB_CACHE;
+
+beforeAll(async () => {
+  await tf.setBackend("cpu");
+  cache = fs.mkdtempSync(path.join(os.tmpdir(), "tl-exp-lora-"));
+  process.env.TRANSFER_LAB_CACHE = cache;
+});
+
+afterAll(() => {
+  if (saved === undefined) delete process.env.TRANSFER_LAB_CACHE;
+  else process.env.TRANSFER_LAB_CACHE = saved;
+  fs.rmSync(cache, { recursive: true, force: true });
+});
+
+describe("LoRA sweep on the source MLP", () => {
+  let runs: LoraRun[];
+
+  it("runs head-only, each rank and full fine-tuning with ordered parameter counts, leaking nothing", async () => {
+    const n0 = tf.memory().numTensors;
+    const seen: string[] = [];
+    runs = await runLoraSweep({ scale: "smoke", seeds: [0], ranks: [1, 4], onRun: (r) => seen.push(r.method) });
+    expect(tf.memory().numTensors).toBe(n0);
+    expect(seen).toEqual(["head-only", "lora-r1", "lora-r4", "full-ft"]);
+    const p = Object.fromEntries(runs.map((r) => [r.method, r.trainableParams]));
+    // r·(in + out) per hidden layer of 784-256-128-64, plus the 650-parameter head.
+    const adapters = (r: number) => r * (784 + 256) + r * (256 + 128) + r * (128 + 64);
+    expect(p["head-only"]).toBe(650);
+    expect(p["lora-r1"]).toBe(adapters(1) + 650);
+    expect(p["lora-r4"]).toBe(adapters(4) + 650);
+    expect(p["full-ft"]).toBe(242762);
+    const lora4 = runs.find((r) => r.method === "lora-r4")!;
+    expect(lora4.totalParams).toBe(242762 + adapters(4));
+    for (const r of runs) {
+      expect(r.accuracy).toBeGreaterThanOrEqual(0);
+      expect(r.accuracy).toBeLessThanOrEqual(1);
+      expect(r.retention).not.toBeNull();
+      expect(r.task).toBe("mild");
+      expect(r.steps).toBeGreaterThan(0);
+    }
+    expect(LORA_RANKS).toEqual([1, 2, 4, 8, 16]);
+  });
+
+  it("records runs for lesson 06 and summarises them for the plot", () => {
+    const recs = recordLoraRuns(runs, { lesson: "04", backend: "cpu", scale: "smoke" });
+    expect(recs).toHaveLength(runs.length);
+    const back = readResults({ lesson: "04", scale: "smoke" });
+    expect(back.map((r) => r.method)).toEqual(runs.map((r) => r.method));
+    expect(back[1].extra).toMatchObject({ r: 1 });
+    const summary = summarizeLoraRuns(runs);
+    const spec = loraSweepPlot(summary);
+    expect((spec.layout.xaxis as { type?: string }).type).toBe("log");
+    expect(spec.data.map((t) => t.name)).toEqual(["LoRA r=1,4", "head-only", "full-ft"]);
+    expect(spec.data[0].x).toEqual([runs[1].trainableParams, runs[2].trainableParams]);
+  });
+
+  it("checks merges on a trained adapter", async () => {
+    const tasks = sourceTasks({ scale: "smoke", seed: 0 });
+    const { model: source } = await getSourceModel({ scale: "smoke", seed: 0, tasks, log: false });
+    let check: { maxAbsDiff: number; labelsAgree: boolean } | undefined;
+    const run = await runLora({ source, tasks, labelsPerClass: 5, r: 2, scale: "smoke", inspect: (m) => {
+      check = mergeCheck(m, tasks.target.test);
+    } });
+    expect(run.method).toBe("lora-r2");
+    expect(check!.maxAbsDiff).toBeLessThan(1e-5);
+    expect(check!.labelsAgree).toBe(true);
+    const fresh = await runLora({ source, tasks, labelsPerClass: 1, r: 1, head: "fresh", scale: "smoke" });
+    expect(fresh.trainableParams).toBe(1 * (784 + 256 + 256 + 128 + 128 + 64) + 650);
+    source.dispose();
+  });
+});
+
+describe("ViT sweep", () => {
+  let runs: ViTRun[];
+
+  it("pretrains once (cached) and runs every method with ordered parameter counts", async () => {
+    const first = await getPretrainedViT({ scale: "smoke", seed: 0, progress: false, log: false });
+    expect(first.fromCache).toBe(false);
+    const again = await getPretrainedViT({ scale: "smoke", seed: 0, progress: false, log: false });
+    expect(again.fromCache).toBe(true);
+    again.model.dispose();
+    const n0 = tf.memory().numTensors;
+    runs = await runViTSweep({ scale: "smoke", seeds: [0], source: first.model, r: 2 });
+    expect(tf.memory().numTensors).toBe(n0);
+    const { width, depth } = VIT_RECIPES.smoke.model as { width: number; depth: number };
+    expect(runs.map((r) => r.method)).toEqual(["head-only", ...Array.from({ length: depth + 1 }, (_, k) => `freeze-${k}`), "full-ft", "lora-qv-r2"]);
+    const p = Object.fromEntries(runs.map((r) => [r.method, r.trainableParams]));
+    expect(p["head-only"]).toBe(width * 10 + 10);
+    expect(p[`freeze-${depth}`]).toBeGreaterThan(p["head-only"]);
+    expect(p["freeze-0"]).toBeGreaterThan(p[`freeze-${depth}`]);
+    expect(p["full-ft"]).toBeGreaterThan(p["freeze-0"]);
+    expect(p["lora-qv-r2"]).toBe(depth * 2 * 2 * (width + width) + width * 10 + 10);
+    expect(runs.every((r) => r.retention !== null && r.accuracy >= 0)).toBe(true);
+    expect(runs.find((r) => r.method === "freeze-1")!.frozenBlocks).toBe(1);
+    first.model.dispose();
+  });
+
+  it("draws attention pictures", async () => {
+    const { model } = await getPretrainedViT({ scale: "smoke", seed: 0, progress: false, log: false });
+    const tasks = sourceTasks({ scale: "smoke", seed: 0 });
+    const x = tf.tensor2d(tasks.source.test.x.subarray(0, 2 * 784), [2, 784]);
+    const n0 = tf.memory().numTensors;
+    const maps = attentionMaps(model, x, 0);
+    const imgs = attentionReceivedImages(maps);
+    const heads = maps.shape[1];
+    expect(imgs.length).toBe(2 * heads * 784);
+    expect(Math.max(...imgs)).toBeLessThanOrEqual(1);
+    expect(Math.min(...imgs)).toBeGreaterThanOrEqual(0);
+    maps.dispose();
+    const spec = attentionHeatmaps(model, x, 1, 1);
+    expect(spec.data).toHaveLength(heads);
+    expect(tf.memory().numTensors).toBe(n0);
+    const lora = applyLora(model, { r: 1, targets: /_(q|v)$/ });
+    const m2 = attentionMaps(lora, x, 0);
+    expect(m2.shape).toEqual([2, heads, 16, 16]);
+    [m2, x].forEach((t) => t.dispose());
+    lora.dispose();
+    model.dispose();
+  });
+});
