@@ -1,62 +1,18 @@
-// BatchNormalization when frozen. tfjs 4.22 ignores `trainable` in BatchNormalization.call: with
-// {training: true} a frozen BN layer still normalizes with the batch's statistics and still
-// updates its moving mean/variance. Keras (TF ≥ 2) runs a frozen BN layer in inference mode.
-// followKerasBatchNormRule makes a model obey Keras' rule; probeFrozenBatchNorm measures both.
+// BatchNormalization when frozen: the probe that shows what a frozen BN layer does in training
+// (plain tfjs: batch statistics, moving statistics updated; Keras' rule: inference mode), and the
+// switch back to plain tfjs behaviour that lesson 03 uses to demonstrate the pitfall. The layer
+// itself is models/batchnorm.ts's KerasBatchNormalization.
 import * as tf from "@tensorflow/tfjs";
 import { normalSampler, rng } from "../core/random";
+import { batchNormLayers, KerasBatchNormalization, kerasBatchNormalization } from "../models/batchnorm";
 
-/** Marks a BN layer whose `call` already follows Keras' rule. */
-const PATCHED = Symbol.for("transfer-lab.kerasBatchNormRule");
-
-type Kwargs = Record<string, unknown>;
-type Call = (inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs) => tf.Tensor | tf.Tensor[];
-interface CallableLayer {
-  call: Call;
-  /** The layer's own call, kept while the rule is installed. */
-  [PATCHED]?: Call;
-}
-
-/** The model's BatchNormalization layers (top level), bottom to top. */
-export function batchNormLayers(model: tf.LayersModel): tf.layers.Layer[] {
-  return model.layers.filter((l) => l.getClassName() === "BatchNormalization");
-}
-
-/**
- * Makes every BatchNormalization layer of the model follow Keras' rule: while the layer is
- * frozen (`trainable = false`) it runs in inference mode — moving statistics, no updates —
- * even when the model is applied with {training: true}. Reads `trainable` at each call, so
- * later freezing/unfreezing takes effect at once. Idempotent; returns the number of BN layers.
- * The library's builders and freezing functions call it; a plain tfjs model does not follow it.
- */
-export function followKerasBatchNormRule(model: tf.LayersModel): number {
-  const bns = batchNormLayers(model);
-  for (const layer of bns) {
-    const l = layer as unknown as CallableLayer;
-    if (l[PATCHED]) continue;
-    const original = l.call.bind(l);
-    l.call = (inputs, kwargs) => original(inputs, { ...kwargs, training: Boolean(kwargs?.training) && layer.trainable });
-    l[PATCHED] = original;
-  }
-  return bns.length;
-}
-
-/** Puts plain tfjs behaviour back (frozen BN keeps using batch statistics and updating its moving
- * statistics in training): only for demonstrating the pitfall. Returns the number of BN layers. */
+/** Puts plain tfjs behaviour back on the model's Keras-rule BN layers (a frozen BN layer then uses
+ * batch statistics and updates its moving statistics in training), in place and kept by clones and
+ * saves: only for demonstrating the pitfall. Returns the number of BN layers switched. */
 export function withoutKerasBatchNormRule(model: tf.LayersModel): number {
-  const bns = batchNormLayers(model);
-  for (const layer of bns) {
-    const l = layer as unknown as CallableLayer;
-    const original = l[PATCHED];
-    if (!original) continue;
-    l.call = original;
-    delete l[PATCHED];
-  }
-  return bns.length;
-}
-
-/** True when the layer's call follows Keras' rule (see followKerasBatchNormRule). */
-export function followsKerasBatchNormRule(layer: tf.layers.Layer): boolean {
-  return Boolean((layer as unknown as CallableLayer)[PATCHED]);
+  const layers = batchNormLayers(model).filter((l): l is KerasBatchNormalization => l instanceof KerasBatchNormalization);
+  for (const l of layers) l.kerasRule = false;
+  return layers.length;
 }
 
 /** What a frozen BN layer did in one {training: true} forward pass. */
@@ -72,7 +28,7 @@ export interface FrozenBatchNormBehaviour {
 }
 
 export interface ProbeBatchNormArgs {
-  /** Apply followKerasBatchNormRule first (the library's behaviour) or not (plain tfjs). */
+  /** Keras' rule (the library's behaviour) or plain tfjs. */
   kerasRule: boolean;
   /** Features of the probe batch. */
   units?: number;
@@ -87,9 +43,8 @@ export interface ProbeBatchNormArgs {
 export function probeFrozenBatchNorm(args: ProbeBatchNormArgs): FrozenBatchNormBehaviour {
   const units = args.units ?? 4;
   const input = tf.input({ shape: [units] });
-  const bn = tf.layers.batchNormalization({ momentum: 0.5 });
+  const bn = kerasBatchNormalization({ momentum: 0.5, kerasRule: args.kerasRule });
   const model = tf.model({ inputs: input, outputs: bn.apply(input) as tf.SymbolicTensor });
-  if (args.kerasRule) followKerasBatchNormRule(model);
   bn.trainable = false;
   const result = tf.tidy(() => {
     // Drawn in JS: tf.randomNormal treats seed 0 as "no seed" (tfjs-core 4.22), so it would not repeat.

@@ -2,7 +2,8 @@
 // (fast.ai's freeze_to), by name; trainable-parameter reports (PEFT's one-line form and a
 // per-layer table); weight snapshots that prove frozen weights did not move.
 import * as tf from "@tensorflow/tfjs";
-import { followKerasBatchNormRule } from "./batchnorm";
+import { batchNormLayers, followsKerasBatchNormRule } from "../models/batchnorm";
+import { vitLayersBelow } from "../models/transformer";
 import { argError, checkIntInRange, checkRatio, show } from "../core/validate";
 
 /** Top weighted layers that form the head: kept trainable by freezeRatio. */
@@ -29,10 +30,21 @@ function sizeOf(shape: (number | null)[]): number {
   return shape.reduce((a: number, b) => a * (b ?? 1), 1);
 }
 
+/** Models already warned about frozen plain-tfjs BatchNormalization layers. */
+const warnedPlainBatchNorm = new WeakSet<tf.LayersModel>();
+
 /** After any change of `trainable`: a compiled tfjs model caches its trainable weights at
- * compile time, so recompile it; and frozen BatchNorm layers must run in inference mode. */
+ * compile time, so recompile it; and a frozen plain tfjs BatchNormalization layer would keep
+ * moving its statistics, so say so once (the library's builders use KerasBatchNormalization). */
 function afterTrainableChange(model: tf.LayersModel): void {
-  followKerasBatchNormRule(model);
+  const plain = batchNormLayers(model).filter((l) => !l.trainable && !followsKerasBatchNormRule(l));
+  if (plain.length > 0 && !warnedPlainBatchNorm.has(model)) {
+    warnedPlainBatchNorm.add(model);
+    console.warn(
+      `freezing: ${plain.map((l) => l.name).join(", ")} ${plain.length === 1 ? "is a" : "are"} plain tfjs BatchNormalization, which keeps ` +
+        `using batch statistics and updating its moving statistics in training even when frozen; build BN layers with kerasBatchNormalization() for Keras' rule`,
+    );
+  }
   // compile() stores `loss` and `metrics` on the model; tfjs types do not expose them.
   const m = model as unknown as { optimizer?: tf.Optimizer; loss?: string | string[]; metrics?: string[] };
   if (m.optimizer && m.loss) {
@@ -256,4 +268,11 @@ export function assertFrozenUnchanged(model: tf.LayersModel, snap: WeightSnapsho
     throw new Error(`assertFrozenUnchanged: frozen weights moved: ${moved.map((c) => `${c.weight} (max |Δ| ${c.maxAbsChange.toExponential(2)})`).join(", ")}`);
   }
   return changes;
+}
+
+/** Freezes the embeddings and the first k blocks; everything above (blocks k.., final_ln, head) trains. */
+export function freezeBlocks(model: tf.LayersModel, k: number): FreezeReport {
+  const below = vitLayersBelow(model, k);
+  unfreeze(model);
+  return freeze(model, below);
 }

@@ -2,7 +2,8 @@
 // of the base data (the embedded or IDX load) it holds, so disjointness can be checked.
 import { shuffledIndices } from "../core/random";
 import type { Dataset } from "./types";
-import { argError, checkDataset, checkPositiveInt, show } from "../core/validate";
+import { argError, checkPositiveInt, show } from "../core/validate";
+import { checkDataset } from "./check";
 
 /** A dataset whose row i is row `baseIndices[i]` of the base data it was cut from. */
 export interface IndexedDataset extends Dataset {

@@ -6,7 +6,8 @@ import { loadEmbeddedMnist } from "./mnist";
 import { hideLabels, IndexedDataset, selectClasses, subset, takeLabelsPerClass } from "./subset";
 import { DEFAULT_SHIFT, shiftTransform, SHIFT_NAMES, ShiftName, transformDataset } from "./transforms";
 import type { Dataset } from "./types";
-import { argError, checkDataset, checkFinite, checkOneOf, checkPositiveInt, show } from "../core/validate";
+import { argError, checkFinite, checkOneOf, checkPositiveInt, show } from "../core/validate";
+import { checkDataset } from "./check";
 
 /** Held-out test images per task. */
 export const DEFAULT_TEST_SIZE = 1000;

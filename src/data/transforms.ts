@@ -3,7 +3,8 @@
 // Pure JS on Float32Arrays: no tensors are created, so nothing can leak.
 import { normalSampler, rng } from "../core/random";
 import type { Dataset } from "./types";
-import { argError, checkDataset, show } from "../core/validate";
+import { argError, show } from "../core/validate";
+import { checkDataset } from "./check";
 
 /** A map from one flattened square image [side*side] in [0, 1] to a new one in [0, 1]. */
 export interface ImageTransform {

@@ -4,9 +4,10 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../data/types";
 import { heatmap, showPlot, type PlotSpec } from "../show/plot";
-import { withHeadOf } from "../models/mlp";
-import { predictLabels } from "../train/fit";
-import { checkDataset, checkModelTakes, checkPositiveInt } from "../core/validate";
+import { withHeadOf } from "../models/surgery";
+import { predictLabels } from "../models/predict";
+import { checkPositiveInt } from "../core/validate";
+import { checkDataset, checkModelTakes } from "../data/check";
 
 /** confusion[t][p]: examples of true class t predicted as p. */
 export function confusionMatrix(labels: ArrayLike<number>, predicted: ArrayLike<number>, numClasses: number): number[][] {

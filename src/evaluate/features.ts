@@ -5,9 +5,12 @@ import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../data/types";
 import { normalSampler, rng } from "../core/random";
 import { baseLayers, freezeTo } from "../adapt/freezing";
-import { cloneModel, HEAD_LAYER } from "../models/mlp";
-import { evaluateAccuracy, fit, DEFAULT_EVAL_BATCH, type FitArgs, type History } from "../train/fit";
-import { argError, checkDataset, checkModelTakes, checkPositiveInt, show } from "../core/validate";
+import { HEAD_LAYER } from "../models/mlp";
+import { cloneModel } from "../models/surgery";
+import { fit, type FitArgs, type History } from "../train/fit";
+import { evaluateAccuracy, DEFAULT_EVAL_BATCH } from "../models/predict";
+import { argError, checkPositiveInt, show } from "../core/validate";
+import { checkDataset, checkModelTakes } from "../data/check";
 import { medianOf } from "../core/stats";
 
 /** Layer name meaning "the raw input" (pixels) for extraction and probes. */

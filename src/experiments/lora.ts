@@ -4,16 +4,20 @@
 import * as tf from "@tensorflow/tfjs";
 import type { TransferTasks } from "../data/tasks";
 import { SHIFT_NAMES, type ShiftName } from "../data/transforms";
-import { applyLora, checkLoraHyper, DEFAULT_LORA_ALPHA, mergeLora, resolveLoraTargets, type LoraTargets } from "../adapt/lora/layer";
+import { checkLoraHyper, DEFAULT_LORA_ALPHA } from "../adapt/lora/layer";
+import { applyLora, mergeLora, resolveLoraTargets, type LoraTargets } from "../adapt/lora/inject";
 import { linePlot, type PlotSpec, type Series } from "../show/plot";
 import { recordResult, summarizeResults, type ResultRecord, type SummaryRow } from "../store/results";
 import { getScale, scaleArg, type Scale } from "../core/scale";
-import { getSourceModel, replaceHead, sourceTasks } from "../models/mlp";
-import { fit, predictBatched } from "../train/fit";
+import { getSourceModel, sourceTasks } from "./source";
+import { replaceHead } from "../models/surgery";
+import { fit } from "../train/fit";
+import { predictBatched } from "../models/predict";
 import type { Dataset } from "../data/types";
 import { DEFAULT_FINE_TUNE_LR, HEAD_CHOICES, runTransfer, TRANSFER_BUDGETS, transferEpochs, type HeadChoice, type TransferBudget, type TransferResult, scoreTunedModel } from "./transfer";
 import { argError, checkFinite, checkOneOf, checkPositiveFinite, checkPositiveInt, checkSeeds, show } from "../core/validate";
 import { checkLabelBudget } from "../data/subset";
+import { progressLine } from "../show/progress";
 
 /** The ranks lesson 04 sweeps. */
 export const LORA_RANKS: readonly number[] = [1, 2, 4, 8, 16];
@@ -94,7 +98,7 @@ export async function runLora(args: LoraRunArgs): Promise<LoraRun> {
   }
   try {
     const { epochs, batchSize } = transferEpochs(train.n, { ...TRANSFER_BUDGETS[scale], ...args.budget });
-    const history = await fit(model, train, { epochs, batchSize, learningRate: lr, seed, progress: args.progress ?? false });
+    const history = await fit(model, train, { epochs, batchSize, learningRate: lr, seed, progress: args.progress ? progressLine(args.progress) : false });
     const run: LoraRun = {
       method: `lora-r${args.r}`,
       labelsPerClass: args.labelsPerClass,

@@ -6,13 +6,16 @@ import type { Dataset } from "../data/types";
 import { checkLabelBudget, takeLabelsPerClass } from "../data/subset";
 import { cacheKey, cachedModel, sha256Hex, type CachedArgs } from "../store/cache";
 import { recordResult, type ResultRecord } from "../store/results";
-import { evaluateAccuracy, fit, type History } from "../train/fit";
+import { fit, type History } from "../train/fit";
+import { evaluateAccuracy } from "../models/predict";
 import type { DenseWeights } from "../models/autoencoder";
 import { buildClassifier, encoderStackModel, encodersFromModel, pretrainGreedy, stackEncoders } from "../train/greedy";
 import { gradientNormsPerLayer, type LayerGradientNorm } from "../train/gradients";
 import { RECIPES, type Recipe } from "../models/recipes";
-import { argError, checkDataset, checkNonNegativeInt, checkPositiveInt, checkSeeds, show } from "../core/validate";
+import { argError, checkNonNegativeInt, checkPositiveInt, checkSeeds, show } from "../core/validate";
+import { checkDataset } from "../data/check";
 import { sampleMeanStd } from "../core/stats";
+import { progressLine } from "../show/progress";
 
 export type PretrainingMethod = "scratch" | "pretrained" | "modern";
 export const PRETRAINING_METHODS: readonly PretrainingMethod[] = ["scratch", "pretrained", "modern"];
@@ -93,7 +96,7 @@ export async function cachedEncoders(args: CachedEncodersArgs): Promise<{ encode
   const key = pretrainedStackKey(stackConfig(args.data, args.sizes, args.recipe), args.scale, args.seed);
   const got = await cachedModel(
     key,
-    async () => encoderStackModel((await pretrainGreedy({ data: args.data, sizes: args.sizes, recipe: args.recipe, seed: args.seed, progress: args.progress ?? false })).encoders),
+    async () => encoderStackModel((await pretrainGreedy({ data: args.data, sizes: args.sizes, recipe: args.recipe, seed: args.seed, progress: args.progress ? progressLine(args.progress) : false })).encoders),
     args,
   );
   const encoders = encodersFromModel(got.model);
@@ -171,7 +174,7 @@ export async function trainPretrainingRun(
       optimizer: recipe.optimizer,
       learningRate: recipe.learningRate,
       seed: args.seed,
-      progress: args.progress ? `${method} k=${args.budgetLabel} seed ${args.seed}` : false,
+      progress: args.progress ? progressLine(`${method} k=${args.budgetLabel} seed ${args.seed}`) : false,
     });
     return {
       method,

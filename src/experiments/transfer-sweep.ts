@@ -8,7 +8,7 @@ import { newDisplay } from "../show/display";
 import { zeroShotAccuracy } from "../evaluate/evaluate";
 import { readResults, recordResult, type ResultRecord } from "../store/results";
 import { getScale, type Scale } from "../core/scale";
-import { getSourceModel, sourceTasks } from "../models/mlp";
+import { getSourceModel, sourceTasks } from "./source";
 import { runTransfer, TRANSFER_BUDGETS, type TransferResult, type TransferRunArgs } from "./transfer";
 import { sampleMeanStd } from "../core/stats";
 
@@ -183,10 +183,4 @@ export function summarizeTransfer(results: TransferResult[]): TransferSummaryRow
       trainableParams: first.trainableParams, totalParams: first.totalParams, secondsPerEpoch: sampleMeanStd(g.map((r) => r.secondsPerEpoch))[0],
     };
   });
-}
-
-/** "81.0 ± 2.6" (percent) for tables. */
-export function pct(mean: number | null, std?: number | null): string {
-  if (mean === null || !Number.isFinite(mean)) return "–";
-  return std === undefined || std === null ? `${(100 * mean).toFixed(1)}` : `${(100 * mean).toFixed(1)} ± ${(100 * std).toFixed(1)}`;
 }

@@ -6,16 +6,22 @@ import { cacheKey, cachedModel, sha256Hex } from "../store/cache";
 import type { TransferTasks } from "../data/tasks";
 import type { ShiftName } from "../data/transforms";
 import { freeze, unfreeze } from "../adapt/freezing";
-import { applyLora, checkLoraHyper, DEFAULT_LORA_ALPHA } from "../adapt/lora/layer";
+import { checkLoraHyper, DEFAULT_LORA_ALPHA } from "../adapt/lora/layer";
+import { applyLora } from "../adapt/lora/inject";
 import { heatmap, multiPanel, type PlotSpec } from "../show/plot";
 import { getScale, lessonSizes, scaleArg, type Scale } from "../core/scale";
-import { cloneModel, HEAD_LAYER, sourceTasks } from "../models/mlp";
-import { disposeOnThrow, evaluateAccuracy, fit } from "../train/fit";
-import { attentionMaps, buildViT, freezeBlocks, vitDepth, type ViTArgs } from "../models/transformer";
+import { HEAD_LAYER } from "../models/mlp";
+import { sourceTasks } from "./source";
+import { cloneModel } from "../models/surgery";
+import { disposeOnThrow, fit } from "../train/fit";
+import { evaluateAccuracy } from "../models/predict";
+import { attentionMaps, buildViT, vitDepth, type ViTArgs } from "../models/transformer";
+import { freezeBlocks } from "../adapt/freezing";
 import { checkSweepCommon, DEFAULT_LORA_LR, type LoraRun } from "./lora";
 import { DEFAULT_FINE_TUNE_LR, DEFAULT_HEAD_LR, TRANSFER_BUDGETS, transferEpochs, type TransferBudget, scoreTunedModel } from "./transfer";
 import { checkFinite, checkIntInRange, checkNonNegativeInt, checkOneOf, checkPositiveFinite, checkPositiveInt, checkShape } from "../core/validate";
 import { checkLabelBudget } from "../data/subset";
+import { progressLine } from "../show/progress";
 
 /** The ViT and its task-A training per scale (epochs: lessonSizes("05").epochs). */
 export interface ViTRecipe {
@@ -77,7 +83,7 @@ export async function getPretrainedViT(args: PretrainViTArgs = {}): Promise<Pret
     async () => {
       const model = buildViT({ ...recipe.model, numClasses: train.numClasses, seed });
       return disposeOnThrow(model, async () => {
-        const h = await fit(model, train, { epochs: recipe.epochs, batchSize: recipe.batchSize, learningRate: recipe.learningRate, seed, progress: args.progress ?? `tiny ViT on task A (seed ${seed})` });
+        const h = await fit(model, train, { epochs: recipe.epochs, batchSize: recipe.batchSize, learningRate: recipe.learningRate, seed, progress: args.progress === false ? false : progressLine(args.progress ?? `tiny ViT on task A (seed ${seed})`) });
         seconds = h.seconds;
         return model;
       });

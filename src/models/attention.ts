@@ -2,7 +2,7 @@
 // already-projected queries, keys and values (the q/k/v/o projections are ordinary named Dense
 // layers around it, so LoRA and freezing can address them), and the maps it computes.
 import * as tf from "@tensorflow/tfjs";
-import type { Kwargs, LayerArgs } from "../adapt/lora/layer";
+import type { Kwargs, LayerArgs } from "./layer-args";
 
 export interface DotProductAttentionArgs extends LayerArgs {
   /** Heads h; the model width d must be divisible by h (each head sees d/h dimensions). */

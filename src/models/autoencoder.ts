@@ -3,9 +3,9 @@
 // denoising with masking noise; trained with the project's `fit` (target = the clean inputs).
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../data/types";
-import { fit, type History, type OptimizerName } from "../train/fit";
 import { makeInitializer, type HiddenActivation, type Initializer, type KernelInit } from "./recipes";
-import { argError, checkDataset, checkFinite, checkModelTakes, checkNonNegativeInt, checkOneOf, checkPositiveInt, show } from "../core/validate";
+import { argError, checkFinite, checkNonNegativeInt, checkOneOf, checkPositiveInt, show } from "../core/validate";
+import { checkDataset, checkModelTakes } from "../data/check";
 
 /** Output nonlinearity of a decoder: sigmoid for targets in [0, 1] (pixels, sigmoid codes). */
 export type OutputActivation = "sigmoid" | "linear";
@@ -182,63 +182,6 @@ export function autoencoderWeights(model: tf.LayersModel): { encoder: DenseWeigh
     return { kernel: (k.dataSync() as Float32Array).slice(), bias: (b.dataSync() as Float32Array).slice(), inputDim, units, activation: act as DenseWeights["activation"] };
   };
   return { encoder: read(model.layers[0]), decoder: read(model.layers[1]) };
-}
-
-/**
- * Masking noise for denoising autoencoders: each entry is zeroed with probability `level`
- * (the rest kept as is). Seeded per step, so a run is reproducible. For fit's inputTransform.
- */
-export function maskingNoise(level: number, seed = 0): (x: tf.Tensor2D, step: number) => tf.Tensor2D {
-  if (!(level >= 0 && level < 1)) throw new Error(`maskingNoise: level must be in [0, 1), got ${level} (0 = no noise)`);
-  return (x, step) => {
-    if (level === 0) return x.clone();
-    // keep = 1[u >= level], u ~ U[0, 1): [b, d]
-    const keep = tf.randomUniform(x.shape, 0, 1, "float32", seed * 1_000_003 + step).greaterEqual(level).toFloat();
-    return x.mul(keep) as tf.Tensor2D;
-  };
-}
-
-export interface TrainAutoencoderArgs {
-  /** Passes over the data. */
-  epochs: number;
-  /** Masking-noise level in [0, 1); 0 trains a plain autoencoder. */
-  noise?: number;
-  /** Optimizer (fit's default: adam). */
-  optimizer?: OptimizerName;
-  /** Learning rate (fit's default: 1e-3). */
-  learningRate?: number;
-  /** Examples per step (fit's default: 64). */
-  batchSize?: number;
-  /** Seeds the batch order and the noise masks. */
-  seed?: number;
-  /** Reconstruction loss; default bce for a sigmoid decoder, mse for a linear one. */
-  loss?: "bce" | "mse";
-  /** Progress label, or false. */
-  progress?: string | false;
-}
-
-/** Trains an autoencoder to reconstruct the clean inputs from (optionally) masked ones. */
-export async function trainAutoencoder(model: tf.LayersModel, data: Dataset, args: TrainAutoencoderArgs): Promise<History> {
-  const where = "trainAutoencoder";
-  checkNonNegativeInt(where, "epochs", args.epochs);
-  if (args.noise !== undefined && !(args.noise >= 0 && args.noise < 1)) throw argError(where, "noise", "a number in [0, 1)", show(args.noise), "0 = plain autoencoder");
-  if (args.loss !== undefined) checkOneOf(where, "loss", args.loss, ["bce", "mse"] as const);
-  checkDataset(where, "data", data);
-  checkModelTakes(where, "data", model, data);
-  const outAct = model.layers[0] instanceof TiedAutoencoder ? (model.layers[0] as TiedAutoencoder).outputActivation : (model.layers[model.layers.length - 1].getConfig().activation as string);
-  const loss = args.loss ?? (outAct === "sigmoid" ? "bce" : "mse");
-  const noise = args.noise ?? 0;
-  return fit(model, data, {
-    epochs: args.epochs,
-    batchSize: args.batchSize,
-    optimizer: args.optimizer,
-    learningRate: args.learningRate,
-    seed: args.seed,
-    loss,
-    target: "inputs",
-    inputTransform: noise > 0 ? maskingNoise(noise, args.seed ?? 0) : undefined,
-    progress: args.progress,
-  });
 }
 
 /** Applies one Dense map to every row of `x` ([n, inputDim] row-major) in batches: [n, units]. */

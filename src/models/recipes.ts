@@ -2,8 +2,11 @@
 // Gaussian init, plain SGD) under which deep nets needed greedy pretraining, and the `modern` one
 // (ReLU, Glorot init, Adam) that trains the same depth without it. Plain JSON, so cache keys hash them.
 import * as tf from "@tensorflow/tfjs";
-import { OPTIMIZER_NAMES as OPTIMIZERS, type OptimizerName } from "../train/fit";
 import { checkNonNegativeInt, checkOneOf, checkPositiveInt } from "../core/validate";
+
+/** Optimizers a recipe (and fit) can name; fit also takes a factory. */
+export type OptimizerName = "adam" | "sgd" | "momentum";
+export const OPTIMIZER_NAMES: readonly OptimizerName[] = ["adam", "sgd", "momentum"];
 
 export type RecipeName = "historical" | "modern";
 export const RECIPE_NAMES: readonly RecipeName[] = ["historical", "modern"];
@@ -98,8 +101,8 @@ export function checkRecipe(r: Recipe): void {
   checkPositiveInt(where, "batchSize", r.batchSize);
   checkPositiveInt(where, "pretrain.batchSize", r.pretrain.batchSize);
   checkOneOf(where, "activation", r.activation, ["sigmoid", "relu"] as const);
-  checkOneOf(where, "optimizer", r.optimizer, OPTIMIZERS);
-  checkOneOf(where, "pretrain.optimizer", r.pretrain.optimizer, OPTIMIZERS);
+  checkOneOf(where, "optimizer", r.optimizer, OPTIMIZER_NAMES);
+  checkOneOf(where, "pretrain.optimizer", r.pretrain.optimizer, OPTIMIZER_NAMES);
   checkNonNegativeInt(where, "pretrain.epochs", r.pretrain.epochs);
   if (!(r.pretrain.noise >= 0 && r.pretrain.noise < 1)) {
     throw new Error(`recipe ${r.name}: pretrain.noise must be in [0, 1), got ${r.pretrain.noise} (0 = plain autoencoder)`);

@@ -4,8 +4,7 @@
 // LoRA can target q and v and freezing can take whole blocks; plus a read-out of attention maps.
 import * as tf from "@tensorflow/tfjs";
 import { attentionProbs, DotProductAttention } from "./attention";
-import { freeze, unfreeze, type FreezeReport } from "../adapt/freezing";
-import type { Kwargs, LayerArgs } from "../adapt/lora/layer";
+import type { Kwargs, LayerArgs } from "./layer-args";
 import { checkFinite, checkPositiveFinite, checkPositiveInt, checkShape } from "../core/validate";
 
 export const DEFAULT_VIT_IMAGE_SIZE = 28;
@@ -255,13 +254,6 @@ export function vitLayersBelow(model: tf.LayersModel, k: number): string[] {
     return m !== null && Number(m[1]) < k;
   };
   return model.layers.filter((l) => l.weights.length > 0 && (l.name === "patch_embed" || l.name === "pos_embed" || inBlock(l.name))).map((l) => l.name);
-}
-
-/** Freezes the embeddings and the first k blocks; everything above (blocks k.., final_ln, head) trains. */
-export function freezeBlocks(model: tf.LayersModel, k: number): FreezeReport {
-  const below = vitLayersBelow(model, k);
-  unfreeze(model);
-  return freeze(model, below);
 }
 
 /**

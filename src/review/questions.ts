@@ -2,7 +2,8 @@
 // this project and follow-ups; answers are functions of the measured results (Facts), so every
 // number they state was measured by lessons 01-05 on this machine, or is said to be missing.
 import { DEFAULT_ALPHA } from "../adapt/schedules";
-import { claim, formatCount, NOT_MEASURED, type Facts, type ResultQuery } from "./review";
+import { claim, NOT_MEASURED, type Facts, type ResultQuery } from "./review";
+import { formatCount } from "../core/format";
 import { queryAt } from "./queries";
 
 export type ReviewTopic =

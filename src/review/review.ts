@@ -3,6 +3,7 @@
 // k=5, 3 seeds]") or "not measured", the cross-lesson comparison table and its plots.
 import { linePlot, PALETTE, scatterPlot, type PlotSpec, type TableCell } from "../show/plot";
 import { summarizeResults, type ResultRecord, type SummaryRow } from "../store/results";
+import { formatPct, formatCount, formatPoints } from "../core/format";
 
 /** A question to the results: which lesson(s), method, task and label budget. */
 export interface ResultQuery {
@@ -28,27 +29,6 @@ export function latestRuns(rows: ResultRecord[]): ResultRecord[] {
 function matches(value: string, want: string | RegExp | undefined): boolean {
   if (want === undefined) return true;
   return typeof want === "string" ? value === want : want.test(value);
-}
-
-/** Percent with one decimal: 0.8421 -> "84.2 %". */
-export function formatPct(x: number): string {
-  return `${(100 * x).toFixed(1)} %`;
-}
-
-/** Signed points between two accuracies: (0.84, 0.72) -> "+12.0 points". */
-export function formatPoints(a: number, b: number): string {
-  const d = 100 * (a - b);
-  return `${d >= 0 ? "+" : "−"}${Math.abs(d).toFixed(1)} points`;
-}
-
-/** Integer with thousands separators. */
-export function formatCount(n: number): string {
-  return Math.round(n).toLocaleString("en-US");
-}
-
-/** "1 label/class", "5 labels/class". */
-export function labelsText(k: number): string {
-  return `${k} label${k === 1 ? "" : "s"}/class`;
 }
 
 export const NOT_MEASURED = "not measured at this scale";

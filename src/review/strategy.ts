@@ -4,7 +4,8 @@
 import { DEFAULT_LORA_ALPHA } from "../adapt/lora/layer";
 import { readResults } from "../store/results";
 import { getScale } from "../core/scale";
-import { claim, formatPoints, labelsText, makeFacts, type Facts } from "./review";
+import { claim, makeFacts, type Facts } from "./review";
+import { formatPoints, labelsText } from "../core/format";
 import { queryAt, REVIEW_QUERIES } from "./queries";
 import { checkOneOf } from "../core/validate";
 

@@ -1,8 +1,9 @@
 // Live training feedback that rewrites ONE output in place (newDisplay): a progress line (epoch,
-// step, loss, metrics, elapsed, ETA, bar) and a live-updating chart (e.g. loss curves). Throttled;
-// in headless runs only epoch ends (and the end) are drawn, so saved notebooks stay small.
+// step, loss, metrics, elapsed, ETA, bar). Throttled; in headless runs only epoch ends (and the
+// end) are drawn, so saved notebooks stay small. `progressLine(label)` is what fit() is given.
 import { Display, escapeHtml, inKernel, isHeadless, newDisplay } from "./display";
-import { embedPlotly, linePlot, newPlotId, plotHtml, PlotSpec, LinePlotArgs } from "./plot";
+import type { Progress, ProgressReporter, ProgressUpdate } from "../core/progress";
+import { formatDuration } from "../core/format";
 import { checkPositiveInt } from "../core/validate";
 
 export interface ProgressArgs {
@@ -20,34 +21,8 @@ export interface ProgressArgs {
   headless?: boolean;
 }
 
-/** One training step's state. `epoch` is 0-based like tfjs callbacks (0..epochs-1, shown as
- * epoch+1 of epochs); `step` counts the steps completed in this epoch (1..stepsPerEpoch). */
-export interface ProgressUpdate {
-  epoch: number;
-  step: number;
-  loss: number;
-  /** Extra numbers to show, e.g. {valAcc: 0.91}. */
-  metrics?: Record<string, number>;
-}
-
-export interface Progress {
-  update(u: ProgressUpdate): void;
-  /** Draws the final state (with an optional summary); further updates are errors. */
-  done(summary?: string): void;
-}
-
 export const DEFAULT_PROGRESS_INTERVAL_MS = 250;
 const BAR_WIDTH = 20;
-
-/** 12.3s, 2m 05s, 1h 02m. */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return "?";
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(1)}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${String(Math.floor(s % 60)).padStart(2, "0")}s`;
-  return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, "0")}m`;
-}
 
 function num(v: number): string {
   return Number.isFinite(v) ? String(Number(v.toPrecision(4))) : String(v);
@@ -132,68 +107,8 @@ export function createProgress(args: ProgressArgs): Progress {
   };
 }
 
-export interface LivePlotArgs extends Omit<LinePlotArgs, "series"> {
-  /** Least milliseconds between two redraws while a person watches (default 500). */
-  minIntervalMs?: number;
-  /** Least milliseconds between redraws in headless runs (default 10000); done() always draws. */
-  headlessIntervalMs?: number;
-  /** Clock in milliseconds (default Date.now). */
-  now?: () => number;
-  /** Default isHeadless(). */
-  headless?: boolean;
-}
-
-export interface LivePlot {
-  /** Adds the point (x, y) to the named series, creating it on first use. */
-  append(series: string, x: number, y: number): void;
-  /** Draws any spec instead of the appended series, until the next append. */
-  set(spec: PlotSpec): void;
-  /** The chart as drawn now (e.g. to show again later with showPlot). */
-  spec(): PlotSpec;
-  /** Draws the final chart (always, also when headless). */
-  done(): void;
-}
-
-export const DEFAULT_LIVE_PLOT_INTERVAL_MS = 500;
-export const DEFAULT_LIVE_PLOT_HEADLESS_INTERVAL_MS = 10000;
-
-/** A line chart redrawn in place as points arrive, e.g. train/validation loss per epoch. */
-export function livePlot(args: LivePlotArgs = {}): LivePlot {
-  const now = args.now ?? Date.now;
-  const headless = args.headless ?? isHeadless();
-  const interval = headless ? args.headlessIntervalMs ?? DEFAULT_LIVE_PLOT_HEADLESS_INTERVAL_MS : args.minIntervalMs ?? DEFAULT_LIVE_PLOT_INTERVAL_MS;
-  // The bundle goes in its own output: the live output below is replaced on every redraw.
-  embedPlotly();
-  const d = newDisplay();
-  const base = newPlotId();
-  const series = new Map<string, { x: number[]; y: number[] }>();
-  let custom: PlotSpec | undefined;
-  let version = 0;
-  let lastDrawn = -Infinity;
-
-  const current = (): PlotSpec => custom ?? (series.size === 0 ? { data: [], layout: {} }
-    : linePlot({ ...args, series: Array.from(series, ([name, s]) => ({ name, x: s.x, y: s.y })) }));
-  const draw = () => {
-    if (!custom && series.size === 0) return;
-    d.html(plotHtml(current(), `${base}-${++version}`));
-    lastDrawn = now();
-  };
-  return {
-    append(name: string, x: number, y: number) {
-      const s = series.get(name) ?? { x: [], y: [] };
-      s.x.push(x);
-      s.y.push(y);
-      series.set(name, s);
-      custom = undefined;
-      if (now() - lastDrawn >= interval) draw();
-    },
-    set(next: PlotSpec) {
-      custom = next;
-      if (now() - lastDrawn >= interval) draw();
-    },
-    spec: current,
-    done() {
-      draw();
-    },
-  };
+/** A reporter for fit() and the loops built on it: each run draws its own line, labelled
+ * `label` (and the run's stage, e.g. "pretrain 2/5"). */
+export function progressLine(label: string, args: Omit<ProgressArgs, "label" | "epochs" | "stepsPerEpoch"> = {}): ProgressReporter {
+  return (run) => createProgress({ ...args, label: run.stage ? `${label} ${run.stage}` : label, epochs: run.epochs, stepsPerEpoch: run.stepsPerEpoch });
 }

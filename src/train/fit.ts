@@ -4,20 +4,21 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../data/types";
 import { shuffledIndices, subSeed } from "../core/random";
-import { createProgress } from "../show/progress";
-import { checkDataset, checkFinite, checkModelTakes, checkNonNegativeInt, checkOneOf, checkPositiveFinite, checkPositiveInt } from "../core/validate";
+import type { ProgressReporter } from "../core/progress";
+import { checkFinite, checkNonNegativeInt, checkOneOf, checkPositiveFinite, checkPositiveInt } from "../core/validate";
+import { checkDataset, checkModelTakes } from "../data/check";
 import { InterruptedError, interruptCheck } from "../core/interrupt";
+import { gatherRows } from "../data/batches";
+import { OPTIMIZER_NAMES, type OptimizerName } from "../models/recipes";
+import { evaluateAccuracy } from "../models/predict";
 
 export type LossName = "crossentropy" | "mse" | "bce";
-export type OptimizerName = "adam" | "sgd" | "momentum";
 export const LOSS_NAMES: readonly LossName[] = ["crossentropy", "mse", "bce"];
-export const OPTIMIZER_NAMES: readonly OptimizerName[] = ["adam", "sgd", "momentum"];
 
 export const DEFAULT_BATCH_SIZE = 64;
 export const DEFAULT_LEARNING_RATE = 1e-3;
 /** Losses are read back from the device every this many steps (and at each epoch end). */
 export const DEFAULT_LOSS_EVERY = 20;
-export const DEFAULT_EVAL_BATCH = 512;
 
 export interface FitArgs {
   /** Passes over the data. */
@@ -42,8 +43,11 @@ export interface FitArgs {
   layerLearningRates?: Record<string, number>;
   /** Held-out data scored (accuracy) at the end of every epoch. */
   validation?: Dataset;
-  /** Label shown by the live progress display; false for none. */
-  progress?: string | false;
+  /** Shows the run's progress (e.g. show/progress.ts's `progressLine("fine-tune")`); none when
+   * absent or false. The loop only calls it, so it runs the same where nothing is displayed. */
+  progress?: ProgressReporter | false;
+  /** Stage of a larger job, passed to the reporter (e.g. "2/5" for a greedy stage). */
+  stage?: string;
   /** Read the running loss back every this many steps. */
   lossEvery?: number;
   /** Called after every epoch with that epoch's numbers. */
@@ -123,19 +127,6 @@ export function countTrainable(model: tf.LayersModel): number {
   return model.trainableWeights.reduce((s, w) => s + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
 }
 
-/** Copies the rows `idx[from..to)` of a dataset into a fresh batch (no copy of the whole set). */
-export function gatherRows(ds: Dataset, idx: ArrayLike<number>, from = 0, to = idx.length): { x: Float32Array; y: Int32Array } {
-  const b = to - from;
-  const x = new Float32Array(b * ds.dim);
-  const y = new Int32Array(b);
-  for (let i = 0; i < b; i++) {
-    const r = idx[from + i];
-    x.set(ds.x.subarray(r * ds.dim, (r + 1) * ds.dim), i * ds.dim);
-    y[i] = ds.y[r];
-  }
-  return { x, y };
-}
-
 function lossFn(name: LossName, pred: tf.Tensor, target: tf.Tensor): tf.Scalar {
   switch (name) {
     case "crossentropy":
@@ -190,11 +181,11 @@ export async function fit(model: tf.LayersModel, data: Dataset, args: FitArgs): 
   const allVars = groups.flatMap((g) => g.vars);
   const trainableParams = allVars.reduce((s, v) => s + v.size, 0);
   const stepsPerEpoch = Math.ceil(data.n / bs);
-  const progress = args.progress === false || args.epochs === 0 ? null : createProgress({ label: args.progress ?? "fit", epochs: args.epochs, stepsPerEpoch });
+  const progress = !args.progress || args.epochs === 0 ? null : args.progress({ epochs: args.epochs, stepsPerEpoch, stage: args.stage });
   const history: History = { loss: [], secondsPerEpoch: [], seconds: 0, trainableParams, steps: 0 };
   if (args.validation) history.valAccuracy = [];
   const t0 = performance.now();
-  const stop = interruptCheck(typeof args.progress === "string" ? `fit (${args.progress})` : "fit");
+  const stop = interruptCheck(args.stage ? `fit (${args.stage})` : "fit");
   let lossSum: tf.Scalar | null = null;
   let epoch = 0;
   try {
@@ -270,53 +261,4 @@ export async function fit(model: tf.LayersModel, data: Dataset, args: FitArgs): 
       (history.valAccuracy?.length ? `, val acc ${(100 * history.valAccuracy[history.valAccuracy.length - 1]).toFixed(1)} %` : ""),
   );
   return history;
-}
-
-function checkPredictArgs(where: string, model: tf.LayersModel, data: Dataset, batchSize: number, nonEmpty: boolean): void {
-  checkDataset(where, "data", data, { nonEmpty });
-  checkModelTakes(where, "data", model, data);
-  checkPositiveInt(where, "batchSize", batchSize);
-}
-
-/** Model outputs for all rows of `x` ([n, dim] row-major), computed in batches: [n, out]. */
-export function predictBatched(model: tf.LayersModel, data: Dataset, batchSize = DEFAULT_EVAL_BATCH): tf.Tensor2D {
-  checkPredictArgs("predictBatched", model, data, batchSize, true);
-  const parts: tf.Tensor2D[] = [];
-  for (let from = 0; from < data.n; from += batchSize) {
-    const to = Math.min(data.n, from + batchSize);
-    parts.push(
-      tf.tidy(() => {
-        const x = tf.tensor2d(data.x.subarray(from * data.dim, to * data.dim), [to - from, data.dim]);
-        return model.predict(x) as tf.Tensor2D;
-      }),
-    );
-  }
-  const out = tf.concat(parts, 0) as tf.Tensor2D;
-  parts.forEach((p) => p.dispose());
-  return out;
-}
-
-/** Predicted class per example (argmax of the model's output). */
-export function predictLabels(model: tf.LayersModel, data: Dataset, batchSize = DEFAULT_EVAL_BATCH): Int32Array {
-  checkPredictArgs("predictLabels", model, data, batchSize, false);
-  const out = new Int32Array(data.n);
-  for (let from = 0; from < data.n; from += batchSize) {
-    const to = Math.min(data.n, from + batchSize);
-    const pred = tf.tidy(() => {
-      const x = tf.tensor2d(data.x.subarray(from * data.dim, to * data.dim), [to - from, data.dim]);
-      return (model.predict(x) as tf.Tensor2D).argMax(-1);
-    });
-    out.set(pred.dataSync() as Int32Array, from);
-    pred.dispose();
-  }
-  return out;
-}
-
-/** Fraction of examples whose predicted class equals the label. */
-export function evaluateAccuracy(model: tf.LayersModel, data: Dataset, batchSize = DEFAULT_EVAL_BATCH): number {
-  checkPredictArgs("evaluateAccuracy", model, data, batchSize, true);
-  const pred = predictLabels(model, data, batchSize);
-  let correct = 0;
-  for (let i = 0; i < data.n; i++) if (pred[i] === data.y[i]) correct++;
-  return correct / data.n;
 }

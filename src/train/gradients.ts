@@ -3,7 +3,7 @@
 // layer scales the backward signal by about ‖W‖·σ', so the norms fall geometrically toward layer 1.
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../data/types";
-import { gatherRows } from "./fit";
+import { gatherRows } from "../data/batches";
 
 /** Rows used by default: enough for a stable norm, cheap on any backend. */
 export const DEFAULT_GRADIENT_ROWS = 256;

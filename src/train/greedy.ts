@@ -4,9 +4,12 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../data/types";
 import type { History } from "./fit";
-import { autoencoderWeights, buildAutoencoder, encodeDataset, applyDense, trainAutoencoder, type DenseWeights } from "../models/autoencoder";
+import type { ProgressReporter } from "../core/progress";
+import { autoencoderWeights, buildAutoencoder, encodeDataset, applyDense, type DenseWeights } from "../models/autoencoder";
+import { trainAutoencoder } from "./autoencoder";
 import { checkRecipe, makeInitializer, type HiddenActivation, type KernelInit, type PretrainRecipe, type Recipe } from "../models/recipes";
-import { checkDataset, checkFinite, checkNonNegativeInt, checkOneOf, checkPositiveInt } from "../core/validate";
+import { checkFinite, checkNonNegativeInt, checkOneOf, checkPositiveInt } from "../core/validate";
+import { checkDataset } from "../data/check";
 
 export interface PretrainGreedyArgs {
   /** Unlabeled training inputs (labels are ignored), values in [0, 1]. */
@@ -20,8 +23,8 @@ export interface PretrainGreedyArgs {
   /** Overrides recipe.pretrain.epochs (epochs per stage). */
   epochs?: number;
   seed?: number;
-  /** Progress label prefix ("pretrain" → "pretrain 1/5" …), or false for none. */
-  progress?: string | false;
+  /** Shows each stage's progress (e.g. progressLine("pretrain") → "pretrain 1/5" …); none when absent. */
+  progress?: ProgressReporter | false;
   /** Called after each stage (e.g. to plot its reconstruction curve as it finishes). */
   onStage?: (stage: GreedyStage) => void | Promise<void>;
 }
@@ -101,7 +104,8 @@ export async function pretrainGreedy(args: PretrainGreedyArgs): Promise<GreedyRe
         learningRate: pretrain.learningRate,
         batchSize: pretrain.batchSize,
         seed: seed * 1000 + stage,
-        progress: args.progress === false ? false : `${args.progress ?? "pretrain"} ${stage}/${args.sizes.length}`,
+        progress: args.progress,
+        stage: `${stage}/${args.sizes.length}`,
       });
       const { encoder, decoder } = autoencoderWeights(ae);
       const s: GreedyStage = { stage, inputDim: input.dim, units, history, encoder, decoder };

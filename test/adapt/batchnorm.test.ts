@@ -1,8 +1,15 @@
 import { describe, it, expect, beforeAll } from "vitest";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
-import { batchNormLayers, followKerasBatchNormRule, followsKerasBatchNormRule, probeFrozenBatchNorm, withoutKerasBatchNormRule } from "../../src/adapt/batchnorm";
+import { probeFrozenBatchNorm, withoutKerasBatchNormRule } from "../../src/adapt/batchnorm";
+import { batchNormLayers, followsKerasBatchNormRule, KerasBatchNormalization } from "../../src/models/batchnorm";
+import { applyLora, mergeLora } from "../../src/adapt/lora/inject";
+import { loadModel, saveModel } from "../../src/store/cache";
 import { assertFrozenUnchanged, compareWeights, freezeTo, snapshotWeights } from "../../src/adapt/freezing";
-import { buildSourceModel, cloneModel } from "../../src/models/mlp";
+import { buildSourceModel } from "../../src/models/mlp";
+import { cloneModel } from "../../src/models/surgery";
 import { fit } from "../../src/train/fit";
 import type { Dataset } from "../../src/data/types";
 import { rng } from "../../src/core/random";
@@ -68,13 +75,12 @@ describe("frozen BatchNormalization", () => {
     expect(compareWeights(m, snap).find((c) => c.weight === "bn1/moving_mean")!.changed).toBe(true);
   });
 
-  it("the rule is idempotent, reads `trainable` at call time and survives cloneModel", () => {
+  it("the rule is a registered layer class: it reads `trainable` at call time and survives cloneModel", () => {
     const m = bnModel(3);
     expect(batchNormLayers(m).map((l) => l.name)).toEqual(["bn1", "bn2"]);
     expect(batchNormLayers(m).every(followsKerasBatchNormRule)).toBe(true);
-    expect(followKerasBatchNormRule(m)).toBe(2);
     const c = cloneModel(m);
-    expect(batchNormLayers(c).every(followsKerasBatchNormRule)).toBe(true);
+    expect(batchNormLayers(c).every((l) => l instanceof KerasBatchNormalization && followsKerasBatchNormRule(l))).toBe(true);
     // Frozen: training and inference outputs agree (inference mode); unfrozen: they differ.
     const x = tf.tensor2d(data(16, 10, 2).x, [16, 10]);
     freezeTo(c, -1);
@@ -82,13 +88,44 @@ describe("frozen BatchNormalization", () => {
     expect(diff()).toBe(0);
     freezeTo(c, 0);
     expect(diff()).toBeGreaterThan(1e-3);
-    // Removing the rule brings plain tfjs back: frozen BN then uses batch statistics again.
+    // Switching the rule off brings plain tfjs back: frozen BN then uses batch statistics again,
+    // and the switch is part of the config (a clone keeps it).
     c.getLayer("bn1").trainable = false;
     c.getLayer("bn2").trainable = false;
     expect(withoutKerasBatchNormRule(c)).toBe(2);
     expect(batchNormLayers(c).some(followsKerasBatchNormRule)).toBe(false);
     expect(diff()).toBeGreaterThan(1e-3);
+    const c2 = cloneModel(c);
+    expect(batchNormLayers(c2).some(followsKerasBatchNormRule)).toBe(false);
     x.dispose();
+    [m, c, c2].forEach((mm) => mm.dispose());
+  });
+
+  it("a BN base with LoRA trained on a shifted task keeps its moving statistics bit for bit, through merge, save and load", async () => {
+    const m = bnModel(4);
+    const stats = (model: tf.LayersModel) =>
+      batchNormLayers(model).flatMap((l) => l.getWeights().slice(2).map((w) => Array.from(w.dataSync())));
+    const before = stats(m);
+    const lora = applyLora(m, { r: 2, targets: ["hidden1", "hidden2"], trainHead: true });
+    expect(batchNormLayers(lora).every(followsKerasBatchNormRule)).toBe(true);
+    await fit(lora, data(48, 10, 5), { epochs: 2, batchSize: 16, learningRate: 0.05, progress: false });
+    expect(stats(lora)).toEqual(before);
+    const merged = mergeLora(lora);
+    expect(batchNormLayers(merged).every(followsKerasBatchNormRule)).toBe(true);
+    expect(stats(merged)).toEqual(before);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bn-rule-"));
+    try {
+      await saveModel("bn-lora-merged", merged, { dir });
+      const loaded = await loadModel("bn-lora-merged", { dir });
+      expect(batchNormLayers(loaded).every((l) => l instanceof KerasBatchNormalization && followsKerasBatchNormRule(l))).toBe(true);
+      loaded.getLayer("bn1").trainable = false;
+      await fit(loaded, data(32, 10, 6), { epochs: 1, batchSize: 16, learningRate: 0.05, progress: false });
+      expect(stats(loaded).slice(0, 2)).toEqual(before.slice(0, 2));
+      loaded.dispose();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    [m, lora, merged].forEach((mm) => mm.dispose());
   });
 
   it("the probe repeats exactly for a seed (seed 0 included)", () => {

@@ -1,8 +1,7 @@
 import { describe, it, expect, beforeAll } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import {
-  concatHistories, DEFAULT_ALPHA, discriminativeMultipliers, discriminativeRates, progressiveStages, progressiveUnfreeze, twoPhaseFineTune,
-} from "../../src/adapt/schedules";
+import { DEFAULT_ALPHA, discriminativeMultipliers, discriminativeRates, progressiveStages } from "../../src/adapt/schedules";
+import { concatHistories, progressiveUnfreeze, twoPhaseFineTune } from "../../src/train/staged";
 import { snapshotWeights, compareWeights } from "../../src/adapt/freezing";
 import { blobs, tinySource } from "../helpers/fixtures";
 import { fit } from "../../src/train/fit";

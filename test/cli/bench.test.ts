@@ -11,7 +11,7 @@ import { measureWorkload, median } from "../../src/cli/bench/measure";
 import { compareFitToRaw, layersModel } from "../../src/cli/bench/fitcompare";
 import { modelMatmulCosts, trainFlopsPerSample, forwardFlopsPerSample } from "../../src/cli/bench/flops";
 import { formatReport, formatTable, type BenchReport } from "../../src/cli/bench/report";
-import { applyLora } from "../../src/adapt/lora/layer";
+import { applyLora } from "../../src/adapt/lora/inject";
 import { freezeRatio } from "../../src/adapt/freezing";
 import { setupBackend } from "../../src/backend/backend";
 

@@ -8,7 +8,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { Notebook, NotebookCell, NotebookOutput } from "../../src/cli/runner/notebook";
 import { buildSite, MANIFEST_FILE } from "../../src/cli/site/build";
 import { findMathJax, installMathJax, MATHJAX_PARTS } from "../../src/cli/site/export";
-import { renderIndex, formatSeconds } from "../../src/cli/site/index-page";
+import { renderIndex } from "../../src/cli/site/index-page";
+import { formatSeconds } from "../../src/core/format";
 import { executedOk, executionSeconds, lessonInfo, plainText, printedScale, titleAndGoal } from "../../src/cli/site/info";
 
 const tmpDirs: string[] = [];

@@ -1,10 +1,11 @@
 import { describe, it, expect, beforeAll } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { confusionHeatmap, confusionMatrix, evaluateModel, measureForgetting, perClassAccuracy, plotConfusion, zeroShotAccuracy } from "../../src/evaluate/evaluate";
-import { buildSourceModel, replaceHead } from "../../src/models/mlp";
+import { buildSourceModel } from "../../src/models/mlp";
+import { replaceHead } from "../../src/models/surgery";
 import { makeTransferTasks } from "../../src/data/tasks";
 import { subset } from "../../src/data/subset";
-import { predictLabels } from "../../src/train/fit";
+import { predictLabels } from "../../src/models/predict";
 import { takeRecorded } from "../../src/show/display";
 
 beforeAll(async () => {

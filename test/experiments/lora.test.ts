@@ -9,8 +9,8 @@ import { LORA_RANKS, loraSweepPlot, mergeCheck, recordLoraRuns, runLora, runLora
 import { attentionHeatmaps, attentionReceivedImages, getPretrainedViT, runViTSweep, VIT_RECIPES, type ViTRun } from "../../src/experiments/vit";
 import { attentionMaps } from "../../src/models/transformer";
 import { readResults } from "../../src/store/results";
-import { getSourceModel, sourceTasks } from "../../src/models/mlp";
-import { applyLora } from "../../src/adapt/lora/layer";
+import { getSourceModel, sourceTasks } from "../../src/experiments/source";
+import { applyLora } from "../../src/adapt/lora/inject";
 
 let cache: string;
 const saved = process.env.TRANSFER_LAB_CACHE;

@@ -1,7 +1,7 @@
 // The small models the kill-during-save tests save and compare: test/cache-kill.test.ts and
 // its child process test/helpers/kill-writer.ts build them from the same seeds.
 import * as tf from "@tensorflow/tfjs";
-import { applyLora, loraLayers } from "../../src/adapt/lora/layer";
+import { applyLora, loraLayers } from "../../src/adapt/lora/inject";
 import { tinySource } from "./fixtures";
 
 /** Fixed inputs to predict on: [4, cols]. */

@@ -1,14 +1,7 @@
 import { describe, it, expect, beforeAll } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import {
-  buildAutoencoder,
-  autoencoderWeights,
-  maskingNoise,
-  trainAutoencoder,
-  applyDense,
-  encodeDataset,
-  TiedAutoencoder,
-} from "../../src/models/autoencoder";
+import { buildAutoencoder, autoencoderWeights, applyDense, encodeDataset, TiedAutoencoder } from "../../src/models/autoencoder";
+import { maskingNoise, trainAutoencoder } from "../../src/train/autoencoder";
 import type { Dataset } from "../../src/data/types";
 import { rng } from "../../src/core/random";
 

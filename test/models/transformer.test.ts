@@ -5,11 +5,13 @@ import { describe, it, expect, beforeAll } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { roundTrip } from "../helpers/fixtures";
 import { attentionProbs, DotProductAttention, splitHeads, mergeHeads } from "../../src/models/attention";
-import { attentionMaps, buildViT, freezeBlocks, LayerNorm, Patchify, PositionEmbedding, vitDepth, vitLayersBelow } from "../../src/models/transformer";
-import { applyLora, loraLayers } from "../../src/adapt/lora/layer";
+import { attentionMaps, buildViT, LayerNorm, Patchify, PositionEmbedding, vitDepth, vitLayersBelow } from "../../src/models/transformer";
+import { freezeBlocks } from "../../src/adapt/freezing";
+import { applyLora, loraLayers } from "../../src/adapt/lora/inject";
 import { countParams } from "../../src/adapt/freezing";
-import { fit, evaluateAccuracy } from "../../src/train/fit";
-import { sourceTasks } from "../../src/models/mlp";
+import { fit } from "../../src/train/fit";
+import { evaluateAccuracy } from "../../src/models/predict";
+import { sourceTasks } from "../../src/experiments/source";
 import { VIT_LORA_TARGETS, VIT_RECIPES } from "../../src/experiments/vit";
 
 const SMALL = { width: 8, depth: 2, numHeads: 2, mlpRatio: 2 };

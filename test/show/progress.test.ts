@@ -2,7 +2,7 @@
 // final state showing the last step, nothing on stdout outside the kernel, one in-place output.
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { takeRecorded } from "../../src/show/display";
-import { createProgress, formatDuration, livePlot } from "../../src/show/progress";
+import { createProgress, progressLine } from "../../src/show/progress";
 
 function clock(start = 1000) {
   let t = start;
@@ -102,33 +102,17 @@ describe("createProgress", () => {
     expect(quiet).toBe(0);
     expect(loud).toBe(3); // creation, final step, done
   });
-
-  it("formats durations", () => {
-    expect(formatDuration(12_345)).toBe("12.3s");
-    expect(formatDuration(125_000)).toBe("2m 05s");
-    expect(formatDuration(3_720_000)).toBe("1h 02m");
-    expect(formatDuration(NaN)).toBe("?");
-  });
 });
 
-describe("livePlot", () => {
-  it("redraws one output in place, throttled, with the bundle in its own output", () => {
+describe("progressLine", () => {
+  it("starts one line per run, labelled with the run's stage", () => {
     takeRecorded();
-    const c = clock();
-    const lp = livePlot({ title: "loss", xTitle: "epoch", now: c.now, headless: false, minIntervalMs: 500 });
-    for (let e = 1; e <= 10; e++) {
-      c.advance(100);
-      lp.append("train", e, 1 / e);
-      lp.append("val", e, 1.2 / e);
-    }
-    lp.done();
-    const spec = lp.spec();
-    const out = takeRecorded();
-    expect(out.filter((o) => String(o.data).includes("embedded once per kernel session"))).toHaveLength(1);
-    const live = out.filter((o) => o.displayId !== undefined);
-    expect(live).toHaveLength(1);
-    expect(String(live[0].data)).toContain("newPlot");
-    expect(spec.data.map((t) => t.name)).toEqual(["train", "val"]);
-    expect(spec.data[0].y).toHaveLength(10);
+    const reporter = progressLine("pretrain", { headless: true });
+    const p = reporter({ epochs: 1, stepsPerEpoch: 2, stage: "2/5" });
+    p.update({ epoch: 0, step: 2, loss: 0.5 });
+    p.done();
+    const text = takeRecorded().map((o) => String(o.data)).join("\n");
+    expect(text).toContain("pretrain 2/5  epoch 1/1  step 2/2");
+    expect(text).toContain("pretrain 2/5  done");
   });
 });

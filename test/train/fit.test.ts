@@ -1,6 +1,8 @@
 import { describe, it, expect, beforeAll } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { fit, evaluateAccuracy, predictLabels, countTrainable, gatherRows } from "../../src/train/fit";
+import { fit, countTrainable } from "../../src/train/fit";
+import { evaluateAccuracy, predictLabels } from "../../src/models/predict";
+import { gatherRows } from "../../src/data/batches";
 import type { Dataset } from "../../src/data/types";
 import { rng } from "../../src/core/random";
 
@@ -114,14 +116,5 @@ describe("fit", () => {
     evaluateAccuracy(m, data);
     predictLabels(m, data, 7);
     expect(tf.memory().numTensors).toBe(before);
-  });
-});
-
-describe("gatherRows", () => {
-  it("copies just the requested rows", () => {
-    const ds: Dataset = { x: Float32Array.from([0, 1, 10, 11, 20, 21]), y: Int32Array.from([0, 1, 2]), n: 3, dim: 2, numClasses: 3, name: "t" };
-    const b = gatherRows(ds, [2, 0], 0, 2);
-    expect(Array.from(b.x)).toEqual([20, 21, 0, 1]);
-    expect(Array.from(b.y)).toEqual([2, 0]);
   });
 });

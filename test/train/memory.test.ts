@@ -3,7 +3,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Dataset } from "../../src/data/types";
-import { applyLora } from "../../src/adapt/lora/layer";
+import { applyLora } from "../../src/adapt/lora/inject";
 import { fit } from "../../src/train/fit";
 import { buildViT } from "../../src/models/transformer";
 import { blobs, smallMlp, tinySource } from "../helpers/fixtures";

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { commitWithBlob, isBlobName } from "../../store/atomic";
 import { sha256Hex } from "../../store/cache";
-import { applyLora, loraLayers } from "./layer";
+import { applyLora, loraLayers } from "./inject";
 
 export const ADAPTER_FORMAT = "transfer-lab-lora/1";
 export const ADAPTER_JSON = "adapter.json";

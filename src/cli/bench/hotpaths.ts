@@ -109,7 +109,8 @@ const CE: Omit<FitArgs, "epochs"> = { loss: "crossentropy", optimizer: "adam", l
 const HOT_PATHS: Record<string, (data: Dataset, args: HotPathArgs) => Promise<Omit<HotPathResult, "name" | "tensorsBefore" | "tensorsAfter">>> = {
   // Lesson greedy: stage 1 of pretrainGreedy = a tied 784->256 sigmoid denoising AE trained by fit.
   "greedy stage": async (data, args) => {
-    const { buildAutoencoder, trainAutoencoder } = await import("../../models/autoencoder");
+    const { buildAutoencoder } = await import("../../models/autoencoder");
+    const { trainAutoencoder } = await import("../../train/autoencoder");
     const ae = buildAutoencoder({ inputDim: data.dim, units: 256, activation: "sigmoid", tied: true, seed: 1 });
     try {
       const fitArgs: Omit<FitArgs, "epochs"> = { loss: "bce", target: "inputs", optimizer: "adam", learningRate: 1e-3, seed: 1 };
@@ -145,7 +146,7 @@ const HOT_PATHS: Record<string, (data: Dataset, args: HotPathArgs) => Promise<Om
   },
   // Lesson LoRA: applyLora(r = 4, all Dense but the head, head trains) vs full fine-tune.
   "LoRA vs full": async (data, args) => {
-    const { applyLora } = await import("../../adapt/lora/layer");
+    const { applyLora } = await import("../../adapt/lora/inject");
     const base = layersModel(CLASSIFIER, 4);
     const lora = applyLora(base, { r: 4, targets: "all-dense", trainHead: true });
     try {

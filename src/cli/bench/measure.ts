@@ -4,7 +4,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../../data/types";
 import { shuffledIndices, subSeed } from "../../core/random";
-import { gatherRows } from "../../train/fit";
+import { gatherRows } from "../../data/batches";
 import { BENCH_LEARNING_RATE, buildRawNet, rawLoss, workloadFlops, workloadSteps, type RawNet, type WorkloadSpec } from "./workloads";
 
 export const DEFAULT_RUNS = 3;

@@ -2,6 +2,7 @@
 // and backend, scale and seconds of the run. Self-contained HTML (no scripts, no external assets).
 import { escapeHtml } from "../../show/display";
 import type { LessonInfo } from "./info";
+import { formatSeconds } from "../../core/format";
 
 export interface IndexPageArgs {
   /** Every lesson, executed or not, in order. */
@@ -13,14 +14,6 @@ export interface IndexPageArgs {
 }
 
 export const DEFAULT_SITE_TITLE = "transfer-lab — executed lessons";
-
-/** 12.3 s, 4 min 05 s, 1 h 02 min. */
-export function formatSeconds(s: number | null): string {
-  if (s === null || !Number.isFinite(s)) return "—";
-  if (s < 60) return `${s.toFixed(1)} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ${String(Math.round(s % 60)).padStart(2, "0")} s`;
-  return `${Math.floor(s / 3600)} h ${String(Math.round((s % 3600) / 60)).padStart(2, "0")} min`;
-}
 
 function status(l: LessonInfo): string {
   if (l.ok === null) return `<span class="skip">not run</span>`;

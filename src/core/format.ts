@@ -1,0 +1,45 @@
+// How numbers read in lessons, tables, progress lines and the site: one function per kind of
+// number (percent, points, counts, durations), so the same quantity always looks the same.
+
+/** Percent with one decimal: 0.8421 -> "84.2 %". */
+export function formatPct(x: number): string {
+  return `${(100 * x).toFixed(1)} %`;
+}
+
+/** A table cell in percent, with its spread when given: (0.81, 0.026) -> "81.0 ± 2.6"; "–" for none. */
+export function pct(mean: number | null, spread?: number | null): string {
+  if (mean === null || !Number.isFinite(mean)) return "–";
+  return spread === undefined || spread === null ? `${(100 * mean).toFixed(1)}` : `${(100 * mean).toFixed(1)} ± ${(100 * spread).toFixed(1)}`;
+}
+
+/** Signed points between two accuracies: (0.84, 0.72) -> "+12.0 points". */
+export function formatPoints(a: number, b: number): string {
+  const d = 100 * (a - b);
+  return `${d >= 0 ? "+" : "−"}${Math.abs(d).toFixed(1)} points`;
+}
+
+/** Integer with thousands separators: 138890 -> "138,890". */
+export function formatCount(n: number): string {
+  return Math.round(n).toLocaleString("en-US");
+}
+
+/** "1 label/class", "5 labels/class". */
+export function labelsText(k: number): string {
+  return `${k} label${k === 1 ? "" : "s"}/class`;
+}
+
+/** A duration given in milliseconds: "850 ms", "12.3 s", "2 min 05 s", "1 h 02 min"; "?" when unknown. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return "?";
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(1)} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${String(Math.floor(s % 60)).padStart(2, "0")} s`;
+  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, "0")} min`;
+}
+
+/** A duration given in seconds (see formatDuration); "—" for none. */
+export function formatSeconds(s: number | null): string {
+  return s === null || !Number.isFinite(s) ? "—" : formatDuration(s * 1000);
+}

@@ -1,0 +1,110 @@
+// The shared task-A source model of lessons 02-05: the task splits it is trained on and the model
+// itself, trained once per scale and seed and then read back from the artifact cache.
+import * as tf from "@tensorflow/tfjs";
+import { cacheKey, cachedModel, sha256Hex } from "../store/cache";
+import { makeClassSplitTasks, makeTransferTasks, type TransferTasks } from "../data/tasks";
+import type { ShiftName } from "../data/transforms";
+import { scaleArg, type Scale } from "../core/scale";
+import { checkFinite, checkOneOf } from "../core/validate";
+import { buildSourceModel, SOURCE_HIDDEN_UNITS } from "../models/mlp";
+import { evaluateAccuracy } from "../models/predict";
+import { disposeOnThrow, fit } from "../train/fit";
+import { progressLine } from "../show/progress";
+
+/** How the source model is trained, and the task sizes it is trained on, per scale. Shared by
+ * every lesson so that they all reuse one cached model. */
+export interface SourceRecipe {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  /** Task-A training images (undefined: all left after the test splits and the target pool). */
+  sourceSize?: number;
+  /** Held-out test images per task. */
+  testSize: number;
+  /** Target-task images that label budgets are drawn from. */
+  targetPoolSize: number;
+}
+
+export const SOURCE_RECIPES: Readonly<Record<Scale, SourceRecipe>> = {
+  smoke: { epochs: 2, batchSize: 64, learningRate: 1e-3, sourceSize: 600, testSize: 200, targetPoolSize: 600 },
+  default: { epochs: 10, batchSize: 64, learningRate: 1e-3, testSize: 1000, targetPoolSize: 2000 },
+  full: { epochs: 20, batchSize: 128, learningRate: 1e-3, testSize: 1000, targetPoolSize: 2000 },
+};
+
+export interface SourceTasksArgs {
+  scale?: Scale;
+  /** Seeds the split and the shift's noise. */
+  seed?: number;
+  /** Target shift (default mild); ignored by the class split. */
+  shift?: ShiftName;
+  /** "shift" (10 classes, A clean → B shifted) or "class-split" (digits 0-4 → 5-9). */
+  scenario?: "shift" | "class-split";
+}
+
+/** The transfer tasks at the sizes of SOURCE_RECIPES[scale]. For one seed and scale, task A's
+ * split is the same for every shift, so one source model serves all shifts. */
+export function sourceTasks(args: SourceTasksArgs = {}): TransferTasks {
+  const r = SOURCE_RECIPES[scaleArg("sourceTasks", args.scale)];
+  if (args.scenario !== undefined) checkOneOf("sourceTasks", "scenario", args.scenario, ["shift", "class-split"] as const);
+  const common = { seed: args.seed ?? 0, testSize: r.testSize, sourceSize: r.sourceSize };
+  if (args.scenario === "class-split") return makeClassSplitTasks({ ...common, targetPoolSize: r.sourceSize });
+  return makeTransferTasks({ ...common, shift: args.shift ?? "mild", targetPoolSize: r.targetPoolSize });
+}
+
+export interface GetSourceModelArgs {
+  scale?: Scale;
+  /** Seeds the initialization and the batch order (and the split, when tasks are not given). */
+  seed?: number;
+  /** Tasks whose `source.train` the model learns (default sourceTasks({scale, seed})). */
+  tasks?: TransferTasks;
+  /** BatchNorm variant (see buildSourceModel). */
+  batchNorm?: boolean;
+  /** Train again and overwrite the cached copy. */
+  retrain?: boolean;
+  /** Where the one-line cache report goes (default console.log; false for silence). */
+  log?: ((message: string) => void) | false;
+}
+
+export interface SourceModel {
+  model: tf.LayersModel;
+  /** Accuracy on task A's held-out test split. */
+  testAccuracy: number;
+  fromCache: boolean;
+  key: string;
+  /** Training seconds (0 when loaded from the cache). */
+  seconds: number;
+}
+
+/** The trained task-A model, loaded from the artifact cache or trained (and cached) now. */
+export async function getSourceModel(args: GetSourceModelArgs = {}): Promise<SourceModel> {
+  const scale = scaleArg("getSourceModel", args.scale);
+  const seed = args.seed ?? 0;
+  checkFinite("getSourceModel", "seed", seed);
+  const tasks = args.tasks ?? sourceTasks({ scale, seed });
+  const recipe = SOURCE_RECIPES[scale];
+  const train = tasks.source.train;
+  const config = {
+    units: SOURCE_HIDDEN_UNITS,
+    batchNorm: Boolean(args.batchNorm),
+    numClasses: train.numClasses,
+    recipe: { epochs: recipe.epochs, batchSize: recipe.batchSize, learningRate: recipe.learningRate },
+    // The exact training rows: same rows -> same key, any change of split -> new key.
+    data: { name: tasks.data.name, scenario: tasks.scenario, rows: sha256Hex(new Uint8Array(train.baseIndices.buffer, train.baseIndices.byteOffset, train.baseIndices.byteLength)) },
+  };
+  const key = cacheKey({ name: args.batchNorm ? "source-mlp-bn" : "source-mlp", config, scale, seed });
+  let seconds = 0;
+  const got = await cachedModel(
+    key,
+    async () => {
+      const model = buildSourceModel({ seed, numClasses: train.numClasses, batchNorm: args.batchNorm });
+      return disposeOnThrow(model, async () => {
+        const h = await fit(model, train, { epochs: recipe.epochs, batchSize: recipe.batchSize, learningRate: recipe.learningRate, seed, progress: progressLine(`source model (task A, seed ${seed})`) });
+        seconds = h.seconds;
+        return model;
+      });
+    },
+    { retrain: args.retrain, log: args.log },
+  );
+  return { model: got.model, testAccuracy: evaluateAccuracy(got.model, tasks.source.test), fromCache: got.fromCache, key, seconds };
+}
+
