@@ -56,15 +56,23 @@ if (typeof tspath.normalizeJoin === "function") {
 const ts = require(require.resolve("@tslab/typescript-for-tslab", { paths: [tslabDist] }));
 ts.sys.watchDirectory = () => ({ close() {} });
 
+// tslab rewrites a reference to an earlier cell's variable `x` as `exports.x`, but not the `x`
+// of an object shorthand `{ x }`, which then threw `ReferenceError: x is not defined`.
+// shorthand.js writes such shorthands out as `x: x` before tslab's converter sees the cell.
+require("./shorthand").installShorthandFix(require(path.join(tslabDist, "converter.js")), ts);
+
 // Interrupts: tslab answers SIGINT by abandoning the running cell's promise, but the cell's
 // async work (a training loop) would go on in the background. interrupts.js counts SIGINTs and
 // gives each cell a context with the count at its start; the library's loops poll both
 // (src/core/interrupt.ts) and stop at their next batch. Registered before tslab's own listener.
 require("./interrupts").installInterruptCounter();
 
-// Jupyter protocol: tslab sends a cell's value and errors as stream text and leaves `status`
-// out of kernel_info_reply; tslab-protocol.js wraps its executor and handler to send
-// execute_result, `error` messages and full replies (jupyter_kernel_test passes).
+// Jupyter protocol: tslab sends a cell's value and errors as stream text, leaves `status` out
+// of kernel_info_reply, aborts every request of the 200 ms after a failed cell, and sends one
+// message per console write without waiting for the socket (zeromq 6 then fails with EBUSY);
+// tslab-protocol.js wraps its executor, handler and server to send execute_result (as
+// util.inspect shows the value), `error` messages and full replies, to abort only the requests
+// already waiting, and to batch output and send one message at a time per socket.
 try {
   require("./tslab-protocol").installProtocolFixes(tslabDist);
 } catch (e) {

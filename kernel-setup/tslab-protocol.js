@@ -1,14 +1,19 @@
-// The parts of the Jupyter messaging protocol tslab 1.0.22 skips, added by wrapping its exported
-// executor, handler and server (launch-kernel.js installs this before tslab's main()):
-// kernel_info_reply carries status "ok"; a cell's last value is an execute_result, not stdout
-// text; a failing cell (type error, throw, interrupt) publishes an `error` message and its
-// execute_reply carries ename/evalue/traceback, instead of the error arriving as stderr text.
+// The parts of the Jupyter messaging protocol tslab 1.0.22 skips or gets wrong, added by wrapping
+// its exported executor, handler and server (launch-kernel.js installs this before tslab's
+// main()): kernel_info_reply carries status "ok"; a cell's last value is an execute_result shown
+// as util.inspect shows it, not stdout text; a failing cell (type error, throw, interrupt)
+// publishes an `error` message and its execute_reply carries ename/evalue/traceback, instead of
+// the error arriving as stderr text; after a failure only the execute requests already received
+// are aborted (as ipykernel does), not every request of the next 200 ms; console output is sent
+// in batches (stream-batcher.js) and every zeromq send waits for the one before (zmq-sends.js).
 "use strict";
 
 const fs = require("fs");
 const path = require("path");
 const util = require("util");
 const { runInCell } = require("./interrupts");
+const { StreamBatcher } = require("./stream-batcher");
+const { installSerialisedSends, SERVER_SOCKETS } = require("./zmq-sends");
 
 /** The tslab these wrappers were written against; another version is checked for shape. */
 const TSLAB_VERSION = "1.0.22";
@@ -26,6 +31,10 @@ const KERNEL_FRAME = /^\s+at .*(\(node:vm:|node_modules\/tslab\/dist\/|kernel-se
 const CELL = Symbol("transfer-lab.cell");
 /** On an execute_request's content: publishes one iopub message with that request as parent. */
 const PUBLISH = Symbol("transfer-lab.publish");
+/** On the ZmqServer: its StreamBatcher. */
+const STREAMS = Symbol("transfer-lab.streams");
+/** How long a failed cell's reply waits for requests already sent to be read, in ms. */
+const ABORT_DRAIN_MS = 10;
 
 /** ename, evalue and traceback of a failed cell, from what the executor passed to console.error. */
 function describeFailure(errorCalls, thrownOutside) {
@@ -63,6 +72,11 @@ function checkShape(tslabDist, executorModule, jupyter) {
   }
   const server = jupyter.ZmqServer && jupyter.ZmqServer.prototype;
   if (!server || typeof server.handleExecute !== "function") problems.push("jupyter.js ZmqServer has no handleExecute");
+  const jupyterSource = fs.readFileSync(path.join(tslabDist, "jupyter.js"), "utf8");
+  // zmq-sends.js registers the sockets ZmqServer.init assigns to these properties.
+  for (const name of SERVER_SOCKETS) {
+    if (!new RegExp(`this\\.${name} = new zmq\\.\\w+\\(\\)`).test(jupyterSource)) problems.push(`jupyter.js ZmqServer.init no longer assigns this.${name} = new zmq.<Socket>()`);
+  }
   if (problems.length > 0) {
     throw new Error(
       `tslab's internals are not the ones kernel-setup/tslab-protocol.js wraps (written for tslab ${TSLAB_VERSION}): ` +
@@ -95,70 +109,107 @@ function installProtocolFixes(tslabDist) {
     return executor;
   };
 
-  // tslab's server publishes only stream and display_data for a cell; the handler gets a
-  // publisher for the other iopub messages, parented to the request like tslab's own.
-  const serverHandleExecute = jupyter.ZmqServer.prototype.handleExecute;
-  jupyter.ZmqServer.prototype.handleExecute = function (sock, msg) {
-    const publish = (msgType, content) => {
+  // Every send on the kernel's sockets waits for the one before it (zeromq 6 rejects a send
+  // while another is in progress, and tslab never waits).
+  installSerialisedSends(jupyter.ZmqServer, require(require.resolve("zeromq", { paths: [tslabDist] })));
+
+  // tslab's server publishes only stream and display_data for a cell, one stream message per
+  // console write. Ours batches the stream text (one buffer per kernel, flushed before anything
+  // else is published and before the reply) and gives the handler a publisher for the other
+  // iopub messages, parented to the request like tslab's own.
+  jupyter.ZmqServer.prototype.handleExecute = async function (sock, msg) {
+    const key = this.connInfo.key;
+    const send = (socket, msgType, content) => {
       const out = msg.createReply();
       out.header.msg_type = msgType;
       out.content = content;
-      out.signAndSend(this.connInfo.key, this.iopub);
+      out.signAndSend(key, socket);
     };
+    const streams = this[STREAMS] || (this[STREAMS] = new StreamBatcher());
+    const sendStream = (name, text) => send(this.iopub, "stream", { name, text });
+    const writeStream = (name, text) => streams.write(sendStream, name, text);
+    const publish = (msgType, content) => {
+      streams.flush();
+      send(this.iopub, msgType, content);
+    };
+    const writeDisplayData = (data, update) => publish(update ? "update_display_data" : "display_data", data);
     Object.defineProperty(msg.content, PUBLISH, { value: publish });
-    return serverHandleExecute.call(this, sock, msg);
+    let content;
+    try {
+      content = await this.handler.handleExecute(msg.content, writeStream, writeDisplayData);
+    } finally {
+      streams.flush();
+    }
+    send(sock, "execute_reply", content);
   };
 
   const Base = jupyter.JupyterHandlerImpl;
   class ProtocolHandler extends Base {
     constructor(executor, isJs) {
       super(executor, isJs);
-      /** execute request -> the ename/evalue/traceback of its failure, for the reply. */
-      this.failures = new WeakMap();
+      /** Execute requests received so far; each request is numbered by its arrival. */
+      this.executeRequests = 0;
+      /** Requests numbered up to this one are answered "aborted" (queued behind a failed cell). */
+      this.abortThrough = 0;
+      /** The requests run one at a time, in arrival order; this never rejects. */
+      this.cellQueue = Promise.resolve();
     }
 
     handleKernel() {
       return { status: "ok", ...super.handleKernel() };
     }
 
-    // Runs inside tslab's execution queue, one cell at a time, so one `cell` record suffices.
-    async handleExecuteImpl(req, writeStream, writeDisplayData) {
+    // Replaces tslab's handleExecute: its queue, once a cell failed, cancelled every request
+    // that arrived in the next 200 ms (TaskQueue.reset(200)), so a learner re-running a fixed
+    // cell right after an error lost it. ipykernel aborts only the requests already waiting.
+    handleExecute(req, writeStream, writeDisplayData) {
+      const number = ++this.executeRequests;
+      const reply = this.cellQueue.then(() => this.runRequest(number, req, writeStream, writeDisplayData));
+      this.cellQueue = reply.then(noop, noop);
+      return reply;
+    }
+
+    /** Runs one execute request and returns its execute_reply content. */
+    async runRequest(number, req, writeStream, writeDisplayData) {
+      if (number <= this.abortThrough) return { status: "aborted" };
       const cell = this.executor[CELL];
       cell.values = [];
       cell.errorCalls = [];
       let count;
       try {
         // The cell's code, and all it starts, runs knowing the interrupt count at its start.
-        count = await runInCell(() => super.handleExecuteImpl(req, writeStream, writeDisplayData));
+        // tslab's handleExecuteImpl resolves to its ExecutionCount, or throws it if the cell failed.
+        count = await runInCell(() => this.handleExecuteImpl(req, writeStream, writeDisplayData));
       } catch (thrown) {
         const failure = describeFailure(cell.errorCalls, thrown);
-        this.failures.set(req, failure);
         req[PUBLISH]("error", failure);
-        // tslab throws its ExecutionCount when the cell failed, which aborts the requests queued
-        // behind it (and those arriving in the next 200 ms). With stop_on_error false (nbclient
-        // for a `raises-exception` cell) they must run: the cell resolves, and handleExecute
-        // below turns its ok reply into the error reply.
-        if (req.stop_on_error === false && thrown && typeof thrown.count === "number") return thrown;
-        throw thrown;
+        // With stop_on_error false (nbclient for a `raises-exception` cell) the requests queued
+        // behind it run.
+        if (req.stop_on_error !== false) await this.abortWaitingRequests();
+        const executionCount = thrown && typeof thrown.count === "number" ? thrown.count : this.execCount;
+        return { status: "error", execution_count: executionCount, ...failure };
       }
       // A `//%module` cell's diagnostics do not fail it; they stay stderr text, as in tslab.
       for (const args of cell.errorCalls) writeStream("stderr", util.format(...args) + "\n");
       for (const value of cell.values) {
-        // util.format is what tslab's console.log(ret) printed: strings raw, others inspected.
-        req[PUBLISH]("execute_result", { execution_count: this.execCount, data: { "text/plain": util.format(value) }, metadata: {} });
+        // As Node's REPL and util.inspect show a value: strings quoted, objects expanded.
+        req[PUBLISH]("execute_result", { execution_count: this.execCount, data: { "text/plain": util.inspect(value) }, metadata: {} });
       }
-      return count;
+      return { status: "ok", execution_count: count.count };
     }
 
-    async handleExecute(req, writeStream, writeDisplayData) {
-      const reply = await super.handleExecute(req, writeStream, writeDisplayData);
-      const failure = this.failures.get(req);
-      if (reply.status === "ok" && failure) return { ...reply, status: "error", ...failure };
-      if (reply.status !== "error") return reply;
-      return { ...reply, ...(failure ?? describeFailure([], new Error("tslab failed to run the cell; see the kernel's stderr"))) };
+    /** After a failed cell: the execute requests received until now are answered "aborted",
+     * later ones run. Requests already on the shell socket may not have been read yet (the
+     * kernel was busy running the cell), so the shell loop gets ABORT_DRAIN_MS to read them;
+     * the error reply goes out after that, so a request sent once it arrived always runs. */
+    async abortWaitingRequests() {
+      await new Promise((resolve) => setTimeout(resolve, ABORT_DRAIN_MS));
+      this.abortThrough = this.executeRequests;
     }
   }
   jupyter.JupyterHandlerImpl = ProtocolHandler;
 }
+
+function noop() {}
 
 module.exports = { installProtocolFixes, describeFailure, TSLAB_VERSION };

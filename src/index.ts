@@ -1,67 +1,86 @@
-// transfer-lab's public surface: notebooks import from here (`import * as tl from "./src"`)
-// and from nothing else in src/.
+// transfer-lab's public surface: what the lessons use, by name, grouped by the lesson that first
+// needs it (as PEFT's __init__.py lists __all__). Notebooks import `* as tl from "./src"` and
+// nothing else in src/; everything else in the library is internal and may change.
 
-// Setup: backend choice, scale, where things live.
-export * from "./backend/backend";
-export * from "./backend/wasm-matmul";
-export * from "./backend/webgpu";
-export * from "./backend/matmul-timing";
-export * from "./core/scale";
-export * from "./core/paths";
-export * from "./core/random";
+// Setup (lesson 00): backend choice, scale and settings, data, display, plots, tables.
+export { formatBackendInfo, setupBackend } from "./backend/backend";
+export { matMulMaxError, timeMatMul, type MatMulTiming } from "./backend/matmul-timing";
+export { getScale, SCALES, type Scale } from "./core/scale";
+export { LESSON_IDS, lessonSettings } from "./core/settings";
+export { loadEmbeddedMnist } from "./data/mnist";
+export type { Dataset } from "./data/types";
+export { classCounts, subset } from "./data/subset";
+export { summaryMarkdown } from "./data/summary";
+export { shiftTransform, transformDataset } from "./data/transforms";
+export { display } from "./show/display";
+export { showImageRows } from "./show/images";
+export { barPlot } from "./show/plot";
+export { showPlot } from "./show/plotly";
+export { table } from "./show/table";
 
-// Data: embedded MNIST, IDX files, shifts, tasks, budgets, batching.
-export * from "./data/types";
-export * from "./data/mnist";
-export * from "./data/idx";
-export * from "./data/download";
-export * from "./data/transforms";
-export * from "./data/subset";
-export * from "./data/tasks";
-export * from "./data/batches";
-export * from "./data/summary";
+// Lesson 01: greedy layer-wise pretraining, the 2006 problem and the modern recipe.
+export { makeTransferTasks } from "./data/tasks";
+export { cachedEncoders, epochsFor, pretrainedStackKey, recordPretrainingRuns, runPretrainingExperiment, stackConfig, summarizePretraining, type LabelBudget, type PretrainingMethod, type SupervisedBudget } from "./experiments/pretraining";
+export { buildAutoencoder } from "./models/autoencoder";
+export { evaluateAccuracy } from "./models/predict";
+export { describeInit, getRecipe, type RecipeName } from "./models/recipes";
+export { newDisplay } from "./show/display";
+export { showImageGrid, type ImageRow } from "./show/images";
+export { linePlot } from "./show/plot";
+export { progressLine } from "./show/progress";
+export { saveModel } from "./store/cache";
+export { maskingNoise, trainAutoencoder } from "./train/autoencoder";
+export { fit } from "./train/fit";
+export { gradientNormsPerLayer, gradientRatio, type LayerGradientNorm } from "./train/gradients";
+export { buildClassifier, encoderFilters, encoderStackModel, pretrainGreedy, reconstructThrough, stackEncoders } from "./train/greedy";
 
-// Output: display channel, plots, image grids, live progress.
-export * from "./show/display";
-export * from "./show/plot";
-export * from "./show/images";
-export * from "./show/progress";
+// Lesson 02: the source model, feature extraction, probes, transfer over label budgets.
+export { assertFrozenUnchanged, countParams, formatLayerTable, freezeTo, snapshotWeights } from "./adapt/freezing";
+export { pct } from "./core/format";
+export { DEFAULT_FINE_TUNE_LR, DEFAULT_HEAD_LR, DEFAULT_SCRATCH_LR, TRANSFER_BUDGETS } from "./core/settings";
+export { type ShiftName } from "./data/transforms";
+export { evaluateModel, plotConfusion } from "./evaluate/evaluate";
+export { classSeparation, compareFeatureCache, extractFeatures, linearProbe, pca, trainingFlopsPerExample, type Pca } from "./evaluate/features";
+export { getSourceModel, sourceTasks } from "./experiments/source";
+export { accuracyVsLabelsPlot, gainOverBaseline, transferGainPlot } from "./experiments/transfer-plots";
+export { runTransferExperiment, summarizeTransfer, type TransferVariant } from "./experiments/transfer-sweep";
+export { transferEpochs, transferLabel } from "./experiments/transfer";
+export { buildSourceModel } from "./models/mlp";
+export { replaceHead } from "./models/surgery";
+export { multiPanel, scatterPlot } from "./show/plot";
+export { readResults, recordResult, summarizeResults } from "./store/results";
 
-// Training (interruptible from Jupyter), evaluation, artifacts and results.
-export * from "./train/fit";
-export * from "./core/interrupt";
-export * from "./evaluate/evaluate";
-export * from "./evaluate/features";
-export * from "./store/cache";
-export * from "./store/results";
+// Lesson 03: fine-tuning, freeze ratios, discriminative rates, progressive unfreezing, BatchNorm.
+export { probeFrozenBatchNorm, withoutKerasBatchNormRule } from "./adapt/batchnorm";
+export { compareWeights, freezeRatio } from "./adapt/freezing";
+export { discriminativeMultipliers } from "./adapt/schedules";
+export { measureForgetting } from "./evaluate/evaluate";
+export { freezeSweepPlot } from "./experiments/transfer-plots";
+export { transferResultsFromRecords } from "./experiments/transfer-sweep";
+export { kerasBatchNormalization } from "./models/batchnorm";
+export { progressiveUnfreeze, twoPhaseFineTune } from "./train/staged";
 
-// Lesson 01: greedy layer-wise pretraining.
-export * from "./models/recipes";
-export * from "./models/autoencoder";
-export * from "./train/greedy";
-export * from "./train/gradients";
-export * from "./experiments/pretraining";
+// Lesson 04: LoRA from scratch, rank sweep, merging, adapters.
+export { formatTrainableParams } from "./adapt/freezing";
+export { loadAdapter, saveAdapter, savedModelBytes } from "./adapt/lora/adapter";
+export { applyLora, loraLayers, mergeLora } from "./adapt/lora/inject";
+export { DEFAULT_LORA_ALPHA } from "./adapt/lora/layer";
+export { cacheRoot } from "./core/paths";
+export { DEFAULT_LORA_LR } from "./core/settings";
+export { maxAbsDiff } from "./evaluate/compare";
+export { atLearningRate, loraSweepPlot, mergeCheck, MLP_LORA_TARGETS, recordLoraRuns, runLoraLearningRates, runLoraSweep, summarizeLoraRuns } from "./experiments/lora";
+export { type SummaryRow } from "./store/results";
 
-// Lessons 02-03: source model, freezing, schedules, BatchNorm, transfer experiments.
-export * from "./models/mlp";
-export * from "./adapt/freezing";
-export * from "./adapt/batchnorm";
-export * from "./adapt/schedules";
-export * from "./experiments/transfer";
-export * from "./experiments/transfer-sweep";
-export * from "./experiments/transfer-plots";
+// Lesson 05: the tiny Vision Transformer, freezing blocks, LoRA on attention.
+export { attentionHeatmaps, attentionReceivedImages, getPretrainedViT, runViTSweep, vitMethodLabel, vitRecipe } from "./experiments/vit";
+export { DotProductAttention } from "./models/attention";
+export { attentionMaps, DEFAULT_VIT_IMAGE_SIZE, DEFAULT_VIT_MLP_RATIO, DEFAULT_VIT_PATCH_SIZE, DEFAULT_VIT_WIDTH, vitDepth } from "./models/transformer";
 
-// Lessons 04-05: LoRA and the tiny Vision Transformer.
-export * from "./adapt/lora/layer";
-export * from "./adapt/lora/adapter";
-export * from "./models/attention";
-export * from "./models/transformer";
-export * from "./experiments/lora";
-export * from "./experiments/vit";
-
-// Lesson 06: review across lessons.
-export * from "./review/review";
-export * from "./review/queries";
-export * from "./review/strategy";
-export * from "./review/questions";
-export * from "./review/fill";
+// Lesson 10: the review across lessons, the decision guide, the question bank.
+export { formatCount, formatPct, formatPoints, labelsText } from "./core/format";
+export { describeFills, fillMissingResults, type FillReport } from "./review/fill";
+export { queryAt } from "./review/queries";
+export { QUESTION_BANK, renderQuestions, REVIEW_TOPICS, type ReviewTopic } from "./review/questions";
+export { accuracyBarPlot, accuracyVsParamsPlot, comparisonRows, comparisonTableRows, coverageRows, makeFacts, NOT_MEASURED, retentionPlot, transferCurvePlot } from "./review/review";
+export { COMPUTES, recommendStrategy, SIMILARITIES, transferCrossover, type Compute, type Similarity } from "./review/strategy";
+export { RESULTS_FILE } from "./store/results";

@@ -32,6 +32,7 @@ class TransferLabKernelTests(jupyter_kernel_test.KernelTests):
     code_execute_result = [
         {"code": "6 * 7", "result": "42"},
         {"code": "[1, 2, 3].map((x) => x * 2)", "result": "[ 2, 4, 6 ]"},
+        {"code": '"ab" + "cd"', "result": "'abcd'"},
     ]
     code_display_data = [
         {"code": 'import * as tslab from "tslab";\ntslab.display.html("<b>hello</b>");', "mime": "text/html"},

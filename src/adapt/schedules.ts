@@ -1,32 +1,32 @@
 // Learning-rate schedules over a model's layers: discriminative learning rates (η_l = η_0 ·
-// α^(L−l), ULMFiT) and the stages of progressive unfreezing (top layer first, one more each stage).
+// d^(L−l), ULMFiT) and the stages of progressive unfreezing (top layer first, one more each stage).
 // The loops that train by them are in train/staged.ts.
 import * as tf from "@tensorflow/tfjs";
 import { weightedLayers } from "./freezing";
 import { checkPositiveFinite } from "../core/validate";
 
 /** ULMFiT's factor between neighbouring layers (η_{l-1} = η_l / 2.6). */
-export const DEFAULT_ALPHA = 1 / 2.6;
+export const DEFAULT_LAYER_DECAY = 1 / 2.6;
 
 /**
  * Learning-rate multipliers for fit's `layerLearningRates`: weighted layer l of L (1 = bottom,
- * L = head) gets α^(L−l), so η_l = η_0 · α^(L−l). With α < 1 the lower layers move less.
+ * L = head) gets d^(L−l), so η_l = η_0 · d^(L−l). With d = layerDecay < 1 the lower layers move less.
  */
-export function discriminativeMultipliers(model: tf.LayersModel, alpha: number = DEFAULT_ALPHA): Record<string, number> {
-  checkPositiveFinite("discriminativeMultipliers", "alpha", alpha, "typical: 1/2.6 ≈ 0.38; 1 = one rate for all");
+export function discriminativeMultipliers(model: tf.LayersModel, layerDecay: number = DEFAULT_LAYER_DECAY): Record<string, number> {
+  checkPositiveFinite("discriminativeMultipliers", "layerDecay", layerDecay, "typical: 1/2.6 ≈ 0.38; 1 = one rate for all");
   const ws = weightedLayers(model);
   const L = ws.length;
   const out: Record<string, number> = {};
   ws.forEach((layer, i) => {
-    out[layer.name] = Math.pow(alpha, L - (i + 1));
+    out[layer.name] = Math.pow(layerDecay, L - (i + 1));
   });
   return out;
 }
 
-/** The absolute rate of every weighted layer: η_0 · α^(L−l). */
-export function discriminativeRates(model: tf.LayersModel, learningRate: number, alpha: number = DEFAULT_ALPHA): Record<string, number> {
+/** The absolute rate of every weighted layer: η_0 · d^(L−l). */
+export function discriminativeRates(model: tf.LayersModel, learningRate: number, layerDecay: number = DEFAULT_LAYER_DECAY): Record<string, number> {
   checkPositiveFinite("discriminativeRates", "learningRate", learningRate);
-  const m = discriminativeMultipliers(model, alpha);
+  const m = discriminativeMultipliers(model, layerDecay);
   return Object.fromEntries(Object.entries(m).map(([k, v]) => [k, learningRate * v]));
 }
 

@@ -1,6 +1,12 @@
 // How numbers read in lessons, tables, progress lines and the site: one function per kind of
 // number (percent, points, counts, durations), so the same quantity always looks the same.
 
+/** A number with at most `digits` significant digits, integers as they are: 0.123456 -> "0.123". */
+export function formatNumber(v: number, digits = 3): string {
+  if (!Number.isFinite(v)) return String(v);
+  return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(digits)));
+}
+
 /** Percent with one decimal: 0.8421 -> "84.2 %". */
 export function formatPct(x: number): string {
   return `${(100 * x).toFixed(1)} %`;

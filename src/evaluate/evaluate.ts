@@ -3,7 +3,8 @@
 // of the tuned base seen through its original task-A head, on held-out task-A data.
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../data/types";
-import { heatmap, showPlot, type PlotSpec } from "../show/plot";
+import { heatmap, type PlotSpec } from "../show/plot";
+import { showPlot } from "../show/plotly";
 import { withHeadOf } from "../models/surgery";
 import { predictLabels } from "../models/predict";
 import { checkPositiveInt } from "../core/validate";

@@ -1,4 +1,4 @@
-// LoRA on the task-A source MLP (lesson 04; lesson 06 calls it to fill gaps): one LoRA run
+// LoRA on the task-A source MLP (lesson 04; lesson 10 calls it to fill gaps): one LoRA run
 // (adapters on chosen Dense layers + the source head, trained on few task-B labels), and the
 // rank sweep against head-only and full fine-tuning, with accuracy, retention, params and time.
 import * as tf from "@tensorflow/tfjs";
@@ -12,19 +12,18 @@ import { getScale, scaleArg, type Scale } from "../core/scale";
 import { getSourceModel, sourceTasks } from "./source";
 import { replaceHead } from "../models/surgery";
 import { fit } from "../train/fit";
-import { predictBatched } from "../models/predict";
+import { predictLabels } from "../models/predict";
 import type { Dataset } from "../data/types";
-import { DEFAULT_FINE_TUNE_LR, HEAD_CHOICES, runTransfer, TRANSFER_BUDGETS, transferEpochs, type HeadChoice, type TransferBudget, type TransferResult, scoreTunedModel } from "./transfer";
+import { HEAD_CHOICES, runTransfer, transferEpochs, type HeadChoice, type TransferResult, scoreTunedModel } from "./transfer";
+import { DEFAULT_FINE_TUNE_LR, TRANSFER_BUDGETS, type TransferBudget } from "../core/settings";
 import { argError, checkFinite, checkOneOf, checkPositiveFinite, checkPositiveInt, checkSeeds, show } from "../core/validate";
 import { checkLabelBudget } from "../data/subset";
 import { progressLine } from "../show/progress";
+import { maxOutputDiff } from "../evaluate/compare";
+import { DEFAULT_LORA_LR, lessonSettings } from "../core/settings";
 
-/** The ranks lesson 04 sweeps. */
-export const LORA_RANKS: readonly number[] = [1, 2, 4, 8, 16];
 /** The source MLP's hidden layers: where lesson 04 puts adapters. */
 export const MLP_LORA_TARGETS: readonly string[] = ["hidden1", "hidden2", "hidden3"];
-/** LoRA trains from a zero update and needs larger steps than full fine-tuning (measured). */
-export const DEFAULT_LORA_LR = 1e-3;
 
 /** One run of the sweep: a LoRA rank, head-only or full fine-tuning. */
 export interface LoraRun {
@@ -203,13 +202,14 @@ async function perSeed(args: Omit<LoraSweepArgs, "ranks">, body: (common: SweepC
 /** The rank sweep: per seed, head-only, each rank and full fine-tuning on the same labels. */
 export async function runLoraSweep(args: LoraSweepArgs = {}): Promise<LoraRun[]> {
   checkSweepArgs("runLoraSweep", args);
-  (args.ranks ?? LORA_RANKS).forEach((r, i) => checkLoraHyper("runLoraSweep", r, args.alpha ?? DEFAULT_LORA_ALPHA, 0, `ranks[${i}]`));
+  const ranks = args.ranks ?? lessonSettings("04", scaleArg("runLoraSweep", args.scale)).ranks;
+  ranks.forEach((r, i) => checkLoraHyper("runLoraSweep", r, args.alpha ?? DEFAULT_LORA_ALPHA, 0, `ranks[${i}]`));
   for (const [param, v] of [["loraLearningRate", args.loraLearningRate], ["fullFtLearningRate", args.fullFtLearningRate]] as const) {
     if (v !== undefined) checkPositiveFinite("runLoraSweep", param, v);
   }
   return perSeed(args, async (common, emit) => {
     if (args.baselines ?? true) emit(await runLoraBaseline("head-only", common));
-    for (const r of args.ranks ?? LORA_RANKS) {
+    for (const r of ranks) {
       emit(await runLora({ ...common, r, alpha: args.alpha, targets: args.targets, learningRate: args.loraLearningRate }));
     }
     if (args.baselines ?? true) emit(await runLoraBaseline("full-ft", { ...common, learningRate: args.fullFtLearningRate }));
@@ -248,7 +248,7 @@ export async function runLoraLearningRates(args: LoraLearningRateArgs): Promise<
   });
 }
 
-/** Appends each run to the results file (lesson 06 reads them); returns the records. */
+/** Appends each run to the results file (lesson 10 reads them); returns the records. */
 export function recordLoraRuns(runs: LoraRun[], meta: { lesson: string; backend: string; scale: string }, dir?: string): ResultRecord[] {
   return runs.map((r) =>
     recordResult({
@@ -286,12 +286,9 @@ export function loraSweepPlot(summary: SummaryRow[], title = "Task-B accuracy vs
 export function mergeCheck(loraModel: tf.LayersModel, data: Dataset): { maxAbsDiff: number; labelsAgree: boolean } {
   const merged = mergeLora(loraModel);
   try {
-    const a = predictBatched(loraModel, data);
-    const b = predictBatched(merged, data);
-    const [maxAbsDiff, agree] = tf.tidy(() => [a.sub(b).abs().max().dataSync()[0], a.argMax(-1).equal(b.argMax(-1)).all().dataSync()[0]]);
-    a.dispose();
-    b.dispose();
-    return { maxAbsDiff, labelsAgree: agree === 1 };
+    const mergedLabels = predictLabels(merged, data);
+    const unmerged = predictLabels(loraModel, data);
+    return { maxAbsDiff: maxOutputDiff(loraModel, merged, data), labelsAgree: mergedLabels.every((label, i) => label === unmerged[i]) };
   } finally {
     merged.dispose();
   }

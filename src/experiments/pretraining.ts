@@ -1,4 +1,4 @@
-// Lesson 01's experiment (lesson 06 calls it to fill gaps): a deep net trained from scratch under
+// Lesson 01's experiment (lesson 10 calls it to fill gaps): a deep net trained from scratch under
 // the historical recipe, the same net after greedy pretraining, and the modern recipe with no
 // pretraining — accuracy per label budget and seed, gradient norms at init, cached pretrained stacks.
 import * as tf from "@tensorflow/tfjs";
@@ -253,7 +253,7 @@ export function summarizePretraining(runs: PretrainingRun[]): PretrainingSummary
   });
 }
 
-/** Method names as recorded for lesson 06. */
+/** Method names as recorded for lesson 10. */
 export const RECORDED_METHOD: Readonly<Record<PretrainingMethod, string>> = {
   scratch: "scratch-historical",
   pretrained: "greedy-pretrained",

@@ -5,31 +5,12 @@ import { cacheKey, cachedModel, sha256Hex } from "../store/cache";
 import { makeClassSplitTasks, makeTransferTasks, type TransferTasks } from "../data/tasks";
 import type { ShiftName } from "../data/transforms";
 import { scaleArg, type Scale } from "../core/scale";
+import { SOURCE_RECIPES } from "../core/settings";
 import { checkFinite, checkOneOf } from "../core/validate";
 import { buildSourceModel, SOURCE_HIDDEN_UNITS } from "../models/mlp";
 import { evaluateAccuracy } from "../models/predict";
 import { disposeOnThrow, fit } from "../train/fit";
 import { progressLine } from "../show/progress";
-
-/** How the source model is trained, and the task sizes it is trained on, per scale. Shared by
- * every lesson so that they all reuse one cached model. */
-export interface SourceRecipe {
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
-  /** Task-A training images (undefined: all left after the test splits and the target pool). */
-  sourceSize?: number;
-  /** Held-out test images per task. */
-  testSize: number;
-  /** Target-task images that label budgets are drawn from. */
-  targetPoolSize: number;
-}
-
-export const SOURCE_RECIPES: Readonly<Record<Scale, SourceRecipe>> = {
-  smoke: { epochs: 2, batchSize: 64, learningRate: 1e-3, sourceSize: 600, testSize: 200, targetPoolSize: 600 },
-  default: { epochs: 10, batchSize: 64, learningRate: 1e-3, testSize: 1000, targetPoolSize: 2000 },
-  full: { epochs: 20, batchSize: 128, learningRate: 1e-3, testSize: 1000, targetPoolSize: 2000 },
-};
 
 export interface SourceTasksArgs {
   scale?: Scale;

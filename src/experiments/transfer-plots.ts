@@ -1,4 +1,4 @@
-// Plots of transfer experiments (lessons 02, 03, 06): accuracy and transfer gain against labels
+// Plots of transfer experiments (lessons 02, 03, 10): accuracy and transfer gain against labels
 // per class, and the freeze-ratio sweep (accuracy, retention, trainable parameters, s/epoch vs r).
 import { linePlot, multiPanel, type PlotSpec, type Series } from "../show/plot";
 import type { TransferResult } from "./transfer";

@@ -9,7 +9,8 @@ import { zeroShotAccuracy } from "../evaluate/evaluate";
 import { readResults, recordResult, type ResultRecord } from "../store/results";
 import { getScale, type Scale } from "../core/scale";
 import { getSourceModel, sourceTasks } from "./source";
-import { runTransfer, TRANSFER_BUDGETS, type TransferResult, type TransferRunArgs } from "./transfer";
+import { runTransfer, type TransferResult, type TransferRunArgs } from "./transfer";
+import { TRANSFER_BUDGETS } from "../core/settings";
 import { sampleMeanStd } from "../core/stats";
 
 /** One variant of a run: everything but the data, seed and scale. */

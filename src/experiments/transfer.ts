@@ -1,4 +1,4 @@
-// Transfer experiments on the source MLP (lessons 02, 03; lesson 06 calls them to fill gaps):
+// Transfer experiments on the source MLP (lessons 02, 03; lesson 10 calls them to fill gaps):
 // scratch, zero-shot, feature extraction (fresh or source head), full fine-tuning, a freeze
 // ratio, or chosen layers — each returns accuracy, retention, parameter counts and timing.
 import * as tf from "@tensorflow/tfjs";
@@ -14,6 +14,7 @@ import { type OptimizerName } from "../models/recipes";
 import { argError, checkFinite, checkNonNegativeInt, checkOneOf, checkPositiveFinite, checkPositiveInt, checkRatio, show } from "../core/validate";
 import { checkLabelBudget } from "../data/subset";
 import { medianOf } from "../core/stats";
+import { DEFAULT_FINE_TUNE_LR, DEFAULT_HEAD_LR, DEFAULT_SCRATCH_LR, TRANSFER_BUDGETS, type TransferBudget } from "../core/settings";
 
 /** What is trained, and from where. */
 export type TransferMethod =
@@ -27,27 +28,6 @@ export type TransferMethod =
 export type HeadChoice = "fresh" | "source";
 export const TRANSFER_METHODS: readonly TransferMethod[] = ["scratch", "zero-shot", "feature-extraction", "full-ft", "freeze-ratio", "tune-layers"];
 export const HEAD_CHOICES: readonly HeadChoice[] = ["fresh", "source"];
-
-/** Training budget of one run: at least `epochs` passes and at least `minSteps` steps. */
-export interface TransferBudget {
-  epochs: number;
-  minSteps: number;
-  batchSize: number;
-}
-
-/** Budgets per scale: few labels mean few steps per epoch, so a minimum step count keeps k=1
- * (10 images) trained as long as k=50 in steps. */
-export const TRANSFER_BUDGETS: Readonly<Record<Scale, TransferBudget>> = {
-  smoke: { epochs: 2, minSteps: 4, batchSize: 32 },
-  default: { epochs: 30, minSteps: 150, batchSize: 32 },
-  full: { epochs: 40, minSteps: 300, batchSize: 32 },
-};
-
-/** Learning rates (Adam) that the lessons use unless told otherwise (chosen on the default scale:
- * see lesson 02's experiment). */
-export const DEFAULT_SCRATCH_LR = 1e-3;
-export const DEFAULT_HEAD_LR = 1e-2;
-export const DEFAULT_FINE_TUNE_LR = 1e-4;
 
 export interface TransferRunArgs {
   method: TransferMethod;
@@ -69,9 +49,9 @@ export interface TransferRunArgs {
    * random weights on features of large magnitude and needs far larger steps than the pretrained
    * base; at 1e-3 it is still undertrained after the default budget). */
   headLearningRate?: number;
-  /** Discriminative rates: weighted layer l of L trains at headLearningRate · alpha^(L−l)
+  /** Discriminative rates: weighted layer l of L trains at headLearningRate · layerDecay^(L−l)
    * (then `learningRate` is not used). Default: none. */
-  alpha?: number;
+  layerDecay?: number;
   optimizer?: OptimizerName;
   /** Training budget (default TRANSFER_BUDGETS[scale]). */
   budget?: Partial<TransferBudget>;
@@ -128,15 +108,15 @@ function defaultLr(method: TransferMethod): number {
 }
 
 /** The table name of a run: method, plus head and non-default learning rates. */
-export function transferLabel(args: Pick<TransferRunArgs, "method" | "head" | "freezeRatio" | "trainLayers" | "learningRate" | "headLearningRate" | "alpha">): string {
+export function transferLabel(args: Pick<TransferRunArgs, "method" | "head" | "freezeRatio" | "trainLayers" | "learningRate" | "headLearningRate" | "layerDecay">): string {
   let s: string = args.method;
   if (args.method === "freeze-ratio") s = `freeze-${(args.freezeRatio ?? 0).toFixed(2)}`;
   if (args.method === "tune-layers") s = `tune-${(args.trainLayers ?? []).join("+") || "head"}`;
   if (args.method !== "scratch" && args.method !== "zero-shot" && args.head === "source") s += "+source-head";
-  const usesBaseLr = args.method !== "feature-extraction" && args.method !== "zero-shot" && args.alpha === undefined;
+  const usesBaseLr = args.method !== "feature-extraction" && args.method !== "zero-shot" && args.layerDecay === undefined;
   if (usesBaseLr && args.learningRate !== undefined && args.learningRate !== defaultLr(args.method)) s += `@lr=${args.learningRate.toExponential(0)}`;
   if (args.method !== "scratch" && args.headLearningRate !== undefined && args.headLearningRate !== DEFAULT_HEAD_LR) s += `@headLr=${args.headLearningRate.toExponential(0)}`;
-  if (args.alpha !== undefined) s += `@alpha=${Number(args.alpha.toPrecision(3))}`;
+  if (args.layerDecay !== undefined) s += `@decay=${Number(args.layerDecay.toPrecision(3))}`;
   return s;
 }
 
@@ -180,7 +160,7 @@ function checkTransferArgs(args: TransferRunArgs, where: string): void {
   if (args.seed !== undefined) checkFinite(where, "seed", args.seed);
   checkLabelBudget(where, "labelsPerClass", args.labelsPerClass, args.tasks.target.pool);
   if (args.method === "freeze-ratio") checkRatio(where, "freezeRatio", args.freezeRatio, FREEZE_RATIO_MEANING);
-  for (const [param, v] of [["learningRate", args.learningRate], ["headLearningRate", args.headLearningRate], ["alpha", args.alpha]] as const) {
+  for (const [param, v] of [["learningRate", args.learningRate], ["headLearningRate", args.headLearningRate], ["layerDecay", args.layerDecay]] as const) {
     if (v !== undefined) checkPositiveFinite(where, param, v);
   }
   if (args.method === "tune-layers") {
@@ -209,9 +189,9 @@ export async function runTransfer(args: TransferRunArgs): Promise<TransferResult
   const headLr = transferred ? args.headLearningRate ?? DEFAULT_HEAD_LR : null;
   // fit takes one rate and per-layer multipliers: either base rate with the head at headLr/lr,
   // or (discriminative) the head's rate with α^(L−l) below it.
-  const fitLr = args.alpha !== undefined && headLr !== null ? headLr : lr;
+  const fitLr = args.layerDecay !== undefined && headLr !== null ? headLr : lr;
   const multipliers: Record<string, number> | undefined =
-    headLr === null ? undefined : args.alpha !== undefined ? discriminativeMultipliers(model, args.alpha) : { [HEAD_LAYER]: headLr / lr };
+    headLr === null ? undefined : args.layerDecay !== undefined ? discriminativeMultipliers(model, args.layerDecay) : { [HEAD_LAYER]: headLr / lr };
   const plan = transferEpochs(train.n, budget);
   const batchSize = plan.batchSize;
   const epochs = args.method === "zero-shot" ? 0 : plan.epochs;

@@ -1,4 +1,4 @@
-// Transfer with the tiny ViT (lesson 05; lesson 06 calls it to fill gaps): pretrain on task A
+// Transfer with the tiny ViT (lesson 05; lesson 10 calls it to fill gaps): pretrain on task A
 // (cached), then transfer to task B by head-only, freezing the first k blocks, full fine-tuning
 // or LoRA on the q and v projections; plus the attention pictures of a trained block.
 import * as tf from "@tensorflow/tfjs";
@@ -9,7 +9,8 @@ import { freeze, unfreeze } from "../adapt/freezing";
 import { checkLoraHyper, DEFAULT_LORA_ALPHA } from "../adapt/lora/layer";
 import { applyLora } from "../adapt/lora/inject";
 import { heatmap, multiPanel, type PlotSpec } from "../show/plot";
-import { getScale, lessonSizes, scaleArg, type Scale } from "../core/scale";
+import { getScale, scaleArg, type Scale } from "../core/scale";
+import { lessonSettings, type ViTRecipe } from "../core/settings";
 import { HEAD_LAYER } from "../models/mlp";
 import { sourceTasks } from "./source";
 import { cloneModel } from "../models/surgery";
@@ -17,30 +18,18 @@ import { disposeOnThrow, fit } from "../train/fit";
 import { evaluateAccuracy } from "../models/predict";
 import { attentionMaps, buildViT, vitDepth, type ViTArgs } from "../models/transformer";
 import { freezeBlocks } from "../adapt/freezing";
-import { checkSweepCommon, DEFAULT_LORA_LR, type LoraRun } from "./lora";
-import { DEFAULT_FINE_TUNE_LR, DEFAULT_HEAD_LR, TRANSFER_BUDGETS, transferEpochs, type TransferBudget, scoreTunedModel } from "./transfer";
+import { checkSweepCommon, type LoraRun } from "./lora";
+import { DEFAULT_LORA_LR } from "../core/settings";
+import { transferEpochs, scoreTunedModel } from "./transfer";
+import { DEFAULT_FINE_TUNE_LR, DEFAULT_HEAD_LR, TRANSFER_BUDGETS, type TransferBudget } from "../core/settings";
 import { checkFinite, checkIntInRange, checkNonNegativeInt, checkOneOf, checkPositiveFinite, checkPositiveInt, checkShape } from "../core/validate";
 import { checkLabelBudget } from "../data/subset";
 import { progressLine } from "../show/progress";
 
-/** The ViT and its task-A training per scale (epochs: lessonSizes("05").epochs). */
-export interface ViTRecipe {
-  model: ViTArgs;
-  batchSize: number;
-  learningRate: number;
-}
-
-export const VIT_RECIPES: Readonly<Record<Scale, ViTRecipe>> = {
-  // smoke takes a larger rate so its one epoch leaves chance behind (the numbers are still noise).
-  smoke: { model: { width: 16, depth: 2, numHeads: 2, mlpRatio: 2 }, batchSize: 64, learningRate: 3e-3 },
-  default: { model: { width: 64, depth: 4, numHeads: 4, mlpRatio: 2 }, batchSize: 64, learningRate: 1e-3 },
-  full: { model: { width: 64, depth: 4, numHeads: 4, mlpRatio: 2 }, batchSize: 128, learningRate: 1e-3 },
-};
-
-/** The full pretraining recipe at a scale: VIT_RECIPES plus the epochs of lessonSizes("05"). */
+/** The full pretraining recipe at a scale: the ViT of lesson 05's settings and its epochs. */
 export function vitRecipe(scale: Scale = getScale()): ViTRecipe & { epochs: number } {
-  scaleArg("vitRecipe", scale);
-  return { ...VIT_RECIPES[scale], epochs: lessonSizes("05", scale).epochs };
+  const s = lessonSettings("05", scaleArg("vitRecipe", scale));
+  return { ...s.vit, epochs: s.epochs };
 }
 
 /** LoRA targets in the ViT: the query and value projections of every block (Hu et al. 2021). */

@@ -1,11 +1,11 @@
-// Lesson 06 fills gaps: for every lesson with no recorded results at the current scale it calls
+// Lesson 10 fills gaps: for every lesson with no recorded results at the current scale it calls
 // that lesson's experiment function (lessons 01-05) at that scale and records what they measure,
 // so the review's table always covers every method. Each filler mirrors its lesson's defaults.
 import { readResults, type ResultRecord } from "../store/results";
-import { byScale, getScale, knownLessons, lessonSizes, type Scale } from "../core/scale";
+import { getScale, type Scale } from "../core/scale";
+import { lessonSettings } from "../core/settings";
 import { makeTransferTasks } from "../data/tasks";
 import { getRecipe } from "../models/recipes";
-import { DEFAULT_ALPHA } from "../adapt/schedules";
 import { cachedEncoders, recordPretrainingRuns, runPretrainingExperiment } from "../experiments/pretraining";
 import { runTransferExperiment, type TransferExperimentArgs, type TransferVariant } from "../experiments/transfer-sweep";
 import { recordLoraRuns, runLoraSweep } from "../experiments/lora";
@@ -15,7 +15,7 @@ import { runViTSweep } from "../experiments/vit";
 export interface FillContext {
   scale: Scale;
   backend: string;
-  /** Seed used where a lesson runs one seed; lessons with a seed list in scale.ts use theirs. */
+  /** Seed of the lessons' single-run demos (the fillers run each lesson's own seed list). */
   seed: number;
   /** Results folder for lessons whose record functions take one (01, 04); lessons 02/03 record
    * where their experiment function does, in the artifact cache. Default the artifact cache. */
@@ -24,19 +24,12 @@ export interface FillContext {
   log: (line: string) => void;
 }
 
-/** One lesson's experiment, callable from lesson 06. Returns the records it appended. */
+/** One lesson's experiment, callable from lesson 10. Returns the records it appended. */
 export interface LessonFiller {
   lesson: string;
   /** What it runs, for the notebook's "filled in" note. */
   description: string;
   run(ctx: FillContext): Promise<ResultRecord[]>;
-}
-
-/** Seeds and label budgets of a lesson when scale.ts has its block, else the given fallback. */
-function sizesOr(lesson: string, scale: Scale, fallback: { labelBudgets: number[]; seeds: number[] }): { labelBudgets: number[]; seeds: number[] } {
-  if (!knownLessons().includes(lesson)) return fallback;
-  const s = lessonSizes(lesson, scale);
-  return { labelBudgets: s.labelBudgets, seeds: s.seeds };
 }
 
 /** Runs lesson 02/03 variants through their experiment function (which records each run under
@@ -52,23 +45,18 @@ async function transferRuns(lesson: string, ctx: FillContext, args: Omit<Transfe
   return results.map((r) => r.record);
 }
 
-/** Lesson 01 — the parameters cell's defaults: 5 sigmoid layers, historical recipe, 25 % masking. */
-export const LESSON01_DEPTH = 5;
-export const LESSON01_NOISE = 0.25;
-
 const lesson01: LessonFiller = {
   lesson: "01",
   description: "scratch (historical recipe) vs greedy pretraining vs the modern recipe, per label budget",
   async run(ctx) {
-    const sz = lessonSizes("01", ctx.scale);
+    const sz = lessonSettings("01", ctx.scale);
     const tasks = makeTransferTasks({ sourceSize: sz.samples, testSize: sz.testSamples });
-    const width = byScale({ smoke: 64, default: 200, full: 200 }, ctx.scale);
-    const hidden: number[] = Array(LESSON01_DEPTH).fill(width);
-    const recipe = getRecipe("historical", { batchSize: sz.batchSize, pretrain: { noise: LESSON01_NOISE, epochs: sz.epochs } });
+    const hidden: number[] = Array(sz.depth).fill(sz.width);
+    const recipe = getRecipe(sz.recipe, { batchSize: sz.batchSize, pretrain: { noise: sz.noise, epochs: sz.epochs } });
     const runs = await runPretrainingExperiment({
       train: tasks.source.train, test: tasks.source.test, sizes: hidden, seeds: sz.seeds,
       labelBudgets: [...sz.labelBudgets, "all"], recipe, modernRecipe: getRecipe("modern", { batchSize: sz.batchSize }),
-      budget: { epochs: sz.fineTuneEpochs, minSteps: byScale({ smoke: 4, default: 600, full: 1500 }, ctx.scale) },
+      budget: { epochs: sz.fineTuneEpochs, minSteps: sz.minSteps },
       encoders: async (seed) => (await cachedEncoders({ data: tasks.unlabeled, sizes: hidden, recipe, scale: ctx.scale, seed, log: false })).encoders,
       onRun: (r) => ctx.log(`lesson 01: ${r.method}, k=${r.labelsPerClass}, seed ${r.seed}: ${(100 * r.accuracy).toFixed(1)} %`),
     });
@@ -76,14 +64,11 @@ const lesson01: LessonFiller = {
   },
 };
 
-/** Lesson 02's labels per class in the class-split scenario (digits 5-9). */
-export const LESSON02_CLASS_SPLIT_LABELS = 20;
-
 const lesson02: LessonFiller = {
   lesson: "02",
   description: "zero-shot, scratch, frozen base + head and full fine-tuning (fresh or source head) on the mild shift per label budget, and the class split",
   async run(ctx) {
-    const { labelBudgets, seeds } = sizesOr("02", ctx.scale, { labelBudgets: byScale({ smoke: [1, 5], default: [1, 5, 10, 50], full: [1, 5, 10, 50] }, ctx.scale), seeds: [ctx.seed] });
+    const { labelBudgets, seeds, shift, classSplitLabels } = lessonSettings("02", ctx.scale);
     const variants: TransferVariant[] = [
       { method: "scratch" },
       { method: "feature-extraction" },
@@ -91,27 +76,22 @@ const lesson02: LessonFiller = {
       { method: "full-ft" },
       { method: "full-ft", head: "source" },
     ];
-    const mild = await transferRuns("02", ctx, { variants, shifts: ["mild"], labelsPerClass: labelBudgets, seeds, zeroShot: true });
+    const mild = await transferRuns("02", ctx, { variants, shifts: [shift], labelsPerClass: labelBudgets, seeds, zeroShot: true });
     const splitVariants: TransferVariant[] = [{ method: "scratch" }, { method: "feature-extraction" }, { method: "full-ft" }];
-    const split = await transferRuns("02", ctx, { variants: splitVariants, scenario: "class-split", labelsPerClass: [LESSON02_CLASS_SPLIT_LABELS], seeds });
+    const split = await transferRuns("02", ctx, { variants: splitVariants, scenario: "class-split", labelsPerClass: [classSplitLabels], seeds });
     return [...mild, ...split];
   },
 };
-
-/** Lesson 03's base rate for the freeze-ratio sweep, layer tuning and "higher-rate" fine-tuning. */
-export const LESSON03_SWEEP_LR = 1e-3;
 
 const lesson03: LessonFiller = {
   lesson: "03",
   description: "fine-tuning at two rates and with discriminative rates, the freeze-ratio sweep on the mild and inverted shifts, first vs last layer tuned",
   async run(ctx) {
-    const { labelBudgets, seeds } = sizesOr("03", ctx.scale, { labelBudgets: [5], seeds: [ctx.seed] });
+    const { labelBudgets, seeds, learningRate: lr, sweepRatios, layerDecay } = lessonSettings("03", ctx.scale);
     const k = [labelBudgets[0]];
-    const lr = LESSON03_SWEEP_LR;
-    const sweep = byScale({ smoke: [0, 0.5, 1], default: [0, 0.25, 0.5, 0.75, 1], full: [0, 0.25, 0.5, 0.75, 1] }, ctx.scale);
-    const ratios: TransferVariant[] = sweep.map((freezeRatio) => ({ method: "freeze-ratio", freezeRatio, learningRate: lr }));
+    const ratios: TransferVariant[] = sweepRatios.map((freezeRatio) => ({ method: "freeze-ratio", freezeRatio, learningRate: lr }));
     const mild = await transferRuns("03", ctx, {
-      variants: [{ method: "scratch" }, { method: "feature-extraction" }, { method: "full-ft" }, { method: "full-ft", learningRate: lr }, { method: "full-ft", alpha: DEFAULT_ALPHA }, ...ratios],
+      variants: [{ method: "scratch" }, { method: "feature-extraction" }, { method: "full-ft" }, { method: "full-ft", learningRate: lr }, { method: "full-ft", layerDecay }, ...ratios],
       shifts: ["mild"], labelsPerClass: k, seeds,
     });
     const inverted = await transferRuns("03", ctx, {
@@ -126,8 +106,7 @@ const lesson04: LessonFiller = {
   lesson: "04",
   description: "LoRA rank sweep against head-only and full fine-tuning on the mild shift",
   async run(ctx) {
-    const { labelBudgets, seeds } = sizesOr("04", ctx.scale, { labelBudgets: [5], seeds: [ctx.seed] });
-    const ranks = byScale({ smoke: [1, 4], default: [1, 2, 4, 8, 16], full: [1, 2, 4, 8, 16] }, ctx.scale);
+    const { labelBudgets, seeds, ranks } = lessonSettings("04", ctx.scale);
     const runs = await runLoraSweep({ scale: ctx.scale, seeds, labelsPerClass: labelBudgets[0], ranks, onRun: (r) => ctx.log(`lesson 04: ${r.method}, seed ${r.seed}: ${(100 * r.accuracy).toFixed(1)} %`) });
     return recordLoraRuns(runs, { lesson: "04", backend: ctx.backend, scale: ctx.scale }, ctx.dir);
   },
@@ -137,13 +116,13 @@ const lesson05: LessonFiller = {
   lesson: "05",
   description: "the tiny ViT: head-only, the first k blocks frozen for every k, full fine-tuning and LoRA on q,v",
   async run(ctx) {
-    const { labelBudgets, seeds } = sizesOr("05", ctx.scale, { labelBudgets: [5], seeds: [ctx.seed] });
+    const { labelBudgets, seeds } = lessonSettings("05", ctx.scale);
     const runs = await runViTSweep({ scale: ctx.scale, seeds, labelsPerClass: labelBudgets[0], onRun: (r) => ctx.log(`lesson 05: ${r.method}, seed ${r.seed}: ${(100 * r.accuracy).toFixed(1)} %`) });
     return recordLoraRuns(runs, { lesson: "05", backend: ctx.backend, scale: ctx.scale }, ctx.dir);
   },
 };
 
-/** The lessons lesson 06 can fill in, by id. */
+/** The lessons lesson 10 can fill in, by id. */
 export const LESSON_FILLERS: Readonly<Record<string, LessonFiller>> = { "01": lesson01, "02": lesson02, "03": lesson03, "04": lesson04, "05": lesson05 };
 
 export interface FillMissingArgs {
@@ -202,7 +181,7 @@ export async function fillMissingResults(args: FillMissingArgs): Promise<FillRep
   return reports;
 }
 
-/** What lesson 06 says about the fill step, as markdown. */
+/** What lesson 10 says about the fill step, as markdown. */
 export function describeFills(reports: FillReport[], scale: Scale): string {
   if (reports.length === 0) return `Filling in was switched off (\`fillMissing = false\`): the tables below show only what the lessons recorded at scale **${scale}**.`;
   const filled = reports.filter((r) => r.status === "filled");

@@ -1,4 +1,4 @@
-// The measured results lesson 06 cites, by name: which lesson, method (as each lesson records it)
+// The measured results lesson 10 cites, by name: which lesson, method (as each lesson records it)
 // and task answer "scratch on the mild shift", "LoRA r=4", "frozen base on the class split"...
 // One place, so the decision guide and the question bank cite the same numbers.
 import type { ResultQuery } from "./review";
@@ -16,7 +16,7 @@ export const REVIEW_QUERIES = {
   headOnlyMild: { lesson: TRANSFER, method: /^feature-extraction/, task: "mild" },
   fullFtMild: { lesson: TRANSFER, method: /^full-ft(\+source-head)?$/, task: "mild" },
   fullFtHighLrMild: { lesson: TRANSFER, method: /^full-ft(\+source-head)?@lr=1e-3$/, task: "mild" },
-  discriminativeMild: { lesson: TRANSFER, method: /@alpha=/, task: "mild" },
+  discriminativeMild: { lesson: TRANSFER, method: /@decay=/, task: "mild" },
   // Lesson 03's schedules, same model, labels and epochs: one rate, discriminative, two-phase, progressive.
   schedulePlain: { lesson: "03", method: /^schedule:plain/ },
   scheduleDiscriminative: { lesson: "03", method: /^schedule:discriminative/ },

@@ -1,7 +1,7 @@
-// Lesson 06's interview question bank, as data: each question has a topic, an answer written for
+// Lesson 10's interview question bank, as data: each question has a topic, an answer written for
 // this project and follow-ups; answers are functions of the measured results (Facts), so every
 // number they state was measured by lessons 01-05 on this machine, or is said to be missing.
-import { DEFAULT_ALPHA } from "../adapt/schedules";
+import { DEFAULT_LAYER_DECAY } from "../adapt/schedules";
 import { claim, NOT_MEASURED, type Facts, type ResultQuery } from "./review";
 import { formatCount } from "../core/format";
 import { queryAt } from "./queries";
@@ -207,7 +207,7 @@ export const QUESTION_BANK: readonly ReviewQuestion[] = [
     id: "discriminative",
     topic: "discriminative-lr",
     question: "What are discriminative learning rates?",
-    answer: (f) => `One learning rate per layer group, smaller for the early layers: η_l = η_0 · α^(L−l), with the head at η_0. Early layers hold general features that need only small corrections; the top layers and head need to move more. ULMFiT uses α = 1/2.6 (here DEFAULT_ALPHA = ${DEFAULT_ALPHA.toFixed(3)}). It sits between freezing (rate 0) and plain fine-tuning (one rate). Lesson 03: discriminative rates ${f.citeAccuracy(queryAt("scheduleDiscriminative", "few"))} vs one rate ${f.citeAccuracy(queryAt("schedulePlain", "few"))} on the same labels and epochs; in the transfer sweep, discriminative vs one base rate: ${f.citeGain(queryAt("discriminativeMild", "few"), queryAt("fullFtMild", "few"))}.`,
+    answer: (f) => `One learning rate per layer group, smaller for the early layers: η_l = η_0 · α^(L−l), with the head at η_0. Early layers hold general features that need only small corrections; the top layers and head need to move more. ULMFiT uses α = 1/2.6 (here DEFAULT_LAYER_DECAY = ${DEFAULT_LAYER_DECAY.toFixed(3)}). It sits between freezing (rate 0) and plain fine-tuning (one rate). Lesson 03: discriminative rates ${f.citeAccuracy(queryAt("scheduleDiscriminative", "few"))} vs one rate ${f.citeAccuracy(queryAt("schedulePlain", "few"))} on the same labels and epochs; in the transfer sweep, discriminative vs one base rate: ${f.citeGain(queryAt("discriminativeMild", "few"), queryAt("fullFtMild", "few"))}.`,
     followUps: [
       {
         question: "How do you implement it in a framework whose optimiser has one rate?",

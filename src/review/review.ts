@@ -1,7 +1,8 @@
-// Lesson 06's view of the recorded results: the latest run per seed, lookups by lesson / method /
+// Lesson 10's view of the recorded results: the latest run per seed, lookups by lesson / method /
 // task / label budget, numbers written with where they come from ("84.2 % [02 full-ft, mild,
 // k=5, 3 seeds]") or "not measured", the cross-lesson comparison table and its plots.
-import { linePlot, PALETTE, scatterPlot, type PlotSpec, type TableCell } from "../show/plot";
+import { linePlot, PALETTE, scatterPlot, type PlotSpec } from "../show/plot";
+import { type TableCell } from "../show/table";
 import { summarizeResults, type ResultRecord, type SummaryRow } from "../store/results";
 import { formatPct, formatCount, formatPoints } from "../core/format";
 

@@ -1,4 +1,4 @@
-// The decision guide of lesson 06: recommendStrategy({ labels, similarity, compute }) picks a
+// The decision guide of lesson 10: recommendStrategy({ labels, similarity, compute }) picks a
 // transfer strategy and backs every reason with a number measured in lessons 01-05 (or says it
 // was not measured at this scale). The label threshold itself comes from lesson 02's crossover.
 import { DEFAULT_LORA_ALPHA } from "../adapt/lora/layer";

@@ -1,8 +1,6 @@
-// Plotly charts for the lessons: pure spec builders (line, scatter, bar, heatmap, multi-panel),
-// HTML that draws a spec offline, and `showPlot`, which embeds plotly.js-dist once per kernel
-// session (the first plot's output carries the bundle) and displays through display().
-import * as fs from "fs";
-import { display, escapeHtml } from "./display";
+// Plotly chart specs for the lessons: pure builders (line, scatter, bar, heatmap, multi-panel) that
+// return {data, layout} and draw nothing. plotly.ts turns a spec into HTML and shows it.
+import { formatNumber } from "../core/format";
 
 /** A value plotly accepts in x/y/text arrays. */
 export type Datum = number | string | null;
@@ -225,11 +223,6 @@ export function barPlot(args: BarPlotArgs): PlotSpec {
   return { data, layout: { ...layout, barmode: args.barmode ?? "group" } };
 }
 
-function formatValue(v: number, digits: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(digits)));
-}
-
 /** Heatmap with the value written in each cell (e.g. a confusion matrix). */
 export function heatmap(args: HeatmapArgs): PlotSpec {
   const rows = args.z.length;
@@ -247,7 +240,7 @@ export function heatmap(args: HeatmapArgs): PlotSpec {
   // plotly's 'Blues' runs dark -> light; reversed, large counts are dark as in a printed matrix.
   const trace: PlotTrace = { type: "heatmap", x, y, z, colorscale: args.colorscale ?? "Blues", reversescale: args.colorscale === undefined, hoverongaps: false };
   if (annotate) {
-    trace.text = args.z.map((r) => toList(r).map((v) => formatValue(v, args.digits ?? 3)));
+    trace.text = args.z.map((r) => toList(r).map((v) => formatNumber(v, args.digits ?? 3)));
     trace.texttemplate = "%{text}";
   }
   const layout = baseLayout(args, "category", "category");
@@ -314,152 +307,4 @@ export function multiPanel(args: MultiPanelArgs): PlotSpec {
   });
   layout.annotations = annotations;
   return { data, layout };
-}
-
-/** Mean and (population) standard deviation over runs, per point: runs[seed][point]. */
-export function meanStd(runs: ArrayLike<number>[]): { mean: number[]; std: number[] } {
-  if (runs.length === 0) throw new Error("meanStd: runs must hold at least one run, got none");
-  const len = runs[0].length;
-  runs.forEach((r, i) => {
-    if (r.length !== len) throw new Error(`meanStd: run ${i} has ${r.length} points, run 0 has ${len} (runs must align)`);
-  });
-  const mean = Array.from({ length: len }, (_, j) => runs.reduce((a, r) => a + r[j], 0) / runs.length);
-  const std = mean.map((m, j) => Math.sqrt(runs.reduce((a, r) => a + (r[j] - m) ** 2, 0) / runs.length));
-  return { mean, std };
-}
-
-// ---- HTML: embedding plotly once and drawing specs -------------------------------------------
-
-/** JSON that is safe inside <script>: no '<', '>' or '&' can end the element or open a comment. */
-export function scriptSafeJson(value: unknown): string {
-  return JSON.stringify(value)
-    .replace(/</g, "\\u003c").replace(/>/g, "\\u003e").replace(/&/g, "\\u0026")
-    .replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
-}
-
-/** JavaScript source made safe inside <script>: '</script' and '<!--' cannot occur in it (they
- * can only appear in strings, regexes or comments, where '<\/' and '<\!' mean the same). */
-export function scriptSafeSource(src: string): string {
-  return src.replace(/<\/(script)/gi, "<\\/$1").replace(/<!--/g, "<\\!--");
-}
-
-let plotlySource: { path: string; version: string; text: string } | undefined;
-
-/** plotly.js as shipped by plotly.js-dist-min when installed (4.6 MB), else plotly.js-dist (11 MB). */
-export function plotlyBundle(): { path: string; version: string; text: string } {
-  if (plotlySource) return plotlySource;
-  for (const [pkg, file] of [["plotly.js-dist-min", "plotly.min.js"], ["plotly.js-dist", "plotly.js"]]) {
-    let path: string;
-    try {
-      path = require.resolve(`${pkg}/${file}`);
-    } catch {
-      continue;
-    }
-    const text = fs.readFileSync(path, "utf8");
-    const version = /plotly\.js v(\d+\.\d+\.\d+)/.exec(text.slice(0, 2000))?.[1] ?? "unknown";
-    plotlySource = { path, version, text };
-    return plotlySource;
-  }
-  throw new Error("plotly.js not found: install plotly.js-dist (npm install) so plots can embed it offline");
-}
-
-/** A <script> that defines window.Plotly from the embedded bundle. require.js (classic Notebook,
- * nbconvert's HTML) would take the UMD bundle as an AMD module, so `define` is hidden meanwhile;
- * a page that already has this version skips the work. */
-export function plotlyBundleHtml(): string {
-  const { version, text } = plotlyBundle();
-  const v = JSON.stringify(version);
-  return `<script type="text/javascript">/* plotly.js ${version} (MIT license), embedded once per kernel session by transfer-lab so plots render offline */
-(function(){if(window.Plotly&&window.Plotly.version===${v})return;var d=window.define;window.define=undefined;try{
-${scriptSafeSource(text)}
-}finally{window.define=d;}if(!window.Plotly)console.error("transfer-lab: plotly.js ran but window.Plotly is not set");})();
-</script>`;
-}
-
-const SESSION = Math.random().toString(36).slice(2, 8);
-let plotCounter = 0;
-
-/** A DOM id unique within this process and, through a random session part, across kernel restarts. */
-export function newPlotId(): string {
-  return `tl-plot-${SESSION}-${++plotCounter}`;
-}
-
-/** A <div> and a <script> that draws `spec` into it; waits up to 10 s for window.Plotly. */
-export function plotHtml(spec: PlotSpec, id: string): string {
-  if (!/^[A-Za-z][\w-]*$/.test(id)) throw new Error(`plotHtml: id must be letters, digits, '-' or '_' starting with a letter, got ${JSON.stringify(id)}`);
-  const height = typeof spec.layout.height === "number" ? spec.layout.height : DEFAULT_PLOT_HEIGHT;
-  const payload = scriptSafeJson({ data: spec.data, layout: spec.layout, config: { ...DEFAULT_PLOT_CONFIG, ...spec.config } });
-  const missing = scriptSafeJson("This plot needs plotly.js, which transfer-lab embeds in the first plot's output of a kernel session; that output is not in this page. Run embedPlotly() in a cell above, or restart the kernel and run all cells.");
-  return `<div id="${id}" class="transfer-lab-plot" style="width:100%;min-width:320px;height:${height}px"></div>
-<script type="text/javascript">(function(){var id="${id}",s=${payload},n=0;function draw(){var el=document.getElementById(id),P=window.Plotly;if(!el||!P||!P.newPlot){if(++n<200){setTimeout(draw,50);}else if(el){el.textContent=${missing};}return;}P.newPlot(el,s.data,s.layout,s.config);}draw();})();</script>`;
-}
-
-let embedded = false;
-
-/** Whether this process has already emitted the plotly bundle. */
-export function plotlyEmbedded(): boolean {
-  return embedded;
-}
-
-/** Emits the plotly bundle as its own output if this process has not yet (or when `force`, e.g.
- * after the output that carried it was cleared). Returns whether it emitted. */
-export function embedPlotly(force = false): boolean {
-  if (embedded && !force) return false;
-  display().html(plotlyBundleHtml());
-  embedded = true;
-  return true;
-}
-
-/** Displays a chart; the first one of a kernel session also carries plotly.js. Returns nothing, so
- * a notebook cell ending in showPlot(...) prints no value. */
-export function showPlot(spec: PlotSpec): void {
-  const id = newPlotId();
-  const bundle = embedded ? "" : plotlyBundleHtml() + "\n";
-  display().html(bundle + plotHtml(spec, id));
-  embedded = true;
-}
-
-// ---- tables ----------------------------------------------------------------------------------
-
-export type TableCell = string | number | boolean | null | undefined;
-
-export interface TableArgs {
-  /** Significant digits for non-integer numbers (default 4). */
-  digits?: number;
-  /** Caption above the table. */
-  caption?: string;
-  /** 'html' (default) displays an HTML table; 'text' displays the aligned text version. */
-  format?: "html" | "text";
-}
-
-function cellText(v: TableCell, digits: number): string {
-  if (v === null || v === undefined) return "";
-  return typeof v === "number" ? formatValue(v, digits) : String(v);
-}
-
-/** A results table as {html, text}; rows are objects keyed by column, or arrays in column order.
- * Columns default to the first row's keys. */
-export function formatTable(rows: (Record<string, TableCell> | TableCell[])[], columns?: string[], args: TableArgs = {}): { html: string; text: string } {
-  const cols = columns ?? (rows.length && !Array.isArray(rows[0]) ? Object.keys(rows[0]) : undefined);
-  if (!cols) throw new Error("table: columns must be given when rows are arrays or there are no rows");
-  const digits = args.digits ?? 4;
-  const raw = rows.map((r) => cols.map((c, j) => (Array.isArray(r) ? r[j] : r[c])));
-  const cells = raw.map((r) => r.map((v) => cellText(v, digits)));
-  const numeric = cols.map((_, j) => raw.every((r) => typeof r[j] === "number" || r[j] == null));
-  const widths = cols.map((c, j) => Math.max(c.length, ...cells.map((r) => r[j].length)));
-  const pad = (s: string, j: number) => (numeric[j] ? s.padStart(widths[j]) : s.padEnd(widths[j]));
-  const lines = [cols.map(pad).join("  "), widths.map((w) => "-".repeat(w)).join("  "), ...cells.map((r) => r.map(pad).join("  "))];
-  const text = (args.caption ? args.caption + "\n" : "") + lines.join("\n");
-  const align = (j: number) => `text-align:${numeric[j] ? "right" : "left"};padding:2px 10px`;
-  const head = cols.map((c, j) => `<th style="${align(j)}">${escapeHtml(c)}</th>`).join("");
-  const body = cells.map((r) => `<tr>${r.map((v, j) => `<td style="${align(j)}">${escapeHtml(v)}</td>`).join("")}</tr>`).join("\n");
-  const caption = args.caption ? `<caption style="caption-side:top;text-align:left;font-weight:bold">${escapeHtml(args.caption)}</caption>` : "";
-  return { html: `<table class="transfer-lab-table">${caption}<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody></table>`, text };
-}
-
-/** Displays a results table: HTML, or the aligned text when args.format is 'text'. */
-export function table(rows: (Record<string, TableCell> | TableCell[])[], columns?: string[], args: TableArgs = {}): void {
-  const { html, text } = formatTable(rows, columns, args);
-  if (args.format === "text") display().text(text);
-  else display().html(html);
 }

@@ -3,7 +3,7 @@
 // end) are drawn, so saved notebooks stay small. `progressLine(label)` is what fit() is given.
 import { Display, escapeHtml, inKernel, isHeadless, newDisplay } from "./display";
 import type { Progress, ProgressReporter, ProgressUpdate } from "../core/progress";
-import { formatDuration } from "../core/format";
+import { formatDuration, formatNumber } from "../core/format";
 import { checkPositiveInt } from "../core/validate";
 
 export interface ProgressArgs {
@@ -23,10 +23,6 @@ export interface ProgressArgs {
 
 export const DEFAULT_PROGRESS_INTERVAL_MS = 250;
 const BAR_WIDTH = 20;
-
-function num(v: number): string {
-  return Number.isFinite(v) ? String(Number(v.toPrecision(4))) : String(v);
-}
 
 function bar(fraction: number): string {
   const full = Math.round(Math.min(1, Math.max(0, fraction)) * BAR_WIDTH);
@@ -61,7 +57,7 @@ export function createProgress(args: ProgressArgs): Progress {
   let lastDrawn = -Infinity;
   let finished = false;
 
-  const metricsText = (u: ProgressUpdate) => [`loss ${num(u.loss)}`, ...Object.entries(u.metrics ?? {}).map(([k, v]) => `${k} ${num(v)}`)].join("  ");
+  const metricsText = (u: ProgressUpdate) => [`loss ${formatNumber(u.loss, 4)}`, ...Object.entries(u.metrics ?? {}).map(([k, v]) => `${k} ${formatNumber(v, 4)}`)].join("  ");
   const line = (u: ProgressUpdate | undefined, t: number): string => {
     const doneSteps = u ? u.epoch * S + u.step : 0;
     const elapsed = t - start;

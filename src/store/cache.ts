@@ -312,7 +312,7 @@ export async function loadJson<T = unknown>(key: string, args: CacheArgs = {}): 
   }
 }
 
-/** All JSON keys in the cache whose name starts with `prefix` (lesson 06 reads results this way). */
+/** All JSON keys in the cache whose name starts with `prefix` (lesson 10 reads results this way). */
 export async function listJsonKeys(prefix = "", args: CacheArgs = {}): Promise<string[]> {
   const dir = path.join(cacheDir(args.dir), "json");
   let names: string[];

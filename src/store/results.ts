@@ -1,4 +1,4 @@
-// Results recording for lesson 06: every lesson appends the numbers it measured to one JSON-lines
+// Results recording for lesson 10: every lesson appends the numbers it measured to one JSON-lines
 // file in the artifact cache. Appends only, never rewrites; read back as rows or a table.
 import * as fs from "fs";
 import * as path from "path";

@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { DEFAULT_ALPHA, discriminativeMultipliers, discriminativeRates, progressiveStages } from "../../src/adapt/schedules";
+import { DEFAULT_LAYER_DECAY, discriminativeMultipliers, discriminativeRates, progressiveStages } from "../../src/adapt/schedules";
 import { concatHistories, progressiveUnfreeze, twoPhaseFineTune } from "../../src/train/staged";
 import { snapshotWeights, compareWeights } from "../../src/adapt/freezing";
 import { blobs, tinySource } from "../helpers/fixtures";
@@ -15,19 +15,19 @@ beforeAll(async () => {
 });
 
 describe("discriminative learning rates", () => {
-  it("gives weighted layer l of L the multiplier alpha^(L-l)", () => {
+  it("gives weighted layer l of L the multiplier layerDecay^(L-l)", () => {
     const m = tiny();
     expect(discriminativeMultipliers(m, 0.5)).toEqual({ hidden1: 0.125, hidden2: 0.25, hidden3: 0.5, head: 1 });
     expect(discriminativeRates(m, 1e-3, 0.5).hidden2).toBeCloseTo(2.5e-4, 12);
-    expect(discriminativeMultipliers(m).hidden3).toBeCloseTo(DEFAULT_ALPHA, 12);
-    expect(() => discriminativeMultipliers(m, 0)).toThrow(/alpha must be a finite number > 0, got 0/);
+    expect(discriminativeMultipliers(m).hidden3).toBeCloseTo(DEFAULT_LAYER_DECAY, 12);
+    expect(() => discriminativeMultipliers(m, 0)).toThrow(/layerDecay must be a finite number > 0, got 0/);
     expect(() => discriminativeMultipliers(m, NaN)).toThrow(/got NaN/);
   });
 
-  it("really scales SGD steps: per-layer update / (lr · gradient) equals alpha powers", async () => {
+  it("really scales SGD steps: per-layer update / (lr · gradient) equals layerDecay powers", async () => {
     const data = blobs(24, 12, 0);
     const m = tiny(1);
-    const alpha = 0.3;
+    const layerDecay = 0.3;
     const lr = 0.1;
     const x = tf.tensor2d(data.x, [data.n, data.dim]);
     const y = tf.oneHot(tf.tensor1d(data.y, "int32"), 3).toFloat();
@@ -35,7 +35,7 @@ describe("discriminative learning rates", () => {
     const { grads, value } = tf.variableGrads(() => tf.metrics.categoricalCrossentropy(y, m.apply(x, { training: true }) as tf.Tensor).mean() as tf.Scalar, vars);
     const before = snapshotWeights(m);
     // One full-batch step (batch = all examples, so the gradient is the same as above).
-    await fit(m, data, { epochs: 1, batchSize: data.n, optimizer: "sgd", learningRate: lr, layerLearningRates: discriminativeMultipliers(m, alpha), progress: false });
+    await fit(m, data, { epochs: 1, batchSize: data.n, optimizer: "sgd", learningRate: lr, layerLearningRates: discriminativeMultipliers(m, layerDecay), progress: false });
     const after = snapshotWeights(m);
     const L = 4;
     ["hidden1", "hidden2", "hidden3", "head"].forEach((layer, i) => {
@@ -45,7 +45,7 @@ describe("discriminative learning rates", () => {
       // Least-squares ratio of the actual step to the plain SGD step -lr·g.
       let num = 0, den = 0;
       for (let j = 0; j < g.length; j++) { num += d[j] * -lr * g[j]; den += (lr * g[j]) ** 2; }
-      expect(num / den).toBeCloseTo(Math.pow(alpha, L - (i + 1)), 4);
+      expect(num / den).toBeCloseTo(Math.pow(layerDecay, L - (i + 1)), 4);
     });
     tf.dispose([x, y, value, ...Object.values(grads)]);
   });

@@ -1,5 +1,6 @@
 import { describe, it, expect, afterEach } from "vitest";
-import { getScale, parseScale, lessonSizes, byScale, knownLessons } from "../../src/core/scale";
+import { getScale, parseScale } from "../../src/core/scale";
+import { LESSON_IDS, lessonSettings, TRANSFER_BUDGETS, SOURCE_RECIPES, VIT_RECIPES } from "../../src/core/settings";
 
 const saved = process.env.LESSON_SCALE;
 afterEach(() => {
@@ -22,24 +23,35 @@ describe("scale", () => {
     expect(() => parseScale("")).toThrow(/got ""/);
   });
 
-  it("gives every known lesson sizes that grow with the scale", () => {
-    expect(knownLessons()).toContain("00");
-    for (const lesson of knownLessons()) {
-      const s = lessonSizes(lesson, "smoke");
-      const d = lessonSizes(lesson, "default");
-      const f = lessonSizes(lesson, "full");
+  it("gives every lesson settings whose sizes grow with the scale", () => {
+    expect(LESSON_IDS).toEqual(["00", "01", "02", "03", "04", "05"]);
+    for (const lesson of LESSON_IDS) {
+      const s = lessonSettings(lesson, "smoke");
+      const d = lessonSettings(lesson, "default");
+      const f = lessonSettings(lesson, "full");
       expect(s.samples).toBeLessThan(d.samples);
       expect(d.samples).toBeLessThanOrEqual(f.samples);
     }
-    expect(() => lessonSizes("99")).toThrow(/unknown lesson "99"/);
+    expect(() => lessonSettings("99" as never)).toThrow(/lesson must be one of 00, 01, 02, 03, 04, 05, got "99"/);
   });
 
   it("returns copies, so a lesson cannot change the table", () => {
-    lessonSizes("00", "smoke").labelBudgets.push(99);
-    expect(lessonSizes("00", "smoke").labelBudgets).not.toContain(99);
+    lessonSettings("00", "smoke").labelBudgets.push(99);
+    expect(lessonSettings("00", "smoke").labelBudgets).not.toContain(99);
+    lessonSettings("05", "smoke").vit.model.width = 1;
+    expect(lessonSettings("05", "smoke").vit.model.width).toBe(VIT_RECIPES.smoke.model.width);
   });
 
-  it("picks by scale", () => {
-    expect(byScale({ smoke: 1, default: 2, full: 3 }, "full")).toBe(3);
+  it("keeps the protocol that lessons 02-05 share in step with their sizes", () => {
+    for (const scale of ["smoke", "default", "full"] as const) {
+      for (const lesson of ["02", "03", "04"] as const) {
+        const s = lessonSettings(lesson, scale);
+        expect(s.epochs).toBe(SOURCE_RECIPES[scale].epochs);
+        expect(s.testSamples).toBe(SOURCE_RECIPES[scale].testSize);
+        expect(s.fineTuneEpochs).toBe(TRANSFER_BUDGETS[scale].epochs);
+        expect(s.batchSize).toBe(TRANSFER_BUDGETS[scale].batchSize);
+      }
+      expect(lessonSettings("05", scale).vit).toEqual(VIT_RECIPES[scale]);
+    }
   });
 });

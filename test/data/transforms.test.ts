@@ -6,9 +6,9 @@ import {
   compose, gaussianNoise, invert, rotate, SHIFT_NAMES, shiftTransform, transformDataset,
 } from "../../src/data/transforms";
 import { rng } from "../../src/core/random";
+import { maxAbsDiff } from "../../src/evaluate/compare";
 
 const few = () => subset(loadEmbeddedMnist(), Array.from({ length: 50 }, (_, i) => i));
-const maxAbsDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 
 describe("image transforms", () => {
   it("rotate(0) is the identity and rotate keeps mass near the centre", () => {

@@ -5,12 +5,14 @@ import * as tf from "@tensorflow/tfjs";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { LORA_RANKS, loraSweepPlot, mergeCheck, recordLoraRuns, runLora, runLoraSweep, summarizeLoraRuns, type LoraRun } from "../../src/experiments/lora";
-import { attentionHeatmaps, attentionReceivedImages, getPretrainedViT, runViTSweep, VIT_RECIPES, type ViTRun } from "../../src/experiments/vit";
+import { loraSweepPlot, mergeCheck, recordLoraRuns, runLora, runLoraSweep, summarizeLoraRuns, type LoraRun } from "../../src/experiments/lora";
+import { attentionHeatmaps, attentionReceivedImages, getPretrainedViT, runViTSweep, type ViTRun } from "../../src/experiments/vit";
+import { VIT_RECIPES } from "../../src/core/settings";
 import { attentionMaps } from "../../src/models/transformer";
 import { readResults } from "../../src/store/results";
 import { getSourceModel, sourceTasks } from "../../src/experiments/source";
 import { applyLora } from "../../src/adapt/lora/inject";
+import { lessonSettings } from "../../src/core/settings";
 
 let cache: string;
 const saved = process.env.TRANSFER_LAB_CACHE;
@@ -52,10 +54,10 @@ describe("LoRA sweep on the source MLP", () => {
       expect(r.task).toBe("mild");
       expect(r.steps).toBeGreaterThan(0);
     }
-    expect(LORA_RANKS).toEqual([1, 2, 4, 8, 16]);
+    expect(lessonSettings("04", "default").ranks).toEqual([1, 2, 4, 8, 16]);
   });
 
-  it("records runs for lesson 06 and summarises them for the plot", () => {
+  it("records runs for lesson 10 and summarises them for the plot", () => {
     const recs = recordLoraRuns(runs, { lesson: "04", backend: "cpu", scale: "smoke" });
     expect(recs).toHaveLength(runs.length);
     const back = readResults({ lesson: "04", scale: "smoke" });

@@ -7,8 +7,7 @@ import { runTransfer, transferLabel } from "../../src/experiments/transfer";
 import { runTransferExperiment, summarizeTransfer, transferResultsFromRecords } from "../../src/experiments/transfer-sweep";
 import { pct } from "../../src/core/format";
 import { accuracyVsLabelsPlot, freezeSweepPlot, gainOverBaseline, transferGainPlot } from "../../src/experiments/transfer-plots";
-import { lessonSizes } from "../../src/core/scale";
-import { TRANSFER_BUDGETS } from "../../src/experiments/transfer";
+import { TRANSFER_BUDGETS } from "../../src/core/settings";
 import { getSourceModel, sourceTasks, type SourceModel } from "../../src/experiments/source";
 import { snapshotWeights, compareWeights } from "../../src/adapt/freezing";
 import { readResults } from "../../src/store/results";
@@ -70,20 +69,12 @@ describe("runTransfer", () => {
     }
   });
 
-  it("uses the budgets that lessons 02 and 03 list in SIZES", () => {
-    for (const scale of ["smoke", "default", "full"] as const) {
-      for (const lesson of ["02", "03"]) {
-        expect(lessonSizes(lesson, scale).fineTuneEpochs).toBe(TRANSFER_BUDGETS[scale].epochs);
-        expect(lessonSizes(lesson, scale).batchSize).toBe(TRANSFER_BUDGETS[scale].batchSize);
-      }
-    }
-  });
 
   it("names variants by method, head and non-default rates", () => {
     expect(transferLabel({ method: "full-ft", learningRate: 1e-3 })).toBe("full-ft@lr=1e-3");
     expect(transferLabel({ method: "full-ft", learningRate: 1e-4 })).toBe("full-ft");
     expect(transferLabel({ method: "feature-extraction", head: "source", learningRate: 5 })).toBe("feature-extraction+source-head");
-    expect(transferLabel({ method: "full-ft", alpha: 1 / 2.6 })).toBe("full-ft@alpha=0.385");
+    expect(transferLabel({ method: "full-ft", layerDecay: 1 / 2.6 })).toBe("full-ft@decay=0.385");
     expect(transferLabel({ method: "freeze-ratio", freezeRatio: 0.25, learningRate: 1e-3 })).toBe("freeze-0.25@lr=1e-3");
   });
 

@@ -69,6 +69,11 @@ export interface CellRequest {
   stopOnError?: boolean;
   /** Seconds after the cell's first stream output to send SIGINT (as Jupyter's interrupt). */
   interruptAfterOutput?: number;
+  /** Seconds to wait, after the cell before it replied and went idle, before sending it. */
+  delayBefore?: number;
+  /** Send it right after the cell before it, without waiting for that one's reply (as "run
+   * all" does), so it waits in the kernel's queue. */
+  pipelined?: boolean;
 }
 
 /** Runs `cells` one after another in a fresh kernel; throws with the session's stderr if it fails. */
@@ -83,6 +88,14 @@ export async function runCells(python: string, cells: CellRequest[], opts: { tim
 /** The value a cell returned (its execute_result), if any. */
 export function resultText(run: CellRun): string | undefined {
   return run.outputs.find((o) => o.msg_type === "execute_result")?.content.data?.["text/plain"];
+}
+
+/** What a cell printed on one stream, in order. */
+export function streamText(run: CellRun, name: "stdout" | "stderr"): string {
+  return run.outputs
+    .filter((o) => o.msg_type === "stream" && o.content.name === name)
+    .map((o) => o.content.text ?? "")
+    .join("");
 }
 
 /** Everything a cell printed, returned or raised, as text. */

@@ -12,7 +12,9 @@ import { countParams } from "../../src/adapt/freezing";
 import { fit } from "../../src/train/fit";
 import { evaluateAccuracy } from "../../src/models/predict";
 import { sourceTasks } from "../../src/experiments/source";
-import { VIT_LORA_TARGETS, VIT_RECIPES } from "../../src/experiments/vit";
+import { VIT_LORA_TARGETS } from "../../src/experiments/vit";
+import { VIT_RECIPES } from "../../src/core/settings";
+import { maxAbsDiff, maxOutputDiff } from "../../src/evaluate/compare";
 
 const SMALL = { width: 8, depth: 2, numHeads: 2, mlpRatio: 2 };
 
@@ -20,13 +22,11 @@ beforeAll(async () => {
   await tf.setBackend("cpu");
 });
 
-function maxDiff(a: tf.Tensor, b: tf.Tensor): number {
-  return tf.tidy(() => a.sub(b).abs().max().dataSync()[0]);
-}
+const maxDiff = (a: tf.Tensor, b: tf.Tensor): number => maxAbsDiff(a.dataSync(), b.dataSync());
 
 /** Largest difference between two models' outputs on `x` (x is disposed). */
 function outputDiff(m1: tf.LayersModel, m2: tf.LayersModel, x: tf.Tensor): number {
-  const d = tf.tidy(() => maxDiff(m1.predict(x) as tf.Tensor, m2.predict(x) as tf.Tensor));
+  const d = maxOutputDiff(m1, m2, x);
   x.dispose();
   return d;
 }

@@ -1,4 +1,4 @@
-// Lesson 06 through the real kernel at smoke scale with an EMPTY artifact cache: no lesson has
+// Lesson 10 through the real kernel at smoke scale with an EMPTY artifact cache: no lesson has
 // recorded anything, so the notebook must run every lesson's experiment itself, say so, and still
 // build its table, plots, decision guide and question bank from what it measured.
 import fs from "fs";
@@ -10,7 +10,7 @@ import { cellSource, joinText, listLessons, readNotebook } from "../../src/cli/r
 import { formatResult, runLesson } from "../../src/cli/runner/run";
 import { readResults } from "../../src/store/results";
 
-const NOTEBOOK = listLessons(path.join(PROJECT_ROOT, "notebooks")).find((f) => path.basename(f).startsWith("06-"));
+const NOTEBOOK = listLessons(path.join(PROJECT_ROOT, "notebooks")).find((f) => path.basename(f).startsWith("10-"));
 /** Kernel start, filling lessons 01-05 at smoke on the pure-JS backend, and the review itself. */
 const TIMEOUT_MS = 10 * 60_000;
 
@@ -20,12 +20,12 @@ beforeAll(() => {
   installKernelSpec(python);
 }, 120_000);
 
-describe("lesson 06 with no recorded results", () => {
+describe("lesson 10 with no recorded results", () => {
   it.runIf(NOTEBOOK !== undefined)(
     "runs every missing lesson's experiment at smoke scale and says so",
     async () => {
-      const cache = fs.mkdtempSync(path.join(os.tmpdir(), "tl-06-empty-cache-"));
-      const out = path.join(PROJECT_ROOT, "build", "notebook-tests", "06-empty-cache");
+      const cache = fs.mkdtempSync(path.join(os.tmpdir(), "tl-10-empty-cache-"));
+      const out = path.join(PROJECT_ROOT, "build", "notebook-tests", "10-empty-cache");
       const result = await runLesson({ notebook: NOTEBOOK as string, scale: "smoke", outDir: out, python, cellTimeoutSeconds: 8 * 60, env: { TRANSFER_LAB_CACHE: cache } });
       expect(result.ok, formatResult(result)).toBe(true);
 

@@ -1,4 +1,4 @@
-// Lesson 06's library: facts over recorded results (latest per seed, few/many budgets, citations),
+// Lesson 10's library: facts over recorded results (latest per seed, few/many budgets, citations),
 // the comparison table and plots, recommendStrategy's branches and threshold, the question bank's
 // topic coverage (the list from the issue) and its citations, and fillMissingResults with fakes.
 import fs from "fs";
