@@ -73,6 +73,8 @@ function checkShape(tslabDist, executorModule, jupyter) {
   const server = jupyter.ZmqServer && jupyter.ZmqServer.prototype;
   if (!server || typeof server.handleExecute !== "function") problems.push("jupyter.js ZmqServer has no handleExecute");
   const jupyterSource = fs.readFileSync(path.join(tslabDist, "jupyter.js"), "utf8");
+  // The server's handleExecute below is replaced, so tslab's dispatch must still go through it.
+  if (!jupyterSource.includes("await this.handleExecute(sock, msg)")) problems.push("jupyter.js handleShellMessage no longer calls this.handleExecute(sock, msg)");
   // zmq-sends.js registers the sockets ZmqServer.init assigns to these properties.
   for (const name of SERVER_SOCKETS) {
     if (!new RegExp(`this\\.${name} = new zmq\\.\\w+\\(\\)`).test(jupyterSource)) problems.push(`jupyter.js ZmqServer.init no longer assigns this.${name} = new zmq.<Socket>()`);
@@ -200,8 +202,8 @@ function installProtocolFixes(tslabDist) {
 
     /** After a failed cell: the execute requests received until now are answered "aborted",
      * later ones run. Requests already on the shell socket may not have been read yet (the
-     * kernel was busy running the cell), so the shell loop gets ABORT_DRAIN_MS to read them;
-     * the error reply goes out after that, so a request sent once it arrived always runs. */
+     * kernel was busy running the cell), so the shell loop gets ABORT_DRAIN_MS to read them.
+     * The error reply goes out after that, so a request sent after the reply arrived runs. */
     async abortWaitingRequests() {
       await new Promise((resolve) => setTimeout(resolve, ABORT_DRAIN_MS));
       this.abortThrough = this.executeRequests;

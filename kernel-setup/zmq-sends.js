@@ -4,10 +4,11 @@
 // rejects with EBUSY ("Socket is busy writing; only one send operation may be in progress at
 // any time"). tslab 1.0.22 never awaits its sends (ZmqMessage.signAndSend), so a cell printing
 // many lines sent stream messages on top of each other on the iopub socket. The rejections went
-// to tslab's unhandledRejection handler, whose console.error is itself a stream send, so output
-// and the cell's idle status stopped; with the WASM backend loaded (its emscripten runtime
-// rethrows uncaught errors) the kernel process died. Here every send on the kernel's own sockets
-// waits for the one before it on the same socket; sockets created by cell code are untouched.
+// to tslab's unhandledRejection handler (whose console.error is itself a stream send): output
+// stopped near 500 lines and the cell never went idle; with the WASM backend loaded (its
+// emscripten runtime rethrows uncaught errors) the kernel process died. Here every send on the
+// kernel's own sockets waits for the one before it on the same socket; sockets created by cell
+// code are untouched. (Sending one message per line is still too many: stream-batcher.js.)
 "use strict";
 
 const fs = require("fs");
@@ -17,7 +18,7 @@ const SERVER_SOCKETS = ["iopub", "shell", "control", "stdin", "hb"];
 /** Set on zeromq's Socket.prototype once its send is wrapped. */
 const WRAPPED = Symbol.for("transfer-lab.serialised-send");
 
-/** Kernel socket -> the promise of its last queued send (never rejects). */
+/** Kernel socket -> { pending: sends not yet settled, tail: the promise of the last one (never rejects) }. */
 const queues = new WeakMap();
 
 /** Reports a failed send on the kernel's real stderr: process.stderr is a stream message while a
@@ -31,8 +32,10 @@ function reportSendError(error) {
 }
 
 /** Wraps zeromq's Socket.prototype.send: a registered socket's sends run one after another, each
- * started when the one before it has settled. The returned promise always resolves (a failure is
- * reported on stderr), as tslab does not handle it. */
+ * started when the one before it has settled (at once when none is in progress, so a reply sent
+ * just before tslab closes the sockets on shutdown still goes out). The returned promise always
+ * resolves (a failure is reported on stderr), as tslab does not handle it. Sends queued behind
+ * the socket's close are dropped. */
 function wrapSocketSend(zmq) {
   const proto = zmq.Socket && zmq.Socket.prototype;
   if (!proto || typeof proto.send !== "function") throw new Error("zeromq exports no Socket with send()");
@@ -42,20 +45,35 @@ function wrapSocketSend(zmq) {
     configurable: true,
     writable: false,
     enumerable: false,
-    value: function send_(message) {
-      const last = queues.get(this);
-      if (last === undefined) return send.call(this, message);
-      const next = last.then(() => send.call(this, message)).then(() => undefined, reportSendError);
-      queues.set(this, next);
-      return next;
+    value: function serialisedSend(message) {
+      const queue = queues.get(this);
+      if (queue === undefined) return send.call(this, message);
+      const start = () => (this.closed ? undefined : send.call(this, message));
+      let sent;
+      if (queue.pending === 0) {
+        try {
+          sent = Promise.resolve(start());
+        } catch (e) {
+          sent = Promise.reject(e);
+        }
+      } else {
+        sent = queue.tail.then(start);
+      }
+      queue.pending += 1;
+      queue.tail = sent.then(noop, reportSendError).then(() => {
+        queue.pending -= 1;
+      });
+      return queue.tail;
     },
   });
   Object.defineProperty(proto, WRAPPED, { value: true });
 }
 
+function noop() {}
+
 /** Registers `socket`: its sends go through its queue from now on. */
 function serialiseSends(socket) {
-  if (socket && typeof socket === "object" && !queues.has(socket)) queues.set(socket, Promise.resolve());
+  if (socket && typeof socket === "object" && !queues.has(socket)) queues.set(socket, { pending: 0, tail: Promise.resolve() });
   return socket;
 }
 
