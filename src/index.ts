@@ -8,10 +8,10 @@ export { matMulMaxError, timeMatMul, type MatMulTiming } from "./backend/matmul-
 export { getScale, SCALES, type Scale } from "./core/scale";
 export { LESSON_IDS, lessonSettings } from "./core/settings";
 export { loadEmbeddedMnist } from "./data/mnist";
-export type { Dataset } from "./data/types";
 export { classCounts, subset } from "./data/subset";
 export { summaryMarkdown } from "./data/summary";
 export { shiftTransform, transformDataset } from "./data/transforms";
+export type { Dataset } from "./data/types";
 export { display } from "./show/display";
 export { showImageRows } from "./show/images";
 export { barPlot } from "./show/plot";
@@ -37,8 +37,9 @@ export { buildClassifier, encoderFilters, encoderStackModel, pretrainGreedy, rec
 // Lesson 02: the source model, feature extraction, probes, transfer over label budgets.
 export { assertFrozenUnchanged, countParams, formatLayerTable, freezeTo, snapshotWeights } from "./adapt/freezing";
 export { pct } from "./core/format";
+export { methodName } from "./core/methods";
 export { DEFAULT_FINE_TUNE_LR, DEFAULT_HEAD_LR, DEFAULT_SCRATCH_LR, TRANSFER_BUDGETS } from "./core/settings";
-export { type ShiftName } from "./data/transforms";
+export type { ShiftName } from "./data/transforms";
 export { evaluateModel, plotConfusion } from "./evaluate/evaluate";
 export { classSeparation, compareFeatureCache, extractFeatures, linearProbe, pca, trainingFlopsPerExample, type Pca } from "./evaluate/features";
 export { getSourceModel, sourceTasks } from "./experiments/source";
@@ -54,10 +55,12 @@ export { readResults, recordResult, summarizeResults } from "./store/results";
 export { probeFrozenBatchNorm, withoutKerasBatchNormRule } from "./adapt/batchnorm";
 export { compareWeights, freezeRatio } from "./adapt/freezing";
 export { discriminativeMultipliers } from "./adapt/schedules";
+export type { ScheduleName } from "./core/methods";
 export { measureForgetting } from "./evaluate/evaluate";
 export { freezeSweepPlot } from "./experiments/transfer-plots";
 export { transferResultsFromRecords } from "./experiments/transfer-sweep";
 export { kerasBatchNormalization } from "./models/batchnorm";
+export type { History } from "./train/fit";
 export { progressiveUnfreeze, twoPhaseFineTune } from "./train/staged";
 
 // Lesson 04: LoRA from scratch, rank sweep, merging, adapters.
@@ -69,7 +72,7 @@ export { cacheRoot } from "./core/paths";
 export { DEFAULT_LORA_LR } from "./core/settings";
 export { maxAbsDiff } from "./evaluate/compare";
 export { atLearningRate, loraSweepPlot, mergeCheck, MLP_LORA_TARGETS, recordLoraRuns, runLoraLearningRates, runLoraSweep, summarizeLoraRuns } from "./experiments/lora";
-export { type SummaryRow } from "./store/results";
+export type { SummaryRow } from "./store/results";
 
 // Lesson 05: the tiny Vision Transformer, freezing blocks, LoRA on attention.
 export { attentionHeatmaps, attentionReceivedImages, getPretrainedViT, runViTSweep, vitMethodLabel, vitRecipe } from "./experiments/vit";

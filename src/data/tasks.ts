@@ -1,4 +1,4 @@
-// The transfer problems every lesson shares (CURRICULUM.md, "One story"): source task A on
+// The transfer problems every lesson shares ("the same digits, scanned by a new machine"): source task A on
 // clean digits, target task B on held-apart digits under a named seeded shift, and the
 // class-split scenario 0-4 -> 5-9. One call builds all splits, disjoint and reproducible.
 import { shuffledIndices, subSeed } from "../core/random";

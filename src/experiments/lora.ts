@@ -21,6 +21,7 @@ import { checkLabelBudget } from "../data/subset";
 import { progressLine } from "../show/progress";
 import { maxOutputDiff } from "../evaluate/compare";
 import { DEFAULT_LORA_LR, lessonSettings } from "../core/settings";
+import { methodName, parseMethod } from "../core/methods";
 
 /** The source MLP's hidden layers: where lesson 04 puts adapters. */
 export const MLP_LORA_TARGETS: readonly string[] = ["hidden1", "hidden2", "hidden3"];
@@ -99,7 +100,8 @@ export async function runLora(args: LoraRunArgs): Promise<LoraRun> {
     const { epochs, batchSize } = transferEpochs(train.n, { ...TRANSFER_BUDGETS[scale], ...args.budget });
     const history = await fit(model, train, { epochs, batchSize, learningRate: lr, seed, progress: args.progress ? progressLine(args.progress) : false });
     const run: LoraRun = {
-      method: `lora-r${args.r}`,
+      // LoRA trains the source head with the adapters (applyLora trainHead).
+      method: methodName({ kind: "lora", r: args.r, head: "source" }),
       labelsPerClass: args.labelsPerClass,
       seed,
       r: args.r,
@@ -114,9 +116,9 @@ export async function runLora(args: LoraRunArgs): Promise<LoraRun> {
   }
 }
 
-function fromTransfer(t: TransferResult, method: string): LoraRun {
+function fromTransfer(t: TransferResult): LoraRun {
   return {
-    method, task: t.task, labelsPerClass: t.labelsPerClass, seed: t.seed, r: null, alpha: null,
+    method: t.label, task: t.task, labelsPerClass: t.labelsPerClass, seed: t.seed, r: null, alpha: null,
     learningRate: t.learningRate, accuracy: t.accuracy, retention: t.retention, trainableParams: t.trainableParams,
     totalParams: t.totalParams, seconds: t.seconds, steps: t.steps, loss: t.loss,
   };
@@ -138,7 +140,7 @@ export async function runLoraBaseline(
     budget: args.budget,
     scale: args.scale,
   });
-  return fromTransfer(t, method);
+  return fromTransfer(t);
 }
 
 export interface LoraSweepArgs {
@@ -223,9 +225,11 @@ export interface LoraLearningRateArgs extends Omit<LoraSweepArgs, "ranks" | "bas
   learningRates: number[];
 }
 
-/** Method name of a run at a non-default rate, e.g. "lora-r4@lr=1e-4", "full-ft@lr=3e-3". */
+/** Method name of a run at a given rate, e.g. "lora-r4+source-head@lr=1e-4". */
 export function atLearningRate(method: string, lr: number): string {
-  return `${method}@lr=${lr.toExponential(0)}`;
+  const m = parseMethod(method);
+  if (m === null) throw new Error(`atLearningRate: method must be a name methodName() writes, got ${JSON.stringify(method)}`);
+  return methodName({ ...m, lr });
 }
 
 /** LoRA (rank r) and full fine-tuning at each learning rate, per seed, on the same labels: which
@@ -271,12 +275,16 @@ export function summarizeLoraRuns(runs: LoraRun[]): SummaryRow[] {
 
 /** Accuracy (%) vs trainable parameters (log x): the LoRA ranks as one line, each other method a point. */
 export function loraSweepPlot(summary: SummaryRow[], title = "Task-B accuracy vs trainable parameters"): PlotSpec {
-  const lora = summary.filter((s) => s.method.startsWith("lora-r"));
+  const rankOf = (s: SummaryRow) => {
+    const m = parseMethod(s.method);
+    return m?.kind === "lora" ? m.r : null;
+  };
+  const lora = summary.filter((s) => rankOf(s) !== null);
   const series: Series[] = [];
   if (lora.length) {
-    series.push({ name: `LoRA r=${lora.map((s) => s.method.slice(6)).join(",")}`, x: lora.map((s) => s.trainableParams ?? 0), y: lora.map((s) => 100 * s.accuracyMean), error: lora.map((s) => 100 * s.accuracyStd) });
+    series.push({ name: `LoRA r=${lora.map(rankOf).join(",")}`, x: lora.map((s) => s.trainableParams ?? 0), y: lora.map((s) => 100 * s.accuracyMean), error: lora.map((s) => 100 * s.accuracyStd) });
   }
-  for (const s of summary.filter((x) => !x.method.startsWith("lora-r"))) {
+  for (const s of summary.filter((x) => rankOf(x) === null)) {
     series.push({ name: s.method, x: [s.trainableParams ?? 0], y: [100 * s.accuracyMean], error: [100 * s.accuracyStd] });
   }
   return linePlot({ series, logX: true, markers: true, title, xTitle: "trainable parameters (log)", yTitle: "accuracy on task B (%)" });

@@ -16,6 +16,7 @@ import { argError, checkNonNegativeInt, checkPositiveInt, checkSeeds, show } fro
 import { checkDataset } from "../data/check";
 import { sampleMeanStd } from "../core/stats";
 import { progressLine } from "../show/progress";
+import { methodName } from "../core/methods";
 
 export type PretrainingMethod = "scratch" | "pretrained" | "modern";
 export const PRETRAINING_METHODS: readonly PretrainingMethod[] = ["scratch", "pretrained", "modern"];
@@ -255,9 +256,9 @@ export function summarizePretraining(runs: PretrainingRun[]): PretrainingSummary
 
 /** Method names as recorded for lesson 10. */
 export const RECORDED_METHOD: Readonly<Record<PretrainingMethod, string>> = {
-  scratch: "scratch-historical",
-  pretrained: "greedy-pretrained",
-  modern: "scratch-modern",
+  scratch: methodName({ kind: "scratch", recipe: "historical" }),
+  pretrained: methodName({ kind: "greedy-pretrained" }),
+  modern: methodName({ kind: "scratch", recipe: "modern" }),
 };
 
 /** Appends each run to the results log (lesson "01", task "clean"); `all` is recorded as null

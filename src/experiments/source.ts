@@ -1,7 +1,7 @@
 // The shared task-A source model of lessons 02-05: the task splits it is trained on and the model
 // itself, trained once per scale and seed and then read back from the artifact cache.
 import * as tf from "@tensorflow/tfjs";
-import { cacheKey, cachedModel, sha256Hex } from "../store/cache";
+import { cacheKey, cachedModel, sha256Hex, stableHash } from "../store/cache";
 import { makeClassSplitTasks, makeTransferTasks, type TransferTasks } from "../data/tasks";
 import type { ShiftName } from "../data/transforms";
 import { scaleArg, type Scale } from "../core/scale";
@@ -64,9 +64,16 @@ export async function getSourceModel(args: GetSourceModelArgs = {}): Promise<Sou
   const tasks = args.tasks ?? sourceTasks({ scale, seed });
   const recipe = SOURCE_RECIPES[scale];
   const train = tasks.source.train;
+  const build = () => buildSourceModel({ seed, numClasses: train.numClasses, batchNorm: args.batchNorm });
+  // The architecture as tfjs serializes it (layer classes, sizes, activations, initializers): a
+  // model cached before any change to the builder or its layers gets a different key.
+  const blueprint = build();
+  const architecture = stableHash(blueprint.toJSON(null, false));
+  blueprint.dispose();
   const config = {
     units: SOURCE_HIDDEN_UNITS,
     batchNorm: Boolean(args.batchNorm),
+    architecture,
     numClasses: train.numClasses,
     recipe: { epochs: recipe.epochs, batchSize: recipe.batchSize, learningRate: recipe.learningRate },
     // The exact training rows: same rows -> same key, any change of split -> new key.
@@ -77,7 +84,7 @@ export async function getSourceModel(args: GetSourceModelArgs = {}): Promise<Sou
   const got = await cachedModel(
     key,
     async () => {
-      const model = buildSourceModel({ seed, numClasses: train.numClasses, batchNorm: args.batchNorm });
+      const model = build();
       return disposeOnThrow(model, async () => {
         const h = await fit(model, train, { epochs: recipe.epochs, batchSize: recipe.batchSize, learningRate: recipe.learningRate, seed, progress: progressLine(`source model (task A, seed ${seed})`) });
         seconds = h.seconds;

@@ -164,11 +164,13 @@ export interface TransferSummaryRow {
   secondsPerEpoch: number;
 }
 
-/** Groups results by (task, label, k); with several runs of one seed, the latest counts. */
+/** Groups results by (task, label, k, freeze ratio); with several runs of one seed, the latest
+ * counts. The ratio keeps the sweep's end points apart from the runs they are named after (ratio 0
+ * is "full-ft", 1 is "head-only"), so a sweep plot has all its points. */
 export function summarizeTransfer(results: TransferResult[]): TransferSummaryRow[] {
   const groups = new Map<string, Map<number, TransferResult>>();
   for (const r of results) {
-    const key = JSON.stringify([r.task, r.label, r.labelsPerClass]);
+    const key = JSON.stringify([r.task, r.label, r.labelsPerClass, r.freezeRatio]);
     if (!groups.has(key)) groups.set(key, new Map());
     groups.get(key)!.set(r.seed, r);
   }

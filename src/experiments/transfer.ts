@@ -15,6 +15,7 @@ import { argError, checkFinite, checkNonNegativeInt, checkOneOf, checkPositiveFi
 import { checkLabelBudget } from "../data/subset";
 import { medianOf } from "../core/stats";
 import { DEFAULT_FINE_TUNE_LR, DEFAULT_HEAD_LR, DEFAULT_SCRATCH_LR, TRANSFER_BUDGETS, type TransferBudget } from "../core/settings";
+import { methodName, type Method } from "../core/methods";
 
 /** What is trained, and from where. */
 export type TransferMethod =
@@ -107,17 +108,33 @@ function defaultLr(method: TransferMethod): number {
   return method === "scratch" ? DEFAULT_SCRATCH_LR : DEFAULT_FINE_TUNE_LR;
 }
 
-/** The table name of a run: method, plus head and non-default learning rates. */
-export function transferLabel(args: Pick<TransferRunArgs, "method" | "head" | "freezeRatio" | "trainLayers" | "learningRate" | "headLearningRate" | "layerDecay">): string {
-  let s: string = args.method;
-  if (args.method === "freeze-ratio") s = `freeze-${(args.freezeRatio ?? 0).toFixed(2)}`;
-  if (args.method === "tune-layers") s = `tune-${(args.trainLayers ?? []).join("+") || "head"}`;
-  if (args.method !== "scratch" && args.method !== "zero-shot" && args.head === "source") s += "+source-head";
-  const usesBaseLr = args.method !== "feature-extraction" && args.method !== "zero-shot" && args.layerDecay === undefined;
-  if (usesBaseLr && args.learningRate !== undefined && args.learningRate !== defaultLr(args.method)) s += `@lr=${args.learningRate.toExponential(0)}`;
-  if (args.method !== "scratch" && args.headLearningRate !== undefined && args.headLearningRate !== DEFAULT_HEAD_LR) s += `@headLr=${args.headLearningRate.toExponential(0)}`;
-  if (args.layerDecay !== undefined) s += `@decay=${Number(args.layerDecay.toPrecision(3))}`;
-  return s;
+/** What a run is, as the results log names it (core/methods.ts): by what it trains, so a freeze
+ * ratio of 1 is "head-only" (as feature extraction is) and a ratio of 0 is "full-ft". */
+export function transferMethod(args: Pick<TransferRunArgs, "method" | "head" | "freezeRatio" | "trainLayers" | "learningRate" | "headLearningRate" | "layerDecay">): Method {
+  let m: Method;
+  if (args.method === "freeze-ratio") {
+    const r = args.freezeRatio ?? 0;
+    m = r === 0 ? { kind: "full-ft" } : r === 1 ? { kind: "head-only" } : { kind: "freeze", ratio: r };
+  } else if (args.method === "tune-layers") {
+    m = (args.trainLayers ?? []).length === 0 ? { kind: "head-only" } : { kind: "tune", layers: [...(args.trainLayers ?? [])] };
+  } else if (args.method === "feature-extraction") {
+    m = { kind: "head-only" };
+  } else {
+    m = { kind: args.method };
+  }
+  if (m.kind !== "scratch" && m.kind !== "zero-shot" && args.head === "source") m.head = "source";
+  // The base's rate matters where the base trains (and not under discriminative rates, which
+  // scale the head's rate down the layers).
+  const baseTrains = m.kind !== "head-only" && m.kind !== "zero-shot" && args.layerDecay === undefined;
+  if (baseTrains && args.learningRate !== undefined && args.learningRate !== defaultLr(args.method)) m.lr = args.learningRate;
+  if (m.kind !== "scratch" && args.headLearningRate !== undefined && args.headLearningRate !== DEFAULT_HEAD_LR) m.headLr = args.headLearningRate;
+  if (args.layerDecay !== undefined) m.layerDecay = args.layerDecay;
+  return m;
+}
+
+/** The table name of a run: methodName(transferMethod(args)). */
+export function transferLabel(args: Parameters<typeof transferMethod>[0]): string {
+  return methodName(transferMethod(args));
 }
 
 /** The model a run trains, with the right layers frozen. */

@@ -25,6 +25,7 @@ import { DEFAULT_FINE_TUNE_LR, DEFAULT_HEAD_LR, TRANSFER_BUDGETS, type TransferB
 import { checkFinite, checkIntInRange, checkNonNegativeInt, checkOneOf, checkPositiveFinite, checkPositiveInt, checkShape } from "../core/validate";
 import { checkLabelBudget } from "../data/subset";
 import { progressLine } from "../show/progress";
+import { methodName } from "../core/methods";
 
 /** The full pretraining recipe at a scale: the ViT of lesson 05's settings and its epochs. */
 export function vitRecipe(scale: Scale = getScale()): ViTRecipe & { epochs: number } {
@@ -110,11 +111,11 @@ export interface ViTRun extends LoraRun {
   frozenBlocks: number | null;
 }
 
-/** The table name of a ViT run: head-only, freeze-<k>, full-ft or lora-qv-r<r>. */
+/** The table name of a ViT run (core/methods.ts): head-only, freeze-blocks-<k>, full-ft or lora-qv-r<r>. */
 export function vitMethodLabel(method: ViTMethod, k?: number, r?: number): string {
-  if (method === "freeze-blocks") return `freeze-${k}`;
-  if (method === "lora-qv") return `lora-qv-r${r}`;
-  return method;
+  if (method === "freeze-blocks") return methodName({ kind: "freeze-blocks", blocks: k ?? 0 });
+  if (method === "lora-qv") return methodName({ kind: "lora", on: "qv", r: r ?? 4 });
+  return methodName({ kind: method });
 }
 
 /** Checks a run's options before the source is copied, so a rejected run leaves no tensors. */

@@ -125,6 +125,9 @@ const lesson05: LessonFiller = {
 /** The lessons lesson 10 can fill in, by id. */
 export const LESSON_FILLERS: Readonly<Record<string, LessonFiller>> = { "01": lesson01, "02": lesson02, "03": lesson03, "04": lesson04, "05": lesson05 };
 
+/** The lessons that record results, which the review covers. */
+export const RECORDING_LESSONS: readonly string[] = Object.keys(LESSON_FILLERS).sort();
+
 export interface FillMissingArgs {
   /** Scale to check and run at (default getScale()). */
   scale?: Scale;

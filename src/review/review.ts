@@ -5,13 +5,16 @@ import { linePlot, PALETTE, scatterPlot, type PlotSpec } from "../show/plot";
 import { type TableCell } from "../show/table";
 import { summarizeResults, type ResultRecord, type SummaryRow } from "../store/results";
 import { formatPct, formatCount, formatPoints } from "../core/format";
+import { matchesMethod, parseMethod, type MethodPattern } from "../core/methods";
+import { RECORDING_LESSONS } from "./fill";
 
 /** A question to the results: which lesson(s), method, task and label budget. */
 export interface ResultQuery {
   /** Lesson id ("02") or ids; default any. */
   lesson?: string | string[];
-  /** Method name, or a pattern (e.g. /^lora-r/). */
-  method: string | RegExp;
+  /** The method: its fields (core/methods.ts), e.g. { kind: "lora", r: 4 }, or one exact
+   * recorded name (a name methodName() wrote, e.g. taken from a summary row). */
+  method: MethodPattern | string;
   /** Task name ("mild", "inverted", "class-split", "clean") or pattern; default any. */
   task?: string | RegExp;
   /** Labels per class: a number, null for "all labels", "few" (smallest recorded) or "many"
@@ -30,6 +33,14 @@ export function latestRuns(rows: ResultRecord[]): ResultRecord[] {
 function matches(value: string, want: string | RegExp | undefined): boolean {
   if (want === undefined) return true;
   return typeof want === "string" ? value === want : want.test(value);
+}
+
+/** True when a recorded method name is a method the pattern describes (names from older versions
+ * of the lessons match nothing). */
+export function methodIs(name: string, pattern: MethodPattern | string): boolean {
+  if (typeof pattern === "string") return name === pattern;
+  const m = parseMethod(name);
+  return m !== null && matchesMethod(m, pattern);
 }
 
 export const NOT_MEASURED = "not measured at this scale";
@@ -71,7 +82,7 @@ export function makeFacts(rows: ResultRecord[]): Facts {
   const summary = summarizeResults(latest);
   const find = (q: ResultQuery): SummaryRow | null => {
     const lessons = q.lesson === undefined ? undefined : Array.isArray(q.lesson) ? q.lesson : [q.lesson];
-    const hits = summary.filter((s) => (!lessons || lessons.includes(s.lesson)) && matches(s.method, q.method) && matches(s.task, q.task));
+    const hits = summary.filter((s) => (!lessons || lessons.includes(s.lesson)) && methodIs(s.method, q.method) && matches(s.task, q.task));
     if (hits.length === 0) return null;
     let k = q.k === undefined ? "few" : q.k;
     if (k === "few" || k === "many") {
@@ -260,7 +271,7 @@ export function retentionPlot(rows: ComparisonRow[]): PlotSpec {
     title: "Forgetting: task-A retention vs target accuracy",
     x: on.map((r) => 100 * r.fewAccuracy),
     y: on.map((r) => 100 * (r.retention as number)),
-    groups: on.map((r) => r.method.replace(/@.*$/, "").replace(/-\d.*$/, "")),
+    groups: on.map((r) => parseMethod(r.method)?.kind ?? r.method),
     xTitle: "target (task B) accuracy (%)",
     yTitle: "task-A accuracy with the original head (%)",
     markerSize: 9,
@@ -268,7 +279,7 @@ export function retentionPlot(rows: ComparisonRow[]): PlotSpec {
 }
 
 /** Per lesson: how many results (latest per seed), methods, tasks and seeds are recorded. */
-export function coverageRows(rows: ResultRecord[], lessons: string[] = ["01", "02", "03", "04", "05"]): Record<string, TableCell>[] {
+export function coverageRows(rows: ResultRecord[], lessons: readonly string[] = RECORDING_LESSONS): Record<string, TableCell>[] {
   const latest = latestRuns(rows);
   return lessons.map((lesson) => {
     const mine = latest.filter((r) => r.lesson === lesson);
@@ -288,10 +299,14 @@ export function coverageRows(rows: ResultRecord[], lessons: string[] = ["01", "0
 /** Lesson 02's transfer curve: accuracy vs labels per class for scratch, frozen base + head and
  * full fine-tuning on the mild shift (log x). Null when fewer than two budgets were measured. */
 export function transferCurvePlot(facts: Facts): PlotSpec | null {
-  const methods: [string, RegExp][] = [["scratch", /^scratch$/], ["frozen base + head", /^feature-extraction/], ["full fine-tuning", /^full-ft(\+source-head)?$/]];
+  const methods: [string, MethodPattern][] = [
+    ["scratch", { kind: "scratch", recipe: null, lr: null }],
+    ["frozen base + head", { kind: "head-only" }],
+    ["full fine-tuning", { kind: "full-ft", lr: null, headLr: null, layerDecay: null }],
+  ];
   const series = methods
-    .map(([name, re]) => {
-      const pts = facts.summary.filter((s) => s.lesson === "02" && s.task === "mild" && re.test(s.method) && s.labelsPerClass !== null).sort((a, b) => (a.labelsPerClass as number) - (b.labelsPerClass as number));
+    .map(([name, pattern]) => {
+      const pts = facts.summary.filter((s) => s.lesson === "02" && s.task === "mild" && methodIs(s.method, pattern) && s.labelsPerClass !== null).sort((a, b) => (a.labelsPerClass as number) - (b.labelsPerClass as number));
       return { name, x: pts.map((p) => p.labelsPerClass as number), y: pts.map((p) => 100 * p.accuracyMean), error: pts.map((p) => 100 * p.accuracyStd) };
     })
     .filter((s) => s.x.length >= 2);

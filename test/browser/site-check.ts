@@ -9,7 +9,7 @@ import path from "path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 
 export const CHROMIUM = process.env.TRANSFER_LAB_CHROMIUM ?? "/usr/bin/chromium";
-/** ENVIRONMENT.md's flags for headless Chromium on CI (playwright adds --headless itself). */
+/** Flags for headless Chromium on a closed-network CI machine (playwright adds --headless itself). */
 export const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 /** Milliseconds a page may take to draw every plot (each page parses a ~4-11 MB plotly bundle). */
 export const DRAW_TIMEOUT_MS = 60_000;

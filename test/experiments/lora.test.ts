@@ -37,15 +37,15 @@ describe("LoRA sweep on the source MLP", () => {
     const seen: string[] = [];
     runs = await runLoraSweep({ scale: "smoke", seeds: [0], ranks: [1, 4], onRun: (r) => seen.push(r.method) });
     expect(tf.memory().numTensors).toBe(n0);
-    expect(seen).toEqual(["head-only", "lora-r1", "lora-r4", "full-ft"]);
+    expect(seen).toEqual(["head-only+source-head", "lora-r1+source-head", "lora-r4+source-head", "full-ft+source-head"]);
     const p = Object.fromEntries(runs.map((r) => [r.method, r.trainableParams]));
     // r·(in + out) per hidden layer of 784-256-128-64, plus the 650-parameter head.
     const adapters = (r: number) => r * (784 + 256) + r * (256 + 128) + r * (128 + 64);
-    expect(p["head-only"]).toBe(650);
-    expect(p["lora-r1"]).toBe(adapters(1) + 650);
-    expect(p["lora-r4"]).toBe(adapters(4) + 650);
-    expect(p["full-ft"]).toBe(242762);
-    const lora4 = runs.find((r) => r.method === "lora-r4")!;
+    expect(p["head-only+source-head"]).toBe(650);
+    expect(p["lora-r1+source-head"]).toBe(adapters(1) + 650);
+    expect(p["lora-r4+source-head"]).toBe(adapters(4) + 650);
+    expect(p["full-ft+source-head"]).toBe(242762);
+    const lora4 = runs.find((r) => r.method === "lora-r4+source-head")!;
     expect(lora4.totalParams).toBe(242762 + adapters(4));
     for (const r of runs) {
       expect(r.accuracy).toBeGreaterThanOrEqual(0);
@@ -66,7 +66,7 @@ describe("LoRA sweep on the source MLP", () => {
     const summary = summarizeLoraRuns(runs);
     const spec = loraSweepPlot(summary);
     expect((spec.layout.xaxis as { type?: string }).type).toBe("log");
-    expect(spec.data.map((t) => t.name)).toEqual(["LoRA r=1,4", "head-only", "full-ft"]);
+    expect(spec.data.map((t) => t.name)).toEqual(["LoRA r=1,4", "head-only+source-head", "full-ft+source-head"]);
     expect(spec.data[0].x).toEqual([runs[1].trainableParams, runs[2].trainableParams]);
   });
 
@@ -77,7 +77,7 @@ describe("LoRA sweep on the source MLP", () => {
     const run = await runLora({ source, tasks, labelsPerClass: 5, r: 2, scale: "smoke", inspect: (m) => {
       check = mergeCheck(m, tasks.target.test);
     } });
-    expect(run.method).toBe("lora-r2");
+    expect(run.method).toBe("lora-r2+source-head");
     expect(check!.maxAbsDiff).toBeLessThan(1e-5);
     expect(check!.labelsAgree).toBe(true);
     const fresh = await runLora({ source, tasks, labelsPerClass: 1, r: 1, head: "fresh", scale: "smoke" });
@@ -99,15 +99,15 @@ describe("ViT sweep", () => {
     runs = await runViTSweep({ scale: "smoke", seeds: [0], source: first.model, r: 2 });
     expect(tf.memory().numTensors).toBe(n0);
     const { width, depth } = VIT_RECIPES.smoke.model as { width: number; depth: number };
-    expect(runs.map((r) => r.method)).toEqual(["head-only", ...Array.from({ length: depth + 1 }, (_, k) => `freeze-${k}`), "full-ft", "lora-qv-r2"]);
+    expect(runs.map((r) => r.method)).toEqual(["head-only", ...Array.from({ length: depth + 1 }, (_, k) => `freeze-blocks-${k}`), "full-ft", "lora-qv-r2"]);
     const p = Object.fromEntries(runs.map((r) => [r.method, r.trainableParams]));
     expect(p["head-only"]).toBe(width * 10 + 10);
-    expect(p[`freeze-${depth}`]).toBeGreaterThan(p["head-only"]);
-    expect(p["freeze-0"]).toBeGreaterThan(p[`freeze-${depth}`]);
-    expect(p["full-ft"]).toBeGreaterThan(p["freeze-0"]);
+    expect(p[`freeze-blocks-${depth}`]).toBeGreaterThan(p["head-only"]);
+    expect(p["freeze-blocks-0"]).toBeGreaterThan(p[`freeze-blocks-${depth}`]);
+    expect(p["full-ft"]).toBeGreaterThan(p["freeze-blocks-0"]);
     expect(p["lora-qv-r2"]).toBe(depth * 2 * 2 * (width + width) + width * 10 + 10);
     expect(runs.every((r) => r.retention !== null && r.accuracy >= 0)).toBe(true);
-    expect(runs.find((r) => r.method === "freeze-1")!.frozenBlocks).toBe(1);
+    expect(runs.find((r) => r.method === "freeze-blocks-1")!.frozenBlocks).toBe(1);
     first.model.dispose();
   });
 

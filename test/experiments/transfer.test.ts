@@ -73,7 +73,7 @@ describe("runTransfer", () => {
   it("names variants by method, head and non-default rates", () => {
     expect(transferLabel({ method: "full-ft", learningRate: 1e-3 })).toBe("full-ft@lr=1e-3");
     expect(transferLabel({ method: "full-ft", learningRate: 1e-4 })).toBe("full-ft");
-    expect(transferLabel({ method: "feature-extraction", head: "source", learningRate: 5 })).toBe("feature-extraction+source-head");
+    expect(transferLabel({ method: "feature-extraction", head: "source", learningRate: 5 })).toBe("head-only+source-head");
     expect(transferLabel({ method: "full-ft", layerDecay: 1 / 2.6 })).toBe("full-ft@decay=0.385");
     expect(transferLabel({ method: "freeze-ratio", freezeRatio: 0.25, learningRate: 1e-3 })).toBe("freeze-0.25@lr=1e-3");
   });
@@ -107,10 +107,10 @@ describe("runTransferExperiment", () => {
     const res = await runTransferExperiment({
       lesson: "02", variants: [{ method: "feature-extraction", budget }], labelsPerClass: [1], seeds: [0, 1], scale: "smoke", zeroShot: true, progress: false,
     });
-    expect(res.map((r) => r.label)).toEqual(["zero-shot", "feature-extraction", "zero-shot", "feature-extraction"]);
-    const s = summarizeTransfer(res).find((r) => r.label === "feature-extraction")!;
+    expect(res.map((r) => r.label)).toEqual(["zero-shot", "head-only", "zero-shot", "head-only"]);
+    const s = summarizeTransfer(res).find((r) => r.label === "head-only")!;
     expect(s.runs).toBe(2);
-    const accs = res.filter((r) => r.label === "feature-extraction").map((r) => r.accuracy);
+    const accs = res.filter((r) => r.label === "head-only").map((r) => r.accuracy);
     expect(s.accuracyMean).toBeCloseTo((accs[0] + accs[1]) / 2, 12);
     expect(readResults({ lesson: "02" }).find((r) => r.method === "zero-shot")!.labelsPerClass).toBeNull();
     expect(pct(0.8123, 0.0261)).toBe("81.2 ± 2.6");
@@ -136,9 +136,12 @@ describe("transfer plots", () => {
 
   it("freezeSweepPlot draws four panels with one line per task", () => {
     const rows = summarizeTransfer([
-      res("freeze-0.00", 5, 0, 0.7, { freezeRatio: 0, task: "mild" }), res("freeze-1.00", 5, 0, 0.6, { freezeRatio: 1, task: "mild" }),
-      res("freeze-0.00", 5, 0, 0.5, { freezeRatio: 0, task: "inverted" }), res("freeze-1.00", 5, 0, 0.2, { freezeRatio: 1, task: "inverted" }),
+      res("full-ft@lr=1e-3", 5, 0, 0.7, { freezeRatio: 0, task: "mild" }), res("head-only", 5, 0, 0.6, { freezeRatio: 1, task: "mild" }),
+      res("full-ft@lr=1e-3", 5, 0, 0.5, { freezeRatio: 0, task: "inverted" }), res("head-only", 5, 0, 0.2, { freezeRatio: 1, task: "inverted" }),
+      // The same method run outside the sweep keeps its own row, so the sweep's r = 0 point stays.
+      res("full-ft@lr=1e-3", 5, 0, 0.69, { freezeRatio: null, task: "mild" }),
     ]);
+    expect(rows.filter((r) => r.label === "full-ft@lr=1e-3" && r.task === "mild").map((r) => r.freezeRatio).sort()).toEqual([0, null]);
     const spec = freezeSweepPlot(rows, { highlight: 1 });
     const names = spec.data.map((t) => t.name);
     expect(names.filter((n) => n === "mild")).toHaveLength(4);

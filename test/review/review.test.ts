@@ -42,33 +42,33 @@ function fullResults(): ResultRecord[] {
     const gain = k === 50 ? 0.01 : 0.2;
     rows.push(rec({ method: "scratch", labelsPerClass: k, accuracy: 0.5, trainableParams: 242762 }));
     rows.push(rec({ method: "full-ft", labelsPerClass: k, accuracy: 0.5 + gain, retention: 0.9, trainableParams: 242762, seconds: 2, extra: { steps: 100 } }));
-    rows.push(rec({ method: "feature-extraction", labelsPerClass: k, accuracy: 0.5 + gain / 2, retention: 0.956, trainableParams: 650, seconds: 1, extra: { steps: 100 } }));
+    rows.push(rec({ method: "head-only", labelsPerClass: k, accuracy: 0.5 + gain / 2, retention: 0.956, trainableParams: 650, seconds: 1, extra: { steps: 100 } }));
   }
   rows.push(rec({ method: "zero-shot", labelsPerClass: null, accuracy: 0.728, retention: 0.956, trainableParams: 0 }));
   rows.push(rec({ lesson: "03", method: "full-ft@lr=1e-3", labelsPerClass: 5, accuracy: 0.72, retention: 0.86, trainableParams: 242762 }));
   for (const [task, none, all] of [["mild", 0.7, 0.62], ["inverted", 0.6, 0.3]] as const) {
-    rows.push(rec({ lesson: "03", method: "freeze-0.00", task, accuracy: none, retention: 0.9, trainableParams: 242762 }));
+    rows.push(rec({ lesson: "03", method: "full-ft@lr=1e-3", task, accuracy: none, retention: 0.9, trainableParams: 242762 }));
     rows.push(rec({ lesson: "03", method: "freeze-0.50", task, accuracy: (none + all) / 2, retention: 0.93, trainableParams: 8906 }));
-    rows.push(rec({ lesson: "03", method: "freeze-1.00", task, accuracy: all, retention: 0.956, trainableParams: 650 }));
+    rows.push(rec({ lesson: "03", method: "head-only", task, accuracy: all, retention: 0.956, trainableParams: 650 }));
   }
   rows.push(rec({ lesson: "03", method: "tune-hidden1", task: "inverted", accuracy: 0.72 }), rec({ lesson: "03", method: "tune-hidden3", task: "inverted", accuracy: 0.55 }));
   rows.push(rec({ lesson: "03", method: "scratch", task: "inverted", accuracy: 0.65 }));
-  for (const [method, acc, ret] of [["schedule:plain (one rate)", 0.66, 0.88], ["schedule:discriminative (α = 0.385)", 0.68, 0.9], ["schedule:two-phase", 0.67, 0.91], ["schedule:progressive unfreezing", 0.69, 0.93]] as const) {
+  for (const [method, acc, ret] of [["schedule:plain", 0.66, 0.88], ["schedule:discriminative", 0.68, 0.9], ["schedule:two-phase", 0.67, 0.91], ["schedule:progressive", 0.69, 0.93]] as const) {
     rows.push(rec({ lesson: "03", method, accuracy: acc, retention: ret }));
   }
-  rows.push(rec({ lesson: "03", method: "bn-frozen:plain-tfjs", accuracy: 0.4, retention: 0.71 }), rec({ lesson: "03", method: "bn-frozen:keras-rule", accuracy: 0.45, retention: 0.95 }));
+  rows.push(rec({ lesson: "03", method: "bn-frozen:plain", accuracy: 0.4, retention: 0.71 }), rec({ lesson: "03", method: "bn-frozen:keras", accuracy: 0.45, retention: 0.95 }));
   rows.push(rec({ method: "feature-cache", labelsPerClass: null, accuracy: 0.6, extra: { epochSecondsFull: 0.2, epochSecondsFrozen: 0.1, epochSecondsCached: 0.01, flopRatio: 0.34, speedupPerEpoch: 10 } }));
-  rows.push(rec({ lesson: "04", method: "lora-r4@lr=1e-3", accuracy: 0.69 }), rec({ lesson: "04", method: "lora-r4@lr=1e-4", accuracy: 0.61 }));
-  for (const [method, acc, params] of [["head-only", 0.6, 650], ["lora-r1", 0.64, 1800], ["lora-r4", 0.69, 7000], ["lora-r16", 0.7, 28000], ["full-ft", 0.71, 242762]] as const) {
-    rows.push(rec({ lesson: "04", method, accuracy: acc, retention: method === "full-ft" ? 0.91 : 0.94, trainableParams: params, seconds: 1, extra: { steps: 50 } }));
+  rows.push(rec({ lesson: "04", method: "lora-r4+source-head@lr=1e-3", accuracy: 0.69 }), rec({ lesson: "04", method: "lora-r4+source-head@lr=1e-4", accuracy: 0.61 }));
+  for (const [method, acc, params] of [["head-only+source-head", 0.6, 650], ["lora-r1+source-head", 0.64, 1800], ["lora-r4+source-head", 0.69, 7000], ["lora-r16+source-head", 0.7, 28000], ["full-ft+source-head", 0.71, 242762]] as const) {
+    rows.push(rec({ lesson: "04", method, accuracy: acc, retention: method === "full-ft+source-head" ? 0.91 : 0.94, trainableParams: params, seconds: 1, extra: { steps: 50 } }));
   }
-  for (const [method, acc] of [["scratch", 0.867], ["feature-extraction", 0.64], ["full-ft", 0.863]] as const) rows.push(rec({ method, task: "class-split", labelsPerClass: 20, accuracy: acc }));
+  for (const [method, acc] of [["scratch", 0.867], ["head-only", 0.64], ["full-ft", 0.863]] as const) rows.push(rec({ method, task: "class-split", labelsPerClass: 20, accuracy: acc }));
   for (const seed of [0, 1]) {
     rows.push(rec({ lesson: "01", method: "scratch-historical", task: "clean", labelsPerClass: 10, accuracy: 0.1, seed, extra: { gradientRatio: 1e6 } }));
     rows.push(rec({ lesson: "01", method: "greedy-pretrained", task: "clean", labelsPerClass: 10, accuracy: 0.765, seed, extra: { gradientRatio: 20 } }));
     rows.push(rec({ lesson: "01", method: "scratch-modern", task: "clean", labelsPerClass: 10, accuracy: 0.765, seed }));
   }
-  for (const [method, acc] of [["head-only", 0.5], ["freeze-1", 0.55], ["freeze-2", 0.58], ["full-ft", 0.6], ["lora-qv-r4", 0.59]] as const) rows.push(rec({ lesson: "05", method, accuracy: acc, trainableParams: 1000 }));
+  for (const [method, acc] of [["head-only", 0.5], ["freeze-blocks-1", 0.55], ["freeze-blocks-2", 0.58], ["full-ft", 0.6], ["lora-qv-r4", 0.59]] as const) rows.push(rec({ lesson: "05", method, accuracy: acc, trainableParams: 1000 }));
   return rows;
 }
 
@@ -190,9 +190,9 @@ describe("recommendStrategy", () => {
   });
 
   it("cites the right numbers: LoRA vs full fine-tuning, and the inverted-shift freeze cost", () => {
-    expect(pick(5, "similar", "medium").evidence.join("\n")).toContain("69.0 % [04 lora-r4, mild, k=5, 1 seed]");
+    expect(pick(5, "similar", "medium").evidence.join("\n")).toContain("69.0 % [04 lora-r4+source-head, mild, k=5, 1 seed]");
     expect(pick(5, "input-shift", "low").evidence[0]).toMatch(/^Freezing the base loses on inverted digits, freeze ratio 0 vs 1: \+30\.0 points/);
-    const flat = makeFacts(fullResults().map((r) => (r.method === "freeze-1.00" ? { ...r, accuracy: 0.61 } : r)));
+    const flat = makeFacts(fullResults().map((r) => (r.lesson === "03" && r.method === "head-only" ? { ...r, accuracy: 0.61 } : r)));
     expect(recommendStrategy({ labels: 5, similarity: "input-shift", compute: "low", facts: flat }).evidence[0]).toMatch(/^At this scale freezing the base does not lose on inverted digits/);
   });
 
@@ -236,15 +236,15 @@ describe("question bank", () => {
     const md = renderQuestions(facts);
     expect(md).toContain("76.5 % ± 0.0 [01 greedy-pretrained, clean, k=10, 2 seeds]");
     expect(md).toContain("1.0e+6 [01 scratch-historical, 2 runs]");
-    expect(md).toContain("69.0 % [04 lora-r4, mild, k=5, 1 seed]");
+    expect(md).toContain("69.0 % [04 lora-r4+source-head, mild, k=5, 1 seed]");
     expect(md).toMatch(/1,942,096 bytes of Adam state for 242,762 trainable weights/);
-    expect(md).toContain("progressive unfreezing 69.0 % [03 schedule:progressive unfreezing, mild, k=5, 1 seed]");
-    expect(md).toContain("71.0 % [03 bn-frozen:plain-tfjs, mild, k=5, 1 seed] in plain tfjs");
+    expect(md).toContain("progressive unfreezing 69.0 % [03 schedule:progressive, mild, k=5, 1 seed]");
+    expect(md).toContain("71.0 % [03 bn-frozen:plain, mild, k=5, 1 seed] in plain tfjs");
     expect(md).toContain("0.200 s training everything and 0.100 s with the base frozen (0.50×; the FLOP ratio is 0.34)");
-    expect(md).toContain("lesson 04 confirms it, lr 1e-3 vs 1e-4: +8.0 points (69.0 % [04 lora-r4@lr=1e-3, mild, k=5, 1 seed] vs 61.0 % [04 lora-r4@lr=1e-4, mild, k=5, 1 seed])");
-    expect(md).toMatch(/on mild, 71.0 % \[03 bn-frozen:plain-tfjs.* vs 95.0 % \[03 bn-frozen:keras-rule.* — plain tfjs lost task-A accuracy/);
+    expect(md).toContain("lesson 04 confirms it, lr 1e-3 vs 1e-4: +8.0 points (69.0 % [04 lora-r4+source-head@lr=1e-3, mild, k=5, 1 seed] vs 61.0 % [04 lora-r4+source-head@lr=1e-4, mild, k=5, 1 seed])");
+    expect(md).toMatch(/on mild, 71.0 % \[03 bn-frozen:plain.* vs 95.0 % \[03 bn-frozen:keras.* — plain tfjs lost task-A accuracy/);
     expect(md).not.toMatch(/undefined|NaN|\[object Object\]/);
-    expect(secondsPerStep(facts, { lesson: "04", method: "head-only" })).toBeCloseTo(0.02, 10);
+    expect(secondsPerStep(facts, { lesson: "04", method: "head-only+source-head" })).toBeCloseTo(0.02, 10);
   });
 
   it("says 'not measured' instead of inventing numbers when nothing was recorded", () => {
@@ -297,7 +297,7 @@ describe("fillMissingResults", () => {
     expect(tf.memory().numTensors).toBe(before);
     const rows = readResults({ dir, lesson: "04", scale: "smoke" });
     expect(rows.length).toBe(report.results);
-    expect(rows.map((r) => r.method)).toEqual(expect.arrayContaining(["head-only", "lora-r4", "full-ft"]));
+    expect(rows.map((r) => r.method)).toEqual(expect.arrayContaining(["head-only+source-head", "lora-r4+source-head", "full-ft+source-head"]));
   }, 300_000);
 
   it("has an experiment for every lesson 01-05, and rejects an unknown lesson", async () => {
