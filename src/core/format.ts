@@ -49,3 +49,15 @@ export function formatDuration(ms: number): string {
 export function formatSeconds(s: number | null): string {
   return s === null || !Number.isFinite(s) ? "—" : formatDuration(s * 1000);
 }
+
+/**
+ * A tagged template for long prose in code: line breaks written in the source are layout, each
+ * (with the indentation after it) read as one space, so an answer can be wrapped at 120 columns
+ * and still come out as one paragraph. Use `\n` escapes nowhere in it (they would be folded too).
+ */
+export function prose(strings: TemplateStringsArray, ...values: unknown[]): string {
+  strings.raw.forEach((raw) => {
+    if (raw.includes("\\n")) throw new Error("prose: a \\n escape would be folded into a space; write the paragraph break outside prose");
+  });
+  return strings.reduce((acc, s, i) => acc + s.replace(/\n[ \t]*/g, " ") + (i < values.length ? String(values[i]) : ""), "");
+}

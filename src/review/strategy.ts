@@ -8,6 +8,7 @@ import { claim, makeFacts, type Facts } from "./review";
 import { formatPoints, labelsText } from "../core/format";
 import { queryAt, REVIEW_QUERIES } from "./queries";
 import { checkOneOf } from "../core/validate";
+import { prose } from "../core/format";
 
 /** How the target task relates to the source task. */
 export type Similarity = "similar" | "input-shift" | "new-classes" | "unrelated";
@@ -69,7 +70,8 @@ export function transferCrossover(facts: Facts): { labels: number; source: strin
   for (const k of budgets) {
     const gains = [facts.gain(queryAt("fullFtMild", k), queryAt("scratchMild", k)), facts.gain(queryAt("headOnlyMild", k), queryAt("scratchMild", k))].filter((g): g is number => g !== null);
     if (gains.length && Math.max(...gains) < CROSSOVER_GAIN) {
-      return { labels: k, source: `measured: at ${labelsText(k)} the best transfer method beats scratch by ${formatPoints(Math.max(...gains), 0)} (lesson 02)` };
+      return { labels: k, source: prose`measured: at ${labelsText(k)} the best transfer method beats scratch by ${formatPoints(Math.max(...gains), 0)}
+        (lesson 02)` };
     }
   }
   const seen = budgets.length ? `transfer stays ahead at every measured budget (${budgets.join(", ")})` : "no lesson 02 sweep recorded at this scale";
@@ -78,7 +80,7 @@ export function transferCrossover(facts: Facts): { labels: number; source: strin
 
 function validate(args: RecommendArgs): void {
   if (!(typeof args.labels === "number" && Number.isFinite(args.labels) && args.labels > 0)) {
-    throw new Error(`recommendStrategy: labels must be a positive number of labels per class, got ${JSON.stringify(args.labels)}`);
+    throw new Error(prose`recommendStrategy: labels must be a positive number of labels per class, got ${JSON.stringify(args.labels)}`);
   }
   checkOneOf("recommendStrategy", "similarity", args.similarity, SIMILARITIES);
   checkOneOf("recommendStrategy", "compute", args.compute, COMPUTES);
@@ -87,15 +89,17 @@ function validate(args: RecommendArgs): void {
 type Plan = Pick<Recommendation, "strategy" | "summary" | "evidence" | "steps">;
 
 function fewSimilar(f: Facts, compute: Compute, keepSource: boolean): Plan {
-  const transferGain = `${claim(f, queryAt("fullFtMild", "few"), queryAt("scratchMild", "few"), { yes: "Transfer beats scratch with few labels, full fine-tuning vs scratch", no: "Here transfer does not beat scratch even with few labels, full fine-tuning vs scratch" })}.`;
-  const zeroShot = `The untouched source model already scores ${f.citeAccuracy(queryAt("zeroShot", "few"))} on the target: keep its head, the classes are shared.`;
+  const transferGain = prose`${claim(f, queryAt("fullFtMild", "few"), queryAt("scratchMild", "few"), { yes: "Transfer beats scratch with few labels, full fine-tuning vs scratch", no: "Here transfer does not beat scratch even with few labels, full fine-tuning vs scratch" })}.`;
+  const zeroShot = prose`The untouched source model already scores ${f.citeAccuracy(queryAt("zeroShot", "few"))}
+    on the target: keep its head, the classes are shared.`;
   if (compute === "low") {
     return {
       strategy: "head-only",
       summary: "Freeze the source network and train only the head, on features computed once.",
       evidence: [
         transferGain,
-        `A frozen base with a trained head reaches ${f.citeAccuracy(queryAt("headOnlyMild", "few"))}, training ${f.citeParams(queryAt("headOnlyMild", "few"))} parameters instead of ${f.citeParams(queryAt("fullFtMild", "few"))}.`,
+        prose`A frozen base with a trained head reaches ${f.citeAccuracy(queryAt("headOnlyMild", "few"))},
+          training ${f.citeParams(queryAt("headOnlyMild", "few"))} parameters instead of ${f.citeParams(queryAt("fullFtMild", "few"))}.`,
         zeroShot,
         `Nothing of the source task is lost: task-A retention ${f.citeRetention(queryAt("headOnlyMild", "few"))}.`,
       ],
@@ -108,11 +112,14 @@ function fewSimilar(f: Facts, compute: Compute, keepSource: boolean): Plan {
       summary: "Keep the source weights frozen and train low-rank adapters (LoRA, r≈4) plus the head.",
       evidence: [
         transferGain,
-        `LoRA r=4 reaches ${f.citeAccuracy(queryAt("loraR4", "few"))} against full fine-tuning's ${f.citeAccuracy(queryAt("loraFullFt", "few"))}, with ${f.citeParams(queryAt("loraR4", "few"))} trainable parameters instead of ${f.citeParams(queryAt("loraFullFt", "few"))}.`,
-        `Task-A retention ${f.citeRetention(queryAt("loraR4", "few"))} (LoRA r=4) vs ${f.citeRetention(queryAt("loraFullFt", "few"))} (full fine-tuning); with the base frozen, removing the adapter restores the source model exactly.`,
-        `${claim(f, queryAt("loraR4", "few"), queryAt("loraR1", "few"), { yes: "Rank matters at the low end, r=4 vs r=1", no: "Rank hardly matters here, r=4 vs r=1" }, 0.01)}.`,
+        prose`LoRA r=4 reaches ${f.citeAccuracy(queryAt("loraR4", "few"))} against full fine-tuning's ${f.citeAccuracy(queryAt("loraFullFt", "few"))},
+          with ${f.citeParams(queryAt("loraR4", "few"))} trainable parameters instead of ${f.citeParams(queryAt("loraFullFt", "few"))}.`,
+        prose`Task-A retention ${f.citeRetention(queryAt("loraR4", "few"))} (LoRA r=4) vs ${f.citeRetention(queryAt("loraFullFt", "few"))}
+          (full fine-tuning); with the base frozen, removing the adapter restores the source model exactly.`,
+        prose`${claim(f, queryAt("loraR4", "few"), queryAt("loraR1", "few"), { yes: "Rank matters at the low end, r=4 vs r=1", no: "Rank hardly matters here, r=4 vs r=1" }, 0.01)}.`,
       ],
-      steps: [`Wrap the hidden Dense layers in LoRA (r=4, alpha=${DEFAULT_LORA_ALPHA}, so scaling alpha/r = ${DEFAULT_LORA_ALPHA / 4}); B = 0, so training starts at the source model.`, "Train adapters + head with Adam at lr 1e-3 (larger than full fine-tuning's 1e-4).", "Merge B·A into W for deployment, or keep the adapter file per task."],
+      steps: [prose`Wrap the hidden Dense layers in LoRA (r=4, alpha=${DEFAULT_LORA_ALPHA}, so scaling alpha/r = ${DEFAULT_LORA_ALPHA / 4});
+        B = 0, so training starts at the source model.`, "Train adapters + head with Adam at lr 1e-3 (larger than full fine-tuning's 1e-4).", "Merge B·A into W for deployment, or keep the adapter file per task."],
     };
   }
   return {
@@ -121,8 +128,10 @@ function fewSimilar(f: Facts, compute: Compute, keepSource: boolean): Plan {
     evidence: [
       transferGain,
       zeroShot,
-      `Full fine-tuning reaches ${f.citeAccuracy(queryAt("fullFtMild", "few"))}; the frozen base alone ${f.citeAccuracy(queryAt("headOnlyMild", "few"))}.`,
-      `Task-A retention after fine-tuning: ${f.citeRetention(queryAt("fullFtMild", "few"))} at base lr 1e-4 vs ${f.citeRetention(queryAt("fullFtHighLrMild", "few"))} at 1e-3 — the rate is the main forgetting knob.`,
+      prose`Full fine-tuning reaches ${f.citeAccuracy(queryAt("fullFtMild", "few"))}; the frozen base alone ${f.citeAccuracy(queryAt("headOnlyMild", "few"))}.`,
+      prose`Task-A retention after fine-tuning: ${f.citeRetention(queryAt("fullFtMild", "few"))} at base lr 1e-4
+        vs ${f.citeRetention(queryAt("fullFtHighLrMild", "few"))} at 1e-3 — the rate is the main forgetting
+        knob.`,
     ],
     steps: ["Train the head first with the base frozen (a random head sends large gradients into the base).", "Unfreeze everything; base lr 1e-4 (or discriminative rates, lower for early layers).", "Watch held-out target accuracy and task-A retention each epoch; stop early."],
   };
@@ -137,9 +146,10 @@ function plan(args: Required<Omit<RecommendArgs, "facts">>, f: Facts, many: bool
         ? "Train from scratch with the modern recipe; the source features do not fit."
         : "Pretrain on your own unlabeled data (self-supervised), then fine-tune with the few labels.",
       evidence: [
-        `${claim(f, queryAt("scratchSplit", "few"), queryAt("headOnlySplit", "few"), { yes: "Features of a different source task transfer badly, scratch vs a frozen base on the class split", no: "Even on the class split the frozen base holds up here, scratch vs frozen base" })}.`,
-        `${claim(f, queryAt("greedyPretrained", "few"), queryAt("historicalScratch", "few"), { yes: "Unsupervised pretraining on the task's own images rescued lesson 01's deep net, pretrained vs scratch (historical recipe)", no: "Lesson 01's unsupervised pretraining did not help at this scale, pretrained vs scratch" })}.`,
-        `With the modern recipe scratch training is strong by itself: ${f.citeAccuracy(queryAt("modernScratch", "many"))} with the most labels.`,
+        prose`${claim(f, queryAt("scratchSplit", "few"), queryAt("headOnlySplit", "few"), { yes: "Features of a different source task transfer badly, scratch vs a frozen base on the class split", no: "Even on the class split the frozen base holds up here, scratch vs frozen base" })}.`,
+        prose`${claim(f, queryAt("greedyPretrained", "few"), queryAt("historicalScratch", "few"), { yes: "Unsupervised pretraining on the task's own images rescued lesson 01's deep net, pretrained vs scratch (historical recipe)", no: "Lesson 01's unsupervised pretraining did not help at this scale, pretrained vs scratch" })}.`,
+        prose`With the modern recipe scratch training is strong by itself: ${f.citeAccuracy(queryAt("modernScratch", "many"))}
+          with the most labels.`,
       ],
       steps: many
         ? ["ReLU, Glorot init, Adam; no pretraining needed.", "Use the labels you have; augment."]
@@ -159,11 +169,13 @@ function plan(args: Required<Omit<RecommendArgs, "facts">>, f: Facts, many: bool
       strategy,
       summary: summaries[strategy] as string,
       evidence: [
-        `Transfer's gain over scratch with the most labels: full fine-tuning ${f.citeGain(queryAt("fullFtMild", "many"), queryAt("scratchMild", "many"))}; with the fewest: ${f.citeGain(queryAt("fullFtMild", "few"), queryAt("scratchMild", "few"))}.`,
+        prose`Transfer's gain over scratch with the most labels: full fine-tuning ${f.citeGain(queryAt("fullFtMild", "many"), queryAt("scratchMild", "many"))};
+          with the fewest: ${f.citeGain(queryAt("fullFtMild", "few"), queryAt("scratchMild", "few"))}.`,
         scratchWins
-          ? `On inverted digits (an input shift), full fine-tuning vs scratch: ${f.citeGain(queryAt("fullFtInverted", "many"), queryAt("scratchInverted", "many"))}.`
-          : `A frozen base is the cheap option: ${f.citeAccuracy(queryAt("headOnlyMild", "many"))} training ${f.citeParams(queryAt("headOnlyMild", "many"))} parameters.`,
-        `${claim(f, queryAt("fullFtSplit", "few"), queryAt("headOnlySplit", "few"), { yes: "On new classes the source's top layers are too specific, full fine-tuning vs a frozen base on the class split", no: "On the class split a frozen base holds up here, full fine-tuning vs frozen base" })}.`,
+          ? prose`On inverted digits (an input shift), full fine-tuning vs scratch: ${f.citeGain(queryAt("fullFtInverted", "many"), queryAt("scratchInverted", "many"))}.`
+          : prose`A frozen base is the cheap option: ${f.citeAccuracy(queryAt("headOnlyMild", "many"))} training ${f.citeParams(queryAt("headOnlyMild", "many"))}
+            parameters.`,
+        prose`${claim(f, queryAt("fullFtSplit", "few"), queryAt("headOnlySplit", "few"), { yes: "On new classes the source's top layers are too specific, full fine-tuning vs a frozen base on the class split", no: "On the class split a frozen base holds up here, full fine-tuning vs frozen base" })}.`,
       ],
       steps: scratchWins
         ? ["Train from scratch with the modern recipe, or fine-tune every layer from the source weights.", "Compare both on held-out data; keep the cheaper if they tie."]
@@ -176,9 +188,10 @@ function plan(args: Required<Omit<RecommendArgs, "facts">>, f: Facts, many: bool
       strategy: "fine-tune-early-layers",
       summary: "The shift is at the input: let the first layers move (tune them, or everything); do not freeze the bottom.",
       evidence: [
-        `${claim(f, queryAt("freezeNoneInverted", "few"), queryAt("freezeAllInverted", "few"), { yes: "Freezing the base loses on inverted digits, freeze ratio 0 vs 1", no: "At this scale freezing the base does not lose on inverted digits, freeze ratio 0 vs 1" })}.`,
-        `${claim(f, queryAt("tuneFirstInverted", "few"), queryAt("tuneLastInverted", "few"), { yes: "The first layer is where the shift is, tuning only it vs only the last", no: "At this scale tuning the first layer does not beat tuning the last" })}.`,
-        `Check scratch too: on inverted digits scratch ${f.citeAccuracy(queryAt("scratchInverted", "few"))} vs full fine-tuning ${f.citeAccuracy(queryAt("fullFtInverted", "few"))}.`,
+        prose`${claim(f, queryAt("freezeNoneInverted", "few"), queryAt("freezeAllInverted", "few"), { yes: "Freezing the base loses on inverted digits, freeze ratio 0 vs 1", no: "At this scale freezing the base does not lose on inverted digits, freeze ratio 0 vs 1" })}.`,
+        prose`${claim(f, queryAt("tuneFirstInverted", "few"), queryAt("tuneLastInverted", "few"), { yes: "The first layer is where the shift is, tuning only it vs only the last", no: "At this scale tuning the first layer does not beat tuning the last" })}.`,
+        prose`Check scratch too: on inverted digits scratch ${f.citeAccuracy(queryAt("scratchInverted", "few"))}
+          vs full fine-tuning ${f.citeAccuracy(queryAt("fullFtInverted", "few"))}.`,
       ],
       steps: [
         compute === "low" ? "Train the first layer (and the head) only: few parameters, and it is where the shift is." : "Fine-tune all layers, the first ones included, at a low rate.",
@@ -190,9 +203,10 @@ function plan(args: Required<Omit<RecommendArgs, "facts">>, f: Facts, many: bool
     strategy: "reuse-lower-layers",
     summary: "New classes: keep the generic lower layers, retrain the top layers and a fresh head (or fine-tune everything).",
     evidence: [
-      `${claim(f, queryAt("fullFtSplit", "few"), queryAt("headOnlySplit", "few"), { yes: "The last hidden layer of a 5-class model is too specific, full fine-tuning vs frozen base + fresh head", no: "At this scale the frozen base + fresh head keeps up with full fine-tuning" })}.`,
+      prose`${claim(f, queryAt("fullFtSplit", "few"), queryAt("headOnlySplit", "few"), { yes: "The last hidden layer of a 5-class model is too specific, full fine-tuning vs frozen base + fresh head", no: "At this scale the frozen base + fresh head keeps up with full fine-tuning" })}.`,
       `Scratch is a real competitor here: ${f.citeAccuracy(queryAt("scratchSplit", "few"))}.`,
-      `Half frozen keeps the cost down: freeze ratio 0.5 trains ${f.citeParams(queryAt("freezeHalfMild", "few"))} parameters (mild task) vs ${f.citeParams(queryAt("freezeNoneMild", "few"))} with none frozen.`,
+      prose`Half frozen keeps the cost down: freeze ratio 0.5 trains ${f.citeParams(queryAt("freezeHalfMild", "few"))}
+        parameters (mild task) vs ${f.citeParams(queryAt("freezeNoneMild", "few"))} with none frozen.`,
     ],
     steps: ["Freeze the bottom half of the base, re-initialise the head, train the top layers.", compute === "low" ? "Stop there." : "Then unfreeze the rest at a lower rate if held-out accuracy still climbs."],
   };
@@ -208,7 +222,8 @@ export function recommendStrategy(args: RecommendArgs): Recommendation {
   const markdown = [
     `**Recommendation: ${p.strategy}** — ${p.summary}`,
     ``,
-    `Situation: ${labelsText(args.labels)} (${many ? "many" : "few"}: threshold ${threshold.labels}, ${threshold.source}), similarity *${args.similarity}*, compute *${args.compute}*${args.keepSource ? ", the source task must keep working" : ""}.`,
+    prose`Situation: ${labelsText(args.labels)} (${many ? "many" : "few"}: threshold ${threshold.labels}, ${threshold.source}),
+      similarity *${args.similarity}*, compute *${args.compute}*${args.keepSource ? ", the source task must keep working" : ""}.`,
     ``,
     `Measured here:`,
     ...p.evidence.map((e) => `- ${e}`),
