@@ -51,9 +51,16 @@ async function backendCheck(): Promise<Check> {
     return { status: "INFO", label, detail: "src/backend/backend.ts is not in this checkout", critical: false };
   }
   try {
-    const mod = (await import(modPath)) as { describeBackendChoice?: () => BackendChoiceLike | Promise<BackendChoiceLike> };
+    const mod = (await import(modPath)) as {
+      describeBackendChoice?: () => BackendChoiceLike | Promise<BackendChoiceLike>;
+    };
     if (typeof mod.describeBackendChoice !== "function") {
-      return { status: "INFO", label, detail: "src/backend/backend.ts exports no describeBackendChoice()", critical: false };
+      return {
+        status: "INFO",
+        label,
+        detail: "src/backend/backend.ts exports no describeBackendChoice()",
+        critical: false,
+      };
     }
     const choice = await mod.describeBackendChoice();
     if (choice.error) return { status: "FAIL", label, detail: `${choice.name}: ${choice.error}`, critical: false };
@@ -89,7 +96,8 @@ function driverCheck(): Check {
       status: "MISSING",
       label,
       detail: "no /proc/driver/nvidia/version and no nvidia-smi",
-      remedy: "needed only for the GPU backend: install the NVIDIA driver for your GPU (Debian: `nvidia-driver` from non-free; Ubuntu: `ubuntu-drivers install`)",
+      remedy:
+        "needed only for the GPU backend: install the NVIDIA driver for your GPU (Debian: `nvidia-driver` from non-free; Ubuntu: `ubuntu-drivers install`)",
       critical: false,
     };
   }
@@ -122,7 +130,13 @@ export async function runDoctor(log: (line: string) => void = console.log): Prom
   };
   const { found } = findJupyter();
   if (!found) {
-    add({ status: "MISSING", label: "Jupyter", detail: "no Python with jupyter_client", remedy: JUPYTER_REMEDY, critical: true });
+    add({
+      status: "MISSING",
+      label: "Jupyter",
+      detail: "no Python with jupyter_client",
+      remedy: JUPYTER_REMEDY,
+      critical: true,
+    });
   } else {
     const missing = (["nbclient", "nbformat"] as const).filter((m) => found[m] === null);
     const versions = `Python ${found.pythonVersion}, jupyter_client ${found.jupyterClient}, jupyter_core ${found.jupyterCore}, nbclient ${found.nbclient}, nbformat ${found.nbformat}`;
@@ -154,8 +168,11 @@ export async function runDoctor(log: (line: string) => void = console.log): Prom
       add({
         status: ok ? "OK" : "FAIL",
         label: "kernel starts",
-        detail: ok ? `1+1 = 2 (${seconds} s)` : `status ${smoke.status}, result ${JSON.stringify(smoke.text)}, ${smoke.error ?? "no error text"}`,
-        remedy: "run `npm install` (tslab), then `npm run kernel:install`; start Jupyter with --debug to see the kernel's log",
+        detail: ok
+          ? `1+1 = 2 (${seconds} s)`
+          : `status ${smoke.status}, result ${JSON.stringify(smoke.text)}, ${smoke.error ?? "no error text"}`,
+        remedy:
+          "run `npm install` (tslab), then `npm run kernel:install`; start Jupyter with --debug to see the kernel's log",
         critical: true,
       });
     }

@@ -4,7 +4,14 @@
 import { spawnSync } from "child_process";
 import fs from "fs";
 import path from "path";
-import { DEBIAN_PACKAGES, DEBIAN_TEST_PACKAGES, JUPYTER_REMEDY, type JupyterProbe, findJupyter, installKernelSpec } from "../src/cli/jupyter";
+import {
+  DEBIAN_PACKAGES,
+  DEBIAN_TEST_PACKAGES,
+  JUPYTER_REMEDY,
+  type JupyterProbe,
+  findJupyter,
+  installKernelSpec,
+} from "../src/cli/jupyter";
 
 /** What decides whether `ensure` may install Jupyter itself. */
 export interface InstallEnvironment {
@@ -44,7 +51,8 @@ function which(cmd: string, pathEnv = process.env.PATH ?? ""): string | null {
 export function detectInstallEnvironment(): InstallEnvironment {
   const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
   const sudo = isRoot ? null : which("sudo");
-  const passwordlessSudo = sudo !== null && spawnSync(sudo, ["-n", "true"], { stdio: "ignore", timeout: 10_000 }).status === 0;
+  const passwordlessSudo =
+    sudo !== null && spawnSync(sudo, ["-n", "true"], { stdio: "ignore", timeout: 10_000 }).status === 0;
   return { isRoot, passwordlessSudo, aptGet: which("apt-get") };
 }
 
@@ -73,13 +81,18 @@ export function ensureJupyter(log: (line: string) => void = console.log, forTest
   }
   const after = findJupyter().found;
   if (!after || !ready(after)) {
-    throw new Error(`installed ${packages.join(" ")} but still no Python with jupyter_client+nbclient+nbformat\n${JUPYTER_REMEDY}`);
+    throw new Error(
+      `installed ${packages.join(" ")} but still no Python with jupyter_client+nbclient+nbformat\n${JUPYTER_REMEDY}`,
+    );
   }
   return after;
 }
 
 /** ensureJupyter, then register the kernel (a no-op when the identical spec is already there). */
-export function ensureKernel(log: (line: string) => void = console.log, forTests = false): { python: string; dir: string; changed: boolean } {
+export function ensureKernel(
+  log: (line: string) => void = console.log,
+  forTests = false,
+): { python: string; dir: string; changed: boolean } {
   const jupyter = ensureJupyter(log, forTests);
   const { dir, changed } = installKernelSpec(jupyter.python);
   return { python: jupyter.python, dir, changed };

@@ -28,7 +28,14 @@ export const GPU_LIBRARIES: LibraryRequirement[] = [
   },
   {
     label: "CUDA 11 math libraries (cublas, cublasLt, cufft, curand, cusolver, cusparse)",
-    sonames: ["libcublas.so.11", "libcublasLt.so.11", "libcufft.so.10", "libcurand.so.10", "libcusolver.so.11", "libcusparse.so.11"],
+    sonames: [
+      "libcublas.so.11",
+      "libcublasLt.so.11",
+      "libcufft.so.10",
+      "libcurand.so.10",
+      "libcusolver.so.11",
+      "libcusparse.so.11",
+    ],
     remedy:
       "install the CUDA 11.x math libraries: NVIDIA's `cuda-libraries-11-8`, or `pip install nvidia-cublas-cu11 nvidia-cufft-cu11 nvidia-curand-cu11 nvidia-cusolver-cu11 nvidia-cusparse-cu11`, and put their lib folders on LD_LIBRARY_PATH",
   },
@@ -72,7 +79,10 @@ export function sonameMatches(prefix: string, file: string): boolean {
 
 /** For each soname prefix, the first matching entry's path, or null when none matches. */
 export function findLibraries(sonames: string[], entries: LibraryEntry[]): { soname: string; path: string | null }[] {
-  return sonames.map((soname) => ({ soname, path: entries.find((e) => sonameMatches(soname, e.soname))?.path ?? null }));
+  return sonames.map((soname) => ({
+    soname,
+    path: entries.find((e) => sonameMatches(soname, e.soname))?.path ?? null,
+  }));
 }
 
 /** Driver version from /proc/driver/nvidia/version (`NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.104.05 ...`). */

@@ -21,7 +21,9 @@ if (!fs.existsSync(tslabMain)) {
 
 function isFolderWithIndex(p) {
   try {
-    return fs.statSync(p).isDirectory() && ["index.ts", "index.tsx", "index.js"].some((f) => fs.existsSync(path.join(p, f)));
+    return (
+      fs.statSync(p).isDirectory() && ["index.ts", "index.tsx", "index.js"].some((f) => fs.existsSync(path.join(p, f)))
+    );
   } catch {
     return false;
   }
@@ -44,7 +46,9 @@ if (typeof tspath.normalizeJoin === "function") {
     return joined;
   };
 } else {
-  console.error("transfer-lab kernel: tslab/dist/tspath.js has no normalizeJoin; `import ... from \"./src\"` may fail, use \"./src/index\".");
+  console.error(
+    'transfer-lab kernel: tslab/dist/tspath.js has no normalizeJoin; `import ... from "./src"` may fail, use "./src/index".',
+  );
 }
 
 // tslab keeps one slot for the compiler's debounce timer and throws "Unexpected pending

@@ -20,7 +20,9 @@ program
     try {
       const jupyter = requireJupyter();
       const { dir, changed } = installKernelSpec(jupyter.python);
-      console.log(`${changed ? "registered" : "already registered"}: kernel ${KERNEL_NAME} in ${dir} (Jupyter of ${jupyter.python})`);
+      console.log(
+        `${changed ? "registered" : "already registered"}: kernel ${KERNEL_NAME} in ${dir} (Jupyter of ${jupyter.python})`,
+      );
     } catch (e) {
       fail(e);
     }

@@ -106,7 +106,8 @@ function installShorthandFix(converterModule, ts) {
     let namesFor = null; // { decl, names }: names of the last prevDecl seen
     converter.convert = function (prevDecl, src) {
       if (!src.includes("{")) return convert.call(this, prevDecl, src);
-      if (!namesFor || namesFor.decl !== prevDecl) namesFor = { decl: prevDecl, names: declaredValueNames(ts, prevDecl) };
+      if (!namesFor || namesFor.decl !== prevDecl)
+        namesFor = { decl: prevDecl, names: declaredValueNames(ts, prevDecl) };
       const expanded = expandShorthands(ts, src, namesFor.names, scriptKind);
       if (!expanded) return convert.call(this, prevDecl, src);
       const result = convert.call(this, prevDecl, expanded.src);

@@ -25,7 +25,8 @@ const INTERRUPT_MESSAGE = "Interrupted asynchronously";
 const VM_INTERRUPT_CODE = "ERR_SCRIPT_EXECUTION_INTERRUPTED";
 
 /** A stack line of the kernel's own machinery rather than of the cell or the code it called. */
-const KERNEL_FRAME = /^\s+at .*(\(node:vm:|node_modules\/tslab\/dist\/|kernel-setup\/tslab-protocol\.js|sigintHandlersWrap)/;
+const KERNEL_FRAME =
+  /^\s+at .*(\(node:vm:|node_modules\/tslab\/dist\/|kernel-setup\/tslab-protocol\.js|sigintHandlersWrap)/;
 
 /** What the running cell's executor reported; one per executor. */
 const CELL = Symbol("transfer-lab.cell");
@@ -51,7 +52,10 @@ function describeFailure(errorCalls, thrownOutside) {
     }
     // util.inspect gives the stack plus extra fields (`code`, ...), as tslab's console.error
     // did, less the frames of the kernel itself (vm, tslab, this file) under the cell's own.
-    const traceback = util.inspect(value).split("\n").filter((line) => !KERNEL_FRAME.test(line));
+    const traceback = util
+      .inspect(value)
+      .split("\n")
+      .filter((line) => !KERNEL_FRAME.test(line));
     return { ename: String(value.name || "Error"), evalue: value.message, traceback };
   }
   const shown = util.inspect(value);
@@ -64,8 +68,10 @@ function checkShape(tslabDist, executorModule, jupyter) {
   if (typeof executorModule.createExecutor !== "function") problems.push("executor.js exports no createExecutor");
   const executorSource = fs.readFileSync(path.join(tslabDist, "executor.js"), "utf8");
   // The console passed to createExecutor must be what prints the last value and the errors.
-  if (!executorSource.includes("console.log(ret)")) problems.push("executor.js no longer prints the last value with console.log(ret)");
-  if (!executorSource.includes(JSON.stringify(DIAGNOSTIC_FORMAT))) problems.push(`executor.js no longer prints diagnostics as ${DIAGNOSTIC_FORMAT}`);
+  if (!executorSource.includes("console.log(ret)"))
+    problems.push("executor.js no longer prints the last value with console.log(ret)");
+  if (!executorSource.includes(JSON.stringify(DIAGNOSTIC_FORMAT)))
+    problems.push(`executor.js no longer prints diagnostics as ${DIAGNOSTIC_FORMAT}`);
   const handler = jupyter.JupyterHandlerImpl && jupyter.JupyterHandlerImpl.prototype;
   for (const m of ["handleKernel", "handleExecute", "handleExecuteImpl"]) {
     if (!handler || typeof handler[m] !== "function") problems.push(`jupyter.js JupyterHandlerImpl has no ${m}`);
@@ -74,10 +80,12 @@ function checkShape(tslabDist, executorModule, jupyter) {
   if (!server || typeof server.handleExecute !== "function") problems.push("jupyter.js ZmqServer has no handleExecute");
   const jupyterSource = fs.readFileSync(path.join(tslabDist, "jupyter.js"), "utf8");
   // The server's handleExecute below is replaced, so tslab's dispatch must still go through it.
-  if (!jupyterSource.includes("await this.handleExecute(sock, msg)")) problems.push("jupyter.js handleShellMessage no longer calls this.handleExecute(sock, msg)");
+  if (!jupyterSource.includes("await this.handleExecute(sock, msg)"))
+    problems.push("jupyter.js handleShellMessage no longer calls this.handleExecute(sock, msg)");
   // zmq-sends.js registers the sockets ZmqServer.init assigns to these properties.
   for (const name of SERVER_SOCKETS) {
-    if (!new RegExp(`this\\.${name} = new zmq\\.\\w+\\(\\)`).test(jupyterSource)) problems.push(`jupyter.js ZmqServer.init no longer assigns this.${name} = new zmq.<Socket>()`);
+    if (!new RegExp(`this\\.${name} = new zmq\\.\\w+\\(\\)`).test(jupyterSource))
+      problems.push(`jupyter.js ZmqServer.init no longer assigns this.${name} = new zmq.<Socket>()`);
   }
   if (problems.length > 0) {
     throw new Error(
@@ -94,7 +102,9 @@ function installProtocolFixes(tslabDist) {
   const jupyter = require(path.join(tslabDist, "jupyter.js"));
   checkShape(tslabDist, executorModule, jupyter);
   if (version !== TSLAB_VERSION) {
-    console.error(`transfer-lab kernel: tslab ${version} found, tslab-protocol.js was written for ${TSLAB_VERSION}; its shape checks passed.`);
+    console.error(
+      `transfer-lab kernel: tslab ${version} found, tslab-protocol.js was written for ${TSLAB_VERSION}; its shape checks passed.`,
+    );
   }
 
   // tslab's startKernel passes the global console, so the last value and errors were printed
@@ -195,7 +205,11 @@ function installProtocolFixes(tslabDist) {
       for (const args of cell.errorCalls) writeStream("stderr", util.format(...args) + "\n");
       for (const value of cell.values) {
         // As Node's REPL and util.inspect show a value: strings quoted, objects expanded.
-        req[PUBLISH]("execute_result", { execution_count: this.execCount, data: { "text/plain": util.inspect(value) }, metadata: {} });
+        req[PUBLISH]("execute_result", {
+          execution_count: this.execCount,
+          data: { "text/plain": util.inspect(value) },
+          metadata: {},
+        });
       }
       return { status: "ok", execution_count: count.count };
     }

@@ -25,7 +25,10 @@ const queues = new WeakMap();
  * cell runs, which would queue another send behind the failed one. */
 function reportSendError(error) {
   try {
-    fs.writeSync(2, `transfer-lab kernel: a zeromq send failed: ${error instanceof Error ? error.stack || error.message : String(error)}\n`);
+    fs.writeSync(
+      2,
+      `transfer-lab kernel: a zeromq send failed: ${error instanceof Error ? error.stack || error.message : String(error)}\n`,
+    );
   } catch {
     // stderr is gone too; nothing left to tell.
   }
@@ -73,7 +76,8 @@ function noop() {}
 
 /** Registers `socket`: its sends go through its queue from now on. */
 function serialiseSends(socket) {
-  if (socket && typeof socket === "object" && !queues.has(socket)) queues.set(socket, { pending: 0, tail: Promise.resolve() });
+  if (socket && typeof socket === "object" && !queues.has(socket))
+    queues.set(socket, { pending: 0, tail: Promise.resolve() });
   return socket;
 }
 
@@ -89,7 +93,12 @@ function installSerialisedSends(ZmqServer, zmq) {
         return undefined;
       },
       set(socket) {
-        Object.defineProperty(this, name, { value: serialiseSends(socket), writable: true, configurable: true, enumerable: true });
+        Object.defineProperty(this, name, {
+          value: serialiseSends(socket),
+          writable: true,
+          configurable: true,
+          enumerable: true,
+        });
       },
     });
   }

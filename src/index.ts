@@ -20,7 +20,18 @@ export { table } from "./show/table";
 
 // Lesson 01: greedy layer-wise pretraining, the 2006 problem and the modern recipe.
 export { makeTransferTasks } from "./data/tasks";
-export { cachedEncoders, epochsFor, pretrainedStackKey, recordPretrainingRuns, runPretrainingExperiment, stackConfig, summarizePretraining, type LabelBudget, type PretrainingMethod, type SupervisedBudget } from "./experiments/pretraining";
+export {
+  cachedEncoders,
+  epochsFor,
+  pretrainedStackKey,
+  recordPretrainingRuns,
+  runPretrainingExperiment,
+  stackConfig,
+  summarizePretraining,
+  type LabelBudget,
+  type PretrainingMethod,
+  type SupervisedBudget,
+} from "./experiments/pretraining";
 export { buildAutoencoder } from "./models/autoencoder";
 export { evaluateAccuracy } from "./models/predict";
 export { describeInit, getRecipe, type RecipeName } from "./models/recipes";
@@ -32,7 +43,14 @@ export { saveModel } from "./store/cache";
 export { maskingNoise, trainAutoencoder } from "./train/autoencoder";
 export { fit } from "./train/fit";
 export { gradientNormsPerLayer, gradientRatio, type LayerGradientNorm } from "./train/gradients";
-export { buildClassifier, encoderFilters, encoderStackModel, pretrainGreedy, reconstructThrough, stackEncoders } from "./train/greedy";
+export {
+  buildClassifier,
+  encoderFilters,
+  encoderStackModel,
+  pretrainGreedy,
+  reconstructThrough,
+  stackEncoders,
+} from "./train/greedy";
 
 // Lesson 02: the source model, feature extraction, probes, transfer over label budgets.
 export { assertFrozenUnchanged, countParams, formatLayerTable, freezeTo, snapshotWeights } from "./adapt/freezing";
@@ -41,7 +59,15 @@ export { methodName } from "./core/methods";
 export { DEFAULT_FINE_TUNE_LR, DEFAULT_HEAD_LR, DEFAULT_SCRATCH_LR, TRANSFER_BUDGETS } from "./core/settings";
 export type { ShiftName } from "./data/transforms";
 export { evaluateModel, plotConfusion } from "./evaluate/evaluate";
-export { classSeparation, compareFeatureCache, extractFeatures, linearProbe, pca, trainingFlopsPerExample, type Pca } from "./evaluate/features";
+export {
+  classSeparation,
+  compareFeatureCache,
+  extractFeatures,
+  linearProbe,
+  pca,
+  trainingFlopsPerExample,
+  type Pca,
+} from "./evaluate/features";
 export { getSourceModel, sourceTasks } from "./experiments/source";
 export { accuracyVsLabelsPlot, gainOverBaseline, transferGainPlot } from "./experiments/transfer-plots";
 export { runTransferExperiment, summarizeTransfer, type TransferVariant } from "./experiments/transfer-sweep";
@@ -71,19 +97,59 @@ export { DEFAULT_LORA_ALPHA } from "./adapt/lora/layer";
 export { cacheRoot } from "./core/paths";
 export { DEFAULT_LORA_LR } from "./core/settings";
 export { maxAbsDiff } from "./evaluate/compare";
-export { atLearningRate, loraSweepPlot, mergeCheck, MLP_LORA_TARGETS, recordLoraRuns, runLoraLearningRates, runLoraSweep, summarizeLoraRuns } from "./experiments/lora";
+export {
+  atLearningRate,
+  loraSweepPlot,
+  mergeCheck,
+  MLP_LORA_TARGETS,
+  recordLoraRuns,
+  runLoraLearningRates,
+  runLoraSweep,
+  summarizeLoraRuns,
+} from "./experiments/lora";
 export type { SummaryRow } from "./store/results";
 
 // Lesson 05: the tiny Vision Transformer, freezing blocks, LoRA on attention.
-export { attentionHeatmaps, attentionReceivedImages, getPretrainedViT, runViTSweep, vitMethodLabel, vitRecipe } from "./experiments/vit";
+export {
+  attentionHeatmaps,
+  attentionReceivedImages,
+  getPretrainedViT,
+  runViTSweep,
+  vitMethodLabel,
+  vitRecipe,
+} from "./experiments/vit";
 export { DotProductAttention } from "./models/attention";
-export { attentionMaps, DEFAULT_VIT_IMAGE_SIZE, DEFAULT_VIT_MLP_RATIO, DEFAULT_VIT_PATCH_SIZE, DEFAULT_VIT_WIDTH, vitDepth } from "./models/transformer";
+export {
+  attentionMaps,
+  DEFAULT_VIT_IMAGE_SIZE,
+  DEFAULT_VIT_MLP_RATIO,
+  DEFAULT_VIT_PATCH_SIZE,
+  DEFAULT_VIT_WIDTH,
+  vitDepth,
+} from "./models/transformer";
 
 // Lesson 10: the review across lessons, the decision guide, the question bank.
 export { formatCount, formatPct, formatPoints, labelsText } from "./core/format";
 export { describeFills, fillMissingResults, type FillReport } from "./review/fill";
 export { queryAt } from "./review/queries";
 export { QUESTION_BANK, renderQuestions, REVIEW_TOPICS, type ReviewTopic } from "./review/questions";
-export { accuracyBarPlot, accuracyVsParamsPlot, comparisonRows, comparisonTableRows, coverageRows, makeFacts, NOT_MEASURED, retentionPlot, transferCurvePlot } from "./review/review";
-export { COMPUTES, recommendStrategy, SIMILARITIES, transferCrossover, type Compute, type Similarity } from "./review/strategy";
+export {
+  accuracyBarPlot,
+  accuracyVsParamsPlot,
+  comparisonRows,
+  comparisonTableRows,
+  coverageRows,
+  makeFacts,
+  NOT_MEASURED,
+  retentionPlot,
+  transferCurvePlot,
+} from "./review/review";
+export {
+  COMPUTES,
+  recommendStrategy,
+  SIMILARITIES,
+  transferCrossover,
+  type Compute,
+  type Similarity,
+} from "./review/strategy";
 export { RESULTS_FILE } from "./store/results";

@@ -10,7 +10,16 @@ import { createRequire } from "module";
 import path from "path";
 import { describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../src/cli/jupyter";
-import { cellText, resultText, runCells as runCellsIn, runPython, streamText, useThrowawayJupyter, type CellRequest, type CellRun } from "./helpers/kernel";
+import {
+  cellText,
+  resultText,
+  runCells as runCellsIn,
+  runPython,
+  streamText,
+  useThrowawayJupyter,
+  type CellRequest,
+  type CellRun,
+} from "./helpers/kernel";
 
 const CONFORMANCE = path.join(PROJECT_ROOT, "test", "kernel_conformance.py");
 /** Seconds one cell may take in kernel_session.py; the first compile is slow on a busy CPU. */
@@ -45,11 +54,19 @@ const protocol = requireCjs(path.join(PROJECT_ROOT, "kernel-setup", "tslab-proto
 };
 /** kernel-setup/shorthand.js, and the TypeScript tslab compiles with. */
 const shorthand = requireCjs(path.join(PROJECT_ROOT, "kernel-setup", "shorthand.js")) as {
-  expandShorthands: (ts: unknown, src: string, names: Set<string>) => { src: string; insertions: { at: number; length: number }[] } | null;
+  expandShorthands: (
+    ts: unknown,
+    src: string,
+    names: Set<string>,
+  ) => { src: string; insertions: { at: number; length: number }[] } | null;
   originalOffset: (offset: number, insertions: { at: number; length: number }[]) => number;
   declaredValueNames: (ts: unknown, decl: string) => Set<string>;
 };
-const ts: unknown = requireCjs(requireCjs.resolve("@tslab/typescript-for-tslab", { paths: [path.join(PROJECT_ROOT, "node_modules", "tslab", "dist")] }));
+const ts: unknown = requireCjs(
+  requireCjs.resolve("@tslab/typescript-for-tslab", {
+    paths: [path.join(PROJECT_ROOT, "node_modules", "tslab", "dist")],
+  }),
+);
 
 const jupyter = useThrowawayJupyter("tl-conformance-", async (python) => {
   const probe = await runPython(python, ["-c", "import jupyter_kernel_test; print(jupyter_kernel_test.__version__)"]);
@@ -61,14 +78,19 @@ const jupyter = useThrowawayJupyter("tl-conformance-", async (python) => {
   }
 });
 
-const runCells = (cells: CellRequest[]): Promise<CellRun[]> => runCellsIn(jupyter.python(), cells, { timeoutSeconds: CELL_TIMEOUT_S });
+const runCells = (cells: CellRequest[]): Promise<CellRun[]> =>
+  runCellsIn(jupyter.python(), cells, { timeoutSeconds: CELL_TIMEOUT_S });
 
 describe("jupyter_kernel_test against the transfer-lab kernel", () => {
   it("passes every applicable check and skips only pager, history and clear_output", async () => {
     const r = await runPython(jupyter.python(), [CONFORMANCE]);
     const last = r.stdout.trim().split("\n").pop() ?? "";
     const outcomes = (JSON.parse(last.startsWith("{") ? last : "{}") as { tests?: Record<string, string> }).tests;
-    console.log(`jupyter_kernel_test outcomes:\n${Object.entries(outcomes ?? {}).map(([t, o]) => `  ${t}: ${o}`).join("\n")}`);
+    console.log(
+      `jupyter_kernel_test outcomes:\n${Object.entries(outcomes ?? {})
+        .map(([t, o]) => `  ${t}: ${o}`)
+        .join("\n")}`,
+    );
     // unittest prints each failure's traceback last.
     expect(r.code, `kernel_conformance.py failed:\n${r.stderr.trim().split("\n").slice(-80).join("\n")}`).toBe(0);
     expect(outcomes).toEqual(EXPECTED_OUTCOMES);
@@ -85,7 +107,11 @@ describe("tslab behaviours as protocol messages", () => {
       { code: "const v = await Promise.resolve(41);\nv + 1" },
       { code: 'console.log("out");\n6 * 7' },
       { code: 'throw new RangeError("n must be positive, got 0");', stopOnError: false },
-      { code: 'console.log("waiting");\nawait new Promise((r) => setTimeout(r, 60_000));', stopOnError: false, interruptAfterOutput: 1 },
+      {
+        code: 'console.log("waiting");\nawait new Promise((r) => setTimeout(r, 60_000));',
+        stopOnError: false,
+        interruptAfterOutput: 1,
+      },
       { code: 'globalThis[Symbol.for("transfer-lab.interrupts")]' },
     ]);
     const [typeError, first, redeclared, awaited, value, thrown, interrupted, interrupts] = runs;
@@ -93,7 +119,12 @@ describe("tslab behaviours as protocol messages", () => {
     // A type error: an error reply and one `error` message carrying the diagnostic, no stderr.
     expect(typeError.reply).toMatchObject({ status: "error", ename: "CompileError" });
     expect(typeError.reply.evalue).toMatch(/^1:5 - Type 'string' is not assignable to type 'number'/);
-    expect(typeError.outputs).toEqual([{ msg_type: "error", content: { ename: "CompileError", evalue: typeError.reply.evalue, traceback: typeError.reply.traceback } }]);
+    expect(typeError.outputs).toEqual([
+      {
+        msg_type: "error",
+        content: { ename: "CompileError", evalue: typeError.reply.evalue, traceback: typeError.reply.traceback },
+      },
+    ]);
 
     expect(resultText(first)).toBe("1");
     expect(redeclared.reply.status).toBe("ok");
@@ -102,7 +133,11 @@ describe("tslab behaviours as protocol messages", () => {
 
     // The value is an execute_result numbered like the reply; the cell's own output stays a stream.
     expect(value.outputs.map((o) => o.msg_type)).toEqual(["stream", "execute_result"]);
-    expect(value.outputs[1].content).toEqual({ execution_count: value.reply.execution_count, data: { "text/plain": "42" }, metadata: {} });
+    expect(value.outputs[1].content).toEqual({
+      execution_count: value.reply.execution_count,
+      data: { "text/plain": "42" },
+      metadata: {},
+    });
 
     expect(thrown.reply).toMatchObject({ status: "error", ename: "RangeError", evalue: "n must be positive, got 0" });
     expect(thrown.reply.traceback?.join("\n")).toContain("RangeError: n must be positive, got 0");
@@ -128,7 +163,9 @@ describe("the kernel wrapper's fixes to tslab, through jupyter_client", () => {
   it("heavy output arrives whole and in order, with and without the WASM backend, and the kernel goes on", async () => {
     const [plain, backend, heavy, mixed] = await runCells([
       { code: HEAVY_OUTPUT },
-      { code: 'import * as tf from "@tensorflow/tfjs";\nimport "@tensorflow/tfjs-backend-wasm";\nawait tf.setBackend("wasm");\ntf.getBackend()' },
+      {
+        code: 'import * as tf from "@tensorflow/tfjs";\nimport "@tensorflow/tfjs-backend-wasm";\nawait tf.setBackend("wasm");\ntf.getBackend()',
+      },
       { code: HEAVY_OUTPUT },
       { code: 'console.log("a");\nconsole.error("b");\nconsole.log("c");\n6 * 7' },
     ]);
@@ -141,7 +178,9 @@ describe("the kernel wrapper's fixes to tslab, through jupyter_client", () => {
     // Batched into a few messages, not one per line.
     expect(heavy.outputs.length).toBeLessThan(100);
     // Writes to the two streams keep their order; the value comes after the output.
-    expect(mixed.outputs.map((o) => [o.msg_type, o.content.name ?? "", o.content.text ?? o.content.data?.["text/plain"]])).toEqual([
+    expect(
+      mixed.outputs.map((o) => [o.msg_type, o.content.name ?? "", o.content.text ?? o.content.data?.["text/plain"]]),
+    ).toEqual([
       ["stream", "stdout", "a\n"],
       ["stream", "stderr", "b\n"],
       ["stream", "stdout", "c\n"],
@@ -237,7 +276,8 @@ describe("expandShorthands: `{ x }` naming an earlier cell's variable becomes `{
     expect(shorthand.expandShorthands(ts, "const { x } = o; ({ w });", names)).toBeNull();
   });
   it("takes the names from the earlier cells' declarations", () => {
-    const decl = 'declare const seed = 3;\ndeclare let a: number, b: string;\ndeclare function f(): void;\nimport * as path from "path";\nimport { join as j, type Stats } from "fs";\ninterface I {}\ntype T = 1;\ndeclare class K {}\n';
+    const decl =
+      'declare const seed = 3;\ndeclare let a: number, b: string;\ndeclare function f(): void;\nimport * as path from "path";\nimport { join as j, type Stats } from "fs";\ninterface I {}\ntype T = 1;\ndeclare class K {}\n';
     expect([...shorthand.declaredValueNames(ts, decl)].sort()).toEqual(["K", "a", "b", "f", "j", "path", "seed"]);
   });
 });
@@ -274,9 +314,15 @@ describe("describeFailure: what tslab's executor reported, as ename/evalue/trace
   });
   it("reports both kinds of interrupt as Interrupted, and non-errors as Uncaught", () => {
     expect(protocol.describeFailure([[new Error("Interrupted asynchronously")]]).ename).toBe("Interrupted");
-    const sync = Object.assign(new Error("Script execution was interrupted by `SIGINT`"), { code: "ERR_SCRIPT_EXECUTION_INTERRUPTED" });
+    const sync = Object.assign(new Error("Script execution was interrupted by `SIGINT`"), {
+      code: "ERR_SCRIPT_EXECUTION_INTERRUPTED",
+    });
     expect(protocol.describeFailure([[sync]]).ename).toBe("Interrupted");
-    expect(protocol.describeFailure([["just a string"]])).toEqual({ ename: "Uncaught", evalue: "'just a string'", traceback: ["Uncaught 'just a string'"] });
+    expect(protocol.describeFailure([["just a string"]])).toEqual({
+      ename: "Uncaught",
+      evalue: "'just a string'",
+      traceback: ["Uncaught 'just a string'"],
+    });
     expect(protocol.describeFailure([], new TypeError("tslab broke")).ename).toBe("TypeError");
   });
 });

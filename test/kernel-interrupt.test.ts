@@ -64,12 +64,16 @@ for (let run = 0; run < 100000; run++) {
 
 describe("interrupting training through jupyter_client", () => {
   it("stops fit within 2 s, releases its tensors, and the kernel runs the next cells", async () => {
-    const [setup, train, after, next] = await runCells(jupyter.python(), [
-      { code: SETUP },
-      { code: TRAIN, interruptAfterOutput: 3, stopOnError: false },
-      { code: AFTER },
-      { code: "6 * 7" },
-    ], { env: { TFJS_BACKEND: "wasm" } });
+    const [setup, train, after, next] = await runCells(
+      jupyter.python(),
+      [
+        { code: SETUP },
+        { code: TRAIN, interruptAfterOutput: 3, stopOnError: false },
+        { code: AFTER },
+        { code: "6 * 7" },
+      ],
+      { env: { TFJS_BACKEND: "wasm" } },
+    );
     expect(setup.reply.status, text(setup)).toBe("ok");
     const baseline = Number(reading(setup, "baseline"));
     // The interrupted cell ends as an error (not as a finished run), and the kernel goes on.
@@ -88,11 +92,11 @@ describe("interrupting training through jupyter_client", () => {
   }, 300_000);
 
   it("stops an experiment whose interrupt lands between two fits", async () => {
-    const [setup, experiment, after] = await runCells(jupyter.python(), [
-      { code: SETUP },
-      { code: EXPERIMENT, interruptAfterOutput: 3, stopOnError: false },
-      { code: AFTER },
-    ], { env: { TFJS_BACKEND: "wasm" } });
+    const [setup, experiment, after] = await runCells(
+      jupyter.python(),
+      [{ code: SETUP }, { code: EXPERIMENT, interruptAfterOutput: 3, stopOnError: false }, { code: AFTER }],
+      { env: { TFJS_BACKEND: "wasm" } },
+    );
     expect(setup.reply.status, text(setup)).toBe("ok");
     expect(experiment.reply.status).toBe("error");
     expect(after.reply.status, text(after)).toBe("ok");

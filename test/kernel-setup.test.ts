@@ -46,7 +46,15 @@ function script(file: string, body: string): string {
 /** A fake interpreter that answers `probe` like jupyter_helper.py would. */
 function fakePython(file: string, probe: Partial<JupyterProbe> | null): string {
   if (probe === null) return script(file, "#!/bin/sh\necho 'ModuleNotFoundError' >&2\nexit 1\n");
-  const answer = JSON.stringify({ python: file, pythonVersion: "3.11.0", jupyterClient: null, jupyterCore: null, nbclient: null, nbformat: null, ...probe });
+  const answer = JSON.stringify({
+    python: file,
+    pythonVersion: "3.11.0",
+    jupyterClient: null,
+    jupyterCore: null,
+    nbclient: null,
+    nbformat: null,
+    ...probe,
+  });
   return script(file, `#!/bin/sh\necho 'some noise'\necho '${answer}'\n`);
 }
 
@@ -58,14 +66,21 @@ describe("finding Jupyter", () => {
     fakePython(path.join(pyenv, "python3"), { jupyterClient: null });
     fakePython(path.join(venv, "python3"), { jupyterClient: "8.6.0" });
     fakePython(path.join(venv, "python"), { jupyterClient: "8.6.0" });
-    fakePython(path.join(usr, "python3"), { jupyterClient: "7.4.9", jupyterCore: "4.12.0", nbclient: "0.7.2", nbformat: "5.5.0" });
+    fakePython(path.join(usr, "python3"), {
+      jupyterClient: "7.4.9",
+      jupyterCore: "4.12.0",
+      nbclient: "0.7.2",
+      nbformat: "5.5.0",
+    });
     fs.writeFileSync(path.join(usr, "python3.txt"), "not executable");
     script(path.join(usr, "jupyter"), `#!${path.join(usr, "python3")}\nimport sys\n`);
   });
 
   it("lists override, PATH pythons, jupyter's interpreter, then fixed paths, without duplicates", () => {
     const pathEnv = [pyenv, venv, path.join(tmp, "missing"), usr].join(path.delimiter);
-    expect(pythonCandidates(pathEnv, "/opt/py/bin/python3", [path.join(usr, "python3"), "/nonexistent/python3"])).toEqual([
+    expect(
+      pythonCandidates(pathEnv, "/opt/py/bin/python3", [path.join(usr, "python3"), "/nonexistent/python3"]),
+    ).toEqual([
       "/opt/py/bin/python3",
       path.join(pyenv, "python3"),
       path.join(venv, "python3"),
@@ -80,12 +95,19 @@ describe("finding Jupyter", () => {
   });
   it("skips a pyenv python without jupyter_client and prefers one that also has nbclient", () => {
     const { found, tried } = findJupyter({ pathEnv: [pyenv, venv, usr].join(path.delimiter), override: "", fixed: [] });
-    expect(tried.map((t) => t.python)).toEqual([path.join(pyenv, "python3"), path.join(venv, "python3"), path.join(venv, "python"), path.join(usr, "python3")]);
+    expect(tried.map((t) => t.python)).toEqual([
+      path.join(pyenv, "python3"),
+      path.join(venv, "python3"),
+      path.join(venv, "python"),
+      path.join(usr, "python3"),
+    ]);
     expect(found?.python).toBe(path.join(usr, "python3"));
     expect(found?.nbclient).toBe("0.7.2");
   });
   it("falls back to jupyter_client alone, and to null with the apt remedy", () => {
-    expect(findJupyter({ pathEnv: [pyenv, venv].join(path.delimiter), override: "", fixed: [] }).found?.python).toBe(path.join(venv, "python3"));
+    expect(findJupyter({ pathEnv: [pyenv, venv].join(path.delimiter), override: "", fixed: [] }).found?.python).toBe(
+      path.join(venv, "python3"),
+    );
     const broken = fakePython(path.join(tmp, "broken", "python3"), null);
     expect(findJupyter({ pathEnv: path.dirname(broken), override: "", fixed: [] }).found).toBeNull();
     expect(() => requireJupyter({ pathEnv: pyenv, override: "", fixed: [] })).toThrow(
@@ -94,8 +116,12 @@ describe("finding Jupyter", () => {
   });
   it("uses an injected probe", () => {
     const probe = (python: string): JupyterProbe | null =>
-      python.includes("venv") ? { python, pythonVersion: "3", jupyterClient: "8", jupyterCore: "5", nbclient: "0.10", nbformat: "5" } : null;
-    expect(findJupyter({ pathEnv: [pyenv, venv].join(path.delimiter), override: "", fixed: [], probe }).found?.nbclient).toBe("0.10");
+      python.includes("venv")
+        ? { python, pythonVersion: "3", jupyterClient: "8", jupyterCore: "5", nbclient: "0.10", nbformat: "5" }
+        : null;
+    expect(
+      findJupyter({ pathEnv: [pyenv, venv].join(path.delimiter), override: "", fixed: [], probe }).found?.nbclient,
+    ).toBe("0.10");
   });
   it("takes the last JSON line of noisy output", () => {
     expect(lastJsonLine<{ a: number }>('warning {\n{"a": 1}\n{"a": 2}\n  \n')).toEqual({ a: 2 });
@@ -119,7 +145,9 @@ describe("kernelspec", () => {
   it("matches only an identical argv", () => {
     const wanted = kernelSpecJson("/usr/bin/node", "/p");
     expect(specMatches({ found: true, userKernelsDir: "/k", spec: wanted }, wanted)).toBe(true);
-    expect(specMatches({ found: true, userKernelsDir: "/k", spec: kernelSpecJson("/usr/bin/node", "/other") }, wanted)).toBe(false);
+    expect(
+      specMatches({ found: true, userKernelsDir: "/k", spec: kernelSpecJson("/usr/bin/node", "/other") }, wanted),
+    ).toBe(false);
     expect(specMatches({ found: false, userKernelsDir: "/k" }, wanted)).toBe(false);
   });
 });
@@ -134,11 +162,16 @@ describe("ensure: installing Jupyter with apt", () => {
     ]);
   });
   it("adds the conformance suite's package when installing for the tests", () => {
-    const cmds = aptInstallCommands({ isRoot: true, passwordlessSudo: false, aptGet: "/usr/bin/apt-get" }, [...DEBIAN_PACKAGES, ...DEBIAN_TEST_PACKAGES]);
+    const cmds = aptInstallCommands({ isRoot: true, passwordlessSudo: false, aptGet: "/usr/bin/apt-get" }, [
+      ...DEBIAN_PACKAGES,
+      ...DEBIAN_TEST_PACKAGES,
+    ]);
     expect(cmds?.[1].slice(-5)).toEqual([...packages.split(" "), "python3-jupyter-kernel-test"]);
   });
   it("uses sudo -n when it needs no password, and refuses otherwise", () => {
-    expect(aptInstallCommands({ isRoot: false, passwordlessSudo: true, aptGet: "/usr/bin/apt-get" })?.[0].slice(0, 2)).toEqual(["sudo", "-n"]);
+    expect(
+      aptInstallCommands({ isRoot: false, passwordlessSudo: true, aptGet: "/usr/bin/apt-get" })?.[0].slice(0, 2),
+    ).toEqual(["sudo", "-n"]);
     expect(aptInstallCommands({ isRoot: false, passwordlessSudo: false, aptGet: "/usr/bin/apt-get" })).toBeNull();
     expect(aptInstallCommands({ isRoot: true, passwordlessSudo: false, aptGet: null })).toBeNull();
   });
@@ -169,12 +202,18 @@ describe("doctor: GPU libraries and driver", () => {
     expect(sonameMatches("libcudart.so.11", "libcudart.so.12")).toBe(false);
   });
   it("finds libraries in ldconfig output and LD_LIBRARY_PATH folders", () => {
-    const dirs: Record<string, string[]> = { "/venv/nvidia/cuda_runtime/lib": ["libcudart.so.11.0", "README"], "/gone": [] };
+    const dirs: Record<string, string[]> = {
+      "/venv/nvidia/cuda_runtime/lib": ["libcudart.so.11.0", "README"],
+      "/gone": [],
+    };
     const readdir = (d: string) => {
       if (d === "/gone") throw new Error("ENOENT");
       return dirs[d];
     };
-    const entries = [...listLibraryDirs(["/venv/nvidia/cuda_runtime/lib", "/gone"], readdir), ...parseLdconfig(ldconfig)];
+    const entries = [
+      ...listLibraryDirs(["/venv/nvidia/cuda_runtime/lib", "/gone"], readdir),
+      ...parseLdconfig(ldconfig),
+    ];
     expect(findLibraries(["libcudart.so.11", "libcudnn.so.8", "libcublas.so.11"], entries)).toEqual([
       { soname: "libcudart.so.11", path: "/venv/nvidia/cuda_runtime/lib/libcudart.so.11.0" },
       { soname: "libcudnn.so.8", path: "/usr/lib/x86_64-linux-gnu/libcudnn.so.8" },
@@ -188,14 +227,20 @@ describe("doctor: GPU libraries and driver", () => {
       ["CUDA 11 math libraries (cublas, cublasLt, cufft, curand, cusolver, cusparse)", "MISSING"],
       ["cuDNN 8 (libcudnn.so.8*)", "OK"],
     ]);
-    expect(formatCheck(checks[0])).toMatch(/^MISSING  CUDA 11 runtime \(libcudart.so.11\*\): not found .*libcudart.so.11\*\n\s+-> install a CUDA 11.x runtime/);
+    expect(formatCheck(checks[0])).toMatch(
+      /^MISSING  CUDA 11 runtime \(libcudart.so.11\*\): not found .*libcudart.so.11\*\n\s+-> install a CUDA 11.x runtime/,
+    );
     expect(formatCheck(checks[2])).toBe("OK       cuDNN 8 (libcudnn.so.8*): /usr/lib/x86_64-linux-gnu/libcudnn.so.8");
   });
   it("parses the driver version from /proc and nvidia-smi", () => {
-    expect(parseNvidiaProcVersion("NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.104.05  Sat Aug 19 01:15:15 UTC 2023\nGCC version:  gcc 12")).toBe(
-      "535.104.05",
-    );
-    expect(parseNvidiaProcVersion("NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  550.54.15  Release Build")).toBe("550.54.15");
+    expect(
+      parseNvidiaProcVersion(
+        "NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.104.05  Sat Aug 19 01:15:15 UTC 2023\nGCC version:  gcc 12",
+      ),
+    ).toBe("535.104.05");
+    expect(
+      parseNvidiaProcVersion("NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  550.54.15  Release Build"),
+    ).toBe("550.54.15");
     expect(parseNvidiaProcVersion("")).toBeNull();
     expect(parseNvidiaSmi("NVIDIA H100 80GB HBM3, 550.54.15, 81559 MiB\n\n")).toEqual([
       { name: "NVIDIA H100 80GB HBM3", driver: "550.54.15", memory: "81559 MiB" },

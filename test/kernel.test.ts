@@ -25,7 +25,12 @@ function code(source: string, tags?: string[]): NotebookCell {
 }
 
 function lesson(cells: NotebookCell[]): Notebook {
-  return { cells, metadata: { kernelspec: { name: "transfer-lab", display_name: "TypeScript (transfer-lab)" } }, nbformat: 4, nbformat_minor: 5 };
+  return {
+    cells,
+    metadata: { kernelspec: { name: "transfer-lab", display_name: "TypeScript (transfer-lab)" } },
+    nbformat: 4,
+    nbformat_minor: 5,
+  };
 }
 
 describe("the transfer-lab kernel through the lesson runner", () => {
@@ -35,9 +40,13 @@ describe("the transfer-lab kernel through the lesson runner", () => {
     writeNotebook(
       file,
       lesson([
-        code('import { answer } from "./test/notebooks/fixtures/folder-module";\ntype Shift = "mild" | "heavy";\nconst describeShift = (s: Shift): string => `shift=${s}`;'),
+        code(
+          'import { answer } from "./test/notebooks/fixtures/folder-module";\ntype Shift = "mild" | "heavy";\nconst describeShift = (s: Shift): string => `shift=${s}`;',
+        ),
         code('const shift: Shift = "mild";\nlet freezeRatio = 0.5;\nlet budgets: number[] = [1];', ["parameters"]),
-        code('console.log("backend: test-backend");\nconsole.log(`cwd=${process.cwd()}`);\nconsole.log(`nbdir=${process.env.TRANSFER_LAB_NOTEBOOK_DIR}`);\nconsole.log(`scale=${process.env.LESSON_SCALE} headless=${process.env.TRANSFER_LAB_HEADLESS}`);'),
+        code(
+          'console.log("backend: test-backend");\nconsole.log(`cwd=${process.cwd()}`);\nconsole.log(`nbdir=${process.env.TRANSFER_LAB_NOTEBOOK_DIR}`);\nconsole.log(`scale=${process.env.LESSON_SCALE} headless=${process.env.TRANSFER_LAB_HEADLESS}`);',
+        ),
         code(`require("fs").writeFileSync(${JSON.stringify(scratchFile)}, "{}");\nanswer`),
         code("console.log(`${describeShift(shift)} r=${freezeRatio} k=${budgets.join('/')} answer=${answer}`);"),
       ]),
@@ -72,7 +81,10 @@ describe("the transfer-lab kernel through the lesson runner", () => {
     expect(typeError.failure).toMatchObject({ kind: "CompileError", cellIndex: 1, firstLine: 'let s: number = "x";' });
     expect(typeError.failure?.message).toMatch(/Type 'string' is not assignable to type 'number'/);
 
-    writeNotebook(file, lesson([code("let n = 1;", ["parameters"]), code('throw new RangeError("n must be positive, got " + n);')]));
+    writeNotebook(
+      file,
+      lesson([code("let n = 1;", ["parameters"]), code('throw new RangeError("n must be positive, got " + n);')]),
+    );
     const thrown = await runLesson({ notebook: file, outDir: path.join(tmp, "out-bad"), python: jupyter.python() });
     expect(thrown.failure).toMatchObject({ kind: "RangeError", message: "n must be positive, got 1", cellIndex: 1 });
     expect(thrown.failure?.details).toContain("RangeError: n must be positive, got 1");
@@ -81,15 +93,31 @@ describe("the transfer-lab kernel through the lesson runner", () => {
 
   it("runs on after a cell tagged raises-exception, keeping its error output", async () => {
     const file = path.join(tmp, "raises", "02-raises.ipynb");
-    writeNotebook(file, lesson([code("let n = 1;", ["parameters"]), code('throw new Error("expected");', ["raises-exception"]), code("n + 1")]));
+    writeNotebook(
+      file,
+      lesson([
+        code("let n = 1;", ["parameters"]),
+        code('throw new Error("expected");', ["raises-exception"]),
+        code("n + 1"),
+      ]),
+    );
     const result = await runLesson({ notebook: file, outDir: path.join(tmp, "out-raises"), python: jupyter.python() });
     expect(result.ok, formatResult(result)).toBe(true);
     const executed = JSON.parse(fs.readFileSync(result.output, "utf8")) as Notebook;
-    expect(executed.cells[1].outputs).toContainEqual(expect.objectContaining({ output_type: "error", ename: "Error", evalue: "expected" }));
+    expect(executed.cells[1].outputs).toContainEqual(
+      expect.objectContaining({ output_type: "error", ename: "Error", evalue: "expected" }),
+    );
     expect(outputText(executed.cells[2].outputs ?? [])).toBe("2");
 
     // A later failure is reported at its own cell, not at the allowed error before it.
-    writeNotebook(file, lesson([code("let n = 1;", ["parameters"]), code('throw new Error("expected");', ["raises-exception"]), code('throw new TypeError("real");')]));
+    writeNotebook(
+      file,
+      lesson([
+        code("let n = 1;", ["parameters"]),
+        code('throw new Error("expected");', ["raises-exception"]),
+        code('throw new TypeError("real");'),
+      ]),
+    );
     const failed = await runLesson({ notebook: file, outDir: path.join(tmp, "out-raises"), python: jupyter.python() });
     expect(failed.failure).toMatchObject({ kind: "TypeError", message: "real", cellIndex: 2 });
   }, 300_000);

@@ -10,7 +10,9 @@ import { batchNormLayers, KerasBatchNormalization, kerasBatchNormalization } fro
  * batch statistics and updates its moving statistics in training), in place and kept by clones and
  * saves: only for demonstrating the pitfall. Returns the number of BN layers switched. */
 export function withoutKerasBatchNormRule(model: tf.LayersModel): number {
-  const layers = batchNormLayers(model).filter((l): l is KerasBatchNormalization => l instanceof KerasBatchNormalization);
+  const layers = batchNormLayers(model).filter(
+    (l): l is KerasBatchNormalization => l instanceof KerasBatchNormalization,
+  );
   for (const l of layers) l.kerasRule = false;
   return layers.length;
 }
@@ -49,7 +51,10 @@ export function probeFrozenBatchNorm(args: ProbeBatchNormArgs): FrozenBatchNormB
   const result = tf.tidy(() => {
     // Drawn in JS: tf.randomNormal treats seed 0 as "no seed" (tfjs-core 4.22), so it would not repeat.
     const gauss = normalSampler(rng(`bn-probe:${args.seed ?? 0}`));
-    const x = tf.tensor2d(Float32Array.from({ length: 32 * units }, () => 3 + 2 * gauss()), [32, units]); // [32, units], mean ≈ 3
+    const x = tf.tensor2d(
+      Float32Array.from({ length: 32 * units }, () => 3 + 2 * gauss()),
+      [32, units],
+    ); // [32, units], mean ≈ 3
     const before = bn.getWeights().map((w) => w.clone()); // gamma, beta, movingMean, movingVariance
     const y = model.apply(x, { training: true }) as tf.Tensor;
     const after = bn.getWeights();

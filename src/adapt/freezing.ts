@@ -64,7 +64,10 @@ export interface FreezeReport {
 
 function report(model: tf.LayersModel): FreezeReport {
   const ws = weightedLayers(model);
-  return { frozen: ws.filter((l) => !l.trainable).map((l) => l.name), trainable: ws.filter((l) => l.trainable).map((l) => l.name) };
+  return {
+    frozen: ws.filter((l) => !l.trainable).map((l) => l.name),
+    trainable: ws.filter((l) => l.trainable).map((l) => l.name),
+  };
 }
 
 /** What the ends of a freeze ratio mean, for error messages. */
@@ -114,7 +117,9 @@ export function freezeTo(model: tf.LayersModel, n: number): FreezeReport {
   const ws = weightedLayers(model);
   const L = ws.length;
   if (!Number.isInteger(n) || n < -L || n > L) {
-    throw new Error(`freezeTo: n must be an integer in [${-L}, ${L}] (the model has ${L} weighted layers; negative counts from the end), got ${n}`);
+    throw new Error(
+      `freezeTo: n must be an integer in [${-L}, ${L}] (the model has ${L} weighted layers; negative counts from the end), got ${n}`,
+    );
   }
   const idx = n >= 0 ? n : L + n;
   setTrainable(ws, true);
@@ -128,7 +133,8 @@ function layersByName(model: tf.LayersModel, names: readonly string[], where: st
   if (!Array.isArray(names)) throw argError(where, "names", `a list of layer names (${listing})`, show(names));
   return names.map((name) => {
     const l = model.layers.find((x) => x.name === name);
-    if (!l) throw argError(where, "names", `layers of the model (${listing})`, show(name), "the model has no such layer");
+    if (!l)
+      throw argError(where, "names", `layers of the model (${listing})`, show(name), "the model has no such layer");
     return l;
   });
 }
@@ -196,7 +202,11 @@ export function layerTable(model: tf.LayersModel): LayerRow[] {
       type: l.getClassName(),
       output: shape.slice(1).join("×"),
       params,
-      trainableParams: l.trainable ? layerParams(l).filter((w) => w.trainable).reduce((s, w) => s + sizeOf(w.shape), 0) : 0,
+      trainableParams: l.trainable
+        ? layerParams(l)
+            .filter((w) => w.trainable)
+            .reduce((s, w) => s + sizeOf(w.shape), 0)
+        : 0,
       frozen: !l.trainable,
     };
   });
@@ -206,10 +216,26 @@ export function layerTable(model: tf.LayersModel): LayerRow[] {
 export function formatLayerTable(model: tf.LayersModel): string {
   const rows = layerTable(model);
   const head = ["layer", "type", "output", "params", "trainable", "frozen"];
-  const cells = rows.map((r) => [r.layer, r.type, r.output, r.params.toLocaleString("en-US"), r.trainableParams.toLocaleString("en-US"), r.frozen ? "yes" : "no"]);
+  const cells = rows.map((r) => [
+    r.layer,
+    r.type,
+    r.output,
+    r.params.toLocaleString("en-US"),
+    r.trainableParams.toLocaleString("en-US"),
+    r.frozen ? "yes" : "no",
+  ]);
   const widths = head.map((h, j) => Math.max(h.length, ...cells.map((c) => c[j].length)));
-  const line = (c: string[]) => c.map((v, j) => (j >= 3 && j <= 4 ? v.padStart(widths[j]) : v.padEnd(widths[j]))).join("  ").trimEnd();
-  return [line(head), widths.map((w) => "-".repeat(w)).join("  "), ...cells.map(line), formatTrainableParams(model)].join("\n");
+  const line = (c: string[]) =>
+    c
+      .map((v, j) => (j >= 3 && j <= 4 ? v.padStart(widths[j]) : v.padEnd(widths[j])))
+      .join("  ")
+      .trimEnd();
+  return [
+    line(head),
+    widths.map((w) => "-".repeat(w)).join("  "),
+    ...cells.map(line),
+    formatTrainableParams(model),
+  ].join("\n");
 }
 
 /** Copies of every weight of a model at one moment, with each layer's frozen state then. */
@@ -225,7 +251,12 @@ export function snapshotWeights(model: tf.LayersModel): WeightSnapshot {
     for (const w of l.weights) {
       // Frozen: the whole layer is (then even BN buffers must stay put), or a parameter is.
       const frozen = !l.trainable || (params.has(w) && !w.trainable);
-      entries.push({ layer: l.name, weight: w.originalName, frozen, values: Float32Array.from(w.read().dataSync() as Float32Array) });
+      entries.push({
+        layer: l.name,
+        weight: w.originalName,
+        frozen,
+        values: Float32Array.from(w.read().dataSync() as Float32Array),
+      });
     }
   }
   return { entries };
@@ -245,7 +276,9 @@ export interface WeightChange {
 export function compareWeights(model: tf.LayersModel, snap: WeightSnapshot): WeightChange[] {
   const now = snapshotWeights(model).entries;
   if (now.length !== snap.entries.length) {
-    throw new Error(`compareWeights: the model has ${now.length} weights, the snapshot ${snap.entries.length} (take the snapshot of the same model)`);
+    throw new Error(
+      `compareWeights: the model has ${now.length} weights, the snapshot ${snap.entries.length} (take the snapshot of the same model)`,
+    );
   }
   return snap.entries.map((e, i) => {
     const cur = now[i].values;
@@ -265,7 +298,9 @@ export function assertFrozenUnchanged(model: tf.LayersModel, snap: WeightSnapsho
   const changes = compareWeights(model, snap);
   const moved = changes.filter((c) => c.frozen && c.changed);
   if (moved.length) {
-    throw new Error(`assertFrozenUnchanged: frozen weights moved: ${moved.map((c) => `${c.weight} (max |Δ| ${c.maxAbsChange.toExponential(2)})`).join(", ")}`);
+    throw new Error(
+      `assertFrozenUnchanged: frozen weights moved: ${moved.map((c) => `${c.weight} (max |Δ| ${c.maxAbsChange.toExponential(2)})`).join(", ")}`,
+    );
   }
   return changes;
 }

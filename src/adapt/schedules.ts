@@ -12,8 +12,16 @@ export const DEFAULT_LAYER_DECAY = 1 / 2.6;
  * Learning-rate multipliers for fit's `layerLearningRates`: weighted layer l of L (1 = bottom,
  * L = head) gets d^(L−l), so η_l = η_0 · d^(L−l). With d = layerDecay < 1 the lower layers move less.
  */
-export function discriminativeMultipliers(model: tf.LayersModel, layerDecay: number = DEFAULT_LAYER_DECAY): Record<string, number> {
-  checkPositiveFinite("discriminativeMultipliers", "layerDecay", layerDecay, "typical: 1/2.6 ≈ 0.38; 1 = one rate for all");
+export function discriminativeMultipliers(
+  model: tf.LayersModel,
+  layerDecay: number = DEFAULT_LAYER_DECAY,
+): Record<string, number> {
+  checkPositiveFinite(
+    "discriminativeMultipliers",
+    "layerDecay",
+    layerDecay,
+    "typical: 1/2.6 ≈ 0.38; 1 = one rate for all",
+  );
   const ws = weightedLayers(model);
   const L = ws.length;
   const out: Record<string, number> = {};
@@ -24,7 +32,11 @@ export function discriminativeMultipliers(model: tf.LayersModel, layerDecay: num
 }
 
 /** The absolute rate of every weighted layer: η_0 · d^(L−l). */
-export function discriminativeRates(model: tf.LayersModel, learningRate: number, layerDecay: number = DEFAULT_LAYER_DECAY): Record<string, number> {
+export function discriminativeRates(
+  model: tf.LayersModel,
+  learningRate: number,
+  layerDecay: number = DEFAULT_LAYER_DECAY,
+): Record<string, number> {
   checkPositiveFinite("discriminativeRates", "learningRate", learningRate);
   const m = discriminativeMultipliers(model, layerDecay);
   return Object.fromEntries(Object.entries(m).map(([k, v]) => [k, learningRate * v]));
@@ -36,7 +48,9 @@ export function progressiveStages(model: tf.LayersModel, stages?: number): strin
   const names = weightedLayers(model).map((l) => l.name);
   const n = stages ?? names.length;
   if (!Number.isInteger(n) || n < 1 || n > names.length) {
-    throw new Error(`progressiveUnfreeze: stages must be an integer in [1, ${names.length}] (one per weighted layer at most), got ${n}`);
+    throw new Error(
+      `progressiveUnfreeze: stages must be an integer in [1, ${names.length}] (one per weighted layer at most), got ${n}`,
+    );
   }
   return Array.from({ length: n }, (_, s) => names.slice(names.length - (s + 1)));
 }

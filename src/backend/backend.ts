@@ -3,7 +3,14 @@
 // matmul kernels) and pure JS; it reports what it chose, what it skipped and why.
 import * as tf from "@tensorflow/tfjs";
 import { installWasmMatMulFix, uninstallWasmMatMulFix } from "./wasm-matmul";
-import { DAWN_PACKAGE, PackageLoader, WEBGPU_BACKEND_PACKAGE, installNavigatorGpu, nodeLoader, probeWebGpu } from "./webgpu";
+import {
+  DAWN_PACKAGE,
+  PackageLoader,
+  WEBGPU_BACKEND_PACKAGE,
+  installNavigatorGpu,
+  nodeLoader,
+  probeWebGpu,
+} from "./webgpu";
 
 /** What was chosen: tf.getBackend()'s value, with the two TensorFlow builds told apart. */
 export type BackendName = "tensorflow-gpu" | "tensorflow" | "webgpu" | "wasm" | "cpu";
@@ -139,23 +146,43 @@ function tensorflowBackend(build: TensorflowBuild): Backend {
   const tfBackend = "tensorflow";
   const install = `install it with npm install ${pkg}@${tf.version_core} on ${build.installOn}`;
   return {
-    choice: build.choice, name: build.name, tfBackend, pkg,
+    choice: build.choice,
+    name: build.name,
+    tfBackend,
+    pkg,
     async start({ loader }) {
-      if (loader.resolve(pkg) === undefined) return { ok: false, reason: `${pkg} ${TF_NOT_INSTALLED}`, remedy: install };
+      if (loader.resolve(pkg) === undefined)
+        return { ok: false, reason: `${pkg} ${TF_NOT_INSTALLED}`, remedy: install };
       if (tensorflowPackage !== undefined && tensorflowPackage !== pkg) {
-        return { ok: false, reason: `${tensorflowPackage} is already loaded in this process and owns the '${tfBackend}' backend`, remedy: "restart the kernel to switch between tfjs-node and tfjs-node-gpu" };
+        return {
+          ok: false,
+          reason: `${tensorflowPackage} is already loaded in this process and owns the '${tfBackend}' backend`,
+          remedy: "restart the kernel to switch between tfjs-node and tfjs-node-gpu",
+        };
       }
       try {
         loader.load(pkg);
       } catch (e) {
-        return { ok: false, reason: `${pkg} is installed but failed to load: ${firstLine(e)}`, remedy: build.reinstall };
+        return {
+          ok: false,
+          reason: `${pkg} is installed but failed to load: ${firstLine(e)}`,
+          remedy: build.reinstall,
+        };
       }
       tensorflowPackage = pkg;
       if (!tf.findBackendFactory(tfBackend)) {
-        return { ok: false, reason: `${pkg} loaded but registered its backend with another copy of @tensorflow/tfjs-core`, remedy: `install ${pkg}@${tf.version_core}, the version of @tensorflow/tfjs, so npm shares one tfjs-core` };
+        return {
+          ok: false,
+          reason: `${pkg} loaded but registered its backend with another copy of @tensorflow/tfjs-core`,
+          remedy: `install ${pkg}@${tf.version_core}, the version of @tensorflow/tfjs, so npm shares one tfjs-core`,
+        };
       }
       if (!(await tf.setBackend(tfBackend))) {
-        return { ok: false, reason: `${pkg} loaded but the '${tfBackend}' backend failed to initialise`, remedy: build.reinstall };
+        return {
+          ok: false,
+          reason: `${pkg} loaded but the '${tfBackend}' backend failed to initialise`,
+          remedy: build.reinstall,
+        };
       }
       // NodeJSKernelBackend's public fields, not in tfjs-core's KernelBackend type.
       const be = tf.backend() as unknown as { isUsingGpuDevice?: boolean; binding?: { TF_Version?: string } };
@@ -166,11 +193,16 @@ function tensorflowBackend(build: TensorflowBuild): Backend {
     },
     // Loading native libtensorflow is the only real test, and describeBackendChoice must not do it.
     async status(loader) {
-      if (loader.resolve(pkg) === undefined) return { available: "no", reason: `${pkg} ${TF_NOT_INSTALLED}`, remedy: install };
+      if (loader.resolve(pkg) === undefined)
+        return { available: "no", reason: `${pkg} ${TF_NOT_INSTALLED}`, remedy: install };
       const version = packageVersion(loader, pkg);
-      return { available: "maybe", reason: `${pkg}${version ? ` ${version}` : ""} is installed; setupBackend loads it (native libtensorflow) and uses it if it loads` };
+      return {
+        available: "maybe",
+        reason: `${pkg}${version ? ` ${version}` : ""} is installed; setupBackend loads it (native libtensorflow) and uses it if it loads`,
+      };
     },
-    details: (info) => (info.cudaGpuVisible === undefined ? [] : [`CUDA GPU visible: ${info.cudaGpuVisible ? "yes" : "no"}`]),
+    details: (info) =>
+      info.cudaGpuVisible === undefined ? [] : [`CUDA GPU visible: ${info.cudaGpuVisible ? "yes" : "no"}`],
   };
 }
 
@@ -179,19 +211,28 @@ const WASM_PACKAGE = "@tensorflow/tfjs-backend-wasm";
 /** The candidates, in the automatic order. */
 const BACKENDS: readonly Backend[] = [
   tensorflowBackend({
-    choice: "gpu", name: "tensorflow-gpu", pkg: "@tensorflow/tfjs-node-gpu",
+    choice: "gpu",
+    name: "tensorflow-gpu",
+    pkg: "@tensorflow/tfjs-node-gpu",
     installOn: "Linux x64 with an NVIDIA driver, CUDA 11.2 and cuDNN 8.1",
-    reinstall: "reinstall it where libtensorflow can be downloaded, and make the CUDA 11.2 and cuDNN 8.1 libraries visible (LD_LIBRARY_PATH); npm run kernel:doctor checks them",
-    runsOn: (cuda) => `TensorFlow C library with CUDA (@tensorflow/tfjs-node-gpu); ${cuda ? "ops run on a CUDA GPU" : "no CUDA GPU visible, so TensorFlow runs on the CPU"}`,
+    reinstall:
+      "reinstall it where libtensorflow can be downloaded, and make the CUDA 11.2 and cuDNN 8.1 libraries visible (LD_LIBRARY_PATH); npm run kernel:doctor checks them",
+    runsOn: (cuda) =>
+      `TensorFlow C library with CUDA (@tensorflow/tfjs-node-gpu); ${cuda ? "ops run on a CUDA GPU" : "no CUDA GPU visible, so TensorFlow runs on the CPU"}`,
   }),
   tensorflowBackend({
-    choice: "node", name: "tensorflow", pkg: "@tensorflow/tfjs-node",
+    choice: "node",
+    name: "tensorflow",
+    pkg: "@tensorflow/tfjs-node",
     installOn: "Linux, macOS or Windows x64 where the install can reach the network",
     reinstall: "reinstall it where libtensorflow can be downloaded (npm rebuild @tensorflow/tfjs-node)",
     runsOn: () => "TensorFlow C library on the CPU (@tensorflow/tfjs-node)",
   }),
   {
-    choice: "webgpu", name: "webgpu", tfBackend: "webgpu", pkg: WEBGPU_BACKEND_PACKAGE,
+    choice: "webgpu",
+    name: "webgpu",
+    tfBackend: "webgpu",
+    pkg: WEBGPU_BACKEND_PACKAGE,
     async start({ loader }) {
       const probe = await probeWebGpu(loader);
       if (!probe.ok || !probe.gpu) return { ok: false, reason: probe.reason, remedy: probe.remedy };
@@ -199,54 +240,99 @@ const BACKENDS: readonly Backend[] = [
       try {
         loader.load(WEBGPU_BACKEND_PACKAGE);
       } catch (e) {
-        return { ok: false, reason: `${WEBGPU_BACKEND_PACKAGE} failed to load: ${firstLine(e)}`, remedy: `reinstall it: npm install ${WEBGPU_BACKEND_PACKAGE}@${tf.version_core}` };
+        return {
+          ok: false,
+          reason: `${WEBGPU_BACKEND_PACKAGE} failed to load: ${firstLine(e)}`,
+          remedy: `reinstall it: npm install ${WEBGPU_BACKEND_PACKAGE}@${tf.version_core}`,
+        };
       }
       if (!tf.findBackendFactory("webgpu")) {
-        return { ok: false, reason: `${WEBGPU_BACKEND_PACKAGE} registered no 'webgpu' backend with this tfjs-core`, remedy: `install ${WEBGPU_BACKEND_PACKAGE}@${tf.version_core}, the version of @tensorflow/tfjs` };
+        return {
+          ok: false,
+          reason: `${WEBGPU_BACKEND_PACKAGE} registered no 'webgpu' backend with this tfjs-core`,
+          remedy: `install ${WEBGPU_BACKEND_PACKAGE}@${tf.version_core}, the version of @tensorflow/tfjs`,
+        };
       }
       if (!(await tf.setBackend("webgpu"))) {
-        return { ok: false, reason: `tfjs-backend-webgpu could not create a device on ${probe.adapter}`, remedy: "update the GPU driver, or use TFJS_BACKEND=wasm" };
+        return {
+          ok: false,
+          reason: `tfjs-backend-webgpu could not create a device on ${probe.adapter}`,
+          remedy: "update the GPU driver, or use TFJS_BACKEND=wasm",
+        };
       }
       const versions: Record<string, string> = {};
       const dawnVersion = packageVersion(loader, DAWN_PACKAGE);
       if (dawnVersion) versions[DAWN_PACKAGE] = dawnVersion;
-      return { ok: true, reason: `WebGPU through Dawn on ${probe.adapter}`, extra: { adapter: probe.adapter, versions } };
+      return {
+        ok: true,
+        reason: `WebGPU through Dawn on ${probe.adapter}`,
+        extra: { adapter: probe.adapter, versions },
+      };
     },
     async status(loader) {
       const probe = await probeWebGpu(loader);
-      return probe.ok ? { available: "yes", reason: probe.reason } : { available: "no", reason: probe.reason, remedy: probe.remedy };
+      return probe.ok
+        ? { available: "yes", reason: probe.reason }
+        : { available: "no", reason: probe.reason, remedy: probe.remedy };
     },
     details: (info) => (info.adapter ? [`WebGPU adapter: ${info.adapter}`] : []),
   },
   {
-    choice: "wasm", name: "wasm", tfBackend: "wasm", pkg: WASM_PACKAGE,
+    choice: "wasm",
+    name: "wasm",
+    tfBackend: "wasm",
+    pkg: WASM_PACKAGE,
     async start({ loader, matmulFix }) {
       let wasm: { getThreadsCount?: () => number };
       try {
         wasm = loader.load(WASM_PACKAGE) as typeof wasm;
       } catch (e) {
-        return { ok: false, reason: `${WASM_PACKAGE} failed to load: ${firstLine(e)}`, remedy: `reinstall it: npm install ${WASM_PACKAGE}@${tf.version_core}` };
+        return {
+          ok: false,
+          reason: `${WASM_PACKAGE} failed to load: ${firstLine(e)}`,
+          remedy: `reinstall it: npm install ${WASM_PACKAGE}@${tf.version_core}`,
+        };
       }
       if (matmulFix) installWasmMatMulFix();
       else uninstallWasmMatMulFix();
       if (!(await tf.setBackend("wasm"))) {
-        return { ok: false, reason: "the WASM backend failed to initialise (see the warning above)", remedy: `reinstall ${WASM_PACKAGE}; its .wasm files must sit in its dist/ folder` };
+        return {
+          ok: false,
+          reason: "the WASM backend failed to initialise (see the warning above)",
+          remedy: `reinstall ${WASM_PACKAGE}; its .wasm files must sit in its dist/ folder`,
+        };
       }
       const threads = wasm.getThreadsCount?.() ?? 1;
-      const fix = matmulFix ? "transposed and batched matmuls run through XNNPACK" : "stock matmul kernels (transposed products run a scalar loop)";
-      return { ok: true, reason: `WebAssembly with XNNPACK on the CPU, ${threads} thread${threads === 1 ? "" : "s"}; ${fix}`, extra: { matmulFix, threads } };
+      const fix = matmulFix
+        ? "transposed and batched matmuls run through XNNPACK"
+        : "stock matmul kernels (transposed products run a scalar loop)";
+      return {
+        ok: true,
+        reason: `WebAssembly with XNNPACK on the CPU, ${threads} thread${threads === 1 ? "" : "s"}; ${fix}`,
+        extra: { matmulFix, threads },
+      };
     },
     async status(loader) {
       return loader.resolve(WASM_PACKAGE) === undefined
-        ? { available: "no", reason: `${WASM_PACKAGE} is not installed`, remedy: `npm install ${WASM_PACKAGE}@${tf.version_core}` }
+        ? {
+            available: "no",
+            reason: `${WASM_PACKAGE} is not installed`,
+            remedy: `npm install ${WASM_PACKAGE}@${tf.version_core}`,
+          }
         : { available: "yes", reason: "WebAssembly with XNNPACK on the CPU, with the fast matmul kernels" };
     },
     // The matmul kernels are swapped in place, so a kept WASM backend is restarted to change them.
     restartFor: (info, opts) => info.matmulFix !== opts.matmulFix,
-    details: (info) => (info.matmulFix === undefined ? [] : [`WASM matmul fix: ${info.matmulFix ? "on" : "off"}, threads: ${info.threads ?? 1}`]),
+    details: (info) =>
+      info.matmulFix === undefined
+        ? []
+        : [`WASM matmul fix: ${info.matmulFix ? "on" : "off"}, threads: ${info.threads ?? 1}`],
   },
   {
-    choice: "cpu", name: "cpu", tfBackend: "cpu", pkg: "@tensorflow/tfjs-backend-cpu",
+    choice: "cpu",
+    name: "cpu",
+    tfBackend: "cpu",
+    pkg: "@tensorflow/tfjs-backend-cpu",
     async start() {
       await tf.setBackend("cpu");
       // tfjs prints its "install tfjs-node" banner on the first tensor written to the cpu
@@ -281,7 +367,9 @@ function parseRequest(args: SetupBackendArgs): Request {
   if (v === "auto") return { source, where, undo };
   const backend = BACKENDS.find((b) => b.choice === v);
   if (!backend) {
-    throw new Error(`${where}: unknown backend ${JSON.stringify(raw)}; use one of ${BACKENDS.map((b) => b.choice).join(", ")} (or auto), or ${undo}`);
+    throw new Error(
+      `${where}: unknown backend ${JSON.stringify(raw)}; use one of ${BACKENDS.map((b) => b.choice).join(", ")} (or auto), or ${undo}`,
+    );
   }
   return { backend, source, where, undo };
 }
@@ -313,7 +401,11 @@ export async function setupBackend(args: SetupBackendArgs = {}): Promise<Backend
 
 async function choose(request: Request, args: SetupBackendArgs): Promise<BackendInfo> {
   const opts: StartOptions = { loader: args.loader ?? nodeLoader, matmulFix: args.matmulFix ?? DEFAULT_MATMUL_FIX };
-  if (current && tf.getBackend() === current.info.tfBackend && (!request.backend || request.backend === current.backend)) {
+  if (
+    current &&
+    tf.getBackend() === current.info.tfBackend &&
+    (!request.backend || request.backend === current.backend)
+  ) {
     if (current.backend.restartFor?.(current.info, opts)) {
       const a = await current.backend.start(opts);
       if (a.ok) current.info = { ...current.info, ...a.extra, reason: `${a.reason}; ${current.how}` };
@@ -325,7 +417,15 @@ async function choose(request: Request, args: SetupBackendArgs): Promise<Backend
     const v = packageVersion(opts.loader, backend.pkg);
     if (v) versions[backend.pkg] = v;
     Object.assign(versions, a.extra?.versions ?? {}, { node: process.versions.node });
-    const info: BackendInfo = { ...a.extra, name: backend.name, tfBackend: tf.getBackend(), source: request.source, reason: `${a.reason}; ${how}`, skipped, versions };
+    const info: BackendInfo = {
+      ...a.extra,
+      name: backend.name,
+      tfBackend: tf.getBackend(),
+      source: request.source,
+      reason: `${a.reason}; ${how}`,
+      skipped,
+      versions,
+    };
     current = { info, backend, how };
     return info;
   };
@@ -337,7 +437,13 @@ async function choose(request: Request, args: SetupBackendArgs): Promise<Backend
   const skipped: SkippedBackend[] = [];
   for (const backend of BACKENDS) {
     const a = await backend.start(opts);
-    if (a.ok) return finish(backend, a, skipped, `first that works in the automatic order (${BACKENDS.map((b) => b.name).join(", ")})`);
+    if (a.ok)
+      return finish(
+        backend,
+        a,
+        skipped,
+        `first that works in the automatic order (${BACKENDS.map((b) => b.name).join(", ")})`,
+      );
     skipped.push({ candidate: backend.name, reason: a.reason, remedy: a.remedy });
   }
   throw new Error("setupBackend: no backend could be initialised, not even the pure-JS cpu backend");
@@ -361,7 +467,12 @@ export async function describeBackendChoice(args: SetupBackendArgs = {}): Promis
       const error = requestError(request, s);
       return { name: "none", reason: error, source: request.source, candidates: [s], error };
     }
-    return { name: s.candidate, reason: `${s.reason}; requested by ${request.where}`, source: request.source, candidates: [s] };
+    return {
+      name: s.candidate,
+      reason: `${s.reason}; requested by ${request.where}`,
+      source: request.source,
+      candidates: [s],
+    };
   }
   const candidates: CandidateStatus[] = [];
   for (const backend of BACKENDS) candidates.push(await statusOf(backend, loader));
@@ -374,11 +485,20 @@ export async function describeBackendChoice(args: SetupBackendArgs = {}): Promis
 /** Human text for a BackendInfo; the first line is `backend: <name>` (the lesson runner parses it). */
 export function formatBackendInfo(info: BackendInfo): string {
   const details = BACKENDS.find((b) => b.name === info.name)?.details?.(info) ?? [];
-  const lines = [`backend: ${info.name}`, `  tf.getBackend(): ${info.tfBackend}`, `  why: ${info.reason}`, ...details.map((d) => `  ${d}`)];
+  const lines = [
+    `backend: ${info.name}`,
+    `  tf.getBackend(): ${info.tfBackend}`,
+    `  why: ${info.reason}`,
+    ...details.map((d) => `  ${d}`),
+  ];
   for (const s of info.skipped) {
     lines.push(`  skipped ${s.candidate}: ${s.reason}`);
     if (s.remedy) lines.push(`    to use it: ${s.remedy}`);
   }
-  lines.push(`  versions: ${Object.entries(info.versions).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+  lines.push(
+    `  versions: ${Object.entries(info.versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")}`,
+  );
   return lines.join("\n");
 }

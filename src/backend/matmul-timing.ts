@@ -35,7 +35,8 @@ export async function timeMatMul(args: TimeMatMulArgs): Promise<MatMulTiming> {
   const { n } = args;
   if (!Number.isInteger(n) || n < 1) throw new Error(`timeMatMul: n must be a positive integer, got ${n}`);
   const repeats = args.repeats ?? DEFAULT_MATMUL_REPEATS;
-  if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`timeMatMul: repeats must be a positive integer, got ${repeats}`);
+  if (!Number.isInteger(repeats) || repeats < 1)
+    throw new Error(`timeMatMul: repeats must be a positive integer, got ${repeats}`);
   const tA = args.transposeA ?? false;
   const tB = args.transposeB ?? false;
   // +1: tf.randomNormal ignores seed 0 (tfjs-core 4.22), and timings should repeat on the same data.
@@ -54,7 +55,14 @@ export async function timeMatMul(args: TimeMatMulArgs): Promise<MatMulTiming> {
     for (let i = 0; i < repeats; i++) times.push(await once());
     times.sort((x, y) => x - y);
     const medianMs = times[Math.floor(times.length / 2)];
-    return { n, transposeA: tA, transposeB: tB, medianMs, gflops: (2 * n ** 3) / (medianMs * 1e6), backend: tf.getBackend() };
+    return {
+      n,
+      transposeA: tA,
+      transposeB: tB,
+      medianMs,
+      gflops: (2 * n ** 3) / (medianMs * 1e6),
+      backend: tf.getBackend(),
+    };
   } finally {
     a.dispose();
     b.dispose();

@@ -39,16 +39,43 @@ interface WasmBackendInternals {
 
 /** The C entry points, wrapped once per emscripten module. */
 interface WasmEntryPoints {
-  batchMatMul(aId: number, aShape: Uint8Array, aRank: number, bId: number, bShape: Uint8Array, bRank: number,
-    transposeA: boolean, transposeB: boolean, outId: number): void;
-  fusedMatMul(aId: number, aShape: Uint8Array, aRank: number, bId: number, bShape: Uint8Array, bRank: number,
-    transposeA: boolean, transposeB: boolean, activation: number, biasId: number, preluId: number,
-    leakyreluAlpha: number, outId: number): void;
+  batchMatMul(
+    aId: number,
+    aShape: Uint8Array,
+    aRank: number,
+    bId: number,
+    bShape: Uint8Array,
+    bRank: number,
+    transposeA: boolean,
+    transposeB: boolean,
+    outId: number,
+  ): void;
+  fusedMatMul(
+    aId: number,
+    aShape: Uint8Array,
+    aRank: number,
+    bId: number,
+    bShape: Uint8Array,
+    bRank: number,
+    transposeA: boolean,
+    transposeB: boolean,
+    activation: number,
+    biasId: number,
+    preluId: number,
+    leakyreluAlpha: number,
+    outId: number,
+  ): void;
 }
 
 /** Activation codes of the wasm C kernels (tfjs-backend-wasm src/cc/fusable_activations.h). */
 const FUSABLE_ACTIVATION: Record<string, number> = {
-  linear: 0, relu: 1, relu6: 2, prelu: 3, leakyrelu: 4, sigmoid: 5, elu: 6,
+  linear: 0,
+  relu: 1,
+  relu6: 2,
+  prelu: 3,
+  leakyrelu: 4,
+  sigmoid: 5,
+  elu: 6,
 };
 
 const KERNELS = ["BatchMatMul", "_FusedMatMul"] as const;
@@ -61,7 +88,8 @@ let minItemRows = DEFAULT_MIN_ITEM_ROWS;
 function entries(backend: WasmBackendInternals): WasmEntryPoints {
   let e = entryPoints.get(backend.wasm);
   if (!e) {
-    const n = "number", arr = "array";
+    const n = "number",
+      arr = "array";
     const bmm = backend.wasm.cwrap("BatchMatMul", null, [n, arr, n, n, arr, n, n, n, n]);
     const fmm = backend.wasm.cwrap("_FusedMatMul", null, [n, arr, n, n, arr, n, n, n, n, n, n, n, n]);
     e = { batchMatMul: bmm, fusedMatMul: fmm };
@@ -103,7 +131,9 @@ class Views {
 /** Index of the operand's batch item that broadcasts to output batch item `i`. */
 function broadcastIndex(i: number, outOuter: number[], operandOuter: number[]): number {
   const pad = outOuter.length - operandOuter.length;
-  let index = 0, rest = i, operandStride = 1;
+  let index = 0,
+    rest = i,
+    operandStride = 1;
   for (let d = outOuter.length - 1; d >= 0; d--) {
     const coord = rest % outOuter[d];
     rest = Math.floor(rest / outOuter[d]);
@@ -123,10 +153,16 @@ function transposeLast2(x: tf.TensorInfo, backend: object): tf.TensorInfo {
 }
 
 function fastMatMul(
-  a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean, fused: Fused | null,
-  backendArg: object, stock: () => tf.TensorInfo | tf.TensorInfo[],
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+  fused: Fused | null,
+  backendArg: object,
+  stock: () => tf.TensorInfo | tf.TensorInfo[],
 ): tf.TensorInfo | tf.TensorInfo[] {
-  const ra = a.shape.length, rb = b.shape.length;
+  const ra = a.shape.length,
+    rb = b.shape.length;
   if (a.dtype !== "float32" || b.dtype !== "float32" || ra < 2 || rb < 2) return counted("stock", stock);
   const M = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
   const K = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
@@ -134,9 +170,12 @@ function fastMatMul(
   const N = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
   // Mismatched inner sizes: the stock kernel raises tfjs's own error message.
   if (K !== Kb) return counted("stock", stock);
-  const outerA = a.shape.slice(0, -2), outerB = b.shape.slice(0, -2);
+  const outerA = a.shape.slice(0, -2),
+    outerB = b.shape.slice(0, -2);
   const outer = tf.broadcast_util.assertAndGetBroadcastShape(outerA, outerB);
-  const batchA = size(outerA), batchB = size(outerB), batch = size(outer);
+  const batchA = size(outerA),
+    batchB = size(outerB),
+    batch = size(outer);
 
   const biasSize = fused?.bias ? size(fused.bias.shape) : N;
   const preluSize = fused?.prelu ? size(fused.prelu.shape) : 0;
@@ -181,8 +220,21 @@ function fastMatMul(
       if (fused) {
         const biasId = bias ? backend.dataIdMap.get(bias.dataId).id : 0;
         const preluId = fused.prelu ? backend.dataIdMap.get(fused.prelu.dataId).id : 0;
-        e.fusedMatMul(aId, shapeBytes(aShape), 3, bId, shapeBytes(bShape), 3, false, false,
-          fused.activation, biasId, preluId, fused.leakyreluAlpha, outId);
+        e.fusedMatMul(
+          aId,
+          shapeBytes(aShape),
+          3,
+          bId,
+          shapeBytes(bShape),
+          3,
+          false,
+          false,
+          fused.activation,
+          biasId,
+          preluId,
+          fused.leakyreluAlpha,
+          outId,
+        );
       } else {
         e.batchMatMul(aId, shapeBytes(aShape), 3, bId, shapeBytes(bShape), 3, false, false, outId);
       }
@@ -196,7 +248,8 @@ function fastMatMul(
       // One XNNPACK call per item on aliasing views: [M, K] x [K, N] -> [M, N]. Releasing the
       // b view after each item frees the operator (packed weights) XNNPACK cached on it.
       for (let i = 0; i < batch; i++) {
-        const ia = broadcastIndex(i, outer, outerA), ib = broadcastIndex(i, outer, outerB);
+        const ia = broadcastIndex(i, outer, outerA),
+          ib = broadcastIndex(i, outer, outerB);
         const aId = batchA === 1 ? id(aa) : views.at(aa, ia * M * K, M * K);
         const bId = views.at(bb, ib * K * N, K * N);
         call(aId, [1, M, K], bId, [1, K, N], views.at(out, i * M * N, M * N));
@@ -220,8 +273,10 @@ function makeConfig(original: tf.KernelConfig): tf.KernelConfig {
   const kernelFunc: tf.KernelFunc = (args) => {
     const { inputs, backend, attrs } = args;
     const stock = () => original.kernelFunc(args);
-    const a = inputs.a as tf.TensorInfo, b = inputs.b as tf.TensorInfo;
-    const transposeA = Boolean(attrs?.transposeA), transposeB = Boolean(attrs?.transposeB);
+    const a = inputs.a as tf.TensorInfo,
+      b = inputs.b as tf.TensorInfo;
+    const transposeA = Boolean(attrs?.transposeA),
+      transposeB = Boolean(attrs?.transposeB);
     if (original.kernelName === "BatchMatMul") return fastMatMul(a, b, transposeA, transposeB, null, backend, stock);
     const activationName = String(attrs?.activation ?? "linear");
     const activation = FUSABLE_ACTIVATION[activationName];
@@ -253,7 +308,10 @@ export interface WasmMatMulFixArgs {
 export function installWasmMatMulFix(args: WasmMatMulFixArgs = {}): void {
   const macs = args.minItemMacs ?? DEFAULT_MIN_ITEM_MACS;
   const rows = args.minItemRows ?? DEFAULT_MIN_ITEM_ROWS;
-  for (const [name, v] of [["minItemMacs", macs], ["minItemRows", rows]] as const) {
+  for (const [name, v] of [
+    ["minItemMacs", macs],
+    ["minItemRows", rows],
+  ] as const) {
     if (!(Number.isFinite(v) && v >= 0)) {
       throw new Error(`installWasmMatMulFix: ${name} must be a number >= 0, got ${v} (use 0 to always split batches)`);
     }
@@ -266,7 +324,10 @@ export function installWasmMatMulFix(args: WasmMatMulFixArgs = {}): void {
   }
   for (const name of KERNELS) {
     const original = tf.getKernel(name, "wasm");
-    if (!original) throw new Error(`installWasmMatMulFix: tfjs-backend-wasm registered no ${name} kernel (version mismatch with @tensorflow/tfjs-core ${tf.version_core}?)`);
+    if (!original)
+      throw new Error(
+        `installWasmMatMulFix: tfjs-backend-wasm registered no ${name} kernel (version mismatch with @tensorflow/tfjs-core ${tf.version_core}?)`,
+      );
     originals.set(name, original);
     tf.unregisterKernel(name, "wasm");
     tf.registerKernel(makeConfig(original));

@@ -57,7 +57,14 @@ interface DawnModule {
   globals: Record<string, unknown>;
 }
 
-const VULKAN_LIB_DIRS = ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib", "/lib/x86_64-linux-gnu", "/usr/local/lib"];
+const VULKAN_LIB_DIRS = [
+  "/usr/lib/x86_64-linux-gnu",
+  "/usr/lib/aarch64-linux-gnu",
+  "/usr/lib64",
+  "/usr/lib",
+  "/lib/x86_64-linux-gnu",
+  "/usr/local/lib",
+];
 const VULKAN_ICD_DIRS = ["/usr/share/vulkan/icd.d", "/etc/vulkan/icd.d", "/usr/local/share/vulkan/icd.d"];
 
 /** What Vulkan this Linux machine has: the loader library and the driver manifests (ICDs). */
@@ -65,13 +72,16 @@ export function vulkanStatus(): { loader: boolean; icds: string[] } {
   const extraDirs = (process.env.LD_LIBRARY_PATH ?? "").split(":").filter(Boolean);
   const loader = [...extraDirs, ...VULKAN_LIB_DIRS].some((d) => fs.existsSync(path.join(d, "libvulkan.so.1")));
   const icdFiles = (process.env.VK_ICD_FILENAMES ?? process.env.VK_DRIVER_FILES ?? "").split(":").filter(Boolean);
-  const icds = icdFiles.length > 0 ? icdFiles.map((f) => path.basename(f)) : VULKAN_ICD_DIRS.flatMap((d) => {
-    try {
-      return fs.readdirSync(d).filter((f) => f.endsWith(".json"));
-    } catch {
-      return [];
-    }
-  });
+  const icds =
+    icdFiles.length > 0
+      ? icdFiles.map((f) => path.basename(f))
+      : VULKAN_ICD_DIRS.flatMap((d) => {
+          try {
+            return fs.readdirSync(d).filter((f) => f.endsWith(".json"));
+          } catch {
+            return [];
+          }
+        });
   return { loader, icds };
 }
 
@@ -79,11 +89,14 @@ export function vulkanStatus(): { loader: boolean; icds: string[] } {
 export function explainNoAdapter(status = process.platform === "linux" ? vulkanStatus() : undefined): string {
   if (!status) return `Dawn found no WebGPU adapter on ${process.platform}`;
   if (!status.loader) return "no Vulkan loader (libvulkan.so.1 not found), so Dawn has no GPU to use";
-  if (status.icds.length === 0) return "no Vulkan driver installed (no ICD manifest in /usr/share/vulkan/icd.d), so Dawn found no adapter";
+  if (status.icds.length === 0)
+    return "no Vulkan driver installed (no ICD manifest in /usr/share/vulkan/icd.d), so Dawn found no adapter";
   const soft = status.icds.filter((f) => /^lvp_icd|lavapipe|swiftshader/i.test(f));
   if (soft.length === status.icds.length) {
-    return `only software Vulkan is installed (${status.icds.join(", ")}: Mesa lavapipe), which Dawn rejects ` +
-      "(it lacks shaderUniform*ArrayDynamicIndexing), so there is no WebGPU adapter";
+    return (
+      `only software Vulkan is installed (${status.icds.join(", ")}: Mesa lavapipe), which Dawn rejects ` +
+      "(it lacks shaderUniform*ArrayDynamicIndexing), so there is no WebGPU adapter"
+    );
   }
   return `Vulkan drivers are installed (${status.icds.join(", ")}) but Dawn returned no adapter (is the GPU driver loaded?)`;
 }
@@ -102,7 +115,11 @@ export async function probeWebGpu(loader: PackageLoader = nodeLoader): Promise<W
   const missing = [WEBGPU_BACKEND_PACKAGE, DAWN_PACKAGE].filter((p) => loader.resolve(p) === undefined);
   if (missing.length > 0) {
     const what = missing.map((p) => (p === DAWN_PACKAGE ? "webgpu (Dawn's Node binding)" : p)).join(" and ");
-    return { ok: false, reason: `${what} ${missing.length > 1 ? "are" : "is"} not installed`, remedy: `${install}, on a machine with a GPU whose driver provides Vulkan` };
+    return {
+      ok: false,
+      reason: `${what} ${missing.length > 1 ? "are" : "is"} not installed`,
+      remedy: `${install}, on a machine with a GPU whose driver provides Vulkan`,
+    };
   }
   if (process.platform === "linux" && loader === nodeLoader) {
     // Without a Vulkan loader Dawn cannot find a GPU; skip loading it (and its stderr warnings).
@@ -114,17 +131,26 @@ export async function probeWebGpu(loader: PackageLoader = nodeLoader): Promise<W
     dawn = loadDawn(loader);
   } catch (e) {
     const msg = String((e as Error).message).split("\n")[0];
-    return { ok: false, reason: `the webgpu package (Dawn) failed to load: ${msg}`, remedy: `reinstall it (${install}); it ships prebuilt dawn.node for linux-x64, darwin and win32 and needs Node >= 20.19` };
+    return {
+      ok: false,
+      reason: `the webgpu package (Dawn) failed to load: ${msg}`,
+      remedy: `reinstall it (${install}); it ships prebuilt dawn.node for linux-x64, darwin and win32 and needs Node >= 20.19`,
+    };
   }
   try {
     const gpu = dawn.create([]);
     const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
     if (!adapter) return { ok: false, reason: explainNoAdapter(), remedy: WEBGPU_REMEDY };
     const info = adapter.info ?? {};
-    const name = [info.vendor, info.architecture, info.device, info.description].filter((s) => s).join(" ") || "unnamed adapter";
+    const name =
+      [info.vendor, info.architecture, info.device, info.description].filter((s) => s).join(" ") || "unnamed adapter";
     return { ok: true, reason: `WebGPU adapter found: ${name}`, adapter: name, gpu, globals: dawn.globals };
   } catch (e) {
-    return { ok: false, reason: `Dawn could not request an adapter: ${String((e as Error).message).split("\n")[0]}`, remedy: WEBGPU_REMEDY };
+    return {
+      ok: false,
+      reason: `Dawn could not request an adapter: ${String((e as Error).message).split("\n")[0]}`,
+      remedy: WEBGPU_REMEDY,
+    };
   }
 }
 

@@ -50,7 +50,13 @@ export interface KernelSpecJson {
 
 export function kernelSpecJson(nodePath: string = process.execPath, root: string = PROJECT_ROOT): KernelSpecJson {
   return {
-    argv: [nodePath, path.join(root, "kernel-setup", "launch-kernel.js"), "kernel", "--config-path", "{connection_file}"],
+    argv: [
+      nodePath,
+      path.join(root, "kernel-setup", "launch-kernel.js"),
+      "kernel",
+      "--config-path",
+      "{connection_file}",
+    ],
     display_name: KERNEL_DISPLAY_NAME,
     language: "typescript",
     metadata: { transferLabRoot: root },
@@ -107,7 +113,10 @@ export function pythonCandidates(
 
 /** The last line of stdout that parses as a JSON object, or null. */
 export function lastJsonLine<T>(stdout: string): T | null {
-  const lines = stdout.split("\n").map((l) => l.trim()).filter((l) => l.startsWith("{"));
+  const lines = stdout
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith("{"));
   for (let i = lines.length - 1; i >= 0; i--) {
     try {
       return JSON.parse(lines[i]) as T;
@@ -157,7 +166,10 @@ export interface FindJupyterResult {
 
 export function findJupyter(args: FindJupyterArgs = {}): FindJupyterResult {
   const probe = args.probe ?? probePython;
-  const tried = pythonCandidates(args.pathEnv, args.override, args.fixed).map((python) => ({ python, probe: probe(python) }));
+  const tried = pythonCandidates(args.pathEnv, args.override, args.fixed).map((python) => ({
+    python,
+    probe: probe(python),
+  }));
   const ok = tried.map((t) => t.probe).filter((p): p is JupyterProbe => p !== null && p.jupyterClient !== null);
   const complete = ok.find((p) => p.nbclient !== null && p.nbformat !== null);
   return { found: complete ?? ok[0] ?? null, tried };
@@ -197,7 +209,10 @@ export function specMatches(installed: InstalledSpec, wanted: KernelSpecJson): b
 
 /** Writes the kernelspec into the user's Jupyter data dir unless an identical one is there.
  * Returns the kernelspec folder and whether it was (re)written. */
-export function installKernelSpec(python: string, wanted: KernelSpecJson = kernelSpecJson()): { dir: string; changed: boolean } {
+export function installKernelSpec(
+  python: string,
+  wanted: KernelSpecJson = kernelSpecJson(),
+): { dir: string; changed: boolean } {
   const before = getKernelSpec(python);
   if (specMatches(before, wanted) && before.resourceDir?.startsWith(before.userKernelsDir)) {
     return { dir: before.resourceDir, changed: false };
@@ -226,5 +241,9 @@ export interface SmokeResult {
 
 /** Starts the registered kernel from `cwd`, evaluates `1+1` and shuts it down. */
 export function smokeKernel(python: string, cwd: string, timeoutSeconds = 120): SmokeResult {
-  return runHelper<SmokeResult>(python, ["smoke", KERNEL_NAME, cwd, String(timeoutSeconds)], (timeoutSeconds * 2 + 30) * 1000);
+  return runHelper<SmokeResult>(
+    python,
+    ["smoke", KERNEL_NAME, cwd, String(timeoutSeconds)],
+    (timeoutSeconds * 2 + 30) * 1000,
+  );
 }

@@ -15,7 +15,9 @@ export function formatPct(x: number): string {
 /** A table cell in percent, with its spread when given: (0.81, 0.026) -> "81.0 ± 2.6"; "–" for none. */
 export function pct(mean: number | null, spread?: number | null): string {
   if (mean === null || !Number.isFinite(mean)) return "–";
-  return spread === undefined || spread === null ? `${(100 * mean).toFixed(1)}` : `${(100 * mean).toFixed(1)} ± ${(100 * spread).toFixed(1)}`;
+  return spread === undefined || spread === null
+    ? `${(100 * mean).toFixed(1)}`
+    : `${(100 * mean).toFixed(1)} ± ${(100 * spread).toFixed(1)}`;
 }
 
 /** Signed points between two accuracies: (0.84, 0.72) -> "+12.0 points". */
@@ -57,7 +59,11 @@ export function formatSeconds(s: number | null): string {
  */
 export function prose(strings: TemplateStringsArray, ...values: unknown[]): string {
   strings.raw.forEach((raw) => {
-    if (raw.includes("\\n")) throw new Error("prose: a \\n escape would be folded into a space; write the paragraph break outside prose");
+    if (raw.includes("\\n"))
+      throw new Error("prose: a \\n escape would be folded into a space; write the paragraph break outside prose");
   });
-  return strings.reduce((acc, s, i) => acc + s.replace(/\n[ \t]*/g, " ") + (i < values.length ? String(values[i]) : ""), "");
+  return strings.reduce(
+    (acc, s, i) => acc + s.replace(/\n[ \t]*/g, " ") + (i < values.length ? String(values[i]) : ""),
+    "",
+  );
 }

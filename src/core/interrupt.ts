@@ -28,7 +28,9 @@ export const YIELD_MS = 50;
 /** Thrown by a loop that stopped because the kernel was interrupted. */
 export class InterruptedError extends Error {
   constructor(what: string) {
-    super(`${what}: interrupted (kernel interrupt); its tensors were released, the model keeps the weights of the last finished step`);
+    super(
+      `${what}: interrupted (kernel interrupt); its tensors were released, the model keeps the weights of the last finished step`,
+    );
     this.name = "InterruptedError";
   }
 }

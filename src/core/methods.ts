@@ -52,7 +52,14 @@ export type Method = MethodModifiers &
 
 export type MethodKind = Method["kind"];
 
-const SIMPLE_KINDS = ["greedy-pretrained", "zero-shot", "head-only", "full-ft", "feature-cache", "source-model"] as const;
+const SIMPLE_KINDS = [
+  "greedy-pretrained",
+  "zero-shot",
+  "head-only",
+  "full-ft",
+  "feature-cache",
+  "source-model",
+] as const;
 
 /** A rate as the name writes it: 1e-3, 3e-4. */
 function rateText(x: number): string {
@@ -68,7 +75,9 @@ export function methodName(m: Method): string {
       break;
     case "freeze":
       if (!(m.ratio > 0 && m.ratio < 1)) {
-        throw new Error(`methodName: freeze ratio must be in (0, 1), got ${m.ratio} (0 is "full-ft", 1 is "head-only")`);
+        throw new Error(
+          `methodName: freeze ratio must be in (0, 1), got ${m.ratio} (0 is "full-ft", 1 is "head-only")`,
+        );
       }
       s = `freeze-${m.ratio.toFixed(2)}`;
       break;
@@ -100,7 +109,8 @@ export function methodName(m: Method): string {
 function parseKind(k: string): Method | null {
   if ((SIMPLE_KINDS as readonly string[]).includes(k)) return { kind: k as (typeof SIMPLE_KINDS)[number] };
   if (k === "scratch") return { kind: "scratch" };
-  if (k === "scratch-historical" || k === "scratch-modern") return { kind: "scratch", recipe: k.slice(8) as "historical" | "modern" };
+  if (k === "scratch-historical" || k === "scratch-modern")
+    return { kind: "scratch", recipe: k.slice(8) as "historical" | "modern" };
   let m: RegExpExecArray | null;
   if ((m = /^freeze-(0\.\d\d)$/.exec(k))) return { kind: "freeze", ratio: Number(m[1]) };
   if ((m = /^freeze-blocks-(\d+)$/.exec(k))) return { kind: "freeze-blocks", blocks: Number(m[1]) };
@@ -111,7 +121,8 @@ function parseKind(k: string): Method | null {
     if (m[3]) lora.merged = true;
     return lora;
   }
-  if ((m = /^schedule:(.+)$/.exec(k)) && (SCHEDULE_NAMES as readonly string[]).includes(m[1])) return { kind: "schedule", schedule: m[1] as ScheduleName };
+  if ((m = /^schedule:(.+)$/.exec(k)) && (SCHEDULE_NAMES as readonly string[]).includes(m[1]))
+    return { kind: "schedule", schedule: m[1] as ScheduleName };
   if ((m = /^bn-frozen:(plain|keras)$/.exec(k))) return { kind: "bn-frozen", rule: m[1] as "plain" | "keras" };
   return null;
 }
@@ -148,7 +159,17 @@ export function parseMethod(name: string): Method | null {
 export type MethodPattern = { kind: MethodKind } & { [K in keyof UnionKeys]?: UnionKeys[K] | null } & {
   where?: (m: Method) => boolean;
 };
-type UnionKeys = MethodModifiers & { recipe: string; ratio: number; blocks: number; layers: string[]; r: number; on: string; merged: boolean; schedule: string; rule: string };
+type UnionKeys = MethodModifiers & {
+  recipe: string;
+  ratio: number;
+  blocks: number;
+  layers: string[];
+  r: number;
+  on: string;
+  merged: boolean;
+  schedule: string;
+  rule: string;
+};
 
 /** True when the method has every field the pattern names. */
 export function matchesMethod(m: Method, pattern: MethodPattern): boolean {

@@ -15,7 +15,9 @@ export function parseScale(value: string, source = "scale"): Scale {
 /** A scale given as an argument (exact name, no trimming: that is for user-typed values). */
 function checkScale(scale: unknown, where: string, remedy?: string): asserts scale is Scale {
   if (!(SCALES as readonly unknown[]).includes(scale)) {
-    throw new Error(`${where}: scale must be one of ${SCALES.join(", ")}, got ${JSON.stringify(scale)}${remedy ? ` (${remedy})` : ""}`);
+    throw new Error(
+      `${where}: scale must be one of ${SCALES.join(", ")}, got ${JSON.stringify(scale)}${remedy ? ` (${remedy})` : ""}`,
+    );
   }
 }
 

@@ -171,44 +171,307 @@ const sizes = (s: LessonSizes) => s;
 
 const SETTINGS: { [L in LessonId]: PerScale<LessonSettingsById[L]> } = {
   "00": {
-    smoke: { ...sizes({ samples: 200, testSamples: 100, epochs: 1, fineTuneEpochs: 1, labelBudgets: [5], seeds: [0], batchSize: 64 }), matmulSizes: [64, 128], digitsPerClass: 2 },
-    default: { ...sizes({ samples: 2000, testSamples: 500, epochs: 2, fineTuneEpochs: 2, labelBudgets: [5], seeds: [0], batchSize: 128 }), matmulSizes: [128, 256, 512], digitsPerClass: 2 },
-    full: { ...sizes({ samples: 10000, testSamples: 2000, epochs: 3, fineTuneEpochs: 3, labelBudgets: [5], seeds: [0], batchSize: 256 }), matmulSizes: [256, 512, 1024, 2048], digitsPerClass: 2 },
+    smoke: {
+      ...sizes({
+        samples: 200,
+        testSamples: 100,
+        epochs: 1,
+        fineTuneEpochs: 1,
+        labelBudgets: [5],
+        seeds: [0],
+        batchSize: 64,
+      }),
+      matmulSizes: [64, 128],
+      digitsPerClass: 2,
+    },
+    default: {
+      ...sizes({
+        samples: 2000,
+        testSamples: 500,
+        epochs: 2,
+        fineTuneEpochs: 2,
+        labelBudgets: [5],
+        seeds: [0],
+        batchSize: 128,
+      }),
+      matmulSizes: [128, 256, 512],
+      digitsPerClass: 2,
+    },
+    full: {
+      ...sizes({
+        samples: 10000,
+        testSamples: 2000,
+        epochs: 3,
+        fineTuneEpochs: 3,
+        labelBudgets: [5],
+        seeds: [0],
+        batchSize: 256,
+      }),
+      matmulSizes: [256, 512, 1024, 2048],
+      digitsPerClass: 2,
+    },
   },
   // 01: samples = clean training images (pretraining pool, labels drawn from it), epochs = per
   // autoencoder stage, fineTuneEpochs = least supervised epochs; the lesson adds the "all" budget.
   "01": {
-    smoke: { ...sizes({ samples: 300, testSamples: 200, epochs: 1, fineTuneEpochs: 1, labelBudgets: [2], seeds: [0, 1], batchSize: 32 }), depth: 5, width: 64, recipe: "historical", noise: 0.25, minSteps: 4 },
-    default: { ...sizes({ samples: 6000, testSamples: 1000, epochs: 5, fineTuneEpochs: 5, labelBudgets: [10, 100], seeds: [0, 1, 2], batchSize: 32 }), depth: 5, width: 200, recipe: "historical", noise: 0.25, minSteps: 600 },
-    full: { ...sizes({ samples: 6000, testSamples: 1000, epochs: 10, fineTuneEpochs: 20, labelBudgets: [1, 10, 100], seeds: [0, 1, 2, 3, 4], batchSize: 32 }), depth: 5, width: 200, recipe: "historical", noise: 0.25, minSteps: 1500 },
+    smoke: {
+      ...sizes({
+        samples: 300,
+        testSamples: 200,
+        epochs: 1,
+        fineTuneEpochs: 1,
+        labelBudgets: [2],
+        seeds: [0, 1],
+        batchSize: 32,
+      }),
+      depth: 5,
+      width: 64,
+      recipe: "historical",
+      noise: 0.25,
+      minSteps: 4,
+    },
+    default: {
+      ...sizes({
+        samples: 6000,
+        testSamples: 1000,
+        epochs: 5,
+        fineTuneEpochs: 5,
+        labelBudgets: [10, 100],
+        seeds: [0, 1, 2],
+        batchSize: 32,
+      }),
+      depth: 5,
+      width: 200,
+      recipe: "historical",
+      noise: 0.25,
+      minSteps: 600,
+    },
+    full: {
+      ...sizes({
+        samples: 6000,
+        testSamples: 1000,
+        epochs: 10,
+        fineTuneEpochs: 20,
+        labelBudgets: [1, 10, 100],
+        seeds: [0, 1, 2, 3, 4],
+        batchSize: 32,
+      }),
+      depth: 5,
+      width: 200,
+      recipe: "historical",
+      noise: 0.25,
+      minSteps: 1500,
+    },
   },
   // 02-05: samples, epochs = the shared source model's (SOURCE_RECIPES); fineTuneEpochs,
   // batchSize = the shared transfer budget (TRANSFER_BUDGETS).
   "02": {
-    smoke: { ...sizes({ samples: 600, testSamples: 200, epochs: 2, fineTuneEpochs: 2, labelBudgets: [1, 5], seeds: [0], batchSize: 32 }), shift: "mild", probeLabelsPerClass: 10, classSplitLabels: 20, handSteps: 20, probeEpochs: 5, timingImages: 200, timingEpochs: 2, cacheEpochs: 3 },
-    default: { ...sizes({ samples: 6000, testSamples: 1000, epochs: 10, fineTuneEpochs: 30, labelBudgets: [1, 5, 10, 50], seeds: [0, 1, 2], batchSize: 32 }), shift: "mild", probeLabelsPerClass: 50, classSplitLabels: 20, handSteps: 300, probeEpochs: 30, timingImages: 100000, timingEpochs: 4, cacheEpochs: 10 },
-    full: { ...sizes({ samples: 6000, testSamples: 1000, epochs: 20, fineTuneEpochs: 40, labelBudgets: [1, 5, 10, 50, 100], seeds: [0, 1, 2, 3, 4], batchSize: 32 }), shift: "mild", probeLabelsPerClass: 100, classSplitLabels: 20, handSteps: 300, probeEpochs: 30, timingImages: 100000, timingEpochs: 4, cacheEpochs: 20 },
+    smoke: {
+      ...sizes({
+        samples: 600,
+        testSamples: 200,
+        epochs: 2,
+        fineTuneEpochs: 2,
+        labelBudgets: [1, 5],
+        seeds: [0],
+        batchSize: 32,
+      }),
+      shift: "mild",
+      probeLabelsPerClass: 10,
+      classSplitLabels: 20,
+      handSteps: 20,
+      probeEpochs: 5,
+      timingImages: 200,
+      timingEpochs: 2,
+      cacheEpochs: 3,
+    },
+    default: {
+      ...sizes({
+        samples: 6000,
+        testSamples: 1000,
+        epochs: 10,
+        fineTuneEpochs: 30,
+        labelBudgets: [1, 5, 10, 50],
+        seeds: [0, 1, 2],
+        batchSize: 32,
+      }),
+      shift: "mild",
+      probeLabelsPerClass: 50,
+      classSplitLabels: 20,
+      handSteps: 300,
+      probeEpochs: 30,
+      timingImages: 100000,
+      timingEpochs: 4,
+      cacheEpochs: 10,
+    },
+    full: {
+      ...sizes({
+        samples: 6000,
+        testSamples: 1000,
+        epochs: 20,
+        fineTuneEpochs: 40,
+        labelBudgets: [1, 5, 10, 50, 100],
+        seeds: [0, 1, 2, 3, 4],
+        batchSize: 32,
+      }),
+      shift: "mild",
+      probeLabelsPerClass: 100,
+      classSplitLabels: 20,
+      handSteps: 300,
+      probeEpochs: 30,
+      timingImages: 100000,
+      timingEpochs: 4,
+      cacheEpochs: 20,
+    },
   },
   "03": {
-    smoke: { ...sizes({ samples: 600, testSamples: 200, epochs: 2, fineTuneEpochs: 2, labelBudgets: [5], seeds: [0], batchSize: 32 }), ...lesson03Knobs([0, 0.5, 1]), handSteps: 5 },
-    default: { ...sizes({ samples: 6000, testSamples: 1000, epochs: 10, fineTuneEpochs: 30, labelBudgets: [5], seeds: [0, 1, 2], batchSize: 32 }), ...lesson03Knobs([0, 0.25, 0.5, 0.75, 1]), handSteps: 150 },
-    full: { ...sizes({ samples: 6000, testSamples: 1000, epochs: 20, fineTuneEpochs: 40, labelBudgets: [5], seeds: [0, 1, 2, 3, 4], batchSize: 32 }), ...lesson03Knobs([0, 0.25, 0.5, 0.75, 1]), handSteps: 300 },
+    smoke: {
+      ...sizes({
+        samples: 600,
+        testSamples: 200,
+        epochs: 2,
+        fineTuneEpochs: 2,
+        labelBudgets: [5],
+        seeds: [0],
+        batchSize: 32,
+      }),
+      ...lesson03Knobs([0, 0.5, 1]),
+      handSteps: 5,
+    },
+    default: {
+      ...sizes({
+        samples: 6000,
+        testSamples: 1000,
+        epochs: 10,
+        fineTuneEpochs: 30,
+        labelBudgets: [5],
+        seeds: [0, 1, 2],
+        batchSize: 32,
+      }),
+      ...lesson03Knobs([0, 0.25, 0.5, 0.75, 1]),
+      handSteps: 150,
+    },
+    full: {
+      ...sizes({
+        samples: 6000,
+        testSamples: 1000,
+        epochs: 20,
+        fineTuneEpochs: 40,
+        labelBudgets: [5],
+        seeds: [0, 1, 2, 3, 4],
+        batchSize: 32,
+      }),
+      ...lesson03Knobs([0, 0.25, 0.5, 0.75, 1]),
+      handSteps: 300,
+    },
   },
   "04": {
-    smoke: { ...sizes({ samples: 600, testSamples: 200, epochs: 2, fineTuneEpochs: 2, labelBudgets: [5], seeds: [0], batchSize: 32 }), r: 4, shift: "mild", ranks: [1, 4], learningRates: [1e-4, 1e-3, 3e-3], handSteps: 10 },
-    default: { ...sizes({ samples: 6000, testSamples: 1000, epochs: 10, fineTuneEpochs: 30, labelBudgets: [5], seeds: [0, 1, 2], batchSize: 32 }), r: 4, shift: "mild", ranks: [1, 2, 4, 8, 16], learningRates: [1e-4, 1e-3, 3e-3], handSteps: 150 },
-    full: { ...sizes({ samples: 6000, testSamples: 1000, epochs: 20, fineTuneEpochs: 40, labelBudgets: [5], seeds: [0, 1, 2, 3, 4], batchSize: 32 }), r: 4, shift: "mild", ranks: [1, 2, 4, 8, 16], learningRates: [1e-4, 1e-3, 3e-3], handSteps: 300 },
+    smoke: {
+      ...sizes({
+        samples: 600,
+        testSamples: 200,
+        epochs: 2,
+        fineTuneEpochs: 2,
+        labelBudgets: [5],
+        seeds: [0],
+        batchSize: 32,
+      }),
+      r: 4,
+      shift: "mild",
+      ranks: [1, 4],
+      learningRates: [1e-4, 1e-3, 3e-3],
+      handSteps: 10,
+    },
+    default: {
+      ...sizes({
+        samples: 6000,
+        testSamples: 1000,
+        epochs: 10,
+        fineTuneEpochs: 30,
+        labelBudgets: [5],
+        seeds: [0, 1, 2],
+        batchSize: 32,
+      }),
+      r: 4,
+      shift: "mild",
+      ranks: [1, 2, 4, 8, 16],
+      learningRates: [1e-4, 1e-3, 3e-3],
+      handSteps: 150,
+    },
+    full: {
+      ...sizes({
+        samples: 6000,
+        testSamples: 1000,
+        epochs: 20,
+        fineTuneEpochs: 40,
+        labelBudgets: [5],
+        seeds: [0, 1, 2, 3, 4],
+        batchSize: 32,
+      }),
+      r: 4,
+      shift: "mild",
+      ranks: [1, 2, 4, 8, 16],
+      learningRates: [1e-4, 1e-3, 3e-3],
+      handSteps: 300,
+    },
   },
   // 05: samples = task-A images the tiny ViT pretrains on, epochs = its pretraining epochs.
   "05": {
-    smoke: { ...sizes({ samples: 600, testSamples: 200, epochs: 1, fineTuneEpochs: 2, labelBudgets: [5], seeds: [0], batchSize: 32 }), shift: "mild", loraR: 4, vit: VIT_RECIPES.smoke },
-    default: { ...sizes({ samples: 6000, testSamples: 1000, epochs: 8, fineTuneEpochs: 30, labelBudgets: [5], seeds: [0, 1, 2], batchSize: 32 }), shift: "mild", loraR: 4, vit: VIT_RECIPES.default },
-    full: { ...sizes({ samples: 6000, testSamples: 1000, epochs: 20, fineTuneEpochs: 40, labelBudgets: [5], seeds: [0, 1, 2, 3, 4], batchSize: 32 }), shift: "mild", loraR: 4, vit: VIT_RECIPES.full },
+    smoke: {
+      ...sizes({
+        samples: 600,
+        testSamples: 200,
+        epochs: 1,
+        fineTuneEpochs: 2,
+        labelBudgets: [5],
+        seeds: [0],
+        batchSize: 32,
+      }),
+      shift: "mild",
+      loraR: 4,
+      vit: VIT_RECIPES.smoke,
+    },
+    default: {
+      ...sizes({
+        samples: 6000,
+        testSamples: 1000,
+        epochs: 8,
+        fineTuneEpochs: 30,
+        labelBudgets: [5],
+        seeds: [0, 1, 2],
+        batchSize: 32,
+      }),
+      shift: "mild",
+      loraR: 4,
+      vit: VIT_RECIPES.default,
+    },
+    full: {
+      ...sizes({
+        samples: 6000,
+        testSamples: 1000,
+        epochs: 20,
+        fineTuneEpochs: 40,
+        labelBudgets: [5],
+        seeds: [0, 1, 2, 3, 4],
+        batchSize: 32,
+      }),
+      shift: "mild",
+      loraR: 4,
+      vit: VIT_RECIPES.full,
+    },
   },
 };
 
 function lesson03Knobs(sweepRatios: number[]): Omit<Lesson03Settings, keyof LessonSizes | "handSteps"> {
-  return { freezeRatio: 0.5, shift: "mild", learningRate: 1e-3, sweepRatios, sweepShifts: ["mild", "inverted"], bnShift: "inverted", layerDecay: 1 / 2.6 };
+  return {
+    freezeRatio: 0.5,
+    shift: "mild",
+    learningRate: 1e-3,
+    sweepRatios,
+    sweepShifts: ["mild", "inverted"],
+    bnShift: "inverted",
+    layerDecay: 1 / 2.6,
+  };
 }
 
 /** Lesson ids that have settings, in order. */
@@ -217,6 +480,7 @@ export const LESSON_IDS = Object.keys(SETTINGS).sort() as LessonId[];
 /** One lesson's settings at a scale (default: the scale in force), as a fresh copy to edit. */
 export function lessonSettings<L extends LessonId>(lesson: L, scale: Scale = getScale()): LessonSettingsById[L] {
   const table = SETTINGS[lesson] as PerScale<LessonSettingsById[L]> | undefined;
-  if (!table) throw new Error(`lessonSettings: lesson must be one of ${LESSON_IDS.join(", ")}, got ${JSON.stringify(lesson)}`);
+  if (!table)
+    throw new Error(`lessonSettings: lesson must be one of ${LESSON_IDS.join(", ")}, got ${JSON.stringify(lesson)}`);
   return structuredClone(table[scaleArg("lessonSettings", scale)]);
 }

@@ -36,8 +36,16 @@ export function checkNonNegativeInt(where: string, param: string, v: unknown, re
 }
 
 /** An integer in [lo, hi] (both ends included). */
-export function checkIntInRange(where: string, param: string, v: unknown, lo: number, hi: number, remedy?: string): asserts v is number {
-  if (!isNum(v) || !Number.isInteger(v) || v < lo || v > hi) fail(where, param, `an integer in [${lo}, ${hi}]`, v, remedy);
+export function checkIntInRange(
+  where: string,
+  param: string,
+  v: unknown,
+  lo: number,
+  hi: number,
+  remedy?: string,
+): asserts v is number {
+  if (!isNum(v) || !Number.isInteger(v) || v < lo || v > hi)
+    fail(where, param, `an integer in [${lo}, ${hi}]`, v, remedy);
 }
 
 /** A ratio in [0, 1]. */
@@ -56,17 +64,30 @@ export function checkFinite(where: string, param: string, v: unknown, remedy?: s
 
 /** A list of seeds (one run per seed): non-empty, every seed finite. */
 export function checkSeeds(where: string, seeds: unknown): asserts seeds is number[] {
-  if (!Array.isArray(seeds) || seeds.length === 0) throw argError(where, "seeds", "a non-empty list of finite numbers", show(seeds));
+  if (!Array.isArray(seeds) || seeds.length === 0)
+    throw argError(where, "seeds", "a non-empty list of finite numbers", show(seeds));
   seeds.forEach((s, i) => checkFinite(where, `seeds[${i}]`, s));
 }
 
 /** One of a fixed set of names (shift names, methods, scales…). */
-export function checkOneOf<T extends string>(where: string, param: string, v: unknown, allowed: readonly T[], remedy?: string): asserts v is T {
+export function checkOneOf<T extends string>(
+  where: string,
+  param: string,
+  v: unknown,
+  allowed: readonly T[],
+  remedy?: string,
+): asserts v is T {
   if (!(allowed as readonly unknown[]).includes(v)) fail(where, param, `one of ${allowed.join(", ")}`, v, remedy);
 }
 
 /** A tensor of an expected shape; null in `expected` accepts any size on that axis. */
-export function checkShape(where: string, param: string, t: unknown, expected: (number | null)[], names: string[] = []): void {
+export function checkShape(
+  where: string,
+  param: string,
+  t: unknown,
+  expected: (number | null)[],
+  names: string[] = [],
+): void {
   const s = (t as { shape?: unknown } | null)?.shape;
   const want = `[${expected.map((d, i) => d ?? names[i] ?? "any").join(", ")}]`;
   if (!Array.isArray(s)) throw argError(where, param, `a tensor of shape ${want}`, show(t));

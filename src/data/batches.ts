@@ -3,7 +3,12 @@
 import type { Dataset } from "./types";
 
 /** Copies the rows `idx[from..to)` of a dataset into a fresh batch (no copy of the whole set). */
-export function gatherRows(ds: Dataset, idx: ArrayLike<number>, from = 0, to = idx.length): { x: Float32Array; y: Int32Array } {
+export function gatherRows(
+  ds: Dataset,
+  idx: ArrayLike<number>,
+  from = 0,
+  to = idx.length,
+): { x: Float32Array; y: Int32Array } {
   const b = to - from;
   const x = new Float32Array(b * ds.dim);
   const y = new Int32Array(b);

@@ -57,7 +57,9 @@ export async function downloadFile(args: DownloadFileArgs): Promise<{ bytes: num
   const { url, dest } = args;
   const want = args.sha256.toLowerCase();
   if (!/^[0-9a-f]{64}$/.test(want)) {
-    throw new Error(`downloadFile: sha256 for ${url} must be 64 hex digits, got ${JSON.stringify(args.sha256)} (compute it with sha256sum)`);
+    throw new Error(
+      `downloadFile: sha256 for ${url} must be 64 hex digits, got ${JSON.stringify(args.sha256)} (compute it with sha256sum)`,
+    );
   }
   if (fs.existsSync(dest)) {
     const have = fs.readFileSync(dest);
@@ -79,7 +81,9 @@ export async function downloadFile(args: DownloadFileArgs): Promise<{ bytes: num
   }
   const got = sha256Hex(body);
   if (got !== want) {
-    throw new Error(`download: ${url}: sha256 mismatch: expected ${want}, got ${got} (${body.byteLength} bytes); nothing was saved — check the URL or the checksum`);
+    throw new Error(
+      `download: ${url}: sha256 mismatch: expected ${want}, got ${got} (${body.byteLength} bytes); nothing was saved — check the URL or the checksum`,
+    );
   }
   await writeFileAtomic(dest, body);
   return { bytes: body.byteLength, downloaded: true };
@@ -107,17 +111,28 @@ export interface DownloadIdxArgs {
 export async function downloadIdxFiles(args: DownloadIdxArgs = {}): Promise<string> {
   const src = typeof args.source === "object" ? args.source : IDX_SOURCES[args.source ?? "mnist"];
   if (src === undefined) {
-    throw new Error(`downloadIdxFiles: source must be one of ${Object.keys(IDX_SOURCES).join(", ")} or {name, baseUrl, sha256}, got ${JSON.stringify(args.source)}`);
+    throw new Error(
+      `downloadIdxFiles: source must be one of ${Object.keys(IDX_SOURCES).join(", ")} or {name, baseUrl, sha256}, got ${JSON.stringify(args.source)}`,
+    );
   }
   const files = Object.keys(src.sha256);
   if (files.length === 0) throw new Error(`downloadIdxFiles: source ${src.name} lists no files in sha256`);
   let base = args.baseUrl ?? src.baseUrl;
   if (!base.endsWith("/")) base += "/";
   const dir = args.dir ?? path.join(cacheDir(args.cacheDir), "idx", src.name);
-  const log = args.log === false ? () => undefined : args.log ?? console.log;
+  const log = args.log === false ? () => undefined : (args.log ?? console.log);
   for (const f of files) {
-    const r = await downloadFile({ url: base + f, dest: path.join(dir, f), sha256: src.sha256[f], timeoutMs: args.timeoutMs });
-    log(r.downloaded ? `download: ${f}: ${r.bytes} bytes from ${base}, sha256 ok` : `download: ${f}: already in ${dir}, sha256 ok`);
+    const r = await downloadFile({
+      url: base + f,
+      dest: path.join(dir, f),
+      sha256: src.sha256[f],
+      timeoutMs: args.timeoutMs,
+    });
+    log(
+      r.downloaded
+        ? `download: ${f}: ${r.bytes} bytes from ${base}, sha256 ok`
+        : `download: ${f}: already in ${dir}, sha256 ok`,
+    );
   }
   return dir;
 }

@@ -49,18 +49,23 @@ export function parseIdx(bytes: Uint8Array, file: string, expect?: IdxKind): Idx
   const typeCode = (magic >>> 8) & 0xff;
   const ndims = magic & 0xff;
   if (magic >>> 16 !== 0 || typeCode !== 0x08 || ndims < 1) {
-    throw new Error(`${file}: not an unsigned-byte IDX file: magic number ${hex(magic)} (expected ${hex(IDX_IMAGES_MAGIC)} or ${hex(IDX_LABELS_MAGIC)})`);
+    throw new Error(
+      `${file}: not an unsigned-byte IDX file: magic number ${hex(magic)} (expected ${hex(IDX_IMAGES_MAGIC)} or ${hex(IDX_LABELS_MAGIC)})`,
+    );
   }
   if (expect !== undefined) {
     const want = expect === "images" ? IDX_IMAGES_MAGIC : IDX_LABELS_MAGIC;
     if (magic !== want) {
-      const other = magic === IDX_LABELS_MAGIC ? " (a labels file?)" : magic === IDX_IMAGES_MAGIC ? " (an images file?)" : "";
+      const other =
+        magic === IDX_LABELS_MAGIC ? " (a labels file?)" : magic === IDX_IMAGES_MAGIC ? " (an images file?)" : "";
       throw new Error(`${file}: wrong magic number ${hex(magic)}${other}, expected ${hex(want)} for ${expect}`);
     }
   }
   const headerBytes = 4 + 4 * ndims;
   if (buf.length < headerBytes) {
-    throw new Error(`${file}: truncated: header needs ${headerBytes} bytes for ${ndims} dimensions, file has ${buf.length}`);
+    throw new Error(
+      `${file}: truncated: header needs ${headerBytes} bytes for ${ndims} dimensions, file has ${buf.length}`,
+    );
   }
   const dims: number[] = [];
   for (let i = 0; i < ndims; i++) dims.push(view.getUint32(4 + 4 * i, false));
@@ -68,10 +73,14 @@ export function parseIdx(bytes: Uint8Array, file: string, expect?: IdxKind): Idx
   const have = buf.length - headerBytes;
   const what = expect === "labels" ? "labels" : expect === "images" ? "pixels" : "data";
   if (have < expected) {
-    throw new Error(`${file}: truncated: header says ${dims.join("×")} = ${expected} bytes of ${what}, file has ${have}`);
+    throw new Error(
+      `${file}: truncated: header says ${dims.join("×")} = ${expected} bytes of ${what}, file has ${have}`,
+    );
   }
   if (have > expected) {
-    throw new Error(`${file}: ${have - expected} unexpected bytes after the ${dims.join("×")} = ${expected} bytes of ${what} the header announces`);
+    throw new Error(
+      `${file}: ${have - expected} unexpected bytes after the ${dims.join("×")} = ${expected} bytes of ${what} the header announces`,
+    );
   }
   return { file, magic, dims, data: buf.subarray(headerBytes) };
 }
@@ -82,7 +91,9 @@ export function readIdxFile(file: string, expect?: IdxKind): IdxArray {
   try {
     bytes = fs.readFileSync(file);
   } catch (e) {
-    throw new Error(`${file}: cannot read: ${(e as Error).message} (file must be an existing, readable IDX file, raw or .gz; fetch MNIST with downloadIdxFiles)`);
+    throw new Error(
+      `${file}: cannot read: ${(e as Error).message} (file must be an existing, readable IDX file, raw or .gz; fetch MNIST with downloadIdxFiles)`,
+    );
   }
   return parseIdx(bytes, path.basename(file), expect);
 }
@@ -125,15 +136,20 @@ function loadPair(files: IdxFiles, numClasses: number, name: string): Dataset {
   const img = readIdxFile(files.images, "images");
   const lab = readIdxFile(files.labels, "labels");
   const [n, rows, cols] = img.dims;
-  if (rows === 0 || cols === 0) throw new Error(`${img.file}: image size must be positive, header says ${rows}×${cols}`);
+  if (rows === 0 || cols === 0)
+    throw new Error(`${img.file}: image size must be positive, header says ${rows}×${cols}`);
   if (lab.dims[0] !== n) {
-    throw new Error(`loadIdxDataset: ${img.file} holds ${n} images but ${lab.file} holds ${lab.dims[0]} labels (use the matching labels file)`);
+    throw new Error(
+      `loadIdxDataset: ${img.file} holds ${n} images but ${lab.file} holds ${lab.dims[0]} labels (use the matching labels file)`,
+    );
   }
   const y = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const c = lab.data[i];
     if (c >= numClasses) {
-      throw new Error(`${lab.file}: label ${c} at index ${i} is outside 0..${numClasses - 1} (pass numClasses to loadIdxDataset)`);
+      throw new Error(
+        `${lab.file}: label ${c} at index ${i} is outside 0..${numClasses - 1} (pass numClasses to loadIdxDataset)`,
+      );
     }
     y[i] = c;
   }
@@ -150,7 +166,8 @@ function concatDatasets(parts: Dataset[], name: string): Dataset {
   const y = new Int32Array(n);
   let row = 0;
   for (const d of parts) {
-    if (d.dim !== dim) throw new Error(`loadIdxDataset: ${d.name} has ${d.dim} pixels per image, ${parts[0].name} has ${dim}`);
+    if (d.dim !== dim)
+      throw new Error(`loadIdxDataset: ${d.name} has ${d.dim} pixels per image, ${parts[0].name} has ${dim}`);
     x.set(d.x, row * dim);
     y.set(d.y, row);
     row += d.n;
@@ -170,8 +187,15 @@ export function loadIdxDataset(source: string | IdxFiles, args: LoadIdxArgs = {}
     throw new Error(`loadIdxDataset: numClasses must be an integer in 1..256, got ${numClasses}`);
   }
   if (typeof source !== "string") {
-    if (source === null || typeof source !== "object" || typeof source.images !== "string" || typeof source.labels !== "string") {
-      throw new Error(`loadIdxDataset: source must be a folder path or {images, labels} file paths, got ${JSON.stringify(source)}`);
+    if (
+      source === null ||
+      typeof source !== "object" ||
+      typeof source.images !== "string" ||
+      typeof source.labels !== "string"
+    ) {
+      throw new Error(
+        `loadIdxDataset: source must be a folder path or {images, labels} file paths, got ${JSON.stringify(source)}`,
+      );
     }
     return loadPair(source, numClasses, args.name ?? `idx:${path.basename(source.images)}`);
   }

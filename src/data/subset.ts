@@ -54,7 +54,12 @@ export const DEFAULT_REMAP = true;
 /** The rows whose label is in `classes`, in their original order. */
 export function selectClasses(ds: Dataset, classes: readonly number[], args: SelectClassesArgs = {}): IndexedDataset {
   if (!Array.isArray(classes) || classes.length === 0) {
-    throw argError("selectClasses", "classes", `a non-empty list of class numbers in 0..${ds.numClasses - 1}`, show(classes));
+    throw argError(
+      "selectClasses",
+      "classes",
+      `a non-empty list of class numbers in 0..${ds.numClasses - 1}`,
+      show(classes),
+    );
   }
   const remap = args.remap ?? DEFAULT_REMAP;
   const newLabel = new Map<number, number>();
@@ -99,7 +104,13 @@ export function checkLabelBudget(where: string, param: string, k: unknown, ds: D
   const fewest = Math.min(...counts);
   if ((k as number) > fewest) {
     const c = counts.indexOf(fewest);
-    throw argError(where, param, `at most ${fewest} (class ${c} has only ${fewest} examples in ${show(ds.name)})`, show(k), "lower the budget or use a larger pool");
+    throw argError(
+      where,
+      param,
+      `at most ${fewest} (class ${c} has only ${fewest} examples in ${show(ds.name)})`,
+      show(k),
+      "lower the budget or use a larger pool",
+    );
   }
 }
 
@@ -119,7 +130,9 @@ export function takeLabelsPerClass(ds: Dataset, k: number, seed: number | string
   }
   byClass.forEach((rows, c) => {
     if (rows.length < k) {
-      throw new Error(`takeLabelsPerClass: class ${c} has only ${rows.length} examples in ${ds.name}, k = ${k} needs ${k} (lower k or use a larger pool)`);
+      throw new Error(
+        `takeLabelsPerClass: class ${c} has only ${rows.length} examples in ${ds.name}, k = ${k} needs ${k} (lower k or use a larger pool)`,
+      );
     }
   });
   const rows: number[] = [];

@@ -31,21 +31,32 @@ export function dataSummary(ds: Dataset): DataSummary {
   for (let i = 0; i < ds.n; i++) if (ds.y[i] === UNLABELED) unlabeled++;
   const empty = ds.x.length === 0;
   return {
-    name: ds.name, n: ds.n, dim: ds.dim, numClasses: ds.numClasses,
-    perClass: classCounts(ds), unlabeled,
-    pixelMin: empty ? 0 : min, pixelMax: empty ? 0 : max, pixelMean: empty ? 0 : sum / ds.x.length,
+    name: ds.name,
+    n: ds.n,
+    dim: ds.dim,
+    numClasses: ds.numClasses,
+    perClass: classCounts(ds),
+    unlabeled,
+    pixelMin: empty ? 0 : min,
+    pixelMax: empty ? 0 : max,
+    pixelMean: empty ? 0 : sum / ds.x.length,
   };
 }
 
 /** Markdown table, one row per dataset: name, n, per-class min-max, labels, pixel range. */
 export function summaryMarkdown(datasets: Dataset[]): string {
-  const lines = ["| data | n | classes | per class | labels | pixels (min / mean / max) |", "|---|---:|---:|---|---|---|"];
+  const lines = [
+    "| data | n | classes | per class | labels | pixels (min / mean / max) |",
+    "|---|---:|---:|---|---|---|",
+  ];
   for (const ds of datasets) {
     const s = dataSummary(ds);
     const labeled = s.n - s.unlabeled;
     const per = labeled === 0 ? "–" : `${Math.min(...s.perClass)}–${Math.max(...s.perClass)}`;
     const labels = s.unlabeled === s.n ? "hidden" : s.unlabeled === 0 ? "all" : `${labeled} of ${s.n}`;
-    lines.push(`| ${s.name} | ${s.n} | ${s.numClasses} | ${per} | ${labels} | ${s.pixelMin.toFixed(2)} / ${s.pixelMean.toFixed(3)} / ${s.pixelMax.toFixed(2)} |`);
+    lines.push(
+      `| ${s.name} | ${s.n} | ${s.numClasses} | ${per} | ${labels} | ${s.pixelMin.toFixed(2)} / ${s.pixelMean.toFixed(3)} / ${s.pixelMax.toFixed(2)} |`,
+    );
   }
   return lines.join("\n");
 }

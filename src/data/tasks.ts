@@ -66,16 +66,31 @@ function cut(rows: Int32Array, sizes: number[], where: string, what: string, dat
 }
 
 function finish(
-  scenario: TransferTasks["scenario"], shift: ShiftName, seed: number, data: Dataset,
-  sourceTrain: IndexedDataset, sourceTest: IndexedDataset, poolClean: IndexedDataset, targetTestClean: IndexedDataset,
+  scenario: TransferTasks["scenario"],
+  shift: ShiftName,
+  seed: number,
+  data: Dataset,
+  sourceTrain: IndexedDataset,
+  sourceTest: IndexedDataset,
+  poolClean: IndexedDataset,
+  targetTestClean: IndexedDataset,
 ): TransferTasks {
   const t = shiftTransform(shift);
   const tag = shift === "none" ? "" : `(${shift})`;
   // transformDataset keeps baseIndices (spread copy), so bookkeeping survives the shift.
   const pool = transformDataset(poolClean, t, subSeed(seed, "shift:pool"), `target${tag}/pool`) as IndexedDataset;
-  const targetTest = transformDataset(targetTestClean, t, subSeed(seed, "shift:test"), `target${tag}/test`) as IndexedDataset;
+  const targetTest = transformDataset(
+    targetTestClean,
+    t,
+    subSeed(seed, "shift:test"),
+    `target${tag}/test`,
+  ) as IndexedDataset;
   return {
-    scenario, shift, transformName: t.name, seed, data,
+    scenario,
+    shift,
+    transformName: t.name,
+    seed,
+    data,
     source: { train: sourceTrain, test: sourceTest },
     target: { pool, test: targetTest },
     unlabeled: hideLabels(sourceTrain, "source/unlabeled"),
@@ -84,7 +99,11 @@ function finish(
 }
 
 /** The options both scenarios share, with their defaults, checked. */
-function commonTaskArgs(args: TransferTasksArgs, where: string, defaultShift: ShiftName): { data: Dataset; seed: number; shift: ShiftName; testSize: number } {
+function commonTaskArgs(
+  args: TransferTasksArgs,
+  where: string,
+  defaultShift: ShiftName,
+): { data: Dataset; seed: number; shift: ShiftName; testSize: number } {
   const data = args.data ?? loadEmbeddedMnist();
   const seed = args.seed ?? DEFAULT_TASK_SEED;
   const shift = args.shift ?? defaultShift;
@@ -113,9 +132,14 @@ export function makeTransferTasks(args: TransferTasksArgs = {}): TransferTasks {
   const what = `2 × testSize ${testSize} + targetPoolSize ${poolSize} + sourceSize ${sourceSize}`;
   const [testA, testB, pool, train] = cut(rows, [testSize, testSize, poolSize, sourceSize], where, what, data.name);
   return finish(
-    "shift", shift, seed, data,
-    subset(data, train, "source/train"), subset(data, testA, "source/test"),
-    subset(data, pool, "target/pool"), subset(data, testB, "target/test"),
+    "shift",
+    shift,
+    seed,
+    data,
+    subset(data, train, "source/train"),
+    subset(data, testA, "source/test"),
+    subset(data, pool, "target/pool"),
+    subset(data, testB, "target/test"),
   );
 }
 
@@ -144,11 +168,16 @@ export function makeClassSplitTasks(args: ClassSplitArgs = {}): TransferTasks {
   const { data, seed, shift, testSize } = commonTaskArgs(args, where, "none");
   const srcClasses = args.sourceClasses ?? DEFAULT_SOURCE_CLASSES;
   const tgtClasses = args.targetClasses ?? DEFAULT_TARGET_CLASSES;
-  for (const [param, list] of [["sourceClasses", srcClasses], ["targetClasses", tgtClasses]] as const) {
-    if (!Array.isArray(list) || list.length === 0) throw argError(where, param, `a non-empty list of classes in 0..${data.numClasses - 1}`, show(list));
+  for (const [param, list] of [
+    ["sourceClasses", srcClasses],
+    ["targetClasses", tgtClasses],
+  ] as const) {
+    if (!Array.isArray(list) || list.length === 0)
+      throw argError(where, param, `a non-empty list of classes in 0..${data.numClasses - 1}`, show(list));
   }
   const overlap = srcClasses.filter((c) => tgtClasses.includes(c));
-  if (overlap.length > 0) throw new Error(`${where}: sourceClasses and targetClasses share ${overlap.join(", ")}; they must be disjoint`);
+  if (overlap.length > 0)
+    throw new Error(`${where}: sourceClasses and targetClasses share ${overlap.join(", ")}; they must be disjoint`);
   const remap = args.remap ?? true;
   const a = selectClasses(data, srcClasses, { remap });
   const b = selectClasses(data, tgtClasses, { remap });
@@ -159,11 +188,28 @@ export function makeClassSplitTasks(args: ClassSplitArgs = {}): TransferTasks {
   if (args.targetPoolSize !== undefined) checkPositiveInt(where, "targetPoolSize", args.targetPoolSize);
   const sourceSize = args.sourceSize ?? Math.max(1, a.n - testSize);
   const poolSize = args.targetPoolSize ?? Math.max(1, b.n - testSize);
-  const [testA, train] = cut(orderA, [testSize, sourceSize], where, `testSize ${testSize} + sourceSize ${sourceSize}`, a.name);
-  const [testB, pool] = cut(orderB, [testSize, poolSize], where, `testSize ${testSize} + targetPoolSize ${poolSize}`, b.name);
+  const [testA, train] = cut(
+    orderA,
+    [testSize, sourceSize],
+    where,
+    `testSize ${testSize} + sourceSize ${sourceSize}`,
+    a.name,
+  );
+  const [testB, pool] = cut(
+    orderB,
+    [testSize, poolSize],
+    where,
+    `testSize ${testSize} + targetPoolSize ${poolSize}`,
+    b.name,
+  );
   return finish(
-    "class-split", shift, seed, data,
-    subset(a, train, "source/train"), subset(a, testA, "source/test"),
-    subset(b, pool, "target/pool"), subset(b, testB, "target/test"),
+    "class-split",
+    shift,
+    seed,
+    data,
+    subset(a, train, "source/train"),
+    subset(a, testA, "source/test"),
+    subset(b, pool, "target/pool"),
+    subset(b, testB, "target/test"),
   );
 }

@@ -83,7 +83,8 @@ export function rotate(degrees: number): ImageTransform {
 
 /** Adds N(0, sigma²) per pixel and clamps to [0, 1]. */
 export function gaussianNoise(sigma: number): ImageTransform {
-  if (!(sigma >= 0) || !Number.isFinite(sigma)) throw new Error(`gaussianNoise: sigma must be a finite number >= 0, got ${sigma}`);
+  if (!(sigma >= 0) || !Number.isFinite(sigma))
+    throw new Error(`gaussianNoise: sigma must be a finite number >= 0, got ${sigma}`);
   return {
     name: `noise(σ=${sigma})`,
     apply(img, _side, uniform) {
@@ -127,16 +128,28 @@ export function compose(...transforms: ImageTransform[]): ImageTransform {
 /** Side of the square images of a dataset (28 for MNIST); names the problem otherwise. */
 export function imageSide(ds: Dataset): number {
   const side = Math.round(Math.sqrt(ds.dim));
-  if (side * side !== ds.dim) throw new Error(`${ds.name}: dim ${ds.dim} is not a square image (transforms need side×side pixels)`);
+  if (side * side !== ds.dim)
+    throw new Error(`${ds.name}: dim ${ds.dim} is not a square image (transforms need side×side pixels)`);
   return side;
 }
 
 /** A transformed copy of every image, labels kept. One seeded stream runs over the rows in
  * order, so the same (dataset, transform, seed) gives the same pixels. */
-export function transformDataset(ds: Dataset, transform: ImageTransform, seed: number | string, name?: string): Dataset {
+export function transformDataset(
+  ds: Dataset,
+  transform: ImageTransform,
+  seed: number | string,
+  name?: string,
+): Dataset {
   const side = imageSide(ds);
   checkDataset("transformDataset", "ds", ds, { nonEmpty: false });
-  if (typeof transform?.apply !== "function") throw argError("transformDataset", "transform", "an ImageTransform {name, apply} (e.g. rotate(20), shiftTransform(\"mild\"))", show(transform));
+  if (typeof transform?.apply !== "function")
+    throw argError(
+      "transformDataset",
+      "transform",
+      'an ImageTransform {name, apply} (e.g. rotate(20), shiftTransform("mild"))',
+      show(transform),
+    );
   const uniform = rng(seed);
   const x = new Float32Array(ds.n * ds.dim);
   for (let i = 0; i < ds.n; i++) {

@@ -6,7 +6,8 @@ import { predictBatched } from "../models/predict";
 
 /** max_i |a_i − b_i| over two equally long arrays (weights, images, outputs). */
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`maxAbsDiff: a and b must have the same length, got ${a.length} and ${b.length}`);
+  if (a.length !== b.length)
+    throw new Error(`maxAbsDiff: a and b must have the same length, got ${a.length} and ${b.length}`);
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
@@ -16,7 +17,14 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
  * (not disposed) or a Dataset (predicted in batches). Leaves no tensors behind. */
 export function maxOutputDiff(m1: tf.LayersModel, m2: tf.LayersModel, inputs: tf.Tensor | Dataset): number {
   if (inputs instanceof tf.Tensor) {
-    return tf.tidy(() => (m1.predict(inputs) as tf.Tensor).sub(m2.predict(inputs) as tf.Tensor).abs().max().dataSync()[0]);
+    return tf.tidy(
+      () =>
+        (m1.predict(inputs) as tf.Tensor)
+          .sub(m2.predict(inputs) as tf.Tensor)
+          .abs()
+          .max()
+          .dataSync()[0],
+    );
   }
   const a = predictBatched(m1, inputs);
   const b = predictBatched(m2, inputs);

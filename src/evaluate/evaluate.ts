@@ -11,10 +11,16 @@ import { checkPositiveInt } from "../core/validate";
 import { checkDataset, checkModelTakes } from "../data/check";
 
 /** confusion[t][p]: examples of true class t predicted as p. */
-export function confusionMatrix(labels: ArrayLike<number>, predicted: ArrayLike<number>, numClasses: number): number[][] {
+export function confusionMatrix(
+  labels: ArrayLike<number>,
+  predicted: ArrayLike<number>,
+  numClasses: number,
+): number[][] {
   checkPositiveInt("confusionMatrix", "numClasses", numClasses);
   if (labels.length !== predicted.length) {
-    throw new Error(`confusionMatrix: labels (${labels.length}) and predictions (${predicted.length}) must be equally long`);
+    throw new Error(
+      `confusionMatrix: labels (${labels.length}) and predictions (${predicted.length}) must be equally long`,
+    );
   }
   const m = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
   for (let i = 0; i < labels.length; i++) {
@@ -79,7 +85,9 @@ export function plotConfusion(confusion: number[][], args: ConfusionPlotArgs = {
 /** Accuracy of the untouched source model on task B (the classes are shared, so its head applies). */
 export function zeroShotAccuracy(source: tf.LayersModel, targetTest: Dataset): number {
   if (source.outputs[0].shape[1] !== targetTest.numClasses) {
-    throw new Error(`zeroShotAccuracy: the source head has ${source.outputs[0].shape[1]} classes, task B ${targetTest.numClasses}; zero-shot needs shared classes`);
+    throw new Error(
+      `zeroShotAccuracy: the source head has ${source.outputs[0].shape[1]} classes, task B ${targetTest.numClasses}; zero-shot needs shared classes`,
+    );
   }
   return evaluateModel(source, targetTest).accuracy;
 }
@@ -114,12 +122,20 @@ export function taskARetention(args: ForgettingArgs, where = "taskARetention"): 
   const { tuned, source, taskATest } = args;
   const rows = (taskATest as Dataset & { baseIndices?: Int32Array }).baseIndices;
   if (args.taskATrainRows) {
-    if (!rows) throw new Error(`${where}: taskATest ${JSON.stringify(taskATest.name)} has no baseIndices, so it cannot be checked against taskATrainRows`);
+    if (!rows)
+      throw new Error(
+        `${where}: taskATest ${JSON.stringify(taskATest.name)} has no baseIndices, so it cannot be checked against taskATrainRows`,
+      );
     const train = new Set(args.taskATrainRows);
     const shared = rows.filter((r) => train.has(r)).length;
-    if (shared > 0) throw new Error(`${where}: taskATest shares ${shared} images with task A's training split; use the held-out split (tasks.source.test)`);
+    if (shared > 0)
+      throw new Error(
+        `${where}: taskATest shares ${shared} images with task A's training split; use the held-out split (tasks.source.test)`,
+      );
   } else if (!HELD_OUT.test(taskATest.name)) {
-    throw new Error(`${where}: taskATest must be held-out task-A data (e.g. tasks.source.test), got ${JSON.stringify(taskATest.name)}; pass taskATrainRows to prove a custom split is held out`);
+    throw new Error(
+      `${where}: taskATest must be held-out task-A data (e.g. tasks.source.test), got ${JSON.stringify(taskATest.name)}; pass taskATrainRows to prove a custom split is held out`,
+    );
   }
   const probe = withHeadOf(tuned, source);
   try {

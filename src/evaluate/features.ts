@@ -18,20 +18,34 @@ export const INPUT_FEATURES = "input";
 
 /** Outputs of `layerName` (or the raw inputs for INPUT_FEATURES) for every row, as a Dataset with
  * the same labels: [n, units] in JS memory. Leaves no tensors behind. */
-export function extractFeatures(model: tf.LayersModel, layerName: string, data: Dataset, batchSize = DEFAULT_EVAL_BATCH): Dataset {
+export function extractFeatures(
+  model: tf.LayersModel,
+  layerName: string,
+  data: Dataset,
+  batchSize = DEFAULT_EVAL_BATCH,
+): Dataset {
   checkDataset("extractFeatures", "data", data, { nonEmpty: false });
   checkPositiveInt("extractFeatures", "batchSize", batchSize);
   if (layerName === INPUT_FEATURES) return { ...data, name: `${data.name}|input` };
   checkModelTakes("extractFeatures", "data", model, data);
   const layer = model.layers.find((l) => l.name === layerName);
-  if (!layer) throw argError("extractFeatures", "layerName", `${JSON.stringify(INPUT_FEATURES)} or a layer of the model (layers: ${model.layers.map((l) => l.name).join(", ")})`, show(layerName));
+  if (!layer)
+    throw argError(
+      "extractFeatures",
+      "layerName",
+      `${JSON.stringify(INPUT_FEATURES)} or a layer of the model (layers: ${model.layers.map((l) => l.name).join(", ")})`,
+      show(layerName),
+    );
   // Shares the model's layers and weights: never dispose it (that would dispose them).
   const sub = tf.model({ inputs: model.inputs, outputs: layer.output as tf.SymbolicTensor });
   const dim = (layer.outputShape as number[])[1];
   const x = new Float32Array(data.n * dim);
   for (let from = 0; from < data.n; from += batchSize) {
     const to = Math.min(data.n, from + batchSize);
-    const f = tf.tidy(() => sub.predict(tf.tensor2d(data.x.subarray(from * data.dim, to * data.dim), [to - from, data.dim])) as tf.Tensor2D); // [b, dim]
+    const f = tf.tidy(
+      () =>
+        sub.predict(tf.tensor2d(data.x.subarray(from * data.dim, to * data.dim), [to - from, data.dim])) as tf.Tensor2D,
+    ); // [b, dim]
     x.set(f.dataSync() as Float32Array, from * dim);
     f.dispose();
   }
@@ -43,7 +57,14 @@ export function softmaxRegression(inputDim: number, numClasses: number, seed = 0
   checkPositiveInt("softmaxRegression", "inputDim", inputDim);
   checkPositiveInt("softmaxRegression", "numClasses", numClasses);
   const input = tf.input({ shape: [inputDim] });
-  const out = tf.layers.dense({ units: numClasses, activation: "softmax", name: HEAD_LAYER, kernelInitializer: tf.initializers.glorotUniform({ seed }) }).apply(input) as tf.SymbolicTensor;
+  const out = tf.layers
+    .dense({
+      units: numClasses,
+      activation: "softmax",
+      name: HEAD_LAYER,
+      kernelInitializer: tf.initializers.glorotUniform({ seed }),
+    })
+    .apply(input) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: out });
 }
 
@@ -112,8 +133,10 @@ export interface PcaArgs {
  */
 export function pca(x: Float32Array, n: number, dim: number, args: PcaArgs = {}): Pca {
   const k = args.components ?? 2;
-  if (!Number.isInteger(k) || k < 1 || k > dim) throw new Error(`pca: components must be an integer in [1, ${dim}], got ${k}`);
-  if (n < 2 || x.length !== n * dim) throw new Error(`pca: need at least 2 rows and x of n·dim = ${n * dim} values, got n = ${n}, ${x.length} values`);
+  if (!Number.isInteger(k) || k < 1 || k > dim)
+    throw new Error(`pca: components must be an integer in [1, ${dim}], got ${k}`);
+  if (n < 2 || x.length !== n * dim)
+    throw new Error(`pca: need at least 2 rows and x of n·dim = ${n * dim} values, got n = ${n}, ${x.length} values`);
   const iters = args.iterations ?? 200;
   return tf.tidy(() => {
     const X = tf.tensor2d(x, [n, dim]);
@@ -125,7 +148,10 @@ export function pca(x: Float32Array, n: number, dim: number, args: PcaArgs = {})
     for (let c = 0; c < k; c++) {
       // Start vector drawn in JS (tf.randomNormal ignores seed 0), so the result repeats exactly.
       const gauss = normalSampler(rng(`pca:${args.seed ?? 0}:${c}`));
-      let v = tf.tensor2d(Float32Array.from({ length: dim }, () => gauss()), [dim, 1]);
+      let v = tf.tensor2d(
+        Float32Array.from({ length: dim }, () => gauss()),
+        [dim, 1],
+      );
       for (let i = 0; i < iters; i++) {
         const next = tf.tidy(() => {
           const w = tf.matMul(C, v); // [dim, dim] x [dim, 1] -> [dim, 1]
@@ -143,16 +169,33 @@ export function pca(x: Float32Array, n: number, dim: number, args: PcaArgs = {})
       variances.push(Math.max(0, lambda));
       C = C.sub(tf.matMul(v, v, false, true).mul(lambda)) as tf.Tensor2D; // deflate: C − λvvᵀ
     }
-    const W = tf.tensor2d(components.flatMap((cmp) => Array.from(cmp)), [k, dim]); // [k, dim]
+    const W = tf.tensor2d(
+      components.flatMap((cmp) => Array.from(cmp)),
+      [k, dim],
+    ); // [k, dim]
     const projection = tf.matMul(Xc, W, false, true).dataSync() as Float32Array; // [n, dim] x [dim, k] -> [n, k]
-    return { projection: Float32Array.from(projection), components, explainedVariance: variances, explainedRatio: variances.map((v) => (total > 0 ? v / total : 0)) };
+    return {
+      projection: Float32Array.from(projection),
+      components,
+      explainedVariance: variances,
+      explainedRatio: variances.map((v) => (total > 0 ? v / total : 0)),
+    };
   });
 }
 
 /** Share of the variance of features x ([n, dim]) that lies between class means:
  * trace(S_between) / trace(S_total), in [0, 1]; 1 = every class collapses to its mean. */
-export function classSeparation(x: Float32Array, n: number, dim: number, labels: ArrayLike<number>, numClasses: number): number {
-  if (x.length !== n * dim || labels.length !== n) throw new Error(`classSeparation: x must hold n·dim = ${n * dim} values and labels n = ${n}, got ${x.length} and ${labels.length}`);
+export function classSeparation(
+  x: Float32Array,
+  n: number,
+  dim: number,
+  labels: ArrayLike<number>,
+  numClasses: number,
+): number {
+  if (x.length !== n * dim || labels.length !== n)
+    throw new Error(
+      `classSeparation: x must hold n·dim = ${n * dim} values and labels n = ${n}, got ${x.length} and ${labels.length}`,
+    );
   const mean = new Float64Array(dim);
   const classMean = Array.from({ length: numClasses }, () => new Float64Array(dim));
   const count = new Float64Array(numClasses);
@@ -216,9 +259,18 @@ export interface FeatureCacheResult {
 /** Times head-only training both ways, from the same head initialization and batch order, so
  * the two heads should end up (numerically almost) the same. */
 export async function compareFeatureCache(args: FeatureCacheArgs): Promise<FeatureCacheResult> {
-  const fitArgs: FitArgs = { epochs: args.epochs, batchSize: args.batchSize ?? 64, learningRate: args.learningRate ?? 1e-3, seed: args.seed ?? 0, progress: false };
+  const fitArgs: FitArgs = {
+    epochs: args.epochs,
+    batchSize: args.batchSize ?? 64,
+    learningRate: args.learningRate ?? 1e-3,
+    seed: args.seed ?? 0,
+    progress: false,
+  };
   const e2e = cloneModel(args.model);
-  const headInit = e2e.getLayer(HEAD_LAYER).getWeights().map((w) => w.clone());
+  const headInit = e2e
+    .getLayer(HEAD_LAYER)
+    .getWeights()
+    .map((w) => w.clone());
   let head: tf.LayersModel | null = null;
   let h1: History, h2: History, e2eAcc: number, cachedAcc: number, extractSeconds: number;
   try {

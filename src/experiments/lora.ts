@@ -14,9 +14,24 @@ import { replaceHead } from "../models/surgery";
 import { fit } from "../train/fit";
 import { predictLabels } from "../models/predict";
 import type { Dataset } from "../data/types";
-import { HEAD_CHOICES, runTransfer, transferEpochs, type HeadChoice, type TransferResult, scoreTunedModel } from "./transfer";
+import {
+  HEAD_CHOICES,
+  runTransfer,
+  transferEpochs,
+  type HeadChoice,
+  type TransferResult,
+  scoreTunedModel,
+} from "./transfer";
 import { DEFAULT_FINE_TUNE_LR, TRANSFER_BUDGETS, type TransferBudget } from "../core/settings";
-import { argError, checkFinite, checkOneOf, checkPositiveFinite, checkPositiveInt, checkSeeds, show } from "../core/validate";
+import {
+  argError,
+  checkFinite,
+  checkOneOf,
+  checkPositiveFinite,
+  checkPositiveInt,
+  checkSeeds,
+  show,
+} from "../core/validate";
 import { checkLabelBudget } from "../data/subset";
 import { progressLine } from "../show/progress";
 import { maxOutputDiff } from "../evaluate/compare";
@@ -89,16 +104,29 @@ export async function runLora(args: LoraRunArgs): Promise<LoraRun> {
   const train = args.tasks.targetLabels(args.labelsPerClass, seed);
   const head = args.head ?? "source";
   // Same fresh-head seed as runTransfer, so LoRA and the baselines start from the same head.
-  const base = head === "fresh" ? replaceHead(args.source, { numClasses: train.numClasses, seed: 2000 + seed }) : args.source;
+  const base =
+    head === "fresh" ? replaceHead(args.source, { numClasses: train.numClasses, seed: 2000 + seed }) : args.source;
   let model: tf.LayersModel;
   try {
-    model = applyLora(base, { r: args.r, alpha, targets: args.targets ?? [...MLP_LORA_TARGETS], trainHead: args.trainHead ?? true, seed });
+    model = applyLora(base, {
+      r: args.r,
+      alpha,
+      targets: args.targets ?? [...MLP_LORA_TARGETS],
+      trainHead: args.trainHead ?? true,
+      seed,
+    });
   } finally {
     if (base !== args.source) base.dispose();
   }
   try {
     const { epochs, batchSize } = transferEpochs(train.n, { ...TRANSFER_BUDGETS[scale], ...args.budget });
-    const history = await fit(model, train, { epochs, batchSize, learningRate: lr, seed, progress: args.progress ? progressLine(args.progress) : false });
+    const history = await fit(model, train, {
+      epochs,
+      batchSize,
+      learningRate: lr,
+      seed,
+      progress: args.progress ? progressLine(args.progress) : false,
+    });
     const run: LoraRun = {
       // LoRA trains the source head with the adapters (applyLora trainHead).
       method: methodName({ kind: "lora", r: args.r, head: "source" }),
@@ -118,16 +146,36 @@ export async function runLora(args: LoraRunArgs): Promise<LoraRun> {
 
 function fromTransfer(t: TransferResult): LoraRun {
   return {
-    method: t.label, task: t.task, labelsPerClass: t.labelsPerClass, seed: t.seed, r: null, alpha: null,
-    learningRate: t.learningRate, accuracy: t.accuracy, retention: t.retention, trainableParams: t.trainableParams,
-    totalParams: t.totalParams, seconds: t.seconds, steps: t.steps, loss: t.loss,
+    method: t.label,
+    task: t.task,
+    labelsPerClass: t.labelsPerClass,
+    seed: t.seed,
+    r: null,
+    alpha: null,
+    learningRate: t.learningRate,
+    accuracy: t.accuracy,
+    retention: t.retention,
+    trainableParams: t.trainableParams,
+    totalParams: t.totalParams,
+    seconds: t.seconds,
+    steps: t.steps,
+    loss: t.loss,
   };
 }
 
 /** Head-only (the source head on the frozen base) or full fine-tuning, as LoraRun rows. */
 export async function runLoraBaseline(
   method: "head-only" | "full-ft",
-  args: { source: tf.LayersModel; tasks: TransferTasks; labelsPerClass: number; seed?: number; learningRate?: number; budget?: Partial<TransferBudget>; scale?: Scale; head?: HeadChoice },
+  args: {
+    source: tf.LayersModel;
+    tasks: TransferTasks;
+    labelsPerClass: number;
+    seed?: number;
+    learningRate?: number;
+    budget?: Partial<TransferBudget>;
+    scale?: Scale;
+    head?: HeadChoice;
+  },
 ): Promise<LoraRun> {
   const t = await runTransfer({
     method: method === "head-only" ? "feature-extraction" : "full-ft",
@@ -136,7 +184,7 @@ export async function runLoraBaseline(
     tasks: args.tasks,
     labelsPerClass: args.labelsPerClass,
     seed: args.seed,
-    learningRate: method === "full-ft" ? args.learningRate ?? DEFAULT_FINE_TUNE_LR : undefined,
+    learningRate: method === "full-ft" ? (args.learningRate ?? DEFAULT_FINE_TUNE_LR) : undefined,
     budget: args.budget,
     scale: args.scale,
   });
@@ -166,7 +214,10 @@ export interface LoraSweepArgs {
 type SweepCommon = Parameters<typeof runLoraBaseline>[1];
 
 /** Checks the options every sweep (LoRA's, the ViT's) shares and returns the scale in force. */
-export function checkSweepCommon(where: string, args: { scale?: Scale; seeds?: number[]; labelsPerClass?: number; shift?: ShiftName }): Scale {
+export function checkSweepCommon(
+  where: string,
+  args: { scale?: Scale; seeds?: number[]; labelsPerClass?: number; shift?: ShiftName },
+): Scale {
   const scale = scaleArg(where, args.scale);
   if (args.seeds !== undefined) checkSeeds(where, args.seeds);
   if (args.labelsPerClass !== undefined) checkPositiveInt(where, "labelsPerClass", args.labelsPerClass);
@@ -182,7 +233,10 @@ function checkSweepArgs(where: string, args: Omit<LoraSweepArgs, "ranks">): void
 
 /** Runs `body` once per seed with that seed's split and cached source model (disposed after),
  * collecting the runs it emits and reporting each to `onRun`. */
-async function perSeed(args: Omit<LoraSweepArgs, "ranks">, body: (common: SweepCommon, emit: (run: LoraRun) => void) => Promise<void>): Promise<LoraRun[]> {
+async function perSeed(
+  args: Omit<LoraSweepArgs, "ranks">,
+  body: (common: SweepCommon, emit: (run: LoraRun) => void) => Promise<void>,
+): Promise<LoraRun[]> {
   const scale = args.scale ?? getScale();
   const runs: LoraRun[] = [];
   const emit = (run: LoraRun) => {
@@ -193,7 +247,10 @@ async function perSeed(args: Omit<LoraSweepArgs, "ranks">, body: (common: SweepC
     const tasks = sourceTasks({ scale, seed, shift: args.shift ?? "mild" });
     const { model: source } = await getSourceModel({ scale, seed, tasks, log: false });
     try {
-      await body({ source, tasks, labelsPerClass: args.labelsPerClass ?? 5, seed, budget: args.budget, scale, head: args.head }, emit);
+      await body(
+        { source, tasks, labelsPerClass: args.labelsPerClass ?? 5, seed, budget: args.budget, scale, head: args.head },
+        emit,
+      );
     } finally {
       source.dispose();
     }
@@ -206,19 +263,28 @@ export async function runLoraSweep(args: LoraSweepArgs = {}): Promise<LoraRun[]>
   checkSweepArgs("runLoraSweep", args);
   const ranks = args.ranks ?? lessonSettings("04", scaleArg("runLoraSweep", args.scale)).ranks;
   ranks.forEach((r, i) => checkLoraHyper("runLoraSweep", r, args.alpha ?? DEFAULT_LORA_ALPHA, 0, `ranks[${i}]`));
-  for (const [param, v] of [["loraLearningRate", args.loraLearningRate], ["fullFtLearningRate", args.fullFtLearningRate]] as const) {
+  for (const [param, v] of [
+    ["loraLearningRate", args.loraLearningRate],
+    ["fullFtLearningRate", args.fullFtLearningRate],
+  ] as const) {
     if (v !== undefined) checkPositiveFinite("runLoraSweep", param, v);
   }
   return perSeed(args, async (common, emit) => {
     if (args.baselines ?? true) emit(await runLoraBaseline("head-only", common));
     for (const r of ranks) {
-      emit(await runLora({ ...common, r, alpha: args.alpha, targets: args.targets, learningRate: args.loraLearningRate }));
+      emit(
+        await runLora({ ...common, r, alpha: args.alpha, targets: args.targets, learningRate: args.loraLearningRate }),
+      );
     }
-    if (args.baselines ?? true) emit(await runLoraBaseline("full-ft", { ...common, learningRate: args.fullFtLearningRate }));
+    if (args.baselines ?? true)
+      emit(await runLoraBaseline("full-ft", { ...common, learningRate: args.fullFtLearningRate }));
   });
 }
 
-export interface LoraLearningRateArgs extends Omit<LoraSweepArgs, "ranks" | "baselines" | "loraLearningRate" | "fullFtLearningRate"> {
+export interface LoraLearningRateArgs extends Omit<
+  LoraSweepArgs,
+  "ranks" | "baselines" | "loraLearningRate" | "fullFtLearningRate"
+> {
   /** Rank of the LoRA runs (default 4). */
   r?: number;
   /** Rates tried for both LoRA and full fine-tuning (Adam). */
@@ -228,7 +294,8 @@ export interface LoraLearningRateArgs extends Omit<LoraSweepArgs, "ranks" | "bas
 /** Method name of a run at a given rate, e.g. "lora-r4+source-head@lr=1e-4". */
 export function atLearningRate(method: string, lr: number): string {
   const m = parseMethod(method);
-  if (m === null) throw new Error(`atLearningRate: method must be a name methodName() writes, got ${JSON.stringify(method)}`);
+  if (m === null)
+    throw new Error(`atLearningRate: method must be a name methodName() writes, got ${JSON.stringify(method)}`);
   return methodName({ ...m, lr });
 }
 
@@ -239,7 +306,12 @@ export async function runLoraLearningRates(args: LoraLearningRateArgs): Promise<
   checkSweepArgs("runLoraLearningRates", args);
   checkLoraHyper("runLoraLearningRates", r, args.alpha ?? DEFAULT_LORA_ALPHA, 0);
   if (!Array.isArray(args.learningRates) || args.learningRates.length === 0) {
-    throw argError("runLoraLearningRates", "learningRates", "a non-empty list of finite numbers > 0", show(args.learningRates));
+    throw argError(
+      "runLoraLearningRates",
+      "learningRates",
+      "a non-empty list of finite numbers > 0",
+      show(args.learningRates),
+    );
   }
   args.learningRates.forEach((lr, i) => checkPositiveFinite("runLoraLearningRates", `learningRates[${i}]`, lr));
   return perSeed(args, async (common, emit) => {
@@ -253,22 +325,48 @@ export async function runLoraLearningRates(args: LoraLearningRateArgs): Promise<
 }
 
 /** Appends each run to the results file (lesson 10 reads them); returns the records. */
-export function recordLoraRuns(runs: LoraRun[], meta: { lesson: string; backend: string; scale: string }, dir?: string): ResultRecord[] {
+export function recordLoraRuns(
+  runs: LoraRun[],
+  meta: { lesson: string; backend: string; scale: string },
+  dir?: string,
+): ResultRecord[] {
   return runs.map((r) =>
-    recordResult({
-      lesson: meta.lesson, method: r.method, task: r.task, labelsPerClass: r.labelsPerClass, accuracy: r.accuracy,
-      retention: r.retention, trainableParams: r.trainableParams, totalParams: r.totalParams, seconds: r.seconds,
-      backend: meta.backend, scale: meta.scale, seed: r.seed,
-      extra: { r: r.r, alpha: r.alpha, learningRate: r.learningRate, steps: r.steps },
-    }, dir),
+    recordResult(
+      {
+        lesson: meta.lesson,
+        method: r.method,
+        task: r.task,
+        labelsPerClass: r.labelsPerClass,
+        accuracy: r.accuracy,
+        retention: r.retention,
+        trainableParams: r.trainableParams,
+        totalParams: r.totalParams,
+        seconds: r.seconds,
+        backend: meta.backend,
+        scale: meta.scale,
+        seed: r.seed,
+        extra: { r: r.r, alpha: r.alpha, learningRate: r.learningRate, steps: r.steps },
+      },
+      dir,
+    ),
   );
 }
 
 /** Mean ± std per method over seeds, in the runs' order, as results.summarizeResults does. */
 export function summarizeLoraRuns(runs: LoraRun[]): SummaryRow[] {
   const rows = runs.map((r): ResultRecord => ({
-    lesson: "", method: r.method, task: r.task, labelsPerClass: r.labelsPerClass, accuracy: r.accuracy, retention: r.retention,
-    trainableParams: r.trainableParams, totalParams: r.totalParams, seconds: r.seconds, backend: "", scale: "", seed: r.seed,
+    lesson: "",
+    method: r.method,
+    task: r.task,
+    labelsPerClass: r.labelsPerClass,
+    accuracy: r.accuracy,
+    retention: r.retention,
+    trainableParams: r.trainableParams,
+    totalParams: r.totalParams,
+    seconds: r.seconds,
+    backend: "",
+    scale: "",
+    seed: r.seed,
   }));
   return summarizeResults(rows);
 }
@@ -282,12 +380,29 @@ export function loraSweepPlot(summary: SummaryRow[], title = "Task-B accuracy vs
   const lora = summary.filter((s) => rankOf(s) !== null);
   const series: Series[] = [];
   if (lora.length) {
-    series.push({ name: `LoRA r=${lora.map(rankOf).join(",")}`, x: lora.map((s) => s.trainableParams ?? 0), y: lora.map((s) => 100 * s.accuracyMean), error: lora.map((s) => 100 * s.accuracyStd) });
+    series.push({
+      name: `LoRA r=${lora.map(rankOf).join(",")}`,
+      x: lora.map((s) => s.trainableParams ?? 0),
+      y: lora.map((s) => 100 * s.accuracyMean),
+      error: lora.map((s) => 100 * s.accuracyStd),
+    });
   }
   for (const s of summary.filter((x) => rankOf(x) === null)) {
-    series.push({ name: s.method, x: [s.trainableParams ?? 0], y: [100 * s.accuracyMean], error: [100 * s.accuracyStd] });
+    series.push({
+      name: s.method,
+      x: [s.trainableParams ?? 0],
+      y: [100 * s.accuracyMean],
+      error: [100 * s.accuracyStd],
+    });
   }
-  return linePlot({ series, logX: true, markers: true, title, xTitle: "trainable parameters (log)", yTitle: "accuracy on task B (%)" });
+  return linePlot({
+    series,
+    logX: true,
+    markers: true,
+    title,
+    xTitle: "trainable parameters (log)",
+    yTitle: "accuracy on task B (%)",
+  });
 }
 
 /** Largest |merged − unmerged| output over a data set, and whether the predicted labels agree. */
@@ -296,7 +411,10 @@ export function mergeCheck(loraModel: tf.LayersModel, data: Dataset): { maxAbsDi
   try {
     const mergedLabels = predictLabels(merged, data);
     const unmerged = predictLabels(loraModel, data);
-    return { maxAbsDiff: maxOutputDiff(loraModel, merged, data), labelsAgree: mergedLabels.every((label, i) => label === unmerged[i]) };
+    return {
+      maxAbsDiff: maxOutputDiff(loraModel, merged, data),
+      labelsAgree: mergedLabels.every((label, i) => label === unmerged[i]),
+    };
   } finally {
     merged.dispose();
   }

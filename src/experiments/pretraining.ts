@@ -69,7 +69,15 @@ export interface StackConfig {
 
 export function stackConfig(data: Dataset, sizes: number[], recipe: Recipe): StackConfig {
   const pixels = sha256Hex(new Uint8Array(data.x.buffer, data.x.byteOffset, data.x.byteLength)).slice(0, 16);
-  return { data: data.name, n: data.n, pixels, sizes: [...sizes], activation: recipe.activation, kernelInit: recipe.kernelInit, pretrain: recipe.pretrain };
+  return {
+    data: data.name,
+    n: data.n,
+    pixels,
+    sizes: [...sizes],
+    activation: recipe.activation,
+    kernelInit: recipe.kernelInit,
+    pretrain: recipe.pretrain,
+  };
 }
 
 /** Cache key of lesson 01's pretrained stack for a config, scale and seed. */
@@ -93,11 +101,24 @@ export interface CachedEncodersArgs extends CachedArgs {
 }
 
 /** The pretrained encoders for a seed: loaded from the artifact cache, else pretrained and saved. */
-export async function cachedEncoders(args: CachedEncodersArgs): Promise<{ encoders: DenseWeights[]; fromCache: boolean; key: string }> {
+export async function cachedEncoders(
+  args: CachedEncodersArgs,
+): Promise<{ encoders: DenseWeights[]; fromCache: boolean; key: string }> {
   const key = pretrainedStackKey(stackConfig(args.data, args.sizes, args.recipe), args.scale, args.seed);
   const got = await cachedModel(
     key,
-    async () => encoderStackModel((await pretrainGreedy({ data: args.data, sizes: args.sizes, recipe: args.recipe, seed: args.seed, progress: args.progress ? progressLine(args.progress) : false })).encoders),
+    async () =>
+      encoderStackModel(
+        (
+          await pretrainGreedy({
+            data: args.data,
+            sizes: args.sizes,
+            recipe: args.recipe,
+            seed: args.seed,
+            progress: args.progress ? progressLine(args.progress) : false,
+          })
+        ).encoders,
+      ),
     args,
   );
   const encoders = encodersFromModel(got.model);
@@ -156,15 +177,31 @@ export interface PretrainingExperimentArgs {
 export async function trainPretrainingRun(
   method: PretrainingMethod,
   labeled: Dataset,
-  args: Omit<PretrainingExperimentArgs, "labelBudgets" | "seeds" | "onRun"> & { seed: number; budgetLabel: LabelBudget; encoderWeights?: DenseWeights[] },
+  args: Omit<PretrainingExperimentArgs, "labelBudgets" | "seeds" | "onRun"> & {
+    seed: number;
+    budgetLabel: LabelBudget;
+    encoderWeights?: DenseWeights[];
+  },
 ): Promise<PretrainingRun> {
-  const recipe = method === "modern" ? args.modernRecipe ?? RECIPES.modern : args.recipe ?? RECIPES.historical;
+  const recipe = method === "modern" ? (args.modernRecipe ?? RECIPES.modern) : (args.recipe ?? RECIPES.historical);
   let model: tf.Sequential;
   if (method === "pretrained") {
-    if (!args.encoderWeights) throw new Error("trainPretrainingRun: method pretrained needs encoderWeights (run pretrainGreedy first)");
-    model = stackEncoders(args.encoderWeights, { numClasses: labeled.numClasses, headInit: recipe.kernelInit, seed: args.seed });
+    if (!args.encoderWeights)
+      throw new Error("trainPretrainingRun: method pretrained needs encoderWeights (run pretrainGreedy first)");
+    model = stackEncoders(args.encoderWeights, {
+      numClasses: labeled.numClasses,
+      headInit: recipe.kernelInit,
+      seed: args.seed,
+    });
   } else {
-    model = buildClassifier({ inputDim: labeled.dim, sizes: args.sizes, numClasses: labeled.numClasses, activation: recipe.activation, kernelInit: recipe.kernelInit, seed: args.seed });
+    model = buildClassifier({
+      inputDim: labeled.dim,
+      sizes: args.sizes,
+      numClasses: labeled.numClasses,
+      activation: recipe.activation,
+      kernelInit: recipe.kernelInit,
+      seed: args.seed,
+    });
   }
   try {
     const gradientNorms = gradientNormsPerLayer(model, args.train, { rows: args.gradientRows });
@@ -199,23 +236,40 @@ export async function trainPretrainingRun(
 export async function runPretrainingExperiment(args: PretrainingExperimentArgs): Promise<PretrainingRun[]> {
   const methods = args.methods ?? PRETRAINING_METHODS;
   for (const m of methods) {
-    if (!PRETRAINING_METHODS.includes(m)) throw new Error(`runPretrainingExperiment: methods must be among ${PRETRAINING_METHODS.join(", ")}, got ${JSON.stringify(m)}`);
+    if (!PRETRAINING_METHODS.includes(m))
+      throw new Error(
+        `runPretrainingExperiment: methods must be among ${PRETRAINING_METHODS.join(", ")}, got ${JSON.stringify(m)}`,
+      );
   }
   // Every budget and size is checked here, before the first of many runs trains.
   const where = "runPretrainingExperiment";
   checkDataset(where, "train", args.train);
   checkDataset(where, "test", args.test);
-  if (!Array.isArray(args.sizes) || args.sizes.length === 0) throw argError(where, "sizes", "a non-empty list of positive integers (hidden widths, bottom first)", show(args.sizes));
+  if (!Array.isArray(args.sizes) || args.sizes.length === 0)
+    throw argError(
+      where,
+      "sizes",
+      "a non-empty list of positive integers (hidden widths, bottom first)",
+      show(args.sizes),
+    );
   args.sizes.forEach((u, i) => checkPositiveInt(where, `sizes[${i}]`, u));
   checkSeeds(where, args.seeds);
-  if (!Array.isArray(args.labelBudgets) || args.labelBudgets.length === 0) throw argError(where, "labelBudgets", 'a non-empty list of labels per class (positive integers) or "all"', show(args.labelBudgets));
+  if (!Array.isArray(args.labelBudgets) || args.labelBudgets.length === 0)
+    throw argError(
+      where,
+      "labelBudgets",
+      'a non-empty list of labels per class (positive integers) or "all"',
+      show(args.labelBudgets),
+    );
   args.labelBudgets.forEach((b, i) => {
     if (b !== "all") checkLabelBudget(where, `labelBudgets[${i}]`, b, args.train);
   });
   checkBudget(where, args.budget);
   if (args.gradientRows !== undefined) checkPositiveInt(where, "gradientRows", args.gradientRows);
   if (methods.includes("pretrained") && !args.encoders) {
-    throw new Error("runPretrainingExperiment: methods include pretrained, so pass encoders (seed => encoder weights, e.g. via cachedEncoders)");
+    throw new Error(
+      "runPretrainingExperiment: methods include pretrained, so pass encoders (seed => encoder weights, e.g. via cachedEncoders)",
+    );
   }
   const runs: PretrainingRun[] = [];
   for (const seed of args.seeds) {
@@ -263,7 +317,11 @@ export const RECORDED_METHOD: Readonly<Record<PretrainingMethod, string>> = {
 
 /** Appends each run to the results log (lesson "01", task "clean"); `all` is recorded as null
  * labels per class with the labeled count in extra. */
-export function recordPretrainingRuns(runs: PretrainingRun[], meta: { backend: string; scale: string; totalParams?: number }, dir?: string): ResultRecord[] {
+export function recordPretrainingRuns(
+  runs: PretrainingRun[],
+  meta: { backend: string; scale: string; totalParams?: number },
+  dir?: string,
+): ResultRecord[] {
   return runs.map((r) =>
     recordResult(
       {

@@ -26,7 +26,8 @@ export interface SourceTasksArgs {
  * split is the same for every shift, so one source model serves all shifts. */
 export function sourceTasks(args: SourceTasksArgs = {}): TransferTasks {
   const r = SOURCE_RECIPES[scaleArg("sourceTasks", args.scale)];
-  if (args.scenario !== undefined) checkOneOf("sourceTasks", "scenario", args.scenario, ["shift", "class-split"] as const);
+  if (args.scenario !== undefined)
+    checkOneOf("sourceTasks", "scenario", args.scenario, ["shift", "class-split"] as const);
   const common = { seed: args.seed ?? 0, testSize: r.testSize, sourceSize: r.sourceSize };
   if (args.scenario === "class-split") return makeClassSplitTasks({ ...common, targetPoolSize: r.sourceSize });
   return makeTransferTasks({ ...common, shift: args.shift ?? "mild", targetPoolSize: r.targetPoolSize });
@@ -77,7 +78,13 @@ export async function getSourceModel(args: GetSourceModelArgs = {}): Promise<Sou
     numClasses: train.numClasses,
     recipe: { epochs: recipe.epochs, batchSize: recipe.batchSize, learningRate: recipe.learningRate },
     // The exact training rows: same rows -> same key, any change of split -> new key.
-    data: { name: tasks.data.name, scenario: tasks.scenario, rows: sha256Hex(new Uint8Array(train.baseIndices.buffer, train.baseIndices.byteOffset, train.baseIndices.byteLength)) },
+    data: {
+      name: tasks.data.name,
+      scenario: tasks.scenario,
+      rows: sha256Hex(
+        new Uint8Array(train.baseIndices.buffer, train.baseIndices.byteOffset, train.baseIndices.byteLength),
+      ),
+    },
   };
   const key = cacheKey({ name: args.batchNorm ? "source-mlp-bn" : "source-mlp", config, scale, seed });
   let seconds = 0;
@@ -86,13 +93,24 @@ export async function getSourceModel(args: GetSourceModelArgs = {}): Promise<Sou
     async () => {
       const model = build();
       return disposeOnThrow(model, async () => {
-        const h = await fit(model, train, { epochs: recipe.epochs, batchSize: recipe.batchSize, learningRate: recipe.learningRate, seed, progress: progressLine(`source model (task A, seed ${seed})`) });
+        const h = await fit(model, train, {
+          epochs: recipe.epochs,
+          batchSize: recipe.batchSize,
+          learningRate: recipe.learningRate,
+          seed,
+          progress: progressLine(`source model (task A, seed ${seed})`),
+        });
         seconds = h.seconds;
         return model;
       });
     },
     { retrain: args.retrain, log: args.log },
   );
-  return { model: got.model, testAccuracy: evaluateAccuracy(got.model, tasks.source.test), fromCache: got.fromCache, key, seconds };
+  return {
+    model: got.model,
+    testAccuracy: evaluateAccuracy(got.model, tasks.source.test),
+    fromCache: got.fromCache,
+    key,
+    seconds,
+  };
 }
-

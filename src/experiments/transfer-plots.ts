@@ -19,7 +19,8 @@ export interface GainRow {
 /** Transfer gain over the baseline (default "scratch"), paired by (task, k, seed). */
 export function gainOverBaseline(results: TransferResult[], baseline = "scratch"): GainRow[] {
   const base = new Map<string, number>();
-  for (const r of results) if (r.label === baseline) base.set(JSON.stringify([r.task, r.labelsPerClass, r.seed]), r.accuracy);
+  for (const r of results)
+    if (r.label === baseline) base.set(JSON.stringify([r.task, r.labelsPerClass, r.seed]), r.accuracy);
   const groups = new Map<string, { r: TransferResult; gains: Map<number, number> }>();
   for (const r of results) {
     if (r.label === baseline || r.method === "zero-shot") continue;
@@ -47,14 +48,28 @@ function byLabel<T extends { label: string; labelsPerClass: number }>(rows: T[])
  * seeds; zero-shot (no labels) as a flat reference line. */
 export function accuracyVsLabelsPlot(rows: TransferSummaryRow[], args: { task: string; title?: string }): PlotSpec {
   const mine = rows.filter((r) => r.task === args.task);
-  const ks = [...new Set(mine.filter((r) => r.method !== "zero-shot").map((r) => r.labelsPerClass))].sort((a, b) => a - b);
+  const ks = [...new Set(mine.filter((r) => r.method !== "zero-shot").map((r) => r.labelsPerClass))].sort(
+    (a, b) => a - b,
+  );
   const series: Series[] = [];
   for (const [label, rs] of byLabel(mine.filter((r) => r.method !== "zero-shot"))) {
-    series.push({ name: label, x: rs.map((r) => r.labelsPerClass), y: rs.map((r) => 100 * r.accuracyMean), error: rs.map((r) => 100 * r.accuracyStd) });
+    series.push({
+      name: label,
+      x: rs.map((r) => r.labelsPerClass),
+      y: rs.map((r) => 100 * r.accuracyMean),
+      error: rs.map((r) => 100 * r.accuracyStd),
+    });
   }
   const zs = mine.find((r) => r.method === "zero-shot");
   if (zs && ks.length) series.push({ name: "zero-shot (source model)", x: ks, y: ks.map(() => 100 * zs.accuracyMean) });
-  return linePlot({ title: args.title ?? `Task B (${args.task}): accuracy vs labels per class`, xTitle: "labels per class", yTitle: "held-out accuracy (%)", logX: true, markers: true, series });
+  return linePlot({
+    title: args.title ?? `Task B (${args.task}): accuracy vs labels per class`,
+    xTitle: "labels per class",
+    yTitle: "held-out accuracy (%)",
+    logX: true,
+    markers: true,
+    series,
+  });
 }
 
 /** Transfer gain over scratch (points) against labels per class (log x), ± std over seeds. */
@@ -62,27 +77,58 @@ export function transferGainPlot(gains: GainRow[], args: { task: string; title?:
   const mine = gains.filter((g) => g.task === args.task);
   const series: Series[] = [];
   for (const [label, rs] of byLabel(mine)) {
-    series.push({ name: label, x: rs.map((r) => r.labelsPerClass), y: rs.map((r) => 100 * r.gainMean), error: rs.map((r) => 100 * r.gainStd) });
+    series.push({
+      name: label,
+      x: rs.map((r) => r.labelsPerClass),
+      y: rs.map((r) => 100 * r.gainMean),
+      error: rs.map((r) => 100 * r.gainStd),
+    });
   }
   const ks = [...new Set(mine.map((g) => g.labelsPerClass))].sort((a, b) => a - b);
   if (ks.length) series.push({ name: "no gain", x: ks, y: ks.map(() => 0) });
-  return linePlot({ title: args.title ?? `Transfer gain over scratch (${args.task})`, xTitle: "labels per class", yTitle: "accuracy − scratch (points)", logX: true, markers: true, series });
+  return linePlot({
+    title: args.title ?? `Transfer gain over scratch (${args.task})`,
+    xTitle: "labels per class",
+    yTitle: "accuracy − scratch (points)",
+    logX: true,
+    markers: true,
+    series,
+  });
 }
 
 /** The freeze-ratio sweep: four panels against r — target accuracy, task-A retention, trainable
  * parameters, seconds per epoch — one line per task (e.g. mild and inverted). Rows must be
  * freeze-ratio summaries; `highlight` marks this run's ratio. */
-export function freezeSweepPlot(rows: TransferSummaryRow[], args: { highlight?: number; title?: string } = {}): PlotSpec {
-  const sweep = rows.filter((r) => r.freezeRatio !== null).sort((a, b) => (a.freezeRatio as number) - (b.freezeRatio as number));
+export function freezeSweepPlot(
+  rows: TransferSummaryRow[],
+  args: { highlight?: number; title?: string } = {},
+): PlotSpec {
+  const sweep = rows
+    .filter((r) => r.freezeRatio !== null)
+    .sort((a, b) => (a.freezeRatio as number) - (b.freezeRatio as number));
   const tasks = [...new Set(sweep.map((r) => r.task))];
-  const panel = (title: string, yTitle: string, value: (r: TransferSummaryRow) => number | null, error?: (r: TransferSummaryRow) => number | null): PlotSpec => {
+  const panel = (
+    title: string,
+    yTitle: string,
+    value: (r: TransferSummaryRow) => number | null,
+    error?: (r: TransferSummaryRow) => number | null,
+  ): PlotSpec => {
     const series: Series[] = tasks.map((t) => {
       const rs = sweep.filter((r) => r.task === t && value(r) !== null);
-      return { name: t, x: rs.map((r) => r.freezeRatio as number), y: rs.map((r) => value(r) as number), error: error ? rs.map((r) => error(r) ?? 0) : undefined };
+      return {
+        name: t,
+        x: rs.map((r) => r.freezeRatio as number),
+        y: rs.map((r) => value(r) as number),
+        error: error ? rs.map((r) => error(r) ?? 0) : undefined,
+      };
     });
     if (args.highlight !== undefined) {
       const hs = sweep.filter((r) => r.freezeRatio === args.highlight && value(r) !== null);
-      series.push({ name: `this run (r = ${args.highlight})`, x: hs.map(() => args.highlight as number), y: hs.map((r) => value(r) as number) });
+      series.push({
+        name: `this run (r = ${args.highlight})`,
+        x: hs.map(() => args.highlight as number),
+        y: hs.map((r) => value(r) as number),
+      });
     }
     return linePlot({ title, xTitle: "freeze ratio r", yTitle, markers: true, series });
   };
@@ -90,8 +136,18 @@ export function freezeSweepPlot(rows: TransferSummaryRow[], args: { highlight?: 
     title: args.title ?? "Freeze-ratio sweep (r = 0: full fine-tuning, r = 1: head only)",
     cols: 2,
     panels: [
-      panel("target accuracy (%)", "task B accuracy (%)", (r) => 100 * r.accuracyMean, (r) => 100 * r.accuracyStd),
-      panel("task-A retention (%)", "clean accuracy, original head (%)", (r) => (r.retentionMean === null ? null : 100 * r.retentionMean), (r) => (r.retentionStd === null ? null : 100 * r.retentionStd)),
+      panel(
+        "target accuracy (%)",
+        "task B accuracy (%)",
+        (r) => 100 * r.accuracyMean,
+        (r) => 100 * r.accuracyStd,
+      ),
+      panel(
+        "task-A retention (%)",
+        "clean accuracy, original head (%)",
+        (r) => (r.retentionMean === null ? null : 100 * r.retentionMean),
+        (r) => (r.retentionStd === null ? null : 100 * r.retentionStd),
+      ),
       panel("trainable parameters", "parameters", (r) => r.trainableParams),
       panel("seconds per epoch", "s / epoch", (r) => r.secondsPerEpoch),
     ],

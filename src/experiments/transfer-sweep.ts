@@ -38,20 +38,40 @@ export interface TransferExperimentArgs {
 }
 
 /** Everything that changes a run's numbers; equal keys mean the recorded result can be reused. */
-export function transferRunKey(v: TransferVariant, ctx: { task: string; k: number; seed: number; scale: Scale; backend: string; sourceKey: string }): string {
+export function transferRunKey(
+  v: TransferVariant,
+  ctx: { task: string; k: number; seed: number; scale: Scale; backend: string; sourceKey: string },
+): string {
   const budget = { ...TRANSFER_BUDGETS[ctx.scale], ...v.budget };
   return stableHash({ v: 1, variant: { ...v, budget }, ...ctx }).slice(0, 16);
 }
 
 function toRecord(r: TransferResult, lesson: string, scale: Scale, backend: string, runKey: string): ResultRecord {
   return {
-    lesson, method: r.label, task: r.task, labelsPerClass: r.method === "zero-shot" ? null : r.labelsPerClass,
-    accuracy: r.accuracy, retention: r.retention, trainableParams: r.trainableParams, totalParams: r.totalParams,
-    seconds: r.seconds, backend, scale, seed: r.seed,
+    lesson,
+    method: r.label,
+    task: r.task,
+    labelsPerClass: r.method === "zero-shot" ? null : r.labelsPerClass,
+    accuracy: r.accuracy,
+    retention: r.retention,
+    trainableParams: r.trainableParams,
+    totalParams: r.totalParams,
+    seconds: r.seconds,
+    backend,
+    scale,
+    seed: r.seed,
     extra: {
-      runKey, kind: r.method, head: r.head, freezeRatio: r.freezeRatio, frozenLayers: r.frozenLayers.length,
-      frozenNames: r.frozenLayers.join(","), learningRate: r.learningRate, headLearningRate: r.headLearningRate,
-      secondsPerEpoch: r.secondsPerEpoch, epochs: r.epochs, steps: r.steps,
+      runKey,
+      kind: r.method,
+      head: r.head,
+      freezeRatio: r.freezeRatio,
+      frozenLayers: r.frozenLayers.length,
+      frozenNames: r.frozenLayers.join(","),
+      learningRate: r.learningRate,
+      headLearningRate: r.headLearningRate,
+      secondsPerEpoch: r.secondsPerEpoch,
+      epochs: r.epochs,
+      steps: r.steps,
     },
   };
 }
@@ -64,11 +84,25 @@ export function transferResultsFromRecords(rows: ResultRecord[]): TransferResult
       const e = r.extra as Record<string, number | string | boolean | null>;
       const names = String(e.frozenNames ?? "");
       return {
-        method: e.kind as TransferResult["method"], label: r.method, task: r.task, labelsPerClass: r.labelsPerClass ?? 0,
-        seed: r.seed, head: (e.head as TransferResult["head"]) ?? null, freezeRatio: (e.freezeRatio as number | null) ?? null,
-        frozenLayers: names ? names.split(",") : [], learningRate: Number(e.learningRate), headLearningRate: (e.headLearningRate as number | null) ?? null,
-        accuracy: r.accuracy, retention: r.retention ?? null, trainableParams: r.trainableParams ?? 0, totalParams: r.totalParams ?? 0,
-        secondsPerEpoch: Number(e.secondsPerEpoch ?? 0), seconds: r.seconds ?? 0, epochs: Number(e.epochs ?? 0), steps: Number(e.steps ?? 0), loss: [],
+        method: e.kind as TransferResult["method"],
+        label: r.method,
+        task: r.task,
+        labelsPerClass: r.labelsPerClass ?? 0,
+        seed: r.seed,
+        head: (e.head as TransferResult["head"]) ?? null,
+        freezeRatio: (e.freezeRatio as number | null) ?? null,
+        frozenLayers: names ? names.split(",") : [],
+        learningRate: Number(e.learningRate),
+        headLearningRate: (e.headLearningRate as number | null) ?? null,
+        accuracy: r.accuracy,
+        retention: r.retention ?? null,
+        trainableParams: r.trainableParams ?? 0,
+        totalParams: r.totalParams ?? 0,
+        secondsPerEpoch: Number(e.secondsPerEpoch ?? 0),
+        seconds: r.seconds ?? 0,
+        epochs: Number(e.epochs ?? 0),
+        steps: Number(e.steps ?? 0),
+        loss: [],
       };
     });
 }
@@ -82,14 +116,15 @@ export async function runTransferExperiment(args: TransferExperimentArgs): Promi
   const backend = tf.getBackend();
   const reuse = args.reuse ?? true;
   const scenario = args.scenario ?? "shift";
-  const shifts: (ShiftName | null)[] = scenario === "class-split" ? [null] : args.shifts ?? ["mild"];
+  const shifts: (ShiftName | null)[] = scenario === "class-split" ? [null] : (args.shifts ?? ["mild"]);
   const known = new Map<string, ResultRecord>();
   if (reuse) {
     for (const r of readResults({ lesson: args.lesson, scale })) {
       if (r.backend === backend && typeof r.extra?.runKey === "string") known.set(r.extra.runKey, r);
     }
   }
-  const total = args.seeds.length * shifts.length * (args.labelsPerClass.length * args.variants.length + (args.zeroShot ? 1 : 0));
+  const total =
+    args.seeds.length * shifts.length * (args.labelsPerClass.length * args.variants.length + (args.zeroShot ? 1 : 0));
   const line = args.progress === false ? null : newDisplay();
   const out: TransferExperimentRun[] = [];
   let done = 0;
@@ -99,7 +134,9 @@ export async function runTransferExperiment(args: TransferExperimentArgs): Promi
     out.push({ ...r, reused, record });
     args.onResult?.({ ...r, reused, record });
     done++;
-    line?.text(`${args.lesson}: ${done}/${total} runs (${trained} trained, ${done - trained} read back), last: ${r.task} ${r.label} k=${r.labelsPerClass} seed ${r.seed} → ${(100 * r.accuracy).toFixed(1)} %, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    line?.text(
+      `${args.lesson}: ${done}/${total} runs (${trained} trained, ${done - trained} read back), last: ${r.task} ${r.label} k=${r.labelsPerClass} seed ${r.seed} → ${(100 * r.accuracy).toFixed(1)} %, ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+    );
   };
   for (const seed of args.seeds) {
     for (const shift of shifts) {
@@ -115,9 +152,25 @@ export async function runTransferExperiment(args: TransferExperimentArgs): Promi
           else {
             const acc = zeroShotAccuracy(source.model, tasks.target.test);
             const r: TransferResult = {
-              method: "zero-shot", label: "zero-shot", task, labelsPerClass: 0, seed, head: "source", freezeRatio: null, frozenLayers: [],
-              learningRate: 0, headLearningRate: null, accuracy: acc, retention: source.testAccuracy, trainableParams: 0,
-              totalParams: source.model.countParams(), secondsPerEpoch: 0, seconds: 0, epochs: 0, steps: 0, loss: [],
+              method: "zero-shot",
+              label: "zero-shot",
+              task,
+              labelsPerClass: 0,
+              seed,
+              head: "source",
+              freezeRatio: null,
+              frozenLayers: [],
+              learningRate: 0,
+              headLearningRate: null,
+              accuracy: acc,
+              retention: source.testAccuracy,
+              trainableParams: 0,
+              totalParams: source.model.countParams(),
+              secondsPerEpoch: 0,
+              seconds: 0,
+              epochs: 0,
+              steps: 0,
+              loss: [],
             };
             trained++;
             emit(r, false, recordResult(toRecord(r, args.lesson, scale, backend, key)));
@@ -181,9 +234,20 @@ export function summarizeTransfer(results: TransferResult[]): TransferSummaryRow
     const ret = g.map((r) => r.retention).filter((v): v is number => typeof v === "number");
     const [retentionMean, retentionStd] = ret.length ? sampleMeanStd(ret) : [null, null];
     return {
-      task: first.task, label: first.label, method: first.method, labelsPerClass: first.labelsPerClass, freezeRatio: first.freezeRatio,
-      frozenLayers: first.frozenLayers.length, runs: g.length, accuracyMean, accuracyStd, retentionMean, retentionStd,
-      trainableParams: first.trainableParams, totalParams: first.totalParams, secondsPerEpoch: sampleMeanStd(g.map((r) => r.secondsPerEpoch))[0],
+      task: first.task,
+      label: first.label,
+      method: first.method,
+      labelsPerClass: first.labelsPerClass,
+      freezeRatio: first.freezeRatio,
+      frozenLayers: first.frozenLayers.length,
+      runs: g.length,
+      accuracyMean,
+      accuracyStd,
+      retentionMean,
+      retentionStd,
+      trainableParams: first.trainableParams,
+      totalParams: first.totalParams,
+      secondsPerEpoch: sampleMeanStd(g.map((r) => r.secondsPerEpoch))[0],
     };
   });
 }

@@ -4,17 +4,40 @@
 import * as tf from "@tensorflow/tfjs";
 import type { TransferTasks } from "../data/tasks";
 import { evaluateModel, taskARetention } from "../evaluate/evaluate";
-import { countParams, freeze, FREEZE_RATIO_MEANING, freezeRatio, freezeTo, unfreeze, weightedLayers } from "../adapt/freezing";
+import {
+  countParams,
+  freeze,
+  FREEZE_RATIO_MEANING,
+  freezeRatio,
+  freezeTo,
+  unfreeze,
+  weightedLayers,
+} from "../adapt/freezing";
 import { scaleArg, type Scale } from "../core/scale";
 import { discriminativeMultipliers } from "../adapt/schedules";
 import { buildSourceModel, HEAD_LAYER } from "../models/mlp";
 import { cloneModel, replaceHead } from "../models/surgery";
 import { fit, type History } from "../train/fit";
 import { type OptimizerName } from "../models/recipes";
-import { argError, checkFinite, checkNonNegativeInt, checkOneOf, checkPositiveFinite, checkPositiveInt, checkRatio, show } from "../core/validate";
+import {
+  argError,
+  checkFinite,
+  checkNonNegativeInt,
+  checkOneOf,
+  checkPositiveFinite,
+  checkPositiveInt,
+  checkRatio,
+  show,
+} from "../core/validate";
 import { checkLabelBudget } from "../data/subset";
 import { medianOf } from "../core/stats";
-import { DEFAULT_FINE_TUNE_LR, DEFAULT_HEAD_LR, DEFAULT_SCRATCH_LR, TRANSFER_BUDGETS, type TransferBudget } from "../core/settings";
+import {
+  DEFAULT_FINE_TUNE_LR,
+  DEFAULT_HEAD_LR,
+  DEFAULT_SCRATCH_LR,
+  TRANSFER_BUDGETS,
+  type TransferBudget,
+} from "../core/settings";
 import { methodName, type Method } from "../core/methods";
 
 /** What is trained, and from where. */
@@ -27,7 +50,14 @@ export type TransferMethod =
   | "tune-layers"; // only `trainLayers` (and the head) train
 
 export type HeadChoice = "fresh" | "source";
-export const TRANSFER_METHODS: readonly TransferMethod[] = ["scratch", "zero-shot", "feature-extraction", "full-ft", "freeze-ratio", "tune-layers"];
+export const TRANSFER_METHODS: readonly TransferMethod[] = [
+  "scratch",
+  "zero-shot",
+  "feature-extraction",
+  "full-ft",
+  "freeze-ratio",
+  "tune-layers",
+];
 export const HEAD_CHOICES: readonly HeadChoice[] = ["fresh", "source"];
 
 export interface TransferRunArgs {
@@ -93,7 +123,10 @@ export interface TransferResult {
 
 /** Epochs and batch size of a run on n examples: at least budget.epochs passes and at least
  * budget.minSteps steps (few labels → few steps per epoch → more epochs). */
-export function transferEpochs(n: number, budget: TransferBudget): { epochs: number; batchSize: number; stepsPerEpoch: number } {
+export function transferEpochs(
+  n: number,
+  budget: TransferBudget,
+): { epochs: number; batchSize: number; stepsPerEpoch: number } {
   checkPositiveInt("transferEpochs", "n", n);
   const batchSize = Math.min(budget.batchSize, n);
   const stepsPerEpoch = Math.ceil(n / batchSize);
@@ -110,13 +143,21 @@ function defaultLr(method: TransferMethod): number {
 
 /** What a run is, as the results log names it (core/methods.ts): by what it trains, so a freeze
  * ratio of 1 is "head-only" (as feature extraction is) and a ratio of 0 is "full-ft". */
-export function transferMethod(args: Pick<TransferRunArgs, "method" | "head" | "freezeRatio" | "trainLayers" | "learningRate" | "headLearningRate" | "layerDecay">): Method {
+export function transferMethod(
+  args: Pick<
+    TransferRunArgs,
+    "method" | "head" | "freezeRatio" | "trainLayers" | "learningRate" | "headLearningRate" | "layerDecay"
+  >,
+): Method {
   let m: Method;
   if (args.method === "freeze-ratio") {
     const r = args.freezeRatio ?? 0;
     m = r === 0 ? { kind: "full-ft" } : r === 1 ? { kind: "head-only" } : { kind: "freeze", ratio: r };
   } else if (args.method === "tune-layers") {
-    m = (args.trainLayers ?? []).length === 0 ? { kind: "head-only" } : { kind: "tune", layers: [...(args.trainLayers ?? [])] };
+    m =
+      (args.trainLayers ?? []).length === 0
+        ? { kind: "head-only" }
+        : { kind: "tune", layers: [...(args.trainLayers ?? [])] };
   } else if (args.method === "feature-extraction") {
     m = { kind: "head-only" };
   } else {
@@ -126,8 +167,10 @@ export function transferMethod(args: Pick<TransferRunArgs, "method" | "head" | "
   // The base's rate matters where the base trains (and not under discriminative rates, which
   // scale the head's rate down the layers).
   const baseTrains = m.kind !== "head-only" && m.kind !== "zero-shot" && args.layerDecay === undefined;
-  if (baseTrains && args.learningRate !== undefined && args.learningRate !== defaultLr(args.method)) m.lr = args.learningRate;
-  if (m.kind !== "scratch" && args.headLearningRate !== undefined && args.headLearningRate !== DEFAULT_HEAD_LR) m.headLr = args.headLearningRate;
+  if (baseTrains && args.learningRate !== undefined && args.learningRate !== defaultLr(args.method))
+    m.lr = args.learningRate;
+  if (m.kind !== "scratch" && args.headLearningRate !== undefined && args.headLearningRate !== DEFAULT_HEAD_LR)
+    m.headLr = args.headLearningRate;
   if (args.layerDecay !== undefined) m.layerDecay = args.layerDecay;
   return m;
 }
@@ -143,9 +186,12 @@ function prepareModel(args: TransferRunArgs, numClasses: number, seed: number): 
   const sameClasses = args.source.outputs[0].shape[1] === numClasses;
   const head = args.head ?? "fresh";
   if (head === "source" && (!sameClasses || args.tasks.scenario === "class-split")) {
-    throw new Error(`runTransfer: head "source" needs task B to share task A's classes (${args.source.outputs[0].shape[1]} vs ${numClasses}); use head "fresh"`);
+    throw new Error(
+      `runTransfer: head "source" needs task B to share task A's classes (${args.source.outputs[0].shape[1]} vs ${numClasses}); use head "fresh"`,
+    );
   }
-  const model = head === "source" ? cloneModel(args.source) : replaceHead(args.source, { numClasses, seed: 2000 + seed });
+  const model =
+    head === "source" ? cloneModel(args.source) : replaceHead(args.source, { numClasses, seed: 2000 + seed });
   switch (args.method) {
     case "zero-shot":
       freeze(model);
@@ -157,7 +203,8 @@ function prepareModel(args: TransferRunArgs, numClasses: number, seed: number): 
       unfreeze(model);
       break;
     case "freeze-ratio":
-      if (args.freezeRatio === undefined) throw new Error(`runTransfer: method "freeze-ratio" needs freezeRatio in [0, 1], got undefined`);
+      if (args.freezeRatio === undefined)
+        throw new Error(`runTransfer: method "freeze-ratio" needs freezeRatio in [0, 1], got undefined`);
       freezeRatio(model, args.freezeRatio);
       break;
     case "tune-layers":
@@ -165,7 +212,9 @@ function prepareModel(args: TransferRunArgs, numClasses: number, seed: number): 
       unfreeze(model, [...(args.trainLayers ?? []), HEAD_LAYER]);
       break;
     default:
-      throw new Error(`runTransfer: method must be one of scratch, zero-shot, feature-extraction, full-ft, freeze-ratio, tune-layers, got ${JSON.stringify(args.method)}`);
+      throw new Error(
+        `runTransfer: method must be one of scratch, zero-shot, feature-extraction, full-ft, freeze-ratio, tune-layers, got ${JSON.stringify(args.method)}`,
+      );
   }
   return model;
 }
@@ -177,13 +226,18 @@ function checkTransferArgs(args: TransferRunArgs, where: string): void {
   if (args.seed !== undefined) checkFinite(where, "seed", args.seed);
   checkLabelBudget(where, "labelsPerClass", args.labelsPerClass, args.tasks.target.pool);
   if (args.method === "freeze-ratio") checkRatio(where, "freezeRatio", args.freezeRatio, FREEZE_RATIO_MEANING);
-  for (const [param, v] of [["learningRate", args.learningRate], ["headLearningRate", args.headLearningRate], ["layerDecay", args.layerDecay]] as const) {
+  for (const [param, v] of [
+    ["learningRate", args.learningRate],
+    ["headLearningRate", args.headLearningRate],
+    ["layerDecay", args.layerDecay],
+  ] as const) {
     if (v !== undefined) checkPositiveFinite(where, param, v);
   }
   if (args.method === "tune-layers") {
     const names = args.source.layers.map((l) => l.name);
     for (const name of args.trainLayers ?? []) {
-      if (!names.includes(name)) throw argError(where, "trainLayers", `layers of the source model (layers: ${names.join(", ")})`, show(name));
+      if (!names.includes(name))
+        throw argError(where, "trainLayers", `layers of the source model (layers: ${names.join(", ")})`, show(name));
     }
   }
   const b = args.budget ?? {};
@@ -203,12 +257,16 @@ export async function runTransfer(args: TransferRunArgs): Promise<TransferResult
   const model = prepareModel(args, train.numClasses, seed);
   const lr = args.learningRate ?? defaultLr(args.method);
   const transferred = args.method !== "scratch";
-  const headLr = transferred ? args.headLearningRate ?? DEFAULT_HEAD_LR : null;
+  const headLr = transferred ? (args.headLearningRate ?? DEFAULT_HEAD_LR) : null;
   // fit takes one rate and per-layer multipliers: either base rate with the head at headLr/lr,
   // or (discriminative) the head's rate with α^(L−l) below it.
   const fitLr = args.layerDecay !== undefined && headLr !== null ? headLr : lr;
   const multipliers: Record<string, number> | undefined =
-    headLr === null ? undefined : args.layerDecay !== undefined ? discriminativeMultipliers(model, args.layerDecay) : { [HEAD_LAYER]: headLr / lr };
+    headLr === null
+      ? undefined
+      : args.layerDecay !== undefined
+        ? discriminativeMultipliers(model, args.layerDecay)
+        : { [HEAD_LAYER]: headLr / lr };
   const plan = transferEpochs(train.n, budget);
   const batchSize = plan.batchSize;
   const epochs = args.method === "zero-shot" ? 0 : plan.epochs;
@@ -229,9 +287,11 @@ export async function runTransfer(args: TransferRunArgs): Promise<TransferResult
       task: scored.task,
       labelsPerClass: k,
       seed,
-      head: transferred ? args.head ?? "fresh" : null,
-      freezeRatio: args.method === "freeze-ratio" ? args.freezeRatio ?? null : null,
-      frozenLayers: weightedLayers(model).filter((l) => !l.trainable).map((l) => l.name),
+      head: transferred ? (args.head ?? "fresh") : null,
+      freezeRatio: args.method === "freeze-ratio" ? (args.freezeRatio ?? null) : null,
+      frozenLayers: weightedLayers(model)
+        .filter((l) => !l.trainable)
+        .map((l) => l.name),
       learningRate: lr,
       headLearningRate: headLr,
       accuracy: scored.accuracy,
@@ -257,12 +317,24 @@ export function scoreTunedModel(
   args: { source: tf.LayersModel; tasks: TransferTasks },
   history: History,
   opts: { retention?: boolean } = {},
-): { task: string; accuracy: number; retention: number | null; trainableParams: number; totalParams: number; seconds: number; steps: number; loss: number[] } {
+): {
+  task: string;
+  accuracy: number;
+  retention: number | null;
+  trainableParams: number;
+  totalParams: number;
+  seconds: number;
+  steps: number;
+  loss: number[];
+} {
   const counts = countParams(model);
   return {
     task: taskName(args.tasks),
     accuracy: evaluateModel(model, args.tasks.target.test).accuracy,
-    retention: opts.retention ?? true ? taskARetention({ tuned: model, source: args.source, taskATest: args.tasks.source.test }) : null,
+    retention:
+      (opts.retention ?? true)
+        ? taskARetention({ tuned: model, source: args.source, taskATest: args.tasks.source.test })
+        : null,
     trainableParams: counts.trainable,
     totalParams: counts.all,
     seconds: history.seconds,

@@ -22,7 +22,15 @@ import { checkSweepCommon, type LoraRun } from "./lora";
 import { DEFAULT_LORA_LR } from "../core/settings";
 import { transferEpochs, scoreTunedModel } from "./transfer";
 import { DEFAULT_FINE_TUNE_LR, DEFAULT_HEAD_LR, TRANSFER_BUDGETS, type TransferBudget } from "../core/settings";
-import { checkFinite, checkIntInRange, checkNonNegativeInt, checkOneOf, checkPositiveFinite, checkPositiveInt, checkShape } from "../core/validate";
+import {
+  checkFinite,
+  checkIntInRange,
+  checkNonNegativeInt,
+  checkOneOf,
+  checkPositiveFinite,
+  checkPositiveInt,
+  checkShape,
+} from "../core/validate";
 import { checkLabelBudget } from "../data/subset";
 import { progressLine } from "../show/progress";
 import { methodName } from "../core/methods";
@@ -64,8 +72,17 @@ export async function getPretrainedViT(args: PretrainViTArgs = {}): Promise<Pret
   const tasks = args.tasks ?? sourceTasks({ scale, seed });
   const recipe = vitRecipe(scale);
   const train = tasks.source.train;
-  const rows = sha256Hex(new Uint8Array(train.baseIndices.buffer, train.baseIndices.byteOffset, train.baseIndices.byteLength));
-  const config = { model: recipe.model, epochs: recipe.epochs, batchSize: recipe.batchSize, learningRate: recipe.learningRate, numClasses: train.numClasses, data: { name: tasks.data.name, rows } };
+  const rows = sha256Hex(
+    new Uint8Array(train.baseIndices.buffer, train.baseIndices.byteOffset, train.baseIndices.byteLength),
+  );
+  const config = {
+    model: recipe.model,
+    epochs: recipe.epochs,
+    batchSize: recipe.batchSize,
+    learningRate: recipe.learningRate,
+    numClasses: train.numClasses,
+    data: { name: tasks.data.name, rows },
+  };
   const key = cacheKey({ name: "tiny-vit", config, scale, seed });
   let seconds = 0;
   const got = await cachedModel(
@@ -73,14 +90,27 @@ export async function getPretrainedViT(args: PretrainViTArgs = {}): Promise<Pret
     async () => {
       const model = buildViT({ ...recipe.model, numClasses: train.numClasses, seed });
       return disposeOnThrow(model, async () => {
-        const h = await fit(model, train, { epochs: recipe.epochs, batchSize: recipe.batchSize, learningRate: recipe.learningRate, seed, progress: args.progress === false ? false : progressLine(args.progress ?? `tiny ViT on task A (seed ${seed})`) });
+        const h = await fit(model, train, {
+          epochs: recipe.epochs,
+          batchSize: recipe.batchSize,
+          learningRate: recipe.learningRate,
+          seed,
+          progress:
+            args.progress === false ? false : progressLine(args.progress ?? `tiny ViT on task A (seed ${seed})`),
+        });
         seconds = h.seconds;
         return model;
       });
     },
     { retrain: args.retrain, log: args.log },
   );
-  return { model: got.model, testAccuracy: evaluateAccuracy(got.model, tasks.source.test), fromCache: got.fromCache, key, seconds };
+  return {
+    model: got.model,
+    testAccuracy: evaluateAccuracy(got.model, tasks.source.test),
+    fromCache: got.fromCache,
+    key,
+    seconds,
+  };
 }
 
 export type ViTMethod = "head-only" | "freeze-blocks" | "full-ft" | "lora-qv";
@@ -128,7 +158,10 @@ function checkViTRunArgs(args: ViTRunArgs, where: string): void {
     checkIntInRange(where, "frozenBlocks", args.frozenBlocks, 0, depth, `the ViT has ${depth} blocks`);
   }
   if (args.method === "lora-qv") checkLoraHyper(where, args.r ?? 4, args.alpha ?? DEFAULT_LORA_ALPHA, 0);
-  for (const [param, v] of [["learningRate", args.learningRate], ["headLearningRate", args.headLearningRate]] as const) {
+  for (const [param, v] of [
+    ["learningRate", args.learningRate],
+    ["headLearningRate", args.headLearningRate],
+  ] as const) {
     if (v !== undefined) checkPositiveFinite(where, param, v);
   }
 }
@@ -136,7 +169,13 @@ function checkViTRunArgs(args: ViTRunArgs, where: string): void {
 function prepare(args: ViTRunArgs, seed: number): tf.LayersModel {
   switch (args.method) {
     case "lora-qv":
-      return applyLora(args.source, { r: args.r ?? 4, alpha: args.alpha ?? DEFAULT_LORA_ALPHA, targets: VIT_LORA_TARGETS, trainHead: true, seed });
+      return applyLora(args.source, {
+        r: args.r ?? 4,
+        alpha: args.alpha ?? DEFAULT_LORA_ALPHA,
+        targets: VIT_LORA_TARGETS,
+        trainHead: true,
+        seed,
+      });
     case "head-only": {
       const m = cloneModel(args.source);
       freeze(m);
@@ -144,7 +183,10 @@ function prepare(args: ViTRunArgs, seed: number): tf.LayersModel {
       return m;
     }
     case "freeze-blocks": {
-      if (args.frozenBlocks === undefined) throw new Error(`runViTTransfer: method "freeze-blocks" needs frozenBlocks in [0, ${vitDepth(args.source)}], got undefined`);
+      if (args.frozenBlocks === undefined)
+        throw new Error(
+          `runViTTransfer: method "freeze-blocks" needs frozenBlocks in [0, ${vitDepth(args.source)}], got undefined`,
+        );
       const m = cloneModel(args.source);
       freezeBlocks(m, args.frozenBlocks);
       return m;
@@ -155,7 +197,9 @@ function prepare(args: ViTRunArgs, seed: number): tf.LayersModel {
       return m;
     }
     default:
-      throw new Error(`runViTTransfer: method must be head-only, freeze-blocks, full-ft or lora-qv, got ${JSON.stringify(args.method)}`);
+      throw new Error(
+        `runViTTransfer: method must be head-only, freeze-blocks, full-ft or lora-qv, got ${JSON.stringify(args.method)}`,
+      );
   }
 }
 
@@ -169,18 +213,26 @@ export async function runViTTransfer(args: ViTRunArgs): Promise<ViTRun> {
   try {
     const headLr = args.headLearningRate ?? DEFAULT_HEAD_LR;
     const lora = args.method === "lora-qv";
-    const lr = args.method === "head-only" ? headLr : args.learningRate ?? (lora ? DEFAULT_LORA_LR : DEFAULT_FINE_TUNE_LR);
+    const lr =
+      args.method === "head-only" ? headLr : (args.learningRate ?? (lora ? DEFAULT_LORA_LR : DEFAULT_FINE_TUNE_LR));
     const { epochs, batchSize } = transferEpochs(train.n, { ...TRANSFER_BUDGETS[scale], ...args.budget });
-    const history = await fit(model, train, { epochs, batchSize, learningRate: lr, seed, progress: false, layerLearningRates: { [HEAD_LAYER]: headLr / lr } });
+    const history = await fit(model, train, {
+      epochs,
+      batchSize,
+      learningRate: lr,
+      seed,
+      progress: false,
+      layerLearningRates: { [HEAD_LAYER]: headLr / lr },
+    });
     return {
       method: vitMethodLabel(args.method, args.frozenBlocks, args.r ?? 4),
       labelsPerClass: args.labelsPerClass,
       seed,
-      r: lora ? args.r ?? 4 : null,
-      alpha: lora ? args.alpha ?? DEFAULT_LORA_ALPHA : null,
+      r: lora ? (args.r ?? 4) : null,
+      alpha: lora ? (args.alpha ?? DEFAULT_LORA_ALPHA) : null,
       learningRate: lr,
       ...scoreTunedModel(model, args, history),
-      frozenBlocks: args.method === "freeze-blocks" ? args.frozenBlocks ?? null : null,
+      frozenBlocks: args.method === "freeze-blocks" ? (args.frozenBlocks ?? null) : null,
     };
   } finally {
     model.dispose();
@@ -219,14 +271,22 @@ export async function runViTSweep(args: ViTSweepArgs = {}): Promise<ViTRun[]> {
   const depth = vitDepth(source);
   const runs: ViTRun[] = [];
   const run = async (a: Omit<ViTRunArgs, "source" | "tasks" | "labelsPerClass" | "scale" | "budget">) => {
-    const r = await runViTTransfer({ ...a, source, tasks, labelsPerClass: args.labelsPerClass ?? 5, scale, budget: args.budget });
+    const r = await runViTTransfer({
+      ...a,
+      source,
+      tasks,
+      labelsPerClass: args.labelsPerClass ?? 5,
+      scale,
+      budget: args.budget,
+    });
     runs.push(r);
     args.onRun?.(r);
   };
   try {
     for (const seed of seeds) {
       await run({ method: "head-only", seed });
-      for (const k of args.frozenBlocks ?? Array.from({ length: depth + 1 }, (_, i) => i)) await run({ method: "freeze-blocks", frozenBlocks: k, seed });
+      for (const k of args.frozenBlocks ?? Array.from({ length: depth + 1 }, (_, i) => i))
+        await run({ method: "freeze-blocks", frozenBlocks: k, seed });
       await run({ method: "full-ft", seed });
       await run({ method: "lora-qv", r: args.r ?? 4, alpha: args.alpha, seed });
     }
@@ -245,7 +305,10 @@ export function attentionReceivedImages(maps: tf.Tensor4D, imageSize = 28, patch
   checkPositiveInt("attentionReceivedImages", "patchSize", patchSize);
   const [n, h, t] = maps.shape;
   const g = imageSize / patchSize;
-  if (g * g !== t) throw new Error(`attentionReceivedImages: ${t} tokens do not make a ${g}×${g} grid of ${patchSize}-pixel patches of a ${imageSize}-pixel image`);
+  if (g * g !== t)
+    throw new Error(
+      `attentionReceivedImages: ${t} tokens do not make a ${g}×${g} grid of ${patchSize}-pixel patches of a ${imageSize}-pixel image`,
+    );
   const received = tf.tidy(() => maps.mean(2)); // [n, h, T]: average over queries
   const v = received.dataSync();
   received.dispose();
@@ -274,6 +337,19 @@ export function attentionHeatmaps(model: tf.LayersModel, x: tf.Tensor2D, block: 
   const maps = attentionMaps(model, x, block); // [n, h, T, T]
   const heads = (maps.arraySync() as number[][][][])[example];
   maps.dispose();
-  const panels = heads.map((z, i) => heatmap({ z, title: `head ${i}`, xTitle: "key patch", yTitle: "query patch", annotate: false, colorscale: "Viridis" }));
-  return multiPanel({ panels, cols: Math.min(4, panels.length), title: `Block ${block} attention (rows sum to 1), example ${example}` });
+  const panels = heads.map((z, i) =>
+    heatmap({
+      z,
+      title: `head ${i}`,
+      xTitle: "key patch",
+      yTitle: "query patch",
+      annotate: false,
+      colorscale: "Viridis",
+    }),
+  );
+  return multiPanel({
+    panels,
+    cols: Math.min(4, panels.length),
+    title: `Block ${block} attention (rows sum to 1), example ${example}`,
+  });
 }

@@ -10,8 +10,12 @@ export interface DotProductAttentionArgs extends LayerArgs {
 }
 
 function checkHeads(width: number, numHeads: number, where: string): number {
-  if (!Number.isInteger(numHeads) || numHeads < 1) throw new Error(`${where}: numHeads must be a positive integer, got ${numHeads}`);
-  if (width % numHeads !== 0) throw new Error(`${where}: the width ${width} must be divisible by numHeads ${numHeads} (each head gets width / numHeads dimensions)`);
+  if (!Number.isInteger(numHeads) || numHeads < 1)
+    throw new Error(`${where}: numHeads must be a positive integer, got ${numHeads}`);
+  if (width % numHeads !== 0)
+    throw new Error(
+      `${where}: the width ${width} must be divisible by numHeads ${numHeads} (each head gets width / numHeads dimensions)`,
+    );
   return width / numHeads;
 }
 
@@ -62,7 +66,9 @@ export class DotProductAttention extends tf.layers.Layer {
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const shapes = inputShape as tf.Shape[];
     if (!Array.isArray(shapes[0]) || shapes.length !== 3) {
-      throw new Error(`DotProductAttention ${this.name}: expects three inputs [q, k, v], got ${JSON.stringify(inputShape)}`);
+      throw new Error(
+        `DotProductAttention ${this.name}: expects three inputs [q, k, v], got ${JSON.stringify(inputShape)}`,
+      );
     }
     const width = shapes[0][shapes[0].length - 1];
     if (width != null) checkHeads(width, this.numHeads, `DotProductAttention ${this.name}`);
@@ -76,7 +82,8 @@ export class DotProductAttention extends tf.layers.Layer {
 
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
     return tf.tidy(() => {
-      if (!Array.isArray(inputs) || inputs.length !== 3) throw new Error(`DotProductAttention ${this.name}: expects [q, k, v]`);
+      if (!Array.isArray(inputs) || inputs.length !== 3)
+        throw new Error(`DotProductAttention ${this.name}: expects [q, k, v]`);
       const [q, k, v] = inputs; // each [b, T, d]
       const p = attentionProbs(q, k, this.numHeads); // [b, h, T, T]
       const out = tf.matMul(p, splitHeads(v, this.numHeads)); // [b, h, T, T] x [b, h, T, dh] -> [b, h, T, dh]

@@ -87,7 +87,12 @@ export class TiedAutoencoder extends tf.layers.Layer {
   private decoderBias: tf.LayerVariable | null = null;
 
   constructor(config: TiedAutoencoderConfig) {
-    super({ name: config.name, trainable: config.trainable, inputShape: config.inputShape, batchInputShape: config.batchInputShape });
+    super({
+      name: config.name,
+      trainable: config.trainable,
+      inputShape: config.inputShape,
+      batchInputShape: config.batchInputShape,
+    });
     checkPositiveInt("TiedAutoencoder", "units", config.units);
     this.units = config.units;
     this.activation = config.activation;
@@ -99,7 +104,10 @@ export class TiedAutoencoder extends tf.layers.Layer {
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
     const inputDim = shape[shape.length - 1];
-    if (inputDim === null) throw new Error(`TiedAutoencoder ${this.name}: the last input dimension must be known, got ${JSON.stringify(shape)}`);
+    if (inputDim === null)
+      throw new Error(
+        `TiedAutoencoder ${this.name}: the last input dimension must be known, got ${JSON.stringify(shape)}`,
+      );
     const init: Initializer = makeInitializer(this.kernelInit, this.seed);
     this.kernel = this.addWeight("kernel", [inputDim, this.units], "float32", init);
     this.bias = this.addWeight("bias", [this.units], "float32", tf.initializers.zeros());
@@ -139,18 +147,37 @@ export function buildAutoencoder(args: AutoencoderArgs): tf.LayersModel {
   checkPositiveInt("buildAutoencoder", "inputDim", args.inputDim);
   checkPositiveInt("buildAutoencoder", "units", args.units);
   checkOneOf("buildAutoencoder", "activation", args.activation, ["sigmoid", "relu"] as const);
-  checkOneOf("buildAutoencoder", "outputActivation", args.outputActivation ?? "sigmoid", ["sigmoid", "linear"] as const);
+  checkOneOf("buildAutoencoder", "outputActivation", args.outputActivation ?? "sigmoid", [
+    "sigmoid",
+    "linear",
+  ] as const);
   if (args.seed !== undefined) checkFinite("buildAutoencoder", "seed", args.seed);
   const kernelInit = args.kernelInit ?? DEFAULT_KERNEL_INIT;
   const outputActivation = args.outputActivation ?? "sigmoid";
   const seed = args.seed ?? 0;
   const model = tf.sequential({ name: args.name ?? "autoencoder" });
   if (args.tied ?? DEFAULT_TIED) {
-    model.add(new TiedAutoencoder({ units: args.units, activation: args.activation, outputActivation, kernelInit, seed, name: "tied", inputShape: [args.inputDim] }));
+    model.add(
+      new TiedAutoencoder({
+        units: args.units,
+        activation: args.activation,
+        outputActivation,
+        kernelInit,
+        seed,
+        name: "tied",
+        inputShape: [args.inputDim],
+      }),
+    );
   } else {
     const dense = (units: number, activation: string, s: number, name: string, inputShape?: number[]) =>
       // Activation names are tfjs identifiers; the union type is internal to tfjs-layers.
-      tf.layers.dense({ units, activation: activation as "linear", kernelInitializer: makeInitializer(kernelInit, s), name, inputShape });
+      tf.layers.dense({
+        units,
+        activation: activation as "linear",
+        kernelInitializer: makeInitializer(kernelInit, s),
+        name,
+        inputShape,
+      });
     model.add(dense(args.units, args.activation, seed, "encoder", [args.inputDim]));
     model.add(dense(args.inputDim, outputActivation, seed + 1, "decoder"));
   }
@@ -168,18 +195,38 @@ export function autoencoderWeights(model: tf.LayersModel): { encoder: DenseWeigh
     const kT = new Float32Array(units * inputDim); // [units, in]
     for (let i = 0; i < inputDim; i++) for (let j = 0; j < units; j++) kT[j * inputDim + i] = kernel[i * units + j];
     return {
-      encoder: { kernel: kernel.slice(), bias: (b.dataSync() as Float32Array).slice(), inputDim, units, activation: first.activation },
-      decoder: { kernel: kT, bias: (c.dataSync() as Float32Array).slice(), inputDim: units, units: inputDim, activation: first.outputActivation },
+      encoder: {
+        kernel: kernel.slice(),
+        bias: (b.dataSync() as Float32Array).slice(),
+        inputDim,
+        units,
+        activation: first.activation,
+      },
+      decoder: {
+        kernel: kT,
+        bias: (c.dataSync() as Float32Array).slice(),
+        inputDim: units,
+        units: inputDim,
+        activation: first.outputActivation,
+      },
     };
   }
   if (model.layers.length !== 2) {
-    throw new Error(`autoencoderWeights: expected a model from buildAutoencoder (tied layer, or encoder + decoder Dense), got ${model.layers.length} layers`);
+    throw new Error(
+      `autoencoderWeights: expected a model from buildAutoencoder (tied layer, or encoder + decoder Dense), got ${model.layers.length} layers`,
+    );
   }
   const read = (layer: tf.layers.Layer): DenseWeights => {
     const [k, b] = layer.getWeights();
     const [inputDim, units] = k.shape as [number, number];
     const act = (layer.getConfig().activation as string) ?? "linear";
-    return { kernel: (k.dataSync() as Float32Array).slice(), bias: (b.dataSync() as Float32Array).slice(), inputDim, units, activation: act as DenseWeights["activation"] };
+    return {
+      kernel: (k.dataSync() as Float32Array).slice(),
+      bias: (b.dataSync() as Float32Array).slice(),
+      inputDim,
+      units,
+      activation: act as DenseWeights["activation"],
+    };
   };
   return { encoder: read(model.layers[0]), decoder: read(model.layers[1]) };
 }
@@ -188,13 +235,22 @@ export function autoencoderWeights(model: tf.LayersModel): { encoder: DenseWeigh
 export function applyDense(w: DenseWeights, x: Float32Array, batchSize = 1024): Float32Array {
   checkPositiveInt("applyDense", "batchSize", batchSize);
   const n = x.length / w.inputDim;
-  if (!Number.isInteger(n)) throw new Error(`applyDense: x has ${x.length} values, not a multiple of inputDim ${w.inputDim}`);
+  if (!Number.isInteger(n))
+    throw new Error(`applyDense: x has ${x.length} values, not a multiple of inputDim ${w.inputDim}`);
   const out = new Float32Array(n * w.units);
   const [kernel, bias] = [tf.tensor2d(w.kernel, [w.inputDim, w.units]), tf.tensor1d(w.bias)];
   try {
     for (let from = 0; from < n; from += batchSize) {
       const to = Math.min(n, from + batchSize);
-      const y = tf.tidy(() => activate(tf.tensor2d(x.subarray(from * w.inputDim, to * w.inputDim), [to - from, w.inputDim]).matMul(kernel).add(bias), w.activation));
+      const y = tf.tidy(() =>
+        activate(
+          tf
+            .tensor2d(x.subarray(from * w.inputDim, to * w.inputDim), [to - from, w.inputDim])
+            .matMul(kernel)
+            .add(bias),
+          w.activation,
+        ),
+      );
       out.set(y.dataSync() as Float32Array, from * w.units);
       y.dispose();
     }
@@ -211,9 +267,17 @@ export function encodeDataset(stack: DenseWeights[], data: Dataset, name?: strin
   let x = data.x;
   let dim = data.dim;
   for (const [i, w] of stack.entries()) {
-    if (w.inputDim !== dim) throw new Error(`encodeDataset: layer ${i + 1} takes ${w.inputDim} features but gets ${dim}`);
+    if (w.inputDim !== dim)
+      throw new Error(`encodeDataset: layer ${i + 1} takes ${w.inputDim} features but gets ${dim}`);
     x = applyDense(w, x);
     dim = w.units;
   }
-  return { x, y: data.y, n: data.n, dim, numClasses: data.numClasses, name: name ?? `${data.name}/codes${stack.length}` };
+  return {
+    x,
+    y: data.y,
+    n: data.n,
+    dim,
+    numClasses: data.numClasses,
+    name: name ?? `${data.name}/codes${stack.length}`,
+  };
 }

@@ -43,7 +43,9 @@ export class KerasBatchNormalization extends BatchNormalization {
 }
 // The constructor type tfjs expects names the static fromConfig every Layer inherits; the base
 // above is typed without statics, hence the cast.
-tf.serialization.registerClass(KerasBatchNormalization as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
+tf.serialization.registerClass(
+  KerasBatchNormalization as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>,
+);
 
 /** A BatchNormalization layer that follows Keras' rule (see KerasBatchNormalization). */
 export function kerasBatchNormalization(args: KerasBatchNormalizationArgs = {}): KerasBatchNormalization {

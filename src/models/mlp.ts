@@ -40,11 +40,18 @@ export function buildSourceModel(args: BuildSourceModelArgs = {}): tf.LayersMode
       h = kerasBatchNormalization({ name: `bn${i + 1}` }).apply(h) as tf.SymbolicTensor;
       h = tf.layers.activation({ activation: "relu", name: `relu${i + 1}` }).apply(h) as tf.SymbolicTensor;
     } else {
-      h = tf.layers.dense({ units: u, activation: "relu", name: `hidden${i + 1}`, kernelInitializer }).apply(h) as tf.SymbolicTensor;
+      h = tf.layers
+        .dense({ units: u, activation: "relu", name: `hidden${i + 1}`, kernelInitializer })
+        .apply(h) as tf.SymbolicTensor;
     }
   });
   const out = tf.layers
-    .dense({ units: args.numClasses ?? DEFAULT_NUM_CLASSES, activation: "softmax", name: HEAD_LAYER, kernelInitializer: tf.initializers.glorotUniform({ seed: seed * 100 + 99 }) })
+    .dense({
+      units: args.numClasses ?? DEFAULT_NUM_CLASSES,
+      activation: "softmax",
+      name: HEAD_LAYER,
+      kernelInitializer: tf.initializers.glorotUniform({ seed: seed * 100 + 99 }),
+    })
     .apply(h) as tf.SymbolicTensor;
   const model = tf.model({ inputs: input, outputs: out, name: args.batchNorm ? "source_mlp_bn" : "source_mlp" });
   return model;

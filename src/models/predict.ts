@@ -8,7 +8,13 @@ import { checkPositiveInt } from "../core/validate";
 /** Rows per forward pass when scoring (not training). */
 export const DEFAULT_EVAL_BATCH = 512;
 
-function checkPredictArgs(where: string, model: tf.LayersModel, data: Dataset, batchSize: number, nonEmpty: boolean): void {
+function checkPredictArgs(
+  where: string,
+  model: tf.LayersModel,
+  data: Dataset,
+  batchSize: number,
+  nonEmpty: boolean,
+): void {
   checkDataset(where, "data", data, { nonEmpty });
   checkModelTakes(where, "data", model, data);
   checkPositiveInt(where, "batchSize", batchSize);

@@ -67,7 +67,14 @@ export const RECIPES: Readonly<Record<RecipeName, Recipe>> = {
     optimizer: "sgd",
     learningRate: 0.1,
     batchSize: 32,
-    pretrain: { noise: DEFAULT_PRETRAIN_NOISE, epochs: DEFAULT_PRETRAIN_EPOCHS, tied: true, optimizer: "adam", learningRate: 1e-3, batchSize: 32 },
+    pretrain: {
+      noise: DEFAULT_PRETRAIN_NOISE,
+      epochs: DEFAULT_PRETRAIN_EPOCHS,
+      tied: true,
+      optimizer: "adam",
+      learningRate: 1e-3,
+      batchSize: 32,
+    },
   },
   modern: {
     name: "modern",
@@ -76,12 +83,22 @@ export const RECIPES: Readonly<Record<RecipeName, Recipe>> = {
     optimizer: "adam",
     learningRate: 1e-3,
     batchSize: 32,
-    pretrain: { noise: DEFAULT_PRETRAIN_NOISE, epochs: DEFAULT_PRETRAIN_EPOCHS, tied: true, optimizer: "adam", learningRate: 1e-3, batchSize: 32 },
+    pretrain: {
+      noise: DEFAULT_PRETRAIN_NOISE,
+      epochs: DEFAULT_PRETRAIN_EPOCHS,
+      tied: true,
+      optimizer: "adam",
+      learningRate: 1e-3,
+      batchSize: 32,
+    },
   },
 };
 
 /** A copy of a named recipe with fields overridden (`pretrain` merges field by field). */
-export function getRecipe(name: RecipeName, overrides: Partial<Omit<Recipe, "pretrain">> & { pretrain?: Partial<PretrainRecipe> } = {}): Recipe {
+export function getRecipe(
+  name: RecipeName,
+  overrides: Partial<Omit<Recipe, "pretrain">> & { pretrain?: Partial<PretrainRecipe> } = {},
+): Recipe {
   const base = RECIPES[name];
   if (!base) throw new Error(`getRecipe: name must be one of ${RECIPE_NAMES.join(", ")}, got ${JSON.stringify(name)}`);
   const { pretrain, ...rest } = overrides;
@@ -93,7 +110,8 @@ export function getRecipe(name: RecipeName, overrides: Partial<Omit<Recipe, "pre
 /** Validates a recipe's numbers, naming the field, the value and the fix. */
 export function checkRecipe(r: Recipe): void {
   const pos = (v: number, what: string) => {
-    if (!(v > 0) || !Number.isFinite(v)) throw new Error(`recipe ${r.name}: ${what} must be a positive number, got ${v}`);
+    if (!(v > 0) || !Number.isFinite(v))
+      throw new Error(`recipe ${r.name}: ${what} must be a positive number, got ${v}`);
   };
   pos(r.learningRate, "learningRate");
   pos(r.pretrain.learningRate, "pretrain.learningRate");
@@ -105,7 +123,9 @@ export function checkRecipe(r: Recipe): void {
   checkOneOf(where, "pretrain.optimizer", r.pretrain.optimizer, OPTIMIZER_NAMES);
   checkNonNegativeInt(where, "pretrain.epochs", r.pretrain.epochs);
   if (!(r.pretrain.noise >= 0 && r.pretrain.noise < 1)) {
-    throw new Error(`recipe ${r.name}: pretrain.noise must be in [0, 1), got ${r.pretrain.noise} (0 = plain autoencoder)`);
+    throw new Error(
+      `recipe ${r.name}: pretrain.noise must be in [0, 1), got ${r.pretrain.noise} (0 = plain autoencoder)`,
+    );
   }
   if (r.kernelInit.kind === "normal") pos(r.kernelInit.stddev, "kernelInit.stddev");
 }
@@ -118,7 +138,11 @@ export function makeInitializer(init: KernelInit, seed: number): Initializer {
   switch (init.kind) {
     case "normal":
       // tfjs-core 4.22 treats seed 0 as "unseeded" in randomNormal; map it to a fixed non-zero seed.
-      return tf.initializers.randomNormal({ mean: 0, stddev: init.stddev, seed: seed === 0 ? NONZERO_SEED_FOR_ZERO : seed });
+      return tf.initializers.randomNormal({
+        mean: 0,
+        stddev: init.stddev,
+        seed: seed === 0 ? NONZERO_SEED_FOR_ZERO : seed,
+      });
     case "glorotUniform":
       return tf.initializers.glorotUniform({ seed });
     default:

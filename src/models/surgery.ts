@@ -16,7 +16,9 @@ export function cloneModel(model: tf.LayersModel): tf.LayersModel {
 function headIndex(model: tf.LayersModel, where: string): number {
   const i = model.layers.findIndex((l) => l.name === HEAD_LAYER);
   if (i !== model.layers.length - 1) {
-    throw new Error(`${where}: expected the top layer to be named "${HEAD_LAYER}" (layers: ${model.layers.map((l) => l.name).join(", ")}); build it with buildSourceModel`);
+    throw new Error(
+      `${where}: expected the top layer to be named "${HEAD_LAYER}" (layers: ${model.layers.map((l) => l.name).join(", ")}); build it with buildSourceModel`,
+    );
   }
   return i;
 }
@@ -36,8 +38,17 @@ export function replaceHead(model: tf.LayersModel, args: ReplaceHeadArgs = {}): 
   const oldHead = copy.layers[i] as tf.layers.Layer;
   const numClasses = args.numClasses ?? (oldHead.outputShape as number[])[1];
   const features = copy.layers[i - 1].output as tf.SymbolicTensor; // [batch, lastHidden]
-  const head = tf.layers.dense({ units: numClasses, activation: "softmax", name: HEAD_LAYER, kernelInitializer: tf.initializers.glorotUniform({ seed: (args.seed ?? 0) * 100 + 98 }) });
-  const out = tf.model({ inputs: copy.inputs, outputs: head.apply(features) as tf.SymbolicTensor, name: `${model.name}_newhead` });
+  const head = tf.layers.dense({
+    units: numClasses,
+    activation: "softmax",
+    name: HEAD_LAYER,
+    kernelInitializer: tf.initializers.glorotUniform({ seed: (args.seed ?? 0) * 100 + 98 }),
+  });
+  const out = tf.model({
+    inputs: copy.inputs,
+    outputs: head.apply(features) as tf.SymbolicTensor,
+    name: `${model.name}_newhead`,
+  });
   oldHead.dispose();
   return out;
 }
@@ -53,7 +64,9 @@ export function withHeadOf(tuned: tf.LayersModel, original: tf.LayersModel): tf.
   const srcShapes = src.map((w) => w.shape.join("×"));
   if (dstShapes.join() !== srcShapes.join()) {
     copy.dispose();
-    throw new Error(`withHeadOf: head shapes differ (tuned ${dstShapes.join(", ")} vs original ${srcShapes.join(", ")}); both models need the same classes`);
+    throw new Error(
+      `withHeadOf: head shapes differ (tuned ${dstShapes.join(", ")} vs original ${srcShapes.join(", ")}); both models need the same classes`,
+    );
   }
   copy.layers[i].setWeights(src);
   return copy;

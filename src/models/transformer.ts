@@ -44,10 +44,14 @@ export interface PatchifyArgs extends LayerArgs {
 }
 
 function checkPatches(imageSize: number, patchSize: number, where: string): number {
-  for (const [n, v] of [["imageSize", imageSize], ["patchSize", patchSize]] as const) {
+  for (const [n, v] of [
+    ["imageSize", imageSize],
+    ["patchSize", patchSize],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`${where}: ${n} must be a positive integer, got ${v}`);
   }
-  if (imageSize % patchSize !== 0) throw new Error(`${where}: patchSize ${patchSize} must divide imageSize ${imageSize} (e.g. 7 for 28)`);
+  if (imageSize % patchSize !== 0)
+    throw new Error(`${where}: patchSize ${patchSize} must divide imageSize ${imageSize} (e.g. 7 for 28)`);
   return imageSize / patchSize;
 }
 
@@ -68,7 +72,9 @@ export class Patchify extends tf.layers.Layer {
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
     const s = inputShape as tf.Shape;
     if (s.length !== 2 || (s[1] != null && s[1] !== this.imageSize * this.imageSize)) {
-      throw new Error(`Patchify ${this.name}: input must be [batch, ${this.imageSize * this.imageSize}] flat pixels, got [${s.join(", ")}]`);
+      throw new Error(
+        `Patchify ${this.name}: input must be [batch, ${this.imageSize * this.imageSize}] flat pixels, got [${s.join(", ")}]`,
+      );
     }
     return [s[0], this.grid * this.grid, this.patchSize * this.patchSize];
   }
@@ -111,9 +117,15 @@ export class PositionEmbedding extends tf.layers.Layer {
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const s = inputShape as tf.Shape;
-    if (s.length !== 3 || s[1] == null || s[2] == null) throw new Error(`PositionEmbedding ${this.name}: input must be [batch, tokens, width] with known tokens and width, got [${s.join(", ")}]`);
+    if (s.length !== 3 || s[1] == null || s[2] == null)
+      throw new Error(
+        `PositionEmbedding ${this.name}: input must be [batch, tokens, width] with known tokens and width, got [${s.join(", ")}]`,
+      );
     // truncatedNormal treats seed 0 as "unseeded" (tfjs-core 4.22): map it to a fixed non-zero seed.
-    const init = tf.initializers.truncatedNormal({ stddev: POSITION_INIT_STDDEV, seed: this.seed === 0 ? 0x5eed : this.seed });
+    const init = tf.initializers.truncatedNormal({
+      stddev: POSITION_INIT_STDDEV,
+      seed: this.seed === 0 ? 0x5eed : this.seed,
+    });
     this.embedding = this.addWeight("embedding", [s[1], s[2]], "float32", init, undefined, true);
     this.built = true;
   }
@@ -161,7 +173,8 @@ export class LayerNorm extends tf.layers.Layer {
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const s = inputShape as tf.Shape;
     const d = s[s.length - 1];
-    if (d == null) throw new Error(`LayerNorm ${this.name}: the last input dimension must be known, got [${s.join(", ")}]`);
+    if (d == null)
+      throw new Error(`LayerNorm ${this.name}: the last input dimension must be known, got [${s.join(", ")}]`);
     this.gamma = this.addWeight("gamma", [d], "float32", tf.initializers.ones(), undefined, true);
     this.beta = this.addWeight("beta", [d], "float32", tf.initializers.zeros(), undefined, true);
     this.built = true;
@@ -215,7 +228,8 @@ export function buildViT(args: ViTArgs = {}): tf.LayersModel {
   const init = () => tf.initializers.glorotUniform({ seed: seed * 1000 + j++ });
   const dense = (name: string, units: number, activation?: "gelu" | "softmax") =>
     tf.layers.dense({ name, units, activation, kernelInitializer: init() });
-  const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]) => layer.apply(x) as tf.SymbolicTensor;
+  const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]) =>
+    layer.apply(x) as tf.SymbolicTensor;
 
   const input = tf.input({ shape: [imageSize * imageSize], name: "pixels" }); // [b, S·S]
   let x = apply(new Patchify({ imageSize, patchSize, name: "patchify" }), input); // [b, T, P·P]
@@ -248,12 +262,15 @@ export function vitDepth(model: tf.LayersModel): number {
  * blocks" freezes, as freezing BERT's first layers includes its embeddings). */
 export function vitLayersBelow(model: tf.LayersModel, k: number): string[] {
   const depth = vitDepth(model);
-  if (!Number.isInteger(k) || k < 0 || k > depth) throw new Error(`freezeBlocks: k must be an integer in [0, ${depth}] (the model has ${depth} blocks), got ${k}`);
+  if (!Number.isInteger(k) || k < 0 || k > depth)
+    throw new Error(`freezeBlocks: k must be an integer in [0, ${depth}] (the model has ${depth} blocks), got ${k}`);
   const inBlock = (name: string) => {
     const m = /^block(\d+)_/.exec(name);
     return m !== null && Number(m[1]) < k;
   };
-  return model.layers.filter((l) => l.weights.length > 0 && (l.name === "patch_embed" || l.name === "pos_embed" || inBlock(l.name))).map((l) => l.name);
+  return model.layers
+    .filter((l) => l.weights.length > 0 && (l.name === "patch_embed" || l.name === "pos_embed" || inBlock(l.name)))
+    .map((l) => l.name);
 }
 
 /**
@@ -269,9 +286,18 @@ export function attentionMaps(model: tf.LayersModel, x: tf.Tensor2D, block: numb
   const pixels = model.inputs[0].shape[1];
   checkShape("attentionMaps", "x", x, [null, pixels], ["n"]);
   const attn = model.getLayer(`block${block}_attn`);
-  if (!(attn instanceof DotProductAttention)) throw new Error(`attentionMaps: layer block${block}_attn is a ${attn.getClassName()}, not DotProductAttention (build the model with buildViT)`);
+  if (!(attn instanceof DotProductAttention))
+    throw new Error(
+      `attentionMaps: layer block${block}_attn is a ${attn.getClassName()}, not DotProductAttention (build the model with buildViT)`,
+    );
   // A view of the same layers that stops at this block's queries and keys; it owns no weights.
-  const probe = tf.model({ inputs: model.inputs, outputs: [model.getLayer(`block${block}_q`).output, model.getLayer(`block${block}_k`).output] as tf.SymbolicTensor[] });
+  const probe = tf.model({
+    inputs: model.inputs,
+    outputs: [
+      model.getLayer(`block${block}_q`).output,
+      model.getLayer(`block${block}_k`).output,
+    ] as tf.SymbolicTensor[],
+  });
   return tf.tidy(() => {
     const [q, k] = probe.predict(x) as tf.Tensor[]; // [n, T, d] each
     return attentionProbs(q, k, attn.numHeads);

@@ -7,7 +7,11 @@ import { lessonSettings } from "../core/settings";
 import { makeTransferTasks } from "../data/tasks";
 import { getRecipe } from "../models/recipes";
 import { cachedEncoders, recordPretrainingRuns, runPretrainingExperiment } from "../experiments/pretraining";
-import { runTransferExperiment, type TransferExperimentArgs, type TransferVariant } from "../experiments/transfer-sweep";
+import {
+  runTransferExperiment,
+  type TransferExperimentArgs,
+  type TransferVariant,
+} from "../experiments/transfer-sweep";
 import { recordLoraRuns, runLoraSweep } from "../experiments/lora";
 import { runViTSweep } from "../experiments/vit";
 
@@ -34,13 +38,20 @@ export interface LessonFiller {
 
 /** Runs lesson 02/03 variants through their experiment function (which records each run under
  * the lesson, in the artifact cache) and returns the records it wrote. */
-async function transferRuns(lesson: string, ctx: FillContext, args: Omit<TransferExperimentArgs, "lesson" | "scale" | "progress" | "onResult">): Promise<ResultRecord[]> {
+async function transferRuns(
+  lesson: string,
+  ctx: FillContext,
+  args: Omit<TransferExperimentArgs, "lesson" | "scale" | "progress" | "onResult">,
+): Promise<ResultRecord[]> {
   const results = await runTransferExperiment({
     ...args,
     lesson,
     scale: ctx.scale,
     progress: false,
-    onResult: (r) => ctx.log(`lesson ${lesson}: ${r.label} on ${r.task}, k=${r.labelsPerClass}, seed ${r.seed}: ${(100 * r.accuracy).toFixed(1)} %`),
+    onResult: (r) =>
+      ctx.log(
+        `lesson ${lesson}: ${r.label} on ${r.task}, k=${r.labelsPerClass}, seed ${r.seed}: ${(100 * r.accuracy).toFixed(1)} %`,
+      ),
   });
   return results.map((r) => r.record);
 }
@@ -54,11 +65,19 @@ const lesson01: LessonFiller = {
     const hidden: number[] = Array(sz.depth).fill(sz.width);
     const recipe = getRecipe(sz.recipe, { batchSize: sz.batchSize, pretrain: { noise: sz.noise, epochs: sz.epochs } });
     const runs = await runPretrainingExperiment({
-      train: tasks.source.train, test: tasks.source.test, sizes: hidden, seeds: sz.seeds,
-      labelBudgets: [...sz.labelBudgets, "all"], recipe, modernRecipe: getRecipe("modern", { batchSize: sz.batchSize }),
+      train: tasks.source.train,
+      test: tasks.source.test,
+      sizes: hidden,
+      seeds: sz.seeds,
+      labelBudgets: [...sz.labelBudgets, "all"],
+      recipe,
+      modernRecipe: getRecipe("modern", { batchSize: sz.batchSize }),
       budget: { epochs: sz.fineTuneEpochs, minSteps: sz.minSteps },
-      encoders: async (seed) => (await cachedEncoders({ data: tasks.unlabeled, sizes: hidden, recipe, scale: ctx.scale, seed, log: false })).encoders,
-      onRun: (r) => ctx.log(`lesson 01: ${r.method}, k=${r.labelsPerClass}, seed ${r.seed}: ${(100 * r.accuracy).toFixed(1)} %`),
+      encoders: async (seed) =>
+        (await cachedEncoders({ data: tasks.unlabeled, sizes: hidden, recipe, scale: ctx.scale, seed, log: false }))
+          .encoders,
+      onRun: (r) =>
+        ctx.log(`lesson 01: ${r.method}, k=${r.labelsPerClass}, seed ${r.seed}: ${(100 * r.accuracy).toFixed(1)} %`),
     });
     return recordPretrainingRuns(runs, { backend: ctx.backend, scale: ctx.scale }, ctx.dir);
   },
@@ -66,7 +85,8 @@ const lesson01: LessonFiller = {
 
 const lesson02: LessonFiller = {
   lesson: "02",
-  description: "zero-shot, scratch, frozen base + head and full fine-tuning (fresh or source head) on the mild shift per label budget, and the class split",
+  description:
+    "zero-shot, scratch, frozen base + head and full fine-tuning (fresh or source head) on the mild shift per label budget, and the class split",
   async run(ctx) {
     const { labelBudgets, seeds, shift, classSplitLabels } = lessonSettings("02", ctx.scale);
     const variants: TransferVariant[] = [
@@ -76,27 +96,63 @@ const lesson02: LessonFiller = {
       { method: "full-ft" },
       { method: "full-ft", head: "source" },
     ];
-    const mild = await transferRuns("02", ctx, { variants, shifts: [shift], labelsPerClass: labelBudgets, seeds, zeroShot: true });
-    const splitVariants: TransferVariant[] = [{ method: "scratch" }, { method: "feature-extraction" }, { method: "full-ft" }];
-    const split = await transferRuns("02", ctx, { variants: splitVariants, scenario: "class-split", labelsPerClass: [classSplitLabels], seeds });
+    const mild = await transferRuns("02", ctx, {
+      variants,
+      shifts: [shift],
+      labelsPerClass: labelBudgets,
+      seeds,
+      zeroShot: true,
+    });
+    const splitVariants: TransferVariant[] = [
+      { method: "scratch" },
+      { method: "feature-extraction" },
+      { method: "full-ft" },
+    ];
+    const split = await transferRuns("02", ctx, {
+      variants: splitVariants,
+      scenario: "class-split",
+      labelsPerClass: [classSplitLabels],
+      seeds,
+    });
     return [...mild, ...split];
   },
 };
 
 const lesson03: LessonFiller = {
   lesson: "03",
-  description: "fine-tuning at two rates and with discriminative rates, the freeze-ratio sweep on the mild and inverted shifts, first vs last layer tuned",
+  description:
+    "fine-tuning at two rates and with discriminative rates, the freeze-ratio sweep on the mild and inverted shifts, first vs last layer tuned",
   async run(ctx) {
     const { labelBudgets, seeds, learningRate: lr, sweepRatios, layerDecay } = lessonSettings("03", ctx.scale);
     const k = [labelBudgets[0]];
-    const ratios: TransferVariant[] = sweepRatios.map((freezeRatio) => ({ method: "freeze-ratio", freezeRatio, learningRate: lr }));
+    const ratios: TransferVariant[] = sweepRatios.map((freezeRatio) => ({
+      method: "freeze-ratio",
+      freezeRatio,
+      learningRate: lr,
+    }));
     const mild = await transferRuns("03", ctx, {
-      variants: [{ method: "scratch" }, { method: "feature-extraction" }, { method: "full-ft" }, { method: "full-ft", learningRate: lr }, { method: "full-ft", layerDecay }, ...ratios],
-      shifts: ["mild"], labelsPerClass: k, seeds,
+      variants: [
+        { method: "scratch" },
+        { method: "feature-extraction" },
+        { method: "full-ft" },
+        { method: "full-ft", learningRate: lr },
+        { method: "full-ft", layerDecay },
+        ...ratios,
+      ],
+      shifts: ["mild"],
+      labelsPerClass: k,
+      seeds,
     });
     const inverted = await transferRuns("03", ctx, {
-      variants: [...ratios, { method: "scratch" }, { method: "tune-layers", trainLayers: ["hidden1"], learningRate: lr }, { method: "tune-layers", trainLayers: ["hidden3"], learningRate: lr }],
-      shifts: ["inverted"], labelsPerClass: k, seeds,
+      variants: [
+        ...ratios,
+        { method: "scratch" },
+        { method: "tune-layers", trainLayers: ["hidden1"], learningRate: lr },
+        { method: "tune-layers", trainLayers: ["hidden3"], learningRate: lr },
+      ],
+      shifts: ["inverted"],
+      labelsPerClass: k,
+      seeds,
     });
     return [...mild, ...inverted];
   },
@@ -107,7 +163,13 @@ const lesson04: LessonFiller = {
   description: "LoRA rank sweep against head-only and full fine-tuning on the mild shift",
   async run(ctx) {
     const { labelBudgets, seeds, ranks } = lessonSettings("04", ctx.scale);
-    const runs = await runLoraSweep({ scale: ctx.scale, seeds, labelsPerClass: labelBudgets[0], ranks, onRun: (r) => ctx.log(`lesson 04: ${r.method}, seed ${r.seed}: ${(100 * r.accuracy).toFixed(1)} %`) });
+    const runs = await runLoraSweep({
+      scale: ctx.scale,
+      seeds,
+      labelsPerClass: labelBudgets[0],
+      ranks,
+      onRun: (r) => ctx.log(`lesson 04: ${r.method}, seed ${r.seed}: ${(100 * r.accuracy).toFixed(1)} %`),
+    });
     return recordLoraRuns(runs, { lesson: "04", backend: ctx.backend, scale: ctx.scale }, ctx.dir);
   },
 };
@@ -117,13 +179,24 @@ const lesson05: LessonFiller = {
   description: "the tiny ViT: head-only, the first k blocks frozen for every k, full fine-tuning and LoRA on q,v",
   async run(ctx) {
     const { labelBudgets, seeds } = lessonSettings("05", ctx.scale);
-    const runs = await runViTSweep({ scale: ctx.scale, seeds, labelsPerClass: labelBudgets[0], onRun: (r) => ctx.log(`lesson 05: ${r.method}, seed ${r.seed}: ${(100 * r.accuracy).toFixed(1)} %`) });
+    const runs = await runViTSweep({
+      scale: ctx.scale,
+      seeds,
+      labelsPerClass: labelBudgets[0],
+      onRun: (r) => ctx.log(`lesson 05: ${r.method}, seed ${r.seed}: ${(100 * r.accuracy).toFixed(1)} %`),
+    });
     return recordLoraRuns(runs, { lesson: "05", backend: ctx.backend, scale: ctx.scale }, ctx.dir);
   },
 };
 
 /** The lessons lesson 10 can fill in, by id. */
-export const LESSON_FILLERS: Readonly<Record<string, LessonFiller>> = { "01": lesson01, "02": lesson02, "03": lesson03, "04": lesson04, "05": lesson05 };
+export const LESSON_FILLERS: Readonly<Record<string, LessonFiller>> = {
+  "01": lesson01,
+  "02": lesson02,
+  "03": lesson03,
+  "04": lesson04,
+  "05": lesson05,
+};
 
 /** The lessons that record results, which the review covers. */
 export const RECORDING_LESSONS: readonly string[] = Object.keys(LESSON_FILLERS).sort();
@@ -167,18 +240,39 @@ export async function fillMissingResults(args: FillMissingArgs): Promise<FillRep
   const reports: FillReport[] = [];
   for (const lesson of lessons) {
     const filler = fillers[lesson];
-    if (!filler) throw new Error(`fillMissingResults: no experiment for lesson ${JSON.stringify(lesson)} (have: ${Object.keys(fillers).join(", ")})`);
+    if (!filler)
+      throw new Error(
+        `fillMissingResults: no experiment for lesson ${JSON.stringify(lesson)} (have: ${Object.keys(fillers).join(", ")})`,
+      );
     const have = readResults({ lesson, scale, dir: args.dir }).length;
     if (have > 0) {
-      reports.push({ lesson, status: "recorded", results: have, seconds: 0, note: `${have} results recorded by lesson ${lesson}` });
+      reports.push({
+        lesson,
+        status: "recorded",
+        results: have,
+        seconds: 0,
+        note: `${have} results recorded by lesson ${lesson}`,
+      });
       continue;
     }
     const t0 = Date.now();
     try {
       const rows = await filler.run({ scale, backend: args.backend, seed: args.seed ?? 0, dir: args.dir, log });
-      reports.push({ lesson, status: "filled", results: rows.length, seconds: (Date.now() - t0) / 1000, note: filler.description });
+      reports.push({
+        lesson,
+        status: "filled",
+        results: rows.length,
+        seconds: (Date.now() - t0) / 1000,
+        note: filler.description,
+      });
     } catch (e) {
-      reports.push({ lesson, status: "failed", results: 0, seconds: (Date.now() - t0) / 1000, note: (e as Error).message });
+      reports.push({
+        lesson,
+        status: "failed",
+        results: 0,
+        seconds: (Date.now() - t0) / 1000,
+        note: (e as Error).message,
+      });
     }
   }
   return reports;
@@ -186,18 +280,26 @@ export async function fillMissingResults(args: FillMissingArgs): Promise<FillRep
 
 /** What lesson 10 says about the fill step, as markdown. */
 export function describeFills(reports: FillReport[], scale: Scale): string {
-  if (reports.length === 0) return `Filling in was switched off (\`fillMissing = false\`): the tables below show only what the lessons recorded at scale **${scale}**.`;
+  if (reports.length === 0)
+    return `Filling in was switched off (\`fillMissing = false\`): the tables below show only what the lessons recorded at scale **${scale}**.`;
   const filled = reports.filter((r) => r.status === "filled");
   const failed = reports.filter((r) => r.status === "failed");
   const recorded = reports.filter((r) => r.status === "recorded");
   const lines: string[] = [];
-  if (recorded.length) lines.push(`Recorded by the lessons themselves at scale **${scale}**: ${recorded.map((r) => `lesson ${r.lesson} (${r.results} results)`).join(", ")}.`);
+  if (recorded.length)
+    lines.push(
+      `Recorded by the lessons themselves at scale **${scale}**: ${recorded.map((r) => `lesson ${r.lesson} (${r.results} results)`).join(", ")}.`,
+    );
   if (filled.length) {
-    lines.push(`**Not run at scale ${scale}, so run now by this notebook** (same experiment functions and scale as the lesson):`);
-    for (const r of filled) lines.push(`- lesson ${r.lesson}: ${r.note} — ${r.results} results in ${r.seconds.toFixed(1)} s`);
+    lines.push(
+      `**Not run at scale ${scale}, so run now by this notebook** (same experiment functions and scale as the lesson):`,
+    );
+    for (const r of filled)
+      lines.push(`- lesson ${r.lesson}: ${r.note} — ${r.results} results in ${r.seconds.toFixed(1)} s`);
   } else {
     lines.push(`Every lesson had results at scale **${scale}**; nothing was run here.`);
   }
-  for (const r of failed) lines.push(`- lesson ${r.lesson}: **its experiment failed** (${r.note}); its rows are missing below.`);
+  for (const r of failed)
+    lines.push(`- lesson ${r.lesson}: **its experiment failed** (${r.note}); its rows are missing below.`);
   return lines.join("\n");
 }

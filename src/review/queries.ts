@@ -23,7 +23,11 @@ export const REVIEW_QUERIES = {
   headOnlyMild: { lesson: TRANSFER, method: { kind: "head-only" }, task: "mild" },
   fullFtMild: { lesson: TRANSFER, method: { kind: "full-ft", ...PLAIN }, task: "mild" },
   fullFtHighLrMild: { lesson: TRANSFER, method: { kind: "full-ft", ...PLAIN, lr: SWEEP_LR }, task: "mild" },
-  discriminativeMild: { lesson: TRANSFER, method: { kind: "full-ft", where: (m) => m.layerDecay !== undefined }, task: "mild" },
+  discriminativeMild: {
+    lesson: TRANSFER,
+    method: { kind: "full-ft", where: (m) => m.layerDecay !== undefined },
+    task: "mild",
+  },
   // Lesson 03's schedules, same model, labels and epochs: one rate, discriminative, two-phase, progressive.
   schedulePlain: { lesson: "03", method: { kind: "schedule", schedule: "plain" } },
   scheduleDiscriminative: { lesson: "03", method: { kind: "schedule", schedule: "discriminative" } },
@@ -62,7 +66,10 @@ export const REVIEW_QUERIES = {
   vitHeadOnly: { lesson: "05", method: { kind: "head-only" } },
   // Embeddings and the first k blocks frozen; runs are recorded by increasing k, so the first
   // match is the smallest k > 0.
-  vitFreezeSome: { lesson: "05", method: { kind: "freeze-blocks", where: (m) => m.kind === "freeze-blocks" && m.blocks > 0 } },
+  vitFreezeSome: {
+    lesson: "05",
+    method: { kind: "freeze-blocks", where: (m) => m.kind === "freeze-blocks" && m.blocks > 0 },
+  },
   vitLora: { lesson: "05", method: { kind: "lora", on: "qv" } },
   vitFullFt: { lesson: "05", method: { kind: "full-ft" } },
 } satisfies Record<string, ResultQuery>;

@@ -65,7 +65,10 @@ function runMean(f: Facts, q: ResultQuery, value: (r: Facts["rows"][number]) => 
   const s = f.find(q);
   if (!s) return null;
   const xs = f.rows
-    .filter((r) => r.lesson === s.lesson && r.method === s.method && r.task === s.task && r.labelsPerClass === s.labelsPerClass)
+    .filter(
+      (r) =>
+        r.lesson === s.lesson && r.method === s.method && r.task === s.task && r.labelsPerClass === s.labelsPerClass,
+    )
     .map(value)
     .filter((v): v is number => typeof v === "number" && Number.isFinite(v));
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
@@ -73,7 +76,11 @@ function runMean(f: Facts, q: ResultQuery, value: (r: Facts["rows"][number]) => 
 
 /** Mean seconds per optimizer step of a query's runs (from extra.steps), or null. */
 export function secondsPerStep(f: Facts, q: ResultQuery): number | null {
-  return runMean(f, q, (r) => (typeof r.seconds === "number" && typeof r.extra?.steps === "number" && r.extra.steps > 0 ? r.seconds / r.extra.steps : null));
+  return runMean(f, q, (r) =>
+    typeof r.seconds === "number" && typeof r.extra?.steps === "number" && r.extra.steps > 0
+      ? r.seconds / r.extra.steps
+      : null,
+  );
 }
 
 /** "12.3 ms/step (head-only) vs 30.1 ms/step (full-ft), 0.41×", or NOT_MEASURED. */
@@ -87,7 +94,9 @@ function citeStepTimes(f: Facts, a: ResultQuery, b: ResultQuery): string {
 /** Optimizer-state bytes of a query's trainable parameters, or NOT_MEASURED. */
 function citeAdamBytes(f: Facts, q: ResultQuery): string {
   const p = f.find(q)?.trainableParams;
-  return p == null ? NOT_MEASURED : prose`${formatCount(ADAM_BYTES_PER_PARAM * p)} bytes of Adam state for ${formatCount(p)}
+  return p == null
+    ? NOT_MEASURED
+    : prose`${formatCount(ADAM_BYTES_PER_PARAM * p)} bytes of Adam state for ${formatCount(p)}
     trainable weights`;
 }
 
@@ -99,18 +108,33 @@ export function extraMean(f: Facts, q: ResultQuery, key: string): number | null 
 /** Lesson 02's epoch times: full vs frozen vs on cached features, with the FLOP ratio. */
 function citeEpochTimes(f: Facts): string {
   const q = queryAt("featureCache", "few");
-  const [full, frozen, cached, flops, speedup] = ["epochSecondsFull", "epochSecondsFrozen", "epochSecondsCached", "flopRatio", "speedupPerEpoch"].map((k) => extraMean(f, q, k));
+  const [full, frozen, cached, flops, speedup] = [
+    "epochSecondsFull",
+    "epochSecondsFrozen",
+    "epochSecondsCached",
+    "flopRatio",
+    "speedupPerEpoch",
+  ].map((k) => extraMean(f, q, k));
   if (full === null || frozen === null) return NOT_MEASURED;
-  const parts = [prose`an epoch takes ${full.toFixed(3)} s training everything and ${frozen.toFixed(3)} s with
-    the base frozen (${(frozen / full).toFixed(2)}×${flops !== null ? `; the FLOP ratio is ${flops.toFixed(2)}` : ""})`];
-  if (cached !== null) parts.push(prose`${cached.toFixed(4)} s on cached features${speedup !== null ? ` (${speedup.toFixed(1)}× faster than frozen)` : ""}`);
+  const parts = [
+    prose`an epoch takes ${full.toFixed(3)} s training everything and ${frozen.toFixed(3)} s with
+    the base frozen (${(frozen / full).toFixed(2)}×${flops !== null ? `; the FLOP ratio is ${flops.toFixed(2)}` : ""})`,
+  ];
+  if (cached !== null)
+    parts.push(
+      prose`${cached.toFixed(4)} s on cached features${speedup !== null ? ` (${speedup.toFixed(1)}× faster than frozen)` : ""}`,
+    );
   return `${parts.join(", and ")} [02 feature-cache]`;
 }
 
 /** Gradient ratio head / layer 1 at init of lesson 01's runs of a method (extra.gradientRatio). */
 function citeGradientRatio(f: Facts, q: ResultQuery): string {
   const s = f.find(q);
-  const xs = s ? f.rows.filter((r) => r.lesson === s.lesson && r.method === s.method && typeof r.extra?.gradientRatio === "number").map((r) => r.extra?.gradientRatio as number) : [];
+  const xs = s
+    ? f.rows
+        .filter((r) => r.lesson === s.lesson && r.method === s.method && typeof r.extra?.gradientRatio === "number")
+        .map((r) => r.extra?.gradientRatio as number)
+    : [];
   if (!xs.length) return NOT_MEASURED;
   const geo = Math.exp(xs.reduce((a, b) => a + Math.log(b), 0) / xs.length);
   return `${geo.toExponential(1)} [01 ${s?.method}, ${xs.length} run${xs.length === 1 ? "" : "s"}]`;
@@ -119,15 +143,27 @@ function citeGradientRatio(f: Facts, q: ResultQuery): string {
 /** Lesson 03's frozen-BN runs per task: task-A accuracy after training only the head, plain tfjs
  * vs Keras' rule, and whether plain tfjs visibly lost accuracy with no weight trained. */
 function citeBatchNorm(f: Facts): string {
-  const tasks = [...new Set(f.summary.filter((s) => s.lesson === "03" && /^bn-frozen:plain/.test(s.method)).map((s) => s.task))];
+  const tasks = [
+    ...new Set(f.summary.filter((s) => s.lesson === "03" && /^bn-frozen:plain/.test(s.method)).map((s) => s.task)),
+  ];
   if (!tasks.length) return `Lesson 03 trains only the head on a frozen BN base: ${NOT_MEASURED}.`;
   const rows = tasks.map((task) => {
     const plain = f.find({ ...queryAt("bnPlain", "few"), task });
     const keras = f.find({ ...queryAt("bnKeras", "few"), task });
-    return { task, plain, keras, lost: plain?.retentionMean != null && keras?.retentionMean != null && plain.retentionMean < keras.retentionMean - 0.01 };
+    return {
+      task,
+      plain,
+      keras,
+      lost:
+        plain?.retentionMean != null &&
+        keras?.retentionMean != null &&
+        plain.retentionMean < keras.retentionMean - 0.01,
+    };
   });
-  const parts = rows.map((r) => prose`on ${r.task}, ${f.citeRetention({ ...queryAt("bnPlain", "few"), task: r.task })}
-    in plain tfjs vs ${f.citeRetention({ ...queryAt("bnKeras", "few"), task: r.task })} with Keras' rule`);
+  const parts = rows.map(
+    (r) => prose`on ${r.task}, ${f.citeRetention({ ...queryAt("bnPlain", "few"), task: r.task })}
+    in plain tfjs vs ${f.citeRetention({ ...queryAt("bnKeras", "few"), task: r.task })} with Keras' rule`,
+  );
   const verdict = rows.some((r) => r.lost)
     ? "plain tfjs lost task-A accuracy although no base weight trained — only the statistics moved"
     : "at this scale the drift costs no visible task-A accuracy";
@@ -226,7 +262,9 @@ export const QUESTION_BANK: readonly ReviewQuestion[] = [
     followUps: [
       {
         question: "The domain shift is at the input (a new sensor). Do you still freeze the early layers?",
-        answer: (f) => prose`No — the shift lives in the first layers, so they must move. ${claim(f, queryAt("tuneFirstInverted", "few"), queryAt("tuneLastInverted", "few"), { yes: "Measured on inverted digits, tuning only the first layer vs only the last", no: "At this scale the measurement does not show it, tuning only the first layer vs only the last" })};
+        answer: (
+          f,
+        ) => prose`No — the shift lives in the first layers, so they must move. ${claim(f, queryAt("tuneFirstInverted", "few"), queryAt("tuneLastInverted", "few"), { yes: "Measured on inverted digits, tuning only the first layer vs only the last", no: "At this scale the measurement does not show it, tuning only the first layer vs only the last" })};
           freezing the whole base vs freezing none: ${f.citeGain(queryAt("freezeAllInverted", "few"), queryAt("freezeNoneInverted", "few"))}.`,
       },
       {
@@ -410,7 +448,8 @@ export interface RenderQuestionsArgs {
 export function renderQuestions(facts: Facts, args: RenderQuestionsArgs = {}): string {
   const topics = args.topics ?? (Object.keys(REVIEW_TOPICS) as ReviewTopic[]);
   for (const t of topics) {
-    if (!(t in REVIEW_TOPICS)) throw new Error(prose`renderQuestions: unknown topic ${JSON.stringify(t)}
+    if (!(t in REVIEW_TOPICS))
+      throw new Error(prose`renderQuestions: unknown topic ${JSON.stringify(t)}
       (topics: ${Object.keys(REVIEW_TOPICS).join(", ")})`);
   }
   const parts: string[] = [];
@@ -421,7 +460,8 @@ export function renderQuestions(facts: Facts, args: RenderQuestionsArgs = {}): s
     parts.push(`#### ${REVIEW_TOPICS[t]}`);
     for (const q of qs) {
       parts.push(`**Q${++n}. ${q.question}**\n\n${q.answer(facts)}`);
-      if (args.followUps ?? true) for (const fu of q.followUps) parts.push(`> *Follow-up: ${fu.question}*\n>\n> ${fu.answer(facts)}`);
+      if (args.followUps ?? true)
+        for (const fu of q.followUps) parts.push(`> *Follow-up: ${fu.question}*\n>\n> ${fu.answer(facts)}`);
     }
   }
   return parts.join("\n\n");

@@ -82,7 +82,9 @@ export function makeFacts(rows: ResultRecord[]): Facts {
   const summary = summarizeResults(latest);
   const find = (q: ResultQuery): SummaryRow | null => {
     const lessons = q.lesson === undefined ? undefined : Array.isArray(q.lesson) ? q.lesson : [q.lesson];
-    const hits = summary.filter((s) => (!lessons || lessons.includes(s.lesson)) && methodIs(s.method, q.method) && matches(s.task, q.task));
+    const hits = summary.filter(
+      (s) => (!lessons || lessons.includes(s.lesson)) && methodIs(s.method, q.method) && matches(s.task, q.task),
+    );
     if (hits.length === 0) return null;
     let k = q.k === undefined ? "few" : q.k;
     if (k === "few" || k === "many") {
@@ -182,10 +184,18 @@ export function comparisonRows(facts: Facts): ComparisonRow[] {
       const many = facts.find({ ...q, k: "many" }) as SummaryRow;
       const distinct = many.labelsPerClass !== few.labelsPerClass;
       return {
-        lesson, method, task,
-        fewK: few.labelsPerClass, fewAccuracy: few.accuracyMean, fewStd: few.accuracyStd,
-        manyK: distinct ? many.labelsPerClass : undefined, manyAccuracy: distinct ? many.accuracyMean : null,
-        trainableParams: few.trainableParams, seconds: few.secondsMean, retention: few.retentionMean, runs: few.runs,
+        lesson,
+        method,
+        task,
+        fewK: few.labelsPerClass,
+        fewAccuracy: few.accuracyMean,
+        fewStd: few.accuracyStd,
+        manyK: distinct ? many.labelsPerClass : undefined,
+        manyAccuracy: distinct ? many.accuracyMean : null,
+        trainableParams: few.trainableParams,
+        seconds: few.secondsMean,
+        retention: few.retentionMean,
+        runs: few.runs,
       };
     })
     .sort((a, b) => a.lesson.localeCompare(b.lesson) || a.task.localeCompare(b.task));
@@ -217,12 +227,17 @@ export function comparisonTableRows(rows: ComparisonRow[]): Record<string, Table
  * seeds), one colour per lesson, methods listed top to bottom in table order. */
 export function accuracyBarPlot(rows: ComparisonRow[], task: string): PlotSpec {
   const on = rows.filter((r) => r.task === task);
-  if (on.length === 0) throw new Error(`accuracyBarPlot: no results on task ${JSON.stringify(task)} (tasks: ${[...new Set(rows.map((r) => r.task))].join(", ") || "none"})`);
+  if (on.length === 0)
+    throw new Error(
+      `accuracyBarPlot: no results on task ${JSON.stringify(task)} (tasks: ${[...new Set(rows.map((r) => r.task))].join(", ") || "none"})`,
+    );
   const lessons = [...new Set(on.map((r) => r.lesson))];
   const data = lessons.map((lesson, i) => {
     const mine = on.filter((r) => r.lesson === lesson);
     return {
-      type: "bar", orientation: "h", name: `lesson ${lesson}`,
+      type: "bar",
+      orientation: "h",
+      name: `lesson ${lesson}`,
       y: mine.map((r) => `${r.lesson} ${r.method} (k=${r.method === "zero-shot" ? 0 : kName(r.fewK)})`),
       x: mine.map((r) => 100 * r.fewAccuracy),
       error_x: { type: "data", array: mine.map((r) => 100 * r.fewStd), visible: true },
@@ -279,11 +294,17 @@ export function retentionPlot(rows: ComparisonRow[]): PlotSpec {
 }
 
 /** Per lesson: how many results (latest per seed), methods, tasks and seeds are recorded. */
-export function coverageRows(rows: ResultRecord[], lessons: readonly string[] = RECORDING_LESSONS): Record<string, TableCell>[] {
+export function coverageRows(
+  rows: ResultRecord[],
+  lessons: readonly string[] = RECORDING_LESSONS,
+): Record<string, TableCell>[] {
   const latest = latestRuns(rows);
   return lessons.map((lesson) => {
     const mine = latest.filter((r) => r.lesson === lesson);
-    const last = mine.map((r) => r.timestamp ?? "").sort().pop();
+    const last = mine
+      .map((r) => r.timestamp ?? "")
+      .sort()
+      .pop();
     return {
       lesson,
       results: mine.length,
@@ -306,10 +327,25 @@ export function transferCurvePlot(facts: Facts): PlotSpec | null {
   ];
   const series = methods
     .map(([name, pattern]) => {
-      const pts = facts.summary.filter((s) => s.lesson === "02" && s.task === "mild" && methodIs(s.method, pattern) && s.labelsPerClass !== null).sort((a, b) => (a.labelsPerClass as number) - (b.labelsPerClass as number));
-      return { name, x: pts.map((p) => p.labelsPerClass as number), y: pts.map((p) => 100 * p.accuracyMean), error: pts.map((p) => 100 * p.accuracyStd) };
+      const pts = facts.summary
+        .filter(
+          (s) => s.lesson === "02" && s.task === "mild" && methodIs(s.method, pattern) && s.labelsPerClass !== null,
+        )
+        .sort((a, b) => (a.labelsPerClass as number) - (b.labelsPerClass as number));
+      return {
+        name,
+        x: pts.map((p) => p.labelsPerClass as number),
+        y: pts.map((p) => 100 * p.accuracyMean),
+        error: pts.map((p) => 100 * p.accuracyStd),
+      };
     })
     .filter((s) => s.x.length >= 2);
   if (series.length === 0) return null;
-  return linePlot({ series, logX: true, title: "Mild shift: accuracy vs labels per class (lesson 02)", xTitle: "labels per class (log)", yTitle: "held-out accuracy (%)" });
+  return linePlot({
+    series,
+    logX: true,
+    title: "Mild shift: accuracy vs labels per class (lesson 02)",
+    xTitle: "labels per class (log)",
+    yTitle: "held-out accuracy (%)",
+  });
 }

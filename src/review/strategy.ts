@@ -64,23 +64,44 @@ export const CROSSOVER_GAIN = 0.02;
 /** The smallest measured label budget at which the best transfer method on the similar task beats
  * scratch by less than CROSSOVER_GAIN; DEFAULT_MANY_LABELS when none was measured. */
 export function transferCrossover(facts: Facts): { labels: number; source: string } {
-  const budgets = [...new Set(facts.summary.filter((s) => REVIEW_QUERIES.scratchMild.lesson.includes(s.lesson) && s.task === "mild" && s.method === "scratch").map((s) => s.labelsPerClass))]
+  const budgets = [
+    ...new Set(
+      facts.summary
+        .filter(
+          (s) => REVIEW_QUERIES.scratchMild.lesson.includes(s.lesson) && s.task === "mild" && s.method === "scratch",
+        )
+        .map((s) => s.labelsPerClass),
+    ),
+  ]
     .filter((k): k is number => k !== null)
     .sort((a, b) => a - b);
   for (const k of budgets) {
-    const gains = [facts.gain(queryAt("fullFtMild", k), queryAt("scratchMild", k)), facts.gain(queryAt("headOnlyMild", k), queryAt("scratchMild", k))].filter((g): g is number => g !== null);
+    const gains = [
+      facts.gain(queryAt("fullFtMild", k), queryAt("scratchMild", k)),
+      facts.gain(queryAt("headOnlyMild", k), queryAt("scratchMild", k)),
+    ].filter((g): g is number => g !== null);
     if (gains.length && Math.max(...gains) < CROSSOVER_GAIN) {
-      return { labels: k, source: prose`measured: at ${labelsText(k)} the best transfer method beats scratch by ${formatPoints(Math.max(...gains), 0)}
-        (lesson 02)` };
+      return {
+        labels: k,
+        source: prose`measured: at ${labelsText(k)} the best transfer method beats scratch by ${formatPoints(Math.max(...gains), 0)}
+        (lesson 02)`,
+      };
     }
   }
-  const seen = budgets.length ? `transfer stays ahead at every measured budget (${budgets.join(", ")})` : "no lesson 02 sweep recorded at this scale";
-  return { labels: DEFAULT_MANY_LABELS, source: `no crossover measured: ${seen}; the guide uses ${DEFAULT_MANY_LABELS}` };
+  const seen = budgets.length
+    ? `transfer stays ahead at every measured budget (${budgets.join(", ")})`
+    : "no lesson 02 sweep recorded at this scale";
+  return {
+    labels: DEFAULT_MANY_LABELS,
+    source: `no crossover measured: ${seen}; the guide uses ${DEFAULT_MANY_LABELS}`,
+  };
 }
 
 function validate(args: RecommendArgs): void {
   if (!(typeof args.labels === "number" && Number.isFinite(args.labels) && args.labels > 0)) {
-    throw new Error(prose`recommendStrategy: labels must be a positive number of labels per class, got ${JSON.stringify(args.labels)}`);
+    throw new Error(
+      prose`recommendStrategy: labels must be a positive number of labels per class, got ${JSON.stringify(args.labels)}`,
+    );
   }
   checkOneOf("recommendStrategy", "similarity", args.similarity, SIMILARITIES);
   checkOneOf("recommendStrategy", "compute", args.compute, COMPUTES);
@@ -103,7 +124,11 @@ function fewSimilar(f: Facts, compute: Compute, keepSource: boolean): Plan {
         zeroShot,
         `Nothing of the source task is lost: task-A retention ${f.citeRetention(queryAt("headOnlyMild", "few"))}.`,
       ],
-      steps: ["Start from the source head (shared classes) or a fresh head.", "Compute the frozen features once and cache them.", "Train the head on the cached features; validate on held-out target data."],
+      steps: [
+        "Start from the source head (shared classes) or a fresh head.",
+        "Compute the frozen features once and cache them.",
+        "Train the head on the cached features; validate on held-out target data.",
+      ],
     };
   }
   if (compute === "medium" || keepSource) {
@@ -118,8 +143,12 @@ function fewSimilar(f: Facts, compute: Compute, keepSource: boolean): Plan {
           (full fine-tuning); with the base frozen, removing the adapter restores the source model exactly.`,
         prose`${claim(f, queryAt("loraR4", "few"), queryAt("loraR1", "few"), { yes: "Rank matters at the low end, r=4 vs r=1", no: "Rank hardly matters here, r=4 vs r=1" }, 0.01)}.`,
       ],
-      steps: [prose`Wrap the hidden Dense layers in LoRA (r=4, alpha=${DEFAULT_LORA_ALPHA}, so scaling alpha/r = ${DEFAULT_LORA_ALPHA / 4});
-        B = 0, so training starts at the source model.`, "Train adapters + head with Adam at lr 1e-3 (larger than full fine-tuning's 1e-4).", "Merge B·A into W for deployment, or keep the adapter file per task."],
+      steps: [
+        prose`Wrap the hidden Dense layers in LoRA (r=4, alpha=${DEFAULT_LORA_ALPHA}, so scaling alpha/r = ${DEFAULT_LORA_ALPHA / 4});
+        B = 0, so training starts at the source model.`,
+        "Train adapters + head with Adam at lr 1e-3 (larger than full fine-tuning's 1e-4).",
+        "Merge B·A into W for deployment, or keep the adapter file per task.",
+      ],
     };
   }
   return {
@@ -133,7 +162,11 @@ function fewSimilar(f: Facts, compute: Compute, keepSource: boolean): Plan {
         vs ${f.citeRetention(queryAt("fullFtHighLrMild", "few"))} at 1e-3 — the rate is the main forgetting
         knob.`,
     ],
-    steps: ["Train the head first with the base frozen (a random head sends large gradients into the base).", "Unfreeze everything; base lr 1e-4 (or discriminative rates, lower for early layers).", "Watch held-out target accuracy and task-A retention each epoch; stop early."],
+    steps: [
+      "Train the head first with the base frozen (a random head sends large gradients into the base).",
+      "Unfreeze everything; base lr 1e-4 (or discriminative rates, lower for early layers).",
+      "Watch held-out target accuracy and task-A retention each epoch; stop early.",
+    ],
   };
 }
 
@@ -153,17 +186,29 @@ function plan(args: Required<Omit<RecommendArgs, "facts">>, f: Facts, many: bool
       ],
       steps: many
         ? ["ReLU, Glorot init, Adam; no pretraining needed.", "Use the labels you have; augment."]
-        : ["Pretrain an encoder on all unlabeled target data (masked/denoising autoencoder or contrastive).", "Add a head; fine-tune with the labels at a low rate."],
+        : [
+            "Pretrain an encoder on all unlabeled target data (masked/denoising autoencoder or contrastive).",
+            "Add a head; fine-tune with the labels at a low rate.",
+          ],
     };
   }
   if (many) {
     const scratchWins = similarity !== "similar";
-    const strategy: Strategy = scratchWins ? "scratch" : compute === "low" ? "head-only" : keepSource ? "lora" : "fine-tune";
+    const strategy: Strategy = scratchWins
+      ? "scratch"
+      : compute === "low"
+        ? "head-only"
+        : keepSource
+          ? "lora"
+          : "fine-tune";
     const summaries: Partial<Record<Strategy, string>> = {
-      scratch: "With this many labels and a different input or task, train from scratch (or fine-tune everything); frozen features would hold you back.",
-      "head-only": "With this many labels transfer no longer buys much accuracy; on a small compute budget train a head on the frozen base (cheapest), else train from scratch.",
+      scratch:
+        "With this many labels and a different input or task, train from scratch (or fine-tune everything); frozen features would hold you back.",
+      "head-only":
+        "With this many labels transfer no longer buys much accuracy; on a small compute budget train a head on the frozen base (cheapest), else train from scratch.",
       lora: "With this many labels transfer no longer buys much accuracy; to keep the source task working, train LoRA adapters on the frozen base.",
-      "fine-tune": "With this many labels transfer no longer buys accuracy; fine-tune (fast to converge) or train from scratch.",
+      "fine-tune":
+        "With this many labels transfer no longer buys accuracy; fine-tune (fast to converge) or train from scratch.",
     };
     return {
       strategy,
@@ -178,15 +223,22 @@ function plan(args: Required<Omit<RecommendArgs, "facts">>, f: Facts, many: bool
         prose`${claim(f, queryAt("fullFtSplit", "few"), queryAt("headOnlySplit", "few"), { yes: "On new classes the source's top layers are too specific, full fine-tuning vs a frozen base on the class split", no: "On the class split a frozen base holds up here, full fine-tuning vs frozen base" })}.`,
       ],
       steps: scratchWins
-        ? ["Train from scratch with the modern recipe, or fine-tune every layer from the source weights.", "Compare both on held-out data; keep the cheaper if they tie."]
-        : ["Fine-tune from the source weights (converges in fewer steps) or train from scratch.", "Head-only or LoRA when compute or task-A retention matters."],
+        ? [
+            "Train from scratch with the modern recipe, or fine-tune every layer from the source weights.",
+            "Compare both on held-out data; keep the cheaper if they tie.",
+          ]
+        : [
+            "Fine-tune from the source weights (converges in fewer steps) or train from scratch.",
+            "Head-only or LoRA when compute or task-A retention matters.",
+          ],
     };
   }
   if (similarity === "similar") return fewSimilar(f, compute, keepSource);
   if (similarity === "input-shift") {
     return {
       strategy: "fine-tune-early-layers",
-      summary: "The shift is at the input: let the first layers move (tune them, or everything); do not freeze the bottom.",
+      summary:
+        "The shift is at the input: let the first layers move (tune them, or everything); do not freeze the bottom.",
       evidence: [
         prose`${claim(f, queryAt("freezeNoneInverted", "few"), queryAt("freezeAllInverted", "few"), { yes: "Freezing the base loses on inverted digits, freeze ratio 0 vs 1", no: "At this scale freezing the base does not lose on inverted digits, freeze ratio 0 vs 1" })}.`,
         prose`${claim(f, queryAt("tuneFirstInverted", "few"), queryAt("tuneLastInverted", "few"), { yes: "The first layer is where the shift is, tuning only it vs only the last", no: "At this scale tuning the first layer does not beat tuning the last" })}.`,
@@ -194,21 +246,27 @@ function plan(args: Required<Omit<RecommendArgs, "facts">>, f: Facts, many: bool
           vs full fine-tuning ${f.citeAccuracy(queryAt("fullFtInverted", "few"))}.`,
       ],
       steps: [
-        compute === "low" ? "Train the first layer (and the head) only: few parameters, and it is where the shift is." : "Fine-tune all layers, the first ones included, at a low rate.",
+        compute === "low"
+          ? "Train the first layer (and the head) only: few parameters, and it is where the shift is."
+          : "Fine-tune all layers, the first ones included, at a low rate.",
         "Compare with scratch on held-out data; negative transfer is possible here.",
       ],
     };
   }
   return {
     strategy: "reuse-lower-layers",
-    summary: "New classes: keep the generic lower layers, retrain the top layers and a fresh head (or fine-tune everything).",
+    summary:
+      "New classes: keep the generic lower layers, retrain the top layers and a fresh head (or fine-tune everything).",
     evidence: [
       prose`${claim(f, queryAt("fullFtSplit", "few"), queryAt("headOnlySplit", "few"), { yes: "The last hidden layer of a 5-class model is too specific, full fine-tuning vs frozen base + fresh head", no: "At this scale the frozen base + fresh head keeps up with full fine-tuning" })}.`,
       `Scratch is a real competitor here: ${f.citeAccuracy(queryAt("scratchSplit", "few"))}.`,
       prose`Half frozen keeps the cost down: freeze ratio 0.5 trains ${f.citeParams(queryAt("freezeHalfMild", "few"))}
         parameters (mild task) vs ${f.citeParams(queryAt("freezeNoneMild", "few"))} with none frozen.`,
     ],
-    steps: ["Freeze the bottom half of the base, re-initialise the head, train the top layers.", compute === "low" ? "Stop there." : "Then unfreeze the rest at a lower rate if held-out accuracy still climbs."],
+    steps: [
+      "Freeze the bottom half of the base, re-initialise the head, train the top layers.",
+      compute === "low" ? "Stop there." : "Then unfreeze the rest at a lower rate if held-out accuracy still climbs.",
+    ],
   };
 }
 
@@ -218,7 +276,11 @@ export function recommendStrategy(args: RecommendArgs): Recommendation {
   const facts = args.facts ?? makeFacts(readResults({ scale: getScale() }));
   const threshold = transferCrossover(facts);
   const many = args.labels >= threshold.labels;
-  const p = plan({ labels: args.labels, similarity: args.similarity, compute: args.compute, keepSource: args.keepSource ?? false }, facts, many);
+  const p = plan(
+    { labels: args.labels, similarity: args.similarity, compute: args.compute, keepSource: args.keepSource ?? false },
+    facts,
+    many,
+  );
   const markdown = [
     `**Recommendation: ${p.strategy}** — ${p.summary}`,
     ``,

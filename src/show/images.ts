@@ -60,14 +60,19 @@ export function flattenImages(images: ImageBatch, width = DEFAULT_IMAGE_SIZE, he
     const s = images.shape;
     const perImage = s.slice(1).reduce((a, b) => a * b, 1);
     if (s.length === 1 ? s[0] !== dim : perImage !== dim) {
-      throw new Error(`images: tensor of shape [${s.join(", ")}] does not hold ${width}×${height} images (use shape [n, ${dim}] or pass width/height)`);
+      throw new Error(
+        `images: tensor of shape [${s.join(", ")}] does not hold ${width}×${height} images (use shape [n, ${dim}] or pass width/height)`,
+      );
     }
     values = images.dataSync(); // [n, h*w] row-major whatever the rank
   } else if (images.length > 0 && typeof images[0] !== "number") {
     const rows = images as ArrayLike<number>[];
     const flat = new Float32Array(rows.length * dim);
     rows.forEach((r, i) => {
-      if (r.length !== dim) throw new Error(`images: image ${i} has ${r.length} pixels, expected ${width}×${height} = ${dim} (pass width/height)`);
+      if (r.length !== dim)
+        throw new Error(
+          `images: image ${i} has ${r.length} pixels, expected ${width}×${height} = ${dim} (pass width/height)`,
+        );
       flat.set(Array.from(r), i * dim);
     });
     values = flat;
@@ -75,7 +80,9 @@ export function flattenImages(images: ImageBatch, width = DEFAULT_IMAGE_SIZE, he
     values = images as ArrayLike<number>;
   }
   if (values.length % dim !== 0) {
-    throw new Error(`images: ${values.length} values is not a multiple of width×height = ${dim} (pass width/height matching your images)`);
+    throw new Error(
+      `images: ${values.length} values is not a multiple of width×height = ${dim} (pass width/height matching your images)`,
+    );
   }
   return { values, n: values.length / dim };
 }
@@ -94,10 +101,12 @@ interface Layout {
 }
 
 function gridLayout(n: number, a: ImageGridArgs): Layout {
-  const width = a.width ?? DEFAULT_IMAGE_SIZE, height = a.height ?? DEFAULT_IMAGE_SIZE;
+  const width = a.width ?? DEFAULT_IMAGE_SIZE,
+    height = a.height ?? DEFAULT_IMAGE_SIZE;
   const cols = a.cols ?? (a.rows ? Math.ceil(n / a.rows) : Math.min(n, DEFAULT_GRID_COLS));
   const rows = a.rows ?? Math.ceil(n / Math.max(cols, 1));
-  const scale = a.scale ?? DEFAULT_IMAGE_SCALE, padding = a.padding ?? DEFAULT_GRID_PADDING;
+  const scale = a.scale ?? DEFAULT_IMAGE_SCALE,
+    padding = a.padding ?? DEFAULT_GRID_PADDING;
   checkInt("width", width, 1);
   checkInt("height", height, 1);
   checkInt("cols", cols, 1);
@@ -109,7 +118,8 @@ function gridLayout(n: number, a: ImageGridArgs): Layout {
 
 /** 8-bit grey levels for image i after normalisation. */
 function toBytes(f: FlatImages, i: number, dim: number, mode: Normalize, global: [number, number]): Uint8Array {
-  let lo = 0, hi = 1;
+  let lo = 0,
+    hi = 1;
   if (mode === "global") [lo, hi] = global;
   if (mode === "minmax") [lo, hi] = range(f.values, i * dim, (i + 1) * dim);
   const span = hi - lo > 1e-12 ? hi - lo : 1;
@@ -122,7 +132,8 @@ function toBytes(f: FlatImages, i: number, dim: number, mode: Normalize, global:
 }
 
 function range(v: ArrayLike<number>, start: number, end: number): [number, number] {
-  let lo = Infinity, hi = -Infinity;
+  let lo = Infinity,
+    hi = -Infinity;
   for (let p = start; p < end; p++) {
     if (v[p] < lo) lo = v[p];
     if (v[p] > hi) hi = v[p];
@@ -138,18 +149,26 @@ function encodeGray(gray: Uint8Array, width: number, height: number): Uint8Array
 
 /** Draws images [first, first + rows*cols) into one grey canvas. */
 function drawGrid(f: FlatImages, a: ImageGridArgs, L: Layout, first = 0): { gray: Uint8Array; w: number; h: number } {
-  const dim = L.width * L.height, mode = a.normalize ?? "none";
-  if (!["none", "minmax", "global"].includes(mode)) throw new Error(`imageGrid: normalize must be 'none', 'minmax' or 'global', got ${JSON.stringify(mode)}`);
-  const cellW = L.width * L.scale, cellH = L.height * L.scale;
-  const w = L.cols * cellW + (L.cols - 1) * L.padding, h = L.rows * cellH + (L.rows - 1) * L.padding;
+  const dim = L.width * L.height,
+    mode = a.normalize ?? "none";
+  if (!["none", "minmax", "global"].includes(mode))
+    throw new Error(`imageGrid: normalize must be 'none', 'minmax' or 'global', got ${JSON.stringify(mode)}`);
+  const cellW = L.width * L.scale,
+    cellH = L.height * L.scale;
+  const w = L.cols * cellW + (L.cols - 1) * L.padding,
+    h = L.rows * cellH + (L.rows - 1) * L.padding;
   const gray = new Uint8Array(w * h).fill(PAD_GREY);
   const count = Math.min(f.n - first, L.rows * L.cols);
   const global = mode === "global" ? range(f.values, first * dim, (first + count) * dim) : ([0, 1] as [number, number]);
   for (let k = 0; k < L.rows * L.cols; k++) {
-    const r = Math.floor(k / L.cols), c = k % L.cols, x0 = c * (cellW + L.padding), y0 = r * (cellH + L.padding);
+    const r = Math.floor(k / L.cols),
+      c = k % L.cols,
+      x0 = c * (cellW + L.padding),
+      y0 = r * (cellH + L.padding);
     const img = k < count ? toBytes(f, first + k, dim, mode, global) : new Uint8Array(dim); // empty cells black
     for (let y = 0; y < cellH; y++) {
-      const src = Math.floor(y / L.scale) * L.width, dst = (y0 + y) * w + x0;
+      const src = Math.floor(y / L.scale) * L.width,
+        dst = (y0 + y) * w + x0;
       for (let x = 0; x < cellW; x++) gray[dst + x] = img[src + Math.floor(x / L.scale)];
     }
   }
@@ -176,7 +195,9 @@ export function imageGridHtml(images: ImageBatch, args: ImageGridArgs = {}): str
   const f = flattenImages(images, args.width, args.height);
   if (f.n === 0) throw new Error("imageGridHtml: images is empty (pass at least one image)");
   const L = gridLayout(f.n, args);
-  const caption = args.caption ? `<figcaption style="font:12px sans-serif;margin-top:4px">${escapeHtml(args.caption)}</figcaption>` : "";
+  const caption = args.caption
+    ? `<figcaption style="font:12px sans-serif;margin-top:4px">${escapeHtml(args.caption)}</figcaption>`
+    : "";
   const style = "margin:4px 0;display:inline-block";
   if (!args.labels && !args.rowLabels) {
     const { gray, w, h } = drawGrid(f, args, L);
@@ -189,17 +210,25 @@ export function imageGridHtml(images: ImageBatch, args: ImageGridArgs = {}): str
   // Whole-grid normalisation must see every image, so cells are cut from one drawn grid.
   const one: Layout = { ...L, padding: 0 };
   const { gray, w } = drawGrid(f, args, one);
-  const cw = L.width * L.scale, ch = L.height * L.scale;
+  const cw = L.width * L.scale,
+    ch = L.height * L.scale;
   const cells: string[] = [];
   for (let r = 0; r < L.rows; r++) {
-    if (args.rowLabels) cells.push(`<div style="font:12px sans-serif;text-align:right;padding-right:6px">${escapeHtml(args.rowLabels[r])}</div>`);
+    if (args.rowLabels)
+      cells.push(
+        `<div style="font:12px sans-serif;text-align:right;padding-right:6px">${escapeHtml(args.rowLabels[r])}</div>`,
+      );
     for (let c = 0; c < L.cols; c++) {
       const k = r * L.cols + c;
       const cell = new Uint8Array(cw * ch);
-      for (let y = 0; y < ch; y++) cell.set(gray.subarray((r * ch + y) * w + c * cw, (r * ch + y) * w + c * cw + cw), y * cw);
+      for (let y = 0; y < ch; y++)
+        cell.set(gray.subarray((r * ch + y) * w + c * cw, (r * ch + y) * w + c * cw + cw), y * cw);
       const label = args.labels?.[k] !== undefined ? escapeHtml(String(args.labels[k])) : "";
-      cells.push(`<div style="text-align:center"><img src="${pngDataUri(encodeGray(cell, cw, ch))}" width="${cw}" height="${ch}" alt="${label || "image " + k}" style="display:block">` +
-        (args.labels ? `<div style="font:11px monospace">${label}</div>` : "") + "</div>");
+      cells.push(
+        `<div style="text-align:center"><img src="${pngDataUri(encodeGray(cell, cw, ch))}" width="${cw}" height="${ch}" alt="${label || "image " + k}" style="display:block">` +
+          (args.labels ? `<div style="font:11px monospace">${label}</div>` : "") +
+          "</div>",
+      );
     }
   }
   const columns = `${args.rowLabels ? "auto " : ""}repeat(${L.cols}, ${cw}px)`;

@@ -110,7 +110,18 @@ export const DEFAULT_PLOT_HEIGHT = 380;
 export const DEFAULT_PANEL_ROW_HEIGHT = 340;
 export const DEFAULT_PLOT_CONFIG: Record<string, unknown> = { responsive: true, displaylogo: false };
 /** plotly's own default colour cycle (d3 category10), so colours match the legend order. */
-export const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
+export const PALETTE = [
+  "#1f77b4",
+  "#ff7f0e",
+  "#2ca02c",
+  "#d62728",
+  "#9467bd",
+  "#8c564b",
+  "#e377c2",
+  "#7f7f7f",
+  "#bcbd22",
+  "#17becf",
+];
 const AUTO_MARKER_MAX_POINTS = 30;
 const AUTO_ANNOTATE_MAX_CELLS = 400;
 
@@ -139,10 +150,14 @@ function checkSeries(fn: string, s: Series, n?: number): void {
     throw new Error(`${fn}: series '${s.name}' has ${s.y.length} y values, expected ${n} (one per category)`);
   }
   if (s.x && s.x.length !== s.y.length) {
-    throw new Error(`${fn}: series '${s.name}' has ${s.x.length} x values but ${s.y.length} y values (give one x per y)`);
+    throw new Error(
+      `${fn}: series '${s.name}' has ${s.x.length} x values but ${s.y.length} y values (give one x per y)`,
+    );
   }
   if (s.error && s.error.length !== s.y.length) {
-    throw new Error(`${fn}: series '${s.name}' has ${s.error.length} error values but ${s.y.length} y values (one std per point)`);
+    throw new Error(
+      `${fn}: series '${s.name}' has ${s.error.length} error values but ${s.y.length} y values (one std per point)`,
+    );
   }
 }
 
@@ -150,19 +165,24 @@ function checkPositive(fn: string, axis: string, name: string, values: ArrayLike
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (typeof v === "number" && !(v > 0)) {
-      throw new Error(`${fn}: log${axis} needs ${axis.toLowerCase()} > 0, series '${name}' has ${v} at index ${i} (drop the point or use a linear axis)`);
+      throw new Error(
+        `${fn}: log${axis} needs ${axis.toLowerCase()} > 0, series '${name}' has ${v} at index ${i} (drop the point or use a linear axis)`,
+      );
     }
   }
 }
 
 function errorBars(s: Series, color: string): Record<string, unknown> {
   if (!s.error) return {};
-  return { error_y: { type: "data", array: toList(s.error).map(finite), visible: true, color, thickness: 1.2, width: 4 } };
+  return {
+    error_y: { type: "data", array: toList(s.error).map(finite), visible: true, color, thickness: 1.2, width: 4 },
+  };
 }
 
 /** Line chart of named series, optional error bars and log axes. */
 export function linePlot(args: LinePlotArgs): PlotSpec {
-  if (!args.series || args.series.length === 0) throw new Error("linePlot: series must hold at least one series, got none");
+  if (!args.series || args.series.length === 0)
+    throw new Error("linePlot: series must hold at least one series, got none");
   const markers = args.markers ?? args.series.every((s) => s.y.length <= AUTO_MARKER_MAX_POINTS);
   const data = args.series.map((s, i): PlotTrace => {
     checkSeries("linePlot", s);
@@ -171,14 +191,25 @@ export function linePlot(args: LinePlotArgs): PlotSpec {
     if (args.logY) checkPositive("linePlot", "Y", s.name, s.y);
     const color = PALETTE[i % PALETTE.length];
     return {
-      type: "scatter", mode: markers ? "lines+markers" : "lines", name: s.name,
-      x, y: toList(s.y).map(finite), line: { color, width: 2 }, marker: { color, size: 6 }, ...errorBars(s, color),
+      type: "scatter",
+      mode: markers ? "lines+markers" : "lines",
+      name: s.name,
+      x,
+      y: toList(s.y).map(finite),
+      line: { color, width: 2 },
+      marker: { color, size: 6 },
+      ...errorBars(s, color),
     };
   });
   const layout = baseLayout(args, args.logX ? "log" : undefined, args.logY ? "log" : undefined);
   // Few integer x values (epochs, layers): tick every integer instead of plotly's 1.5, 2.5, ...
   const xs = data.flatMap((t) => t.x ?? []);
-  if (!args.logX && xs.length && xs.every((v) => Number.isInteger(v)) && Math.max(...(xs as number[])) - Math.min(...(xs as number[])) <= 20) {
+  if (
+    !args.logX &&
+    xs.length &&
+    xs.every((v) => Number.isInteger(v)) &&
+    Math.max(...(xs as number[])) - Math.min(...(xs as number[])) <= 20
+  ) {
     (layout.xaxis as Record<string, unknown>).dtick = 1;
   }
   return { data, layout };
@@ -189,7 +220,9 @@ export function scatterPlot(args: ScatterPlotArgs): PlotSpec {
   const n = args.x.length;
   if (args.y.length !== n) throw new Error(`scatterPlot: x has ${n} values but y has ${args.y.length} (one y per x)`);
   if (args.groups && args.groups.length !== n) {
-    throw new Error(`scatterPlot: groups has ${args.groups.length} values but there are ${n} points (one group per point)`);
+    throw new Error(
+      `scatterPlot: groups has ${args.groups.length} values but there are ${n} points (one group per point)`,
+    );
   }
   const byGroup = new Map<string, { key: number | string; idx: number[] }>();
   for (let i = 0; i < n; i++) {
@@ -199,11 +232,15 @@ export function scatterPlot(args: ScatterPlotArgs): PlotSpec {
     byGroup.set(String(key), entry);
   }
   const groups = Array.from(byGroup.values()).sort((a, b) =>
-    typeof a.key === "number" && typeof b.key === "number" ? a.key - b.key : String(a.key).localeCompare(String(b.key)));
+    typeof a.key === "number" && typeof b.key === "number" ? a.key - b.key : String(a.key).localeCompare(String(b.key)),
+  );
   const names = args.groupNames as Record<string, string> | undefined;
   const data = groups.map((g, i): PlotTrace => ({
-    type: "scatter", mode: "markers", name: names?.[String(g.key)] ?? String(g.key),
-    x: g.idx.map((j) => finite(args.x[j])), y: g.idx.map((j) => finite(args.y[j])),
+    type: "scatter",
+    mode: "markers",
+    name: names?.[String(g.key)] ?? String(g.key),
+    x: g.idx.map((j) => finite(args.x[j])),
+    y: g.idx.map((j) => finite(args.y[j])),
     marker: { color: PALETTE[i % PALETTE.length], size: args.markerSize ?? 5, opacity: 0.75 },
   }));
   return { data, layout: { ...baseLayout(args), showlegend: args.groups !== undefined } };
@@ -211,13 +248,21 @@ export function scatterPlot(args: ScatterPlotArgs): PlotSpec {
 
 /** Bar chart with one bar per category per series, grouped (or stacked), optional error bars. */
 export function barPlot(args: BarPlotArgs): PlotSpec {
-  if (!args.series || args.series.length === 0) throw new Error("barPlot: series must hold at least one series, got none");
+  if (!args.series || args.series.length === 0)
+    throw new Error("barPlot: series must hold at least one series, got none");
   const cats = args.categories.map(String);
   const data = args.series.map((s, i): PlotTrace => {
     checkSeries("barPlot", s, cats.length);
     if (args.logY) checkPositive("barPlot", "Y", s.name, s.y);
     const color = PALETTE[i % PALETTE.length];
-    return { type: "bar", name: s.name, x: cats, y: toList(s.y).map(finite), marker: { color }, ...errorBars(s, "#333") };
+    return {
+      type: "bar",
+      name: s.name,
+      x: cats,
+      y: toList(s.y).map(finite),
+      marker: { color },
+      ...errorBars(s, "#333"),
+    };
   });
   const layout = baseLayout(args, "category", args.logY ? "log" : undefined);
   return { data, layout: { ...layout, barmode: args.barmode ?? "group" } };
@@ -229,7 +274,8 @@ export function heatmap(args: HeatmapArgs): PlotSpec {
   const cols = rows ? args.z[0].length : 0;
   if (rows === 0 || cols === 0) throw new Error("heatmap: z must be a non-empty matrix z[row][col], got an empty one");
   args.z.forEach((r, i) => {
-    if (r.length !== cols) throw new Error(`heatmap: z row ${i} has ${r.length} values, row 0 has ${cols} (rows must be equally long)`);
+    if (r.length !== cols)
+      throw new Error(`heatmap: z row ${i} has ${r.length} values, row 0 has ${cols} (rows must be equally long)`);
   });
   const x = (args.x ?? Array.from({ length: cols }, (_, i) => i)).map(String);
   const y = (args.y ?? Array.from({ length: rows }, (_, i) => i)).map(String);
@@ -238,7 +284,15 @@ export function heatmap(args: HeatmapArgs): PlotSpec {
   const z = args.z.map((r) => toList(r).map(finite));
   const annotate = args.annotate ?? rows * cols <= AUTO_ANNOTATE_MAX_CELLS;
   // plotly's 'Blues' runs dark -> light; reversed, large counts are dark as in a printed matrix.
-  const trace: PlotTrace = { type: "heatmap", x, y, z, colorscale: args.colorscale ?? "Blues", reversescale: args.colorscale === undefined, hoverongaps: false };
+  const trace: PlotTrace = {
+    type: "heatmap",
+    x,
+    y,
+    z,
+    colorscale: args.colorscale ?? "Blues",
+    reversescale: args.colorscale === undefined,
+    hoverongaps: false,
+  };
   if (annotate) {
     trace.text = args.z.map((r) => toList(r).map((v) => formatNumber(v, args.digits ?? 3)));
     trace.texttemplate = "%{text}";
@@ -254,7 +308,7 @@ function axisSuffix(i: number): string {
 
 function titleText(layout: PlotLayout): string {
   const t = layout.title as { text?: string } | string | undefined;
-  return typeof t === "string" ? t : t?.text ?? "";
+  return typeof t === "string" ? t : (t?.text ?? "");
 }
 
 function setTraceColor(t: PlotTrace, color: string): PlotTrace {
@@ -273,25 +327,42 @@ export function multiPanel(args: MultiPanelArgs): PlotSpec {
   const cols = args.cols ?? Math.min(n, 3);
   if (!Number.isInteger(cols) || cols < 1) throw new Error(`multiPanel: cols must be a positive integer, got ${cols}`);
   const rows = Math.ceil(n / cols);
-  const hGap = 0.08, vGap = rows > 1 ? 0.12 : 0;
-  const w = (1 - (cols - 1) * hGap) / cols, h = (1 - (rows - 1) * vGap) / rows;
+  const hGap = 0.08,
+    vGap = rows > 1 ? 0.12 : 0;
+  const w = (1 - (cols - 1) * hGap) / cols,
+    h = (1 - (rows - 1) * vGap) / rows;
   const rowHeight = args.rowHeight ?? DEFAULT_PANEL_ROW_HEIGHT;
   const layout: PlotLayout = {
-    title: { text: args.title ?? "" }, height: rows * rowHeight + 60, autosize: true,
-    margin: { l: 60, r: 20, t: 80, b: 50 }, barmode: args.panels[0].layout.barmode,
+    title: { text: args.title ?? "" },
+    height: rows * rowHeight + 60,
+    autosize: true,
+    margin: { l: 60, r: 20, t: 80, b: 50 },
+    barmode: args.panels[0].layout.barmode,
   };
   const annotations: Record<string, unknown>[] = [];
   const colorOf = new Map<string, string>();
   const data: PlotTrace[] = [];
   args.panels.forEach((p, i) => {
-    const r = Math.floor(i / cols), c = i % cols, s = axisSuffix(i);
-    const x0 = c * (w + hGap), top = 1 - r * (h + vGap);
+    const r = Math.floor(i / cols),
+      c = i % cols,
+      s = axisSuffix(i);
+    const x0 = c * (w + hGap),
+      top = 1 - r * (h + vGap);
     layout[`xaxis${s}`] = { ...(p.layout.xaxis as object), domain: [x0, x0 + w], anchor: `y${s}` };
     layout[`yaxis${s}`] = { ...(p.layout.yaxis as object), domain: [top - h, top], anchor: `x${s}` };
     const title = titleText(p.layout);
     if (title) {
-      annotations.push({ text: `<b>${title}</b>`, x: x0 + w / 2, y: top, xref: "paper", yref: "paper",
-        xanchor: "center", yanchor: "bottom", yshift: 6, showarrow: false });
+      annotations.push({
+        text: `<b>${title}</b>`,
+        x: x0 + w / 2,
+        y: top,
+        xref: "paper",
+        yref: "paper",
+        xanchor: "center",
+        yanchor: "bottom",
+        yshift: 6,
+        showarrow: false,
+      });
     }
     for (const t of p.data) {
       let trace: PlotTrace = { ...t, xaxis: `x${s}`, yaxis: `y${s}` };

@@ -8,8 +8,11 @@ import { DEFAULT_PLOT_CONFIG, DEFAULT_PLOT_HEIGHT, type PlotSpec } from "./plot"
 /** JSON that is safe inside <script>: no '<', '>' or '&' can end the element or open a comment. */
 export function scriptSafeJson(value: unknown): string {
   return JSON.stringify(value)
-    .replace(/</g, "\\u003c").replace(/>/g, "\\u003e").replace(/&/g, "\\u0026")
-    .replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+    .replace(/</g, "\\u003c")
+    .replace(/>/g, "\\u003e")
+    .replace(/&/g, "\\u0026")
+    .replace(/\u2028/g, "\\u2028")
+    .replace(/\u2029/g, "\\u2029");
 }
 
 /** JavaScript source made safe inside <script>: '</script' and '<!--' cannot occur in it (they
@@ -23,7 +26,10 @@ let plotlySource: { path: string; version: string; text: string } | undefined;
 /** plotly.js as shipped by plotly.js-dist-min when installed (4.6 MB), else plotly.js-dist (11 MB). */
 export function plotlyBundle(): { path: string; version: string; text: string } {
   if (plotlySource) return plotlySource;
-  for (const [pkg, file] of [["plotly.js-dist-min", "plotly.min.js"], ["plotly.js-dist", "plotly.js"]]) {
+  for (const [pkg, file] of [
+    ["plotly.js-dist-min", "plotly.min.js"],
+    ["plotly.js-dist", "plotly.js"],
+  ]) {
     let path: string;
     try {
       path = require.resolve(`${pkg}/${file}`);
@@ -61,10 +67,19 @@ export function newPlotId(): string {
 
 /** A <div> and a <script> that draws `spec` into it; waits up to 10 s for window.Plotly. */
 export function plotHtml(spec: PlotSpec, id: string): string {
-  if (!/^[A-Za-z][\w-]*$/.test(id)) throw new Error(`plotHtml: id must be letters, digits, '-' or '_' starting with a letter, got ${JSON.stringify(id)}`);
+  if (!/^[A-Za-z][\w-]*$/.test(id))
+    throw new Error(
+      `plotHtml: id must be letters, digits, '-' or '_' starting with a letter, got ${JSON.stringify(id)}`,
+    );
   const height = typeof spec.layout.height === "number" ? spec.layout.height : DEFAULT_PLOT_HEIGHT;
-  const payload = scriptSafeJson({ data: spec.data, layout: spec.layout, config: { ...DEFAULT_PLOT_CONFIG, ...spec.config } });
-  const missing = scriptSafeJson("This plot needs plotly.js, which transfer-lab embeds in the first plot's output of a kernel session; that output is not in this page. Run embedPlotly() in a cell above, or restart the kernel and run all cells.");
+  const payload = scriptSafeJson({
+    data: spec.data,
+    layout: spec.layout,
+    config: { ...DEFAULT_PLOT_CONFIG, ...spec.config },
+  });
+  const missing = scriptSafeJson(
+    "This plot needs plotly.js, which transfer-lab embeds in the first plot's output of a kernel session; that output is not in this page. Run embedPlotly() in a cell above, or restart the kernel and run all cells.",
+  );
   return `<div id="${id}" class="transfer-lab-plot" style="width:100%;min-width:320px;height:${height}px"></div>
 <script type="text/javascript">(function(){var id="${id}",s=${payload},n=0;function draw(){var el=document.getElementById(id),P=window.Plotly;if(!el||!P||!P.newPlot){if(++n<200){setTimeout(draw,50);}else if(el){el.textContent=${missing};}return;}P.newPlot(el,s.data,s.layout,s.config);}draw();})();</script>`;
 }

@@ -36,7 +36,9 @@ function progressSink(): { show(line: string): void } {
   const stdout = !inKernel() && process.env.TRANSFER_LAB_PROGRESS === "stdout";
   return {
     show(line: string) {
-      d.html(`<div class="transfer-lab-progress" style="font-family:monospace;white-space:pre">${escapeHtml(line)}</div>`);
+      d.html(
+        `<div class="transfer-lab-progress" style="font-family:monospace;white-space:pre">${escapeHtml(line)}</div>`,
+      );
       if (stdout) process.stdout.write(line + "\n");
     },
   };
@@ -57,7 +59,11 @@ export function createProgress(args: ProgressArgs): Progress {
   let lastDrawn = -Infinity;
   let finished = false;
 
-  const metricsText = (u: ProgressUpdate) => [`loss ${formatNumber(u.loss, 4)}`, ...Object.entries(u.metrics ?? {}).map(([k, v]) => `${k} ${formatNumber(v, 4)}`)].join("  ");
+  const metricsText = (u: ProgressUpdate) =>
+    [
+      `loss ${formatNumber(u.loss, 4)}`,
+      ...Object.entries(u.metrics ?? {}).map(([k, v]) => `${k} ${formatNumber(v, 4)}`),
+    ].join("  ");
   const line = (u: ProgressUpdate | undefined, t: number): string => {
     const doneSteps = u ? u.epoch * S + u.step : 0;
     const elapsed = t - start;
@@ -76,10 +82,14 @@ export function createProgress(args: ProgressArgs): Progress {
     update(u: ProgressUpdate) {
       if (finished) throw new Error(`progress '${label}': update() after done() (create a new progress per run)`);
       if (!Number.isInteger(u.epoch) || u.epoch < 0 || u.epoch >= epochs) {
-        throw new Error(`progress '${label}': epoch must be an integer in [0, ${epochs - 1}] (0-based like tfjs), got ${u.epoch}`);
+        throw new Error(
+          `progress '${label}': epoch must be an integer in [0, ${epochs - 1}] (0-based like tfjs), got ${u.epoch}`,
+        );
       }
       if (!Number.isInteger(u.step) || u.step < 0 || u.step > S) {
-        throw new Error(`progress '${label}': step must be an integer in [0, ${S}] (steps done in this epoch), got ${u.step}`);
+        throw new Error(
+          `progress '${label}': step must be an integer in [0, ${S}] (steps done in this epoch), got ${u.step}`,
+        );
       }
       last = u;
       const t = now();
@@ -95,8 +105,13 @@ export function createProgress(args: ProgressArgs): Progress {
       const elapsed = t - start;
       const ran = last ? last.epoch * S + last.step : 0;
       const perEpoch = ran > 0 ? ` (${formatDuration((elapsed * S) / ran)}/epoch)` : "";
-      const parts = [`${label}  done  ${last ? `epoch ${last.epoch + 1}/${epochs}  step ${last.step}/${S}` : "no steps"}`,
-        bar(ran / total), last ? metricsText(last) : "", `${formatDuration(elapsed)}${perEpoch}`, summary ?? ""];
+      const parts = [
+        `${label}  done  ${last ? `epoch ${last.epoch + 1}/${epochs}  step ${last.step}/${S}` : "no steps"}`,
+        bar(ran / total),
+        last ? metricsText(last) : "",
+        `${formatDuration(elapsed)}${perEpoch}`,
+        summary ?? "",
+      ];
       sink.show(parts.filter((p) => p !== "").join("  "));
       lastDrawn = t;
     },
@@ -105,6 +120,15 @@ export function createProgress(args: ProgressArgs): Progress {
 
 /** A reporter for fit() and the loops built on it: each run draws its own line, labelled
  * `label` (and the run's stage, e.g. "pretrain 2/5"). */
-export function progressLine(label: string, args: Omit<ProgressArgs, "label" | "epochs" | "stepsPerEpoch"> = {}): ProgressReporter {
-  return (run) => createProgress({ ...args, label: run.stage ? `${label} ${run.stage}` : label, epochs: run.epochs, stepsPerEpoch: run.stepsPerEpoch });
+export function progressLine(
+  label: string,
+  args: Omit<ProgressArgs, "label" | "epochs" | "stepsPerEpoch"> = {},
+): ProgressReporter {
+  return (run) =>
+    createProgress({
+      ...args,
+      label: run.stage ? `${label} ${run.stage}` : label,
+      epochs: run.epochs,
+      stepsPerEpoch: run.stepsPerEpoch,
+    });
 }

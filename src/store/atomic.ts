@@ -116,7 +116,8 @@ export async function commitWithBlob(args: CommitWithBlobArgs): Promise<{ blobFi
   // and report it missing rather than load a mix.
   const blobRe = new RegExp(`^${blobPrefix}-[0-9a-f]{${BLOB_HASH_CHARS}}\\.bin$`);
   for (const n of await fs.promises.readdir(dir)) {
-    if (n !== blobFile && (blobRe.test(n) || n === legacyBlob)) await fs.promises.rm(path.join(dir, n), { force: true });
+    if (n !== blobFile && (blobRe.test(n) || n === legacyBlob))
+      await fs.promises.rm(path.join(dir, n), { force: true });
   }
   await sweepTempFiles(dir);
   return { blobFile, blobSha256 };

@@ -38,11 +38,15 @@ export function canonicalJson(value: unknown): string {
     const proto = typeof v === "object" ? Object.getPrototypeOf(v) : undefined;
     if (proto === Object.prototype || proto === null) {
       const o = v as Record<string, unknown>;
-      const keys = Object.keys(o).filter((k) => o[k] !== undefined).sort();
+      const keys = Object.keys(o)
+        .filter((k) => o[k] !== undefined)
+        .sort();
       return "{" + keys.map((k) => JSON.stringify(k) + ":" + walk(o[k], `${at}.${k}`)).join(",") + "}";
     }
-    const kind = typeof v === "object" ? (v as object).constructor?.name ?? "object" : typeof v;
-    throw new Error(`canonicalJson: ${at} is a ${kind}, which has no stable JSON form (use plain objects, arrays, numbers, strings)`);
+    const kind = typeof v === "object" ? ((v as object).constructor?.name ?? "object") : typeof v;
+    throw new Error(
+      `canonicalJson: ${at} is a ${kind}, which has no stable JSON form (use plain objects, arrays, numbers, strings)`,
+    );
   };
   return walk(value, "config");
 }
@@ -71,7 +75,9 @@ const KEY_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 function checkKey(key: string, where: string): void {
   if (!KEY_RE.test(key) || key.includes("..")) {
-    throw new Error(`${where}: key must be letters, digits, '.', '_' or '-' (make one with cacheKey), got ${JSON.stringify(key)}`);
+    throw new Error(
+      `${where}: key must be letters, digits, '.', '_' or '-' (make one with cacheKey), got ${JSON.stringify(key)}`,
+    );
   }
 }
 
@@ -90,7 +96,11 @@ export function cacheKey(args: CacheKeyArgs): string {
 export type CacheProblem = "missing" | "truncated" | "size" | "checksum" | "corrupt";
 
 export class CacheError extends Error {
-  constructor(message: string, readonly key: string, readonly problem: CacheProblem) {
+  constructor(
+    message: string,
+    readonly key: string,
+    readonly problem: CacheProblem,
+  ) {
     super(message);
     this.name = "CacheError";
   }
@@ -144,7 +154,11 @@ function joinWeights(w: ArrayBuffer | ArrayBuffer[] | undefined): Uint8Array {
 
 /** Saves a LayersModel as model.json + its weights file, committed together (see commitWithBlob):
  * a save killed at any point leaves the previous model loadable. Returns the bytes of the weights. */
-export async function saveModel(key: string, model: tf.LayersModel, args: CacheArgs = {}): Promise<{ weightsBytes: number; folder: string }> {
+export async function saveModel(
+  key: string,
+  model: tf.LayersModel,
+  args: CacheArgs = {},
+): Promise<{ weightsBytes: number; folder: string }> {
   const p = modelPaths(key, args);
   let weightsBytes = 0;
   await model.save(
@@ -163,11 +177,22 @@ export async function saveModel(key: string, model: tf.LayersModel, args: CacheA
         legacyBlob: LEGACY_WEIGHTS,
         blob: weights,
         manifestText: (weightsFile, weightsSha256) => {
-          const stored: StoredModel = { format: MODEL_FORMAT, key, savedAt: new Date().toISOString(), modelTopology, weightSpecs, weightsFile, weightsBytes, weightsSha256 };
+          const stored: StoredModel = {
+            format: MODEL_FORMAT,
+            key,
+            savedAt: new Date().toISOString(),
+            modelTopology,
+            weightSpecs,
+            weightsFile,
+            weightsBytes,
+            weightsSha256,
+          };
           return JSON.stringify(stored);
         },
       });
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON", weightDataBytes: weightsBytes } };
+      return {
+        modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON", weightDataBytes: weightsBytes },
+      };
     }),
   );
   return { weightsBytes, folder: p.folder };
@@ -187,31 +212,63 @@ async function readStoredModel(key: string, p: ModelPaths): Promise<{ stored: St
   try {
     stored = JSON.parse(text);
   } catch (e) {
-    throw new CacheError(`cache: model.json for key ${key} is not valid JSON (${(e as Error).message}); ${REMEDY}`, key, "corrupt");
+    throw new CacheError(
+      `cache: model.json for key ${key} is not valid JSON (${(e as Error).message}); ${REMEDY}`,
+      key,
+      "corrupt",
+    );
   }
-  if (stored.format !== MODEL_FORMAT || typeof stored.weightsBytes !== "number" || typeof stored.weightsSha256 !== "string") {
-    throw new CacheError(`cache: model.json for key ${key} is not a ${MODEL_FORMAT} file (format ${JSON.stringify(stored.format)}); ${REMEDY}`, key, "corrupt");
+  if (
+    stored.format !== MODEL_FORMAT ||
+    typeof stored.weightsBytes !== "number" ||
+    typeof stored.weightsSha256 !== "string"
+  ) {
+    throw new CacheError(
+      `cache: model.json for key ${key} is not a ${MODEL_FORMAT} file (format ${JSON.stringify(stored.format)}); ${REMEDY}`,
+      key,
+      "corrupt",
+    );
   }
   const name = stored.weightsFile ?? LEGACY_WEIGHTS;
   if (!isBlobName(name)) {
-    throw new CacheError(`cache: model.json for key ${key} names weights file ${JSON.stringify(name)}, not a plain file name; ${REMEDY}`, key, "corrupt");
+    throw new CacheError(
+      `cache: model.json for key ${key} names weights file ${JSON.stringify(name)}, not a plain file name; ${REMEDY}`,
+      key,
+      "corrupt",
+    );
   }
   const file = path.join(p.folder, name);
   let weights: Uint8Array;
   try {
     weights = await fs.promises.readFile(file);
   } catch {
-    throw new CacheError(`cache: ${name} for key ${key} is missing (expected ${stored.weightsBytes} bytes at ${file}); ${REMEDY}`, key, "truncated");
+    throw new CacheError(
+      `cache: ${name} for key ${key} is missing (expected ${stored.weightsBytes} bytes at ${file}); ${REMEDY}`,
+      key,
+      "truncated",
+    );
   }
   if (weights.byteLength < stored.weightsBytes) {
-    throw new CacheError(`cache: ${name} for key ${key} is truncated: expected ${stored.weightsBytes} bytes, found ${weights.byteLength}; ${REMEDY}`, key, "truncated");
+    throw new CacheError(
+      `cache: ${name} for key ${key} is truncated: expected ${stored.weightsBytes} bytes, found ${weights.byteLength}; ${REMEDY}`,
+      key,
+      "truncated",
+    );
   }
   if (weights.byteLength > stored.weightsBytes) {
-    throw new CacheError(`cache: ${name} for key ${key} is the wrong size: expected ${stored.weightsBytes} bytes, found ${weights.byteLength}; ${REMEDY}`, key, "size");
+    throw new CacheError(
+      `cache: ${name} for key ${key} is the wrong size: expected ${stored.weightsBytes} bytes, found ${weights.byteLength}; ${REMEDY}`,
+      key,
+      "size",
+    );
   }
   const sum = sha256Hex(weights);
   if (sum !== stored.weightsSha256) {
-    throw new CacheError(`cache: ${name} for key ${key} does not match its checksum: sha256 expected ${stored.weightsSha256.slice(0, 16)}…, found ${sum.slice(0, 16)}…; ${REMEDY}`, key, "checksum");
+    throw new CacheError(
+      `cache: ${name} for key ${key} does not match its checksum: sha256 expected ${stored.weightsSha256.slice(0, 16)}…, found ${sum.slice(0, 16)}…; ${REMEDY}`,
+      key,
+      "checksum",
+    );
   }
   return { stored, weights };
 }
@@ -231,11 +288,17 @@ export async function loadModel(key: string, args: CacheArgs = {}): Promise<tf.L
   // other code creates variables while this load awaits, as in a notebook's one-cell-at-a-time.)
   const varsBefore = new Set(Object.keys(tf.engine().registeredVariables));
   try {
-    return await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: stored.modelTopology, weightSpecs: stored.weightSpecs, weightData }));
+    return await tf.loadLayersModel(
+      tf.io.fromMemory({ modelTopology: stored.modelTopology, weightSpecs: stored.weightSpecs, weightData }),
+    );
   } catch (e) {
     const vars = tf.engine().registeredVariables;
     for (const name of Object.keys(vars)) if (!varsBefore.has(name)) vars[name].dispose();
-    throw new CacheError(`cache: model for key ${key} does not load (${(e as Error).message}); register its custom layers first, or ${REMEDY}`, key, "corrupt");
+    throw new CacheError(
+      `cache: model for key ${key} does not load (${(e as Error).message}); register its custom layers first, or ${REMEDY}`,
+      key,
+      "corrupt",
+    );
   }
 }
 
@@ -264,7 +327,11 @@ function report(args: CachedArgs, message: string): void {
 
 /** Loads the model cached under `key` if it is intact; otherwise (missing, truncated,
  * checksum mismatch, or `retrain`) calls `build`, saves its result and returns it. */
-export async function cachedModel(key: string, build: () => Promise<tf.LayersModel>, args: CachedArgs = {}): Promise<CachedModel> {
+export async function cachedModel(
+  key: string,
+  build: () => Promise<tf.LayersModel>,
+  args: CachedArgs = {},
+): Promise<CachedModel> {
   let why = "retrain requested";
   if (!args.retrain) {
     try {
@@ -308,7 +375,11 @@ export async function loadJson<T = unknown>(key: string, args: CacheArgs = {}): 
   try {
     return JSON.parse(text) as T;
   } catch (e) {
-    throw new CacheError(`cache: ${file} for key ${key} is not valid JSON (${(e as Error).message}); ${REMEDY}`, key, "corrupt");
+    throw new CacheError(
+      `cache: ${file} for key ${key} is not valid JSON (${(e as Error).message}); ${REMEDY}`,
+      key,
+      "corrupt",
+    );
   }
 }
 
@@ -321,11 +392,18 @@ export async function listJsonKeys(prefix = "", args: CacheArgs = {}): Promise<s
   } catch {
     return [];
   }
-  return names.filter((n) => n.endsWith(".json") && !n.startsWith(".") && n.startsWith(prefix)).map((n) => n.slice(0, -5)).sort();
+  return names
+    .filter((n) => n.endsWith(".json") && !n.startsWith(".") && n.startsWith(prefix))
+    .map((n) => n.slice(0, -5))
+    .sort();
 }
 
 /** Returns the JSON cached under `key`, or computes, saves and returns it. */
-export async function cachedJson<T>(key: string, compute: () => Promise<T> | T, args: CachedArgs = {}): Promise<{ value: T; fromCache: boolean }> {
+export async function cachedJson<T>(
+  key: string,
+  compute: () => Promise<T> | T,
+  args: CachedArgs = {},
+): Promise<{ value: T; fromCache: boolean }> {
   if (!args.retrain) {
     let value: T | undefined;
     try {

@@ -38,7 +38,9 @@ function resultsPath(dir?: string): string {
 
 function validate(r: ResultRecord): void {
   if (!r.lesson || !r.method || !r.task) {
-    throw new Error(`recordResult: lesson, method and task are required, got ${JSON.stringify({ lesson: r.lesson, method: r.method, task: r.task })}`);
+    throw new Error(
+      `recordResult: lesson, method and task are required, got ${JSON.stringify({ lesson: r.lesson, method: r.method, task: r.task })}`,
+    );
   }
   if (!(r.accuracy >= 0 && r.accuracy <= 1)) {
     throw new Error(`recordResult: accuracy must be in [0, 1], got ${r.accuracy} (method ${r.method})`);
@@ -70,7 +72,9 @@ export function recordResult(r: ResultRecord, dir?: string): ResultRecord {
     const out = Buffer.from(JSON.stringify(rec) + "\n");
     const written = fs.writeSync(fd, out);
     if (written !== out.length) {
-      throw new Error(`recordResult: wrote only ${written} of ${out.length} bytes to ${file} (disk full?); that partial line will be skipped when read, record the result again`);
+      throw new Error(
+        `recordResult: wrote only ${written} of ${out.length} bytes to ${file} (disk full?); that partial line will be skipped when read, record the result again`,
+      );
     }
   } finally {
     fs.closeSync(fd);
@@ -131,7 +135,9 @@ export function readResults(args: ReadResultsArgs = {}): ResultRecord[] & { skip
   out.skipped = damaged.length;
   if (damaged.length > 0 && args.warn !== false) {
     const lines = damaged.slice(0, MAX_LINES_NAMED).join(", ") + (damaged.length > MAX_LINES_NAMED ? ", …" : "");
-    (args.warn ?? console.warn)(`readResults: skipped ${damaged.length} damaged line(s) of ${file} (line ${lines}; a write cut off by a crash?); kept the other ${kept} results`);
+    (args.warn ?? console.warn)(
+      `readResults: skipped ${damaged.length} damaged line(s) of ${file} (line ${lines}; a write cut off by a crash?); kept the other ${kept} results`,
+    );
   }
   return out;
 }

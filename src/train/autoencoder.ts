@@ -18,7 +18,10 @@ export function maskingNoise(level: number, seed = 0): (x: tf.Tensor2D, step: nu
   return (x, step) => {
     if (level === 0) return x.clone();
     // keep = 1[u >= level], u ~ U[0, 1): [b, d]
-    const keep = tf.randomUniform(x.shape, 0, 1, "float32", seed * 1_000_003 + step).greaterEqual(level).toFloat();
+    const keep = tf
+      .randomUniform(x.shape, 0, 1, "float32", seed * 1_000_003 + step)
+      .greaterEqual(level)
+      .toFloat();
     return x.mul(keep) as tf.Tensor2D;
   };
 }
@@ -45,14 +48,22 @@ export interface TrainAutoencoderArgs {
 }
 
 /** Trains an autoencoder to reconstruct the clean inputs from (optionally) masked ones. */
-export async function trainAutoencoder(model: tf.LayersModel, data: Dataset, args: TrainAutoencoderArgs): Promise<History> {
+export async function trainAutoencoder(
+  model: tf.LayersModel,
+  data: Dataset,
+  args: TrainAutoencoderArgs,
+): Promise<History> {
   const where = "trainAutoencoder";
   checkNonNegativeInt(where, "epochs", args.epochs);
-  if (args.noise !== undefined && !(args.noise >= 0 && args.noise < 1)) throw argError(where, "noise", "a number in [0, 1)", show(args.noise), "0 = plain autoencoder");
+  if (args.noise !== undefined && !(args.noise >= 0 && args.noise < 1))
+    throw argError(where, "noise", "a number in [0, 1)", show(args.noise), "0 = plain autoencoder");
   if (args.loss !== undefined) checkOneOf(where, "loss", args.loss, ["bce", "mse"] as const);
   checkDataset(where, "data", data);
   checkModelTakes(where, "data", model, data);
-  const outAct = model.layers[0] instanceof TiedAutoencoder ? (model.layers[0] as TiedAutoencoder).outputActivation : (model.layers[model.layers.length - 1].getConfig().activation as string);
+  const outAct =
+    model.layers[0] instanceof TiedAutoencoder
+      ? (model.layers[0] as TiedAutoencoder).outputActivation
+      : (model.layers[model.layers.length - 1].getConfig().activation as string);
   const loss = args.loss ?? (outAct === "sigmoid" ? "bce" : "mse");
   const noise = args.noise ?? 0;
   return fit(model, data, {
@@ -68,4 +79,3 @@ export async function trainAutoencoder(model: tf.LayersModel, data: Dataset, arg
     stage: args.stage,
   });
 }
-

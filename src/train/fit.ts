@@ -99,7 +99,9 @@ function trainableGroups(model: tf.LayersModel, args: FitArgs, lr: number): Grou
   const names = new Set(model.layers.map((l) => l.name));
   for (const [name, m] of Object.entries(mults)) {
     if (!names.has(name)) {
-      throw new Error(`fit: layerLearningRates names layer ${JSON.stringify(name)}, which the model does not have (layers: ${[...names].join(", ")})`);
+      throw new Error(
+        `fit: layerLearningRates names layer ${JSON.stringify(name)}, which the model does not have (layers: ${[...names].join(", ")})`,
+      );
     }
     if (!(m >= 0) || !Number.isFinite(m)) {
       throw new Error(`fit: layerLearningRates[${JSON.stringify(name)}] must be a finite number >= 0, got ${m}`);
@@ -147,7 +149,14 @@ function checkArgs(model: tf.LayersModel, data: Dataset, args: FitArgs): void {
   checkPositiveFinite("fit", "learningRate", args.learningRate ?? DEFAULT_LEARNING_RATE);
   checkPositiveInt("fit", "lossEvery", args.lossEvery ?? DEFAULT_LOSS_EVERY);
   if (args.seed !== undefined) checkFinite("fit", "seed", args.seed);
-  if (typeof args.optimizer !== "function") checkOneOf("fit", "optimizer", args.optimizer ?? "adam", OPTIMIZER_NAMES, "or a factory (learningRate) => tf.Optimizer");
+  if (typeof args.optimizer !== "function")
+    checkOneOf(
+      "fit",
+      "optimizer",
+      args.optimizer ?? "adam",
+      OPTIMIZER_NAMES,
+      "or a factory (learningRate) => tf.Optimizer",
+    );
   checkOneOf("fit", "loss", args.loss ?? "crossentropy", LOSS_NAMES);
   checkOneOf("fit", "target", args.target ?? "labels", ["labels", "inputs"] as const);
   checkDataset("fit", "data", data);
@@ -181,7 +190,10 @@ export async function fit(model: tf.LayersModel, data: Dataset, args: FitArgs): 
   const allVars = groups.flatMap((g) => g.vars);
   const trainableParams = allVars.reduce((s, v) => s + v.size, 0);
   const stepsPerEpoch = Math.ceil(data.n / bs);
-  const progress = !args.progress || args.epochs === 0 ? null : args.progress({ epochs: args.epochs, stepsPerEpoch, stage: args.stage });
+  const progress =
+    !args.progress || args.epochs === 0
+      ? null
+      : args.progress({ epochs: args.epochs, stepsPerEpoch, stage: args.stage });
   const history: History = { loss: [], secondsPerEpoch: [], seconds: 0, trainableParams, steps: 0 };
   if (args.validation) history.valAccuracy = [];
   const t0 = performance.now();
@@ -244,11 +256,17 @@ export async function fit(model: tf.LayersModel, data: Dataset, args: FitArgs): 
         logs.valAccuracy = evaluateAccuracy(model, args.validation);
         history.valAccuracy!.push(logs.valAccuracy);
       }
-      progress?.update({ epoch, step: stepsPerEpoch, loss: epochLoss, metrics: logs.valAccuracy === undefined ? undefined : { valAcc: logs.valAccuracy } });
+      progress?.update({
+        epoch,
+        step: stepsPerEpoch,
+        loss: epochLoss,
+        metrics: logs.valAccuracy === undefined ? undefined : { valAcc: logs.valAccuracy },
+      });
       if (args.onEpochEnd) await args.onEpochEnd(epoch, logs);
     }
   } catch (e) {
-    if (e instanceof InterruptedError) progress?.done(`interrupted in epoch ${epoch + 1} of ${args.epochs} after ${history.steps} steps`);
+    if (e instanceof InterruptedError)
+      progress?.done(`interrupted in epoch ${epoch + 1} of ${args.epochs} after ${history.steps} steps`);
     throw e;
   } finally {
     lossSum?.dispose();
@@ -258,7 +276,9 @@ export async function fit(model: tf.LayersModel, data: Dataset, args: FitArgs): 
   progress?.done(
     `${args.epochs} epochs, ${history.seconds.toFixed(1)} s` +
       (history.loss.length ? `, final loss ${history.loss[history.loss.length - 1].toFixed(4)}` : "") +
-      (history.valAccuracy?.length ? `, val acc ${(100 * history.valAccuracy[history.valAccuracy.length - 1]).toFixed(1)} %` : ""),
+      (history.valAccuracy?.length
+        ? `, val acc ${(100 * history.valAccuracy[history.valAccuracy.length - 1]).toFixed(1)} %`
+        : ""),
   );
   return history;
 }

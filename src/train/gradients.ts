@@ -26,9 +26,14 @@ export interface LayerGradientNorm {
  * variables are made trainable for the one gradient computation and restored). No weight
  * changes, no tensors left behind.
  */
-export function gradientNormsPerLayer(model: tf.LayersModel, data: Dataset, args: GradientNormArgs = {}): LayerGradientNorm[] {
+export function gradientNormsPerLayer(
+  model: tf.LayersModel,
+  data: Dataset,
+  args: GradientNormArgs = {},
+): LayerGradientNorm[] {
   const rows = Math.min(data.n, args.rows ?? DEFAULT_GRADIENT_ROWS);
-  if (!Number.isInteger(rows) || rows < 1) throw new Error(`gradientNormsPerLayer: rows must be a positive integer, got ${args.rows}`);
+  if (!Number.isInteger(rows) || rows < 1)
+    throw new Error(`gradientNormsPerLayer: rows must be a positive integer, got ${args.rows}`);
   // The kernel is each layer's first weight (Dense: kernel, bias).
   const kernels = model.layers
     .filter((l) => l.weights.length > 0)
@@ -43,7 +48,8 @@ export function gradientNormsPerLayer(model: tf.LayersModel, data: Dataset, args
       const x = tf.tensor2d(batch.x, [rows, data.dim]); // [b, dim]
       const y = tf.oneHot(tf.tensor1d(batch.y, "int32"), data.numClasses).toFloat(); // [b, C]
       const { grads } = tf.variableGrads(
-        () => tf.metrics.categoricalCrossentropy(y, model.apply(x, { training: true }) as tf.Tensor).mean() as tf.Scalar,
+        () =>
+          tf.metrics.categoricalCrossentropy(y, model.apply(x, { training: true }) as tf.Tensor).mean() as tf.Scalar,
         kernels.map((k) => k.v),
       );
       return tf.stack(kernels.map((k) => tf.norm(grads[k.v.name]))); // [layers]

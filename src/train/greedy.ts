@@ -5,9 +5,22 @@ import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../data/types";
 import type { History } from "./fit";
 import type { ProgressReporter } from "../core/progress";
-import { autoencoderWeights, buildAutoencoder, encodeDataset, applyDense, type DenseWeights } from "../models/autoencoder";
+import {
+  autoencoderWeights,
+  buildAutoencoder,
+  encodeDataset,
+  applyDense,
+  type DenseWeights,
+} from "../models/autoencoder";
 import { trainAutoencoder } from "./autoencoder";
-import { checkRecipe, makeInitializer, type HiddenActivation, type KernelInit, type PretrainRecipe, type Recipe } from "../models/recipes";
+import {
+  checkRecipe,
+  makeInitializer,
+  type HiddenActivation,
+  type KernelInit,
+  type PretrainRecipe,
+  type Recipe,
+} from "../models/recipes";
 import { checkFinite, checkNonNegativeInt, checkOneOf, checkPositiveInt } from "../core/validate";
 import { checkDataset } from "../data/check";
 
@@ -55,7 +68,9 @@ export interface GreedyResult {
 
 function checkSizes(sizes: number[], where: string): void {
   if (!Array.isArray(sizes) || sizes.length === 0 || sizes.some((s) => !Number.isInteger(s) || s < 1)) {
-    throw new Error(`${where}: sizes must be a non-empty list of positive integers (hidden widths, bottom first), got ${JSON.stringify(sizes)}`);
+    throw new Error(
+      `${where}: sizes must be a non-empty list of positive integers (hidden widths, bottom first), got ${JSON.stringify(sizes)}`,
+    );
   }
 }
 
@@ -76,7 +91,8 @@ export async function pretrainGreedy(args: PretrainGreedyArgs): Promise<GreedyRe
     ...(args.noise !== undefined ? { noise: args.noise } : {}),
     ...(args.epochs !== undefined ? { epochs: args.epochs } : {}),
   };
-  if (!(pretrain.noise >= 0 && pretrain.noise < 1)) throw new Error(`pretrainGreedy: noise must be in [0, 1), got ${pretrain.noise}`);
+  if (!(pretrain.noise >= 0 && pretrain.noise < 1))
+    throw new Error(`pretrainGreedy: noise must be in [0, 1), got ${pretrain.noise}`);
   checkRecipe({ ...args.recipe, pretrain });
   const seed = args.seed ?? 0;
   const t0 = performance.now();
@@ -155,7 +171,14 @@ export interface ClassifierArgs {
   name?: string;
 }
 
-function denseLayer(units: number, activation: string, init: KernelInit, seed: number, name: string, inputDim?: number): tf.layers.Layer {
+function denseLayer(
+  units: number,
+  activation: string,
+  init: KernelInit,
+  seed: number,
+  name: string,
+  inputDim?: number,
+): tf.layers.Layer {
   return tf.layers.dense({
     units,
     // Activation names are tfjs identifiers; tfjs-layers keeps their union type internal.
@@ -175,7 +198,16 @@ export function buildClassifier(args: ClassifierArgs): tf.Sequential {
   const seed = args.seed ?? 0;
   const model = tf.sequential({ name: args.name ?? "classifier" });
   args.sizes.forEach((units, i) =>
-    model.add(denseLayer(units, args.activation, args.kernelInit, seed * 1000 + i + 1, `hidden${i + 1}`, i === 0 ? args.inputDim : undefined)),
+    model.add(
+      denseLayer(
+        units,
+        args.activation,
+        args.kernelInit,
+        seed * 1000 + i + 1,
+        `hidden${i + 1}`,
+        i === 0 ? args.inputDim : undefined,
+      ),
+    ),
   );
   model.add(denseLayer(args.numClasses, "softmax", args.kernelInit, seed * 1000 + 999, "head"));
   return model;
@@ -192,10 +224,23 @@ export interface StackArgs {
 
 /** Appends the encoders as Dense layers hidden1..K holding copies of their weights. */
 function addEncoderLayers(model: tf.Sequential, encoders: DenseWeights[]): void {
-  encoders.forEach((w, i) => model.add(denseLayer(w.units, w.activation, { kind: "glorotUniform" }, i + 1, `hidden${i + 1}`, i === 0 ? w.inputDim : undefined)));
+  encoders.forEach((w, i) =>
+    model.add(
+      denseLayer(
+        w.units,
+        w.activation,
+        { kind: "glorotUniform" },
+        i + 1,
+        `hidden${i + 1}`,
+        i === 0 ? w.inputDim : undefined,
+      ),
+    ),
+  );
   // The tidy frees the temporaries; the variables keep the values.
   encoders.forEach((w, i) =>
-    tf.tidy(() => model.getLayer(`hidden${i + 1}`).setWeights([tf.tensor2d(w.kernel, [w.inputDim, w.units]), tf.tensor1d(w.bias)])),
+    tf.tidy(() =>
+      model.getLayer(`hidden${i + 1}`).setWeights([tf.tensor2d(w.kernel, [w.inputDim, w.units]), tf.tensor1d(w.bias)]),
+    ),
   );
 }
 
@@ -208,12 +253,22 @@ export function stackEncoders(encoders: DenseWeights[], args: StackArgs): tf.Seq
   checkPositiveInt("stackEncoders", "numClasses", args.numClasses);
   encoders.forEach((w, i) => {
     if (i > 0 && w.inputDim !== encoders[i - 1].units) {
-      throw new Error(`stackEncoders: encoder ${i + 1} takes ${w.inputDim} features but encoder ${i} gives ${encoders[i - 1].units}`);
+      throw new Error(
+        `stackEncoders: encoder ${i + 1} takes ${w.inputDim} features but encoder ${i} gives ${encoders[i - 1].units}`,
+      );
     }
   });
   const model = tf.sequential({ name: args.name ?? "pretrained-classifier" });
   addEncoderLayers(model, encoders);
-  model.add(denseLayer(args.numClasses, "softmax", args.headInit ?? { kind: "normal", stddev: 0.01 }, (args.seed ?? 0) * 1000 + 999, "head"));
+  model.add(
+    denseLayer(
+      args.numClasses,
+      "softmax",
+      args.headInit ?? { kind: "normal", stddev: 0.01 },
+      (args.seed ?? 0) * 1000 + 999,
+      "head",
+    ),
+  );
   return model;
 }
 
@@ -235,8 +290,17 @@ export function encodersFromModel(model: tf.LayersModel): DenseWeights[] {
     const [k, b] = layer.getWeights();
     const [inputDim, units] = k.shape as [number, number];
     const activation = layer.getConfig().activation as DenseWeights["activation"];
-    out.push({ kernel: (k.dataSync() as Float32Array).slice(), bias: (b.dataSync() as Float32Array).slice(), inputDim, units, activation });
+    out.push({
+      kernel: (k.dataSync() as Float32Array).slice(),
+      bias: (b.dataSync() as Float32Array).slice(),
+      inputDim,
+      units,
+      activation,
+    });
   }
-  if (out.length === 0) throw new Error(`encodersFromModel: model ${model.name} has no layer named hidden1 (layers: ${model.layers.map((l) => l.name).join(", ")})`);
+  if (out.length === 0)
+    throw new Error(
+      `encodersFromModel: model ${model.name} has no layer named hidden1 (layers: ${model.layers.map((l) => l.name).join(", ")})`,
+    );
   return out;
 }

@@ -39,7 +39,11 @@ export interface TwoPhaseArgs extends Omit<FitArgs, "epochs" | "learningRate"> {
 }
 
 /** Head first (base frozen), then unfreeze (down to `freezeRatio`) at the lower rate. */
-export async function twoPhaseFineTune(model: tf.LayersModel, data: Dataset, args: TwoPhaseArgs): Promise<{ head: History; full: History; all: History }> {
+export async function twoPhaseFineTune(
+  model: tf.LayersModel,
+  data: Dataset,
+  args: TwoPhaseArgs,
+): Promise<{ head: History; full: History; all: History }> {
   const { headEpochs, headLearningRate, epochs, learningRate, freezeRatio: r, ...rest } = args;
   // Checked before the first freeze, so a bad call leaves the model as it was.
   checkNonNegativeInt("twoPhaseFineTune", "headEpochs", headEpochs);
@@ -49,7 +53,12 @@ export async function twoPhaseFineTune(model: tf.LayersModel, data: Dataset, arg
   if (r !== undefined) checkRatio("twoPhaseFineTune", "freezeRatio", r, FREEZE_RATIO_MEANING);
   checkDataset("twoPhaseFineTune", "data", data);
   freezeTo(model, -1);
-  const head = await fit(model, data, { ...rest, epochs: headEpochs, learningRate: headLearningRate, seed: (rest.seed ?? 0) * 2 + 1 });
+  const head = await fit(model, data, {
+    ...rest,
+    epochs: headEpochs,
+    learningRate: headLearningRate,
+    seed: (rest.seed ?? 0) * 2 + 1,
+  });
   freezeRatio(model, r ?? 0);
   const full = await fit(model, data, { ...rest, epochs, learningRate });
   return { head, full, all: concatHistories([head, full]) };

@@ -21,7 +21,8 @@ function data(n: number, dim: number, seed: number): Dataset {
   return { x, y, n, dim, numClasses: 3, name: "shifted" };
 }
 
-const bnModel = (seed = 0) => buildSourceModel({ seed, hiddenUnits: [8, 6], inputDim: 10, numClasses: 3, batchNorm: true });
+const bnModel = (seed = 0) =>
+  buildSourceModel({ seed, hiddenUnits: [8, 6], inputDim: 10, numClasses: 3, batchNorm: true });
 
 beforeAll(async () => {
   await tf.setBackend("cpu");
@@ -58,7 +59,10 @@ describe("frozen BatchNormalization", () => {
     const input = tf.input({ shape: [10] });
     const bn = tf.layers.batchNormalization({ name: "bn" });
     const h = bn.apply(tf.layers.dense({ units: 6, name: "d" }).apply(input)) as tf.SymbolicTensor;
-    const m = tf.model({ inputs: input, outputs: tf.layers.dense({ units: 3, activation: "softmax", name: "head" }).apply(h) as tf.SymbolicTensor });
+    const m = tf.model({
+      inputs: input,
+      outputs: tf.layers.dense({ units: 3, activation: "softmax", name: "head" }).apply(h) as tf.SymbolicTensor,
+    });
     m.getLayer("d").trainable = false;
     bn.trainable = false;
     const snap = snapshotWeights(m);
@@ -80,11 +84,21 @@ describe("frozen BatchNormalization", () => {
     expect(batchNormLayers(m).map((l) => l.name)).toEqual(["bn1", "bn2"]);
     expect(batchNormLayers(m).every(followsKerasBatchNormRule)).toBe(true);
     const c = cloneModel(m);
-    expect(batchNormLayers(c).every((l) => l instanceof KerasBatchNormalization && followsKerasBatchNormRule(l))).toBe(true);
+    expect(batchNormLayers(c).every((l) => l instanceof KerasBatchNormalization && followsKerasBatchNormRule(l))).toBe(
+      true,
+    );
     // Frozen: training and inference outputs agree (inference mode); unfrozen: they differ.
     const x = tf.tensor2d(data(16, 10, 2).x, [16, 10]);
     freezeTo(c, -1);
-    const diff = () => tf.tidy(() => (c.apply(x, { training: true }) as tf.Tensor).sub(c.predict(x) as tf.Tensor).abs().max().dataSync()[0]);
+    const diff = () =>
+      tf.tidy(
+        () =>
+          (c.apply(x, { training: true }) as tf.Tensor)
+            .sub(c.predict(x) as tf.Tensor)
+            .abs()
+            .max()
+            .dataSync()[0],
+      );
     expect(diff()).toBe(0);
     freezeTo(c, 0);
     expect(diff()).toBeGreaterThan(1e-3);
@@ -104,7 +118,12 @@ describe("frozen BatchNormalization", () => {
   it("a BN base with LoRA trained on a shifted task keeps its moving statistics bit for bit, through merge, save and load", async () => {
     const m = bnModel(4);
     const stats = (model: tf.LayersModel) =>
-      batchNormLayers(model).flatMap((l) => l.getWeights().slice(2).map((w) => Array.from(w.dataSync())));
+      batchNormLayers(model).flatMap((l) =>
+        l
+          .getWeights()
+          .slice(2)
+          .map((w) => Array.from(w.dataSync())),
+      );
     const before = stats(m);
     const lora = applyLora(m, { r: 2, targets: ["hidden1", "hidden2"], trainHead: true });
     expect(batchNormLayers(lora).every(followsKerasBatchNormRule)).toBe(true);
@@ -117,7 +136,9 @@ describe("frozen BatchNormalization", () => {
     try {
       await saveModel("bn-lora-merged", merged, { dir });
       const loaded = await loadModel("bn-lora-merged", { dir });
-      expect(batchNormLayers(loaded).every((l) => l instanceof KerasBatchNormalization && followsKerasBatchNormRule(l))).toBe(true);
+      expect(
+        batchNormLayers(loaded).every((l) => l instanceof KerasBatchNormalization && followsKerasBatchNormRule(l)),
+      ).toBe(true);
       loaded.getLayer("bn1").trainable = false;
       await fit(loaded, data(32, 10, 6), { epochs: 1, batchSize: 16, learningRate: 0.05, progress: false });
       expect(stats(loaded).slice(0, 2)).toEqual(before.slice(0, 2));
@@ -129,7 +150,9 @@ describe("frozen BatchNormalization", () => {
   });
 
   it("the probe repeats exactly for a seed (seed 0 included)", () => {
-    expect(probeFrozenBatchNorm({ kerasRule: false, seed: 0 }).movingMeanChange).toBe(probeFrozenBatchNorm({ kerasRule: false, seed: 0 }).movingMeanChange);
+    expect(probeFrozenBatchNorm({ kerasRule: false, seed: 0 }).movingMeanChange).toBe(
+      probeFrozenBatchNorm({ kerasRule: false, seed: 0 }).movingMeanChange,
+    );
   });
 
   it("probing leaks no tensors", () => {

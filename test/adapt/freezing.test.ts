@@ -1,17 +1,31 @@
 import { describe, it, expect, beforeAll } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import {
-  assertFrozenUnchanged, baseLayers, compareWeights, countParams, formatLayerTable, formatTrainableParams, freeze,
-  freezeRatio, freezeTo, frozenCountForRatio, layerTable, snapshotWeights, unfreeze, weightedLayers,
+  assertFrozenUnchanged,
+  baseLayers,
+  compareWeights,
+  countParams,
+  formatLayerTable,
+  formatTrainableParams,
+  freeze,
+  freezeRatio,
+  freezeTo,
+  frozenCountForRatio,
+  layerTable,
+  snapshotWeights,
+  unfreeze,
+  weightedLayers,
 } from "../../src/adapt/freezing";
 import { blobs, tinySource } from "../helpers/fixtures";
 import { buildSourceModel } from "../../src/models/mlp";
 import { fit } from "../../src/train/fit";
 
-
 const tiny = tinySource;
 const blobsTight = (n: number, dim: number, seed: number) => blobs(n, dim, seed, 0.2);
-const frozenNames = (m: tf.LayersModel) => weightedLayers(m).filter((l) => !l.trainable).map((l) => l.name);
+const frozenNames = (m: tf.LayersModel) =>
+  weightedLayers(m)
+    .filter((l) => !l.trainable)
+    .map((l) => l.name);
 
 beforeAll(async () => {
   await tf.setBackend("cpu");
@@ -75,7 +89,9 @@ describe("freezeTo", () => {
     expect(frozenNames(m)).toEqual(["hidden1", "hidden2", "hidden3"]);
     unfreeze(m);
     expect(frozenNames(m)).toEqual([]);
-    expect(() => freeze(m, ["nope"])).toThrow(/freeze: names must be layers of the model \(layers: .*hidden1.*\), got "nope"/);
+    expect(() => freeze(m, ["nope"])).toThrow(
+      /freeze: names must be layers of the model \(layers: .*hidden1.*\), got "nope"/,
+    );
   });
 });
 
@@ -92,7 +108,10 @@ describe("parameter counts", () => {
     expect(countParams(m).trainable).toBe(8256 + 650);
     const table = layerTable(m);
     expect(table.map((r) => [r.layer, r.params, r.trainableParams, r.frozen])).toEqual([
-      ["hidden1", 200960, 0, true], ["hidden2", 32896, 0, true], ["hidden3", 8256, 8256, false], ["head", 650, 650, false],
+      ["hidden1", 200960, 0, true],
+      ["hidden2", 32896, 0, true],
+      ["hidden3", 8256, 8256, false],
+      ["head", 650, 650, false],
     ]);
     const text = formatLayerTable(m);
     expect(text).toMatch(/hidden1\s+Dense\s+256\s+200,960\s+0\s+yes/);
@@ -160,7 +179,9 @@ describe("frozen weights stay bit-identical", () => {
     const snap = snapshotWeights(m);
     const k = m.getLayer("hidden1").getWeights()[0];
     m.getLayer("hidden1").setWeights([k.add(1e-3), m.getLayer("hidden1").getWeights()[1]]);
-    expect(() => assertFrozenUnchanged(m, snap)).toThrow(/frozen weights moved: hidden1\/kernel \(max \|Δ\| 1\.00e-3\)/);
+    expect(() => assertFrozenUnchanged(m, snap)).toThrow(
+      /frozen weights moved: hidden1\/kernel \(max \|Δ\| 1\.00e-3\)/,
+    );
     expect(compareWeights(m, snap).find((c) => c.weight === "hidden1/kernel")!.changed).toBe(true);
   });
 });

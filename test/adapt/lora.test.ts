@@ -8,7 +8,14 @@ import * as os from "os";
 import * as path from "path";
 import { LoraDense } from "../../src/adapt/lora/layer";
 import { applyLora, loraLayers, mergeLora, resolveLoraTargets } from "../../src/adapt/lora/inject";
-import { adapterArtifacts, adapterBytes, applyAdapter, loadAdapter, saveAdapter, savedModelBytes } from "../../src/adapt/lora/adapter";
+import {
+  adapterArtifacts,
+  adapterBytes,
+  applyAdapter,
+  loadAdapter,
+  saveAdapter,
+  savedModelBytes,
+} from "../../src/adapt/lora/adapter";
 import { compareWeights, countParams, snapshotWeights, unfreeze } from "../../src/adapt/freezing";
 import { fit, countTrainable } from "../../src/train/fit";
 import { rng } from "../../src/core/random";
@@ -20,10 +27,31 @@ const DIM = 12;
 /** A small functional MLP shaped like the source model: hidden1, hidden2 (ReLU), head (softmax). */
 function mlp(seed = 1, dim = DIM): tf.LayersModel {
   const input = tf.input({ shape: [dim], name: "pixels" });
-  const h1 = tf.layers.dense({ units: 8, activation: "relu", name: "hidden1", kernelInitializer: tf.initializers.glorotUniform({ seed }) }).apply(input) as tf.SymbolicTensor;
+  const h1 = tf.layers
+    .dense({
+      units: 8,
+      activation: "relu",
+      name: "hidden1",
+      kernelInitializer: tf.initializers.glorotUniform({ seed }),
+    })
+    .apply(input) as tf.SymbolicTensor;
   const ln = tf.layers.layerNormalization({ name: "ln" }).apply(h1) as tf.SymbolicTensor;
-  const h2 = tf.layers.dense({ units: 6, activation: "relu", name: "hidden2", kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }) }).apply(ln) as tf.SymbolicTensor;
-  const out = tf.layers.dense({ units: 3, activation: "softmax", name: "head", kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 2 }) }).apply(h2) as tf.SymbolicTensor;
+  const h2 = tf.layers
+    .dense({
+      units: 6,
+      activation: "relu",
+      name: "hidden2",
+      kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }),
+    })
+    .apply(ln) as tf.SymbolicTensor;
+  const out = tf.layers
+    .dense({
+      units: 3,
+      activation: "softmax",
+      name: "head",
+      kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 2 }),
+    })
+    .apply(h2) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: out });
 }
 
@@ -37,7 +65,6 @@ function data(n: number, seed: number): Dataset {
   }
   return { x, y, n, dim: DIM, numClasses: 3, name: "toy" };
 }
-
 
 /** Gives every adapter a non-zero B so that the update is visible. */
 function randomizeB(model: tf.LayersModel, seed = 7): void {
@@ -71,7 +98,7 @@ describe("applyLora", () => {
     const base = mlp();
     for (const trainHead of [false, true]) {
       const lora = applyLora(base, { r: 2, alpha: 4, targets: ["hidden1", "hidden2"], trainHead });
-      const expected = (DIM * 2 + 2 * 8) + (8 * 2 + 2 * 6) + (trainHead ? 6 * 3 + 3 : 0);
+      const expected = DIM * 2 + 2 * 8 + (8 * 2 + 2 * 6) + (trainHead ? 6 * 3 + 3 : 0);
       expect(countParams(lora).trainable).toBe(expected);
       const snap = snapshotWeights(lora);
       await fit(lora, data(30, 1), { epochs: 3, batchSize: 10, learningRate: 0.05, progress: false });
@@ -95,21 +122,37 @@ describe("applyLora", () => {
 
   it("rejects bad r and alpha with the value and the remedy", () => {
     const base = mlp();
-    expect(() => applyLora(base, { r: 0, targets: ["hidden1"] })).toThrow("applyLora: r must be a positive integer, got 0 (use r >= 1)");
-    expect(() => applyLora(base, { r: -1, targets: ["hidden1"] })).toThrow(/r must be a positive integer, got -1 \(use r >= 1\)/);
+    expect(() => applyLora(base, { r: 0, targets: ["hidden1"] })).toThrow(
+      "applyLora: r must be a positive integer, got 0 (use r >= 1)",
+    );
+    expect(() => applyLora(base, { r: -1, targets: ["hidden1"] })).toThrow(
+      /r must be a positive integer, got -1 \(use r >= 1\)/,
+    );
     expect(() => applyLora(base, { r: 2.5, targets: ["hidden1"] })).toThrow(/r must be a positive integer, got 2\.5/);
-    expect(() => applyLora(base, { r: 2, alpha: 0, targets: ["hidden1"] })).toThrow(/alpha must be a positive finite number, got 0/);
-    expect(() => applyLora(base, { r: 2, dropout: 1, targets: ["hidden1"] })).toThrow(/dropout must be in \[0, 1\), got 1/);
+    expect(() => applyLora(base, { r: 2, alpha: 0, targets: ["hidden1"] })).toThrow(
+      /alpha must be a positive finite number, got 0/,
+    );
+    expect(() => applyLora(base, { r: 2, dropout: 1, targets: ["hidden1"] })).toThrow(
+      /dropout must be in \[0, 1\), got 1/,
+    );
     base.dispose();
   });
 
   it("rejects targets that do not exist or are not Dense, listing the Dense layers", () => {
     const base = mlp();
-    expect(() => applyLora(base, { r: 2, targets: ["nope", "hidden1"] })).toThrow(/unknown target layer\(s\) "nope" \(dense layers: hidden1, hidden2, head\)/);
-    expect(() => applyLora(base, { r: 2, targets: ["ln"] })).toThrow(/target "ln" is a LayerNormalization, not a Dense layer.*\(dense layers: hidden1, hidden2, head\)/);
-    expect(() => applyLora(base, { r: 2, targets: /query/ })).toThrow(/targets \/query\/ matched no Dense layer \(dense layers: hidden1, hidden2, head\)/);
+    expect(() => applyLora(base, { r: 2, targets: ["nope", "hidden1"] })).toThrow(
+      /unknown target layer\(s\) "nope" \(dense layers: hidden1, hidden2, head\)/,
+    );
+    expect(() => applyLora(base, { r: 2, targets: ["ln"] })).toThrow(
+      /target "ln" is a LayerNormalization, not a Dense layer.*\(dense layers: hidden1, hidden2, head\)/,
+    );
+    expect(() => applyLora(base, { r: 2, targets: /query/ })).toThrow(
+      /targets \/query\/ matched no Dense layer \(dense layers: hidden1, hidden2, head\)/,
+    );
     expect(() => applyLora(base, { r: 2, targets: [] })).toThrow(/non-empty list/);
-    expect(() => applyLora(base, { r: 2, targets: ["head"], trainHead: true })).toThrow(/head "head" is also a LoRA target/);
+    expect(() => applyLora(base, { r: 2, targets: ["head"], trainHead: true })).toThrow(
+      /head "head" is also a LoRA target/,
+    );
     expect(resolveLoraTargets(base, /^hidden/)).toEqual(["hidden1", "hidden2"]);
     const lora = applyLora(base, { r: 1, targets: ["hidden1"] });
     expect(() => applyLora(lora, { r: 1, targets: ["hidden1"] })).toThrow(/is a LoraDense.*already has an adapter/);
@@ -189,7 +232,9 @@ describe("LoraDense", () => {
     expect(y.shape).toEqual([2, 5, 4]);
     expect(tf.tidy(() => layer.loraB!.read().abs().max().dataSync()[0])).toBe(0);
     expect(tf.tidy(() => layer.loraA!.read().abs().max().dataSync()[0])).toBeLessThanOrEqual(1 / 3);
-    const ref = tf.tidy(() => x3.reshape([10, 9]).matMul(layer.kernel!.read()).add(layer.bias!.read()).reshape([2, 5, 4]));
+    const ref = tf.tidy(() =>
+      x3.reshape([10, 9]).matMul(layer.kernel!.read()).add(layer.bias!.read()).reshape([2, 5, 4]),
+    );
     expect(tf.tidy(() => y.sub(ref).abs().max().dataSync()[0])).toBeLessThan(1e-6);
     [x3, y, ref].forEach((t) => t.dispose());
     layer.dispose();
@@ -234,7 +279,7 @@ describe("adapters", () => {
       const back = loadAdapter(base, dir);
       expect(maxOutputDiff(back, lora, x)).toBe(0);
       expect(countParams(back)).toEqual(countParams(lora));
-      const expectedFloats = (DIM * 2 + 2 * 8) + (8 * 2 + 2 * 6) + (6 * 3 + 3);
+      const expectedFloats = DIM * 2 + 2 * 8 + (8 * 2 + 2 * 6) + (6 * 3 + 3);
       expect(saved.dataBytes).toBe(4 * expectedFloats);
       const full = await savedModelBytes(lora);
       expect((await adapterBytes(lora)).dataBytes).toBe(saved.dataBytes);
@@ -245,7 +290,9 @@ describe("adapters", () => {
       const bytes = fs.readFileSync(dataFile);
       bytes[5] ^= 0xff;
       fs.writeFileSync(dataFile, bytes);
-      expect(() => loadAdapter(base, dir)).toThrow(/adapter-[0-9a-f]{16}\.bin does not match its checksum: sha256 expected [0-9a-f]{16}…/);
+      expect(() => loadAdapter(base, dir)).toThrow(
+        /adapter-[0-9a-f]{16}\.bin does not match its checksum: sha256 expected [0-9a-f]{16}…/,
+      );
       fs.writeFileSync(dataFile, Buffer.alloc(8));
       expect(() => loadAdapter(base, dir)).toThrow(/adapter-[0-9a-f]{16}\.bin has 8 bytes, its specs need/);
     } finally {
@@ -254,7 +301,9 @@ describe("adapters", () => {
     const other = applyLora(base, { r: 1, targets: ["hidden1"] });
     const art = await adapterArtifacts(other);
     const narrow = mlp(1, DIM - 2);
-    expect(() => applyAdapter(narrow, art)).toThrow(/factor shapes for hidden1 are A \[12,1\].*needs A \[10,1\].*another base/);
+    expect(() => applyAdapter(narrow, art)).toThrow(
+      /factor shapes for hidden1 are A \[12,1\].*needs A \[10,1\].*another base/,
+    );
     expect(() => loadAdapter(base, "/nonexistent-dir")).toThrow(/does not exist/);
     [base, lora, other, narrow].forEach((m) => m.dispose());
   });
@@ -265,14 +314,18 @@ describe("tensor hygiene", () => {
     const base = mlp();
     const lora = applyLora(base, { r: 2, targets: "all-dense", trainHead: true });
     randomizeB(lora);
-    tf.tidy(() => { lora.predict(x); });
+    tf.tidy(() => {
+      lora.predict(x);
+    });
     const n0 = tf.memory().numTensors;
     const l = loraLayers(lora)[0];
     l.merge();
     l.unmerge();
     l.deltaWeight().dispose();
     l.foldedKernel().dispose();
-    tf.tidy(() => { lora.predict(x); });
+    tf.tidy(() => {
+      lora.predict(x);
+    });
     await adapterArtifacts(lora);
     await savedModelBytes(lora);
     resolveLoraTargets(base, /hidden/);
@@ -299,7 +352,11 @@ describe("LoraDense inside a Sequential model", () => {
     const x = new Float32Array(16 * 8).fill(0.5);
     const baseKernel = () => (l.getLayer("h1") as LoraDense).kernel!.read().dataSync().slice();
     const kernelBefore = baseKernel();
-    await fit(l, { x, y: new Int32Array(16), n: 16, dim: 8, numClasses: 2, name: "t" }, { epochs: 2, progress: false, learningRate: 0.1 });
+    await fit(
+      l,
+      { x, y: new Int32Array(16), n: 16, dim: 8, numClasses: 2, name: "t" },
+      { epochs: 2, progress: false, learningRate: 0.1 },
+    );
     expect(countTrainable(l)).toBe(before);
     expect(Array.from(baseKernel())).toEqual(Array.from(kernelBefore));
   });

@@ -1,11 +1,15 @@
 import { describe, it, expect, beforeAll } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { DEFAULT_LAYER_DECAY, discriminativeMultipliers, discriminativeRates, progressiveStages } from "../../src/adapt/schedules";
+import {
+  DEFAULT_LAYER_DECAY,
+  discriminativeMultipliers,
+  discriminativeRates,
+  progressiveStages,
+} from "../../src/adapt/schedules";
 import { concatHistories, progressiveUnfreeze, twoPhaseFineTune } from "../../src/train/staged";
 import { snapshotWeights, compareWeights } from "../../src/adapt/freezing";
 import { blobs, tinySource } from "../helpers/fixtures";
 import { fit } from "../../src/train/fit";
-
 
 const tiny = tinySource;
 const PARAMS = { hidden1: 12 * 8 + 8, hidden2: 8 * 6 + 6, hidden3: 6 * 4 + 4, head: 4 * 3 + 3 };
@@ -32,10 +36,20 @@ describe("discriminative learning rates", () => {
     const x = tf.tensor2d(data.x, [data.n, data.dim]);
     const y = tf.oneHot(tf.tensor1d(data.y, "int32"), 3).toFloat();
     const vars = m.trainableWeights.map((w) => w.read() as tf.Variable);
-    const { grads, value } = tf.variableGrads(() => tf.metrics.categoricalCrossentropy(y, m.apply(x, { training: true }) as tf.Tensor).mean() as tf.Scalar, vars);
+    const { grads, value } = tf.variableGrads(
+      () => tf.metrics.categoricalCrossentropy(y, m.apply(x, { training: true }) as tf.Tensor).mean() as tf.Scalar,
+      vars,
+    );
     const before = snapshotWeights(m);
     // One full-batch step (batch = all examples, so the gradient is the same as above).
-    await fit(m, data, { epochs: 1, batchSize: data.n, optimizer: "sgd", learningRate: lr, layerLearningRates: discriminativeMultipliers(m, layerDecay), progress: false });
+    await fit(m, data, {
+      epochs: 1,
+      batchSize: data.n,
+      optimizer: "sgd",
+      learningRate: lr,
+      layerLearningRates: discriminativeMultipliers(m, layerDecay),
+      progress: false,
+    });
     const after = snapshotWeights(m);
     const L = 4;
     ["hidden1", "hidden2", "hidden3", "head"].forEach((layer, i) => {
@@ -43,8 +57,12 @@ describe("discriminative learning rates", () => {
       const g = grads[vars.find((v) => v.name.includes(`${layer}/kernel`))!.name].dataSync();
       const d = after.entries[e].values.map((v, j) => v - before.entries[e].values[j]);
       // Least-squares ratio of the actual step to the plain SGD step -lr·g.
-      let num = 0, den = 0;
-      for (let j = 0; j < g.length; j++) { num += d[j] * -lr * g[j]; den += (lr * g[j]) ** 2; }
+      let num = 0,
+        den = 0;
+      for (let j = 0; j < g.length; j++) {
+        num += d[j] * -lr * g[j];
+        den += (lr * g[j]) ** 2;
+      }
       expect(num / den).toBeCloseTo(Math.pow(layerDecay, L - (i + 1)), 4);
     });
     tf.dispose([x, y, value, ...Object.values(grads)]);
@@ -53,7 +71,12 @@ describe("discriminative learning rates", () => {
 
 describe("progressive unfreezing", () => {
   it("unfreezes the top layer first, then one more per stage", () => {
-    expect(progressiveStages(tiny())).toEqual([["head"], ["hidden3", "head"], ["hidden2", "hidden3", "head"], ["hidden1", "hidden2", "hidden3", "head"]]);
+    expect(progressiveStages(tiny())).toEqual([
+      ["head"],
+      ["hidden3", "head"],
+      ["hidden2", "hidden3", "head"],
+      ["hidden1", "hidden2", "hidden3", "head"],
+    ]);
     expect(progressiveStages(tiny(), 2)).toEqual([["head"], ["hidden3", "head"]]);
     expect(() => progressiveStages(tiny(), 0)).toThrow(/stages must be an integer in \[1, 4\]/);
   });
@@ -65,18 +88,37 @@ describe("progressive unfreezing", () => {
     let snap = snapshotWeights(m);
     const movedPerStage: string[][] = [];
     const res = await progressiveUnfreeze(m, data, {
-      epochsPerStage: 1, batchSize: 10, learningRate: 0.01, progress: false,
+      epochsPerStage: 1,
+      batchSize: 10,
+      learningRate: 0.01,
+      progress: false,
       onStage: (s, names) => {
-        if (s > 0) movedPerStage.push([...new Set(compareWeights(m, snap).filter((c) => c.changed).map((c) => c.layer))]);
+        if (s > 0)
+          movedPerStage.push([
+            ...new Set(
+              compareWeights(m, snap)
+                .filter((c) => c.changed)
+                .map((c) => c.layer),
+            ),
+          ]);
         snap = snapshotWeights(m);
         seen.push(names);
       },
     });
-    movedPerStage.push([...new Set(compareWeights(m, snap).filter((c) => c.changed).map((c) => c.layer))]);
+    movedPerStage.push([
+      ...new Set(
+        compareWeights(m, snap)
+          .filter((c) => c.changed)
+          .map((c) => c.layer),
+      ),
+    ]);
     expect(seen).toEqual(progressiveStages(m));
     expect(movedPerStage).toEqual(seen);
     expect(res.stages.map((s) => s.history.trainableParams)).toEqual([
-      PARAMS.head, PARAMS.head + PARAMS.hidden3, PARAMS.head + PARAMS.hidden3 + PARAMS.hidden2, PARAMS.head + PARAMS.hidden3 + PARAMS.hidden2 + PARAMS.hidden1,
+      PARAMS.head,
+      PARAMS.head + PARAMS.hidden3,
+      PARAMS.head + PARAMS.hidden3 + PARAMS.hidden2,
+      PARAMS.head + PARAMS.hidden3 + PARAMS.hidden2 + PARAMS.hidden1,
     ]);
     expect(res.all.loss).toHaveLength(4);
   });
@@ -85,11 +127,25 @@ describe("progressive unfreezing", () => {
 describe("two-phase fine-tuning", () => {
   it("trains the head first, then the base at the lower rate", async () => {
     const m = tiny(3);
-    const res = await twoPhaseFineTune(m, blobs(30, 12, 2), { headEpochs: 2, headLearningRate: 0.05, epochs: 3, learningRate: 0.001, batchSize: 10, progress: false });
+    const res = await twoPhaseFineTune(m, blobs(30, 12, 2), {
+      headEpochs: 2,
+      headLearningRate: 0.05,
+      epochs: 3,
+      learningRate: 0.001,
+      batchSize: 10,
+      progress: false,
+    });
     expect(res.head.trainableParams).toBe(PARAMS.head);
     expect(res.full.trainableParams).toBe(PARAMS.head + PARAMS.hidden1 + PARAMS.hidden2 + PARAMS.hidden3);
     expect(res.all.loss).toHaveLength(5);
-    const res2 = await twoPhaseFineTune(tiny(3), blobs(30, 12, 2), { headEpochs: 1, headLearningRate: 0.05, epochs: 1, learningRate: 0.001, freezeRatio: 1 / 3, progress: false });
+    const res2 = await twoPhaseFineTune(tiny(3), blobs(30, 12, 2), {
+      headEpochs: 1,
+      headLearningRate: 0.05,
+      epochs: 1,
+      learningRate: 0.001,
+      freezeRatio: 1 / 3,
+      progress: false,
+    });
     expect(res2.full.trainableParams).toBe(PARAMS.head + PARAMS.hidden2 + PARAMS.hidden3);
   });
 
@@ -108,7 +164,13 @@ describe("two-phase fine-tuning", () => {
     const data = blobs(20, 12, 3);
     const before = tf.memory().numTensors;
     await progressiveUnfreeze(m, data, { epochsPerStage: 1, batchSize: 10, progress: false, stages: 2 });
-    await twoPhaseFineTune(m, data, { headEpochs: 1, headLearningRate: 0.01, epochs: 1, learningRate: 0.001, progress: false });
+    await twoPhaseFineTune(m, data, {
+      headEpochs: 1,
+      headLearningRate: 0.01,
+      epochs: 1,
+      learningRate: 0.001,
+      progress: false,
+    });
     expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -32,7 +32,11 @@ function fakeLoader(fakes: Record<string, () => unknown>): PackageLoader & { loa
 /** What a loaded tfjs-node(-gpu) does: registers a 'tensorflow' backend (here a cpu instance). */
 function registerFakeTensorflow(gpu: boolean): void {
   const cpu = tf.findBackendFactory("cpu")!;
-  tf.registerBackend("tensorflow", () => Object.assign(cpu() as tf.KernelBackend, { isUsingGpuDevice: gpu, binding: { TF_Version: "2.9.1" } }), 3);
+  tf.registerBackend(
+    "tensorflow",
+    () => Object.assign(cpu() as tf.KernelBackend, { isUsingGpuDevice: gpu, binding: { TF_Version: "2.9.1" } }),
+    3,
+  );
 }
 
 const NOT_INSTALLED = {
@@ -55,28 +59,39 @@ afterEach(async () => {
 describe("explicit choices", () => {
   it("an unknown name lists the allowed ones, from the argument or TFJS_BACKEND", async () => {
     const { setupBackend, describeBackendChoice } = await freshBackendModule();
-    await expect(setupBackend({ backend: "cuda" })).rejects.toThrow(/setupBackend\(\{backend: "cuda"\}\): unknown backend "cuda"; use one of gpu, node, webgpu, wasm, cpu \(or auto\)/);
+    await expect(setupBackend({ backend: "cuda" })).rejects.toThrow(
+      /setupBackend\(\{backend: "cuda"\}\): unknown backend "cuda"; use one of gpu, node, webgpu, wasm, cpu \(or auto\)/,
+    );
     process.env.TFJS_BACKEND = "tpu";
-    await expect(setupBackend()).rejects.toThrow(/TFJS_BACKEND=tpu: unknown backend "tpu"; use one of gpu, node, webgpu, wasm, cpu.*unset TFJS_BACKEND/);
+    await expect(setupBackend()).rejects.toThrow(
+      /TFJS_BACKEND=tpu: unknown backend "tpu"; use one of gpu, node, webgpu, wasm, cpu.*unset TFJS_BACKEND/,
+    );
     await expect(describeBackendChoice()).rejects.toThrow(/unknown backend "tpu"/);
   });
 
-  it.skipIf(!NOT_INSTALLED.gpu)("TFJS_BACKEND=gpu without tfjs-node-gpu fails with the reason and the remedy", async () => {
-    const { setupBackend } = await freshBackendModule();
-    process.env.TFJS_BACKEND = "gpu";
-    const err = await setupBackend().catch((e: Error) => e);
-    expect(err).toBeInstanceOf(Error);
-    const msg = (err as Error).message;
-    expect(msg).toMatch(/^TFJS_BACKEND=gpu: @tensorflow\/tfjs-node-gpu is not installed/);
-    expect(msg).toMatch(/needs network access/);
-    expect(msg).toMatch(/npm install @tensorflow\/tfjs-node-gpu@4\.22\.0 on Linux x64 with an NVIDIA driver, CUDA 11\.2 and cuDNN 8\.1/);
-    expect(msg).toMatch(/or unset TFJS_BACKEND$/);
-    expect(tf.getBackend()).toBe("cpu"); // nothing changed
-  });
+  it.skipIf(!NOT_INSTALLED.gpu)(
+    "TFJS_BACKEND=gpu without tfjs-node-gpu fails with the reason and the remedy",
+    async () => {
+      const { setupBackend } = await freshBackendModule();
+      process.env.TFJS_BACKEND = "gpu";
+      const err = await setupBackend().catch((e: Error) => e);
+      expect(err).toBeInstanceOf(Error);
+      const msg = (err as Error).message;
+      expect(msg).toMatch(/^TFJS_BACKEND=gpu: @tensorflow\/tfjs-node-gpu is not installed/);
+      expect(msg).toMatch(/needs network access/);
+      expect(msg).toMatch(
+        /npm install @tensorflow\/tfjs-node-gpu@4\.22\.0 on Linux x64 with an NVIDIA driver, CUDA 11\.2 and cuDNN 8\.1/,
+      );
+      expect(msg).toMatch(/or unset TFJS_BACKEND$/);
+      expect(tf.getBackend()).toBe("cpu"); // nothing changed
+    },
+  );
 
   it.skipIf(!NOT_INSTALLED.node)("node without tfjs-node fails naming the package and the remedy", async () => {
     const { setupBackend } = await freshBackendModule();
-    await expect(setupBackend({ backend: "node" })).rejects.toThrow(/@tensorflow\/tfjs-node is not installed.*npm install @tensorflow\/tfjs-node@4\.22\.0.*or choose another backend/);
+    await expect(setupBackend({ backend: "node" })).rejects.toThrow(
+      /@tensorflow\/tfjs-node is not installed.*npm install @tensorflow\/tfjs-node@4\.22\.0.*or choose another backend/,
+    );
   });
 
   it("webgpu that cannot run here fails with a clear reason and remedy", async () => {
@@ -91,9 +106,14 @@ describe("explicit choices", () => {
 
   it("a TensorFlow package that is installed but fails to load says so", async () => {
     const { setupBackend } = await freshBackendModule();
-    const loader = fakeLoader({ "@tensorflow/tfjs-node-gpu": () => { throw new Error("libcudart.so.11.0: cannot open shared object file\nstack"); } });
+    const loader = fakeLoader({
+      "@tensorflow/tfjs-node-gpu": () => {
+        throw new Error("libcudart.so.11.0: cannot open shared object file\nstack");
+      },
+    });
     await expect(setupBackend({ backend: "gpu", loader })).rejects.toThrow(
-      /@tensorflow\/tfjs-node-gpu is installed but failed to load: libcudart\.so\.11\.0: cannot open shared object file; .*CUDA 11\.2 and cuDNN 8\.1.*kernel:doctor/);
+      /@tensorflow\/tfjs-node-gpu is installed but failed to load: libcudart\.so\.11\.0: cannot open shared object file; .*CUDA 11\.2 and cuDNN 8\.1.*kernel:doctor/,
+    );
   });
 
   it("cpu and wasm can be named, and a second call keeps the choice unless another is named", async () => {
@@ -105,10 +125,21 @@ describe("explicit choices", () => {
     expect((await setupBackend()).name).toBe("cpu");
     process.env.TFJS_BACKEND = "wasm";
     const wasm = await setupBackend();
-    expect(wasm).toMatchObject({ name: "wasm", tfBackend: "wasm", source: "TFJS_BACKEND", matmulFix: true, threads: 1 });
+    expect(wasm).toMatchObject({
+      name: "wasm",
+      tfBackend: "wasm",
+      source: "TFJS_BACKEND",
+      matmulFix: true,
+      threads: 1,
+    });
     expect(tf.getBackend()).toBe("wasm");
     expect(formatBackendInfo(wasm).split("\n")[0]).toBe("backend: wasm");
-    expect(wasm.versions).toMatchObject({ tfjs: "4.22.0", "tfjs-core": "4.22.0", "@tensorflow/tfjs-backend-wasm": "4.22.0", node: process.versions.node });
+    expect(wasm.versions).toMatchObject({
+      tfjs: "4.22.0",
+      "tfjs-core": "4.22.0",
+      "@tensorflow/tfjs-backend-wasm": "4.22.0",
+      node: process.versions.node,
+    });
     const stock = await setupBackend({ matmulFix: false });
     expect(stock).toMatchObject({ name: "wasm", matmulFix: false });
     expect(stock.reason).toMatch(/stock matmul kernels/);
@@ -137,7 +168,10 @@ describe("automatic order", () => {
 
   it("takes tfjs-node-gpu first when it loads, and reports whether CUDA is visible", async () => {
     const { setupBackend, formatBackendInfo } = await freshBackendModule();
-    const loader = fakeLoader({ "@tensorflow/tfjs-node-gpu": () => registerFakeTensorflow(true), "@tensorflow/tfjs-node": () => registerFakeTensorflow(false) });
+    const loader = fakeLoader({
+      "@tensorflow/tfjs-node-gpu": () => registerFakeTensorflow(true),
+      "@tensorflow/tfjs-node": () => registerFakeTensorflow(false),
+    });
     const info = await setupBackend({ loader });
     expect(info).toMatchObject({ name: "tensorflow-gpu", tfBackend: "tensorflow", cudaGpuVisible: true, skipped: [] });
     expect(info.versions).toMatchObject({ "@tensorflow/tfjs-node-gpu": "9.9.9", libtensorflow: "2.9.1" });
@@ -148,7 +182,9 @@ describe("automatic order", () => {
   it("falls to tfjs-node when the GPU build fails to load, and refuses to mix the two in one process", async () => {
     const { setupBackend } = await freshBackendModule();
     const loader = fakeLoader({
-      "@tensorflow/tfjs-node-gpu": () => { throw new Error("libtensorflow.so.2: cannot open shared object file"); },
+      "@tensorflow/tfjs-node-gpu": () => {
+        throw new Error("libtensorflow.so.2: cannot open shared object file");
+      },
       "@tensorflow/tfjs-node": () => registerFakeTensorflow(false),
     });
     const info = await setupBackend({ loader });
@@ -160,9 +196,14 @@ describe("automatic order", () => {
     await tf.setBackend("cpu");
     tf.removeBackend("tensorflow");
     const { setupBackend: again } = await freshBackendModule();
-    const mixed = fakeLoader({ "@tensorflow/tfjs-node-gpu": () => registerFakeTensorflow(true), "@tensorflow/tfjs-node": () => registerFakeTensorflow(false) });
+    const mixed = fakeLoader({
+      "@tensorflow/tfjs-node-gpu": () => registerFakeTensorflow(true),
+      "@tensorflow/tfjs-node": () => registerFakeTensorflow(false),
+    });
     await again({ backend: "node", loader: mixed });
-    await expect(again({ backend: "gpu", loader: mixed })).rejects.toThrow(/@tensorflow\/tfjs-node is already loaded in this process.*restart the kernel/);
+    await expect(again({ backend: "gpu", loader: mixed })).rejects.toThrow(
+      /@tensorflow\/tfjs-node is already loaded in this process.*restart the kernel/,
+    );
   });
 
   it("skips WebGPU with the reason when Dawn finds no adapter, then takes wasm", async () => {
@@ -170,11 +211,17 @@ describe("automatic order", () => {
     const { setupBackend } = await freshBackendModule();
     const loader = fakeLoader({
       webgpu: () => ({ create: () => ({ requestAdapter: async () => null }), globals: {} }),
-      "@tensorflow/tfjs-backend-webgpu": () => { throw new Error("must not load without an adapter"); },
+      "@tensorflow/tfjs-backend-webgpu": () => {
+        throw new Error("must not load without an adapter");
+      },
     });
     const info = await setupBackend({ loader });
     expect(info.name).toBe("wasm");
-    expect(info.skipped[2]).toEqual({ candidate: "webgpu", reason: explainNoAdapter(), remedy: expect.stringMatching(/Vulkan.*TFJS_BACKEND=wasm/) });
+    expect(info.skipped[2]).toEqual({
+      candidate: "webgpu",
+      reason: explainNoAdapter(),
+      remedy: expect.stringMatching(/Vulkan.*TFJS_BACKEND=wasm/),
+    });
     expect(loader.loaded).toEqual(["webgpu"]);
   });
 
@@ -204,8 +251,15 @@ describe("automatic order", () => {
 
   it("a Dawn binding that fails to load is a skip reason, not a crash", async () => {
     const { setupBackend } = await freshBackendModule();
-    const loader = fakeLoader({ webgpu: () => { throw new Error("GLIBC_2.38 not found"); }, "@tensorflow/tfjs-backend-webgpu": () => undefined });
-    await expect(setupBackend({ backend: "webgpu", loader })).rejects.toThrow(/the webgpu package \(Dawn\) failed to load: GLIBC_2\.38 not found/);
+    const loader = fakeLoader({
+      webgpu: () => {
+        throw new Error("GLIBC_2.38 not found");
+      },
+      "@tensorflow/tfjs-backend-webgpu": () => undefined,
+    });
+    await expect(setupBackend({ backend: "webgpu", loader })).rejects.toThrow(
+      /the webgpu package \(Dawn\) failed to load: GLIBC_2\.38 not found/,
+    );
   });
 });
 
@@ -214,7 +268,9 @@ describe("explainNoAdapter", () => {
     expect(explainNoAdapter({ loader: false, icds: [] })).toMatch(/libvulkan\.so\.1 not found/);
     expect(explainNoAdapter({ loader: true, icds: [] })).toMatch(/no Vulkan driver installed/);
     expect(explainNoAdapter({ loader: true, icds: ["lvp_icd.x86_64.json"] })).toMatch(/lavapipe.*Dawn rejects/);
-    expect(explainNoAdapter({ loader: true, icds: ["lvp_icd.x86_64.json", "nvidia_icd.json"] })).toMatch(/nvidia_icd\.json.*no adapter/);
+    expect(explainNoAdapter({ loader: true, icds: ["lvp_icd.x86_64.json", "nvidia_icd.json"] })).toMatch(
+      /nvidia_icd\.json.*no adapter/,
+    );
   });
 });
 
@@ -228,9 +284,18 @@ describe("describeBackendChoice", () => {
       expect(d).toMatchObject({ name: "wasm", source: "automatic" });
       expect(d.reason).toMatch(/skipped tensorflow-gpu: @tensorflow\/tfjs-node-gpu is not installed/);
     }
-    const installed = await describeBackendChoice({ loader: fakeLoader({ "@tensorflow/tfjs-node-gpu": () => { throw new Error("not to be loaded"); } }) });
+    const installed = await describeBackendChoice({
+      loader: fakeLoader({
+        "@tensorflow/tfjs-node-gpu": () => {
+          throw new Error("not to be loaded");
+        },
+      }),
+    });
     expect(installed.name).toBe("tensorflow-gpu");
-    expect(installed.candidates[0]).toMatchObject({ available: "maybe", reason: expect.stringMatching(/9\.9\.9 is installed/) });
+    expect(installed.candidates[0]).toMatchObject({
+      available: "maybe",
+      reason: expect.stringMatching(/9\.9\.9 is installed/),
+    });
   });
 
   it("gives the error an impossible explicit choice would throw", async () => {

@@ -9,7 +9,11 @@ beforeAll(async () => {
 describe("timeMatMul", () => {
   it("reports a positive rate for each transpose case and leaks nothing", async () => {
     const before = tf.memory().numTensors;
-    for (const [transposeA, transposeB] of [[false, false], [true, false], [false, true]] as const) {
+    for (const [transposeA, transposeB] of [
+      [false, false],
+      [true, false],
+      [false, true],
+    ] as const) {
       const t = await timeMatMul({ n: 32, transposeA, transposeB, repeats: 3 });
       expect(t.n).toBe(32);
       expect(t.transposeA).toBe(transposeA);

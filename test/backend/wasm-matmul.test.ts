@@ -1,7 +1,12 @@
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
-import { installWasmMatMulFix, uninstallWasmMatMulFix, isWasmMatMulFixInstalled, wasmMatMulStats } from "../../src/backend/wasm-matmul";
+import {
+  installWasmMatMulFix,
+  uninstallWasmMatMulFix,
+  isWasmMatMulFixInstalled,
+  wasmMatMulStats,
+} from "../../src/backend/wasm-matmul";
 import { rng } from "../../src/core/random";
 
 type Activation = "linear" | "relu" | "relu6" | "sigmoid" | "elu" | "leakyrelu" | "prelu";
@@ -16,7 +21,12 @@ interface Case {
   activation?: Activation;
 }
 
-const TRANSPOSES: [boolean, boolean][] = [[false, false], [false, true], [true, false], [true, true]];
+const TRANSPOSES: [boolean, boolean][] = [
+  [false, false],
+  [false, true],
+  [true, false],
+  [true, true],
+];
 
 /** Shapes of a and b for [..outer, M, K] x [..outer, K, N] with the given transposes. */
 function shapes(outerA: number[], outerB: number[], m: number, k: number, n: number, ta: boolean, tb: boolean) {
@@ -31,7 +41,8 @@ function values(shape: number[], r: () => number): Float32Array {
 async function run(backend: string, c: Case, data: Float32Array[]): Promise<{ out: Float32Array; shape: number[] }> {
   await tf.setBackend(backend);
   return tf.tidy(() => {
-    let a = tf.tensor(data[0], c.a), b = tf.tensor(data[1], c.b);
+    let a = tf.tensor(data[0], c.a),
+      b = tf.tensor(data[1], c.b);
     if (backend === "cpu") {
       // The reference broadcasts batches explicitly: the cpu kernel pairs batch items by
       // index modulo batch size, which is wrong for [2, 1] x [1, 3].
@@ -45,7 +56,10 @@ async function run(backend: string, c: Case, data: Float32Array[]): Promise<{ ou
     } else {
       const n = c.transposeB ? c.b[c.b.length - 2] : c.b[c.b.length - 1];
       y = tf.fused.matMul({
-        a, b, transposeA: c.transposeA, transposeB: c.transposeB,
+        a,
+        b,
+        transposeA: c.transposeA,
+        transposeB: c.transposeB,
         bias: c.bias ? tf.tensor1d(data[2]) : undefined,
         activation: c.activation,
         preluActivationWeights: c.activation === "prelu" ? tf.tensor1d(data[3].subarray(0, n)) : undefined,
@@ -83,7 +97,12 @@ afterAll(async () => {
 describe("wasm matmul fix: same results as the pure-JS backend", () => {
   it("2-D products with every transpose combination, and takes the fast path for transposed ones", async () => {
     let seed = 0;
-    for (const [m, k, n] of [[7, 5, 3], [33, 64, 17], [128, 96, 40], [1, 9, 1]]) {
+    for (const [m, k, n] of [
+      [7, 5, 3],
+      [33, 64, 17],
+      [128, 96, 40],
+      [1, 9, 1],
+    ]) {
       for (const [ta, tb] of TRANSPOSES) {
         wasmMatMulStats(true);
         await expectSameAsCpu({ ...shapes([], [], m, k, n, ta, tb), transposeA: ta, transposeB: tb }, seed++);
@@ -96,10 +115,27 @@ describe("wasm matmul fix: same results as the pure-JS backend", () => {
 
   it("batched 3-D and 4-D products, with broadcast batches, per item and folded", async () => {
     let seed = 100;
-    const outers: [number[], number[]][] = [[[3], [3]], [[4], [1]], [[1], [4]], [[4], []], [[], [3]], [[2, 3], [2, 3]], [[2, 1], [1, 3]]];
+    const outers: [number[], number[]][] = [
+      [[3], [3]],
+      [[4], [1]],
+      [[1], [4]],
+      [[4], []],
+      [[], [3]],
+      [
+        [2, 3],
+        [2, 3],
+      ],
+      [
+        [2, 1],
+        [1, 3],
+      ],
+    ];
     for (const [outerA, outerB] of outers) {
       for (const [ta, tb] of TRANSPOSES) {
-        for (const [m, k, n] of [[9, 16, 12], [20, 33, 31]]) {
+        for (const [m, k, n] of [
+          [9, 16, 12],
+          [20, 33, 31],
+        ]) {
           await expectSameAsCpu({ ...shapes(outerA, outerB, m, k, n, ta, tb), transposeA: ta, transposeB: tb }, seed++);
         }
       }
@@ -128,17 +164,35 @@ describe("wasm matmul fix: same results as the pure-JS backend", () => {
     for (const activation of activations) {
       for (const [ta, tb] of TRANSPOSES) {
         const [m, k, n] = [11, 24, 10];
-        await expectSameAsCpu({ ...shapes([], [], m, k, n, ta, tb), transposeA: ta, transposeB: tb, bias: n, activation }, seed++);
-        await expectSameAsCpu({ ...shapes([3], [3], m, k, n, ta, tb), transposeA: ta, transposeB: tb, bias: n, activation }, seed++);
-        await expectSameAsCpu({ ...shapes([2], [1], m, k, n, ta, tb), transposeA: ta, transposeB: tb, bias: 1, activation }, seed++);
+        await expectSameAsCpu(
+          { ...shapes([], [], m, k, n, ta, tb), transposeA: ta, transposeB: tb, bias: n, activation },
+          seed++,
+        );
+        await expectSameAsCpu(
+          { ...shapes([3], [3], m, k, n, ta, tb), transposeA: ta, transposeB: tb, bias: n, activation },
+          seed++,
+        );
+        await expectSameAsCpu(
+          { ...shapes([2], [1], m, k, n, ta, tb), transposeA: ta, transposeB: tb, bias: 1, activation },
+          seed++,
+        );
       }
     }
     // No bias at all, as tfjs-layers' Dense without fusable activation calls it.
-    await expectSameAsCpu({ ...shapes([], [], 8, 8, 8, true, false), transposeA: true, transposeB: false, activation: "linear" }, seed++);
+    await expectSameAsCpu(
+      { ...shapes([], [], 8, 8, 8, true, false), transposeA: true, transposeB: false, activation: "linear" },
+      seed++,
+    );
   });
 
   it("fixes the stock kernel's fused bias, which is wrong after the first row when transposed", async () => {
-    const c: Case = { ...shapes([], [], 4, 6, 5, false, true), transposeA: false, transposeB: true, bias: 5, activation: "linear" };
+    const c: Case = {
+      ...shapes([], [], 4, 6, 5, false, true),
+      transposeA: false,
+      transposeB: true,
+      bias: 5,
+      activation: "linear",
+    };
     uninstallWasmMatMulFix();
     try {
       const r = rng(1);
@@ -174,7 +228,9 @@ describe("wasm matmul fix: memory", () => {
     calls();
     const before = { tensors: tf.memory().numTensors, bytes: tf.memory().numBytes, dataIds: backend.numDataIds() };
     for (let i = 0; i < 20; i++) calls();
-    expect({ tensors: tf.memory().numTensors, bytes: tf.memory().numBytes, dataIds: backend.numDataIds() }).toEqual(before);
+    expect({ tensors: tf.memory().numTensors, bytes: tf.memory().numBytes, dataIds: backend.numDataIds() }).toEqual(
+      before,
+    );
     tf.dispose([a, b, a3, b3, bias]);
   });
 });
@@ -186,10 +242,21 @@ describe("wasm matmul fix: training", () => {
     const losses: Record<string, number[]> = {};
     for (const backend of ["cpu", "wasm"]) {
       await tf.setBackend(backend);
-      const model = tf.sequential({ layers: [
-        tf.layers.dense({ inputShape: [40], units: 16, activation: "sigmoid", kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
-        tf.layers.dense({ units: 40, activation: "sigmoid", kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
-      ] });
+      const model = tf.sequential({
+        layers: [
+          tf.layers.dense({
+            inputShape: [40],
+            units: 16,
+            activation: "sigmoid",
+            kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+          }),
+          tf.layers.dense({
+            units: 40,
+            activation: "sigmoid",
+            kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }),
+          }),
+        ],
+      });
       const opt = tf.train.adam(0.01);
       const xt = tf.tensor2d(x, [64, 40]);
       losses[backend] = [];
@@ -225,6 +292,8 @@ describe("wasm matmul fix: install / uninstall", () => {
 
   it("names a bad option and the remedy", () => {
     expect(() => installWasmMatMulFix({ minItemMacs: -1 })).toThrow(/minItemMacs must be a number >= 0, got -1/);
-    expect(() => installWasmMatMulFix({ minItemRows: Number.NaN })).toThrow(/minItemRows must be a number >= 0, got NaN/);
+    expect(() => installWasmMatMulFix({ minItemRows: Number.NaN })).toThrow(
+      /minItemRows must be a number >= 0, got NaN/,
+    );
   });
 });

@@ -10,7 +10,14 @@ import { chromium, type BrowserContext, type Page } from "playwright-core";
 
 export const CHROMIUM = process.env.TRANSFER_LAB_CHROMIUM ?? "/usr/bin/chromium";
 /** Flags for headless Chromium on a closed-network CI machine (playwright adds --headless itself). */
-export const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+export const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 /** Milliseconds a page may take to draw every plot (each page parses a ~4-11 MB plotly bundle). */
 export const DRAW_TIMEOUT_MS = 60_000;
 
@@ -61,7 +68,9 @@ export function serveDir(root: string): Promise<Served> {
 /** A fresh-profile headless Chromium (never a downloaded browser); close() removes the profile. */
 export async function launchBrowser(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
   if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`browser test: ${CHROMIUM} not found (sudo apt-get install -y chromium, or set TRANSFER_LAB_CHROMIUM)`);
+    throw new Error(
+      `browser test: ${CHROMIUM} not found (sudo apt-get install -y chromium, or set TRANSFER_LAB_CHROMIUM)`,
+    );
   }
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), "transfer-lab-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
@@ -122,8 +131,17 @@ export async function checkPage(context: BrowserContext, url: string, screenshot
   const origin = new URL(url).origin;
   const page = await context.newPage();
   const report: PageReport = {
-    url, consoleErrors: [], pageErrors: [], externalRequests: [], failedRequests: [],
-    plots: 0, plotsWithTraces: 0, emptyPlots: [], images: 0, brokenImages: [], screenshot,
+    url,
+    consoleErrors: [],
+    pageErrors: [],
+    externalRequests: [],
+    failedRequests: [],
+    plots: 0,
+    plotsWithTraces: 0,
+    emptyPlots: [],
+    images: 0,
+    brokenImages: [],
+    screenshot,
   };
   page.on("console", (m) => {
     if (m.type() === "error") report.consoleErrors.push(m.text());
@@ -147,9 +165,7 @@ export async function checkPage(context: BrowserContext, url: string, screenshot
       .waitForFunction(PLOTS_SETTLED_JS, undefined, { timeout: DRAW_TIMEOUT_MS, polling: 250 })
       .catch(() => undefined); // reported below as empty plots
     // MathJax typesets after load; let it finish so the screenshot shows formulas.
-    await page
-      .waitForFunction(MATHJAX_IDLE_JS, undefined, { timeout: 20_000, polling: 250 })
-      .catch(() => undefined);
+    await page.waitForFunction(MATHJAX_IDLE_JS, undefined, { timeout: 20_000, polling: 250 }).catch(() => undefined);
     const plots = await plotState(page);
     report.plots = plots.total;
     report.emptyPlots = plots.empty;

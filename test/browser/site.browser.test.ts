@@ -38,9 +38,20 @@ beforeAll(async () => {
     fs.rmSync(lessonsDir, { recursive: true, force: true });
     const python = requireJupyter().python;
     installKernelSpec(python);
-    runs = await runLessons(listLessons(NOTEBOOKS), { scale: "smoke", outDir: lessonsDir, python, cellTimeoutSeconds: CELL_TIMEOUT_S });
+    runs = await runLessons(listLessons(NOTEBOOKS), {
+      scale: "smoke",
+      outDir: lessonsDir,
+      python,
+      cellTimeoutSeconds: CELL_TIMEOUT_S,
+    });
   }
-  site = buildSite({ lessonsDir, outDir: path.join(WORK, "site"), notebooksDir: NOTEBOOKS, runs: runs.map((r) => ({ ...r, scale: "smoke" })), force: true });
+  site = buildSite({
+    lessonsDir,
+    outDir: path.join(WORK, "site"),
+    notebooksDir: NOTEBOOKS,
+    runs: runs.map((r) => ({ ...r, scale: "smoke" })),
+    force: true,
+  });
   fs.rmSync(SCREENSHOTS, { recursive: true, force: true });
   served = await serveDir(path.dirname(site.index));
   browser = await launchBrowser();
@@ -71,40 +82,55 @@ describe("the lesson site in headless Chromium", () => {
     for (const f of lessons) expect(pages, `no page for ${f}`).toContain(path.basename(f, ".ipynb"));
   });
 
-  it("index.html lists every lesson with its goal, backend, scale and time", async () => {
-    const report = await checkPage(browser!.context, served.url + "index.html", path.join(SCREENSHOTS, "index.png"));
-    expectClean(report);
-    const page = await browser!.context.newPage();
-    try {
-      await page.goto(served.url + "index.html");
-      const rows = (await page.$$eval("tr.lesson", (trs) =>
-        trs.map((tr) => ({ href: tr.querySelector("a")?.getAttribute("href") ?? "", cells: Array.from(tr.querySelectorAll("td")).map((td) => (td.textContent ?? "").trim()) })),
-      )) as { href: string; cells: string[] }[];
-      // Every executed lesson is linked; a notebook added after the run is listed as "not run".
-      const linked = rows.filter((r) => r.href !== "");
-      expect(linked.map((r) => r.href).sort()).toEqual(site.pages.map((p) => path.basename(p)).sort());
-      for (const r of rows.filter((x) => x.href === "")) expect(r.cells[5]).toBe("not run");
-      for (const r of linked) {
-        const [, lesson, backend, scale, time, status] = r.cells;
-        expect(lesson.length, `goal of ${r.href}`).toBeGreaterThan(20);
-        expect(backend).toMatch(/^(cpu|wasm|tensorflow|tensorflow-gpu|webgpu)$/);
-        if (!REUSE) expect(scale).toBe("smoke");
-        expect(time).toMatch(/\d+(\.\d)? s|min/);
-        expect(status).toBe("ok");
+  it(
+    "index.html lists every lesson with its goal, backend, scale and time",
+    async () => {
+      const report = await checkPage(browser!.context, served.url + "index.html", path.join(SCREENSHOTS, "index.png"));
+      expectClean(report);
+      const page = await browser!.context.newPage();
+      try {
+        await page.goto(served.url + "index.html");
+        const rows = (await page.$$eval("tr.lesson", (trs) =>
+          trs.map((tr) => ({
+            href: tr.querySelector("a")?.getAttribute("href") ?? "",
+            cells: Array.from(tr.querySelectorAll("td")).map((td) => (td.textContent ?? "").trim()),
+          })),
+        )) as { href: string; cells: string[] }[];
+        // Every executed lesson is linked; a notebook added after the run is listed as "not run".
+        const linked = rows.filter((r) => r.href !== "");
+        expect(linked.map((r) => r.href).sort()).toEqual(site.pages.map((p) => path.basename(p)).sort());
+        for (const r of rows.filter((x) => x.href === "")) expect(r.cells[5]).toBe("not run");
+        for (const r of linked) {
+          const [, lesson, backend, scale, time, status] = r.cells;
+          expect(lesson.length, `goal of ${r.href}`).toBeGreaterThan(20);
+          expect(backend).toMatch(/^(cpu|wasm|tensorflow|tensorflow-gpu|webgpu)$/);
+          if (!REUSE) expect(scale).toBe("smoke");
+          expect(time).toMatch(/\d+(\.\d)? s|min/);
+          expect(status).toBe("ok");
+        }
+      } finally {
+        await page.close();
       }
-    } finally {
-      await page.close();
-    }
-  }, PAGE_TIMEOUT_MS);
+    },
+    PAGE_TIMEOUT_MS,
+  );
 
   for (const file of lessons) {
     const name = file.replace(/\.ipynb$/, "");
-    it(`${name}.html renders offline: plots drawn with data, images shown, no errors`, async () => {
-      const report = await checkPage(browser!.context, `${served.url}${name}.html`, path.join(SCREENSHOTS, `${name}.png`));
-      expectClean(report);
-      expect(report.plots, `${name}: no plots on the page`).toBeGreaterThan(0);
-      expect(report.emptyPlots, `${name}: plots without plotly SVG traces`).toEqual([]);
-      expect(report.plotsWithTraces).toBe(report.plots);
-    }, PAGE_TIMEOUT_MS);
+    it(
+      `${name}.html renders offline: plots drawn with data, images shown, no errors`,
+      async () => {
+        const report = await checkPage(
+          browser!.context,
+          `${served.url}${name}.html`,
+          path.join(SCREENSHOTS, `${name}.png`),
+        );
+        expectClean(report);
+        expect(report.plots, `${name}: no plots on the page`).toBeGreaterThan(0);
+        expect(report.emptyPlots, `${name}: plots without plotly SVG traces`).toEqual([]);
+        expect(report.plotsWithTraces).toBe(report.plots);
+      },
+      PAGE_TIMEOUT_MS,
+    );
   }
 });

@@ -6,7 +6,14 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { WORKLOADS, macsPerSample, quickSpec, syntheticDataset, workloadFlops, workloadSteps } from "../../src/cli/bench/workloads";
+import {
+  WORKLOADS,
+  macsPerSample,
+  quickSpec,
+  syntheticDataset,
+  workloadFlops,
+  workloadSteps,
+} from "../../src/cli/bench/workloads";
 import { measureWorkload, median } from "../../src/cli/bench/measure";
 import { compareFitToRaw, layersModel } from "../../src/cli/bench/fitcompare";
 import { modelMatmulCosts, trainFlopsPerSample, forwardFlopsPerSample } from "../../src/cli/bench/flops";
@@ -50,7 +57,9 @@ describe("workload arithmetic", () => {
     const lora = applyLora(m, { r: 4, targets: "all-dense", trainHead: true });
     const costs = modelMatmulCosts(lora);
     expect(costs).toHaveLength(2 * 3 + 1); // W, A, B per LoRA layer + the head
-    expect(forwardFlopsPerSample(costs)).toBe(2 * (macs[0] + macs[1] + macs[2] + 784 * 4 + 4 * 256 + 256 * 4 + 4 * 128));
+    expect(forwardFlopsPerSample(costs)).toBe(
+      2 * (macs[0] + macs[1] + macs[2] + 784 * 4 + 4 * 256 + 256 * 4 + 4 * 128),
+    );
     lora.dispose();
     m.dispose();
   });
@@ -67,7 +76,11 @@ describe("raw runners", () => {
       expect(m.runSeconds).toHaveLength(1);
     }
     // A cap far below one step: one step per run, seconds scaled up to the full step count.
-    const capped = await measureWorkload(quickSpec(WORKLOADS.W2), data, { runs: 1, warmupSteps: 2, maxRunSeconds: 1e-9 });
+    const capped = await measureWorkload(quickSpec(WORKLOADS.W2), data, {
+      runs: 1,
+      warmupSteps: 2,
+      maxRunSeconds: 1e-9,
+    });
     expect(capped.steps).toBe(1);
     expect(capped.extrapolated).toBe(true);
     expect(capped.seconds).toBeCloseTo(capped.runSeconds[0] * capped.fullSteps, 9);
@@ -88,7 +101,13 @@ describe("raw runners", () => {
 
 describe("report", () => {
   it("formats aligned tables", () => {
-    const t = formatTable(["a", "bb"], [["xyz", "1"], ["q", "22"]]);
+    const t = formatTable(
+      ["a", "bb"],
+      [
+        ["xyz", "1"],
+        ["q", "22"],
+      ],
+    );
     expect(t.split("\n")).toEqual(["a    bb", "---  --", "xyz   1", "q    22"]);
   });
 });
@@ -99,7 +118,16 @@ describe("npm run bench -- --quick", () => {
     const out = path.join(dir, "bench.json");
     const stdout = execFileSync(
       process.execPath,
-      [path.join(root, "node_modules", "tsx", "dist", "cli.mjs"), "src/cli/bench/main.ts", "--quick", "--backends", "wasm,webgpu", "--torch", "--out", out],
+      [
+        path.join(root, "node_modules", "tsx", "dist", "cli.mjs"),
+        "src/cli/bench/main.ts",
+        "--quick",
+        "--backends",
+        "wasm,webgpu",
+        "--torch",
+        "--out",
+        out,
+      ],
       { cwd: root, encoding: "utf8", timeout: 290_000, stdio: ["ignore", "pipe", "pipe"] },
     );
     expect(stdout).toMatch(/workload backend/);

@@ -32,13 +32,16 @@ function code(source: string, tags?: string[], extra: Partial<NotebookCell> = {}
 function notebook(cells: NotebookCell[], minor = 5): Notebook {
   return {
     cells,
-    metadata: { kernelspec: { name: "transfer-lab", display_name: "TypeScript (transfer-lab)", language: "typescript" } },
+    metadata: {
+      kernelspec: { name: "transfer-lab", display_name: "TypeScript (transfer-lab)", language: "typescript" },
+    },
     nbformat: 4,
     nbformat_minor: minor,
   };
 }
 
-const PARAMS = 'let freezeRatio = 0.5;\nconst shift: Shift = "mild";\nexport let labelsPerClass: number = 5;\n// let commented = 1;';
+const PARAMS =
+  'let freezeRatio = 0.5;\nconst shift: Shift = "mild";\nexport let labelsPerClass: number = 5;\n// let commented = 1;';
 
 describe("valueLiteral", () => {
   it("keeps JSON numbers, booleans, arrays, objects and null", () => {
@@ -52,7 +55,7 @@ describe("valueLiteral", () => {
   it("turns anything else into a string literal, escaping quotes", () => {
     expect(valueLiteral("mild")).toBe('"mild"');
     expect(valueLiteral('"mild"')).toBe('"mild"');
-    expect(valueLiteral("it's \"x\"")).toBe('"it\'s \\"x\\""');
+    expect(valueLiteral('it\'s "x"')).toBe('"it\'s \\"x\\""');
     expect(valueLiteral("")).toBe('""');
     expect(valueLiteral("1e999")).toBe('"1e999"');
   });
@@ -91,15 +94,21 @@ describe("declaredParameters", () => {
     ]);
   });
   it("redeclares with the original keyword and type", () => {
-    expect(declarationFor({ keyword: "const", name: "shift", annotation: "Shift" }, { name: "shift", literal: '"heavy"' })).toBe(
-      'const shift: Shift = "heavy";',
+    expect(
+      declarationFor({ keyword: "const", name: "shift", annotation: "Shift" }, { name: "shift", literal: '"heavy"' }),
+    ).toBe('const shift: Shift = "heavy";');
+    expect(declarationFor({ keyword: "let", name: "r", annotation: null }, { name: "r", literal: "2" })).toBe(
+      "let r = 2;",
     );
-    expect(declarationFor({ keyword: "let", name: "r", annotation: null }, { name: "r", literal: "2" })).toBe("let r = 2;");
   });
 });
 
 describe("injectParameters", () => {
-  const nb = notebook([code("import * as tl from './src';"), code(PARAMS, ["parameters"]), code("console.log(freezeRatio)")]);
+  const nb = notebook([
+    code("import * as tl from './src';"),
+    code(PARAMS, ["parameters"]),
+    code("console.log(freezeRatio)"),
+  ]);
 
   it("inserts one tagged cell right after the parameters cell, leaving the input untouched", () => {
     const out = injectParameters(nb, parseSetArgs(["freezeRatio=0.25", "shift=heavy"]), "03");
@@ -108,7 +117,9 @@ describe("injectParameters", () => {
     const cell = out.cells[2];
     expect(cell.metadata.tags).toEqual([INJECTED_TAG]);
     expect(cell.id).toBe(INJECTED_TAG);
-    expect(cellSource(cell)).toBe('// Parameters injected by the lesson runner (--set)\nlet freezeRatio = 0.25;\nconst shift: Shift = "heavy";');
+    expect(cellSource(cell)).toBe(
+      '// Parameters injected by the lesson runner (--set)\nlet freezeRatio = 0.25;\nconst shift: Shift = "heavy";',
+    );
     expect(cellSource(out.cells[3])).toBe("console.log(freezeRatio)");
   });
   it("replaces an earlier injected cell instead of stacking", () => {
@@ -131,7 +142,9 @@ describe("injectParameters", () => {
   });
   it("fails when there is no parameters cell", () => {
     const bare = notebook([code("let a = 1;")]);
-    expect(() => injectParameters(bare, parseSetArgs(["a=2"]), "04")).toThrow(/--set a: notebook 04 has no code cell tagged "parameters"/);
+    expect(() => injectParameters(bare, parseSetArgs(["a=2"]), "04")).toThrow(
+      /--set a: notebook 04 has no code cell tagged "parameters"/,
+    );
   });
 });
 
@@ -161,7 +174,11 @@ describe("lesson files", () => {
 
 describe("hygieneProblems", () => {
   it("accepts a clean notebook", () => {
-    expect(hygieneProblems(notebook([code("let a = 1;", ["parameters"]), { cell_type: "markdown", source: "# T", metadata: {} }]))).toEqual([]);
+    expect(
+      hygieneProblems(
+        notebook([code("let a = 1;", ["parameters"]), { cell_type: "markdown", source: "# T", metadata: {} }]),
+      ),
+    ).toEqual([]);
   });
   it("reports outputs, execution counts, injected cells, wrong kernel and parameters cells", () => {
     const dirty = notebook([
@@ -181,14 +198,22 @@ describe("hygieneProblems", () => {
 
 describe("reading executed notebooks", () => {
   const ran = notebook([
-    code("setup", [], { execution_count: 1, outputs: [{ output_type: "stream", name: "stdout", text: ["tfjs 4.22.0\n", "backend: wasm\n"] }] }),
-    code("later", [], { execution_count: 2, outputs: [{ output_type: "stream", name: "stdout", text: "backend: cpu\n" }] }),
+    code("setup", [], {
+      execution_count: 1,
+      outputs: [{ output_type: "stream", name: "stdout", text: ["tfjs 4.22.0\n", "backend: wasm\n"] }],
+    }),
+    code("later", [], {
+      execution_count: 2,
+      outputs: [{ output_type: "stream", name: "stdout", text: "backend: cpu\n" }],
+    }),
     code("never ran"),
   ]);
 
   it("reads the first backend line from streams or text/plain", () => {
     expect(findBackend(ran)).toBe("wasm");
-    const shown = notebook([code("x", [], { outputs: [{ output_type: "execute_result", data: { "text/plain": "'backend: tensorflow'" } }] })]);
+    const shown = notebook([
+      code("x", [], { outputs: [{ output_type: "execute_result", data: { "text/plain": "'backend: tensorflow'" } }] }),
+    ]);
     expect(findBackend(shown)).toBe("tensorflow");
     expect(findBackend(notebook([code("x")]))).toBeNull();
   });
@@ -198,21 +223,51 @@ describe("reading executed notebooks", () => {
   it("builds the failure from the first error output; stderr text is not an error", () => {
     const withError = notebook([
       code("ok"),
-      code("boom()", [], { outputs: [{ output_type: "error", ename: "TypeError", evalue: "\u001b[31mx is not a function\u001b[0m", traceback: ["l1", "l2"] }] }),
+      code("boom()", [], {
+        outputs: [
+          {
+            output_type: "error",
+            ename: "TypeError",
+            evalue: "\u001b[31mx is not a function\u001b[0m",
+            traceback: ["l1", "l2"],
+          },
+        ],
+      }),
       code("later()", [], { outputs: [{ output_type: "error", ename: "RangeError", evalue: "later", traceback: [] }] }),
     ]);
-    expect(findCellError(withError)).toEqual({ cellIndex: 1, ename: "TypeError", evalue: "x is not a function", traceback: "l1\nl2", firstLine: "boom()" });
-    expect(cellErrorAt(withError, 2)).toMatchObject({ cellIndex: 2, ename: "RangeError", evalue: "later", firstLine: "later()" });
+    expect(findCellError(withError)).toEqual({
+      cellIndex: 1,
+      ename: "TypeError",
+      evalue: "x is not a function",
+      traceback: "l1\nl2",
+      firstLine: "boom()",
+    });
+    expect(cellErrorAt(withError, 2)).toMatchObject({
+      cellIndex: 2,
+      ename: "RangeError",
+      evalue: "later",
+      firstLine: "later()",
+    });
     expect(cellErrorAt(withError, 0)).toBeNull();
     expect(cellErrorAt(withError, 9)).toBeNull();
-    const withStderr = notebook([code("\n  warnIt();", [], { outputs: [{ output_type: "stream", name: "stderr", text: "Error: it\n" }] })]);
+    const withStderr = notebook([
+      code("\n  warnIt();", [], { outputs: [{ output_type: "stream", name: "stderr", text: "Error: it\n" }] }),
+    ]);
     expect(findCellError(withStderr)).toBeNull();
     expect(stripAnsi("\u001b[1;31mred\u001b[0m")).toBe("red");
   });
 });
 
 describe("result lines", () => {
-  const ok: LessonResult = { name: "03-fine-tuning.ipynb", output: "build/lessons/03-fine-tuning.ipynb", cells: 24, seconds: 12.34, backend: "wasm", ok: true, stderrTail: "" };
+  const ok: LessonResult = {
+    name: "03-fine-tuning.ipynb",
+    output: "build/lessons/03-fine-tuning.ipynb",
+    cells: 24,
+    seconds: 12.34,
+    backend: "wasm",
+    ok: true,
+    stderrTail: "",
+  };
   it("prints name, cells, seconds, backend", () => {
     expect(formatResult(ok)).toMatch(/^03-fine-tuning\.ipynb\s+cells\s+24\s+12\.3 s\s+backend wasm\s+ok$/);
   });
@@ -226,16 +281,27 @@ describe("result lines", () => {
         message: "freezeRatio must be in [0, 1], got 2",
         cellIndex: 7,
         firstLine: "const ft = tl.freezeByRatio(model, freezeRatio);",
-        details: "RangeError: freezeRatio must be in [0, 1], got 2\n    at Object.execute (/p/node_modules/tslab/dist/executor.js:160:38)",
+        details:
+          "RangeError: freezeRatio must be in [0, 1], got 2\n    at Object.execute (/p/node_modules/tslab/dist/executor.js:160:38)",
       },
     };
     const text = formatResult(failed);
     expect(text).toContain("backend ?  FAILED");
-    expect(text).toContain("03-fine-tuning.ipynb, cell 7 (see build/lessons/03-fine-tuning.ipynb): RangeError: freezeRatio must be in [0, 1], got 2");
+    expect(text).toContain(
+      "03-fine-tuning.ipynb, cell 7 (see build/lessons/03-fine-tuning.ipynb): RangeError: freezeRatio must be in [0, 1], got 2",
+    );
     expect(text).toContain("cell starts: const ft = tl.freezeByRatio(model, freezeRatio);");
     expect(text).not.toContain("tslab/dist");
     expect(describeFailure(ok)).toBe("");
-    const compile = { ...failed, failure: { ...failed.failure!, kind: "CompileError", message: "1:5 - Bad type.\n2:1 - Cannot find name 'x'.", details: "" } };
+    const compile = {
+      ...failed,
+      failure: {
+        ...failed.failure!,
+        kind: "CompileError",
+        message: "1:5 - Bad type.\n2:1 - Cannot find name 'x'.",
+        details: "",
+      },
+    };
     expect(describeFailure(compile)).toContain("CompileError: 1:5 - Bad type.\n    2:1 - Cannot find name 'x'.");
   });
 });

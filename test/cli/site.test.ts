@@ -10,7 +10,14 @@ import { buildSite, MANIFEST_FILE } from "../../src/cli/site/build";
 import { findMathJax, installMathJax, MATHJAX_PARTS } from "../../src/cli/site/export";
 import { renderIndex } from "../../src/cli/site/index-page";
 import { formatSeconds } from "../../src/core/format";
-import { executedOk, executionSeconds, lessonInfo, plainText, printedScale, titleAndGoal } from "../../src/cli/site/info";
+import {
+  executedOk,
+  executionSeconds,
+  lessonInfo,
+  plainText,
+  printedScale,
+  titleAndGoal,
+} from "../../src/cli/site/info";
 
 const tmpDirs: string[] = [];
 function tmp(): string {
@@ -26,16 +33,40 @@ function md(source: string): NotebookCell {
   return { cell_type: "markdown", source, metadata: {} };
 }
 
-function code(source: string, outputs: NotebookCell["outputs"] = [], seconds = 1.5, count: number | null = 1): NotebookCell {
+function code(
+  source: string,
+  outputs: NotebookCell["outputs"] = [],
+  seconds = 1.5,
+  count: number | null = 1,
+): NotebookCell {
   const start = Date.parse("2026-01-01T10:00:00Z");
   return {
-    cell_type: "code", source, outputs, execution_count: count,
-    metadata: count === null ? {} : { execution: { "iopub.status.busy": new Date(start).toISOString(), "iopub.status.idle": new Date(start + seconds * 1000).toISOString() } },
+    cell_type: "code",
+    source,
+    outputs,
+    execution_count: count,
+    metadata:
+      count === null
+        ? {}
+        : {
+            execution: {
+              "iopub.status.busy": new Date(start).toISOString(),
+              "iopub.status.idle": new Date(start + seconds * 1000).toISOString(),
+            },
+          },
   };
 }
 
 function notebook(cells: NotebookCell[]): Notebook {
-  return { cells, metadata: { kernelspec: { name: "transfer-lab", display_name: "TypeScript (transfer-lab)", language: "typescript" }, language_info: { name: "typescript" } }, nbformat: 4, nbformat_minor: 4 };
+  return {
+    cells,
+    metadata: {
+      kernelspec: { name: "transfer-lab", display_name: "TypeScript (transfer-lab)", language: "typescript" },
+      language_info: { name: "typescript" },
+    },
+    nbformat: 4,
+    nbformat_minor: 4,
+  };
 }
 
 const PNG_1PX = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
@@ -48,9 +79,15 @@ function display(data: Record<string, string>): NotebookOutput {
 /** An executed lesson: a title with a goal, the backend line, a plot-like HTML output and a PNG. */
 function executedLesson(id: string, title: string): Notebook {
   return notebook([
-    md(`# ${id} — ${title}\n\n**Goal.** Show that ${title.toLowerCase()} works. More text.\n\nYou will learn:\n- one thing`),
+    md(
+      `# ${id} — ${title}\n\n**Goal.** Show that ${title.toLowerCase()} works. More text.\n\nYou will learn:\n- one thing`,
+    ),
     code("setup", [{ output_type: "stream", name: "stdout", text: "backend: cpu\n  why: test\n" }], 2),
-    code("plot", [display({ "text/html": `<div class="transfer-lab-plot" id="p${id}">plot ${id}</div>`, "text/plain": "" })], 3),
+    code(
+      "plot",
+      [display({ "text/html": `<div class="transfer-lab-plot" id="p${id}">plot ${id}</div>`, "text/plain": "" })],
+      3,
+    ),
     code("img", [display({ "image/png": PNG_1PX, "text/plain": "<image>" })], 0.5),
     md("Formula $W' = W + BA$."),
   ]);
@@ -65,11 +102,29 @@ function writeNb(dir: string, file: string, nb: Notebook): string {
 
 describe("lesson info from notebooks", () => {
   it("reads the title and the goal sentence, in the lessons' formats", () => {
-    expect(titleAndGoal(executedLesson("03", "Fine-tuning"), "x")).toEqual({ title: "03 — Fine-tuning", goal: "Show that fine-tuning works. More text." });
-    expect(titleAndGoal(notebook([md("# 01 — Greedy\n\nGoal: reproduce the *2006* problem of deep sigmoid networks. Then fix it.")]), "x").goal).toBe("reproduce the 2006 problem of deep sigmoid networks.");
-    expect(titleAndGoal(notebook([md("# 03\n\n**Goal.** Lesson 02 froze the base. Here every layer may move, and you pick which.")]), "x").goal).toBe("Lesson 02 froze the base. Here every layer may move, and you pick which.");
+    expect(titleAndGoal(executedLesson("03", "Fine-tuning"), "x")).toEqual({
+      title: "03 — Fine-tuning",
+      goal: "Show that fine-tuning works. More text.",
+    });
+    expect(
+      titleAndGoal(
+        notebook([md("# 01 — Greedy\n\nGoal: reproduce the *2006* problem of deep sigmoid networks. Then fix it.")]),
+        "x",
+      ).goal,
+    ).toBe("reproduce the 2006 problem of deep sigmoid networks.");
+    expect(
+      titleAndGoal(
+        notebook([md("# 03\n\n**Goal.** Lesson 02 froze the base. Here every layer may move, and you pick which.")]),
+        "x",
+      ).goal,
+    ).toBe("Lesson 02 froze the base. Here every layer may move, and you pick which.");
     expect(plainText("a matrix $W$ and $\\Delta W = \\frac{\\alpha}{r} BA$")).toBe("a matrix W and ΔW = α/r BA");
-    expect(titleAndGoal(notebook([md("# T\n\nA first paragraph without any label at all, long enough. Second sentence.")]), "x").goal).toBe("A first paragraph without any label at all, long enough.");
+    expect(
+      titleAndGoal(
+        notebook([md("# T\n\nA first paragraph without any label at all, long enough. Second sentence.")]),
+        "x",
+      ).goal,
+    ).toBe("A first paragraph without any label at all, long enough.");
     expect(titleAndGoal(notebook([]), "fallback")).toEqual({ title: "fallback", goal: "" });
     expect(plainText("**bold** and `code` and [link](http://x)")).toBe("bold and code and link");
   });
@@ -97,10 +152,32 @@ describe("lesson info from notebooks", () => {
 
   it("prefers the runner's numbers, and lists a lesson that did not run", () => {
     const exe = executedLesson("02", "Features");
-    const info = lessonInfo("02-features.ipynb", null, exe, { name: "02-features.ipynb", seconds: 42, backend: "wasm", ok: true, scale: "default" });
-    expect(info).toMatchObject({ id: "02", page: "02-features.html", backend: "wasm", scale: "default", seconds: 42, ok: true });
-    expect(lessonInfo("02-features.ipynb", null, exe)).toMatchObject({ backend: "cpu", seconds: 5.5, ok: true, scale: null });
-    expect(lessonInfo("05-vit.ipynb", executedLesson("05", "ViT"), null)).toMatchObject({ page: null, ok: null, title: "05 — ViT" });
+    const info = lessonInfo("02-features.ipynb", null, exe, {
+      name: "02-features.ipynb",
+      seconds: 42,
+      backend: "wasm",
+      ok: true,
+      scale: "default",
+    });
+    expect(info).toMatchObject({
+      id: "02",
+      page: "02-features.html",
+      backend: "wasm",
+      scale: "default",
+      seconds: 42,
+      ok: true,
+    });
+    expect(lessonInfo("02-features.ipynb", null, exe)).toMatchObject({
+      backend: "cpu",
+      seconds: 5.5,
+      ok: true,
+      scale: null,
+    });
+    expect(lessonInfo("05-vit.ipynb", executedLesson("05", "ViT"), null)).toMatchObject({
+      page: null,
+      ok: null,
+      title: "05 — ViT",
+    });
   });
 });
 
@@ -109,9 +186,42 @@ describe("index page", () => {
     const html = renderIndex({
       generatedAt: "2026-01-01T00:00:00Z",
       lessons: [
-        { file: "01-a.ipynb", id: "01", title: "01 — A <b>", goal: "Goal & more", page: "01-a.html", backend: "cpu", scale: "smoke", seconds: 75, ok: true, executedAt: null },
-        { file: "02-b.ipynb", id: "02", title: "02 — B", goal: "g", page: null, backend: null, scale: null, seconds: null, ok: null, executedAt: null },
-        { file: "03-c.ipynb", id: "03", title: "03 — C", goal: "g", page: "03-c.html", backend: "wasm", scale: "default", seconds: 5, ok: false, executedAt: null },
+        {
+          file: "01-a.ipynb",
+          id: "01",
+          title: "01 — A <b>",
+          goal: "Goal & more",
+          page: "01-a.html",
+          backend: "cpu",
+          scale: "smoke",
+          seconds: 75,
+          ok: true,
+          executedAt: null,
+        },
+        {
+          file: "02-b.ipynb",
+          id: "02",
+          title: "02 — B",
+          goal: "g",
+          page: null,
+          backend: null,
+          scale: null,
+          seconds: null,
+          ok: null,
+          executedAt: null,
+        },
+        {
+          file: "03-c.ipynb",
+          id: "03",
+          title: "03 — C",
+          goal: "g",
+          page: "03-c.html",
+          backend: "wasm",
+          scale: "default",
+          seconds: 5,
+          ok: false,
+          executedAt: null,
+        },
       ],
     });
     expect(html).toContain('<a href="01-a.html">01 — A &lt;b&gt;</a>');
@@ -153,13 +263,27 @@ describe("buildSite", () => {
     const lessons = path.join(root, "lessons");
     const sources = path.join(root, "notebooks");
     const out = path.join(root, "site");
-    for (const [id, t] of [["01", "Greedy"], ["02", "Features"], ["03", "Freezing"]]) writeNb(sources, `${id}-${t.toLowerCase()}.ipynb`, executedLesson(id, t));
+    for (const [id, t] of [
+      ["01", "Greedy"],
+      ["02", "Features"],
+      ["03", "Freezing"],
+    ])
+      writeNb(sources, `${id}-${t.toLowerCase()}.ipynb`, executedLesson(id, t));
     writeNb(lessons, "01-greedy.ipynb", executedLesson("01", "Greedy"));
     writeNb(lessons, "02-features.ipynb", executedLesson("02", "Features"));
 
-    const site = buildSite({ lessonsDir: lessons, outDir: out, notebooksDir: sources, runs: [{ name: "01-greedy.ipynb", seconds: 12, backend: "wasm", ok: true, scale: "default" }] });
+    const site = buildSite({
+      lessonsDir: lessons,
+      outDir: out,
+      notebooksDir: sources,
+      runs: [{ name: "01-greedy.ipynb", seconds: 12, backend: "wasm", ok: true, scale: "default" }],
+    });
     expect(site.pages.map((p) => path.basename(p))).toEqual(["01-greedy.html", "02-features.html"]);
-    expect(site.lessons.map((l) => [l.id, l.ok, l.scale])).toEqual([["01", true, "default"], ["02", true, null], ["03", null, null]]);
+    expect(site.lessons.map((l) => [l.id, l.ok, l.scale])).toEqual([
+      ["01", true, "default"],
+      ["02", true, null],
+      ["03", null, null],
+    ]);
 
     const page = fs.readFileSync(site.pages[0], "utf8");
     expect(page).toContain('class="transfer-lab-plot" id="p01"');

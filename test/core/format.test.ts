@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { formatCount, formatDuration, formatPct, formatPoints, formatSeconds, labelsText, pct } from "../../src/core/format";
+import {
+  formatCount,
+  formatDuration,
+  formatPct,
+  formatPoints,
+  formatSeconds,
+  labelsText,
+  pct,
+} from "../../src/core/format";
 
 describe("format", () => {
   it("writes percent, points, counts and label budgets one way", () => {

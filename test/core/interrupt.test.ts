@@ -108,7 +108,9 @@ describe("fit under interrupt", () => {
         requestInterrupt(); // e.g. while an experiment awaited a cache write between two runs
         await expect(fit(m, data, { epochs: 1, progress: false })).rejects.toThrow(InterruptedError);
       });
-      const next = await cells.run({ interruptsAtStart: interruptCount() }, () => fit(m, data, { epochs: 1, progress: false }));
+      const next = await cells.run({ interruptsAtStart: interruptCount() }, () =>
+        fit(m, data, { epochs: 1, progress: false }),
+      );
       expect(next.loss).toHaveLength(1);
       expect(tf.memory().numTensors).toBe(baseline);
     } finally {

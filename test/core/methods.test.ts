@@ -38,13 +38,25 @@ describe("method names", () => {
   });
 
   it("gives names it does not write no meaning (older records match nothing)", () => {
-    for (const old of ["feature-extraction", "freeze-1.00", "freeze-0.00", "freeze-4", "bn-frozen:keras-rule", "schedule:plain (one rate)", "lora-r4@foo=1", "pretrain-vit", ""]) {
+    for (const old of [
+      "feature-extraction",
+      "freeze-1.00",
+      "freeze-0.00",
+      "freeze-4",
+      "bn-frozen:keras-rule",
+      "schedule:plain (one rate)",
+      "lora-r4@foo=1",
+      "pretrain-vit",
+      "",
+    ]) {
       expect(parseMethod(old)).toBeNull();
     }
   });
 
   it("refuses a freeze ratio that is really full fine-tuning or head-only", () => {
-    expect(() => methodName({ kind: "freeze", ratio: 1 })).toThrow(/freeze ratio must be in \(0, 1\), got 1 \(0 is "full-ft", 1 is "head-only"\)/);
+    expect(() => methodName({ kind: "freeze", ratio: 1 })).toThrow(
+      /freeze ratio must be in \(0, 1\), got 1 \(0 is "full-ft", 1 is "head-only"\)/,
+    );
     expect(() => methodName({ kind: "freeze", ratio: 0 })).toThrow(/got 0/);
   });
 
@@ -52,7 +64,9 @@ describe("method names", () => {
     expect(transferLabel({ method: "feature-extraction" })).toBe("head-only");
     expect(transferLabel({ method: "freeze-ratio", freezeRatio: 1, learningRate: 1e-3 })).toBe("head-only");
     expect(transferLabel({ method: "tune-layers", trainLayers: [] })).toBe("head-only");
-    expect(transferLabel({ method: "freeze-ratio", freezeRatio: 0, learningRate: 1e-3 })).toBe(transferLabel({ method: "full-ft", learningRate: 1e-3 }));
+    expect(transferLabel({ method: "freeze-ratio", freezeRatio: 0, learningRate: 1e-3 })).toBe(
+      transferLabel({ method: "full-ft", learningRate: 1e-3 }),
+    );
     expect(transferLabel({ method: "freeze-ratio", freezeRatio: 0.5, learningRate: 1e-3 })).toBe("freeze-0.50@lr=1e-3");
     expect(transferLabel({ method: "full-ft", head: "source" })).toBe("full-ft+source-head");
     expect(vitMethodLabel("head-only")).toBe("head-only");
@@ -60,7 +74,11 @@ describe("method names", () => {
     expect(vitMethodLabel("lora-qv", undefined, 4)).toBe("lora-qv-r4");
     expect(atLearningRate("lora-r4+source-head", 1e-4)).toBe("lora-r4+source-head@lr=1e-4");
     expect(() => atLearningRate("lora r4", 1e-4)).toThrow(/method must be a name methodName\(\) writes, got "lora r4"/);
-    expect(Object.values(RECORDED_METHOD).map((n) => parseMethod(n)?.kind)).toEqual(["scratch", "greedy-pretrained", "scratch"]);
+    expect(Object.values(RECORDED_METHOD).map((n) => parseMethod(n)?.kind)).toEqual([
+      "scratch",
+      "greedy-pretrained",
+      "scratch",
+    ]);
   });
 
   it("matches by fields: a value must be equal, null must be absent, left out is anything", () => {
@@ -72,6 +90,11 @@ describe("method names", () => {
     expect(matchesMethod(m, { kind: "head-only" })).toBe(false);
     expect(matchesMethod(parseMethod("tune-hidden1")!, { kind: "tune", layers: ["hidden1"] })).toBe(true);
     expect(matchesMethod(parseMethod("tune-hidden1+hidden2")!, { kind: "tune", layers: ["hidden1"] })).toBe(false);
-    expect(matchesMethod(parseMethod("freeze-blocks-0")!, { kind: "freeze-blocks", where: (x) => x.kind === "freeze-blocks" && x.blocks > 0 })).toBe(false);
+    expect(
+      matchesMethod(parseMethod("freeze-blocks-0")!, {
+        kind: "freeze-blocks",
+        where: (x) => x.kind === "freeze-blocks" && x.blocks > 0,
+      }),
+    ).toBe(false);
   });
 });

@@ -45,13 +45,21 @@ describe("downloadIdxFiles", () => {
   it("downloads, verifies and then reuses the files; loadIdxDataset reads them", async () => {
     const cache = tempDir("dl-");
     const lines: string[] = [];
-    const dir = await downloadIdxFiles({ source: { name: "fake", baseUrl: base, sha256: checksums }, cacheDir: cache, log: (m) => lines.push(m) });
+    const dir = await downloadIdxFiles({
+      source: { name: "fake", baseUrl: base, sha256: checksums },
+      cacheDir: cache,
+      log: (m) => lines.push(m),
+    });
     expect(dir).toBe(path.join(cache, "idx", "fake"));
     expect(fs.readdirSync(dir).sort()).toEqual(Object.keys(files).sort());
     const ds = loadIdxDataset(dir);
     expect(ds.n).toBe(26);
     const before = requests;
-    await downloadIdxFiles({ source: { name: "fake", baseUrl: base, sha256: checksums }, cacheDir: cache, log: (m) => lines.push(m) });
+    await downloadIdxFiles({
+      source: { name: "fake", baseUrl: base, sha256: checksums },
+      cacheDir: cache,
+      log: (m) => lines.push(m),
+    });
     expect(requests).toBe(before);
     expect(lines.filter((l) => l.includes("already in")).length).toBe(4);
   });
@@ -70,17 +78,27 @@ describe("downloadIdxFiles", () => {
     const dir = tempDir("dl-");
     const dest = path.join(dir, "t10k-labels-idx1-ubyte.gz");
     fs.writeFileSync(dest, "damaged");
-    const r = await downloadFile({ url: base + "t10k-labels-idx1-ubyte.gz", dest, sha256: checksums["t10k-labels-idx1-ubyte.gz"] });
+    const r = await downloadFile({
+      url: base + "t10k-labels-idx1-ubyte.gz",
+      dest,
+      sha256: checksums["t10k-labels-idx1-ubyte.gz"],
+    });
     expect(r.downloaded).toBe(true);
     expect(sha(fs.readFileSync(dest))).toBe(checksums["t10k-labels-idx1-ubyte.gz"]);
-    await expect(downloadFile({ url: base + "missing", dest: path.join(dir, "m"), sha256: "a".repeat(64) })).rejects.toThrow(/missing: HTTP 404/);
-    await expect(downloadFile({ url: base + "x", dest: path.join(dir, "x"), sha256: "abc" })).rejects.toThrow(/sha256 for .* must be 64 hex digits/);
+    await expect(
+      downloadFile({ url: base + "missing", dest: path.join(dir, "m"), sha256: "a".repeat(64) }),
+    ).rejects.toThrow(/missing: HTTP 404/);
+    await expect(downloadFile({ url: base + "x", dest: path.join(dir, "x"), sha256: "abc" })).rejects.toThrow(
+      /sha256 for .* must be 64 hex digits/,
+    );
     expect(fs.readdirSync(dir)).toEqual(["t10k-labels-idx1-ubyte.gz"]);
   });
 
   it("lets a mirror URL replace a preset's, keeping its checksums", async () => {
     const dir = tempDir("dl-");
-    await expect(downloadIdxFiles({ source: "mnist", baseUrl: base, dir, log: false })).rejects.toThrow(/sha256 mismatch/);
+    await expect(downloadIdxFiles({ source: "mnist", baseUrl: base, dir, log: false })).rejects.toThrow(
+      /sha256 mismatch/,
+    );
     expect(fs.readdirSync(dir)).toEqual([]);
   });
 });

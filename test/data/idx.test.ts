@@ -39,9 +39,15 @@ describe("parseIdx", () => {
     expect(() => parseIdx(labels, "t10k-labels", "images")).toThrow(
       "t10k-labels: wrong magic number 0x00000801 (a labels file?), expected 0x00000803 for images",
     );
-    expect(() => parseIdx(images, "img", "labels")).toThrow(/img: wrong magic number 0x00000803 \(an images file\?\), expected 0x00000801/);
-    expect(() => parseIdx(new TextEncoder().encode("<html>not found</html>"), "page", "images")).toThrow(/page: not an unsigned-byte IDX file/);
-    expect(() => parseIdx(idxBytes([2], new Uint8Array(8), 0x00000d01), "floats")).toThrow(/not an unsigned-byte IDX file: magic number 0x00000d01/);
+    expect(() => parseIdx(images, "img", "labels")).toThrow(
+      /img: wrong magic number 0x00000803 \(an images file\?\), expected 0x00000801/,
+    );
+    expect(() => parseIdx(new TextEncoder().encode("<html>not found</html>"), "page", "images")).toThrow(
+      /page: not an unsigned-byte IDX file/,
+    );
+    expect(() => parseIdx(idxBytes([2], new Uint8Array(8), 0x00000d01), "floats")).toThrow(
+      /not an unsigned-byte IDX file: magic number 0x00000d01/,
+    );
     const gz = new Uint8Array(zlib.gzipSync(images));
     expect(() => parseIdx(gz.subarray(0, gz.length - 20), "g.gz")).toThrow(/g.gz: gzip data is corrupt or truncated/);
   });
@@ -90,7 +96,9 @@ describe("loadIdxDataset", () => {
 
   it("says which files it looked for, and rejects a missing folder", () => {
     const dir = tempDir("idx-");
-    expect(() => loadIdxDataset(dir, { split: "train" })).toThrow(/no train images file in .* \(tried train-images-idx3-ubyte, train-images-idx3-ubyte.gz/);
+    expect(() => loadIdxDataset(dir, { split: "train" })).toThrow(
+      /no train images file in .* \(tried train-images-idx3-ubyte, train-images-idx3-ubyte.gz/,
+    );
     expect(() => loadIdxDataset(path.join(dir, "nope"))).toThrow(/is not a folder/);
     expect(() => readIdxFile(path.join(dir, "nope"))).toThrow(/nope: cannot read/);
     fs.rmSync(dir, { recursive: true });

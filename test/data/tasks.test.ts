@@ -1,7 +1,15 @@
 import * as tf from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
 import { loadEmbeddedMnist } from "../../src/data/mnist";
-import { baseIndicesOf, classCounts, hideLabels, selectClasses, subset, takeLabelsPerClass, UNLABELED } from "../../src/data/subset";
+import {
+  baseIndicesOf,
+  classCounts,
+  hideLabels,
+  selectClasses,
+  subset,
+  takeLabelsPerClass,
+  UNLABELED,
+} from "../../src/data/subset";
 import { makeClassSplitTasks, makeTransferTasks, TransferTasks } from "../../src/data/tasks";
 import type { Dataset } from "../../src/data/types";
 
@@ -12,7 +20,12 @@ const sameBytes = (a: ArrayBufferView, b: ArrayBufferView) =>
 const SMALL = { sourceSize: 1500, targetPoolSize: 600, testSize: 300 };
 
 function allSets(t: TransferTasks): Record<string, Dataset> {
-  return { sourceTrain: t.source.train, sourceTest: t.source.test, targetPool: t.target.pool, targetTest: t.target.test };
+  return {
+    sourceTrain: t.source.train,
+    sourceTest: t.source.test,
+    targetPool: t.target.pool,
+    targetTest: t.target.test,
+  };
 }
 
 function expectDisjoint(t: TransferTasks): void {
@@ -29,7 +42,9 @@ function expectDisjoint(t: TransferTasks): void {
 function expectBookkeeping(ds: Dataset, base: Dataset, labelMap = (y: number) => y): void {
   const idx = baseIndicesOf(ds);
   for (let j = 0; j < ds.n; j += 37) {
-    expect(sameBytes(ds.x.subarray(j * 784, (j + 1) * 784), base.x.subarray(idx[j] * 784, (idx[j] + 1) * 784))).toBe(true);
+    expect(sameBytes(ds.x.subarray(j * 784, (j + 1) * 784), base.x.subarray(idx[j] * 784, (idx[j] + 1) * 784))).toBe(
+      true,
+    );
     expect(ds.y[j]).toBe(labelMap(base.y[idx[j]]));
   }
 }
@@ -45,7 +60,9 @@ describe("makeTransferTasks", () => {
     const pool = t.target.pool;
     const idx = baseIndicesOf(pool);
     expect(pool.y[5]).toBe(t.data.y[idx[5]]);
-    expect(sameBytes(pool.x.subarray(5 * 784, 6 * 784), t.data.x.subarray(idx[5] * 784, (idx[5] + 1) * 784))).toBe(false);
+    expect(sameBytes(pool.x.subarray(5 * 784, 6 * 784), t.data.x.subarray(idx[5] * 784, (idx[5] + 1) * 784))).toBe(
+      false,
+    );
     expect(t.transformName).toBe("rotate(20°) ∘ noise(σ=0.1)");
     expect(t.target.pool.name).toBe("target(mild)/pool");
     expect(t.unlabeled.n).toBe(1500);
@@ -82,7 +99,9 @@ describe("makeTransferTasks", () => {
     expect(() => makeTransferTasks({ sourceSize: 9000 })).toThrow(
       "makeTransferTasks: 2 × testSize 1000 + targetPoolSize 2000 + sourceSize 9000 = 13000 images, more than the 10000 available in mnist-embedded (lower the sizes, or load full MNIST with loadIdxDataset and pass it as data)",
     );
-    expect(() => makeTransferTasks({ testSize: 0 })).toThrow("makeTransferTasks: testSize must be a positive integer, got 0");
+    expect(() => makeTransferTasks({ testSize: 0 })).toThrow(
+      "makeTransferTasks: testSize must be a positive integer, got 0",
+    );
     expect(() => makeTransferTasks({ shift: "wild" as never })).toThrow(/shift must be one of/);
   });
 });
@@ -107,8 +126,13 @@ describe("label budgets", () => {
 
   it("name the class that is short", () => {
     const few = selectClasses(loadEmbeddedMnist(), [0, 1, 2], { remap: false });
-    const cut = subset(few, Array.from({ length: 40 }, (_, i) => i));
-    expect(() => takeLabelsPerClass(cut, 1, 0)).toThrow(/k must be at most 0 \(class 3 has only 0 examples in .*\), got 1 \(lower the budget or use a larger pool\)/);
+    const cut = subset(
+      few,
+      Array.from({ length: 40 }, (_, i) => i),
+    );
+    expect(() => takeLabelsPerClass(cut, 1, 0)).toThrow(
+      /k must be at most 0 \(class 3 has only 0 examples in .*\), got 1 \(lower the budget or use a larger pool\)/,
+    );
     expect(() => takeLabelsPerClass(cut, 0, 0)).toThrow("takeLabelsPerClass: k must be a positive integer, got 0");
   });
 });
@@ -146,13 +170,17 @@ describe("makeClassSplitTasks", () => {
     for (const i of baseIndicesOf(t.source.train)) expect(base.y[i]).toBeLessThan(5);
     for (const i of baseIndicesOf(t.target.test)) expect(base.y[i]).toBeGreaterThanOrEqual(5);
     expectBookkeeping(t.target.pool, base, (y) => y - 5);
-    const countA = classCounts(base).slice(0, 5).reduce((a, b) => a + b, 0);
+    const countA = classCounts(base)
+      .slice(0, 5)
+      .reduce((a, b) => a + b, 0);
     expect(t.source.train.n + t.source.test.n).toBe(countA);
     expect(classCounts(t.targetLabels(20))).toEqual([20, 20, 20, 20, 20]);
     const same = makeClassSplitTasks({ testSize: 300, seed: 1 });
     expect(baseIndicesOf(same.target.pool)).toEqual(baseIndicesOf(t.target.pool));
     const kept = makeClassSplitTasks({ testSize: 300, seed: 1, remap: false });
     expect(kept.target.pool.numClasses).toBe(10);
-    expect(() => makeClassSplitTasks({ sourceClasses: [0, 5], targetClasses: [5, 6] })).toThrow(/share 5; they must be disjoint/);
+    expect(() => makeClassSplitTasks({ sourceClasses: [0, 5], targetClasses: [5, 6] })).toThrow(
+      /share 5; they must be disjoint/,
+    );
   });
 });

@@ -3,12 +3,22 @@ import { describe, expect, it } from "vitest";
 import { loadEmbeddedMnist } from "../../src/data/mnist";
 import { subset } from "../../src/data/subset";
 import {
-  compose, gaussianNoise, invert, rotate, SHIFT_NAMES, shiftTransform, transformDataset,
+  compose,
+  gaussianNoise,
+  invert,
+  rotate,
+  SHIFT_NAMES,
+  shiftTransform,
+  transformDataset,
 } from "../../src/data/transforms";
 import { rng } from "../../src/core/random";
 import { maxAbsDiff } from "../../src/evaluate/compare";
 
-const few = () => subset(loadEmbeddedMnist(), Array.from({ length: 50 }, (_, i) => i));
+const few = () =>
+  subset(
+    loadEmbeddedMnist(),
+    Array.from({ length: 50 }, (_, i) => i),
+  );
 
 describe("image transforms", () => {
   it("rotate(0) is the identity and rotate keeps mass near the centre", () => {
@@ -62,7 +72,9 @@ describe("image transforms", () => {
   it("validates its parameters", () => {
     expect(() => gaussianNoise(-1)).toThrow("gaussianNoise: sigma must be a finite number >= 0, got -1");
     expect(() => rotate(NaN)).toThrow(/rotate: degrees must be a finite number/);
-    expect(() => shiftTransform("wild" as never)).toThrow(/shift must be one of none, mild, heavy, inverted, got "wild"/);
+    expect(() => shiftTransform("wild" as never)).toThrow(
+      /shift must be one of none, mild, heavy, inverted, got "wild"/,
+    );
     expect(() => transformDataset({ ...few(), dim: 10 }, invert(), 0)).toThrow(/dim 10 is not a square image/);
   });
 });

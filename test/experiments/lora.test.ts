@@ -5,8 +5,22 @@ import * as tf from "@tensorflow/tfjs";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { loraSweepPlot, mergeCheck, recordLoraRuns, runLora, runLoraSweep, summarizeLoraRuns, type LoraRun } from "../../src/experiments/lora";
-import { attentionHeatmaps, attentionReceivedImages, getPretrainedViT, runViTSweep, type ViTRun } from "../../src/experiments/vit";
+import {
+  loraSweepPlot,
+  mergeCheck,
+  recordLoraRuns,
+  runLora,
+  runLoraSweep,
+  summarizeLoraRuns,
+  type LoraRun,
+} from "../../src/experiments/lora";
+import {
+  attentionHeatmaps,
+  attentionReceivedImages,
+  getPretrainedViT,
+  runViTSweep,
+  type ViTRun,
+} from "../../src/experiments/vit";
 import { VIT_RECIPES } from "../../src/core/settings";
 import { attentionMaps } from "../../src/models/transformer";
 import { readResults } from "../../src/store/results";
@@ -37,7 +51,12 @@ describe("LoRA sweep on the source MLP", () => {
     const seen: string[] = [];
     runs = await runLoraSweep({ scale: "smoke", seeds: [0], ranks: [1, 4], onRun: (r) => seen.push(r.method) });
     expect(tf.memory().numTensors).toBe(n0);
-    expect(seen).toEqual(["head-only+source-head", "lora-r1+source-head", "lora-r4+source-head", "full-ft+source-head"]);
+    expect(seen).toEqual([
+      "head-only+source-head",
+      "lora-r1+source-head",
+      "lora-r4+source-head",
+      "full-ft+source-head",
+    ]);
     const p = Object.fromEntries(runs.map((r) => [r.method, r.trainableParams]));
     // r·(in + out) per hidden layer of 784-256-128-64, plus the 650-parameter head.
     const adapters = (r: number) => r * (784 + 256) + r * (256 + 128) + r * (128 + 64);
@@ -74,9 +93,16 @@ describe("LoRA sweep on the source MLP", () => {
     const tasks = sourceTasks({ scale: "smoke", seed: 0 });
     const { model: source } = await getSourceModel({ scale: "smoke", seed: 0, tasks, log: false });
     let check: { maxAbsDiff: number; labelsAgree: boolean } | undefined;
-    const run = await runLora({ source, tasks, labelsPerClass: 5, r: 2, scale: "smoke", inspect: (m) => {
-      check = mergeCheck(m, tasks.target.test);
-    } });
+    const run = await runLora({
+      source,
+      tasks,
+      labelsPerClass: 5,
+      r: 2,
+      scale: "smoke",
+      inspect: (m) => {
+        check = mergeCheck(m, tasks.target.test);
+      },
+    });
     expect(run.method).toBe("lora-r2+source-head");
     expect(check!.maxAbsDiff).toBeLessThan(1e-5);
     expect(check!.labelsAgree).toBe(true);
@@ -99,7 +125,12 @@ describe("ViT sweep", () => {
     runs = await runViTSweep({ scale: "smoke", seeds: [0], source: first.model, r: 2 });
     expect(tf.memory().numTensors).toBe(n0);
     const { width, depth } = VIT_RECIPES.smoke.model as { width: number; depth: number };
-    expect(runs.map((r) => r.method)).toEqual(["head-only", ...Array.from({ length: depth + 1 }, (_, k) => `freeze-blocks-${k}`), "full-ft", "lora-qv-r2"]);
+    expect(runs.map((r) => r.method)).toEqual([
+      "head-only",
+      ...Array.from({ length: depth + 1 }, (_, k) => `freeze-blocks-${k}`),
+      "full-ft",
+      "lora-qv-r2",
+    ]);
     const p = Object.fromEntries(runs.map((r) => [r.method, r.trainableParams]));
     expect(p["head-only"]).toBe(width * 10 + 10);
     expect(p[`freeze-blocks-${depth}`]).toBeGreaterThan(p["head-only"]);

@@ -59,7 +59,12 @@ describe("runPretrainingExperiment", () => {
     const before = tf.memory().numTensors;
     const seen: PretrainingRun[] = [];
     const runs = await runPretrainingExperiment({
-      train, test, sizes, labelBudgets: [2, "all"], seeds: [0, 1], recipe,
+      train,
+      test,
+      sizes,
+      labelBudgets: [2, "all"],
+      seeds: [0, 1],
+      recipe,
       budget: { epochs: 1, minSteps: 2 },
       encoders: async (seed) => (await cachedEncodersFor(train, sizes, seed)).encoders,
       onRun: (r) => void seen.push(r),
@@ -80,8 +85,16 @@ describe("runPretrainingExperiment", () => {
 
   it("asks for encoders when the pretrained method is requested without them", async () => {
     const d = protos(12, 4);
-    await expect(runPretrainingExperiment({ train: d, test: d, sizes: [4], labelBudgets: [1], seeds: [0], budget: { epochs: 1, minSteps: 1 } }))
-      .rejects.toThrow(/pass encoders/);
+    await expect(
+      runPretrainingExperiment({
+        train: d,
+        test: d,
+        sizes: [4],
+        labelBudgets: [1],
+        seeds: [0],
+        budget: { epochs: 1, minSteps: 1 },
+      }),
+    ).rejects.toThrow(/pass encoders/);
   });
 });
 
@@ -106,11 +119,25 @@ describe("cachedEncoders and recordPretrainingRuns", () => {
   it("records one result row per run, with 'all' as null labels per class", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tl-results-"));
     const d = protos(30, 6);
-    const runs = await runPretrainingExperiment({ train: d, test: d, sizes: [4], labelBudgets: [1, "all"], seeds: [0], methods: ["scratch", "modern"], recipe, budget: { epochs: 1, minSteps: 1 } });
+    const runs = await runPretrainingExperiment({
+      train: d,
+      test: d,
+      sizes: [4],
+      labelBudgets: [1, "all"],
+      seeds: [0],
+      methods: ["scratch", "modern"],
+      recipe,
+      budget: { epochs: 1, minSteps: 1 },
+    });
     recordPretrainingRuns(runs, { backend: "cpu", scale: "smoke" }, dir);
     const rows = readResults({ lesson: "01", dir });
     expect(rows).toHaveLength(4);
-    expect(rows.map((r) => r.method).sort()).toEqual(["scratch-historical", "scratch-historical", "scratch-modern", "scratch-modern"]);
+    expect(rows.map((r) => r.method).sort()).toEqual([
+      "scratch-historical",
+      "scratch-historical",
+      "scratch-modern",
+      "scratch-modern",
+    ]);
     expect(rows.filter((r) => r.labelsPerClass === null)).toHaveLength(2);
     expect(rows.every((r) => r.task === "clean" && typeof r.extra?.gradientRatio === "number")).toBe(true);
   });

@@ -4,9 +4,18 @@ import * as os from "os";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { runTransfer, transferLabel } from "../../src/experiments/transfer";
-import { runTransferExperiment, summarizeTransfer, transferResultsFromRecords } from "../../src/experiments/transfer-sweep";
+import {
+  runTransferExperiment,
+  summarizeTransfer,
+  transferResultsFromRecords,
+} from "../../src/experiments/transfer-sweep";
 import { pct } from "../../src/core/format";
-import { accuracyVsLabelsPlot, freezeSweepPlot, gainOverBaseline, transferGainPlot } from "../../src/experiments/transfer-plots";
+import {
+  accuracyVsLabelsPlot,
+  freezeSweepPlot,
+  gainOverBaseline,
+  transferGainPlot,
+} from "../../src/experiments/transfer-plots";
 import { TRANSFER_BUDGETS } from "../../src/core/settings";
 import { getSourceModel, sourceTasks, type SourceModel } from "../../src/experiments/source";
 import { snapshotWeights, compareWeights } from "../../src/adapt/freezing";
@@ -69,26 +78,48 @@ describe("runTransfer", () => {
     }
   });
 
-
   it("names variants by method, head and non-default rates", () => {
     expect(transferLabel({ method: "full-ft", learningRate: 1e-3 })).toBe("full-ft@lr=1e-3");
     expect(transferLabel({ method: "full-ft", learningRate: 1e-4 })).toBe("full-ft");
-    expect(transferLabel({ method: "feature-extraction", head: "source", learningRate: 5 })).toBe("head-only+source-head");
+    expect(transferLabel({ method: "feature-extraction", head: "source", learningRate: 5 })).toBe(
+      "head-only+source-head",
+    );
     expect(transferLabel({ method: "full-ft", layerDecay: 1 / 2.6 })).toBe("full-ft@decay=0.385");
-    expect(transferLabel({ method: "freeze-ratio", freezeRatio: 0.25, learningRate: 1e-3 })).toBe("freeze-0.25@lr=1e-3");
+    expect(transferLabel({ method: "freeze-ratio", freezeRatio: 0.25, learningRate: 1e-3 })).toBe(
+      "freeze-0.25@lr=1e-3",
+    );
   });
 
   it("rejects a source head for the class split and a freeze-ratio run without a ratio", async () => {
     const split = sourceTasks({ scale: "smoke", seed: 0, scenario: "class-split" });
-    await expect(runTransfer({ method: "full-ft", head: "source", source: src.model, tasks: split, labelsPerClass: 1, scale: "smoke", budget })).rejects.toThrow(/head "source" needs task B to share task A's classes/);
-    await expect(runTransfer({ method: "freeze-ratio", source: src.model, tasks, labelsPerClass: 1, scale: "smoke", budget })).rejects.toThrow(/runTransfer: freezeRatio must be a number in \[0, 1\], got undefined/);
+    await expect(
+      runTransfer({
+        method: "full-ft",
+        head: "source",
+        source: src.model,
+        tasks: split,
+        labelsPerClass: 1,
+        scale: "smoke",
+        budget,
+      }),
+    ).rejects.toThrow(/head "source" needs task B to share task A's classes/);
+    await expect(
+      runTransfer({ method: "freeze-ratio", source: src.model, tasks, labelsPerClass: 1, scale: "smoke", budget }),
+    ).rejects.toThrow(/runTransfer: freezeRatio must be a number in \[0, 1\], got undefined/);
   });
 });
 
 describe("runTransferExperiment", () => {
   it("records every run; re-runs with another ratio accumulate; equal runs are read back", async () => {
     const run = (r: number) =>
-      runTransferExperiment({ lesson: "03", variants: [{ method: "freeze-ratio", freezeRatio: r, budget }], labelsPerClass: [2], seeds: [0], scale: "smoke", progress: false });
+      runTransferExperiment({
+        lesson: "03",
+        variants: [{ method: "freeze-ratio", freezeRatio: r, budget }],
+        labelsPerClass: [2],
+        seeds: [0],
+        scale: "smoke",
+        progress: false,
+      });
     const a = await run(0.5);
     expect(a.map((x) => [x.label, x.reused])).toEqual([["freeze-0.50", false]]);
     const b = await run(0.25);
@@ -99,13 +130,22 @@ describe("runTransferExperiment", () => {
     const rows = readResults({ lesson: "03", scale: "smoke" });
     expect(rows).toHaveLength(2); // the repeated 0.5 added nothing
     const summary = summarizeTransfer(transferResultsFromRecords(rows));
-    expect(summary.map((s) => [s.label, s.freezeRatio, s.frozenLayers, s.runs]).sort()).toEqual([["freeze-0.25", 0.25, 1, 1], ["freeze-0.50", 0.5, 2, 1]]);
+    expect(summary.map((s) => [s.label, s.freezeRatio, s.frozenLayers, s.runs]).sort()).toEqual([
+      ["freeze-0.25", 0.25, 1, 1],
+      ["freeze-0.50", 0.5, 2, 1],
+    ]);
     expect(rows[0].extra!.secondsPerEpoch).toBeGreaterThan(0);
   });
 
   it("records zero-shot and summarizes mean ± std over seeds", async () => {
     const res = await runTransferExperiment({
-      lesson: "02", variants: [{ method: "feature-extraction", budget }], labelsPerClass: [1], seeds: [0, 1], scale: "smoke", zeroShot: true, progress: false,
+      lesson: "02",
+      variants: [{ method: "feature-extraction", budget }],
+      labelsPerClass: [1],
+      seeds: [0, 1],
+      scale: "smoke",
+      zeroShot: true,
+      progress: false,
     });
     expect(res.map((r) => r.label)).toEqual(["zero-shot", "head-only", "zero-shot", "head-only"]);
     const s = summarizeTransfer(res).find((r) => r.label === "head-only")!;
@@ -119,13 +159,43 @@ describe("runTransferExperiment", () => {
 });
 
 describe("transfer plots", () => {
-  const res = (label: string, k: number, seed: number, accuracy: number, extra: Partial<import("../../src/experiments/transfer").TransferResult> = {}) => ({
-    method: "full-ft" as const, label, task: "mild", labelsPerClass: k, seed, head: null, freezeRatio: null, frozenLayers: [], learningRate: 1e-4,
-    headLearningRate: 1e-3, accuracy, retention: 0.9, trainableParams: 10, totalParams: 20, secondsPerEpoch: 0.1, seconds: 1, epochs: 1, steps: 1, loss: [], ...extra,
+  const res = (
+    label: string,
+    k: number,
+    seed: number,
+    accuracy: number,
+    extra: Partial<import("../../src/experiments/transfer").TransferResult> = {},
+  ) => ({
+    method: "full-ft" as const,
+    label,
+    task: "mild",
+    labelsPerClass: k,
+    seed,
+    head: null,
+    freezeRatio: null,
+    frozenLayers: [],
+    learningRate: 1e-4,
+    headLearningRate: 1e-3,
+    accuracy,
+    retention: 0.9,
+    trainableParams: 10,
+    totalParams: 20,
+    secondsPerEpoch: 0.1,
+    seconds: 1,
+    epochs: 1,
+    steps: 1,
+    loss: [],
+    ...extra,
   });
 
   it("gainOverBaseline pairs runs by seed", () => {
-    const rows = [res("scratch", 1, 0, 0.4), res("scratch", 1, 1, 0.5), res("ft", 1, 0, 0.6), res("ft", 1, 1, 0.8), res("ft", 5, 0, 0.9)];
+    const rows = [
+      res("scratch", 1, 0, 0.4),
+      res("scratch", 1, 1, 0.5),
+      res("ft", 1, 0, 0.6),
+      res("ft", 1, 1, 0.8),
+      res("ft", 5, 0, 0.9),
+    ];
     const g = gainOverBaseline(rows);
     expect(g).toHaveLength(1); // k=5 has no scratch run to compare with
     expect(g[0].gainMean).toBeCloseTo(0.25, 12);
@@ -136,12 +206,19 @@ describe("transfer plots", () => {
 
   it("freezeSweepPlot draws four panels with one line per task", () => {
     const rows = summarizeTransfer([
-      res("full-ft@lr=1e-3", 5, 0, 0.7, { freezeRatio: 0, task: "mild" }), res("head-only", 5, 0, 0.6, { freezeRatio: 1, task: "mild" }),
-      res("full-ft@lr=1e-3", 5, 0, 0.5, { freezeRatio: 0, task: "inverted" }), res("head-only", 5, 0, 0.2, { freezeRatio: 1, task: "inverted" }),
+      res("full-ft@lr=1e-3", 5, 0, 0.7, { freezeRatio: 0, task: "mild" }),
+      res("head-only", 5, 0, 0.6, { freezeRatio: 1, task: "mild" }),
+      res("full-ft@lr=1e-3", 5, 0, 0.5, { freezeRatio: 0, task: "inverted" }),
+      res("head-only", 5, 0, 0.2, { freezeRatio: 1, task: "inverted" }),
       // The same method run outside the sweep keeps its own row, so the sweep's r = 0 point stays.
       res("full-ft@lr=1e-3", 5, 0, 0.69, { freezeRatio: null, task: "mild" }),
     ]);
-    expect(rows.filter((r) => r.label === "full-ft@lr=1e-3" && r.task === "mild").map((r) => r.freezeRatio).sort()).toEqual([0, null]);
+    expect(
+      rows
+        .filter((r) => r.label === "full-ft@lr=1e-3" && r.task === "mild")
+        .map((r) => r.freezeRatio)
+        .sort(),
+    ).toEqual([0, null]);
     const spec = freezeSweepPlot(rows, { highlight: 1 });
     const names = spec.data.map((t) => t.name);
     expect(names.filter((n) => n === "mild")).toHaveLength(4);

@@ -14,6 +14,19 @@ process.stdout.write("READY\n");
 while (!fs.existsSync(goFile)) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
 for (let i = 0; i < Number(n); i++) {
   const pad = proc.repeat(i % 5 === 0 ? BIG : 1);
-  recordResult({ lesson: "03", method: `m-${proc}`, task: "mild", labelsPerClass: 5, accuracy: 0.5, backend: "cpu", scale: "smoke", seed: i, extra: { proc, i, pad } }, dir);
+  recordResult(
+    {
+      lesson: "03",
+      method: `m-${proc}`,
+      task: "mild",
+      labelsPerClass: 5,
+      accuracy: 0.5,
+      backend: "cpu",
+      scale: "smoke",
+      seed: i,
+      extra: { proc, i, pad },
+    },
+    dir,
+  );
 }
 process.stdout.write("DONE\n");

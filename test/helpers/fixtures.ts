@@ -19,8 +19,23 @@ export function blobs(n: number, dim: number, seed: number, spread = 0.3): Datas
 /** dim → 16 (relu) → 3 (softmax), layers "h1" and "head", seeded: for the blobs above. */
 export function smallMlp(dim: number): tf.LayersModel {
   const m = tf.sequential();
-  m.add(tf.layers.dense({ inputShape: [dim], units: 16, activation: "relu", name: "h1", kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }));
-  m.add(tf.layers.dense({ units: 3, activation: "softmax", name: "head", kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }));
+  m.add(
+    tf.layers.dense({
+      inputShape: [dim],
+      units: 16,
+      activation: "relu",
+      name: "h1",
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+    }),
+  );
+  m.add(
+    tf.layers.dense({
+      units: 3,
+      activation: "softmax",
+      name: "head",
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }),
+    }),
+  );
   return m;
 }
 
@@ -30,9 +45,11 @@ export const tinySource = (seed = 0) => buildSourceModel({ seed, hiddenUnits: [8
 /** Saves a model to memory and loads it back (custom layers must be registered). */
 export async function roundTrip(model: tf.LayersModel): Promise<tf.LayersModel> {
   let saved: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (a) => {
-    saved = a;
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
-  }));
+  await model.save(
+    tf.io.withSaveHandler(async (a) => {
+      saved = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
+    }),
+  );
   return tf.loadLayersModel(tf.io.fromMemory(saved!));
 }

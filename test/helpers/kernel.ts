@@ -43,7 +43,12 @@ export interface PythonRun {
   stderr: string;
 }
 
-export function runPython(python: string, args: string[], input = "", env: NodeJS.ProcessEnv = process.env): Promise<PythonRun> {
+export function runPython(
+  python: string,
+  args: string[],
+  input = "",
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<PythonRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(python, args, { cwd: PROJECT_ROOT, env, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
@@ -58,7 +63,14 @@ export function runPython(python: string, args: string[], input = "", env: NodeJ
 
 export interface KernelMessage {
   msg_type: string;
-  content: Record<string, unknown> & { name?: string; text?: string; data?: Record<string, string>; execution_count?: number; ename?: string; evalue?: string };
+  content: Record<string, unknown> & {
+    name?: string;
+    text?: string;
+    data?: Record<string, string>;
+    execution_count?: number;
+    ename?: string;
+    evalue?: string;
+  };
 }
 export interface CellRun {
   reply: { status: string; execution_count?: number; ename?: string; evalue?: string; traceback?: string[] };
@@ -77,11 +89,16 @@ export interface CellRequest {
 }
 
 /** Runs `cells` one after another in a fresh kernel; throws with the session's stderr if it fails. */
-export async function runCells(python: string, cells: CellRequest[], opts: { timeoutSeconds?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CellRun[]> {
+export async function runCells(
+  python: string,
+  cells: CellRequest[],
+  opts: { timeoutSeconds?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<CellRun[]> {
   const request = JSON.stringify({ kernel: KERNEL_NAME, timeout: opts.timeoutSeconds ?? 120, cells });
   const r = await runPython(python, [SESSION], request, { ...process.env, ...opts.env });
   const last = r.stdout.trim().split("\n").pop() ?? "";
-  if (r.code !== 0 || !last.startsWith("{")) throw new Error(`kernel_session.py exited ${r.code}:\n${r.stderr.slice(-3000)}`);
+  if (r.code !== 0 || !last.startsWith("{"))
+    throw new Error(`kernel_session.py exited ${r.code}:\n${r.stderr.slice(-3000)}`);
   return (JSON.parse(last) as { cells: CellRun[] }).cells;
 }
 
@@ -101,6 +118,11 @@ export function streamText(run: CellRun, name: "stdout" | "stderr"): string {
 /** Everything a cell printed, returned or raised, as text. */
 export function cellText(run: CellRun): string {
   return run.outputs
-    .map((o) => o.content.text ?? o.content.data?.["text/plain"] ?? (o.content.ename ? `${o.content.ename}: ${o.content.evalue}\n` : ""))
+    .map(
+      (o) =>
+        o.content.text ??
+        o.content.data?.["text/plain"] ??
+        (o.content.ename ? `${o.content.ename}: ${o.content.evalue}\n` : ""),
+    )
     .join("");
 }

@@ -30,7 +30,8 @@ promises.open = (async (...args: Parameters<typeof fs.promises.open>) => {
   if (armed && target !== undefined && target.endsWith(stallSuffix)) {
     armed = false;
     fh.writeFile = (async (data: Uint8Array | string) => {
-      const buf = typeof data === "string" ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+      const buf =
+        typeof data === "string" ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
       const half = Math.floor(buf.length / 2);
       for (let at = 0; at < half; at += CHUNK) await fh.write(buf, at, Math.min(CHUNK, half - at));
       await fh.sync();

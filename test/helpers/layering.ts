@@ -4,7 +4,17 @@ import * as fs from "fs";
 import * as path from "path";
 
 /** Library layers, lowest first: a layer may import itself and the layers before it. */
-export const LAYER_ORDER = ["core", "backend", "data", "models", "adapt", "train", "evaluate", "experiments", "review"] as const;
+export const LAYER_ORDER = [
+  "core",
+  "backend",
+  "data",
+  "models",
+  "adapt",
+  "train",
+  "evaluate",
+  "experiments",
+  "review",
+] as const;
 /** Service layers: used by every layer above core, importing only core (and themselves). */
 export const SERVICE_LAYERS = ["show", "store"] as const;
 /** Tools: import anything, imported by nothing in the library. */
@@ -33,7 +43,8 @@ function allowed(layer: Layer): readonly Layer[] {
 export function importsOf(text: string): string[] {
   const code = text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
   const specs: string[] = [];
-  const re = /(?:^|[\s;])(?:import|export)\s[^;"']*?from\s*["']([^"']+)["']|import\s*\(\s*["']([^"']+)["']\s*\)|^\s*import\s+["']([^"']+)["']/gm;
+  const re =
+    /(?:^|[\s;])(?:import|export)\s[^;"']*?from\s*["']([^"']+)["']|import\s*\(\s*["']([^"']+)["']\s*\)|^\s*import\s+["']([^"']+)["']/gm;
   for (const m of code.matchAll(re)) specs.push(m[1] ?? m[2] ?? m[3]);
   return specs;
 }
@@ -79,13 +90,16 @@ export function checkLayering(root: string): string[] {
       } else if (toLayer === null) {
         problems.push(`${from} imports "${spec}": the public surface src/index.ts is for notebooks, not the library`);
       } else if (!allowed(fromLayer).includes(toLayer)) {
-        problems.push(`${from} imports "${spec}" (${toLayer}): ${fromLayer} may import only ${allowed(fromLayer).join(", ")}`);
+        problems.push(
+          `${from} imports "${spec}" (${toLayer}): ${fromLayer} may import only ${allowed(fromLayer).join(", ")}`,
+        );
       }
     }
     graph.set(from, edges);
   }
   const indexImports = graph.get("index.ts") ?? [];
-  for (const to of indexImports) if (layerOf(to) === TOOL_LAYER) problems.push(`index.ts re-exports ${to}: cli is not part of the public surface`);
+  for (const to of indexImports)
+    if (layerOf(to) === TOOL_LAYER) problems.push(`index.ts re-exports ${to}: cli is not part of the public surface`);
   problems.push(...findCycles(graph).map((c) => `cycle: ${c.join(" → ")}`));
   return problems;
 }

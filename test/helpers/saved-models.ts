@@ -14,7 +14,14 @@ export function predictions(m: tf.LayersModel, cols: number): number[] {
 /** One Dense layer, inputDim → units, weights from `seed`. */
 export function dense(inputDim: number, units: number, seed: number): tf.LayersModel {
   const m = tf.sequential();
-  m.add(tf.layers.dense({ inputShape: [inputDim], units, kernelInitializer: tf.initializers.randomNormal({ seed }), biasInitializer: "ones" }));
+  m.add(
+    tf.layers.dense({
+      inputShape: [inputDim],
+      units,
+      kernelInitializer: tf.initializers.randomNormal({ seed }),
+      biasInitializer: "ones",
+    }),
+  );
   return m;
 }
 

@@ -1,6 +1,12 @@
 import { describe, it, expect, beforeAll } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { buildAutoencoder, autoencoderWeights, applyDense, encodeDataset, TiedAutoencoder } from "../../src/models/autoencoder";
+import {
+  buildAutoencoder,
+  autoencoderWeights,
+  applyDense,
+  encodeDataset,
+  TiedAutoencoder,
+} from "../../src/models/autoencoder";
 import { maskingNoise, trainAutoencoder } from "../../src/train/autoencoder";
 import type { Dataset } from "../../src/data/types";
 import { rng } from "../../src/core/random";
@@ -11,7 +17,8 @@ function manifold(n: number, seed: number, dim = 16): Dataset {
   const x = new Float32Array(n * dim);
   for (let i = 0; i < n; i++) {
     const z = [r() * 2 - 1, r() * 2 - 1, r() * 2 - 1];
-    for (let j = 0; j < dim; j++) x[i * dim + j] = 1 / (1 + Math.exp(-2 * (z[j % 3] * Math.cos(j) + z[(j + 1) % 3] * Math.sin(j))));
+    for (let j = 0; j < dim; j++)
+      x[i * dim + j] = 1 / (1 + Math.exp(-2 * (z[j % 3] * Math.cos(j) + z[(j + 1) % 3] * Math.sin(j))));
   }
   return { x, y: new Int32Array(n), n, dim, numClasses: 1, name: "manifold" };
 }
@@ -30,7 +37,8 @@ describe("buildAutoencoder", () => {
     const { encoder, decoder } = autoencoderWeights(m);
     expect([encoder.inputDim, encoder.units, decoder.inputDim, decoder.units]).toEqual([16, 4, 4, 16]);
     // decoder kernel [4, 16] is the encoder kernel [16, 4] transposed
-    for (let i = 0; i < 16; i++) for (let j = 0; j < 4; j++) expect(decoder.kernel[j * 16 + i]).toBe(encoder.kernel[i * 4 + j]);
+    for (let i = 0; i < 16; i++)
+      for (let j = 0; j < 4; j++) expect(decoder.kernel[j * 16 + i]).toBe(encoder.kernel[i * 4 + j]);
     m.dispose();
   });
 
@@ -55,14 +63,28 @@ describe("buildAutoencoder", () => {
   });
 
   it("rejects bad sizes with the parameter and value", () => {
-    expect(() => buildAutoencoder({ inputDim: 16, units: 0, activation: "sigmoid" })).toThrow(/units must be a positive integer, got 0/);
-    expect(() => buildAutoencoder({ inputDim: 2.5, units: 3, activation: "sigmoid" })).toThrow(/inputDim must be a positive integer, got 2.5/);
+    expect(() => buildAutoencoder({ inputDim: 16, units: 0, activation: "sigmoid" })).toThrow(
+      /units must be a positive integer, got 0/,
+    );
+    expect(() => buildAutoencoder({ inputDim: 2.5, units: 3, activation: "sigmoid" })).toThrow(
+      /inputDim must be a positive integer, got 2.5/,
+    );
   });
 
   it("the tied layer serializes (getConfig + registerClass) and reloads with identical outputs", async () => {
-    const m = buildAutoencoder({ inputDim: 8, units: 3, activation: "sigmoid", kernelInit: { kind: "normal", stddev: 0.5 }, seed: 4 });
+    const m = buildAutoencoder({
+      inputDim: 8,
+      units: 3,
+      activation: "sigmoid",
+      kernelInit: { kind: "normal", stddev: 0.5 },
+      seed: 4,
+    });
     let saved: tf.io.ModelArtifacts | undefined;
-    await m.save(tf.io.withSaveHandler(async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } })));
+    await m.save(
+      tf.io.withSaveHandler(
+        async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } }),
+      ),
+    );
     const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved!));
     expect(loaded.layers[0]).toBeInstanceOf(TiedAutoencoder);
     expect((loaded.layers[0] as TiedAutoencoder).kernelInit).toEqual({ kind: "normal", stddev: 0.5 });
@@ -102,7 +124,13 @@ describe("trainAutoencoder", () => {
     const data = manifold(256, 1);
     const m = buildAutoencoder({ inputDim: 16, units: 4, activation: "sigmoid", seed: 1 });
     const before = tf.memory().numTensors;
-    const h = await trainAutoencoder(m, data, { epochs: 6, noise: 0.2, learningRate: 0.02, batchSize: 32, progress: false });
+    const h = await trainAutoencoder(m, data, {
+      epochs: 6,
+      noise: 0.2,
+      learningRate: 0.02,
+      batchSize: 32,
+      progress: false,
+    });
     expect(tf.memory().numTensors).toBe(before);
     expect(h.loss[h.loss.length - 1]).toBeLessThan(h.loss[0]);
     expect(h.trainableParams).toBe(16 * 4 + 4 + 16);
@@ -113,7 +141,14 @@ describe("trainAutoencoder", () => {
 describe("encodeDataset", () => {
   it("matches the encoder applied by tfjs and keeps labels", () => {
     const data = manifold(40, 2, 8);
-    const m = buildAutoencoder({ inputDim: 8, units: 3, activation: "relu", outputActivation: "linear", tied: false, seed: 3 });
+    const m = buildAutoencoder({
+      inputDim: 8,
+      units: 3,
+      activation: "relu",
+      outputActivation: "linear",
+      tied: false,
+      seed: 3,
+    });
     const { encoder } = autoencoderWeights(m);
     const codes = encodeDataset([encoder], data);
     expect([codes.n, codes.dim]).toEqual([40, 3]);

@@ -5,7 +5,15 @@ import { describe, it, expect, beforeAll } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { roundTrip } from "../helpers/fixtures";
 import { attentionProbs, DotProductAttention, splitHeads, mergeHeads } from "../../src/models/attention";
-import { attentionMaps, buildViT, LayerNorm, Patchify, PositionEmbedding, vitDepth, vitLayersBelow } from "../../src/models/transformer";
+import {
+  attentionMaps,
+  buildViT,
+  LayerNorm,
+  Patchify,
+  PositionEmbedding,
+  vitDepth,
+  vitLayersBelow,
+} from "../../src/models/transformer";
 import { freezeBlocks } from "../../src/adapt/freezing";
 import { applyLora, loraLayers } from "../../src/adapt/lora/inject";
 import { countParams } from "../../src/adapt/freezing";
@@ -32,7 +40,12 @@ function outputDiff(m1: tf.LayersModel, m2: tf.LayersModel, x: tf.Tensor): numbe
 }
 
 /** softmax(q_h k_hᵀ / sqrt(dh)) v_h per head, concatenated, with plain arrays: [T][d]. */
-function referenceAttention(q: number[][], k: number[][], v: number[][], h: number): { out: number[][]; probs: number[][][] } {
+function referenceAttention(
+  q: number[][],
+  k: number[][],
+  v: number[][],
+  h: number,
+): { out: number[][]; probs: number[][][] } {
   const T = q.length;
   const d = q[0].length;
   const dh = d / h;
@@ -65,12 +78,17 @@ describe("attention", () => {
     const probs = attentionProbs(q, k, 3);
     expect(out.shape).toEqual([2, 5, 6]);
     expect(probs.shape).toEqual([2, 3, 5, 5]);
-    const qa = q.arraySync() as number[][][], ka = k.arraySync() as number[][][], va = v.arraySync() as number[][][];
-    const oa = out.arraySync() as number[][][], pa = probs.arraySync() as number[][][][];
+    const qa = q.arraySync() as number[][][],
+      ka = k.arraySync() as number[][][],
+      va = v.arraySync() as number[][][];
+    const oa = out.arraySync() as number[][][],
+      pa = probs.arraySync() as number[][][][];
     for (let b = 0; b < 2; b++) {
       const ref = referenceAttention(qa[b], ka[b], va[b], 3);
       ref.out.forEach((row, i) => row.forEach((val, c) => expect(oa[b][i][c]).toBeCloseTo(val, 5)));
-      ref.probs.forEach((ph, h) => ph.forEach((row, i) => row.forEach((val, j) => expect(pa[b][h][i][j]).toBeCloseTo(val, 5))));
+      ref.probs.forEach((ph, h) =>
+        ph.forEach((row, i) => row.forEach((val, j) => expect(pa[b][h][i][j]).toBeCloseTo(val, 5))),
+      );
     }
     const sums = tf.tidy(() => probs.sum(-1).sub(1).abs().max().dataSync()[0]);
     expect(sums).toBeLessThan(1e-5);
@@ -125,10 +143,11 @@ describe("buildViT", () => {
   it("names q/k/v/o projections per block and has the expected parameter count", () => {
     const m = buildViT({ width: 16, depth: 2, numHeads: 4, mlpRatio: 2 });
     expect(vitDepth(m)).toBe(2);
-    for (const n of ["block0_q", "block0_k", "block0_v", "block0_o", "block1_q", "block1_mlp1", "head"]) expect(m.getLayer(n).getClassName()).toBe("Dense");
+    for (const n of ["block0_q", "block0_k", "block0_v", "block0_o", "block1_q", "block1_mlp1", "head"])
+      expect(m.getLayer(n).getClassName()).toBe("Dense");
     const d = 16;
     const block = 4 * (d * d + d) + (d * 2 * d + 2 * d) + (2 * d * d + d) + 2 * 2 * d;
-    const expected = (49 * d + d) + 16 * d + 2 * block + 2 * d + (d * 10 + 10);
+    const expected = 49 * d + d + 16 * d + 2 * block + 2 * d + (d * 10 + 10);
     expect(countParams(m).all).toBe(expected);
     expect(m.layers[m.layers.length - 1].name).toBe("head");
     expect(() => buildViT({ width: 10, numHeads: 4 })).toThrow(/width 10 must be divisible by numHeads 4/);
@@ -140,7 +159,8 @@ describe("buildViT", () => {
     const x = tf.randomUniform([3, 784], 0, 1, "float32", 1);
     const back = await roundTrip(m);
     const names = new Set(back.layers.map((l) => l.getClassName()));
-    for (const c of ["Patchify", "PositionEmbedding", "LayerNorm", "DotProductAttention"]) expect(names.has(c)).toBe(true);
+    for (const c of ["Patchify", "PositionEmbedding", "LayerNorm", "DotProductAttention"])
+      expect(names.has(c)).toBe(true);
     expect(outputDiff(m, back, x)).toBe(0);
     m.dispose();
     back.dispose();
@@ -162,7 +182,18 @@ describe("buildViT", () => {
     const m = buildViT(SMALL);
     expect(vitLayersBelow(m, 0)).toEqual(["patch_embed", "pos_embed"]);
     const rep = freezeBlocks(m, 1);
-    expect(rep.frozen).toEqual(["patch_embed", "pos_embed", "block0_ln1", "block0_q", "block0_k", "block0_v", "block0_o", "block0_ln2", "block0_mlp1", "block0_mlp2"]);
+    expect(rep.frozen).toEqual([
+      "patch_embed",
+      "pos_embed",
+      "block0_ln1",
+      "block0_q",
+      "block0_k",
+      "block0_v",
+      "block0_o",
+      "block0_ln2",
+      "block0_mlp1",
+      "block0_mlp2",
+    ]);
     expect(rep.trainable).toContain("block1_q");
     expect(rep.trainable).toContain("head");
     freezeBlocks(m, 2);
@@ -187,7 +218,13 @@ describe("buildViT", () => {
     const tasks = sourceTasks({ scale: "smoke", seed: 0 });
     const r = VIT_RECIPES.smoke;
     const m = buildViT({ ...r.model, seed: 0 });
-    const h = await fit(m, tasks.source.train, { epochs: 3, batchSize: r.batchSize, learningRate: 3e-3, seed: 0, progress: false });
+    const h = await fit(m, tasks.source.train, {
+      epochs: 3,
+      batchSize: r.batchSize,
+      learningRate: 3e-3,
+      seed: 0,
+      progress: false,
+    });
     expect(h.loss[2]).toBeLessThan(h.loss[0]);
     expect(evaluateAccuracy(m, tasks.source.test)).toBeGreaterThan(0.3);
     m.dispose();

@@ -57,7 +57,9 @@ async function runAtSmoke(file: string, set: string[], outDir: string) {
   expect(result.cells).toBeGreaterThan(0);
   const tensors = result.tensors;
   expect(tensors, "the tensor probes did not both run").toBeTruthy();
-  console.log(`${file}${set.length ? ` --set ${set.join(",")}` : ""}: ${tensors!.start} live tensors after setup, ${tensors!.end} at the end`);
+  console.log(
+    `${file}${set.length ? ` --set ${set.join(",")}` : ""}: ${tensors!.start} live tensors after setup, ${tensors!.end} at the end`,
+  );
   expect(tensors!.end - tensors!.start).toBeLessThanOrEqual(TENSOR_LEAK_BOUND);
 }
 
@@ -78,6 +80,10 @@ describe(`lesson notebooks in ${path.relative(PROJECT_ROOT, NOTEBOOKS) || NOTEBO
 
   for (const { file, set } of extraCases) {
     const tag = set.join(",");
-    it(`${file} runs at smoke scale with --set ${tag}`, () => runAtSmoke(file, set, path.join(OUT, tag)), NOTEBOOK_TIMEOUT_MS);
+    it(
+      `${file} runs at smoke scale with --set ${tag}`,
+      () => runAtSmoke(file, set, path.join(OUT, tag)),
+      NOTEBOOK_TIMEOUT_MS,
+    );
   }
 });

@@ -26,7 +26,14 @@ describe("lesson 10 with no recorded results", () => {
     async () => {
       const cache = fs.mkdtempSync(path.join(os.tmpdir(), "tl-10-empty-cache-"));
       const out = path.join(PROJECT_ROOT, "build", "notebook-tests", "10-empty-cache");
-      const result = await runLesson({ notebook: NOTEBOOK as string, scale: "smoke", outDir: out, python, cellTimeoutSeconds: 8 * 60, env: { TRANSFER_LAB_CACHE: cache } });
+      const result = await runLesson({
+        notebook: NOTEBOOK as string,
+        scale: "smoke",
+        outDir: out,
+        python,
+        cellTimeoutSeconds: 8 * 60,
+        env: { TRANSFER_LAB_CACHE: cache },
+      });
       expect(result.ok, formatResult(result)).toBe(true);
 
       // Every lesson's experiment recorded into the empty cache, at smoke.
@@ -37,11 +44,17 @@ describe("lesson 10 with no recorded results", () => {
       const executed = readNotebook(result.output);
       const text = executed.cells
         .flatMap((c) => c.outputs ?? [])
-        .map((o) => joinText(o.text) + joinText(o.data?.["text/markdown"]) + joinText(o.data?.["text/html"]).slice(0, 50_000))
+        .map(
+          (o) =>
+            joinText(o.text) + joinText(o.data?.["text/markdown"]) + joinText(o.data?.["text/html"]).slice(0, 50_000),
+        )
         .join("\n");
       expect(text).toContain("so run now by this notebook");
-      for (const lesson of ["01", "02", "03", "04", "05"]) expect(text).toMatch(new RegExp(`- lesson ${lesson}: .* — \\d+ results in`));
-      expect(text).toMatch(/Lessons 01, 02, 03, 04, 05 had no results at scale smoke; this notebook ran their experiments/);
+      for (const lesson of ["01", "02", "03", "04", "05"])
+        expect(text).toMatch(new RegExp(`- lesson ${lesson}: .* — \\d+ results in`));
+      expect(text).toMatch(
+        /Lessons 01, 02, 03, 04, 05 had no results at scale smoke; this notebook ran their experiments/,
+      );
       expect(text).toMatch(/\*\*Recommendation: [a-z-]+\*\*/);
       const facts = executed.cells.find((c) => cellSource(c).includes("tl.makeFacts("));
       expect(joinText(facts?.outputs?.[0]?.data?.["text/html"])).toMatch(/lessons 01, 02, 03, 04, 05/);

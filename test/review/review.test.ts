@@ -7,9 +7,33 @@ import path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { recordResult, readResults, type ResultRecord } from "../../src/store/results";
-import { accuracyBarPlot, accuracyVsParamsPlot, comparisonRows, comparisonTableRows, coverageRows, latestRuns, makeFacts, NOT_MEASURED, retentionPlot, transferCurvePlot } from "../../src/review/review";
-import { COMPUTES, DEFAULT_MANY_LABELS, recommendStrategy, SIMILARITIES, transferCrossover, type Strategy } from "../../src/review/strategy";
-import { QUESTION_BANK, renderQuestions, REVIEW_TOPICS, secondsPerStep, type ReviewTopic } from "../../src/review/questions";
+import {
+  accuracyBarPlot,
+  accuracyVsParamsPlot,
+  comparisonRows,
+  comparisonTableRows,
+  coverageRows,
+  latestRuns,
+  makeFacts,
+  NOT_MEASURED,
+  retentionPlot,
+  transferCurvePlot,
+} from "../../src/review/review";
+import {
+  COMPUTES,
+  DEFAULT_MANY_LABELS,
+  recommendStrategy,
+  SIMILARITIES,
+  transferCrossover,
+  type Strategy,
+} from "../../src/review/strategy";
+import {
+  QUESTION_BANK,
+  renderQuestions,
+  REVIEW_TOPICS,
+  secondsPerStep,
+  type ReviewTopic,
+} from "../../src/review/questions";
 import { describeFills, fillMissingResults, LESSON_FILLERS, type LessonFiller } from "../../src/review/fill";
 
 /** The interview themes issue 6 requires, each with words its answers must use. */
@@ -32,7 +56,17 @@ const REQUIRED_TOPICS: Record<ReviewTopic, RegExp[]> = {
 };
 
 function rec(over: Partial<ResultRecord>): ResultRecord {
-  return { lesson: "02", method: "scratch", task: "mild", labelsPerClass: 5, accuracy: 0.5, backend: "cpu", scale: "smoke", seed: 0, ...over };
+  return {
+    lesson: "02",
+    method: "scratch",
+    task: "mild",
+    labelsPerClass: 5,
+    accuracy: 0.5,
+    backend: "cpu",
+    scale: "smoke",
+    seed: 0,
+    ...over,
+  };
 }
 
 /** A small, complete result set across lessons (accuracies chosen to exercise every branch). */
@@ -41,34 +75,154 @@ function fullResults(): ResultRecord[] {
   for (const k of [1, 5, 50]) {
     const gain = k === 50 ? 0.01 : 0.2;
     rows.push(rec({ method: "scratch", labelsPerClass: k, accuracy: 0.5, trainableParams: 242762 }));
-    rows.push(rec({ method: "full-ft", labelsPerClass: k, accuracy: 0.5 + gain, retention: 0.9, trainableParams: 242762, seconds: 2, extra: { steps: 100 } }));
-    rows.push(rec({ method: "head-only", labelsPerClass: k, accuracy: 0.5 + gain / 2, retention: 0.956, trainableParams: 650, seconds: 1, extra: { steps: 100 } }));
+    rows.push(
+      rec({
+        method: "full-ft",
+        labelsPerClass: k,
+        accuracy: 0.5 + gain,
+        retention: 0.9,
+        trainableParams: 242762,
+        seconds: 2,
+        extra: { steps: 100 },
+      }),
+    );
+    rows.push(
+      rec({
+        method: "head-only",
+        labelsPerClass: k,
+        accuracy: 0.5 + gain / 2,
+        retention: 0.956,
+        trainableParams: 650,
+        seconds: 1,
+        extra: { steps: 100 },
+      }),
+    );
   }
   rows.push(rec({ method: "zero-shot", labelsPerClass: null, accuracy: 0.728, retention: 0.956, trainableParams: 0 }));
-  rows.push(rec({ lesson: "03", method: "full-ft@lr=1e-3", labelsPerClass: 5, accuracy: 0.72, retention: 0.86, trainableParams: 242762 }));
-  for (const [task, none, all] of [["mild", 0.7, 0.62], ["inverted", 0.6, 0.3]] as const) {
-    rows.push(rec({ lesson: "03", method: "full-ft@lr=1e-3", task, accuracy: none, retention: 0.9, trainableParams: 242762 }));
-    rows.push(rec({ lesson: "03", method: "freeze-0.50", task, accuracy: (none + all) / 2, retention: 0.93, trainableParams: 8906 }));
+  rows.push(
+    rec({
+      lesson: "03",
+      method: "full-ft@lr=1e-3",
+      labelsPerClass: 5,
+      accuracy: 0.72,
+      retention: 0.86,
+      trainableParams: 242762,
+    }),
+  );
+  for (const [task, none, all] of [
+    ["mild", 0.7, 0.62],
+    ["inverted", 0.6, 0.3],
+  ] as const) {
+    rows.push(
+      rec({ lesson: "03", method: "full-ft@lr=1e-3", task, accuracy: none, retention: 0.9, trainableParams: 242762 }),
+    );
+    rows.push(
+      rec({
+        lesson: "03",
+        method: "freeze-0.50",
+        task,
+        accuracy: (none + all) / 2,
+        retention: 0.93,
+        trainableParams: 8906,
+      }),
+    );
     rows.push(rec({ lesson: "03", method: "head-only", task, accuracy: all, retention: 0.956, trainableParams: 650 }));
   }
-  rows.push(rec({ lesson: "03", method: "tune-hidden1", task: "inverted", accuracy: 0.72 }), rec({ lesson: "03", method: "tune-hidden3", task: "inverted", accuracy: 0.55 }));
+  rows.push(
+    rec({ lesson: "03", method: "tune-hidden1", task: "inverted", accuracy: 0.72 }),
+    rec({ lesson: "03", method: "tune-hidden3", task: "inverted", accuracy: 0.55 }),
+  );
   rows.push(rec({ lesson: "03", method: "scratch", task: "inverted", accuracy: 0.65 }));
-  for (const [method, acc, ret] of [["schedule:plain", 0.66, 0.88], ["schedule:discriminative", 0.68, 0.9], ["schedule:two-phase", 0.67, 0.91], ["schedule:progressive", 0.69, 0.93]] as const) {
+  for (const [method, acc, ret] of [
+    ["schedule:plain", 0.66, 0.88],
+    ["schedule:discriminative", 0.68, 0.9],
+    ["schedule:two-phase", 0.67, 0.91],
+    ["schedule:progressive", 0.69, 0.93],
+  ] as const) {
     rows.push(rec({ lesson: "03", method, accuracy: acc, retention: ret }));
   }
-  rows.push(rec({ lesson: "03", method: "bn-frozen:plain", accuracy: 0.4, retention: 0.71 }), rec({ lesson: "03", method: "bn-frozen:keras", accuracy: 0.45, retention: 0.95 }));
-  rows.push(rec({ method: "feature-cache", labelsPerClass: null, accuracy: 0.6, extra: { epochSecondsFull: 0.2, epochSecondsFrozen: 0.1, epochSecondsCached: 0.01, flopRatio: 0.34, speedupPerEpoch: 10 } }));
-  rows.push(rec({ lesson: "04", method: "lora-r4+source-head@lr=1e-3", accuracy: 0.69 }), rec({ lesson: "04", method: "lora-r4+source-head@lr=1e-4", accuracy: 0.61 }));
-  for (const [method, acc, params] of [["head-only+source-head", 0.6, 650], ["lora-r1+source-head", 0.64, 1800], ["lora-r4+source-head", 0.69, 7000], ["lora-r16+source-head", 0.7, 28000], ["full-ft+source-head", 0.71, 242762]] as const) {
-    rows.push(rec({ lesson: "04", method, accuracy: acc, retention: method === "full-ft+source-head" ? 0.91 : 0.94, trainableParams: params, seconds: 1, extra: { steps: 50 } }));
+  rows.push(
+    rec({ lesson: "03", method: "bn-frozen:plain", accuracy: 0.4, retention: 0.71 }),
+    rec({ lesson: "03", method: "bn-frozen:keras", accuracy: 0.45, retention: 0.95 }),
+  );
+  rows.push(
+    rec({
+      method: "feature-cache",
+      labelsPerClass: null,
+      accuracy: 0.6,
+      extra: {
+        epochSecondsFull: 0.2,
+        epochSecondsFrozen: 0.1,
+        epochSecondsCached: 0.01,
+        flopRatio: 0.34,
+        speedupPerEpoch: 10,
+      },
+    }),
+  );
+  rows.push(
+    rec({ lesson: "04", method: "lora-r4+source-head@lr=1e-3", accuracy: 0.69 }),
+    rec({ lesson: "04", method: "lora-r4+source-head@lr=1e-4", accuracy: 0.61 }),
+  );
+  for (const [method, acc, params] of [
+    ["head-only+source-head", 0.6, 650],
+    ["lora-r1+source-head", 0.64, 1800],
+    ["lora-r4+source-head", 0.69, 7000],
+    ["lora-r16+source-head", 0.7, 28000],
+    ["full-ft+source-head", 0.71, 242762],
+  ] as const) {
+    rows.push(
+      rec({
+        lesson: "04",
+        method,
+        accuracy: acc,
+        retention: method === "full-ft+source-head" ? 0.91 : 0.94,
+        trainableParams: params,
+        seconds: 1,
+        extra: { steps: 50 },
+      }),
+    );
   }
-  for (const [method, acc] of [["scratch", 0.867], ["head-only", 0.64], ["full-ft", 0.863]] as const) rows.push(rec({ method, task: "class-split", labelsPerClass: 20, accuracy: acc }));
+  for (const [method, acc] of [
+    ["scratch", 0.867],
+    ["head-only", 0.64],
+    ["full-ft", 0.863],
+  ] as const)
+    rows.push(rec({ method, task: "class-split", labelsPerClass: 20, accuracy: acc }));
   for (const seed of [0, 1]) {
-    rows.push(rec({ lesson: "01", method: "scratch-historical", task: "clean", labelsPerClass: 10, accuracy: 0.1, seed, extra: { gradientRatio: 1e6 } }));
-    rows.push(rec({ lesson: "01", method: "greedy-pretrained", task: "clean", labelsPerClass: 10, accuracy: 0.765, seed, extra: { gradientRatio: 20 } }));
-    rows.push(rec({ lesson: "01", method: "scratch-modern", task: "clean", labelsPerClass: 10, accuracy: 0.765, seed }));
+    rows.push(
+      rec({
+        lesson: "01",
+        method: "scratch-historical",
+        task: "clean",
+        labelsPerClass: 10,
+        accuracy: 0.1,
+        seed,
+        extra: { gradientRatio: 1e6 },
+      }),
+    );
+    rows.push(
+      rec({
+        lesson: "01",
+        method: "greedy-pretrained",
+        task: "clean",
+        labelsPerClass: 10,
+        accuracy: 0.765,
+        seed,
+        extra: { gradientRatio: 20 },
+      }),
+    );
+    rows.push(
+      rec({ lesson: "01", method: "scratch-modern", task: "clean", labelsPerClass: 10, accuracy: 0.765, seed }),
+    );
   }
-  for (const [method, acc] of [["head-only", 0.5], ["freeze-blocks-1", 0.55], ["freeze-blocks-2", 0.58], ["full-ft", 0.6], ["lora-qv-r4", 0.59]] as const) rows.push(rec({ lesson: "05", method, accuracy: acc, trainableParams: 1000 }));
+  for (const [method, acc] of [
+    ["head-only", 0.5],
+    ["freeze-blocks-1", 0.55],
+    ["freeze-blocks-2", 0.58],
+    ["full-ft", 0.6],
+    ["lora-qv-r4", 0.59],
+  ] as const)
+    rows.push(rec({ lesson: "05", method, accuracy: acc, trainableParams: 1000 }));
   return rows;
 }
 
@@ -96,7 +250,11 @@ describe("facts over recorded results", () => {
   });
 
   it("finds the fewest and most labels ('all' counts as most) and cites where a number comes from", () => {
-    const f = makeFacts([rec({ labelsPerClass: 10, accuracy: 0.6 }), rec({ labelsPerClass: 1, accuracy: 0.4 }), rec({ labelsPerClass: null, accuracy: 0.9 })]);
+    const f = makeFacts([
+      rec({ labelsPerClass: 10, accuracy: 0.6 }),
+      rec({ labelsPerClass: 1, accuracy: 0.4 }),
+      rec({ labelsPerClass: null, accuracy: 0.9 }),
+    ]);
     expect(f.find({ method: "scratch", k: "few" })?.labelsPerClass).toBe(1);
     expect(f.find({ method: "scratch", k: "many" })?.labelsPerClass).toBeNull();
     expect(f.find({ method: "scratch", k: 10 })?.accuracyMean).toBe(0.6);
@@ -106,9 +264,15 @@ describe("facts over recorded results", () => {
   });
 
   it("compares two methods at the same label budget", () => {
-    const f = makeFacts([rec({ method: "full-ft", labelsPerClass: 5, accuracy: 0.7 }), rec({ labelsPerClass: 1, accuracy: 0.2 }), rec({ labelsPerClass: 5, accuracy: 0.5 })]);
+    const f = makeFacts([
+      rec({ method: "full-ft", labelsPerClass: 5, accuracy: 0.7 }),
+      rec({ labelsPerClass: 1, accuracy: 0.2 }),
+      rec({ labelsPerClass: 5, accuracy: 0.5 }),
+    ]);
     expect(f.gain({ method: "full-ft" }, { method: "scratch" })).toBeCloseTo(0.2, 10);
-    expect(f.citeGain({ method: "full-ft" }, { method: "scratch" })).toMatch(/^\+20\.0 points \(70\.0 % .*k=5.* vs 50\.0 % .*k=5/);
+    expect(f.citeGain({ method: "full-ft" }, { method: "scratch" })).toMatch(
+      /^\+20\.0 points \(70\.0 % .*k=5.* vs 50\.0 % .*k=5/,
+    );
     expect(f.citeGain({ method: "full-ft" }, { method: "lora-r4" })).toBe(NOT_MEASURED);
   });
 
@@ -141,8 +305,12 @@ describe("facts over recorded results", () => {
 
 describe("recommendStrategy", () => {
   const facts = makeFacts(fullResults());
-  const pick = (labels: number, similarity: (typeof SIMILARITIES)[number], compute: (typeof COMPUTES)[number], keepSource = false) =>
-    recommendStrategy({ labels, similarity, compute, keepSource, facts });
+  const pick = (
+    labels: number,
+    similarity: (typeof SIMILARITIES)[number],
+    compute: (typeof COMPUTES)[number],
+    keepSource = false,
+  ) => recommendStrategy({ labels, similarity, compute, keepSource, facts });
 
   it("takes the few/many threshold from lesson 02's measured crossover, else the default", () => {
     expect(transferCrossover(facts)).toMatchObject({ labels: 50 });
@@ -190,10 +358,18 @@ describe("recommendStrategy", () => {
   });
 
   it("cites the right numbers: LoRA vs full fine-tuning, and the inverted-shift freeze cost", () => {
-    expect(pick(5, "similar", "medium").evidence.join("\n")).toContain("69.0 % [04 lora-r4+source-head, mild, k=5, 1 seed]");
-    expect(pick(5, "input-shift", "low").evidence[0]).toMatch(/^Freezing the base loses on inverted digits, freeze ratio 0 vs 1: \+30\.0 points/);
-    const flat = makeFacts(fullResults().map((r) => (r.lesson === "03" && r.method === "head-only" ? { ...r, accuracy: 0.61 } : r)));
-    expect(recommendStrategy({ labels: 5, similarity: "input-shift", compute: "low", facts: flat }).evidence[0]).toMatch(/^At this scale freezing the base does not lose on inverted digits/);
+    expect(pick(5, "similar", "medium").evidence.join("\n")).toContain(
+      "69.0 % [04 lora-r4+source-head, mild, k=5, 1 seed]",
+    );
+    expect(pick(5, "input-shift", "low").evidence[0]).toMatch(
+      /^Freezing the base loses on inverted digits, freeze ratio 0 vs 1: \+30\.0 points/,
+    );
+    const flat = makeFacts(
+      fullResults().map((r) => (r.lesson === "03" && r.method === "head-only" ? { ...r, accuracy: 0.61 } : r)),
+    );
+    expect(
+      recommendStrategy({ labels: 5, similarity: "input-shift", compute: "low", facts: flat }).evidence[0],
+    ).toMatch(/^At this scale freezing the base does not lose on inverted digits/);
   });
 
   it("reads the recorded results of the current scale by default", () => {
@@ -207,9 +383,15 @@ describe("recommendStrategy", () => {
   });
 
   it("rejects bad arguments naming the value and the choices", () => {
-    expect(() => recommendStrategy({ labels: 0, similarity: "similar", compute: "low", facts })).toThrow(/labels must be a positive number of labels per class, got 0/);
-    expect(() => recommendStrategy({ labels: 5, similarity: "close" as never, compute: "low", facts })).toThrow(/similarity must be one of similar, input-shift, new-classes, unrelated, got "close"/);
-    expect(() => recommendStrategy({ labels: 5, similarity: "similar", compute: "huge" as never, facts })).toThrow(/compute must be one of low, medium, high, got "huge"/);
+    expect(() => recommendStrategy({ labels: 0, similarity: "similar", compute: "low", facts })).toThrow(
+      /labels must be a positive number of labels per class, got 0/,
+    );
+    expect(() => recommendStrategy({ labels: 5, similarity: "close" as never, compute: "low", facts })).toThrow(
+      /similarity must be one of similar, input-shift, new-classes, unrelated, got "close"/,
+    );
+    expect(() => recommendStrategy({ labels: 5, similarity: "similar", compute: "huge" as never, facts })).toThrow(
+      /compute must be one of low, medium, high, got "huge"/,
+    );
   });
 });
 
@@ -226,7 +408,9 @@ describe("question bank", () => {
   it("answers each topic with its key ideas", () => {
     const facts = makeFacts(fullResults());
     for (const [topic, patterns] of Object.entries(REQUIRED_TOPICS)) {
-      const text = QUESTION_BANK.filter((q) => q.topic === topic).map((q) => [q.answer(facts), ...q.followUps.map((f) => f.answer(facts))].join("\n")).join("\n");
+      const text = QUESTION_BANK.filter((q) => q.topic === topic)
+        .map((q) => [q.answer(facts), ...q.followUps.map((f) => f.answer(facts))].join("\n"))
+        .join("\n");
       for (const p of patterns) expect(text, `topic ${topic}`).toMatch(p);
     }
   });
@@ -240,9 +424,15 @@ describe("question bank", () => {
     expect(md).toMatch(/1,942,096 bytes of Adam state for 242,762 trainable weights/);
     expect(md).toContain("progressive unfreezing 69.0 % [03 schedule:progressive, mild, k=5, 1 seed]");
     expect(md).toContain("71.0 % [03 bn-frozen:plain, mild, k=5, 1 seed] in plain tfjs");
-    expect(md).toContain("0.200 s training everything and 0.100 s with the base frozen (0.50×; the FLOP ratio is 0.34)");
-    expect(md).toContain("lesson 04 confirms it, lr 1e-3 vs 1e-4: +8.0 points (69.0 % [04 lora-r4+source-head@lr=1e-3, mild, k=5, 1 seed] vs 61.0 % [04 lora-r4+source-head@lr=1e-4, mild, k=5, 1 seed])");
-    expect(md).toMatch(/on mild, 71.0 % \[03 bn-frozen:plain.* vs 95.0 % \[03 bn-frozen:keras.* — plain tfjs lost task-A accuracy/);
+    expect(md).toContain(
+      "0.200 s training everything and 0.100 s with the base frozen (0.50×; the FLOP ratio is 0.34)",
+    );
+    expect(md).toContain(
+      "lesson 04 confirms it, lr 1e-3 vs 1e-4: +8.0 points (69.0 % [04 lora-r4+source-head@lr=1e-3, mild, k=5, 1 seed] vs 61.0 % [04 lora-r4+source-head@lr=1e-4, mild, k=5, 1 seed])",
+    );
+    expect(md).toMatch(
+      /on mild, 71.0 % \[03 bn-frozen:plain.* vs 95.0 % \[03 bn-frozen:keras.* — plain tfjs lost task-A accuracy/,
+    );
     expect(md).not.toMatch(/undefined|NaN|\[object Object\]/);
     expect(secondsPerStep(facts, { lesson: "04", method: "head-only+source-head" })).toBeCloseTo(0.02, 10);
   });
@@ -276,8 +466,17 @@ describe("fillMissingResults", () => {
     const dir = tmp();
     recordResult(rec({ lesson: "01", scale: "smoke" }), dir);
     recordResult(rec({ lesson: "02", scale: "default" }), dir);
-    const reports = await fillMissingResults({ scale: "smoke", backend: "cpu", dir, fillers: { "01": fake("01"), "02": fake("02"), "03": fake("03", true) } });
-    expect(reports.map((r) => [r.lesson, r.status, r.results])).toEqual([["01", "recorded", 1], ["02", "filled", 1], ["03", "failed", 0]]);
+    const reports = await fillMissingResults({
+      scale: "smoke",
+      backend: "cpu",
+      dir,
+      fillers: { "01": fake("01"), "02": fake("02"), "03": fake("03", true) },
+    });
+    expect(reports.map((r) => [r.lesson, r.status, r.results])).toEqual([
+      ["01", "recorded", 1],
+      ["02", "filled", 1],
+      ["03", "failed", 0],
+    ]);
     expect(reports[2].note).toBe("boom");
     expect(readResults({ dir, scale: "smoke", lesson: "02" })).toHaveLength(1);
     const md = describeFills(reports, "smoke");
@@ -297,11 +496,15 @@ describe("fillMissingResults", () => {
     expect(tf.memory().numTensors).toBe(before);
     const rows = readResults({ dir, lesson: "04", scale: "smoke" });
     expect(rows.length).toBe(report.results);
-    expect(rows.map((r) => r.method)).toEqual(expect.arrayContaining(["head-only+source-head", "lora-r4+source-head", "full-ft+source-head"]));
+    expect(rows.map((r) => r.method)).toEqual(
+      expect.arrayContaining(["head-only+source-head", "lora-r4+source-head", "full-ft+source-head"]),
+    );
   }, 300_000);
 
   it("has an experiment for every lesson 01-05, and rejects an unknown lesson", async () => {
     expect(Object.keys(LESSON_FILLERS).sort()).toEqual(["01", "02", "03", "04", "05"]);
-    await expect(fillMissingResults({ backend: "cpu", lessons: ["09"], dir: tmp() })).rejects.toThrow(/no experiment for lesson "09"/);
+    await expect(fillMissingResults({ backend: "cpu", lessons: ["09"], dir: tmp() })).rejects.toThrow(
+      /no experiment for lesson "09"/,
+    );
   });
 });

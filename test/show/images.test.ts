@@ -85,7 +85,11 @@ describe("shown grids", () => {
   });
 
   it("labelled grids are an HTML figure of data: URI images with captions", () => {
-    const html = imageGridHtml(images(4, 28, 28), { cols: 2, labels: ["7", "2", "<1>", "0"], caption: "digits & labels" });
+    const html = imageGridHtml(images(4, 28, 28), {
+      cols: 2,
+      labels: ["7", "2", "<1>", "0"],
+      caption: "digits & labels",
+    });
     expect(html.match(/<img src="data:image\/png;base64,/g)).toHaveLength(4);
     expect(html).toContain("&lt;1&gt;");
     expect(html).toContain("<figcaption");
@@ -98,7 +102,13 @@ describe("shown grids", () => {
 
   it("showImageRows puts labelled rows (original vs reconstruction) in one figure", () => {
     takeRecorded();
-    showImageRows([{ label: "original", images: images(12, 28, 28) }, { label: "reconstruction", images: [Array(784).fill(0.5)] }], { cols: 3 });
+    showImageRows(
+      [
+        { label: "original", images: images(12, 28, 28) },
+        { label: "reconstruction", images: [Array(784).fill(0.5)] },
+      ],
+      { cols: 3 },
+    );
     const [out] = takeRecorded();
     expect(out.mime).toBe("text/html");
     const html = out.data as string;

@@ -47,7 +47,14 @@ describe("createProgress", () => {
   it("throttles draws to minIntervalMs apart and always draws the final step", () => {
     takeRecorded();
     const c = clock();
-    const p = createProgress({ label: "fit", epochs: 1, stepsPerEpoch: 100, now: c.now, headless: false, minIntervalMs: 250 });
+    const p = createProgress({
+      label: "fit",
+      epochs: 1,
+      stepsPerEpoch: 100,
+      now: c.now,
+      headless: false,
+      minIntervalMs: 250,
+    });
     const draws = drawnLines(); // the creation draw
     for (let s = 1; s <= 100; s++) {
       c.advance(10); // 1 s in all
@@ -79,9 +86,13 @@ describe("createProgress", () => {
   });
 
   it("validates arguments and updates with 0-based epochs", () => {
-    expect(() => createProgress({ label: "x", epochs: 0, stepsPerEpoch: 1 })).toThrow(/epochs must be a positive integer, got 0/);
+    expect(() => createProgress({ label: "x", epochs: 0, stepsPerEpoch: 1 })).toThrow(
+      /epochs must be a positive integer, got 0/,
+    );
     const p = createProgress({ label: "x", epochs: 2, stepsPerEpoch: 3 });
-    expect(() => p.update({ epoch: 2, step: 1, loss: 0 })).toThrow(/epoch must be an integer in \[0, 1\] \(0-based like tfjs\), got 2/);
+    expect(() => p.update({ epoch: 2, step: 1, loss: 0 })).toThrow(
+      /epoch must be an integer in \[0, 1\] \(0-based like tfjs\), got 2/,
+    );
     expect(() => p.update({ epoch: 0, step: 4, loss: 0 })).toThrow(/step must be an integer in \[0, 3\]/);
   });
 
@@ -111,7 +122,9 @@ describe("progressLine", () => {
     const p = reporter({ epochs: 1, stepsPerEpoch: 2, stage: "2/5" });
     p.update({ epoch: 0, step: 2, loss: 0.5 });
     p.done();
-    const text = takeRecorded().map((o) => String(o.data)).join("\n");
+    const text = takeRecorded()
+      .map((o) => String(o.data))
+      .join("\n");
     expect(text).toContain("pretrain 2/5  done  epoch 1/1  step 2/2");
   });
 });

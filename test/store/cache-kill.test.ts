@@ -34,7 +34,10 @@ interface Killed {
 
 /** Runs kill-writer and SIGKILLs it on its MIDWAY line, after checking the temp file is partial. */
 function saveThenKill(scenario: string, stallSuffix: string, dir: string): Promise<Killed> {
-  const child = spawn(process.execPath, ["--import", "tsx", WRITER, scenario, stallSuffix, dir], { cwd: projectRoot(), stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", WRITER, scenario, stallSuffix, dir], {
+    cwd: projectRoot(),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   let err = "";
   let saved: unknown;
@@ -56,13 +59,22 @@ function saveThenKill(scenario: string, stallSuffix: string, dir: string): Promi
   return new Promise((resolve, reject) => {
     child.on("exit", (code, signal) => {
       if (killed && signal === "SIGKILL") resolve(killed);
-      else reject(new Error(`kill-writer ${scenario} ended (exit ${code}, signal ${signal}) without being killed mid-save\nstdout: ${out}\nstderr: ${err}`));
+      else
+        reject(
+          new Error(
+            `kill-writer ${scenario} ended (exit ${code}, signal ${signal}) without being killed mid-save\nstdout: ${out}\nstderr: ${err}`,
+          ),
+        );
     });
   });
 }
 
 /** Files a reader could mistake for the artifact: everything not hidden. */
-const visible = (dir: string) => fs.readdirSync(dir).filter((f) => !f.startsWith(".")).sort();
+const visible = (dir: string) =>
+  fs
+    .readdirSync(dir)
+    .filter((f) => !f.startsWith("."))
+    .sort();
 const temps = (dir: string) => fs.readdirSync(dir).filter((f) => TEMP_RE.test(f));
 
 /** Content-addressed blobs must hold exactly the bytes their name promises. */
@@ -70,7 +82,9 @@ function expectBlobsComplete(dir: string, prefix: string): void {
   for (const f of visible(dir)) {
     const m = new RegExp(`^${prefix}-([0-9a-f]{16})\\.bin$`).exec(f);
     if (!m) continue;
-    const sum = createHash("sha256").update(fs.readFileSync(path.join(dir, f))).digest("hex");
+    const sum = createHash("sha256")
+      .update(fs.readFileSync(path.join(dir, f)))
+      .digest("hex");
     expect(sum.slice(0, 16), `${f} is not what its name says (partial?)`).toBe(m[1]);
   }
 }
@@ -83,49 +97,61 @@ beforeAll(async () => {
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 describe("a save killed midway", () => {
-  it.each([".bin", "model.json"])("keeps the previous cached model loadable (killed while writing %s)", async (stall) => {
-    const dir = path.join(root, `model${stall}`);
-    const killed = await saveThenKill("model", stall, dir);
-    const folder = path.join(dir, "models", "victim");
-    if (stall === ".bin") expect(killed.total).toBe((2048 * 2048 + 2048) * 4); // the 16 MiB version
+  it.each([".bin", "model.json"])(
+    "keeps the previous cached model loadable (killed while writing %s)",
+    async (stall) => {
+      const dir = path.join(root, `model${stall}`);
+      const killed = await saveThenKill("model", stall, dir);
+      const folder = path.join(dir, "models", "victim");
+      if (stall === ".bin") expect(killed.total).toBe((2048 * 2048 + 2048) * 4); // the 16 MiB version
 
-    const back = await loadModel("victim", { dir }); // checks size and sha256
-    expect(predictions(back, 6)).toEqual(killed.saved);
-    back.dispose();
-    expect(visible(folder)).toContain("model.json");
-    expect(visible(folder).every((f) => f === "model.json" || /^weights-[0-9a-f]{16}\.bin$/.test(f))).toBe(true);
-    expectBlobsComplete(folder, "weights");
-    expect(temps(folder)).toEqual([path.basename(killed.tempFile)]);
+      const back = await loadModel("victim", { dir }); // checks size and sha256
+      expect(predictions(back, 6)).toEqual(killed.saved);
+      back.dispose();
+      expect(visible(folder)).toContain("model.json");
+      expect(visible(folder).every((f) => f === "model.json" || /^weights-[0-9a-f]{16}\.bin$/.test(f))).toBe(true);
+      expectBlobsComplete(folder, "weights");
+      expect(temps(folder)).toEqual([path.basename(killed.tempFile)]);
 
-    // A later save replaces it cleanly and sweeps what the dead writer left.
-    const third = dense(6, 3, 3);
-    await saveModel("victim", third, { dir });
-    const again = await loadModel("victim", { dir });
-    expect(predictions(again, 6)).toEqual(predictions(third, 6));
-    expect(fs.readdirSync(folder).sort()).toEqual(["model.json", expect.stringMatching(/^weights-[0-9a-f]{16}\.bin$/)]);
-    [third, again].forEach((m) => m.dispose());
-  });
+      // A later save replaces it cleanly and sweeps what the dead writer left.
+      const third = dense(6, 3, 3);
+      await saveModel("victim", third, { dir });
+      const again = await loadModel("victim", { dir });
+      expect(predictions(again, 6)).toEqual(predictions(third, 6));
+      expect(fs.readdirSync(folder).sort()).toEqual([
+        "model.json",
+        expect.stringMatching(/^weights-[0-9a-f]{16}\.bin$/),
+      ]);
+      [third, again].forEach((m) => m.dispose());
+    },
+  );
 
-  it.each([".bin", "adapter.json"])("keeps the previous LoRA adapter loadable (killed while writing %s)", async (stall) => {
-    const dir = path.join(root, `adapter${stall}`);
-    const killed = await saveThenKill("adapter", stall, dir);
+  it.each([".bin", "adapter.json"])(
+    "keeps the previous LoRA adapter loadable (killed while writing %s)",
+    async (stall) => {
+      const dir = path.join(root, `adapter${stall}`);
+      const killed = await saveThenKill("adapter", stall, dir);
 
-    const base = tinySource(0);
-    const back = loadAdapter(base, dir); // checks size and sha256
-    expect(predictions(back, 12)).toEqual(killed.saved);
-    back.dispose();
-    expect(visible(dir)).toContain("adapter.json");
-    expect(visible(dir).every((f) => f === "adapter.json" || /^adapter-[0-9a-f]{16}\.bin$/.test(f))).toBe(true);
-    expectBlobsComplete(dir, "adapter");
-    expect(temps(dir)).toEqual([path.basename(killed.tempFile)]);
+      const base = tinySource(0);
+      const back = loadAdapter(base, dir); // checks size and sha256
+      expect(predictions(back, 12)).toEqual(killed.saved);
+      back.dispose();
+      expect(visible(dir)).toContain("adapter.json");
+      expect(visible(dir).every((f) => f === "adapter.json" || /^adapter-[0-9a-f]{16}\.bin$/.test(f))).toBe(true);
+      expectBlobsComplete(dir, "adapter");
+      expect(temps(dir)).toEqual([path.basename(killed.tempFile)]);
 
-    const third = lora(2, 9);
-    await saveAdapter(third, dir);
-    const again = loadAdapter(base, dir);
-    expect(predictions(again, 12)).toEqual(predictions(third, 12));
-    expect(fs.readdirSync(dir).sort()).toEqual([expect.stringMatching(/^adapter-[0-9a-f]{16}\.bin$/), "adapter.json"]);
-    [base, third, again].forEach((m) => m.dispose());
-  });
+      const third = lora(2, 9);
+      await saveAdapter(third, dir);
+      const again = loadAdapter(base, dir);
+      expect(predictions(again, 12)).toEqual(predictions(third, 12));
+      expect(fs.readdirSync(dir).sort()).toEqual([
+        expect.stringMatching(/^adapter-[0-9a-f]{16}\.bin$/),
+        "adapter.json",
+      ]);
+      [base, third, again].forEach((m) => m.dispose());
+    },
+  );
 
   it("keeps the previous cached JSON", async () => {
     const dir = path.join(root, "json");

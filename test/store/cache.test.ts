@@ -3,8 +3,20 @@ import * as fs from "fs";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  CacheError, cacheDir, cachedJson, cachedModel, cacheKey, canonicalJson, hasModel, listJsonKeys, loadJson, loadModel,
-  modelPaths, saveJson, saveModel, writeFileAtomic,
+  CacheError,
+  cacheDir,
+  cachedJson,
+  cachedModel,
+  cacheKey,
+  canonicalJson,
+  hasModel,
+  listJsonKeys,
+  loadJson,
+  loadModel,
+  modelPaths,
+  saveJson,
+  saveModel,
+  writeFileAtomic,
 } from "../../src/store/cache";
 import { projectRoot } from "../../src/core/paths";
 import { tempDir } from "../data/idx-helpers";
@@ -15,7 +27,12 @@ class ScaleLayer extends tf.layers.Layer {
   alpha!: tf.LayerVariable;
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const shape = inputShape as tf.Shape;
-    this.alpha = this.addWeight("alpha", [shape[shape.length - 1] as number], "float32", tf.initializers.randomNormal({ seed: 3 }));
+    this.alpha = this.addWeight(
+      "alpha",
+      [shape[shape.length - 1] as number],
+      "float32",
+      tf.initializers.randomNormal({ seed: 3 }),
+    );
     this.built = true;
   }
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
@@ -29,9 +46,22 @@ tf.serialization.registerClass(ScaleLayer);
 
 function buildModel(seed = 1): tf.LayersModel {
   const m = tf.sequential();
-  m.add(tf.layers.dense({ inputShape: [6], units: 8, activation: "relu", kernelInitializer: tf.initializers.glorotNormal({ seed }) }));
+  m.add(
+    tf.layers.dense({
+      inputShape: [6],
+      units: 8,
+      activation: "relu",
+      kernelInitializer: tf.initializers.glorotNormal({ seed }),
+    }),
+  );
   m.add(new ScaleLayer({}));
-  m.add(tf.layers.dense({ units: 3, activation: "softmax", kernelInitializer: tf.initializers.glorotNormal({ seed: seed + 1 }) }));
+  m.add(
+    tf.layers.dense({
+      units: 3,
+      activation: "softmax",
+      kernelInitializer: tf.initializers.glorotNormal({ seed: seed + 1 }),
+    }),
+  );
   return m;
 }
 
@@ -61,11 +91,37 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe("cache keys", () => {
   it("hash a canonical JSON of config + scale + seed", () => {
-    const k = cacheKey({ name: "lesson01-stack", config: { depth: 5, widths: [200, 200], recipe: "historical" }, scale: "smoke", seed: 0 });
+    const k = cacheKey({
+      name: "lesson01-stack",
+      config: { depth: 5, widths: [200, 200], recipe: "historical" },
+      scale: "smoke",
+      seed: 0,
+    });
     expect(k).toMatch(/^lesson01-stack-smoke-s0-[0-9a-f]{12}$/);
-    expect(cacheKey({ name: "lesson01-stack", config: { recipe: "historical", widths: [200, 200], depth: 5, unused: undefined }, scale: "smoke", seed: 0 })).toBe(k);
-    expect(cacheKey({ name: "lesson01-stack", config: { depth: 4, widths: [200, 200], recipe: "historical" }, scale: "smoke", seed: 0 })).not.toBe(k);
-    expect(cacheKey({ name: "lesson01-stack", config: { depth: 5, widths: [200, 200], recipe: "historical" }, scale: "default", seed: 0 })).not.toBe(k);
+    expect(
+      cacheKey({
+        name: "lesson01-stack",
+        config: { recipe: "historical", widths: [200, 200], depth: 5, unused: undefined },
+        scale: "smoke",
+        seed: 0,
+      }),
+    ).toBe(k);
+    expect(
+      cacheKey({
+        name: "lesson01-stack",
+        config: { depth: 4, widths: [200, 200], recipe: "historical" },
+        scale: "smoke",
+        seed: 0,
+      }),
+    ).not.toBe(k);
+    expect(
+      cacheKey({
+        name: "lesson01-stack",
+        config: { depth: 5, widths: [200, 200], recipe: "historical" },
+        scale: "default",
+        seed: 0,
+      }),
+    ).not.toBe(k);
     expect(canonicalJson({ b: [1, { d: 2, c: new Int32Array([3]) }], a: -0 })).toBe('{"a":0,"b":[1,{"c":[3],"d":2}]}');
     expect(() => canonicalJson({ lr: NaN })).toThrow("canonicalJson: config.lr must be a finite number, got NaN");
     expect(() => canonicalJson({ f: [() => 1] })).toThrow(/config.f\[0\] is a function/);
@@ -133,11 +189,15 @@ describe("models", () => {
     const err = await loadModel("sum", { dir }).catch((e) => e);
     expect(err).toBeInstanceOf(CacheError);
     expect(err.problem).toBe("checksum");
-    expect(err.message).toMatch(/^cache: weights-[0-9a-f]{16}\.bin for key sum does not match its checksum: sha256 expected [0-9a-f]{16}…, found [0-9a-f]{16}…; delete it or call with retrain$/);
+    expect(err.message).toMatch(
+      /^cache: weights-[0-9a-f]{16}\.bin for key sum does not match its checksum: sha256 expected [0-9a-f]{16}…, found [0-9a-f]{16}…; delete it or call with retrain$/,
+    );
     const text = fs.readFileSync(p.modelJson, "utf8");
     fs.writeFileSync(p.modelJson, JSON.stringify({ ...JSON.parse(text), weightsFile: "../../elsewhere.bin" }));
-    await expect(loadModel("sum", { dir })).rejects.toThrow(/model.json for key sum names weights file "..\/..\/elsewhere.bin", not a plain file name/);
-    fs.writeFileSync(p.modelJson, "{\"format\": \"transfer-lab-mo");
+    await expect(loadModel("sum", { dir })).rejects.toThrow(
+      /model.json for key sum names weights file "..\/..\/elsewhere.bin", not a plain file name/,
+    );
+    fs.writeFileSync(p.modelJson, '{"format": "transfer-lab-mo');
     await expect(loadModel("sum", { dir })).rejects.toThrow(/model.json for key sum is not valid JSON/);
     await expect(loadModel("nothing", { dir })).rejects.toThrow(/cache: no model for key nothing/);
   });
@@ -147,9 +207,14 @@ describe("models", () => {
     await saveModel("unknown", m, { dir });
     m.dispose();
     const p = modelPaths("unknown", { dir });
-    fs.writeFileSync(p.modelJson, fs.readFileSync(p.modelJson, "utf8").replace(/TestScaleLayer/g, "NotRegisteredLayer"));
+    fs.writeFileSync(
+      p.modelJson,
+      fs.readFileSync(p.modelJson, "utf8").replace(/TestScaleLayer/g, "NotRegisteredLayer"),
+    );
     const before = tf.memory().numTensors;
-    await expect(loadModel("unknown", { dir })).rejects.toThrow(/does not load \(.*NotRegisteredLayer.*\); register its custom layers first/s);
+    await expect(loadModel("unknown", { dir })).rejects.toThrow(
+      /does not load \(.*NotRegisteredLayer.*\); register its custom layers first/s,
+    );
     expect(tf.memory().numTensors).toBe(before);
   });
 
@@ -226,8 +291,10 @@ describe("atomic writes and JSON results", () => {
     await saveJson("res-01", value, { dir });
     expect(await loadJson("res-01", { dir })).toEqual(value);
     expect(await loadJson("res-none", { dir })).toBeUndefined();
-    fs.writeFileSync(path.join(dir, "json", "res-bad.json"), "{\"lesson\": ");
-    await expect(loadJson("res-bad", { dir })).rejects.toThrow(/res-bad.json for key res-bad is not valid JSON .*; delete it or call with retrain/);
+    fs.writeFileSync(path.join(dir, "json", "res-bad.json"), '{"lesson": ');
+    await expect(loadJson("res-bad", { dir })).rejects.toThrow(
+      /res-bad.json for key res-bad is not valid JSON .*; delete it or call with retrain/,
+    );
     let calls = 0;
     const compute = () => ({ n: ++calls });
     expect(await cachedJson("res-c", compute, { dir })).toEqual({ value: { n: 1 }, fromCache: false });

@@ -14,22 +14,38 @@ const PER_PROCESS = 500;
 
 /** Starts an appender; resolves `ready` on its READY line and `done` when it exits cleanly. */
 function appender(dir: string, proc: string, goFile: string): { ready: Promise<void>; done: Promise<void> } {
-  const child = spawn(process.execPath, ["--import", "tsx", APPENDER, dir, proc, String(PER_PROCESS), goFile], { cwd: projectRoot(), stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", APPENDER, dir, proc, String(PER_PROCESS), goFile], {
+    cwd: projectRoot(),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   let err = "";
   child.stderr.on("data", (d) => (err += d));
-  const ready = new Promise<void>((resolve) => child.stdout.on("data", (d) => {
-    out += d;
-    if (out.includes("READY\n")) resolve();
-  }));
-  const done = new Promise<void>((resolve, reject) => child.on("exit", (code) => {
-    if (code === 0 && out.includes("DONE\n")) resolve();
-    else reject(new Error(`append-results ${proc} exited ${code}\nstdout: ${out}\nstderr: ${err}`));
-  }));
+  const ready = new Promise<void>((resolve) =>
+    child.stdout.on("data", (d) => {
+      out += d;
+      if (out.includes("READY\n")) resolve();
+    }),
+  );
+  const done = new Promise<void>((resolve, reject) =>
+    child.on("exit", (code) => {
+      if (code === 0 && out.includes("DONE\n")) resolve();
+      else reject(new Error(`append-results ${proc} exited ${code}\nstdout: ${out}\nstderr: ${err}`));
+    }),
+  );
   return { ready, done };
 }
 
-const base: ResultRecord = { lesson: "03", method: "freeze-0.50", task: "mild", labelsPerClass: 5, accuracy: 0.8, backend: "cpu", scale: "smoke", seed: 0 };
+const base: ResultRecord = {
+  lesson: "03",
+  method: "freeze-0.50",
+  task: "mild",
+  labelsPerClass: 5,
+  accuracy: 0.8,
+  backend: "cpu",
+  scale: "smoke",
+  seed: 0,
+};
 
 let root = "";
 beforeAll(() => {
@@ -73,7 +89,9 @@ describe("results log", () => {
     const rows = readResults({ dir, warn: (m) => warnings.push(m) });
     expect(rows.map((r) => r.seed)).toEqual([0, 1]);
     expect(rows.skipped).toBe(1);
-    expect(warnings).toEqual([`readResults: skipped 1 damaged line(s) of ${path.join(dir, RESULTS_FILE)} (line 3; a write cut off by a crash?); kept the other 2 results`]);
+    expect(warnings).toEqual([
+      `readResults: skipped 1 damaged line(s) of ${path.join(dir, RESULTS_FILE)} (line 3; a write cut off by a crash?); kept the other 2 results`,
+    ]);
 
     // The next record is glued to the torn one (appends never look at the file's end, which another
     // process may be writing); it is still read back, and so are those after it.

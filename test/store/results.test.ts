@@ -8,7 +8,16 @@ function tmp(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), "tl-results-"));
 }
 
-const base: ResultRecord = { lesson: "03", method: "freeze-0.50", task: "mild", labelsPerClass: 5, accuracy: 0.8, backend: "cpu", scale: "smoke", seed: 0 };
+const base: ResultRecord = {
+  lesson: "03",
+  method: "freeze-0.50",
+  task: "mild",
+  labelsPerClass: 5,
+  accuracy: 0.8,
+  backend: "cpu",
+  scale: "smoke",
+  seed: 0,
+};
 
 describe("results", () => {
   it("appends and reads back, never overwriting", () => {

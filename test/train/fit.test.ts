@@ -21,8 +21,23 @@ function blobs(n: number, seed: number): Dataset {
 
 function mlp(): tf.LayersModel {
   const m = tf.sequential();
-  m.add(tf.layers.dense({ inputShape: [8], units: 6, activation: "relu", name: "h1", kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }));
-  m.add(tf.layers.dense({ units: 2, activation: "softmax", name: "head", kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }));
+  m.add(
+    tf.layers.dense({
+      inputShape: [8],
+      units: 6,
+      activation: "relu",
+      name: "h1",
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+    }),
+  );
+  m.add(
+    tf.layers.dense({
+      units: 2,
+      activation: "softmax",
+      name: "head",
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }),
+    }),
+  );
   return m;
 }
 
@@ -54,13 +69,18 @@ describe("fit", () => {
   it("leaves frozen layers bit-identical and picks up trainable changes without recompiling", async () => {
     const data = blobs(100, 2);
     const m = mlp();
-    const h1Before = m.getLayer("h1").getWeights().map((w) => w.dataSync().slice());
+    const h1Before = m
+      .getLayer("h1")
+      .getWeights()
+      .map((w) => w.dataSync().slice());
     m.getLayer("h1").trainable = false;
     expect(countTrainable(m)).toBe(6 * 2 + 2);
     const headBefore = m.getLayer("head").getWeights()[0].dataSync().slice();
     const h = await fit(m, data, { epochs: 2, progress: false, learningRate: 0.05 });
     expect(h.trainableParams).toBe(14);
-    m.getLayer("h1").getWeights().forEach((w, i) => expect(Array.from(w.dataSync())).toEqual(Array.from(h1Before[i])));
+    m.getLayer("h1")
+      .getWeights()
+      .forEach((w, i) => expect(Array.from(w.dataSync())).toEqual(Array.from(h1Before[i])));
     expect(Array.from(m.getLayer("head").getWeights()[0].dataSync())).not.toEqual(Array.from(headBefore));
     m.getLayer("h1").trainable = true;
     await fit(m, data, { epochs: 1, progress: false, learningRate: 0.05 });
@@ -74,7 +94,14 @@ describe("fit", () => {
     const w0 = base.getWeights().map((w) => w.dataSync().slice());
     // One full-batch step: update = -lr * mult * grad, so scaled/base update ratio = mult.
     await fit(base, data, { epochs: 1, batchSize: 64, optimizer: "sgd", learningRate: 0.1, progress: false });
-    await fit(scaled, data, { epochs: 1, batchSize: 64, optimizer: "sgd", learningRate: 0.1, progress: false, layerLearningRates: { h1: 0.25 } });
+    await fit(scaled, data, {
+      epochs: 1,
+      batchSize: 64,
+      optimizer: "sgd",
+      learningRate: 0.1,
+      progress: false,
+      layerLearningRates: { h1: 0.25 },
+    });
     const dBase = base.getLayer("h1").getWeights()[0].dataSync();
     const dScaled = scaled.getLayer("h1").getWeights()[0].dataSync();
     let num = 0;
@@ -91,11 +118,19 @@ describe("fit", () => {
 
   it("rejects bad arguments with the parameter name", async () => {
     const data = blobs(10, 4);
-    await expect(fit(mlp(), data, { epochs: -1, progress: false })).rejects.toThrow(/epochs must be a non-negative integer, got -1/);
-    await expect(fit(mlp(), data, { epochs: 1, batchSize: 0, progress: false })).rejects.toThrow(/batchSize must be a positive integer, got 0/);
-    await expect(fit(mlp(), data, { epochs: 1, progress: false, layerLearningRates: { nope: 1 } })).rejects.toThrow(/layer "nope".*layers: h1, head/);
+    await expect(fit(mlp(), data, { epochs: -1, progress: false })).rejects.toThrow(
+      /epochs must be a non-negative integer, got -1/,
+    );
+    await expect(fit(mlp(), data, { epochs: 1, batchSize: 0, progress: false })).rejects.toThrow(
+      /batchSize must be a positive integer, got 0/,
+    );
+    await expect(fit(mlp(), data, { epochs: 1, progress: false, layerLearningRates: { nope: 1 } })).rejects.toThrow(
+      /layer "nope".*layers: h1, head/,
+    );
     const wrong: Dataset = { ...data, dim: 4, x: new Float32Array(40) };
-    await expect(fit(mlp(), wrong, { epochs: 1, progress: false })).rejects.toThrow(/data\.dim must be 8 \(the model's input is \[batch, 8\]\), got 4/);
+    await expect(fit(mlp(), wrong, { epochs: 1, progress: false })).rejects.toThrow(
+      /data\.dim must be 8 \(the model's input is \[batch, 8\]\), got 4/,
+    );
   });
 
   it("trains autoencoders on their inputs with an input transform", async () => {
@@ -103,7 +138,13 @@ describe("fit", () => {
     const ae = tf.sequential();
     ae.add(tf.layers.dense({ inputShape: [8], units: 3, activation: "sigmoid" }));
     ae.add(tf.layers.dense({ units: 8, activation: "sigmoid" }));
-    const h = await fit(ae, data, { epochs: 10, target: "inputs", learningRate: 0.05, progress: false, inputTransform: (x) => x.mul(tf.randomUniform(x.shape, 0, 1, "float32", 3).greater(0.25).toFloat()) });
+    const h = await fit(ae, data, {
+      epochs: 10,
+      target: "inputs",
+      learningRate: 0.05,
+      progress: false,
+      inputTransform: (x) => x.mul(tf.randomUniform(x.shape, 0, 1, "float32", 3).greater(0.25).toFloat()),
+    });
     expect(h.loss[9]).toBeLessThan(h.loss[0]);
   });
 

@@ -15,7 +15,14 @@ function batch(n: number, dim: number, classes: number, seed: number): Dataset {
 
 const data = batch(64, 49, 4, 1);
 const deep = (recipe: typeof RECIPES.historical) =>
-  buildClassifier({ inputDim: 49, sizes: [32, 32, 32, 32, 32], numClasses: 4, activation: recipe.activation, kernelInit: recipe.kernelInit, seed: 2 });
+  buildClassifier({
+    inputDim: 49,
+    sizes: [32, 32, 32, 32, 32],
+    numClasses: 4,
+    activation: recipe.activation,
+    kernelInit: recipe.kernelInit,
+    seed: 2,
+  });
 
 beforeAll(async () => {
   await tf.setBackend("cpu");

@@ -26,7 +26,8 @@ function patterns(n: number, seed: number, dim = 24): Dataset {
     const b = (i + 1) % 3;
     const t = r();
     y[i] = a === 0 ? 0 : 1;
-    for (let j = 0; j < dim; j++) x[i * dim + j] = Math.min(1, Math.max(0, t * protos[a][j] + (1 - t) * protos[b][j] + 0.05 * (r() - 0.5)));
+    for (let j = 0; j < dim; j++)
+      x[i * dim + j] = Math.min(1, Math.max(0, t * protos[a][j] + (1 - t) * protos[b][j] + 0.05 * (r() - 0.5)));
   }
   return { x, y, n, dim, numClasses: 2, name: "patterns" };
 }
@@ -52,11 +53,19 @@ describe("pretrainGreedy", () => {
       progress: false,
       onStage: (s) => {
         seen.push(s);
-        snapshots.push({ stage: s.stage, kernels: seen.map((t) => t.encoder.kernel.slice()), biases: seen.map((t) => t.encoder.bias.slice()) });
+        snapshots.push({
+          stage: s.stage,
+          kernels: seen.map((t) => t.encoder.kernel.slice()),
+          biases: seen.map((t) => t.encoder.bias.slice()),
+        });
       },
     });
     expect(tf.memory().numTensors).toBe(before);
-    expect(result.stages.map((s) => [s.inputDim, s.units])).toEqual([[24, 12], [12, 8], [8, 6]]);
+    expect(result.stages.map((s) => [s.inputDim, s.units])).toEqual([
+      [24, 12],
+      [12, 8],
+      [8, 6],
+    ]);
     for (const s of result.stages) {
       expect(s.history.loss).toHaveLength(4);
       expect(s.history.loss[3]).toBeLessThan(s.history.loss[0]);
@@ -80,14 +89,26 @@ describe("pretrainGreedy", () => {
 
   it("ReLU (modern) stages above the first reconstruct codes with a linear decoder", async () => {
     const data = patterns(64, 3);
-    const r = await pretrainGreedy({ data, sizes: [8, 4], recipe: getRecipe("modern", { pretrain: { epochs: 1 } }), progress: false });
-    expect(r.stages.map((s) => [s.encoder.activation, s.decoder.activation])).toEqual([["relu", "sigmoid"], ["relu", "linear"]]);
+    const r = await pretrainGreedy({
+      data,
+      sizes: [8, 4],
+      recipe: getRecipe("modern", { pretrain: { epochs: 1 } }),
+      progress: false,
+    });
+    expect(r.stages.map((s) => [s.encoder.activation, s.decoder.activation])).toEqual([
+      ["relu", "sigmoid"],
+      ["relu", "linear"],
+    ]);
   });
 
   it("rejects bad sizes and noise with the value", async () => {
     const data = patterns(16, 4);
-    await expect(pretrainGreedy({ data, sizes: [], recipe })).rejects.toThrow(/sizes must be a non-empty list of positive integers/);
-    await expect(pretrainGreedy({ data, sizes: [4], recipe, noise: 1.2 })).rejects.toThrow(/noise must be in \[0, 1\), got 1.2/);
+    await expect(pretrainGreedy({ data, sizes: [], recipe })).rejects.toThrow(
+      /sizes must be a non-empty list of positive integers/,
+    );
+    await expect(pretrainGreedy({ data, sizes: [4], recipe, noise: 1.2 })).rejects.toThrow(
+      /noise must be in \[0, 1\), got 1.2/,
+    );
   });
 });
 
@@ -96,14 +117,31 @@ describe("stackEncoders / buildClassifier", () => {
     const data = patterns(64, 5);
     const { encoders, stages } = await pretrainGreedy({ data, sizes: [10, 7, 5], recipe, epochs: 1, progress: false });
     const stacked = stackEncoders(encoders, { numClasses: 2 });
-    const scratch = buildClassifier({ inputDim: 24, sizes: [10, 7, 5], numClasses: 2, activation: "sigmoid", kernelInit: recipe.kernelInit });
+    const scratch = buildClassifier({
+      inputDim: 24,
+      sizes: [10, 7, 5],
+      numClasses: 2,
+      activation: "sigmoid",
+      kernelInit: recipe.kernelInit,
+    });
     const shapes = (m: tf.LayersModel) => m.getWeights().map((w) => w.shape);
     expect(shapes(stacked)).toEqual([[24, 10], [10], [10, 7], [7], [7, 5], [5], [5, 2], [2]]);
     expect(shapes(scratch)).toEqual(shapes(stacked));
     expect(stacked.layers.map((l) => l.name)).toEqual(["hidden1", "hidden2", "hidden3", "head"]);
     // The hidden layers start as the encoders.
-    encoders.forEach((w, i) => expect(Array.from(stacked.getLayer(`hidden${i + 1}`).getWeights()[0].dataSync())).toEqual(Array.from(w.kernel)));
-    const probs = tf.tidy(() => (stacked.predict(tf.tensor2d(data.x.subarray(0, 3 * 24), [3, 24])) as tf.Tensor).sum(-1).dataSync());
+    encoders.forEach((w, i) =>
+      expect(
+        Array.from(
+          stacked
+            .getLayer(`hidden${i + 1}`)
+            .getWeights()[0]
+            .dataSync(),
+        ),
+      ).toEqual(Array.from(w.kernel)),
+    );
+    const probs = tf.tidy(() =>
+      (stacked.predict(tf.tensor2d(data.x.subarray(0, 3 * 24), [3, 24])) as tf.Tensor).sum(-1).dataSync(),
+    );
     probs.forEach((p) => expect(p).toBeCloseTo(1, 5));
     // Fine-tuning the stack trains copies: the encoders keep their values.
     const kept = encoders.map((w) => w.kernel.slice());
@@ -134,7 +172,15 @@ describe("stackEncoders / buildClassifier", () => {
   });
 
   it("rejects encoders that do not chain", () => {
-    const w = (i: number, u: number) => ({ kernel: new Float32Array(i * u), bias: new Float32Array(u), inputDim: i, units: u, activation: "sigmoid" as const });
-    expect(() => stackEncoders([w(4, 3), w(5, 2)], { numClasses: 2 })).toThrow(/encoder 2 takes 5 features but encoder 1 gives 3/);
+    const w = (i: number, u: number) => ({
+      kernel: new Float32Array(i * u),
+      bias: new Float32Array(u),
+      inputDim: i,
+      units: u,
+      activation: "sigmoid" as const,
+    });
+    expect(() => stackEncoders([w(4, 3), w(5, 2)], { numClasses: 2 })).toThrow(
+      /encoder 2 takes 5 features but encoder 1 gives 3/,
+    );
   });
 });

@@ -17,8 +17,16 @@ describe("fit's memory over epochs", () => {
   // adapters on a frozen base, and the tiny ViT (attention, its own LayerNorm).
   const models: [string, () => tf.LayersModel, Dataset][] = [
     ["MLP", () => smallMlp(8), blobs(300, 8, 2)],
-    ["LoRA", () => applyLora(tinySource(0), { r: 2, targets: ["hidden1", "hidden2"], trainHead: true }), blobs(300, 12, 2)],
-    ["tiny ViT", () => buildViT({ imageSize: 4, patchSize: 2, width: 8, depth: 1, numHeads: 2, mlpRatio: 1, numClasses: 3 }), blobs(300, 16, 2)],
+    [
+      "LoRA",
+      () => applyLora(tinySource(0), { r: 2, targets: ["hidden1", "hidden2"], trainHead: true }),
+      blobs(300, 12, 2),
+    ],
+    [
+      "tiny ViT",
+      () => buildViT({ imageSize: 4, patchSize: 2, width: 8, depth: 1, numHeads: 2, mlpRatio: 1, numClasses: 3 }),
+      blobs(300, 16, 2),
+    ],
   ];
   it.each(models)("does not grow memory epoch over epoch (%s)", async (_name, build, data) => {
     const m = build();

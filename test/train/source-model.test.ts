@@ -12,8 +12,16 @@ import { makeTransferTasks } from "../../src/data/tasks";
 import type { Dataset } from "../../src/data/types";
 
 const tiny = (seed = 0, numClasses = 3) => buildSourceModel({ seed, hiddenUnits: [8, 6, 4], inputDim: 12, numClasses });
-const weightsOf = (m: tf.LayersModel, layer: string) => m.getLayer(layer).getWeights().map((w) => Array.from(w.dataSync()));
-const x12 = () => tf.tensor2d(Array.from({ length: 5 * 12 }, (_, i) => (i % 7) / 7), [5, 12]);
+const weightsOf = (m: tf.LayersModel, layer: string) =>
+  m
+    .getLayer(layer)
+    .getWeights()
+    .map((w) => Array.from(w.dataSync()));
+const x12 = () =>
+  tf.tensor2d(
+    Array.from({ length: 5 * 12 }, (_, i) => (i % 7) / 7),
+    [5, 12],
+  );
 function toy(n: number): Dataset {
   const x = new Float32Array(n * 12).map((_, i) => ((i * 37) % 11) / 11);
   const y = new Int32Array(n).map((_, i) => i % 3);
@@ -35,7 +43,9 @@ describe("buildSourceModel", () => {
     expect(weightsOf(again, "hidden2")).toEqual(weightsOf(m, "hidden2"));
     expect(weightsOf(other, "hidden2")).not.toEqual(weightsOf(m, "hidden2"));
     [m, again, other].forEach((x) => x.dispose());
-    expect(() => buildSourceModel({ hiddenUnits: [8, 0] })).toThrow(/hiddenUnits\[1\] must be a positive integer, got 0/);
+    expect(() => buildSourceModel({ hiddenUnits: [8, 0] })).toThrow(
+      /hiddenUnits\[1\] must be a positive integer, got 0/,
+    );
   });
 });
 
@@ -46,7 +56,9 @@ describe("model surgery", () => {
     const c = cloneModel(m);
     expect(c.layers.map((l) => [l.name, l.trainable])).toEqual(m.layers.map((l) => [l.name, l.trainable]));
     const x = x12();
-    expect(Array.from((c.predict(x) as tf.Tensor).dataSync())).toEqual(Array.from((m.predict(x) as tf.Tensor).dataSync()));
+    expect(Array.from((c.predict(x) as tf.Tensor).dataSync())).toEqual(
+      Array.from((m.predict(x) as tf.Tensor).dataSync()),
+    );
     await fit(c, toy(12), { epochs: 2, batchSize: 4, learningRate: 0.1, progress: false });
     expect(weightsOf(c, "head")).not.toEqual(weightsOf(m, "head"));
     expect(weightsOf(c, "hidden1")).toEqual(weightsOf(m, "hidden1"));

@@ -53,7 +53,10 @@ export function resolveLoraTargets(model: tf.LayersModel, targets: LoraTargets, 
   if (targets === "all-dense") {
     const head = outputLayerName(model);
     const out = dense.filter((n) => n !== head);
-    if (out.length === 0) throw new Error(`${where}: targets "all-dense" found no Dense layer besides the output layer ${JSON.stringify(head)} ${listing}`);
+    if (out.length === 0)
+      throw new Error(
+        `${where}: targets "all-dense" found no Dense layer besides the output layer ${JSON.stringify(head)} ${listing}`,
+      );
     return out;
   }
   if (targets instanceof RegExp) {
@@ -62,15 +65,21 @@ export function resolveLoraTargets(model: tf.LayersModel, targets: LoraTargets, 
     return out;
   }
   if (!Array.isArray(targets) || targets.length === 0) {
-    throw new Error(`${where}: targets must be a non-empty list of layer names, a RegExp or "all-dense", got ${JSON.stringify(targets)} ${listing}`);
+    throw new Error(
+      `${where}: targets must be a non-empty list of layer names, a RegExp or "all-dense", got ${JSON.stringify(targets)} ${listing}`,
+    );
   }
   const names = new Set(model.layers.map((l) => l.name));
   const missing = targets.filter((t) => !names.has(t));
-  if (missing.length) throw new Error(`${where}: targets must name Dense layers of the model, got unknown target layer(s) ${missing.map((m) => JSON.stringify(m)).join(", ")} ${listing}`);
+  if (missing.length)
+    throw new Error(
+      `${where}: targets must name Dense layers of the model, got unknown target layer(s) ${missing.map((m) => JSON.stringify(m)).join(", ")} ${listing}`,
+    );
   for (const t of targets) {
     const cls = model.getLayer(t).getClassName();
     if (cls !== "Dense") {
-      const hint = cls === "LoraDense" ? "; it already has an adapter (mergeLora first)" : "; LoRA wraps Dense layers only";
+      const hint =
+        cls === "LoraDense" ? "; it already has an adapter (mergeLora first)" : "; LoRA wraps Dense layers only";
       throw new Error(`${where}: target ${JSON.stringify(t)} is a ${cls}, not a Dense layer${hint} ${listing}`);
     }
   }
@@ -114,12 +123,18 @@ export function applyLora(model: tf.LayersModel, args: ApplyLoraArgs): tf.Layers
   checkLoraHyper("applyLora", args.r, alpha, dropout);
   checkFinite("applyLora", "seed", seed);
   const targets = resolveLoraTargets(model, args.targets);
-  const head = args.trainHead === true ? outputLayerName(model) : typeof args.trainHead === "string" ? args.trainHead : null;
+  const head =
+    args.trainHead === true ? outputLayerName(model) : typeof args.trainHead === "string" ? args.trainHead : null;
   if (head !== null) {
     if (!model.layers.some((l) => l.name === head)) {
-      throw new Error(`applyLora: trainHead names layer ${JSON.stringify(head)}, which the model does not have (layers: ${model.layers.map((l) => l.name).join(", ")})`);
+      throw new Error(
+        `applyLora: trainHead names layer ${JSON.stringify(head)}, which the model does not have (layers: ${model.layers.map((l) => l.name).join(", ")})`,
+      );
     }
-    if (targets.includes(head)) throw new Error(`applyLora: the head ${JSON.stringify(head)} is also a LoRA target; train it fully (trainHead) or adapt it (targets), not both`);
+    if (targets.includes(head))
+      throw new Error(
+        `applyLora: the head ${JSON.stringify(head)} is also a LoRA target; train it fully (trainHead) or adapt it (targets), not both`,
+      );
   }
   const config = modelConfig(model);
   for (const e of config.layers) {
@@ -128,7 +143,18 @@ export function applyLora(model: tf.LayersModel, args: ApplyLoraArgs): tf.Layers
     if (i >= 0) {
       const c = e.config;
       e.className = LoraDense.className;
-      e.config = { ...keepShapeKeys(c), trainable: true, units: c.units, activation: c.activation, useBias: c.useBias, r: args.r, alpha, dropout, seed: seed * 1000 + i, merged: false };
+      e.config = {
+        ...keepShapeKeys(c),
+        trainable: true,
+        units: c.units,
+        activation: c.activation,
+        useBias: c.useBias,
+        r: args.r,
+        alpha,
+        dropout,
+        seed: seed * 1000 + i,
+        merged: false,
+      };
     } else {
       e.config.trainable = name === head;
     }
@@ -158,7 +184,10 @@ export function loraLayers(model: tf.LayersModel): LoraDense[] {
  */
 export function mergeLora(model: tf.LayersModel): tf.LayersModel {
   const lora = loraLayers(model);
-  if (lora.length === 0) throw new Error(`mergeLora: the model has no LoraDense layer (layers: ${model.layers.map((l) => `${l.name}:${l.getClassName()}`).join(", ")}); use applyLora first`);
+  if (lora.length === 0)
+    throw new Error(
+      `mergeLora: the model has no LoraDense layer (layers: ${model.layers.map((l) => `${l.name}:${l.getClassName()}`).join(", ")}); use applyLora first`,
+    );
   const config = modelConfig(model);
   for (const e of config.layers) {
     const c = e.config;

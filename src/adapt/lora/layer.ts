@@ -5,7 +5,6 @@ import * as tf from "@tensorflow/tfjs";
 import { checkFinite, checkPositiveInt } from "../../core/validate";
 import type { Kwargs, LayerArgs } from "../../models/layer-args";
 
-
 export const DEFAULT_LORA_R = 4;
 /** Hu et al. fix alpha at the first r tried and do not tune it; scaling = alpha / r. */
 export const DEFAULT_LORA_ALPHA = 8;
@@ -93,13 +92,29 @@ export class LoraDense extends tf.layers.Layer {
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
     const inDim = shape[shape.length - 1];
-    if (inDim == null) throw new Error(`LoraDense ${this.name}: the last input dimension must be known, got [${shape.join(", ")}]`);
+    if (inDim == null)
+      throw new Error(`LoraDense ${this.name}: the last input dimension must be known, got [${shape.join(", ")}]`);
     const bound = 1 / Math.sqrt(inDim); // kaiming_uniform(a = sqrt(5)) as in loralib and PEFT
     // The base weights are parameters (counted, saved) that never train: added as trainable-kind
     // weights, then switched off, so parameter counts see them and `trainableWeights` does not.
-    this.kernel = this.addWeight("kernel", [inDim, this.units], "float32", tf.initializers.glorotUniform({ seed: this.seed }), undefined, true);
-    if (this.useBias) this.bias = this.addWeight("bias", [this.units], "float32", tf.initializers.zeros(), undefined, true);
-    this.loraA = this.addWeight("lora_A", [inDim, this.r], "float32", tf.initializers.randomUniform({ minval: -bound, maxval: bound, seed: this.seed }), undefined, true);
+    this.kernel = this.addWeight(
+      "kernel",
+      [inDim, this.units],
+      "float32",
+      tf.initializers.glorotUniform({ seed: this.seed }),
+      undefined,
+      true,
+    );
+    if (this.useBias)
+      this.bias = this.addWeight("bias", [this.units], "float32", tf.initializers.zeros(), undefined, true);
+    this.loraA = this.addWeight(
+      "lora_A",
+      [inDim, this.r],
+      "float32",
+      tf.initializers.randomUniform({ minval: -bound, maxval: bound, seed: this.seed }),
+      undefined,
+      true,
+    );
     this.loraB = this.addWeight("lora_B", [this.r, this.units], "float32", tf.initializers.zeros(), undefined, true);
     this.freezeBase();
     this.built = true;
@@ -151,7 +166,8 @@ export class LoraDense extends tf.layers.Layer {
     if (this.activationName === "linear") return z;
     // The name comes from the wrapped Dense's config; tfjs validates it (the cast only names the type).
     type ActivationName = Parameters<typeof tf.layers.activation>[0]["activation"];
-    if (this.activationLayer === null) this.activationLayer = tf.layers.activation({ activation: this.activationName as ActivationName });
+    if (this.activationLayer === null)
+      this.activationLayer = tf.layers.activation({ activation: this.activationName as ActivationName });
     return this.activationLayer.apply(z) as tf.Tensor;
   }
 
@@ -164,7 +180,10 @@ export class LoraDense extends tf.layers.Layer {
       if (this.bias) z = z.add(this.bias.read());
       if (!this.mergedFlag) {
         const training = kwargs != null && kwargs.training === true;
-        const xd = training && this.dropout > 0 ? tf.dropout(x2, this.dropout, undefined, this.seed * 100003 + this.dropoutCalls++) : x2;
+        const xd =
+          training && this.dropout > 0
+            ? tf.dropout(x2, this.dropout, undefined, this.seed * 100003 + this.dropoutCalls++)
+            : x2;
         const low = tf.matMul(xd, this.loraA!.read()); // [n, inDim] x [inDim, r] -> [n, r]
         z = z.add(tf.matMul(low, this.loraB!.read()).mul(this.scaling)); // [n, r] x [r, units] -> [n, units]
       }
@@ -189,7 +208,8 @@ export class LoraDense extends tf.layers.Layer {
   /** Takes the update back out of the kernel (W <- W - delta W). */
   unmerge(): void {
     this.assertBuilt("unmerge");
-    if (!this.mergedFlag) throw new Error(`LoraDense ${this.name}: not merged, nothing to unmerge (call merge() first)`);
+    if (!this.mergedFlag)
+      throw new Error(`LoraDense ${this.name}: not merged, nothing to unmerge (call merge() first)`);
     this.writeKernel(-1, "unmerge");
     this.mergedFlag = false;
   }
@@ -203,7 +223,9 @@ export class LoraDense extends tf.layers.Layer {
     delta.dispose();
     if (!allFinite(out)) {
       out.dispose();
-      throw new Error(`LoraDense ${this.name}: folding the adapter gives non-finite values (NaN/Inf); the adapter is broken (lower the learning rate and retrain)`);
+      throw new Error(
+        `LoraDense ${this.name}: folding the adapter gives non-finite values (NaN/Inf); the adapter is broken (lower the learning rate and retrain)`,
+      );
     }
     return out;
   }
@@ -213,7 +235,8 @@ export class LoraDense extends tf.layers.Layer {
     this.assertBuilt("setBaseWeights");
     this.kernel!.write(kernel);
     if (this.bias) {
-      if (bias === null) throw new Error(`LoraDense ${this.name}: setBaseWeights needs a bias (the layer has useBias = true)`);
+      if (bias === null)
+        throw new Error(`LoraDense ${this.name}: setBaseWeights needs a bias (the layer has useBias = true)`);
       this.bias.write(bias);
     }
   }
@@ -224,14 +247,19 @@ export class LoraDense extends tf.layers.Layer {
     delta.dispose();
     if (!allFinite(next)) {
       next.dispose();
-      throw new Error(`LoraDense ${this.name}: ${what} would put non-finite values (NaN/Inf) into the kernel; the adapter is broken (lower the learning rate and retrain); the kernel was left unchanged`);
+      throw new Error(
+        `LoraDense ${this.name}: ${what} would put non-finite values (NaN/Inf) into the kernel; the adapter is broken (lower the learning rate and retrain); the kernel was left unchanged`,
+      );
     }
     this.kernel!.write(next);
     next.dispose();
   }
 
   private assertBuilt(what: string): void {
-    if (!this.built || !this.kernel) throw new Error(`LoraDense ${this.name}: ${what}() needs a built layer (call it on an input or put it in a model first)`);
+    if (!this.built || !this.kernel)
+      throw new Error(
+        `LoraDense ${this.name}: ${what}() needs a built layer (call it on an input or put it in a model first)`,
+      );
   }
 
   override getConfig(): tf.serialization.ConfigDict {
@@ -255,7 +283,9 @@ tf.serialization.registerClass(LoraDense);
 export function checkLoraHyper(where: string, r: number, alpha: number, dropout: number, rParam = "r"): void {
   checkPositiveInt(where, rParam, r, "use r >= 1");
   if (typeof alpha !== "number" || !Number.isFinite(alpha) || alpha <= 0) {
-    throw new Error(`${where}: alpha must be a positive finite number, got ${alpha} (the update is scaled by alpha / r; alpha = r gives scale 1)`);
+    throw new Error(
+      `${where}: alpha must be a positive finite number, got ${alpha} (the update is scaled by alpha / r; alpha = r gives scale 1)`,
+    );
   }
   if (typeof dropout !== "number" || !(dropout >= 0 && dropout < 1)) {
     throw new Error(`${where}: dropout must be in [0, 1), got ${dropout}`);

@@ -40,21 +40,37 @@ export async function runBackend(backend: BenchBackend, cfg: BenchConfig): Promi
   } catch (e) {
     return { backend, skipped: (e instanceof Error ? e.message : String(e)).split("\n")[0], workloads: {} };
   }
-  const result: BackendResult = { backend, name: info.name, reason: info.reason, workloads: {}, tensorsStart: tf.memory().numTensors };
+  const result: BackendResult = {
+    backend,
+    name: info.name,
+    reason: info.reason,
+    workloads: {},
+    tensorsStart: tf.memory().numTensors,
+  };
   const specs = cfg.workloads.map((w) => specFor(w, cfg.quick));
   const rows = Math.max(cfg.hotSamples, ...specs.map((s) => s.samples));
   const data = syntheticDataset(rows, 784);
   for (const spec of specs) {
-    const m = await measureWorkload(spec, data, { runs: cfg.runs, maxRunSeconds: cfg.maxRunSeconds, warmupSteps: cfg.quick ? 2 : undefined });
+    const m = await measureWorkload(spec, data, {
+      runs: cfg.runs,
+      maxRunSeconds: cfg.maxRunSeconds,
+      warmupSteps: cfg.quick ? 2 : undefined,
+    });
     result.workloads[spec.name] = m;
-    say(backend, `${spec.name}: ${m.extrapolated ? "~" : ""}${m.seconds.toFixed(3)} s, ${m.gflops.toFixed(2)} GFLOP/s${m.extrapolated ? ` (${m.steps} of ${m.fullSteps} steps timed)` : ""}`);
+    say(
+      backend,
+      `${spec.name}: ${m.extrapolated ? "~" : ""}${m.seconds.toFixed(3)} s, ${m.gflops.toFixed(2)} GFLOP/s${m.extrapolated ? ` (${m.steps} of ${m.fullSteps} steps timed)` : ""}`,
+    );
   }
   if (cfg.fitBackends.includes(backend)) {
     result.fitVsRaw = [];
     for (const spec of specs.filter((s) => s.kind === "train")) {
       const c = await compareFitToRaw(spec, data, { runs: cfg.runs });
       result.fitVsRaw.push(c);
-      say(backend, `fit vs raw ${spec.name}: raw ops ${c.seconds["raw-ops"].toFixed(3)} s, raw+layers ${c.seconds["raw-layers"].toFixed(3)} s, fit ${c.seconds.fit.toFixed(3)} s`);
+      say(
+        backend,
+        `fit vs raw ${spec.name}: raw ops ${c.seconds["raw-ops"].toFixed(3)} s, raw+layers ${c.seconds["raw-layers"].toFixed(3)} s, fit ${c.seconds.fit.toFixed(3)} s`,
+      );
     }
   }
   if (cfg.hot) {
@@ -70,7 +86,10 @@ export async function runBackend(backend: BenchBackend, cfg: BenchConfig): Promi
       cfg.hotOnly.length ? cfg.hotOnly : undefined,
     );
     for (const h of result.hotPaths) {
-      say(backend, `${h.name}: ${h.skipped ? `skipped (${h.skipped})` : h.timings.map((t) => `${t.label} ${t.seconds.toFixed(3)} s`).join(", ")}`);
+      say(
+        backend,
+        `${h.name}: ${h.skipped ? `skipped (${h.skipped})` : h.timings.map((t) => `${t.label} ${t.seconds.toFixed(3)} s`).join(", ")}`,
+      );
     }
   }
   result.tensorsEnd = tf.memory().numTensors;

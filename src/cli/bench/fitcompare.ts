@@ -70,12 +70,19 @@ async function runRaw(runner: StepRunner, steps: number): Promise<void> {
 }
 
 /** Times raw-ops, raw-layers and fit on one training workload (spec.kind must be "train"). */
-export async function compareFitToRaw(spec: WorkloadSpec, allData: Dataset, args: FitCompareArgs): Promise<FitComparison> {
-  if (allData.n < spec.samples) throw new Error(`compareFitToRaw: data has ${allData.n} rows, the workload needs spec.samples = ${spec.samples}`);
+export async function compareFitToRaw(
+  spec: WorkloadSpec,
+  allData: Dataset,
+  args: FitCompareArgs,
+): Promise<FitComparison> {
+  if (allData.n < spec.samples)
+    throw new Error(`compareFitToRaw: data has ${allData.n} rows, the workload needs spec.samples = ${spec.samples}`);
   // fit trains on every row of its dataset: give it exactly the workload's first `samples` rows.
   const data: Dataset = { ...allData, n: spec.samples };
-  if (spec.kind !== "train") throw new Error(`compareFitToRaw: spec must be a training workload, got ${spec.name} (${spec.kind})`);
-  if (!Number.isInteger(args.runs) || args.runs < 1) throw new Error(`compareFitToRaw: runs must be an integer >= 1, got ${args.runs}`);
+  if (spec.kind !== "train")
+    throw new Error(`compareFitToRaw: spec must be a training workload, got ${spec.name} (${spec.kind})`);
+  if (!Number.isInteger(args.runs) || args.runs < 1)
+    throw new Error(`compareFitToRaw: runs must be an integer >= 1, got ${args.runs}`);
   const seed = args.seed ?? 0;
   const steps = workloadSteps(spec);
   const tensorsBefore = tf.memory().numTensors;
@@ -92,7 +99,10 @@ export async function compareFitToRaw(spec: WorkloadSpec, allData: Dataset, args
     progress: false as const,
   };
   let maxWeightDiff = NaN;
-  let kernelsPerStep: FitComparison["kernelsPerStep"] = { rawOps: { kernels: 0, matmuls: 0 }, layers: { kernels: 0, matmuls: 0 } };
+  let kernelsPerStep: FitComparison["kernelsPerStep"] = {
+    rawOps: { kernels: 0, matmuls: 0 },
+    layers: { kernels: 0, matmuls: 0 },
+  };
   const once: Record<LoopVariant, () => Promise<void>> = {
     "raw-ops": async () => {
       const runner = rawTrainRunner(spec, data, seed, buildRawNet(spec, seed, init));
@@ -133,8 +143,16 @@ export async function compareFitToRaw(spec: WorkloadSpec, allData: Dataset, args
     init.forEach((t) => t.dispose());
     model.dispose();
   }
-  const seconds = { "raw-ops": median(wall["raw-ops"]), "raw-layers": median(wall["raw-layers"]), fit: median(wall.fit) };
-  const cpuSeconds = { "raw-ops": median(cpu["raw-ops"]), "raw-layers": median(cpu["raw-layers"]), fit: median(cpu.fit) };
+  const seconds = {
+    "raw-ops": median(wall["raw-ops"]),
+    "raw-layers": median(wall["raw-layers"]),
+    fit: median(wall.fit),
+  };
+  const cpuSeconds = {
+    "raw-ops": median(cpu["raw-ops"]),
+    "raw-layers": median(cpu["raw-layers"]),
+    fit: median(cpu.fit),
+  };
   return {
     workload: spec.name,
     seconds,
@@ -152,7 +170,12 @@ export async function compareFitToRaw(spec: WorkloadSpec, allData: Dataset, args
 
 /** Trains once with raw ops and once with fit from the same weights; max |difference|. */
 async function weightDiffAfterTraining(
-  spec: WorkloadSpec, data: Dataset, seed: number, init: tf.Tensor[], model: tf.LayersModel, fitArgs: Parameters<typeof fit>[2],
+  spec: WorkloadSpec,
+  data: Dataset,
+  seed: number,
+  init: tf.Tensor[],
+  model: tf.LayersModel,
+  fitArgs: Parameters<typeof fit>[2],
 ): Promise<number> {
   const net = buildRawNet(spec, seed, init);
   const runner = rawTrainRunner(spec, data, seed, net);
@@ -166,7 +189,13 @@ async function weightDiffAfterTraining(
 }
 
 /** Kernels one training step launches (tf.profile), hand-written ops vs the layers model. */
-async function countKernels(spec: WorkloadSpec, data: Dataset, seed: number, init: tf.Tensor[], model: tf.LayersModel): Promise<FitComparison["kernelsPerStep"]> {
+async function countKernels(
+  spec: WorkloadSpec,
+  data: Dataset,
+  seed: number,
+  init: tf.Tensor[],
+  model: tf.LayersModel,
+): Promise<FitComparison["kernelsPerStep"]> {
   const count = async (runner: StepRunner) => {
     const p = await tf.profile(() => runner.run(1));
     runner.dispose();

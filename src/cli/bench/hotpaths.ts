@@ -79,14 +79,33 @@ async function timeTraining(
 }
 
 /** Times one epoch of `fit` on `model` as configured now (warm-up on two batches first). */
-async function timeEpochs(label: string, model: tf.LayersModel, data: Dataset, fitArgs: Omit<FitArgs, "epochs">, args: HotPathArgs, samples: number): Promise<EpochTiming> {
+async function timeEpochs(
+  label: string,
+  model: tf.LayersModel,
+  data: Dataset,
+  fitArgs: Omit<FitArgs, "epochs">,
+  args: HotPathArgs,
+  samples: number,
+): Promise<EpochTiming> {
   const bs = args.batchSize ?? DEFAULT_HOT_BATCH;
   const flops = trainFlopsPerSample(modelMatmulCosts(model)) * samples;
-  return timeTraining(label, data, samples, flops, args, async (d) => (await fit(model, d, { ...fitArgs, epochs: 1, batchSize: bs, progress: false })).trainableParams);
+  return timeTraining(
+    label,
+    data,
+    samples,
+    flops,
+    args,
+    async (d) => (await fit(model, d, { ...fitArgs, epochs: 1, batchSize: bs, progress: false })).trainableParams,
+  );
 }
 
 /** Samples for a timed epoch: all requested, or as many batches as fit in maxEpochSeconds. */
-async function affordableSamples(model: tf.LayersModel, data: Dataset, fitArgs: Omit<FitArgs, "epochs">, args: HotPathArgs): Promise<number> {
+async function affordableSamples(
+  model: tf.LayersModel,
+  data: Dataset,
+  fitArgs: Omit<FitArgs, "epochs">,
+  args: HotPathArgs,
+): Promise<number> {
   const bs = args.batchSize ?? DEFAULT_HOT_BATCH;
   const want = Math.min(data.n, args.samples ?? DEFAULT_HOT_SAMPLES);
   const probe: Dataset = { ...data, n: Math.min(want, 2 * bs) };
@@ -106,14 +125,23 @@ const CLASSIFIER = WORKLOADS.W2; // 784-256-128-10, ReLU, softmax head
 const CE: Omit<FitArgs, "epochs"> = { loss: "crossentropy", optimizer: "adam", learningRate: 1e-3, seed: 0 };
 
 /** The hot paths by name; each returns its timings (and ratios) or throws to be skipped. */
-const HOT_PATHS: Record<string, (data: Dataset, args: HotPathArgs) => Promise<Omit<HotPathResult, "name" | "tensorsBefore" | "tensorsAfter">>> = {
+const HOT_PATHS: Record<
+  string,
+  (data: Dataset, args: HotPathArgs) => Promise<Omit<HotPathResult, "name" | "tensorsBefore" | "tensorsAfter">>
+> = {
   // Lesson greedy: stage 1 of pretrainGreedy = a tied 784->256 sigmoid denoising AE trained by fit.
   "greedy stage": async (data, args) => {
     const { buildAutoencoder } = await import("../../models/autoencoder");
     const { trainAutoencoder } = await import("../../train/autoencoder");
     const ae = buildAutoencoder({ inputDim: data.dim, units: 256, activation: "sigmoid", tied: true, seed: 1 });
     try {
-      const fitArgs: Omit<FitArgs, "epochs"> = { loss: "bce", target: "inputs", optimizer: "adam", learningRate: 1e-3, seed: 1 };
+      const fitArgs: Omit<FitArgs, "epochs"> = {
+        loss: "bce",
+        target: "inputs",
+        optimizer: "adam",
+        learningRate: 1e-3,
+        seed: 1,
+      };
       // The stage's exact call (masking noise included) for the timed epochs.
       const n = await affordableSamples(ae, data, fitArgs, args);
       const bs = args.batchSize ?? DEFAULT_HOT_BATCH;
@@ -166,7 +194,9 @@ const HOT_PATHS: Record<string, (data: Dataset, args: HotPathArgs) => Promise<Om
     const model = buildViT({ seed: 0, depth: args.quick ? 1 : undefined });
     try {
       const n = await affordableSamples(model, data, CE, args);
-      return { timings: [await timeEpochs(`16 patches 7×7, d=64, depth ${args.quick ? 1 : 4}`, model, data, CE, args, n)] };
+      return {
+        timings: [await timeEpochs(`16 patches 7×7, d=64, depth ${args.quick ? 1 : 4}`, model, data, CE, args, n)],
+      };
     } finally {
       model.dispose();
     }
@@ -191,4 +221,3 @@ export async function runHotPaths(data: Dataset, args: HotPathArgs, only?: strin
   }
   return out;
 }
-

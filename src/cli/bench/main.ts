@@ -12,8 +12,13 @@ import { projectRoot } from "../../core/paths";
 import { DEFAULT_BENCH_CONFIG, runBackend, specFor, type BenchConfig } from "./child";
 import { MATMUL_FLOP_RULE } from "./flops";
 import {
-  BENCH_BACKENDS, REPORT_VERSION, computeRatios, formatReport,
-  type BackendResult, type BenchBackend, type BenchReport,
+  BENCH_BACKENDS,
+  REPORT_VERSION,
+  computeRatios,
+  formatReport,
+  type BackendResult,
+  type BenchBackend,
+  type BenchReport,
 } from "./report";
 import { DEFAULT_TORCH_THREADS, runTorch } from "./torch";
 import { FLOP_FORMULA, workloadFlops, workloadSteps, type WorkloadName } from "./workloads";
@@ -22,7 +27,10 @@ export const DEFAULT_OUT = path.join("build", "bench.json");
 const CHILD_FLAG = "--bench-child";
 
 function parseList<T extends string>(value: string, allowed: readonly T[], option: string): T[] {
-  const items = value.split(",").map((s) => s.trim()).filter(Boolean);
+  const items = value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const it of items) {
     if (!(allowed as readonly string[]).includes(it)) {
       throw new Error(`${option}: ${JSON.stringify(it)} is not one of ${allowed.join(", ")}`);
@@ -33,7 +41,8 @@ function parseList<T extends string>(value: string, allowed: readonly T[], optio
 
 function positiveInt(value: string, option: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${option} must be a positive integer, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`${option} must be a positive integer, got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -53,7 +62,11 @@ function runChild(backend: BenchBackend, cfg: BenchConfig): Promise<BackendResul
       try {
         resolve(JSON.parse(fs.readFileSync(out, "utf8")) as BackendResult);
       } catch {
-        resolve({ backend, skipped: `its bench process ended (exit ${code}${signal ? `, ${signal}` : ""}) without a result`, workloads: {} });
+        resolve({
+          backend,
+          skipped: `its bench process ended (exit ${code}${signal ? `, ${signal}` : ""}) without a result`,
+          workloads: {},
+        });
       } finally {
         fs.rmSync(tmp, { recursive: true, force: true });
       }
@@ -73,7 +86,12 @@ async function precheck(backend: BenchBackend): Promise<string | undefined> {
   return d.error;
 }
 
-export async function runBench(cfg: BenchConfig, backends: BenchBackend[], torch: { on: boolean; threads: number[] }, outFile: string): Promise<BenchReport> {
+export async function runBench(
+  cfg: BenchConfig,
+  backends: BenchBackend[],
+  torch: { on: boolean; threads: number[] },
+  outFile: string,
+): Promise<BenchReport> {
   const report: BenchReport = {
     version: REPORT_VERSION,
     date: new Date().toISOString(),
@@ -91,7 +109,15 @@ export async function runBench(cfg: BenchConfig, backends: BenchBackend[], torch
     flopFormula: { workloads: FLOP_FORMULA, hotPaths: MATMUL_FLOP_RULE },
     workloads: cfg.workloads.map((w) => {
       const s = specFor(w, cfg.quick);
-      return { name: w, title: s.title, samples: s.samples, epochs: s.epochs, batchSize: s.batchSize, steps: workloadSteps(s), flops: workloadFlops(s) };
+      return {
+        name: w,
+        title: s.title,
+        samples: s.samples,
+        epochs: s.epochs,
+        batchSize: s.batchSize,
+        steps: workloadSteps(s),
+        flops: workloadFlops(s),
+      };
     }),
     backends: [],
     ratios: { vsDefault: {}, vsTorch: {} },
@@ -107,16 +133,22 @@ export async function runBench(cfg: BenchConfig, backends: BenchBackend[], torch
     report.torch = runTorch(specFor("W1", cfg.quick), specFor("W3", cfg.quick), cfg.runs, torch.threads);
     const [two, one] = [2, 1].map((n) => report.torch?.configs?.find((c) => c.threads === n)?.workloads.W1?.median);
     if (two !== undefined && one !== undefined && two > one) {
-      report.warnings.push(`torch W1 took ${two.toFixed(2)} s with 2 threads but ${one.toFixed(2)} s with 1: the cores were shared, and OpenMP's 2-thread barriers stall when a thread is descheduled; ratios use the faster configuration`);
+      report.warnings.push(
+        `torch W1 took ${two.toFixed(2)} s with 2 threads but ${one.toFixed(2)} s with 1: the cores were shared, and OpenMP's 2-thread barriers stall when a thread is descheduled; ratios use the faster configuration`,
+      );
     }
     if (report.torch.blas && !/openblas|mkl/i.test(report.torch.blas.name)) {
-      report.warnings.push(`torch used ${report.torch.blas.name}: Debian's reference BLAS is many times slower than OpenBLAS; apt-get install libopenblas0-openmp (update-alternatives then points libblas.so.3 at it) for a fair peer`);
+      report.warnings.push(
+        `torch used ${report.torch.blas.name}: Debian's reference BLAS is many times slower than OpenBLAS; apt-get install libopenblas0-openmp (update-alternatives then points libblas.so.3 at it) for a fair peer`,
+      );
     }
   }
   report.host.loadavgEnd = os.loadavg();
   const busy = Math.max(report.host.loadavgStart[0], report.host.loadavgEnd[0]);
   if (busy > report.host.cpus) {
-    report.warnings.push(`load average ${busy.toFixed(1)} exceeds the ${report.host.cpus} CPUs: other processes shared the cores, wall times are inflated (compare the cpu-time columns)`);
+    report.warnings.push(
+      `load average ${busy.toFixed(1)} exceeds the ${report.host.cpus} CPUs: other processes shared the cores, wall times are inflated (compare the cpu-time columns)`,
+    );
   }
   computeRatios(report);
   await writeFileAtomic(outFile, JSON.stringify(report, null, 2) + "\n"); // keeps the last report whole if killed
@@ -131,18 +163,40 @@ async function main(): Promise<void> {
     .option("--runs <n>", "timed runs per measurement (median reported)", String(DEFAULT_BENCH_CONFIG.runs))
     .option("--backends <list>", `comma list of ${BENCH_BACKENDS.join(", ")}`, BENCH_BACKENDS.join(","))
     .option("--workloads <list>", "comma list of W1, W2, W3", "W1,W2,W3")
-    .option("--fit-backends <list>", "backends on which fit() is timed against the raw loop ('' for none)", DEFAULT_BENCH_CONFIG.fitBackends.join(","))
+    .option(
+      "--fit-backends <list>",
+      "backends on which fit() is timed against the raw loop ('' for none)",
+      DEFAULT_BENCH_CONFIG.fitBackends.join(","),
+    )
     .option("--no-hot", "skip the lessons' hot paths")
     .option("--hot-only <list>", "only hot paths whose names contain one of these words (e.g. lora,vit)", "")
     .option("--hot-samples <n>", "samples per hot-path epoch", String(DEFAULT_BENCH_CONFIG.hotSamples))
-    .option("--max-run-seconds <s>", "cap on one timed run; slower backends time fewer steps and extrapolate", String(DEFAULT_BENCH_CONFIG.maxRunSeconds))
+    .option(
+      "--max-run-seconds <s>",
+      "cap on one timed run; slower backends time fewer steps and extrapolate",
+      String(DEFAULT_BENCH_CONFIG.maxRunSeconds),
+    )
     .option("--torch", "also run W1-W3 in PyTorch (Debian python3-torch) and print tfjs/torch ratios", false)
-    .option("--torch-threads <list>", "PyTorch thread counts, one set of runs each; ratios use the fastest", DEFAULT_TORCH_THREADS.join(","))
+    .option(
+      "--torch-threads <list>",
+      "PyTorch thread counts, one set of runs each; ratios use the fastest",
+      DEFAULT_TORCH_THREADS.join(","),
+    )
     .option("--out <file>", "JSON report path (relative to the project root)", DEFAULT_OUT)
     .parse(process.argv);
   const o = program.opts<{
-    quick: boolean; runs: string; backends: string; workloads: string; fitBackends: string; hot: boolean;
-    hotOnly: string; hotSamples: string; maxRunSeconds: string; torch: boolean; torchThreads: string; out: string;
+    quick: boolean;
+    runs: string;
+    backends: string;
+    workloads: string;
+    fitBackends: string;
+    hot: boolean;
+    hotOnly: string;
+    hotSamples: string;
+    maxRunSeconds: string;
+    torch: boolean;
+    torchThreads: string;
+    out: string;
   }>();
   const cfg: BenchConfig = {
     ...DEFAULT_BENCH_CONFIG,
@@ -151,7 +205,10 @@ async function main(): Promise<void> {
     workloads: parseList<WorkloadName>(o.workloads, ["W1", "W2", "W3"], "--workloads"),
     fitBackends: parseList<BenchBackend>(o.fitBackends, BENCH_BACKENDS, "--fit-backends"),
     hot: o.hot,
-    hotOnly: o.hotOnly.split(",").map((s) => s.trim()).filter(Boolean),
+    hotOnly: o.hotOnly
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
     hotSamples: positiveInt(o.hotSamples, "--hot-samples"),
     maxRunSeconds: positiveNumber(o.maxRunSeconds, "--max-run-seconds"),
   };

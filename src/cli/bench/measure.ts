@@ -5,7 +5,15 @@ import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../../data/types";
 import { shuffledIndices, subSeed } from "../../core/random";
 import { gatherRows } from "../../data/batches";
-import { BENCH_LEARNING_RATE, buildRawNet, rawLoss, workloadFlops, workloadSteps, type RawNet, type WorkloadSpec } from "./workloads";
+import {
+  BENCH_LEARNING_RATE,
+  buildRawNet,
+  rawLoss,
+  workloadFlops,
+  workloadSteps,
+  type RawNet,
+  type WorkloadSpec,
+} from "./workloads";
 
 export const DEFAULT_RUNS = 3;
 export const DEFAULT_WARMUP_STEPS = 3;
@@ -75,7 +83,12 @@ export interface StepRunner {
 
 /** Raw training steps: per-epoch seeded shuffle (as fit), rows gathered in JS and uploaded per
  * batch, one-hot labels on the device (as fit), variableGrads + Adam. */
-export function rawTrainRunner(spec: WorkloadSpec, data: Dataset, seed = 0, net: RawNet = buildRawNet(spec, seed)): StepRunner {
+export function rawTrainRunner(
+  spec: WorkloadSpec,
+  data: Dataset,
+  seed = 0,
+  net: RawNet = buildRawNet(spec, seed),
+): StepRunner {
   const optimizer: tf.Optimizer = tf.train.adam(BENCH_LEARNING_RATE);
   const perEpoch = Math.ceil(spec.samples / spec.batchSize);
   let step = 0;
@@ -91,7 +104,8 @@ export function rawTrainRunner(spec: WorkloadSpec, data: Dataset, seed = 0, net:
         const { x: xs, y: ys } = gatherRows(data, order, from, from + b);
         const loss = tf.tidy(() => {
           const x = tf.tensor2d(xs, [b, data.dim]); // [b, 784]
-          const y = spec.loss === "mse" ? x : (tf.oneHot(tf.tensor1d(ys, "int32"), data.numClasses).toFloat() as tf.Tensor2D); // [b, 10]
+          const y =
+            spec.loss === "mse" ? x : (tf.oneHot(tf.tensor1d(ys, "int32"), data.numClasses).toFloat() as tf.Tensor2D); // [b, 10]
           const { value, grads } = tf.variableGrads(() => rawLoss(spec, net.forward(x), y), net.vars);
           optimizer.applyGradients(grads);
           return value;
@@ -147,9 +161,11 @@ export async function measureWorkload(spec: WorkloadSpec, data: Dataset, args: M
   const runs = args.runs ?? DEFAULT_RUNS;
   const warmup = Math.max(1, args.warmupSteps ?? DEFAULT_WARMUP_STEPS);
   const maxRun = args.maxRunSeconds ?? DEFAULT_MAX_RUN_SECONDS;
-  if (!Number.isInteger(runs) || runs < 1) throw new Error(`measureWorkload: runs must be an integer >= 1, got ${runs}`);
+  if (!Number.isInteger(runs) || runs < 1)
+    throw new Error(`measureWorkload: runs must be an integer >= 1, got ${runs}`);
   const tensorsBefore = tf.memory().numTensors;
-  const runner = spec.kind === "train" ? rawTrainRunner(spec, data, args.seed) : rawForwardRunner(spec, data, args.seed);
+  const runner =
+    spec.kind === "train" ? rawTrainRunner(spec, data, args.seed) : rawForwardRunner(spec, data, args.seed);
   const fullSteps = workloadSteps(spec);
   const runSeconds: number[] = [];
   const runCpu: number[] = [];

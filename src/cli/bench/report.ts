@@ -78,7 +78,15 @@ export interface BenchReport {
   date: string;
   quick: boolean;
   runs: number;
-  host: { cpus: number; cpuModel: string; node: string; platform: string; loadavgStart: number[]; loadavgEnd: number[]; totalMemGiB: number };
+  host: {
+    cpus: number;
+    cpuModel: string;
+    node: string;
+    platform: string;
+    loadavgStart: number[];
+    loadavgEnd: number[];
+    totalMemGiB: number;
+  };
   flopFormula: { workloads: string; hotPaths: string };
   workloads: WorkloadInfo[];
   backends: BackendResult[];
@@ -118,7 +126,9 @@ export function computeRatios(report: BenchReport): void {
   }
   const vt = report.ratios.vsTorch[DEFAULT_CPU_BACKEND];
   report.targets.defaultWithinTorchFactor =
-    vt && vt.W1 !== undefined && vt.W2 !== undefined ? vt.W1 <= TORCH_TARGET_FACTOR && vt.W2 <= TORCH_TARGET_FACTOR : null;
+    vt && vt.W1 !== undefined && vt.W2 !== undefined
+      ? vt.W1 <= TORCH_TARGET_FACTOR && vt.W2 <= TORCH_TARGET_FACTOR
+      : null;
   const fits = base?.fitVsRaw ?? [];
   report.targets.fitWithinOverhead = fits.length ? fits.every((f) => f.overhead <= FIT_OVERHEAD_TARGET) : null;
 }
@@ -139,12 +149,18 @@ const pct = (x: number) => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)} %`;
 export function formatReport(r: BenchReport): string {
   const out: string[] = [];
   out.push(`transfer-lab bench ${r.date}${r.quick ? " (--quick: tiny sizes, numbers meaningless)" : ""}`);
-  out.push(`host: ${r.host.cpus} CPUs (${r.host.cpuModel}), node ${r.host.node}, load average ${r.host.loadavgStart.map((x) => x.toFixed(2)).join(" ")} at start, ${r.host.loadavgEnd.map((x) => x.toFixed(2)).join(" ")} at end`);
+  out.push(
+    `host: ${r.host.cpus} CPUs (${r.host.cpuModel}), node ${r.host.node}, load average ${r.host.loadavgStart.map((x) => x.toFixed(2)).join(" ")} at start, ${r.host.loadavgEnd.map((x) => x.toFixed(2)).join(" ")} at end`,
+  );
   out.push(`FLOPs: ${r.flopFormula.workloads}`);
   for (const w of r.workloads) {
-    out.push(`  ${w.name}: ${w.title}; ${w.samples} samples × ${w.epochs} ${w.name === "W3" ? "passes" : "epochs"}, batch ${w.batchSize}, ${w.steps} steps, ${(w.flops / 1e9).toFixed(2)} GFLOP`);
+    out.push(
+      `  ${w.name}: ${w.title}; ${w.samples} samples × ${w.epochs} ${w.name === "W3" ? "passes" : "epochs"}, batch ${w.batchSize}, ${w.steps} steps, ${(w.flops / 1e9).toFixed(2)} GFLOP`,
+    );
   }
-  out.push(`Medians of ${r.runs} run(s) after a warm-up; seconds are wall time of the whole workload ("~": extrapolated from fewer steps); cpu s = process CPU time (all threads); GFLOP/cpu-s = FLOPs per CPU second, steadier than wall time when other processes share the cores.`);
+  out.push(
+    `Medians of ${r.runs} run(s) after a warm-up; seconds are wall time of the whole workload ("~": extrapolated from fewer steps); cpu s = process CPU time (all threads); GFLOP/cpu-s = FLOPs per CPU second, steadier than wall time when other processes share the cores.`,
+  );
   out.push("");
   const rows: string[][] = [];
   for (const w of r.workloads) {
@@ -167,35 +183,90 @@ export function formatReport(r: BenchReport): string {
     for (const c of r.torch?.configs ?? []) {
       const t = c.workloads[w.name];
       const best = r.torch?.workloads?.[w.name]?.threads === c.threads;
-      if (t) rows.push([`${w.name} torch ${c.threads}T${best ? " *" : ""}`, f(t.median, 3), f(t.cpuMedian, 3), f(w.flops / t.median / 1e9, 2), f(w.flops / t.cpuMedian / 1e9, 2), "", best ? "1.00×" : ratio(t.median / r.torch!.workloads![w.name]!.median), "", ""]);
+      if (t)
+        rows.push([
+          `${w.name} torch ${c.threads}T${best ? " *" : ""}`,
+          f(t.median, 3),
+          f(t.cpuMedian, 3),
+          f(w.flops / t.median / 1e9, 2),
+          f(w.flops / t.cpuMedian / 1e9, 2),
+          "",
+          best ? "1.00×" : ratio(t.median / r.torch!.workloads![w.name]!.median),
+          "",
+          "",
+        ]);
     }
   }
-  out.push(formatTable(["workload backend", "seconds", "cpu s", "GFLOP/s", "GFLOP/cpu-s", `vs ${DEFAULT_CPU_BACKEND}`, "vs torch", "peak RSS MiB", "tensors"], rows));
+  out.push(
+    formatTable(
+      [
+        "workload backend",
+        "seconds",
+        "cpu s",
+        "GFLOP/s",
+        "GFLOP/cpu-s",
+        `vs ${DEFAULT_CPU_BACKEND}`,
+        "vs torch",
+        "peak RSS MiB",
+        "tensors",
+      ],
+      rows,
+    ),
+  );
   if (r.torch) {
     out.push("");
-    out.push(r.torch.skipped
-      ? `torch: skipped: ${r.torch.skipped}`
-      : `torch ${r.torch.torch} (${r.torch.python}; "torch nT" = n threads, "*" = fastest, the peer of "vs torch"), BLAS: ${r.torch.blas?.name} [${r.torch.blas?.mapped.join(", ")}], build BLAS_INFO=${r.torch.blas?.buildBlasInfo}`);
+    out.push(
+      r.torch.skipped
+        ? `torch: skipped: ${r.torch.skipped}`
+        : `torch ${r.torch.torch} (${r.torch.python}; "torch nT" = n threads, "*" = fastest, the peer of "vs torch"), BLAS: ${r.torch.blas?.name} [${r.torch.blas?.mapped.join(", ")}], build BLAS_INFO=${r.torch.blas?.buildBlasInfo}`,
+    );
   }
   for (const b of r.backends) if (b.skipped) out.push(`backend ${b.backend}: skipped: ${b.skipped}`);
-  for (const b of r.backends) if (!b.skipped) out.push(`backend ${b.backend}: ${b.name}: ${b.reason}; process peak RSS ${f(b.peakRssMiB, 0)} MiB, tensors ${b.tensorsStart}→${b.tensorsEnd}`);
+  for (const b of r.backends)
+    if (!b.skipped)
+      out.push(
+        `backend ${b.backend}: ${b.name}: ${b.reason}; process peak RSS ${f(b.peakRssMiB, 0)} MiB, tensors ${b.tensorsStart}→${b.tensorsEnd}`,
+      );
 
   const fits = r.backends.filter((b) => b.fitVsRaw?.length);
   if (fits.length) {
     out.push("");
-    out.push(`fit() vs the raw loop it wraps: "raw+layers" = the same loop over model.apply, variableGrads and Adam without fit (target: fit within ${100 * FIT_OVERHEAD_TARGET} %); "raw ops" = hand-written tf ops on tf.Variables. Same data order and initial weights; max |Δw| = fit vs raw ops after training.`);
+    out.push(
+      `fit() vs the raw loop it wraps: "raw+layers" = the same loop over model.apply, variableGrads and Adam without fit (target: fit within ${100 * FIT_OVERHEAD_TARGET} %); "raw ops" = hand-written tf ops on tf.Variables. Same data order and initial weights; max |Δw| = fit vs raw ops after training.`,
+    );
     const fr: string[][] = [];
     for (const b of fits) {
       for (const c of b.fitVsRaw!) {
         const k = c.kernelsPerStep;
         fr.push([
-          `${c.workload} ${b.backend}`, f(c.seconds["raw-ops"], 3), f(c.seconds["raw-layers"], 3), f(c.seconds.fit, 3),
-          `${pct(c.overhead)} (cpu ${pct(c.cpuOverhead)})`, `${pct(c.opsOverhead)} (cpu ${pct(c.cpuOpsOverhead)})`,
-          `${k.rawOps.matmuls}/${k.rawOps.kernels} vs ${k.layers.matmuls}/${k.layers.kernels}`, c.maxWeightDiff.toExponential(1), `${c.tensorsBefore}→${c.tensorsAfter}`,
+          `${c.workload} ${b.backend}`,
+          f(c.seconds["raw-ops"], 3),
+          f(c.seconds["raw-layers"], 3),
+          f(c.seconds.fit, 3),
+          `${pct(c.overhead)} (cpu ${pct(c.cpuOverhead)})`,
+          `${pct(c.opsOverhead)} (cpu ${pct(c.cpuOpsOverhead)})`,
+          `${k.rawOps.matmuls}/${k.rawOps.kernels} vs ${k.layers.matmuls}/${k.layers.kernels}`,
+          c.maxWeightDiff.toExponential(1),
+          `${c.tensorsBefore}→${c.tensorsAfter}`,
         ]);
       }
     }
-    out.push(formatTable(["workload backend", "raw ops s", "raw+layers s", "fit s", "fit vs raw+layers", "fit vs raw ops", "matmuls/kernels per step: ops vs layers", "max |Δw|", "tensors"], fr));
+    out.push(
+      formatTable(
+        [
+          "workload backend",
+          "raw ops s",
+          "raw+layers s",
+          "fit s",
+          "fit vs raw+layers",
+          "fit vs raw ops",
+          "matmuls/kernels per step: ops vs layers",
+          "max |Δw|",
+          "tensors",
+        ],
+        fr,
+      ),
+    );
   }
 
   const hots = r.backends.filter((b) => b.hotPaths?.length);
@@ -211,18 +282,38 @@ export function formatReport(r: BenchReport): string {
           continue;
         }
         for (const t of h.timings) {
-          hr.push([key, t.label, f(t.seconds, 3), String(t.samples), f(t.gflops, 2), String(t.trainableParams), `${h.tensorsBefore}→${h.tensorsAfter}`]);
+          hr.push([
+            key,
+            t.label,
+            f(t.seconds, 3),
+            String(t.samples),
+            f(t.gflops, 2),
+            String(t.trainableParams),
+            `${h.tensorsBefore}→${h.tensorsAfter}`,
+          ]);
         }
         if (h.timeRatio !== undefined) {
-          hr.push([key, `ratio first / second: time ${f(h.timeRatio, 2)}×, FLOPs ${f(h.flopRatio, 2)}×`, "", "", "", "", ""]);
+          hr.push([
+            key,
+            `ratio first / second: time ${f(h.timeRatio, 2)}×, FLOPs ${f(h.flopRatio, 2)}×`,
+            "",
+            "",
+            "",
+            "",
+            "",
+          ]);
         }
       }
     }
-    out.push(formatTable(["hot path", "configuration", "s/epoch", "samples", "GFLOP/s", "trainable", "tensors"], hr, 2));
+    out.push(
+      formatTable(["hot path", "configuration", "s/epoch", "samples", "GFLOP/s", "trainable", "tensors"], hr, 2),
+    );
   }
   out.push("");
   const t = r.targets;
-  out.push(`targets: W1, W2 on ${DEFAULT_CPU_BACKEND} within ${TORCH_TARGET_FACTOR}× of torch: ${t.defaultWithinTorchFactor === null ? "not measured (run with --torch)" : t.defaultWithinTorchFactor ? "yes" : "NO"}; fit within ${100 * FIT_OVERHEAD_TARGET} % of raw: ${t.fitWithinOverhead === null ? "not measured" : t.fitWithinOverhead ? "yes" : "NO"}`);
+  out.push(
+    `targets: W1, W2 on ${DEFAULT_CPU_BACKEND} within ${TORCH_TARGET_FACTOR}× of torch: ${t.defaultWithinTorchFactor === null ? "not measured (run with --torch)" : t.defaultWithinTorchFactor ? "yes" : "NO"}; fit within ${100 * FIT_OVERHEAD_TARGET} % of raw: ${t.fitWithinOverhead === null ? "not measured" : t.fitWithinOverhead ? "yes" : "NO"}`,
+  );
   for (const w of r.warnings) out.push(`warning: ${w}`);
   return out.join("\n");
 }

@@ -22,35 +22,55 @@ export function findTorchPython(): { python: string } | { skipped: string } {
     if (r.status === 0) return { python: py };
     tried.push(`${py}: ${r.error ? r.error.message : (r.stderr || "").trim().split("\n").pop()}`);
   }
-  return { skipped: `no Python with torch found (${tried.join("; ")}); on Debian: apt-get install python3-torch, or set TORCH_PYTHON` };
+  return {
+    skipped: `no Python with torch found (${tried.join("; ")}); on Debian: apt-get install python3-torch, or set TORCH_PYTHON`,
+  };
 }
 
 /** Runs W1-W3 in PyTorch; `train` and `forward` give the sizes (W1/W2 and W3 specs). */
-export function runTorch(train: WorkloadSpec, forward: WorkloadSpec, runs: number, threads: number[] = DEFAULT_TORCH_THREADS): TorchResult {
+export function runTorch(
+  train: WorkloadSpec,
+  forward: WorkloadSpec,
+  runs: number,
+  threads: number[] = DEFAULT_TORCH_THREADS,
+): TorchResult {
   const found = findTorchPython();
   if ("skipped" in found) return { skipped: found.skipped };
   const script = path.join(__dirname, "torch_bench.py");
   const args = [
     script,
-    "--threads", threads.join(","),
-    "--runs", String(runs),
-    "--samples", String(train.samples),
-    "--epochs", String(train.epochs),
-    "--batch", String(train.batchSize),
-    "--forward-batch", String(forward.batchSize),
-    "--forward-passes", String(forward.epochs),
+    "--threads",
+    threads.join(","),
+    "--runs",
+    String(runs),
+    "--samples",
+    String(train.samples),
+    "--epochs",
+    String(train.epochs),
+    "--batch",
+    String(train.batchSize),
+    "--forward-batch",
+    String(forward.batchSize),
+    "--forward-passes",
+    String(forward.epochs),
   ];
   const r = spawnSync(found.python, args, { encoding: "utf8", timeout: TORCH_TIMEOUT_MS, maxBuffer: 16 << 20 });
   if (r.status !== 0) {
     const why = r.error ? r.error.message : (r.stderr || "").trim().split("\n").slice(-3).join(" | ");
-    return { skipped: `${found.python} ${path.basename(script)} failed (exit ${r.status}): ${why}`, python: found.python };
+    return {
+      skipped: `${found.python} ${path.basename(script)} failed (exit ${r.status}): ${why}`,
+      python: found.python,
+    };
   }
   const last = r.stdout.trim().split("\n").pop() ?? "";
   try {
     const parsed = JSON.parse(last) as Omit<TorchResult, "python" | "workloads">;
     return { ...parsed, python: found.python, workloads: fastest(parsed) };
   } catch {
-    return { skipped: `torch_bench.py printed no JSON (last line: ${JSON.stringify(last.slice(0, 200))})`, python: found.python };
+    return {
+      skipped: `torch_bench.py printed no JSON (last line: ${JSON.stringify(last.slice(0, 200))})`,
+      python: found.python,
+    };
   }
 }
 

@@ -126,7 +126,15 @@ export function buildRawNet(spec: WorkloadSpec, seed = 0, init?: tf.Tensor[]): R
     const [a, b] = [spec.widths[i], spec.widths[i + 1]];
     const limit = Math.sqrt(6 / (a + b));
     // tidy disposes the initial-value temporaries; variables survive it.
-    vars.push(tf.tidy(() => tf.variable(init ? init[2 * i].clone() : tf.randomUniform([a, b], -limit, limit, "float32", seed + i), true, `raw${tag}_w${i}_${a}x${b}`)));
+    vars.push(
+      tf.tidy(() =>
+        tf.variable(
+          init ? init[2 * i].clone() : tf.randomUniform([a, b], -limit, limit, "float32", seed + i),
+          true,
+          `raw${tag}_w${i}_${a}x${b}`,
+        ),
+      ),
+    );
     vars.push(tf.tidy(() => tf.variable(init ? init[2 * i + 1].clone() : tf.zeros([b]), true, `raw${tag}_b${i}_${b}`)));
   }
   return {

@@ -39,7 +39,8 @@ export function parseSetArg(arg: string): ParameterSet {
   const eq = arg.indexOf("=");
   if (eq <= 0) throw new Error(`--set: expected name=value, got ${JSON.stringify(arg)}`);
   const name = arg.slice(0, eq).trim();
-  if (!IDENTIFIER.test(name)) throw new Error(`--set: ${JSON.stringify(name)} is not a TypeScript identifier (in ${JSON.stringify(arg)})`);
+  if (!IDENTIFIER.test(name))
+    throw new Error(`--set: ${JSON.stringify(name)} is not a TypeScript identifier (in ${JSON.stringify(arg)})`);
   return { name, literal: valueLiteral(arg.slice(eq + 1)) };
 }
 
@@ -92,7 +93,9 @@ export function injectParameters(nb: Notebook, sets: ParameterSet[], label: stri
   const lines = sets.map((s) => {
     const decl = decls.find((d) => d.name === s.name);
     if (!decl) {
-      throw new Error(`--set ${s.name}: notebook ${label} has no parameter ${s.name} (has: ${decls.map((d) => d.name).join(", ") || "none"})`);
+      throw new Error(
+        `--set ${s.name}: notebook ${label} has no parameter ${s.name} (has: ${decls.map((d) => d.name).join(", ") || "none"})`,
+      );
     }
     return declarationFor(decl, s);
   });
@@ -101,7 +104,10 @@ export function injectParameters(nb: Notebook, sets: ParameterSet[], label: stri
     execution_count: null,
     metadata: { tags: [INJECTED_TAG] },
     outputs: [],
-    source: ["// Parameters injected by the lesson runner (--set)\n", ...lines.map((l, i) => (i < lines.length - 1 ? `${l}\n` : l))],
+    source: [
+      "// Parameters injected by the lesson runner (--set)\n",
+      ...lines.map((l, i) => (i < lines.length - 1 ? `${l}\n` : l)),
+    ],
   };
   if (copy.nbformat > 4 || copy.nbformat_minor >= 5) cell.id = INJECTED_TAG;
   copy.cells.splice(at + 1, 0, cell);

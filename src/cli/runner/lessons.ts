@@ -14,7 +14,8 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 
 function positiveSeconds(value: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected seconds > 0, got ${JSON.stringify(value)}`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError(`expected seconds > 0, got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -40,10 +41,19 @@ interface Options {
 async function main(argv: string[]): Promise<number> {
   const program = new Command("lessons")
     .description("Execute the lesson notebooks through the transfer-lab kernel")
-    .option("--scale <scale>", "smoke | default | full (sets LESSON_SCALE in the kernel)", scaleOption, "default" as Scale)
+    .option(
+      "--scale <scale>",
+      "smoke | default | full (sets LESSON_SCALE in the kernel)",
+      scaleOption,
+      "default" as Scale,
+    )
     .option("--only <lessons>", "lesson numbers to run, e.g. 03 or 03,04 (repeatable)", collect, [] as string[])
     .option("--set <name=value>", "override a parameter of the `parameters` cell (repeatable)", collect, [] as string[])
-    .option("--out <dir>", "folder for executed copies", path.relative(process.cwd(), DEFAULT_OUT_DIR) || DEFAULT_OUT_DIR)
+    .option(
+      "--out <dir>",
+      "folder for executed copies",
+      path.relative(process.cwd(), DEFAULT_OUT_DIR) || DEFAULT_OUT_DIR,
+    )
     .option("--notebooks <dir>", "folder holding NN-*.ipynb", "notebooks")
     .option("--timeout <seconds>", "seconds one cell may run", positiveSeconds, DEFAULT_CELL_TIMEOUT_S)
     .option("--verbose", "print a line per executed cell")
@@ -65,13 +75,20 @@ async function main(argv: string[]): Promise<number> {
       sets,
       outDir: opts.out,
       cellTimeoutSeconds: opts.timeout,
-      onCell: opts.verbose ? (c) => console.log(`  cell ${c.index}: ${c.status} in ${c.seconds.toFixed(1)} s`) : undefined,
+      onCell: opts.verbose
+        ? (c) => console.log(`  cell ${c.index}: ${c.status} in ${c.seconds.toFixed(1)} s`)
+        : undefined,
     },
     (r) => console.log(formatResult(r)),
   );
   if (opts.site) {
     const outDir = path.join(path.dirname(path.resolve(opts.out)), "site");
-    const site = buildSite({ lessonsDir: opts.out, outDir, notebooksDir: opts.notebooks, runs: results.map((r) => ({ ...r, scale: opts.scale })) });
+    const site = buildSite({
+      lessonsDir: opts.out,
+      outDir,
+      notebooksDir: opts.notebooks,
+      runs: results.map((r) => ({ ...r, scale: opts.scale })),
+    });
     console.log(`site: ${path.relative(process.cwd(), site.index)} (${site.pages.length} lesson page(s))`);
   }
   const failed = results.filter((r) => !r.ok);

@@ -83,7 +83,10 @@ export function listLessons(dir: string): string[] {
 
 /** Narrows `files` to the lessons named in `only` ("3", "03", "03,04"); throws for a name with no file. */
 export function selectLessons(files: string[], only: string[]): string[] {
-  const wanted = only.flatMap((o) => o.split(",")).map((o) => o.trim()).filter((o) => o !== "");
+  const wanted = only
+    .flatMap((o) => o.split(","))
+    .map((o) => o.trim())
+    .filter((o) => o !== "");
   if (wanted.length === 0) return files;
   const ids = wanted.map((w) => {
     if (!/^\d{1,2}$/.test(w)) throw new Error(`--only: expected a lesson number like 03, got ${JSON.stringify(w)}`);
@@ -104,12 +107,16 @@ export function hygieneProblems(nb: Notebook): string[] {
   nb.cells.forEach((cell, i) => {
     if (cell.cell_type !== "code") return;
     if ((cell.outputs ?? []).length > 0) problems.push(`cell ${i} has outputs (clear outputs before committing)`);
-    if (cell.execution_count != null) problems.push(`cell ${i} has execution_count ${cell.execution_count} (clear outputs before committing)`);
-    if (hasTag(cell, INJECTED_TAG)) problems.push(`cell ${i} is an ${INJECTED_TAG} cell left by the runner (delete it)`);
+    if (cell.execution_count != null)
+      problems.push(`cell ${i} has execution_count ${cell.execution_count} (clear outputs before committing)`);
+    if (hasTag(cell, INJECTED_TAG))
+      problems.push(`cell ${i} is an ${INJECTED_TAG} cell left by the runner (delete it)`);
   });
   const kernel = nb.metadata?.kernelspec?.name;
   if (kernel !== KERNEL_NAME) {
-    problems.push(`metadata.kernelspec.name is ${JSON.stringify(kernel)}, expected "${KERNEL_NAME}" (pick the kernel "TypeScript (transfer-lab)")`);
+    problems.push(
+      `metadata.kernelspec.name is ${JSON.stringify(kernel)}, expected "${KERNEL_NAME}" (pick the kernel "TypeScript (transfer-lab)")`,
+    );
   }
   const params = nb.cells.filter((c) => c.cell_type === "code" && hasTag(c, PARAMETERS_TAG)).length;
   if (params !== 1) problems.push(`expected exactly one code cell tagged "${PARAMETERS_TAG}", found ${params}`);

@@ -26,7 +26,11 @@ export function outputText(outputs: NotebookOutput[]): string {
   return outputs
     .map((o) => {
       if (o.output_type === "stream") return joinText(o.text);
-      if (o.output_type === "execute_result" || o.output_type === "display_data" || o.output_type === "update_display_data") {
+      if (
+        o.output_type === "execute_result" ||
+        o.output_type === "display_data" ||
+        o.output_type === "update_display_data"
+      ) {
         return joinText(o.data?.["text/plain"]);
       }
       return "";

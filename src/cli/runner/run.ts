@@ -124,13 +124,20 @@ export async function runLesson(args: RunLessonArgs): Promise<LessonResult> {
   if (args.scale) env.LESSON_SCALE = args.scale;
   const argv = [
     EXECUTOR,
-    "--input", input,
-    "--output", output,
-    "--result", resultFile,
-    "--cwd", path.dirname(path.resolve(args.notebook)),
-    "--kernel", args.kernelName ?? KERNEL_NAME,
-    "--timeout", String(Math.ceil(args.cellTimeoutSeconds ?? DEFAULT_CELL_TIMEOUT_S)),
-    "--startup-timeout", String(Math.ceil(args.startupTimeoutSeconds ?? DEFAULT_STARTUP_TIMEOUT_S)),
+    "--input",
+    input,
+    "--output",
+    output,
+    "--result",
+    resultFile,
+    "--cwd",
+    path.dirname(path.resolve(args.notebook)),
+    "--kernel",
+    args.kernelName ?? KERNEL_NAME,
+    "--timeout",
+    String(Math.ceil(args.cellTimeoutSeconds ?? DEFAULT_CELL_TIMEOUT_S)),
+    "--startup-timeout",
+    String(Math.ceil(args.startupTimeoutSeconds ?? DEFAULT_STARTUP_TIMEOUT_S)),
   ];
   const started = Date.now();
   const { stderr } = await spawnExecutor(python, argv, env, args.onCell);
@@ -162,7 +169,7 @@ export async function runLesson(args: RunLessonArgs): Promise<LessonResult> {
   // error reply; other failures (timeout, dead kernel) come from nbclient.
   const cellError =
     result.errorType === "cell-error"
-      ? (result.failedCell !== null ? cellErrorAt(executed, result.failedCell) : null) ?? findCellError(executed)
+      ? ((result.failedCell !== null ? cellErrorAt(executed, result.failedCell) : null) ?? findCellError(executed))
       : null;
   const cellIndex = cellError?.cellIndex ?? result.failedCell;
   const cell = cellIndex !== null ? executed.cells[cellIndex] : undefined;

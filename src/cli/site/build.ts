@@ -82,12 +82,23 @@ export function buildSite(args: BuildSiteArgs = {}): SiteResult {
     const src = sources.find((f) => path.basename(f) === file) ?? null;
     const mtime = exe ? fs.statSync(exe).mtimeMs : null;
     // lessonInfo reads the source notebook only for a lesson that has not run.
-    const info = lessonInfo(file, src && !exe ? readNotebook(src) : null, exe ? readNotebook(exe) : null, runs.get(file));
+    const info = lessonInfo(
+      file,
+      src && !exe ? readNotebook(src) : null,
+      exe ? readNotebook(exe) : null,
+      runs.get(file),
+    );
     const before = previous?.lessons.find((l) => l.file === file && l.notebookMtimeMs === mtime);
     // The runner's numbers of an earlier build of this same executed copy beat inference.
     const merged: LessonInfo =
       exe && !runs.has(file) && before
-        ? { ...info, backend: before.backend ?? info.backend, scale: before.scale ?? info.scale, seconds: before.seconds ?? info.seconds, ok: before.ok ?? info.ok }
+        ? {
+            ...info,
+            backend: before.backend ?? info.backend,
+            scale: before.scale ?? info.scale,
+            seconds: before.seconds ?? info.seconds,
+            ok: before.ok ?? info.ok,
+          }
         : info;
     return { ...merged, notebookMtimeMs: mtime };
   });
@@ -102,14 +113,18 @@ export function buildSite(args: BuildSiteArgs = {}): SiteResult {
   // A page whose executed notebook is gone would be listed nowhere: remove it.
   const keep = new Set(executed.map((f) => path.basename(f).replace(/\.ipynb$/, ".html")));
   for (const f of fs.readdirSync(outDir)) {
-    if (f.endsWith(".html") && lessonId(f.replace(/\.html$/, ".ipynb")) !== null && !keep.has(f)) fs.rmSync(path.join(outDir, f));
+    if (f.endsWith(".html") && lessonId(f.replace(/\.html$/, ".ipynb")) !== null && !keep.has(f))
+      fs.rmSync(path.join(outDir, f));
   }
 
   const generatedAt = new Date().toISOString();
   const indexFile = path.join(outDir, "index.html");
   const lessons: LessonInfo[] = entries.map(({ notebookMtimeMs: _mtime, ...l }) => l);
   fs.writeFileSync(indexFile, renderIndex({ lessons, generatedAt }));
-  fs.writeFileSync(path.join(outDir, MANIFEST_FILE), JSON.stringify({ generatedAt, lessons: entries } satisfies Manifest, null, 1) + "\n");
+  fs.writeFileSync(
+    path.join(outDir, MANIFEST_FILE),
+    JSON.stringify({ generatedAt, lessons: entries } satisfies Manifest, null, 1) + "\n",
+  );
   return {
     index: indexFile,
     pages: executed.map((nb) => path.join(outDir, path.basename(nb).replace(/\.ipynb$/, ".html"))),

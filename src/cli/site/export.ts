@@ -73,14 +73,22 @@ export function exportHtml(args: ExportHtmlArgs): string[] {
   const python = args.python ?? requireJupyter().python;
   fs.mkdirSync(args.outDir, { recursive: true });
   const argv = [
-    "-m", "nbconvert",
-    "--to", "html",
-    "--template-file", TEMPLATE_FILE,
-    "--output-dir", path.resolve(args.outDir),
+    "-m",
+    "nbconvert",
+    "--to",
+    "html",
+    "--template-file",
+    TEMPLATE_FILE,
+    "--output-dir",
+    path.resolve(args.outDir),
     `--HTMLExporter.mathjax_url=${args.mathjaxUrl}`,
     ...args.notebooks.map((n) => path.resolve(n)),
   ];
-  const res = spawnSync(python, argv, { encoding: "utf8", timeout: (args.timeoutSeconds ?? DEFAULT_EXPORT_TIMEOUT_S) * 1000, maxBuffer: 64 * 1024 * 1024 });
+  const res = spawnSync(python, argv, {
+    encoding: "utf8",
+    timeout: (args.timeoutSeconds ?? DEFAULT_EXPORT_TIMEOUT_S) * 1000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const tail = `${res.stderr ?? ""}`.trim().split("\n").slice(-12).join("\n");
   if (res.error) throw new Error(`exportHtml: could not run ${python} -m nbconvert: ${res.error.message}`);
   if (res.status !== 0) {

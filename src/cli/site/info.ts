@@ -39,14 +39,28 @@ export const MAX_GOAL_CHARS = 220;
 /** A goal shorter than this takes the next sentence too. */
 export const MIN_GOAL_CHARS = 50;
 
-const TEX_SYMBOLS: Record<string, string> = { alpha: "α", beta: "β", Delta: "Δ", sigma: "σ", eta: "η", cdot: "·", times: "×", top: "ᵀ", le: "≤", ge: "≥", approx: "≈" };
+const TEX_SYMBOLS: Record<string, string> = {
+  alpha: "α",
+  beta: "β",
+  Delta: "Δ",
+  sigma: "σ",
+  eta: "η",
+  cdot: "·",
+  times: "×",
+  top: "ᵀ",
+  le: "≤",
+  ge: "≥",
+  approx: "≈",
+};
 
 /** Inline TeX ($\Delta W = BA$) as plain text (ΔW = BA), for places without MathJax. */
 export function plainTex(s: string): string {
   return s.replace(/\$([^$]+)\$/g, (_, tex: string) =>
     tex
       .replace(/\\frac\{([^{}]*)\}\{([^{}]*)\}/g, "$1/$2")
-      .replace(/\\([A-Za-z]+)\s?/g, (m: string, name: string) => TEX_SYMBOLS[name] ?? name).replace(/[{}]/g, "").replace(/\s+/g, " "),
+      .replace(/\\([A-Za-z]+)\s?/g, (m: string, name: string) => TEX_SYMBOLS[name] ?? name)
+      .replace(/[{}]/g, "")
+      .replace(/\s+/g, " "),
   );
 }
 
@@ -81,7 +95,10 @@ export function titleAndGoal(nb: Notebook, fallbackTitle: string): { title: stri
     .map((p) => p.trim())
     .filter((p) => p !== "" && !/^#/.test(p));
   const label = /^\W*goal\s*[:.\-—]\W*/i;
-  const para = paragraphs.find((p) => label.test(p)) ?? paragraphs.find((p) => !/^[-*\d]/.test(p) && !/you will learn/i.test(p)) ?? "";
+  const para =
+    paragraphs.find((p) => label.test(p)) ??
+    paragraphs.find((p) => !/^[-*\d]/.test(p) && !/you will learn/i.test(p)) ??
+    "";
   const text = plainText(para.replace(label, ""));
   // Sentences until the line says something (a short first sentence often only sets the scene).
   const sentences = text.match(/[^.!?]+[.!?]+(\s|$)|[^.!?]+$/g) ?? [text];
@@ -141,10 +158,19 @@ export function printedScale(nb: Notebook): string | null {
 
 /** The site's record of a lesson: from its source notebook alone (not executed), or from its
  * executed copy, with the runner's numbers where given. */
-export function lessonInfo(file: string, source: Notebook | null, executed: Notebook | null, run?: SiteRun): LessonInfo {
+export function lessonInfo(
+  file: string,
+  source: Notebook | null,
+  executed: Notebook | null,
+  run?: SiteRun,
+): LessonInfo {
   const id = lessonId(file) ?? file.slice(0, 2);
-  const { title, goal } = titleAndGoal(executed ?? source ?? { cells: [], metadata: {}, nbformat: 4, nbformat_minor: 5 }, file.replace(/\.ipynb$/, ""));
-  if (!executed) return { file, id, title, goal, page: null, backend: null, scale: null, seconds: null, ok: null, executedAt: null };
+  const { title, goal } = titleAndGoal(
+    executed ?? source ?? { cells: [], metadata: {}, nbformat: 4, nbformat_minor: 5 },
+    file.replace(/\.ipynb$/, ""),
+  );
+  if (!executed)
+    return { file, id, title, goal, page: null, backend: null, scale: null, seconds: null, ok: null, executedAt: null };
   return {
     file,
     id,

@@ -14,8 +14,15 @@ function main(argv: string[]): number {
     .option("--force", "re-export every page")
     .parse(argv)
     .opts<{ lessons: string; out: string; notebooks: string; force?: boolean }>();
-  const site = buildSite({ lessonsDir: opts.lessons, outDir: opts.out, notebooksDir: opts.notebooks, force: opts.force });
-  console.log(`site: ${rel(site.index)} (${site.pages.length} lesson page(s)${site.mathjax ? "" : ", no local MathJax: formulas shown as TeX"})`);
+  const site = buildSite({
+    lessonsDir: opts.lessons,
+    outDir: opts.out,
+    notebooksDir: opts.notebooks,
+    force: opts.force,
+  });
+  console.log(
+    `site: ${rel(site.index)} (${site.pages.length} lesson page(s)${site.mathjax ? "" : ", no local MathJax: formulas shown as TeX"})`,
+  );
   return 0;
 }
 
