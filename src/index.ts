@@ -7,7 +7,7 @@ export { formatBackendInfo, setupBackend } from "./backend/backend";
 export { matMulMaxError, timeMatMul, type MatMulTiming } from "./backend/matmul-timing";
 export { getScale, SCALES, type Scale } from "./core/scale";
 export { LESSON_IDS, lessonSettings } from "./core/settings";
-export { loadEmbeddedMnist } from "./data/mnist";
+export { lessonData } from "./data/lesson-data";
 export { classCounts, subset } from "./data/subset";
 export { summaryMarkdown } from "./data/summary";
 export { shiftTransform, transformDataset } from "./data/transforms";

@@ -33,6 +33,9 @@ export interface SourceRecipe {
   learningRate: number;
   /** Task-A training images (undefined: all left after the test splits and the target pool). */
   sourceSize?: number;
+  /** Images per side (digits 0-4, 5-9) of the class-split scenario (undefined: all left after
+   * the test splits). */
+  classSplitSize?: number;
   /** Held-out test images per task. */
   testSize: number;
   /** Target-task images that label budgets are drawn from. */
@@ -40,8 +43,18 @@ export interface SourceRecipe {
 }
 
 export const SOURCE_RECIPES: Readonly<Record<Scale, SourceRecipe>> = {
-  smoke: { epochs: 2, batchSize: 64, learningRate: 1e-3, sourceSize: 600, testSize: 200, targetPoolSize: 600 },
-  default: { epochs: 10, batchSize: 64, learningRate: 1e-3, testSize: 1000, targetPoolSize: 2000 },
+  smoke: {
+    epochs: 2,
+    batchSize: 64,
+    learningRate: 1e-3,
+    sourceSize: 600,
+    classSplitSize: 600,
+    testSize: 200,
+    targetPoolSize: 600,
+  },
+  // 6000 = what is left of the embedded 10,000 digits; with IDX files (70,000) default stays this
+  // size and full trains on everything left.
+  default: { epochs: 10, batchSize: 64, learningRate: 1e-3, sourceSize: 6000, testSize: 1000, targetPoolSize: 2000 },
   full: { epochs: 20, batchSize: 128, learningRate: 1e-3, testSize: 1000, targetPoolSize: 2000 },
 };
 

@@ -2,7 +2,7 @@
 // clean digits, target task B on held-apart digits under a named seeded shift, and the
 // class-split scenario 0-4 -> 5-9. One call builds all splits, disjoint and reproducible.
 import { shuffledIndices, subSeed } from "../core/random";
-import { loadEmbeddedMnist } from "./mnist";
+import { lessonData } from "./lesson-data";
 import { hideLabels, IndexedDataset, selectClasses, subset, takeLabelsPerClass } from "./subset";
 import { DEFAULT_SHIFT, shiftTransform, SHIFT_NAMES, ShiftName, transformDataset } from "./transforms";
 import type { Dataset } from "./types";
@@ -27,7 +27,8 @@ export interface TransferTasksArgs {
   testSize?: number;
   /** Seeds the split and the shift's noise; same seed -> same indices and pixels. */
   seed?: number;
-  /** Base data; default the embedded MNIST (10,000 digits). */
+  /** Base data; default lessonData(): the embedded MNIST (10,000 digits), or the IDX files that
+   * TRANSFER_LAB_DATA names. */
   data?: Dataset;
 }
 
@@ -104,7 +105,7 @@ function commonTaskArgs(
   where: string,
   defaultShift: ShiftName,
 ): { data: Dataset; seed: number; shift: ShiftName; testSize: number } {
-  const data = args.data ?? loadEmbeddedMnist();
+  const data = args.data ?? lessonData();
   const seed = args.seed ?? DEFAULT_TASK_SEED;
   const shift = args.shift ?? defaultShift;
   const testSize = args.testSize ?? DEFAULT_TEST_SIZE;

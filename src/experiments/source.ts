@@ -28,9 +28,18 @@ export function sourceTasks(args: SourceTasksArgs = {}): TransferTasks {
   const r = SOURCE_RECIPES[scaleArg("sourceTasks", args.scale)];
   if (args.scenario !== undefined)
     checkOneOf("sourceTasks", "scenario", args.scenario, ["shift", "class-split"] as const);
-  const common = { seed: args.seed ?? 0, testSize: r.testSize, sourceSize: r.sourceSize };
-  if (args.scenario === "class-split") return makeClassSplitTasks({ ...common, targetPoolSize: r.sourceSize });
-  return makeTransferTasks({ ...common, shift: args.shift ?? "mild", targetPoolSize: r.targetPoolSize });
+  const seed = args.seed ?? 0;
+  if (args.scenario === "class-split") {
+    const size = r.classSplitSize;
+    return makeClassSplitTasks({ seed, testSize: r.testSize, sourceSize: size, targetPoolSize: size });
+  }
+  return makeTransferTasks({
+    seed,
+    testSize: r.testSize,
+    sourceSize: r.sourceSize,
+    shift: args.shift ?? "mild",
+    targetPoolSize: r.targetPoolSize,
+  });
 }
 
 export interface GetSourceModelArgs {
