@@ -180,320 +180,104 @@ export interface LessonSettingsById {
 export type LessonId = keyof LessonSettingsById;
 
 type PerScale<T> = Record<Scale, T>;
-const sizes = (s: LessonSizes) => s;
 
-const SETTINGS: { [L in LessonId]: PerScale<LessonSettingsById[L]> } = {
-  "00": {
-    smoke: {
-      ...sizes({
-        samples: 200,
-        testSamples: 100,
-        epochs: 1,
-        fineTuneEpochs: 1,
-        labelBudgets: [5],
-        seeds: [0],
-        batchSize: 64,
-      }),
-      matmulSizes: [64, 128],
-      digitsPerClass: 2,
-    },
-    default: {
-      ...sizes({
-        samples: 2000,
-        testSamples: 500,
-        epochs: 2,
-        fineTuneEpochs: 2,
-        labelBudgets: [5],
-        seeds: [0],
-        batchSize: 128,
-      }),
-      matmulSizes: [128, 256, 512],
-      digitsPerClass: 2,
-    },
-    full: {
-      ...sizes({
-        samples: 10000,
-        testSamples: 2000,
-        epochs: 3,
-        fineTuneEpochs: 3,
-        labelBudgets: [5],
-        seeds: [0],
-        batchSize: 256,
-      }),
-      matmulSizes: [256, 512, 1024, 2048],
-      digitsPerClass: 2,
-    },
-  },
+/** Seeds of the transfer lessons (02-05) per scale. */
+const TRANSFER_SEEDS: PerScale<number[]> = { smoke: [0], default: [0, 1, 2], full: [0, 1, 2, 3, 4] };
+
+/** The sizes lessons 02-05 share: the source model's (SOURCE_RECIPES) and one transfer run's
+ * (TRANSFER_BUDGETS), so every lesson reuses one cached source model and one run protocol. */
+function transferSizes(scale: Scale, labelBudgets: number[]): LessonSizes {
+  const source = SOURCE_RECIPES[scale];
+  const budget = TRANSFER_BUDGETS[scale];
+  return {
+    samples: source.sourceSize ?? 6000,
+    testSamples: source.testSize,
+    epochs: source.epochs,
+    fineTuneEpochs: budget.epochs,
+    labelBudgets,
+    seeds: TRANSFER_SEEDS[scale],
+    batchSize: budget.batchSize,
+  };
+}
+
+/** Each lesson's settings as a function of the scale; `v({ smoke, default, full })` picks one. */
+const SETTINGS: { [L in LessonId]: (scale: Scale, v: <T>(values: PerScale<T>) => T) => LessonSettingsById[L] } = {
+  "00": (_, v) => ({
+    samples: v({ smoke: 200, default: 2000, full: 10000 }),
+    testSamples: v({ smoke: 100, default: 500, full: 2000 }),
+    epochs: v({ smoke: 1, default: 2, full: 3 }),
+    fineTuneEpochs: v({ smoke: 1, default: 2, full: 3 }),
+    labelBudgets: [5],
+    seeds: [0],
+    batchSize: v({ smoke: 64, default: 128, full: 256 }),
+    matmulSizes: v({ smoke: [64, 128], default: [128, 256, 512], full: [256, 512, 1024, 2048] }),
+    digitsPerClass: 2,
+  }),
   // 01: samples = clean training images (pretraining pool, labels drawn from it), epochs = per
   // autoencoder stage, fineTuneEpochs = least supervised epochs; the lesson adds the "all" budget.
-  "01": {
-    smoke: {
-      ...sizes({
-        samples: 300,
-        testSamples: 200,
-        epochs: 1,
-        fineTuneEpochs: 1,
-        labelBudgets: [2],
-        seeds: [0, 1],
-        batchSize: 32,
-      }),
-      depth: 5,
-      width: 64,
-      recipe: "historical",
-      noise: 0.25,
-      minSteps: 4,
-    },
-    default: {
-      ...sizes({
-        samples: 6000,
-        testSamples: 1000,
-        epochs: 5,
-        fineTuneEpochs: 5,
-        labelBudgets: [10, 100],
-        seeds: [0, 1, 2],
-        batchSize: 32,
-      }),
-      depth: 5,
-      width: 200,
-      recipe: "historical",
-      noise: 0.25,
-      minSteps: 600,
-    },
-    full: {
-      ...sizes({
-        samples: 6000,
-        testSamples: 1000,
-        epochs: 10,
-        fineTuneEpochs: 20,
-        labelBudgets: [1, 10, 100],
-        seeds: [0, 1, 2, 3, 4],
-        batchSize: 32,
-      }),
-      depth: 5,
-      width: 200,
-      recipe: "historical",
-      noise: 0.25,
-      minSteps: 1500,
-    },
-  },
-  // 02-05: samples, epochs = the shared source model's (SOURCE_RECIPES); fineTuneEpochs,
-  // batchSize = the shared transfer budget (TRANSFER_BUDGETS).
-  "02": {
-    smoke: {
-      ...sizes({
-        samples: 600,
-        testSamples: 200,
-        epochs: 2,
-        fineTuneEpochs: 2,
-        labelBudgets: [1, 5],
-        seeds: [0],
-        batchSize: 32,
-      }),
-      shift: "mild",
-      probeLabelsPerClass: 10,
-      classSplitLabels: 20,
-      handSteps: 20,
-      probeEpochs: 5,
-      timingImages: 200,
-      timingEpochs: 2,
-      cacheEpochs: 3,
-    },
-    default: {
-      ...sizes({
-        samples: 6000,
-        testSamples: 1000,
-        epochs: 10,
-        fineTuneEpochs: 30,
-        labelBudgets: [1, 5, 10, 50],
-        seeds: [0, 1, 2],
-        batchSize: 32,
-      }),
-      shift: "mild",
-      probeLabelsPerClass: 50,
-      classSplitLabels: 20,
-      handSteps: 300,
-      probeEpochs: 30,
-      timingImages: 100000,
-      timingEpochs: 4,
-      cacheEpochs: 10,
-    },
-    full: {
-      ...sizes({
-        samples: 6000,
-        testSamples: 1000,
-        epochs: 20,
-        fineTuneEpochs: 40,
-        labelBudgets: [1, 5, 10, 50, 100],
-        seeds: [0, 1, 2, 3, 4],
-        batchSize: 32,
-      }),
-      shift: "mild",
-      probeLabelsPerClass: 100,
-      classSplitLabels: 20,
-      handSteps: 300,
-      probeEpochs: 30,
-      timingImages: 100000,
-      timingEpochs: 4,
-      cacheEpochs: 20,
-    },
-  },
-  "03": {
-    smoke: {
-      ...sizes({
-        samples: 600,
-        testSamples: 200,
-        epochs: 2,
-        fineTuneEpochs: 2,
-        labelBudgets: [5],
-        seeds: [0],
-        batchSize: 32,
-      }),
-      ...lesson03Knobs([0, 0.5, 1]),
-      handSteps: 5,
-    },
-    default: {
-      ...sizes({
-        samples: 6000,
-        testSamples: 1000,
-        epochs: 10,
-        fineTuneEpochs: 30,
-        labelBudgets: [5],
-        seeds: [0, 1, 2],
-        batchSize: 32,
-      }),
-      ...lesson03Knobs([0, 0.25, 0.5, 0.75, 1]),
-      handSteps: 150,
-    },
-    full: {
-      ...sizes({
-        samples: 6000,
-        testSamples: 1000,
-        epochs: 20,
-        fineTuneEpochs: 40,
-        labelBudgets: [5],
-        seeds: [0, 1, 2, 3, 4],
-        batchSize: 32,
-      }),
-      ...lesson03Knobs([0, 0.25, 0.5, 0.75, 1]),
-      handSteps: 300,
-    },
-  },
-  "04": {
-    smoke: {
-      ...sizes({
-        samples: 600,
-        testSamples: 200,
-        epochs: 2,
-        fineTuneEpochs: 2,
-        labelBudgets: [5],
-        seeds: [0],
-        batchSize: 32,
-      }),
-      r: 4,
-      shift: "mild",
-      ranks: [1, 4],
-      learningRates: [1e-4, 1e-3, 3e-3],
-      handSteps: 10,
-    },
-    default: {
-      ...sizes({
-        samples: 6000,
-        testSamples: 1000,
-        epochs: 10,
-        fineTuneEpochs: 30,
-        labelBudgets: [5],
-        seeds: [0, 1, 2],
-        batchSize: 32,
-      }),
-      r: 4,
-      shift: "mild",
-      ranks: [1, 2, 4, 8, 16],
-      learningRates: [1e-4, 1e-3, 3e-3],
-      handSteps: 150,
-    },
-    full: {
-      ...sizes({
-        samples: 6000,
-        testSamples: 1000,
-        epochs: 20,
-        fineTuneEpochs: 40,
-        labelBudgets: [5],
-        seeds: [0, 1, 2, 3, 4],
-        batchSize: 32,
-      }),
-      r: 4,
-      shift: "mild",
-      ranks: [1, 2, 4, 8, 16],
-      learningRates: [1e-4, 1e-3, 3e-3],
-      handSteps: 300,
-    },
-  },
-  // 05: samples = task-A images the tiny ViT pretrains on, epochs = its pretraining epochs.
-  "05": {
-    smoke: {
-      ...sizes({
-        samples: 600,
-        testSamples: 200,
-        epochs: 1,
-        fineTuneEpochs: 2,
-        labelBudgets: [5],
-        seeds: [0],
-        batchSize: 32,
-      }),
-      shift: "mild",
-      loraR: 4,
-      vit: VIT_RECIPES.smoke,
-    },
-    default: {
-      ...sizes({
-        samples: 6000,
-        testSamples: 1000,
-        epochs: 8,
-        fineTuneEpochs: 30,
-        labelBudgets: [5],
-        seeds: [0, 1, 2],
-        batchSize: 32,
-      }),
-      shift: "mild",
-      loraR: 4,
-      vit: VIT_RECIPES.default,
-    },
-    full: {
-      ...sizes({
-        samples: 6000,
-        testSamples: 1000,
-        epochs: 20,
-        fineTuneEpochs: 40,
-        labelBudgets: [5],
-        seeds: [0, 1, 2, 3, 4],
-        batchSize: 32,
-      }),
-      shift: "mild",
-      loraR: 4,
-      vit: VIT_RECIPES.full,
-    },
-  },
-};
-
-function lesson03Knobs(sweepRatios: number[]): Omit<Lesson03Settings, keyof LessonSizes | "handSteps"> {
-  return {
+  "01": (_, v) => ({
+    samples: v({ smoke: 300, default: 6000, full: 6000 }),
+    testSamples: v({ smoke: 200, default: 1000, full: 1000 }),
+    epochs: v({ smoke: 1, default: 5, full: 10 }),
+    fineTuneEpochs: v({ smoke: 1, default: 5, full: 20 }),
+    labelBudgets: v({ smoke: [2], default: [10, 100], full: [1, 10, 100] }),
+    seeds: v({ smoke: [0, 1], default: [0, 1, 2], full: [0, 1, 2, 3, 4] }),
+    batchSize: 32,
+    depth: 5,
+    width: v({ smoke: 64, default: 200, full: 200 }),
+    recipe: "historical",
+    noise: 0.25,
+    minSteps: v({ smoke: 4, default: 600, full: 1500 }),
+  }),
+  "02": (scale, v) => ({
+    ...transferSizes(scale, v({ smoke: [1, 5], default: [1, 5, 10, 50], full: [1, 5, 10, 50, 100] })),
+    shift: "mild",
+    probeLabelsPerClass: v({ smoke: 10, default: 50, full: 100 }),
+    classSplitLabels: 20,
+    handSteps: v({ smoke: 20, default: 300, full: 300 }),
+    probeEpochs: v({ smoke: 5, default: 30, full: 30 }),
+    timingImages: v({ smoke: 200, default: 100000, full: 100000 }),
+    timingEpochs: v({ smoke: 2, default: 4, full: 4 }),
+    cacheEpochs: v({ smoke: 3, default: 10, full: 20 }),
+  }),
+  "03": (scale, v) => ({
+    ...transferSizes(scale, [5]),
     freezeRatio: 0.5,
     shift: "mild",
     learningRate: 1e-3,
-    sweepRatios,
+    sweepRatios: v({ smoke: [0, 0.5, 1], default: [0, 0.25, 0.5, 0.75, 1], full: [0, 0.25, 0.5, 0.75, 1] }),
     sweepShifts: ["mild", "inverted"],
     bnShift: "inverted",
     layerDecay: 1 / 2.6,
-  };
-}
+    handSteps: v({ smoke: 5, default: 150, full: 300 }),
+  }),
+  "04": (scale, v) => ({
+    ...transferSizes(scale, [5]),
+    r: 4,
+    shift: "mild",
+    ranks: v({ smoke: [1, 4], default: [1, 2, 4, 8, 16], full: [1, 2, 4, 8, 16] }),
+    learningRates: [1e-4, 1e-3, 3e-3],
+    handSteps: v({ smoke: 10, default: 150, full: 300 }),
+  }),
+  // 05: epochs = the tiny ViT's pretraining epochs on task A.
+  "05": (scale, v) => ({
+    ...transferSizes(scale, [5]),
+    epochs: v({ smoke: 1, default: 8, full: 20 }),
+    shift: "mild",
+    loraR: 4,
+    vit: VIT_RECIPES[scale],
+  }),
+};
 
 /** Lesson ids that have settings, in order. */
 export const LESSON_IDS = Object.keys(SETTINGS).sort() as LessonId[];
 
 /** One lesson's settings at a scale (default: the scale in force), as a fresh copy to edit. */
 export function lessonSettings<L extends LessonId>(lesson: L, scale: Scale = getScale()): LessonSettingsById[L] {
-  const table = SETTINGS[lesson] as PerScale<LessonSettingsById[L]> | undefined;
-  if (!table)
+  const make = SETTINGS[lesson] as (typeof SETTINGS)[L] | undefined;
+  if (!make) {
     throw new Error(`lessonSettings: lesson must be one of ${LESSON_IDS.join(", ")}, got ${JSON.stringify(lesson)}`);
-  return structuredClone(table[scaleArg("lessonSettings", scale)]);
+  }
+  const at = scaleArg("lessonSettings", scale);
+  return structuredClone(make(at, (values) => values[at]));
 }
