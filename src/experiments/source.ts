@@ -10,6 +10,7 @@ import { checkFinite, checkOneOf } from "../core/validate";
 import { buildSourceModel, SOURCE_HIDDEN_UNITS } from "../models/mlp";
 import { evaluateAccuracy } from "../models/predict";
 import { disposeOnThrow, fit } from "../train/fit";
+import type { ProgressReporter } from "../core/progress";
 import { progressLine } from "../show/progress";
 
 export interface SourceTasksArgs {
@@ -56,6 +57,7 @@ export interface GetSourceModelArgs {
   log?: ((message: string) => void) | false;
 }
 
+/** A model trained on task A (the source MLP or the tiny ViT), with where it came from. */
 export interface SourceModel {
   model: tf.LayersModel;
   /** Accuracy on task A's held-out test split. */
@@ -66,6 +68,58 @@ export interface SourceModel {
   seconds: number;
 }
 
+/** How to pretrain one model on task A, for pretrainOnTaskA. */
+export interface PretrainOnTaskAArgs {
+  /** Cache name of this kind of model ("source-mlp", "tiny-vit"). */
+  name: string;
+  /** Builds the untrained model (called once for its architecture, once to train it). */
+  build: () => tf.LayersModel;
+  /** The training recipe, and anything else that identifies the model besides its architecture. */
+  recipe: { epochs: number; batchSize: number; learningRate: number };
+  config?: Record<string, unknown>;
+  tasks: TransferTasks;
+  scale: Scale;
+  seed: number;
+  progress: ProgressReporter | false;
+  retrain?: boolean;
+  log?: ((message: string) => void) | false;
+}
+
+/** Trains a model on task A once per configuration, then reads it back from the artifact cache.
+ * The key holds the architecture as tfjs serializes it (layer classes, sizes, activations,
+ * initializers), the recipe and the exact training rows, so any change of those trains anew. */
+export async function pretrainOnTaskA(args: PretrainOnTaskAArgs): Promise<SourceModel> {
+  const train = args.tasks.source.train;
+  const blueprint = args.build();
+  const architecture = stableHash(blueprint.toJSON(null, false));
+  blueprint.dispose();
+  const rows = sha256Hex(
+    new Uint8Array(train.baseIndices.buffer, train.baseIndices.byteOffset, train.baseIndices.byteLength),
+  );
+  const config = {
+    ...args.config,
+    architecture,
+    recipe: args.recipe,
+    data: { name: args.tasks.data.name, scenario: args.tasks.scenario, rows },
+  };
+  const key = cacheKey({ name: args.name, config, scale: args.scale, seed: args.seed });
+  let seconds = 0;
+  const got = await cachedModel(
+    key,
+    async () => {
+      const model = args.build();
+      return disposeOnThrow(model, async () => {
+        const h = await fit(model, train, { ...args.recipe, seed: args.seed, progress: args.progress });
+        seconds = h.seconds;
+        return model;
+      });
+    },
+    { retrain: args.retrain, log: args.log },
+  );
+  const testAccuracy = evaluateAccuracy(got.model, args.tasks.source.test);
+  return { model: got.model, testAccuracy, fromCache: got.fromCache, key, seconds };
+}
+
 /** The trained task-A model, loaded from the artifact cache or trained (and cached) now. */
 export async function getSourceModel(args: GetSourceModelArgs = {}): Promise<SourceModel> {
   const scale = scaleArg("getSourceModel", args.scale);
@@ -73,53 +127,17 @@ export async function getSourceModel(args: GetSourceModelArgs = {}): Promise<Sou
   checkFinite("getSourceModel", "seed", seed);
   const tasks = args.tasks ?? sourceTasks({ scale, seed });
   const recipe = SOURCE_RECIPES[scale];
-  const train = tasks.source.train;
-  const build = () => buildSourceModel({ seed, numClasses: train.numClasses, batchNorm: args.batchNorm });
-  // The architecture as tfjs serializes it (layer classes, sizes, activations, initializers): a
-  // model cached before any change to the builder or its layers gets a different key.
-  const blueprint = build();
-  const architecture = stableHash(blueprint.toJSON(null, false));
-  blueprint.dispose();
-  const config = {
-    units: SOURCE_HIDDEN_UNITS,
-    batchNorm: Boolean(args.batchNorm),
-    architecture,
-    numClasses: train.numClasses,
+  const numClasses = tasks.source.train.numClasses;
+  return pretrainOnTaskA({
+    name: args.batchNorm ? "source-mlp-bn" : "source-mlp",
+    build: () => buildSourceModel({ seed, numClasses, batchNorm: args.batchNorm }),
     recipe: { epochs: recipe.epochs, batchSize: recipe.batchSize, learningRate: recipe.learningRate },
-    // The exact training rows: same rows -> same key, any change of split -> new key.
-    data: {
-      name: tasks.data.name,
-      scenario: tasks.scenario,
-      rows: sha256Hex(
-        new Uint8Array(train.baseIndices.buffer, train.baseIndices.byteOffset, train.baseIndices.byteLength),
-      ),
-    },
-  };
-  const key = cacheKey({ name: args.batchNorm ? "source-mlp-bn" : "source-mlp", config, scale, seed });
-  let seconds = 0;
-  const got = await cachedModel(
-    key,
-    async () => {
-      const model = build();
-      return disposeOnThrow(model, async () => {
-        const h = await fit(model, train, {
-          epochs: recipe.epochs,
-          batchSize: recipe.batchSize,
-          learningRate: recipe.learningRate,
-          seed,
-          progress: progressLine(`source model (task A, seed ${seed})`),
-        });
-        seconds = h.seconds;
-        return model;
-      });
-    },
-    { retrain: args.retrain, log: args.log },
-  );
-  return {
-    model: got.model,
-    testAccuracy: evaluateAccuracy(got.model, tasks.source.test),
-    fromCache: got.fromCache,
-    key,
-    seconds,
-  };
+    config: { units: SOURCE_HIDDEN_UNITS, batchNorm: Boolean(args.batchNorm), numClasses },
+    tasks,
+    scale,
+    seed,
+    progress: progressLine(`source model (task A, seed ${seed})`),
+    retrain: args.retrain,
+    log: args.log,
+  });
 }

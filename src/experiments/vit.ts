@@ -2,7 +2,6 @@
 // (cached), then transfer to task B by head-only, freezing the first k blocks, full fine-tuning
 // or LoRA on the q and v projections; plus the attention pictures of a trained block.
 import * as tf from "@tensorflow/tfjs";
-import { cacheKey, cachedModel, sha256Hex } from "../store/cache";
 import type { TransferTasks } from "../data/tasks";
 import type { ShiftName } from "../data/transforms";
 import { freeze, unfreeze } from "../adapt/freezing";
@@ -12,10 +11,9 @@ import { heatmap, multiPanel, type PlotSpec } from "../show/plot";
 import { getScale, scaleArg, type Scale } from "../core/scale";
 import { lessonSettings, type ViTRecipe } from "../core/settings";
 import { HEAD_LAYER } from "../models/mlp";
-import { sourceTasks } from "./source";
+import { pretrainOnTaskA, sourceTasks, type SourceModel } from "./source";
 import { cloneModel } from "../models/surgery";
-import { disposeOnThrow, fit } from "../train/fit";
-import { evaluateAccuracy } from "../models/predict";
+import { fit } from "../train/fit";
 import { attentionMaps, buildViT, vitDepth, type ViTArgs } from "../models/transformer";
 import { freezeBlocks } from "../adapt/freezing";
 import { checkSweepCommon, type LoraRun } from "./lora";
@@ -44,15 +42,8 @@ export function vitRecipe(scale: Scale = getScale()): ViTRecipe & { epochs: numb
 /** LoRA targets in the ViT: the query and value projections of every block (Hu et al. 2021). */
 export const VIT_LORA_TARGETS = /^block\d+_(q|v)$/;
 
-export interface PretrainedViT {
-  model: tf.LayersModel;
-  /** Task-A held-out accuracy. */
-  testAccuracy: number;
-  fromCache: boolean;
-  key: string;
-  /** Training seconds (0 when loaded). */
-  seconds: number;
-}
+/** The tiny ViT trained on task A (see SourceModel). */
+export type PretrainedViT = SourceModel;
 
 export interface PretrainViTArgs {
   scale?: Scale;
@@ -71,46 +62,18 @@ export async function getPretrainedViT(args: PretrainViTArgs = {}): Promise<Pret
   const seed = args.seed ?? 0;
   const tasks = args.tasks ?? sourceTasks({ scale, seed });
   const recipe = vitRecipe(scale);
-  const train = tasks.source.train;
-  const rows = sha256Hex(
-    new Uint8Array(train.baseIndices.buffer, train.baseIndices.byteOffset, train.baseIndices.byteLength),
-  );
-  const config = {
-    model: recipe.model,
-    epochs: recipe.epochs,
-    batchSize: recipe.batchSize,
-    learningRate: recipe.learningRate,
-    numClasses: train.numClasses,
-    data: { name: tasks.data.name, rows },
-  };
-  const key = cacheKey({ name: "tiny-vit", config, scale, seed });
-  let seconds = 0;
-  const got = await cachedModel(
-    key,
-    async () => {
-      const model = buildViT({ ...recipe.model, numClasses: train.numClasses, seed });
-      return disposeOnThrow(model, async () => {
-        const h = await fit(model, train, {
-          epochs: recipe.epochs,
-          batchSize: recipe.batchSize,
-          learningRate: recipe.learningRate,
-          seed,
-          progress:
-            args.progress === false ? false : progressLine(args.progress ?? `tiny ViT on task A (seed ${seed})`),
-        });
-        seconds = h.seconds;
-        return model;
-      });
-    },
-    { retrain: args.retrain, log: args.log },
-  );
-  return {
-    model: got.model,
-    testAccuracy: evaluateAccuracy(got.model, tasks.source.test),
-    fromCache: got.fromCache,
-    key,
-    seconds,
-  };
+  return pretrainOnTaskA({
+    name: "tiny-vit",
+    build: () => buildViT({ ...recipe.model, numClasses: tasks.source.train.numClasses, seed }),
+    recipe: { epochs: recipe.epochs, batchSize: recipe.batchSize, learningRate: recipe.learningRate },
+    config: { model: recipe.model },
+    tasks,
+    scale,
+    seed,
+    progress: args.progress === false ? false : progressLine(args.progress ?? `tiny ViT on task A (seed ${seed})`),
+    retrain: args.retrain,
+    log: args.log,
+  });
 }
 
 export type ViTMethod = "head-only" | "freeze-blocks" | "full-ft" | "lora-qv";
