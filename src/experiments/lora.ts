@@ -21,6 +21,7 @@ import {
   type HeadChoice,
   type TransferResult,
   scoreTunedModel,
+  type TunedScore,
 } from "./transfer";
 import { DEFAULT_FINE_TUNE_LR, TRANSFER_BUDGETS, type TransferBudget } from "../core/settings";
 import {
@@ -42,25 +43,15 @@ import { methodName, parseMethod } from "../core/methods";
 export const MLP_LORA_TARGETS: readonly string[] = ["hidden1", "hidden2", "hidden3"];
 
 /** One run of the sweep: a LoRA rank, head-only or full fine-tuning. */
-export interface LoraRun {
-  /** "head-only", "full-ft" or "lora-r<r>". */
+export interface LoraRun extends TunedScore {
+  /** Its name in the results log (core/methods.ts), e.g. "lora-r4+source-head". */
   method: string;
-  task: string;
   labelsPerClass: number;
   seed: number;
   /** Rank and alpha (null for the baselines). */
   r: number | null;
   alpha: number | null;
   learningRate: number;
-  /** Held-out task-B accuracy. */
-  accuracy: number;
-  /** Task-A accuracy of the tuned base through the original head. */
-  retention: number | null;
-  trainableParams: number;
-  totalParams: number;
-  seconds: number;
-  steps: number;
-  loss: number[];
 }
 
 export interface LoraRunArgs {

@@ -309,6 +309,20 @@ export async function runTransfer(args: TransferRunArgs): Promise<TransferResult
   }
 }
 
+/** What a tuned model is scored by: task-B accuracy, task-A retention, size and cost. */
+export interface TunedScore {
+  task: string;
+  /** Held-out task-B accuracy. */
+  accuracy: number;
+  /** Task-A accuracy of the tuned base through the original head (null when not measured). */
+  retention: number | null;
+  trainableParams: number;
+  totalParams: number;
+  seconds: number;
+  steps: number;
+  loss: number[];
+}
+
 /** What every transfer run reports for a tuned model: the task's name, held-out task-B accuracy,
  * task-A retention with the source head (null when `retention` is false), parameter counts and
  * the training history's time and loss. */
@@ -317,16 +331,7 @@ export function scoreTunedModel(
   args: { source: tf.LayersModel; tasks: TransferTasks },
   history: History,
   opts: { retention?: boolean } = {},
-): {
-  task: string;
-  accuracy: number;
-  retention: number | null;
-  trainableParams: number;
-  totalParams: number;
-  seconds: number;
-  steps: number;
-  loss: number[];
-} {
+): TunedScore {
   const counts = countParams(model);
   return {
     task: taskName(args.tasks),
