@@ -1,10 +1,12 @@
 // `npm run kernel:doctor`: one OK/MISSING/FAIL line per thing the lessons need — Jupyter, the
 // registered kernel, a kernel that starts and answers 1+1, the backend that would be chosen,
-// and what the GPU backend needs. Only Jupyter/kernel problems make it exit non-zero.
+// what the tests also need (kernel test suite, Chromium, MathJax) and what the GPU backend needs.
+// Only Jupyter/kernel problems make it exit non-zero.
 import fs from "fs";
 import path from "path";
 import { performance } from "perf_hooks";
 import { GPU_LIBRARIES, findLibraries, nvidiaDriver, visibleLibraries, type LibraryEntry } from "./gpu";
+import { detectInstallEnvironment, manualAptCommand, missingNeeds, probeSystem, type SystemState } from "./ensure";
 import {
   JUPYTER_REMEDY,
   KERNEL_NAME,
@@ -122,6 +124,35 @@ export function libraryChecks(entries: LibraryEntry[]): Check[] {
   });
 }
 
+/** What `npm test` needs beyond the lessons (ensure --tests installs it), one non-critical check each. */
+export function testToolChecks(state: SystemState, isRoot = false): Check[] {
+  const missing = missingNeeds(state, true);
+  const check = (label: string, present: boolean, detail: string, match: (what: string) => boolean): Check => {
+    const need = missing.find((n) => match(n.what));
+    return {
+      status: present ? "OK" : "MISSING",
+      label,
+      detail: present ? detail : `${need?.what ?? "not found"} (needed by ${need?.neededBy ?? "npm test"})`,
+      remedy: need
+        ? need.packages.length > 0
+          ? `${manualAptCommand(need.packages, isRoot)} (npm test installs it itself as root or with passwordless sudo); or ${need.otherwise}`
+          : need.otherwise
+        : undefined,
+      critical: false,
+    };
+  };
+  return [
+    check(
+      "jupyter_kernel_test (npm test)",
+      Boolean(state.jupyter?.jupyterKernelTest),
+      `${state.jupyter?.jupyterKernelTest ?? ""}`,
+      (w) => w === "jupyter_kernel_test",
+    ),
+    check("Chromium (browser test)", state.chromium.present, state.chromium.path, (w) => w.startsWith("Chromium")),
+    check("MathJax (site formulas)", state.mathjax !== null, state.mathjax ?? "", (w) => w.startsWith("MathJax")),
+  ];
+}
+
 export async function runDoctor(log: (line: string) => void = console.log): Promise<Check[]> {
   const checks: Check[] = [];
   const add = (c: Check) => {
@@ -177,6 +208,7 @@ export async function runDoctor(log: (line: string) => void = console.log): Prom
       });
     }
   }
+  if (found) for (const c of testToolChecks(probeSystem(), detectInstallEnvironment().isRoot)) add(c);
   add(await backendCheck());
   add(tfjsNodeGpuCheck());
   add(driverCheck());

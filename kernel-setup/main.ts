@@ -1,6 +1,6 @@
 // CLI behind the kernel:* npm scripts: `install` registers the transfer-lab kernelspec,
-// `ensure` also installs Debian's Jupyter when missing and allowed, `uninstall` removes the
-// spec, `doctor` reports what works. Run with tsx: `tsx kernel-setup/main.ts <command>`.
+// `ensure` also installs what is missing and allowed (Debian's Jupyter; with --tests also the
+// kernel test suite, Chromium and MathJax), `uninstall` removes the spec, `doctor` reports what works. Run with tsx: `tsx kernel-setup/main.ts <command>`.
 import { Command } from "commander";
 import { doctorExitCode, runDoctor } from "./doctor";
 import { ensureKernel } from "./ensure";
@@ -30,8 +30,13 @@ program
 
 program
   .command("ensure")
-  .description("install Debian's Jupyter if missing (root/sudo + apt-get only), then register the kernel")
-  .option("--tests", "also require (and install) jupyter_kernel_test, which npm test needs")
+  .description(
+    "install Debian's Jupyter if missing (root/sudo + apt-get only, else print the command), then register the kernel",
+  )
+  .option(
+    "--tests",
+    "also require (and install) what npm test needs: jupyter_kernel_test, Chromium (browser test), MathJax (site)",
+  )
   .action((opts: { tests?: boolean }) => {
     try {
       const { python, dir, changed } = ensureKernel(console.log, Boolean(opts.tests));

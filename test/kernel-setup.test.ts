@@ -1,12 +1,23 @@
 // Tests for kernel-setup: finding the Jupyter Python on a fake PATH, the kernelspec we write,
-// the apt fallback plan, the doctor's GPU-library/driver parsing, and (with the real Jupyter,
+// what `ensure --tests` installs for what is missing (on a fake machine: nothing is installed), the doctor's GPU-library/driver parsing, and (with the real Jupyter,
 // in a throwaway JUPYTER_DATA_DIR) install -> start -> 1+1 -> uninstall.
 import fs from "fs";
 import os from "os";
 import path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { doctorExitCode, formatCheck, libraryChecks, type Check } from "../kernel-setup/doctor";
-import { aptInstallCommands } from "../kernel-setup/ensure";
+import { doctorExitCode, formatCheck, libraryChecks, testToolChecks, type Check } from "../kernel-setup/doctor";
+import {
+  aptInstallCommands,
+  ensureRequirements,
+  installPlan,
+  manualAptCommand,
+  missingMessage,
+  missingNeeds,
+  parseAptPolicy,
+  type EnsureDeps,
+  type InstallEnvironment,
+  type SystemState,
+} from "../kernel-setup/ensure";
 import {
   findLibraries,
   listLibraryDirs,
@@ -152,28 +163,201 @@ describe("kernelspec", () => {
   });
 });
 
-describe("ensure: installing Jupyter with apt", () => {
-  const packages = "jupyter-client jupyter-nbconvert python3-nbclient python3-nbformat";
-  it("runs apt-get update then install as root", () => {
-    const cmds = aptInstallCommands({ isRoot: true, passwordlessSudo: false, aptGet: "/usr/bin/apt-get" });
-    expect(cmds?.map((c) => c.join(" "))).toEqual([
-      "env DEBIAN_FRONTEND=noninteractive /usr/bin/apt-get update",
-      `env DEBIAN_FRONTEND=noninteractive /usr/bin/apt-get install -y --no-install-recommends ${packages}`,
+describe("ensure: what is missing -> what command", () => {
+  const jupyter: JupyterProbe = {
+    python: "/usr/bin/python3",
+    pythonVersion: "3.11.2",
+    jupyterClient: "7.4.9",
+    jupyterCore: "4.12.0",
+    nbclient: "0.7.2",
+    nbformat: "5.7.0",
+    jupyterKernelTest: "0.4.6",
+  };
+  const all: SystemState = {
+    jupyter,
+    chromium: { path: "/usr/bin/chromium", present: true, fromEnv: false },
+    mathjax: "/usr/share/javascript/mathjax",
+  };
+  const root: InstallEnvironment = { isRoot: true, passwordlessSudo: false, aptGet: "/usr/bin/apt-get" };
+  const sudo: InstallEnvironment = { isRoot: false, passwordlessSudo: true, aptGet: "/usr/bin/apt-get" };
+  const user: InstallEnvironment = { isRoot: false, passwordlessSudo: false, aptGet: "/usr/bin/apt-get" };
+  const apt = "env DEBIAN_FRONTEND=noninteractive /usr/bin/apt-get";
+  const jupyterPackages = "jupyter-client jupyter-nbconvert python3-nbclient python3-nbformat";
+  const packagesOf = (s: SystemState, forTests = true) => missingNeeds(s, forTests).flatMap((n) => n.packages);
+
+  it("needs nothing when everything is there", () => {
+    expect(missingNeeds(all, true)).toEqual([]);
+    expect(installPlan([], root)).toEqual({ packages: [], commands: null, update: false, reason: null });
+  });
+  it("maps each missing thing to its Debian package; without --tests only Jupyter counts", () => {
+    const bare: SystemState = {
+      jupyter: null,
+      chromium: { path: "/usr/bin/chromium", present: false, fromEnv: false },
+      mathjax: null,
+    };
+    expect(packagesOf(bare)).toEqual([...DEBIAN_PACKAGES, ...DEBIAN_TEST_PACKAGES, "chromium", "libjs-mathjax"]);
+    expect(packagesOf(bare, false)).toEqual(DEBIAN_PACKAGES);
+    expect(packagesOf({ ...all, chromium: bare.chromium })).toEqual(["chromium"]);
+    expect(packagesOf({ ...all, chromium: bare.chromium }, false)).toEqual([]);
+    expect(packagesOf({ ...all, mathjax: null })).toEqual(["libjs-mathjax"]);
+    expect(packagesOf({ ...all, jupyter: { ...jupyter, jupyterKernelTest: null } })).toEqual([
+      "python3-jupyter-kernel-test",
+    ]);
+    expect(packagesOf({ ...all, jupyter: { ...jupyter, nbclient: null } })).toEqual(DEBIAN_PACKAGES);
+  });
+  it("installs as root without apt-get update when apt knows every package", () => {
+    const needs = missingNeeds({ ...all, chromium: { ...all.chromium, present: false }, mathjax: null }, true);
+    expect(installPlan(needs, root, [])).toEqual({
+      packages: ["chromium", "libjs-mathjax"],
+      commands: [[...apt.split(" "), "install", "-y", "--no-install-recommends", "chromium", "libjs-mathjax"]],
+      update: false,
+      reason: null,
+    });
+  });
+  it("runs apt-get update first when a package is not in apt's lists", () => {
+    const needs = missingNeeds({ ...all, chromium: { ...all.chromium, present: false } }, true);
+    expect(installPlan(needs, root, ["chromium"]).commands?.map((c) => c.join(" "))).toEqual([
+      `${apt} update`,
+      `${apt} install -y --no-install-recommends chromium`,
+    ]);
+    expect(aptInstallCommands(root)?.map((c) => c.join(" "))).toEqual([
+      `${apt} update`,
+      `${apt} install -y --no-install-recommends ${jupyterPackages}`,
     ]);
   });
-  it("adds the conformance suite's package when installing for the tests", () => {
-    const cmds = aptInstallCommands({ isRoot: true, passwordlessSudo: false, aptGet: "/usr/bin/apt-get" }, [
-      ...DEBIAN_PACKAGES,
-      ...DEBIAN_TEST_PACKAGES,
+  it("uses sudo -n when it needs no password", () => {
+    const needs = missingNeeds({ ...all, mathjax: null }, true);
+    expect(installPlan(needs, sudo).commands).toEqual([
+      ["sudo", "-n", ...apt.split(" "), "install", "-y", "--no-install-recommends", "libjs-mathjax"],
     ]);
-    expect(cmds?.[1].slice(-5)).toEqual([...packages.split(" "), "python3-jupyter-kernel-test"]);
   });
-  it("uses sudo -n when it needs no password, and refuses otherwise", () => {
-    expect(
-      aptInstallCommands({ isRoot: false, passwordlessSudo: true, aptGet: "/usr/bin/apt-get" })?.[0].slice(0, 2),
-    ).toEqual(["sudo", "-n"]);
-    expect(aptInstallCommands({ isRoot: false, passwordlessSudo: false, aptGet: "/usr/bin/apt-get" })).toBeNull();
-    expect(aptInstallCommands({ isRoot: true, passwordlessSudo: false, aptGet: null })).toBeNull();
+  it("does not install without root/sudo or apt-get, or for a TRANSFER_LAB_CHROMIUM that is not there", () => {
+    const needs = missingNeeds({ ...all, mathjax: null }, true);
+    expect(installPlan(needs, user)).toMatchObject({ commands: null, reason: "needs root or passwordless sudo" });
+    expect(installPlan(needs, { ...root, aptGet: null })).toMatchObject({
+      commands: null,
+      reason: "apt-get not found (not a Debian/Ubuntu system)",
+    });
+    const custom = missingNeeds({ ...all, chromium: { path: "/opt/chrome", present: false, fromEnv: true } }, true);
+    expect(custom.map((n) => n.packages)).toEqual([[]]);
+    expect(installPlan(custom, root)).toMatchObject({
+      commands: null,
+      reason: "no Debian package provides Chromium at TRANSFER_LAB_CHROMIUM=/opt/chrome (no such file)",
+    });
+  });
+  it("prints the exact command when it may not install", () => {
+    const needs = missingNeeds(
+      { ...all, chromium: { ...all.chromium, present: false }, jupyter: { ...jupyter, jupyterKernelTest: null } },
+      true,
+    );
+    const text = missingMessage(needs, user, "needs root or passwordless sudo");
+    expect(text).toContain("  - jupyter_kernel_test, for the kernel conformance test");
+    expect(text).toContain("  - Chromium (/usr/bin/chromium), for the browser test (test/browser)");
+    expect(text).toContain(
+      "  sudo apt-get update && sudo apt-get install -y --no-install-recommends python3-jupyter-kernel-test chromium",
+    );
+    expect(text).toContain("jupyter_kernel_test: pip install jupyter_kernel_test");
+    expect(text).toContain("(not installing it myself: needs root or passwordless sudo)");
+    expect(manualAptCommand(["chromium"], true)).toBe(
+      "apt-get update && apt-get install -y --no-install-recommends chromium",
+    );
+  });
+  it("reads install candidates from apt-cache policy", () => {
+    const policy = [
+      "chromium:",
+      "  Installed: (none)",
+      "  Candidate: 156.0.8078.114-1~deb12u1",
+      "  Version table:",
+      "     156.0.8078.114-1~deb12u1 500",
+      "libjs-mathjax:",
+      "  Installed: (none)",
+      "  Candidate: (none)",
+    ].join("\n");
+    const c = parseAptPolicy(policy, ["chromium", "libjs-mathjax", "python3-jupyter-kernel-test"]);
+    expect([...c.entries()]).toEqual([
+      ["chromium", "156.0.8078.114-1~deb12u1"],
+      ["libjs-mathjax", null],
+      ["python3-jupyter-kernel-test", null],
+    ]);
+  });
+
+  it("doctor: reports the test tools, with the command that installs a missing one", () => {
+    const checks = testToolChecks({ ...all, chromium: { ...all.chromium, present: false } });
+    expect(checks.map((c) => [c.label, c.status, c.critical])).toEqual([
+      ["jupyter_kernel_test (npm test)", "OK", false],
+      ["Chromium (browser test)", "MISSING", false],
+      ["MathJax (site formulas)", "OK", false],
+    ]);
+    expect(formatCheck(checks[1])).toContain(
+      "-> sudo apt-get update && sudo apt-get install -y --no-install-recommends chromium (npm test installs it itself",
+    );
+  });
+
+  /** ensureRequirements with a fake machine: the state before and after installing, the commands' exit codes. */
+  function fakeEnsure(
+    before: SystemState,
+    after: SystemState,
+    opts: { env?: InstallEnvironment; unknown?: string[]; fail?: (cmd: string) => boolean } = {},
+  ) {
+    const ran: string[] = [];
+    let installed = false;
+    const deps: EnsureDeps = {
+      probe: () => (installed ? after : before),
+      environment: () => opts.env ?? root,
+      unknown: (pkgs) => pkgs.filter((p) => (opts.unknown ?? []).includes(p)),
+      run: (cmd) => {
+        const line = cmd.join(" ");
+        ran.push(line.replace(`${apt} `, "apt-get "));
+        if (opts.fail?.(line)) return 100;
+        if (line.includes(" install ")) installed = true;
+        return 0;
+      },
+    };
+    const log: string[] = [];
+    return { ran, log, go: () => ensureRequirements((l) => log.push(l), true, deps) };
+  }
+
+  it("installs what is missing, then checks again", () => {
+    const noBrowser = { ...all, chromium: { ...all.chromium, present: false }, mathjax: null };
+    const f = fakeEnsure(noBrowser, all);
+    expect(f.go()).toBe(all);
+    expect(f.ran).toEqual(["apt-get install -y --no-install-recommends chromium libjs-mathjax"]);
+    expect(f.log[0]).toBe("missing: Chromium (/usr/bin/chromium), for the browser test (test/browser)");
+  });
+  it("runs nothing when nothing is missing, and updates first for a package apt does not know", () => {
+    const none = fakeEnsure(all, all);
+    none.go();
+    expect(none.ran).toEqual([]);
+    const f = fakeEnsure({ ...all, mathjax: null }, all, { unknown: ["libjs-mathjax"] });
+    f.go();
+    expect(f.ran).toEqual(["apt-get update", "apt-get install -y --no-install-recommends libjs-mathjax"]);
+  });
+  it("retries once after apt-get update when the install fails on old lists", () => {
+    let first = true;
+    const f = fakeEnsure({ ...all, mathjax: null }, all, {
+      fail: (cmd) => {
+        if (first && cmd.includes(" install ")) {
+          first = false;
+          return true;
+        }
+        return false;
+      },
+    });
+    f.go();
+    expect(f.ran).toEqual([
+      "apt-get install -y --no-install-recommends libjs-mathjax",
+      "apt-get update",
+      "apt-get install -y --no-install-recommends libjs-mathjax",
+    ]);
+  });
+  it("throws with the command when it may not install, or when installing did not help", () => {
+    const missing = { ...all, chromium: { ...all.chromium, present: false } };
+    const f = fakeEnsure(missing, all, { env: user });
+    expect(() => f.go()).toThrow(/sudo apt-get update && sudo apt-get install -y --no-install-recommends chromium/);
+    expect(f.ran).toEqual([]);
+    expect(() => fakeEnsure(missing, missing).go()).toThrow(/installed chromium, but still missing:\n[\s\S]*Chromium/);
+    // install fails, and so does the apt-get update of the retry
+    expect(() => fakeEnsure(missing, all, { fail: () => true }).go()).toThrow(/apt-get update` failed\nMissing:/);
   });
 });
 

@@ -7,8 +7,10 @@ import type { AddressInfo } from "net";
 import os from "os";
 import path from "path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { chromiumPath, manualAptCommand } from "../../kernel-setup/ensure";
 
-export const CHROMIUM = process.env.TRANSFER_LAB_CHROMIUM ?? "/usr/bin/chromium";
+/** $TRANSFER_LAB_CHROMIUM, else Debian's /usr/bin/chromium (what `ensure --tests` installs). */
+export const CHROMIUM = chromiumPath();
 /** Flags for headless Chromium on a closed-network CI machine (playwright adds --headless itself). */
 export const CHROMIUM_ARGS = [
   "--no-sandbox",
@@ -69,7 +71,7 @@ export function serveDir(root: string): Promise<Served> {
 export async function launchBrowser(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
   if (!fs.existsSync(CHROMIUM)) {
     throw new Error(
-      `browser test: ${CHROMIUM} not found (sudo apt-get install -y chromium, or set TRANSFER_LAB_CHROMIUM)`,
+      `browser test: ${CHROMIUM} not found: \`npx tsx kernel-setup/main.ts ensure --tests\` (npm's pretest) installs it as root or with passwordless sudo; else run \`${manualAptCommand(["chromium"])}\`, or set TRANSFER_LAB_CHROMIUM`,
     );
   }
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), "transfer-lab-chromium-"));
