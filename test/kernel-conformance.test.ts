@@ -301,7 +301,7 @@ describe("describeFailure: what tslab's executor reported, as ename/evalue/trace
       "    at evalmachine.<anonymous>:2:7",
       "    at Script.runInThisContext (node:vm:135:14)",
       "    at Object.execute (/p/node_modules/tslab/dist/executor.js:160:38)",
-      "    at applyLora (/p/src/lora.ts:40:11)",
+      "    at applyLora (/p/src/adapt/lora/inject.ts:40:11)",
     ].join("\n");
     const f = protocol.describeFailure([[e]]);
     expect(f.ename).toBe("RangeError");
@@ -309,7 +309,7 @@ describe("describeFailure: what tslab's executor reported, as ename/evalue/trace
     expect(f.traceback).toEqual([
       "RangeError: r must be a positive integer, got 0",
       "    at evalmachine.<anonymous>:2:7",
-      "    at applyLora (/p/src/lora.ts:40:11)",
+      "    at applyLora (/p/src/adapt/lora/inject.ts:40:11)",
     ]);
   });
   it("reports both kinds of interrupt as Interrupted, and non-errors as Uncaught", () => {

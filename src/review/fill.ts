@@ -206,7 +206,7 @@ export interface FillMissingArgs {
   scale?: Scale;
   /** Backend name recorded with the filled-in results. */
   backend: string;
-  /** Seed of lessons without a seed list in scale.ts (default 0). */
+  /** Seed of lessons without a seed list in their settings (default 0). */
   seed?: number;
   /** Lessons to check (default every filler's). */
   lessons?: string[];

@@ -1,4 +1,4 @@
-// The library's training loop (src/train.ts `fit`) against the raw tfjs ops it wraps, on the same
+// The library's training loop (src/train/fit.ts `fit`) against the raw tfjs ops it wraps, on the same
 // workload, data order and initial weights: raw ops on tf.Variables, the same raw loop through
 // tfjs-layers' model.apply (to split loop overhead from layers overhead), and fit itself.
 import * as tf from "@tensorflow/tfjs";
