@@ -108,6 +108,7 @@ export {
   summarizeLoraRuns,
 } from "./experiments/lora";
 export type { SummaryRow } from "./store/results";
+export { exportPlaygroundModels, type ExportPlaygroundArgs, type PlaygroundExport } from "./experiments/playground";
 
 // Lesson 05: the tiny Vision Transformer, freezing blocks, LoRA on attention.
 export {
