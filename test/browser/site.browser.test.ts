@@ -52,7 +52,11 @@ beforeAll(async () => {
     runs: runs.map((r) => ({ ...r, scale: "smoke" })),
     force: true,
   });
-  fs.rmSync(SCREENSHOTS, { recursive: true, force: true });
+  // Stale screenshots of earlier runs go; the playground test (playground.browser.test.ts, maybe running
+  // beside this file) keeps its own.
+  for (const f of fs.existsSync(SCREENSHOTS) ? fs.readdirSync(SCREENSHOTS) : []) {
+    if (!f.startsWith("playground")) fs.rmSync(path.join(SCREENSHOTS, f), { recursive: true, force: true });
+  }
   served = await serveDir(path.dirname(site.index));
   browser = await launchBrowser();
 }, RUN_ALL_TIMEOUT_MS);
@@ -108,6 +112,40 @@ describe("the lesson site in headless Chromium", () => {
           expect(time).toMatch(/\d+(\.\d)? s|min/);
           expect(status).toBe("ok");
         }
+      } finally {
+        await page.close();
+      }
+    },
+    PAGE_TIMEOUT_MS,
+  );
+
+  it(
+    "playground.html renders offline and runs the models lesson 04 exported (or says which lesson to run)",
+    async () => {
+      const report = await checkPage(
+        browser!.context,
+        served.url + "playground.html",
+        path.join(SCREENSHOTS, "playground-site.png"),
+      );
+      expectClean(report);
+      const page = await browser!.context.newPage();
+      try {
+        await page.goto(served.url + "playground.html");
+        if (site.playground.models.length === 0) {
+          expect(await page.textContent("#playground")).toContain("No models have been exported");
+          return;
+        }
+        await page.waitForSelector('#playground[data-state="ready"], #playground[data-state="error"]', {
+          timeout: PAGE_TIMEOUT_MS,
+        });
+        expect(await page.getAttribute("#playground", "data-state"), (await page.textContent("#status")) ?? "").toBe(
+          "ready",
+        );
+        await page.click('.example[data-index="0"]');
+        await page.waitForSelector('#playground[data-example="0"]');
+        const labels = await page.$$eval(".model .predicted", (ps) => ps.map((p) => p.getAttribute("data-label")));
+        expect(labels).toHaveLength(site.playground.models.length);
+        for (const l of labels) expect(l).toMatch(/^\d+$/);
       } finally {
         await page.close();
       }

@@ -1,6 +1,7 @@
 // buildSite: the browsable site of the executed lessons — build/site/index.html (lessons, one-line
 // goals, backend/scale/seconds of each run) and one nbconvert HTML page per executed notebook of
-// build/lessons/. `npm run lessons` calls it after running the lessons.
+// build/lessons/, plus the Playground page (playground.html, see playground.ts) on the models a lesson
+// exported to the artifact cache. `npm run lessons` calls it after running the lessons.
 import fs from "fs";
 import path from "path";
 import { projectRoot } from "../../core/paths";
@@ -8,6 +9,7 @@ import { lessonId, listLessons, readNotebook } from "../runner/notebook";
 import { exportHtml, installMathJax } from "./export";
 import { renderIndex } from "./index-page";
 import { lessonInfo, type LessonInfo, type SiteRun } from "./info";
+import { installPlayground, withPlaygroundLink, type PlaygroundPageResult } from "./playground";
 
 export const DEFAULT_LESSONS_DIR = path.join(projectRoot(), "build", "lessons");
 export const DEFAULT_SITE_DIR = path.join(projectRoot(), "build", "site");
@@ -29,6 +31,9 @@ export interface BuildSiteArgs {
   python?: string;
   /** Re-export pages whose notebook has not changed (default false). */
   force?: boolean;
+  /** Models exported for the playground (tl.exportPlaygroundModels); default <cache>/playground
+   * (null: none, the page says which lesson to run). */
+  playgroundDir?: string | null;
 }
 
 export interface SiteResult {
@@ -39,6 +44,8 @@ export interface SiteResult {
   lessons: LessonInfo[];
   /** Whether formulas render (a local MathJax was found and copied). */
   mathjax: boolean;
+  /** playground.html and the models it runs. */
+  playground: PlaygroundPageResult;
 }
 
 interface ManifestEntry extends LessonInfo {
@@ -120,7 +127,8 @@ export function buildSite(args: BuildSiteArgs = {}): SiteResult {
   const generatedAt = new Date().toISOString();
   const indexFile = path.join(outDir, "index.html");
   const lessons: LessonInfo[] = entries.map(({ notebookMtimeMs: _mtime, ...l }) => l);
-  fs.writeFileSync(indexFile, renderIndex({ lessons, generatedAt }));
+  const playground = installPlayground({ outDir, playgroundDir: args.playgroundDir });
+  fs.writeFileSync(indexFile, withPlaygroundLink(renderIndex({ lessons, generatedAt }), playground));
   fs.writeFileSync(
     path.join(outDir, MANIFEST_FILE),
     JSON.stringify({ generatedAt, lessons: entries } satisfies Manifest, null, 1) + "\n",
@@ -130,5 +138,6 @@ export function buildSite(args: BuildSiteArgs = {}): SiteResult {
     pages: executed.map((nb) => path.join(outDir, path.basename(nb).replace(/\.ipynb$/, ".html"))),
     lessons,
     mathjax: mathjaxUrl !== "none",
+    playground,
   };
 }
