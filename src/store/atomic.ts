@@ -1,6 +1,8 @@
 // Crash-safe files, shared by every writer in src/: writeFileAtomic replaces one file so readers see
 // the old content or the new, never a part; commitWithBlob saves a manifest and its binary blob so
-// that one rename commits both. Temp files left by killed writers are swept by later writes.
+// that one rename commits both. A write that fails or is interrupted removes its temp file (so
+// does a process that exits or dies of SIGINT/SIGTERM/SIGHUP mid-write, see `guardInFlight`);
+// only a kill that runs no code (SIGKILL, power loss) leaves one, swept by later writes.
 import { createHash, randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
@@ -57,15 +59,75 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
+/** Temp files being written by this process right now. */
+const inFlight = new Set<string>();
+const GUARDED_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+let exitGuard = false;
+
+function removeInFlightSync(): void {
+  for (const tmp of inFlight) {
+    try {
+      fs.rmSync(tmp, { force: true });
+    } catch {
+      // left for the next write's sweep
+    }
+  }
+  inFlight.clear();
+}
+
+/** Ends the process with `signal` after removing the temp files being written, when nothing else
+ * listens for that signal (plain Node: Ctrl-C would otherwise end it at once and leave them). When
+ * something else listens (the transfer-lab kernel counts SIGINTs and goes on running), the process
+ * is not ending: the writes go on and finish or fail, removing their own temp files. */
+function onSignal(signal: NodeJS.Signals): void {
+  if (otherListeners(signal)) return;
+  removeInFlightSync();
+  unguardSignals();
+  process.kill(process.pid, signal); // no listener now: the default action ends the process as it would have
+}
+
+function otherListeners(signal: NodeJS.Signals): boolean {
+  return process.listeners(signal).some((l) => l !== signalHandlers[signal]);
+}
+
+const signalHandlers = Object.fromEntries(GUARDED_SIGNALS.map((s) => [s, () => onSignal(s)])) as Record<
+  NodeJS.Signals,
+  () => void
+>;
+
+function unguardSignals(): void {
+  for (const s of GUARDED_SIGNALS) process.removeListener(s, signalHandlers[s]);
+}
+
+/** Registers a temp file as being written; while any is, an exit (process.exit, the kernel shutting
+ * down) or a fatal signal removes it first. */
+function guardInFlight(tmp: string): void {
+  inFlight.add(tmp);
+  if (!exitGuard) {
+    process.on("exit", removeInFlightSync);
+    exitGuard = true;
+  }
+  if (inFlight.size === 1) for (const s of GUARDED_SIGNALS) process.on(s, signalHandlers[s]);
+}
+
+function unguardInFlight(tmp: string): void {
+  inFlight.delete(tmp);
+  if (inFlight.size === 0) unguardSignals();
+}
+
 /**
  * Writes a file so readers see the old content or the new, never a part: temp file in the
- * same folder, fsync, rename over the target, fsync the folder. The temp file is removed on
- * any failure; one left by a killed process is removed by the next write of the same file.
+ * same folder, fsync, rename over the target, fsync the folder. Whatever stops the write before
+ * the rename (an error such as a full disk, an InterruptedError, process.exit, or Ctrl-C in plain
+ * Node) removes the temp file; one left by a killed process (SIGKILL) is removed by the next write
+ * of the same file.
  */
 export async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
   const dir = path.dirname(file);
   await fs.promises.mkdir(dir, { recursive: true });
   const tmp = tempPath(file);
+  let renamed = false;
+  guardInFlight(tmp);
   try {
     const fh = await fs.promises.open(tmp, "w");
     try {
@@ -75,9 +137,10 @@ export async function writeFileAtomic(file: string, data: Uint8Array | string): 
       await fh.close();
     }
     await fs.promises.rename(tmp, file);
-  } catch (e) {
-    await fs.promises.rm(tmp, { force: true });
-    throw e;
+    renamed = true;
+  } finally {
+    unguardInFlight(tmp);
+    if (!renamed) await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
   }
   await syncDir(dir);
   await sweepTempFiles(dir, path.basename(file));
@@ -103,14 +166,24 @@ export interface CommitWithBlobArgs {
  * new one, never a mix. The blob goes to a new file named by its hash, then the manifest that
  * names it replaces the old manifest in one rename; only after that is the old blob deleted.
  * Two files each replaced atomically are not enough: a kill between the two renames would leave
- * the new blob beside the old manifest, and lose the previous artifact.
+ * the new blob beside the old manifest, and lose the previous artifact. A save that fails or is
+ * interrupted before its commit removes what it wrote (temp files, and the new blob).
  */
 export async function commitWithBlob(args: CommitWithBlobArgs): Promise<{ blobFile: string; blobSha256: string }> {
   const { dir, manifest, blobPrefix, legacyBlob, blob, manifestText } = args;
   const blobSha256 = createHash("sha256").update(blob).digest("hex");
   const blobFile = `${blobPrefix}-${blobSha256.slice(0, BLOB_HASH_CHARS)}.bin`;
-  await writeFileAtomic(path.join(dir, blobFile), blob);
-  await writeFileAtomic(path.join(dir, manifest), manifestText(blobFile, blobSha256));
+  const blobPath = path.join(dir, blobFile);
+  // The same bytes may be the committed blob already (a model saved again unchanged): never remove that one.
+  const blobExisted = fs.existsSync(blobPath);
+  await writeFileAtomic(blobPath, blob);
+  try {
+    await writeFileAtomic(path.join(dir, manifest), manifestText(blobFile, blobSha256));
+  } catch (e) {
+    // Not committed: the new blob is named by no manifest, so it goes, like a temp file.
+    if (!blobExisted) await fs.promises.rm(blobPath, { force: true }).catch(() => undefined);
+    throw e;
+  }
   // Committed. What else looks like one of our blobs is superseded (or the orphan of a save killed
   // between its two renames). A reader that read the old manifest just before may now miss its blob
   // and report it missing rather than load a mix.

@@ -345,7 +345,14 @@ export async function cachedModel(
     }
   }
   const model = await build();
-  const { weightsBytes, folder } = await saveModel(key, model, args);
+  let saved: { weightsBytes: number; folder: string };
+  try {
+    saved = await saveModel(key, model, args);
+  } catch (e) {
+    model.dispose(); // nobody else holds it: a failed save must not leak its tensors
+    throw e;
+  }
+  const { weightsBytes, folder } = saved;
   const message = `cache: built model ${key} (${why}); saved ${weightsBytes} bytes of weights to ${folder}`;
   report(args, message);
   return { model, fromCache: false, key, message };
