@@ -1,7 +1,8 @@
 // Artifact cache: models and JSON results saved under one folder, keyed by a stable hash of
 // config + scale + seed, so a later lesson reuses an earlier lesson's trained model. Every
 // write is atomic (src/store/atomic.ts: temp file, fsync, rename; a model's weights and model.json
-// commit together); every load checks sizes and sha256 checksums.
+// commit together); every load checks sizes and sha256 checksums, of the weights and of the model's
+// description (its layers), so a hand-edited model.json is rebuilt, not loaded.
 import * as tf from "@tensorflow/tfjs";
 import { createHash } from "crypto";
 import * as fs from "fs";
@@ -138,6 +139,15 @@ interface StoredModel {
   weightsFile?: string;
   weightsBytes: number;
   weightsSha256: string;
+  /** sha256 of the model's description (modelTopology and weightSpecs, see descriptionSha256);
+   * absent in caches written before it was recorded, which load unchecked. */
+  descriptionSha256?: string;
+}
+
+/** sha256 of a model's description: its topology (layers, activations, shapes) and weight specs.
+ * JSON text is stable through a save and a load (key order and numbers survive JSON.parse). */
+function descriptionSha256(modelTopology: {}, weightSpecs: tf.io.WeightsManifestEntry[]): string {
+  return sha256Hex(JSON.stringify({ modelTopology, weightSpecs }));
 }
 
 function joinWeights(w: ArrayBuffer | ArrayBuffer[] | undefined): Uint8Array {
@@ -186,6 +196,7 @@ export async function saveModel(
             weightsFile,
             weightsBytes,
             weightsSha256,
+            descriptionSha256: descriptionSha256(modelTopology, weightSpecs),
           };
           return JSON.stringify(stored);
         },
@@ -270,6 +281,16 @@ async function readStoredModel(key: string, p: ModelPaths): Promise<{ stored: St
       "checksum",
     );
   }
+  if (stored.descriptionSha256 !== undefined) {
+    const described = descriptionSha256(stored.modelTopology, stored.weightSpecs);
+    if (described !== stored.descriptionSha256) {
+      throw new CacheError(
+        `cache: model.json for key ${key}: the model's description (layers, activations, weight specs) does not match its checksum: sha256 expected ${String(stored.descriptionSha256).slice(0, 16)}…, found ${described.slice(0, 16)}… (edited after it was saved?); ${REMEDY}`,
+        key,
+        "checksum",
+      );
+    }
+  }
   return { stored, weights };
 }
 
@@ -325,8 +346,9 @@ function report(args: CachedArgs, message: string): void {
   (args.log ?? console.log)(message);
 }
 
-/** Loads the model cached under `key` if it is intact; otherwise (missing, truncated,
- * checksum mismatch, or `retrain`) calls `build`, saves its result and returns it. */
+/** Loads the model cached under `key` if it is intact; otherwise (missing, truncated, checksum
+ * mismatch of the weights or of the model's description, or `retrain`) calls `build`, saves its
+ * result and returns it. */
 export async function cachedModel(
   key: string,
   build: () => Promise<tf.LayersModel>,
