@@ -1169,6 +1169,53 @@ const CASES: Record<string, BadCase[]> = {
       allowed: "an integer in 1..256",
     },
   ],
+  "unwritable cache folder (checked before any training)": [
+    {
+      name: "cachedJson dir is a file",
+      call: () => tl.cachedJson("k", () => 1, { dir: f("page.html"), log: false }),
+      param: "page.html",
+      value: "is a file, not a folder",
+      allowed: "pass a writable cache folder as dir",
+    },
+    {
+      name: "cachedModel under TRANSFER_LAB_CACHE that is a file",
+      call: () =>
+        withEnv("TRANSFER_LAB_CACHE", f("page.html"), () =>
+          tl.cachedModel("k", async () => tl.buildSourceModel({ hiddenUnits: [4], inputDim: 4, numClasses: 2 }), {
+            log: false,
+          }),
+        ),
+      param: "TRANSFER_LAB_CACHE",
+      value: "is a file, not a folder",
+      allowed: "point TRANSFER_LAB_CACHE at a writable folder",
+    },
+    {
+      name: "recordResult under TRANSFER_LAB_CACHE below a file",
+      call: () =>
+        withEnv("TRANSFER_LAB_CACHE", path.join(f("page.html"), "cache"), () =>
+          tl.recordResult({
+            lesson: "02",
+            method: "head-only",
+            task: "mild",
+            labelsPerClass: 5,
+            accuracy: 0.5,
+            backend: "cpu",
+            scale: "smoke",
+            seed: 0,
+          }),
+        ),
+      param: "TRANSFER_LAB_CACHE",
+      value: "so nothing can be created under it",
+      allowed: "point TRANSFER_LAB_CACHE at a writable folder",
+    },
+    {
+      name: "saveModel dir is a file",
+      call: () => tl.saveModel("k", mlp, { dir: f("page.html") }),
+      param: "page.html",
+      value: "is not writable",
+      allowed: "pass a writable cache folder as dir",
+    },
+  ],
   "LESSON_SCALE and TFJS_BACKEND": [
     {
       name: "LESSON_SCALE unknown",

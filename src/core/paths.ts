@@ -2,6 +2,9 @@
 // and the artifact cache (TRANSFER_LAB_CACHE, else <root>/.transfer-lab-cache).
 import * as path from "path";
 
+/** The environment variable that moves the artifact cache. */
+export const CACHE_ENV = "TRANSFER_LAB_CACHE";
+
 /** Absolute path of the project root (the folder holding package.json and src/). */
 export function projectRoot(): string {
   return path.resolve(__dirname, "..", "..");
@@ -9,6 +12,14 @@ export function projectRoot(): string {
 
 /** Absolute path of the artifact cache folder (created by writers, not here). */
 export function cacheRoot(): string {
-  const env = process.env.TRANSFER_LAB_CACHE;
-  return env && env !== "" ? path.resolve(env) : path.join(projectRoot(), ".transfer-lab-cache");
+  return cacheRootInfo().path;
+}
+
+/** The cache folder and where it came from: TRANSFER_LAB_CACHE, or the default under the project root
+ * (messages about an unusable cache name the variable to change). */
+export function cacheRootInfo(): { path: string; fromEnv: boolean } {
+  const env = process.env[CACHE_ENV];
+  return env && env !== ""
+    ? { path: path.resolve(env), fromEnv: true }
+    : { path: path.join(projectRoot(), ".transfer-lab-cache"), fromEnv: false };
 }

@@ -1,8 +1,10 @@
 // Optional download of IDX files into the artifact cache, each checked against its sha256
-// before it is written (atomically). Never called by default: lessons use embedded MNIST.
+// before it is written (atomically). Never called by default: lessons use embedded MNIST. The
+// destination is checked writable before anything is fetched.
 import * as fs from "fs";
 import * as path from "path";
 import { cacheDir, sha256Hex, writeFileAtomic } from "../store/cache";
+import { checkCacheWritable, checkFolderWritable } from "../store/writable";
 
 /** Where one IDX data set can be downloaded from, with the sha256 of every file. */
 export interface IdxSource {
@@ -65,6 +67,12 @@ export async function downloadFile(args: DownloadFileArgs): Promise<{ bytes: num
     const have = fs.readFileSync(dest);
     if (sha256Hex(have) === want) return { bytes: have.byteLength, downloaded: false };
   }
+  checkFolderWritable(path.dirname(path.resolve(dest)), {
+    what: "downloadFile",
+    origin: "argument",
+    noun: "destination folder",
+    param: "dest",
+  });
   const timeoutMs = args.timeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS;
   const ctrl = new AbortController();
   const timer = setTimeout(() => ctrl.abort(), timeoutMs);
@@ -119,6 +127,10 @@ export async function downloadIdxFiles(args: DownloadIdxArgs = {}): Promise<stri
   if (files.length === 0) throw new Error(`downloadIdxFiles: source ${src.name} lists no files in sha256`);
   let base = args.baseUrl ?? src.baseUrl;
   if (!base.endsWith("/")) base += "/";
+  // Before any download: the destination (a dir argument, else the cache) must be writable.
+  if (args.dir !== undefined) {
+    checkFolderWritable(args.dir, { what: "downloadIdxFiles", origin: "argument", noun: "destination folder" });
+  } else checkCacheWritable(args.cacheDir, "downloadIdxFiles");
   const dir = args.dir ?? path.join(cacheDir(args.cacheDir), "idx", src.name);
   const log = args.log === false ? () => undefined : (args.log ?? console.log);
   for (const f of files) {

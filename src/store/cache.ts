@@ -2,15 +2,18 @@
 // config + scale + seed, so a later lesson reuses an earlier lesson's trained model. Every
 // write is atomic (src/store/atomic.ts: temp file, fsync, rename; a model's weights and model.json
 // commit together); every load checks sizes and sha256 checksums, of the weights and of the model's
-// description (its layers), so a hand-edited model.json is rebuilt, not loaded.
+// description (its layers), so a hand-edited model.json is rebuilt, not loaded. Every entry that
+// writes first checks that the cache folder is writable (src/store/writable.ts), before any training.
 import * as tf from "@tensorflow/tfjs";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { commitWithBlob, isBlobName, writeFileAtomic } from "./atomic";
+import { checkCacheWritable } from "./writable";
 import { cacheRoot } from "../core/paths";
 
 export { writeFileAtomic };
+export { checkCacheWritable, FolderNotWritableError } from "./writable";
 
 /** Format tag written into every cached model.json. */
 export const MODEL_FORMAT = "transfer-lab-model/1";
@@ -170,6 +173,7 @@ export async function saveModel(
   args: CacheArgs = {},
 ): Promise<{ weightsBytes: number; folder: string }> {
   const p = modelPaths(key, args);
+  checkCacheWritable(args.dir, "saveModel");
   let weightsBytes = 0;
   await model.save(
     tf.io.withSaveHandler(async (artifacts: tf.io.ModelArtifacts) => {
@@ -347,8 +351,9 @@ function report(args: CachedArgs, message: string): void {
 }
 
 /** Loads the model cached under `key` if it is intact; otherwise (missing, truncated, checksum
- * mismatch of the weights or of the model's description, or `retrain`) calls `build`, saves its
- * result and returns it. */
+ * mismatch of the weights or of the model's description, or `retrain`) checks that the cache can
+ * be written, then calls `build`, saves its result and returns it. An unwritable cache throws a
+ * FolderNotWritableError before `build` runs. */
 export async function cachedModel(
   key: string,
   build: () => Promise<tf.LayersModel>,
@@ -366,6 +371,7 @@ export async function cachedModel(
       why = e.problem === "missing" ? "not cached yet" : e.message;
     }
   }
+  checkCacheWritable(args.dir, "cachedModel"); // before build: never train what cannot be saved
   const model = await build();
   let saved: { weightsBytes: number; folder: string };
   try {
@@ -388,6 +394,7 @@ export function jsonPath(key: string, args: CacheArgs = {}): string {
 /** Saves a JSON-able value atomically (canonical form, so equal values give equal files). */
 export async function saveJson(key: string, value: unknown, args: CacheArgs = {}): Promise<string> {
   const file = jsonPath(key, args);
+  checkCacheWritable(args.dir, "saveJson");
   await writeFileAtomic(file, canonicalJson(value) + "\n");
   return file;
 }
@@ -427,7 +434,8 @@ export async function listJsonKeys(prefix = "", args: CacheArgs = {}): Promise<s
     .sort();
 }
 
-/** Returns the JSON cached under `key`, or computes, saves and returns it. */
+/** Returns the JSON cached under `key`, or computes, saves and returns it (checking first that the
+ * cache can be written: an unwritable cache throws before `compute` runs). */
 export async function cachedJson<T>(
   key: string,
   compute: () => Promise<T> | T,
@@ -443,6 +451,7 @@ export async function cachedJson<T>(
     }
     if (value !== undefined) return { value, fromCache: true };
   }
+  checkCacheWritable(args.dir, "cachedJson"); // before compute: never compute what cannot be saved
   const value = await compute();
   await saveJson(key, value, args);
   return { value, fromCache: false };

@@ -2,6 +2,7 @@
 // file in the artifact cache. Appends only, never rewrites; read back as rows or a table.
 import * as fs from "fs";
 import * as path from "path";
+import { checkCacheWritable } from "./writable";
 import { cacheRoot } from "../core/paths";
 import { sampleMeanStd } from "../core/stats";
 
@@ -32,8 +33,9 @@ export interface ResultRecord {
 
 export const RESULTS_FILE = "results.jsonl";
 
+/** The results file of cache folder `dir` (as cacheDir: dir, else $TRANSFER_LAB_CACHE, else the default). */
 function resultsPath(dir?: string): string {
-  return path.join(dir ?? cacheRoot(), RESULTS_FILE);
+  return path.join(dir !== undefined && dir !== "" ? path.resolve(dir) : cacheRoot(), RESULTS_FILE);
 }
 
 function validate(r: ResultRecord): void {
@@ -52,8 +54,9 @@ function validate(r: ResultRecord): void {
 const RECORD_START = '{"lesson":';
 
 /**
- * Appends one result and returns it with its timestamp. Safe with several processes appending at
- * once: the file is opened O_APPEND and each record goes out as one write() of one buffer, which
+ * Appends one result and returns it with its timestamp. Checks first that the cache folder can be
+ * written (a FolderNotWritableError names the folder, the cause and the remedy). Safe with several
+ * processes appending at once: the file is opened O_APPEND and each record goes out as one write() of one buffer, which
  * the kernel applies whole at the then end of the file (on a local filesystem a write to a regular
  * file holds the file's lock throughout), so records never interleave, whatever their size; a
  * short write is reported, not completed by a second write that could land after someone else's.
@@ -65,6 +68,7 @@ export function recordResult(r: ResultRecord, dir?: string): ResultRecord {
   validate(r);
   const { lesson, ...rest } = r;
   const rec: ResultRecord = { lesson, ...rest, timestamp: r.timestamp ?? new Date().toISOString() }; // lesson first: RECORD_START
+  checkCacheWritable(dir, "recordResult");
   const file = resultsPath(dir);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const fd = fs.openSync(file, "a"); // O_APPEND
