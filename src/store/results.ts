@@ -1,7 +1,10 @@
 // Results recording for lesson 10: every lesson appends the numbers it measured to one JSON-lines
-// file in the artifact cache. Appends only, never rewrites; read back as rows or a table.
+// file in the artifact cache. Lessons only append; read back as rows or a table. Lines that are not
+// records are skipped with one warning naming each; `npm run results -- --repair` (repairResults)
+// is the one rewrite, keeping the valid records and moving the bad lines to a side file.
 import * as fs from "fs";
 import * as path from "path";
+import { writeFileAtomic } from "./atomic";
 import { checkCacheWritable } from "./writable";
 import { cacheRoot } from "../core/paths";
 import { sampleMeanStd } from "../core/stats";
@@ -38,6 +41,65 @@ function resultsPath(dir?: string): string {
   return path.join(dir !== undefined && dir !== "" ? path.resolve(dir) : cacheRoot(), RESULTS_FILE);
 }
 
+type FieldCheck = (v: unknown) => boolean;
+const isString: FieldCheck = (v) => typeof v === "string";
+const isName: FieldCheck = (v) => typeof v === "string" && v !== "";
+const isNumber: FieldCheck = (v) => typeof v === "number" && Number.isFinite(v);
+const isNumberOrNull: FieldCheck = (v) => v === null || isNumber(v);
+const isUnit: FieldCheck = (v) => isNumber(v) && (v as number) >= 0 && (v as number) <= 1;
+const isPlainObject: FieldCheck = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** The fields of a ResultRecord as a reader checks them: [check, what it allows]. Optional numbers
+ * may be null (JSON writes a NaN as null). */
+const REQUIRED_FIELDS: Record<string, [FieldCheck, string]> = {
+  lesson: [isName, "a non-empty string"],
+  method: [isName, "a non-empty string"],
+  task: [isName, "a non-empty string"],
+  labelsPerClass: [isNumberOrNull, "a number or null"],
+  accuracy: [isUnit, "a number in [0, 1]"],
+  backend: [isString, "a string"],
+  scale: [isString, "a string"],
+  seed: [isNumber, "a number"],
+};
+const OPTIONAL_FIELDS: Record<string, [FieldCheck, string]> = {
+  retention: [isNumberOrNull, "a number or null"],
+  trainableParams: [isNumberOrNull, "a number"],
+  totalParams: [isNumberOrNull, "a number"],
+  seconds: [isNumberOrNull, "a number"],
+  timestamp: [isString, "a string"],
+  extra: [isPlainObject, "an object"],
+};
+
+/** A value as a problem names it: its kind, and the value when short. */
+function describeValue(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  if (typeof v === "object") return "an object";
+  const text = JSON.stringify(v) ?? String(v);
+  const shown = text.length > 40 ? text.slice(0, 40) + "…" : text;
+  return `${typeof v === "string" ? "a string" : typeof v === "number" ? "a number" : `a ${typeof v}`} (${shown})`;
+}
+
+/** Why a parsed JSON value is not a result record, or null when it is one. */
+export function resultRecordProblem(v: unknown): string | null {
+  if (!isPlainObject(v)) return `${describeValue(v)}, not a result record`;
+  const o = v as Record<string, unknown>;
+  const problems: string[] = [];
+  const missing = Object.keys(REQUIRED_FIELDS).filter((f) => !(f in o));
+  if (missing.length > 0) {
+    problems.push(`missing required field${missing.length > 1 ? "s" : ""} ${missing.map((f) => `"${f}"`).join(", ")}`);
+  }
+  for (const [field, [ok, allowed]] of Object.entries(REQUIRED_FIELDS)) {
+    if (field in o && !ok(o[field]))
+      problems.push(`field "${field}" is ${describeValue(o[field])}, expected ${allowed}`);
+  }
+  for (const [field, [ok, allowed]] of Object.entries(OPTIONAL_FIELDS)) {
+    if (field in o && !ok(o[field]))
+      problems.push(`field "${field}" is ${describeValue(o[field])}, expected ${allowed}`);
+  }
+  return problems.length > 0 ? problems.join(", ") : null;
+}
+
 function validate(r: ResultRecord): void {
   if (!r.lesson || !r.method || !r.task) {
     throw new Error(
@@ -55,8 +117,9 @@ const RECORD_START = '{"lesson":';
 
 /**
  * Appends one result and returns it with its timestamp. Checks first that the cache folder can be
- * written (a FolderNotWritableError names the folder, the cause and the remedy). Safe with several
- * processes appending at once: the file is opened O_APPEND and each record goes out as one write() of one buffer, which
+ * written (a FolderNotWritableError names the folder, the cause and the remedy) and that the record
+ * will read back as one (the checks readResults applies). Safe with several processes appending at
+ * once: the file is opened O_APPEND and each record goes out as one write() of one buffer, which
  * the kernel applies whole at the then end of the file (on a local filesystem a write to a regular
  * file holds the file's lock throughout), so records never interleave, whatever their size; a
  * short write is reported, not completed by a second write that could land after someone else's.
@@ -68,12 +131,15 @@ export function recordResult(r: ResultRecord, dir?: string): ResultRecord {
   validate(r);
   const { lesson, ...rest } = r;
   const rec: ResultRecord = { lesson, ...rest, timestamp: r.timestamp ?? new Date().toISOString() }; // lesson first: RECORD_START
+  const text = JSON.stringify(rec);
+  const problem = resultRecordProblem(JSON.parse(text)); // what a reader will see
+  if (problem !== null) throw new Error(`recordResult: ${problem} (method ${r.method})`);
   checkCacheWritable(dir, "recordResult");
   const file = resultsPath(dir);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const fd = fs.openSync(file, "a"); // O_APPEND
   try {
-    const out = Buffer.from(JSON.stringify(rec) + "\n");
+    const out = Buffer.from(text + "\n");
     const written = fs.writeSync(fd, out);
     if (written !== out.length) {
       throw new Error(
@@ -91,59 +157,155 @@ export interface ReadResultsArgs {
   scale?: string;
   task?: string;
   dir?: string;
-  /** Where the note about skipped damaged lines goes; default console.warn; false for silence. */
+  /** Where the note about skipped bad lines goes; default console.warn; false for silence. */
   warn?: ((message: string) => void) | false;
 }
 
-/** Line numbers named in the damaged-lines warning. */
-const MAX_LINES_NAMED = 5;
+/** One line of the results file that is not a result record. */
+export interface BadResultLine {
+  /** 1-based line number. */
+  line: number;
+  /** What is wrong, e.g. `null, not a result record`, `missing required field "accuracy"`. */
+  problem: string;
+  /** The line's text (for a torn record with a whole one glued after it: the torn part only). */
+  text: string;
+}
 
-/** The record on a line, if any, and whether the line is damaged. A torn record followed by a whole
- * one (appended after a killed writer) gives the whole one; the torn part still counts as damage. */
-function parseLine(line: string): { rec?: ResultRecord; damaged: boolean } {
-  try {
-    return { rec: JSON.parse(line) as ResultRecord, damaged: false };
-  } catch {
-    for (let at = line.indexOf(RECORD_START, 1); at > 0; at = line.indexOf(RECORD_START, at + 1)) {
+/** The results file read line by line: the valid records (with their text) and the bad lines. */
+export interface ResultsScan {
+  file: string;
+  exists: boolean;
+  /** Bytes read (the file's size at the time). */
+  bytes: number;
+  records: { rec: ResultRecord; text: string; line: number }[];
+  bad: BadResultLine[];
+}
+
+const TORN = "not valid JSON (a write cut off by a crash?)";
+
+/** Scans the results file: each line is a record, or bad with the reason. A torn record followed by
+ * a whole one (appended after a killed writer) gives the whole one, and the torn part is bad. */
+export function scanResults(dir?: string): ResultsScan {
+  const file = resultsPath(dir);
+  const scan: ResultsScan = { file, exists: fs.existsSync(file), bytes: 0, records: [], bad: [] };
+  if (!scan.exists) return scan;
+  const content = fs.readFileSync(file);
+  scan.bytes = content.byteLength;
+  for (const [i, raw] of content.toString("utf8").split("\n").entries()) {
+    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+    if (line.trim() === "") continue;
+    let value: unknown;
+    let parsed = false;
+    try {
+      value = JSON.parse(line);
+      parsed = true;
+    } catch {
+      // torn: look for a whole record glued after it
+    }
+    if (parsed) {
+      const problem = resultRecordProblem(value);
+      if (problem === null) scan.records.push({ rec: value as ResultRecord, text: line, line: i + 1 });
+      else scan.bad.push({ line: i + 1, problem, text: line });
+      continue;
+    }
+    let recovered = false;
+    for (let at = line.indexOf(RECORD_START, 1); at > 0 && !recovered; at = line.indexOf(RECORD_START, at + 1)) {
       try {
-        return { rec: JSON.parse(line.slice(at)) as ResultRecord, damaged: true };
+        const rec = JSON.parse(line.slice(at));
+        if (resultRecordProblem(rec) !== null) continue;
+        scan.bad.push({ line: i + 1, problem: `${TORN}, followed by a whole record (kept)`, text: line.slice(0, at) });
+        scan.records.push({ rec, text: line.slice(at), line: i + 1 });
+        recovered = true;
       } catch {
         // a nested "lesson" key or another torn record: try the next start
       }
     }
-    return { damaged: true };
+    if (!recovered) scan.bad.push({ line: i + 1, problem: TORN, text: line });
   }
+  return scan;
 }
 
-/** All recorded results matching the filter, oldest first. Damaged lines (e.g. a write cut off by
- * a crash) are skipped with a warning naming the file and lines, and counted in `skipped`: one
- * torn line should not cost the other results. */
+/** Bad lines named with their problem in a warning; the rest are named by number only. */
+const MAX_PROBLEMS_SHOWN = 20;
+
+/** The command that repairs the results file of `file`'s folder. */
+function repairCommand(file: string): string {
+  const folder = path.dirname(file);
+  return `npm run results -- --repair${folder === cacheRoot() ? "" : ` --dir ${JSON.stringify(folder)}`}`;
+}
+
+/** The one warning about bad lines: the file, every bad line by number (the first ones with their
+ * problem), what was kept, and the command that repairs the file. */
+export function describeBadLines(scan: ResultsScan, caller = "readResults"): string {
+  const { bad, file } = scan;
+  const shown = bad.slice(0, MAX_PROBLEMS_SHOWN).map((b) => `  line ${b.line}: ${b.problem}`);
+  const rest = bad.slice(MAX_PROBLEMS_SHOWN).map((b) => b.line);
+  if (rest.length > 0) shown.push(`  and line(s) ${rest.join(", ")}`);
+  return [
+    `${caller}: skipped ${bad.length} bad line(s) of ${file}, kept the other ${scan.records.length} results:`,
+    ...shown,
+    `To repair: ${repairCommand(file)} (keeps the valid records, moves the bad lines to ${RESULTS_FILE}.rejected-<time> beside it)`,
+  ].join("\n");
+}
+
+/** All recorded results matching the filter, oldest first. Lines that are not result records (a
+ * write cut off by a crash, null, an array, a number, a record missing a required field or with a
+ * wrong type) are skipped and counted in `skipped`, with one warning per read naming the file,
+ * every bad line and its problem, and the repair command: one bad line should not cost the others. */
 export function readResults(args: ReadResultsArgs = {}): ResultRecord[] & { skipped: number } {
-  const file = resultsPath(args.dir);
+  const scan = scanResults(args.dir);
   const out = [] as unknown as ResultRecord[] & { skipped: number };
-  out.skipped = 0;
-  if (!fs.existsSync(file)) return out;
-  const damaged: number[] = [];
-  let kept = 0;
-  for (const [i, line] of fs.readFileSync(file, "utf8").split("\n").entries()) {
-    if (line.trim() === "") continue;
-    const { rec, damaged: torn } = parseLine(line);
-    if (torn) damaged.push(i + 1);
-    if (rec === undefined) continue;
-    kept++;
+  for (const { rec } of scan.records) {
     if (args.lesson && rec.lesson !== args.lesson) continue;
     if (args.scale && rec.scale !== args.scale) continue;
     if (args.task && rec.task !== args.task) continue;
     out.push(rec);
   }
-  out.skipped = damaged.length;
-  if (damaged.length > 0 && args.warn !== false) {
-    const lines = damaged.slice(0, MAX_LINES_NAMED).join(", ") + (damaged.length > MAX_LINES_NAMED ? ", …" : "");
-    (args.warn ?? console.warn)(
-      `readResults: skipped ${damaged.length} damaged line(s) of ${file} (line ${lines}; a write cut off by a crash?); kept the other ${kept} results`,
-    );
-  }
+  out.skipped = scan.bad.length;
+  if (scan.bad.length > 0 && args.warn !== false) (args.warn ?? console.warn)(describeBadLines(scan));
   return out;
+}
+
+/** What `repairResults` did. */
+export interface RepairReport {
+  file: string;
+  /** Valid records kept in the file. */
+  kept: number;
+  /** Bad lines moved out. */
+  rejected: number;
+  /** Where the bad lines went; null when there were none (nothing was written). */
+  rejectedFile: string | null;
+  /** The bad lines, as readResults named them. */
+  bad: BadResultLine[];
+}
+
+/** Tries before giving up when the file keeps changing under the repair. */
+const REPAIR_ATTEMPTS = 5;
+
+/**
+ * Rewrites the results file keeping only its valid records (each line as it was; a whole record
+ * glued after a torn one gets its own line) and moves the bad lines, as they were, to
+ * `results.jsonl.rejected-<time>` beside it. Both files are written atomically; if the file grows
+ * meanwhile (a lesson appending), the repair starts again from the new content. Run it when no
+ * lesson is running: an append between the last check and the rename would be lost.
+ */
+export async function repairResults(args: { dir?: string } = {}): Promise<RepairReport> {
+  checkCacheWritable(args.dir, "repairResults");
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  for (let attempt = 0; attempt < REPAIR_ATTEMPTS; attempt++) {
+    const scan = scanResults(args.dir);
+    const { file } = scan;
+    const report: RepairReport = { file, kept: scan.records.length, rejected: 0, rejectedFile: null, bad: scan.bad };
+    if (!scan.exists || scan.bad.length === 0) return report;
+    const rejectedFile = `${file}.rejected-${stamp}`;
+    await writeFileAtomic(rejectedFile, scan.bad.map((b) => b.text + "\n").join(""));
+    if (fs.statSync(file).size !== scan.bytes) continue; // appended to since it was read: read it again
+    await writeFileAtomic(file, scan.records.map((r) => r.text + "\n").join(""));
+    return { ...report, rejected: scan.bad.length, rejectedFile };
+  }
+  throw new Error(
+    `repairResults: ${resultsPath(args.dir)} kept changing while being repaired (a lesson appending?); run the repair again when no lesson is running`,
+  );
 }
 
 export interface SummaryRow {

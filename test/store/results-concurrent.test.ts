@@ -1,6 +1,7 @@
 // The results log under concurrent appends and after a killed writer: two processes append 500
 // records each (some over 4 KB) to one results.jsonl at once, and every line must still be one
-// whole record; a torn last line costs only itself, with a warning naming the file and line.
+// whole record; a torn last line costs only itself, with a warning naming the file and line and
+// the command that repairs it.
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
@@ -90,7 +91,11 @@ describe("results log", () => {
     expect(rows.map((r) => r.seed)).toEqual([0, 1]);
     expect(rows.skipped).toBe(1);
     expect(warnings).toEqual([
-      `readResults: skipped 1 damaged line(s) of ${path.join(dir, RESULTS_FILE)} (line 3; a write cut off by a crash?); kept the other 2 results`,
+      [
+        `readResults: skipped 1 bad line(s) of ${path.join(dir, RESULTS_FILE)}, kept the other 2 results:`,
+        "  line 3: not valid JSON (a write cut off by a crash?)",
+        `To repair: npm run results -- --repair --dir ${JSON.stringify(dir)} (keeps the valid records, moves the bad lines to results.jsonl.rejected-<time> beside it)`,
+      ].join("\n"),
     ]);
 
     // The next record is glued to the torn one (appends never look at the file's end, which another

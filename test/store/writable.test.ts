@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cachedJson, cachedModel, saveJson, saveModel } from "../../src/store/cache";
-import { recordResult, type ResultRecord } from "../../src/store/results";
+import { recordResult, repairResults, type ResultRecord } from "../../src/store/results";
 import {
   checkCacheWritable,
   describeWriteFailure,
@@ -69,6 +69,7 @@ function writers(dir: string | undefined, ran: string[]): [string, () => Promise
     ["cachedJson", () => cachedJson("k", () => (ran.push("compute"), 1), args)],
     ["recordResult", async () => recordResult(record, dir)],
     ["saveJson", () => saveJson("k", { a: 1 }, args)],
+    ["repairResults", () => repairResults({ dir })],
   ];
 }
 
