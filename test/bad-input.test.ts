@@ -1139,6 +1139,26 @@ const CASES: Record<string, BadCase[]> = {
       allowed: "expected 0x00000803 or 0x00000801",
     },
     {
+      name: "an HTML page saved as .gz",
+      call: () => {
+        fs.writeFileSync(f("page-saved.gz"), "<!DOCTYPE html><html><body>Service Unavailable</body></html>");
+        return tl.readIdxFile(f("page-saved.gz"));
+      },
+      param: "page-saved.gz",
+      value: "looks like an HTML page",
+      allowed: "download the file again",
+    },
+    {
+      name: "an IDX header too large for memory",
+      call: () => {
+        fs.writeFileSync(f("huge.gz"), zlib.gzipSync(idxBytes([1_000_000, 1000, 1000], new Uint8Array(8))));
+        return tl.readIdxFile(f("huge.gz"), "images");
+      },
+      param: "huge.gz",
+      value: "too large for memory: its header says 1000000×1000×1000",
+      allowed: "use a smaller file",
+    },
+    {
       name: "labels of another length",
       call: () =>
         tl.loadIdxDataset({ images: path.join(dir, "good", "train-images-idx3-ubyte"), labels: f("two-labels") }),

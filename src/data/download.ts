@@ -1,10 +1,12 @@
 // Optional download of IDX files into the artifact cache, each checked against its sha256
 // before it is written (atomically). Never called by default: lessons use embedded MNIST. The
-// destination is checked writable before anything is fetched.
+// destination is checked writable before anything is fetched; a server that answers with an HTML
+// page (an error or login page) instead of the file is named as such.
 import * as fs from "fs";
 import * as path from "path";
 import { cacheDir, sha256Hex, writeFileAtomic } from "../store/cache";
 import { checkCacheWritable, checkFolderWritable } from "../store/writable";
+import { looksLikeHtml } from "./idx";
 
 /** Where one IDX data set can be downloaded from, with the sha256 of every file. */
 export interface IdxSource {
@@ -89,8 +91,11 @@ export async function downloadFile(args: DownloadFileArgs): Promise<{ bytes: num
   }
   const got = sha256Hex(body);
   if (got !== want) {
+    const html = looksLikeHtml(body)
+      ? "; the server sent an HTML page (an error or login page?), not the file — check the URL, or download again later"
+      : "";
     throw new Error(
-      `download: ${url}: sha256 mismatch: expected ${want}, got ${got} (${body.byteLength} bytes); nothing was saved — check the URL or the checksum`,
+      `download: ${url}: sha256 mismatch: expected ${want}, got ${got} (${body.byteLength} bytes); nothing was saved — check the URL or the checksum${html}`,
     );
   }
   await writeFileAtomic(dest, body);

@@ -1,6 +1,11 @@
 // Reader for the standard IDX files of MNIST / Fashion-MNIST (`*-idx3-ubyte` images,
-// `*-idx1-ubyte` labels), raw or gzipped. Every check names the file and what is wrong.
+// `*-idx1-ubyte` labels), raw or gzipped. Every check names the file and what is wrong: an HTML
+// page saved in place of the data (a failed download) is named as such, and a file whose header
+// announces more data than this process can hold is refused from its header, before any of it is
+// read or allocated.
+import { constants as bufferConstants } from "buffer";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import * as zlib from "zlib";
 import type { Dataset } from "./types";
@@ -26,6 +31,66 @@ export type IdxKind = "images" | "labels";
 
 const hex = (m: number) => "0x" + m.toString(16).padStart(8, "0");
 
+/** Whether bytes look like an HTML (or XML) page: what a failed download (an error or login page)
+ * saves in place of the data. */
+export function looksLikeHtml(bytes: Uint8Array): boolean {
+  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 1024))
+    .toString("latin1")
+    .replace(/^\uFEFF|^\xEF\xBB\xBF/, "")
+    .trimStart()
+    .toLowerCase();
+  return head.startsWith("<") && /<!doctype html|<html|<head|<body|<\?xml|<title/.test(head);
+}
+
+/** The error for an HTML page read as IDX: keeps the magic number it was read as. */
+function htmlPageError(file: string, bytes: Uint8Array, magic: number | null): Error {
+  const start = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 40))
+    .toString("latin1")
+    .replace(/\s+/g, " ")
+    .trim();
+  const gz = file.endsWith(".gz") ? " (despite its .gz name it is not gzip data)" : "";
+  const read =
+    magic === null
+      ? ""
+      : `; read as IDX: magic number ${hex(magic)}, expected ${hex(IDX_IMAGES_MAGIC)} or ${hex(IDX_LABELS_MAGIC)}`;
+  return new Error(
+    `${file}: looks like an HTML page, not IDX data (it starts with ${JSON.stringify(start + "…")}${read}): probably a download that failed and saved an error page instead${gz}; download the file again (downloadIdxFiles checks each file's sha256)`,
+  );
+}
+
+/** Bytes per value once loaded: pixels become float32, labels int32. */
+const LOADED_BYTES_PER_VALUE = 4;
+
+function formatBytes(n: number): string {
+  const units = ["bytes", "KB", "MB", "GB", "TB"];
+  let i = 0;
+  let v = n;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return i === 0 ? `${n} bytes` : `${v.toFixed(1)} ${units[i]}`;
+}
+
+/**
+ * Throws when `values` one-byte values (the payload an IDX header announces) cannot be loaded: more
+ * than one buffer or typed array can hold, or, with the bytes of the file and the float32 copy,
+ * more than the machine's memory. Without this check such a file fails deep inside with
+ * "RangeError: Invalid typed array length" or an allocation failure.
+ */
+export function checkIdxFitsInMemory(file: string, dims: number[], values: number): void {
+  const need = values * (1 + LOADED_BYTES_PER_VALUE);
+  const maxValues = bufferConstants.MAX_LENGTH;
+  const total = os.totalmem();
+  let limit: string | null = null;
+  if (values > maxValues) limit = `the ${maxValues} values one buffer or typed array can hold in this Node.js`;
+  else if (need > total) limit = `this machine's ${formatBytes(total)} of memory`;
+  if (limit === null) return;
+  throw new Error(
+    `${file}: too large for memory: its header says ${dims.join("×")} = ${values} values, which need ${formatBytes(need)} to load (${formatBytes(values)} of file data + ${formatBytes(values * LOADED_BYTES_PER_VALUE)} as 32-bit numbers), more than ${limit}; use a smaller file (fewer images)`,
+  );
+}
+
 /** Gunzips when the bytes start with the gzip signature (whatever the file is called). */
 function maybeGunzip(bytes: Uint8Array, file: string): Uint8Array {
   if (bytes.length < 2 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
@@ -49,6 +114,7 @@ export function parseIdx(bytes: Uint8Array, file: string, expect?: IdxKind): Idx
   const typeCode = (magic >>> 8) & 0xff;
   const ndims = magic & 0xff;
   if (magic >>> 16 !== 0 || typeCode !== 0x08 || ndims < 1) {
+    if (looksLikeHtml(buf)) throw htmlPageError(file, buf, magic);
     throw new Error(
       `${file}: not an unsigned-byte IDX file: magic number ${hex(magic)} (expected ${hex(IDX_IMAGES_MAGIC)} or ${hex(IDX_LABELS_MAGIC)})`,
     );
@@ -85,17 +151,109 @@ export function parseIdx(bytes: Uint8Array, file: string, expect?: IdxKind): Idx
   return { file, magic, dims, data: buf.subarray(headerBytes) };
 }
 
+/** Bytes read from the start of a file to find its header (a gzip stream is inflated that far). */
+const PEEK_BYTES = 64 * 1024;
+
+/** The dims an IDX header announces, from the first bytes of a file (raw or gzipped), or null when
+ * they do not start a valid unsigned-byte IDX header (the full parse then names the problem). */
+function peekIdxHeader(head: Uint8Array): { dims: number[]; gz: boolean } | null {
+  const gz = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+  let buf = head;
+  if (gz) {
+    try {
+      buf = new Uint8Array(zlib.gunzipSync(head, { finishFlush: zlib.constants.Z_SYNC_FLUSH }));
+    } catch {
+      return null;
+    }
+  }
+  if (buf.length < 4) return null;
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const magic = view.getUint32(0, false);
+  const ndims = magic & 0xff;
+  if (magic >>> 16 !== 0 || ((magic >>> 8) & 0xff) !== 0x08 || ndims < 1 || buf.length < 4 + 4 * ndims) return null;
+  const dims: number[] = [];
+  for (let i = 0; i < ndims; i++) dims.push(view.getUint32(4 + 4 * i, false));
+  return { dims, gz };
+}
+
+/** Reads a whole file into one buffer, in chunks (fs.readFileSync stops at 2 GiB). */
+function readWhole(fd: number, size: number): Uint8Array {
+  const out = Buffer.allocUnsafe(size);
+  const CHUNK = 1 << 30;
+  let at = 0;
+  while (at < size) {
+    const n = fs.readSync(fd, out, at, Math.min(CHUNK, size - at), at);
+    if (n === 0) break;
+    at += n;
+  }
+  return at === size ? out : out.subarray(0, at);
+}
+
 /** Reads and decodes one IDX file from disk (raw or `.gz`). */
 export function readIdxFile(file: string, expect?: IdxKind): IdxArray {
-  let bytes: Uint8Array;
+  const name = path.basename(file);
+  const io = <T>(f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      throw new Error(
+        `${file}: cannot read: ${(e as Error).message} (file must be an existing, readable IDX file, raw or .gz; fetch MNIST with downloadIdxFiles)`,
+      );
+    }
+  };
+  const fd = io(() => fs.openSync(file, "r"));
   try {
-    bytes = fs.readFileSync(file);
-  } catch (e) {
-    throw new Error(
-      `${file}: cannot read: ${(e as Error).message} (file must be an existing, readable IDX file, raw or .gz; fetch MNIST with downloadIdxFiles)`,
+    const size = io(() => fs.fstatSync(fd).size);
+    const head = Buffer.alloc(Math.min(size, PEEK_BYTES));
+    io(() => fs.readSync(fd, head, 0, head.length, 0));
+    checkIdxHead(name, head, size);
+    if (size > bufferConstants.MAX_LENGTH) {
+      throw new Error(
+        `${name}: too large for memory: the file holds ${formatBytes(size)}, more than one buffer can hold in this Node.js (${formatBytes(bufferConstants.MAX_LENGTH)}); use a smaller file`,
+      );
+    }
+    return parseIdx(
+      io(() => readWhole(fd, size)),
+      name,
+      expect,
     );
+  } finally {
+    fs.closeSync(fd);
   }
-  return parseIdx(bytes, path.basename(file), expect);
+}
+
+/** Checks the first bytes of a file of `size` bytes: an HTML page, or a header announcing more data
+ * than can be loaded, is refused before the rest is read. Returns the header's dims when valid. A raw
+ * file shorter than its header announces is left to parseIdx, which says it is truncated. */
+function checkIdxHead(name: string, head: Uint8Array, size: number): number[] | null {
+  const gz = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+  if (!gz && looksLikeHtml(head))
+    throw htmlPageError(name, head, head.length >= 4 ? Buffer.from(head).readUInt32BE(0) : null);
+  const header = peekIdxHeader(head);
+  if (header === null) return null;
+  const values = header.dims.reduce((a, b) => a * b, 1);
+  if (header.gz || size >= 4 + 4 * header.dims.length + values) checkIdxFitsInMemory(name, header.dims, values);
+  return header.dims;
+}
+
+/** The dims in the header of an IDX file (raw or .gz), read from its first bytes; null when it has
+ * no valid header (reading it names the problem). */
+export function readIdxDims(file: string): number[] | null {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, "r");
+  } catch {
+    return null;
+  }
+  try {
+    const head = Buffer.alloc(PEEK_BYTES);
+    const n = fs.readSync(fd, head, 0, head.length, 0);
+    return peekIdxHeader(head.subarray(0, n))?.dims ?? null;
+  } catch {
+    return null;
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** Paths of one images file and its labels file. */
@@ -143,6 +301,7 @@ function loadPair(files: IdxFiles, numClasses: number, name: string): Dataset {
       `loadIdxDataset: ${img.file} holds ${n} images but ${lab.file} holds ${lab.dims[0]} labels (use the matching labels file)`,
     );
   }
+  checkIdxFitsInMemory(img.file, img.dims, img.data.length);
   const y = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const c = lab.data[i];
@@ -208,7 +367,21 @@ export function loadIdxDataset(source: string | IdxFiles, args: LoadIdxArgs = {}
   }
   const name = args.name ?? `idx:${path.basename(path.resolve(source))}/${split}`;
   if (split !== "all") return loadPair(findIdxFiles(source, split), numClasses, name);
-  const train = loadPair(findIdxFiles(source, "train"), numClasses, name);
-  const test = loadPair(findIdxFiles(source, "test"), numClasses, name);
+  const trainFiles = findIdxFiles(source, "train");
+  const testFiles = findIdxFiles(source, "test");
+  // Train and test rows end up in one array: the two files together must fit too (checked from
+  // their headers, before either is read).
+  const trainDims = readIdxDims(trainFiles.images);
+  const testDims = readIdxDims(testFiles.images);
+  if (trainDims !== null && testDims !== null && trainDims.length === 3 && testDims.length === 3) {
+    const values = (trainDims[0] + testDims[0]) * trainDims[1] * trainDims[2];
+    checkIdxFitsInMemory(
+      `${path.basename(trainFiles.images)} + ${path.basename(testFiles.images)}`,
+      [trainDims[0] + testDims[0], trainDims[1], trainDims[2]],
+      values,
+    );
+  }
+  const train = loadPair(trainFiles, numClasses, name);
+  const test = loadPair(testFiles, numClasses, name);
   return concatDatasets([train, test], name);
 }

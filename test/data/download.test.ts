@@ -21,6 +21,9 @@ const files: Record<string, Uint8Array> = {
   "t10k-labels-idx1-ubyte.gz": new Uint8Array(zlib.gzipSync(te.labels)),
 };
 const checksums = Object.fromEntries(Object.entries(files).map(([k, v]) => [k, sha(v)]));
+/** What a server behind a login or error page answers, with status 200. */
+const HTML_PAGE = new TextEncoder().encode("<!DOCTYPE html>\n<html><head><title>Sign in</title></head></html>");
+const LOGIN_PATH = "behind-login/train-labels-idx1-ubyte.gz";
 let server: http.Server;
 let base = "";
 let requests = 0;
@@ -29,7 +32,7 @@ beforeAll(async () => {
   server = http.createServer((req, res) => {
     requests++;
     const name = (req.url ?? "").replace(/^\/data\//, "");
-    const body = files[name];
+    const body = name === LOGIN_PATH ? HTML_PAGE : files[name];
     if (!body) {
       res.writeHead(404).end("not found");
       return;
@@ -92,6 +95,21 @@ describe("downloadIdxFiles", () => {
       /sha256 for .* must be 64 hex digits/,
     );
     expect(fs.readdirSync(dir)).toEqual(["t10k-labels-idx1-ubyte.gz"]);
+  });
+
+  it("says when the server sent an HTML page instead of the file, and saves nothing", async () => {
+    const dir = tempDir("dl-");
+    const dest = path.join(dir, "train-labels-idx1-ubyte.gz");
+    await expect(
+      downloadFile({
+        url: base + LOGIN_PATH,
+        dest,
+        sha256: checksums["train-labels-idx1-ubyte.gz"],
+      }),
+    ).rejects.toThrow(
+      /sha256 mismatch: .*nothing was saved — check the URL or the checksum; the server sent an HTML page \(an error or login page\?\), not the file/,
+    );
+    expect(fs.readdirSync(dir)).toEqual([]);
   });
 
   it("lets a mirror URL replace a preset's, keeping its checksums", async () => {

@@ -43,7 +43,10 @@ describe("parseIdx", () => {
       /img: wrong magic number 0x00000803 \(an images file\?\), expected 0x00000801/,
     );
     expect(() => parseIdx(new TextEncoder().encode("<html>not found</html>"), "page", "images")).toThrow(
-      /page: not an unsigned-byte IDX file/,
+      /^page: looks like an HTML page, not IDX data .*download the file again/,
+    );
+    expect(() => parseIdx(new TextEncoder().encode("hello, not a page"), "text")).toThrow(
+      /text: not an unsigned-byte IDX file: magic number 0x68656c6c/,
     );
     expect(() => parseIdx(idxBytes([2], new Uint8Array(8), 0x00000d01), "floats")).toThrow(
       /not an unsigned-byte IDX file: magic number 0x00000d01/,
