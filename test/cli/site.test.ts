@@ -307,3 +307,18 @@ describe("buildSite", () => {
     expect(JSON.parse(fs.readFileSync(path.join(out, MANIFEST_FILE), "utf8")).lessons).toHaveLength(3);
   }, 120_000);
 });
+
+describe("a lesson whose notebook did not parse", () => {
+  it("is listed as failed, by its file name, when the run tried it", () => {
+    const info = lessonInfo("07-broken.ipynb", null, null, {
+      name: "07-broken.ipynb",
+      seconds: 0,
+      backend: null,
+      ok: false,
+      scale: "smoke",
+    });
+    expect(info).toMatchObject({ id: "07", title: "07-broken", page: null, ok: false, scale: "smoke" });
+    expect(info.goal).toContain("could not be read");
+    expect(lessonInfo("07-broken.ipynb", null, null).ok).toBeNull();
+  });
+});

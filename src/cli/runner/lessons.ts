@@ -1,12 +1,15 @@
 // `npm run lessons`: executes notebooks/NN-*.ipynb in order through the transfer-lab kernel,
 // writes executed copies to build/lessons/ and the HTML site to build/site/, prints one line per
-// lesson; exits 1 when any cell failed. Options: --scale, --only, --set name=value, --out,
+// lesson; exits 1 when any cell failed or a notebook does not parse (the other lessons still
+// run). Options: --scale (default: LESSON_SCALE, else default), --only, --set name=value (given
+// to the lessons that declare the parameter, type-checked before any kernel starts), --out,
 // --timeout, --verbose, --no-site.
 import { Command, InvalidArgumentError } from "commander";
 import path from "path";
 import { parseScale, type Scale } from "../../core/scale";
-import { injectParameters, parseSetArgs } from "./inject";
-import { lessonId, listLessons, readNotebook, selectLessons } from "./notebook";
+import { describeSetPlan, parseSetArgs, planSets } from "./inject";
+import { listLessons, selectLessons } from "./notebook";
+import { readLessons, resolveScale, scaleSource } from "./options";
 import { DEFAULT_CELL_TIMEOUT_S, DEFAULT_OUT_DIR, formatResult, runLessons } from "./run";
 import { buildSite } from "../site/build";
 
@@ -28,7 +31,8 @@ function scaleOption(value: string): Scale {
 }
 
 interface Options {
-  scale: Scale;
+  /** Unset: LESSON_SCALE, else default (resolveScale). */
+  scale?: Scale;
   only: string[];
   set: string[];
   out: string;
@@ -43,9 +47,8 @@ async function main(argv: string[]): Promise<number> {
     .description("Execute the lesson notebooks through the transfer-lab kernel")
     .option(
       "--scale <scale>",
-      "smoke | default | full (sets LESSON_SCALE in the kernel)",
+      "smoke | default | full (sets LESSON_SCALE in the kernel; default: $LESSON_SCALE, else default)",
       scaleOption,
-      "default" as Scale,
     )
     .option("--only <lessons>", "lesson numbers to run, e.g. 03 or 03,04 (repeatable)", collect, [] as string[])
     .option("--set <name=value>", "override a parameter of the `parameters` cell (repeatable)", collect, [] as string[])
@@ -63,16 +66,23 @@ async function main(argv: string[]): Promise<number> {
 
   const notebooks = selectLessons(listLessons(opts.notebooks), opts.only);
   if (notebooks.length === 0) throw new Error(`no lesson notebooks (NN-*.ipynb) in ${path.resolve(opts.notebooks)}`);
+  const scale = resolveScale(opts.scale);
   const sets = parseSetArgs(opts.set);
-  // Check every --set against every selected notebook before running anything.
-  for (const nb of notebooks) injectParameters(readNotebook(nb), sets, lessonId(nb) ?? path.basename(nb));
+  // Plan every --set over the notebooks that parse before running anything: each goes to the
+  // lessons that declare it, with a value of the declared type. A notebook that does not parse
+  // is run (and reported failed) like the others.
+  const { readable, unreadable } = readLessons(notebooks);
+  const plan = sets.length > 0 && readable.length > 0 ? planSets(readable, sets) : null;
+  const byFile = new Map(readable.map((l) => [l.file, plan?.perLesson.get(l.label) ?? []]));
 
-  console.log(`running ${notebooks.length} lesson(s) at scale ${opts.scale} -> ${opts.out}`);
+  console.log(`running ${notebooks.length} lesson(s) at scale ${scale} (${scaleSource(opts.scale)}) -> ${opts.out}`);
+  for (const u of unreadable) console.log(`not runnable, reported as failed: ${u.error.message}`);
+  for (const entry of plan?.report ?? []) console.log(describeSetPlan(entry));
   const results = await runLessons(
     notebooks,
     {
-      scale: opts.scale,
-      sets,
+      scale,
+      setsFor: (nb) => byFile.get(nb) ?? [],
       outDir: opts.out,
       cellTimeoutSeconds: opts.timeout,
       onCell: opts.verbose
@@ -87,7 +97,7 @@ async function main(argv: string[]): Promise<number> {
       lessonsDir: opts.out,
       outDir,
       notebooksDir: opts.notebooks,
-      runs: results.map((r) => ({ ...r, scale: opts.scale })),
+      runs: results.map((r) => ({ ...r, scale })),
     });
     console.log(`site: ${path.relative(process.cwd(), site.index)} (${site.pages.length} lesson page(s))`);
   }

@@ -38,10 +38,44 @@ export interface Notebook {
   nbformat_minor: number;
 }
 
+/** A notebook file that cannot be read or is not an nbformat 4 notebook; the message names the file. */
+export class NotebookReadError extends Error {
+  constructor(
+    readonly file: string,
+    reason: string,
+  ) {
+    super(`${file}: ${reason}`);
+    this.name = "NotebookReadError";
+  }
+}
+
+/** Where a JSON.parse error points, as `line L column C` (Node 20 gives only the position). */
+export function jsonErrorWhere(text: string, message: string): string | null {
+  if (/\(line \d+ column \d+\)/.test(message)) return null;
+  const m = /at position (\d+)/.exec(message);
+  if (!m) return null;
+  const before = text.slice(0, Number(m[1]));
+  const line = before.split("\n").length;
+  return `line ${line} column ${before.length - before.lastIndexOf("\n")}`;
+}
+
 export function readNotebook(file: string): Notebook {
-  const nb = JSON.parse(fs.readFileSync(file, "utf8")) as Notebook;
-  if (!Array.isArray(nb.cells) || nb.nbformat !== 4) {
-    throw new Error(`${file}: not an nbformat 4 notebook (nbformat ${String(nb.nbformat)})`);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    throw new NotebookReadError(file, `cannot read: ${(e as Error).message}`);
+  }
+  let nb: Notebook;
+  try {
+    nb = JSON.parse(text) as Notebook;
+  } catch (e) {
+    const message = (e as Error).message;
+    const where = jsonErrorWhere(text, message);
+    throw new NotebookReadError(file, `not valid JSON: ${message}${where ? ` (${where})` : ""}`);
+  }
+  if (nb === null || typeof nb !== "object" || !Array.isArray(nb.cells) || nb.nbformat !== 4) {
+    throw new NotebookReadError(file, `not an nbformat 4 notebook (nbformat ${String(nb?.nbformat)})`);
   }
   return nb;
 }

@@ -8,7 +8,7 @@ import path from "path";
 import { KERNEL_NAME, requireJupyter } from "../jupyter";
 import type { Scale } from "../../core/scale";
 import { injectParameters, type ParameterSet } from "./inject";
-import { lessonId, readNotebook, writeNotebook } from "./notebook";
+import { NotebookReadError, lessonId, readNotebook, writeNotebook } from "./notebook";
 import { cellErrorAt, executedCells, findBackend, findCellError, firstLine } from "./outputs";
 import { injectTensorProbes, readTensorProbes, type TensorCounts } from "./tensor-probe";
 
@@ -62,9 +62,14 @@ export interface LessonResult {
   stderrTail: string;
 }
 
+/** Failure kind of a lesson whose notebook does not parse (nothing ran). */
+export const UNREADABLE_NOTEBOOK = "unreadable-notebook";
+/** Failure kind of a lesson the runner could not run for another reason (no executor result, ...). */
+export const RUNNER_ERROR = "runner-error";
+
 export interface LessonFailure {
   /** Error name as the kernel sent it (`RangeError`, `CompileError` for a type error,
-   * `Interrupted`) or `timeout`, `dead-kernel`, ... */
+   * `Interrupted`) or `timeout`, `dead-kernel`, `unreadable-notebook`, `runner-error`, ... */
   kind: string;
   message: string;
   /** Index in the executed copy's cells (injected cell included); null when no cell ran. */
@@ -97,10 +102,14 @@ export function describeFailure(r: LessonResult): string {
   const f = r.failure;
   if (!f) return "";
   const where = f.cellIndex !== null ? `cell ${f.cellIndex}` : "before any cell";
-  const lines = [`  ${r.name}, ${where} (see ${r.output}): ${f.kind}: ${f.message.replace(/\n/g, "\n    ")}`];
+  // A lesson that never ran has no executed copy to look at.
+  const see = f.kind === UNREADABLE_NOTEBOOK || f.kind === RUNNER_ERROR ? "" : ` (see ${r.output})`;
+  const lines = [`  ${r.name}, ${where}${see}: ${f.kind}: ${f.message.replace(/\n/g, "\n    ")}`];
   if (f.firstLine !== null) lines.push(`  cell starts: ${f.firstLine}`);
   // tslab's own frames say nothing about the lesson.
-  const details = f.details.split("\n").filter((l) => !/node_modules\/tslab\/dist\/|\(node:vm:/.test(l));
+  const details = f.details
+    .split("\n")
+    .filter((l) => l.trim() !== "" && !/node_modules\/tslab\/dist\/|\(node:vm:/.test(l));
   lines.push(...details.slice(0, 20).map((l) => `    ${l}`));
   return lines.join("\n");
 }
@@ -215,15 +224,53 @@ function spawnExecutor(
   });
 }
 
-/** Runs lessons one after another (all of them, also after a failure). */
+/** The result of a lesson the runner could not run (its notebook does not parse, the executor
+ * wrote no result, ...): failed before any cell, its earlier executed copy removed. */
+export function notRunResult(notebook: string, error: unknown, outDir: string = DEFAULT_OUT_DIR): LessonResult {
+  const name = path.basename(notebook);
+  const output = path.join(path.resolve(outDir), name);
+  fs.rmSync(output, { force: true }); // never report on a previous run's copy
+  const unreadable = error instanceof NotebookReadError;
+  return {
+    name,
+    output,
+    cells: 0,
+    seconds: 0,
+    backend: null,
+    ok: false,
+    failure: {
+      kind: unreadable ? UNREADABLE_NOTEBOOK : RUNNER_ERROR,
+      message: (error as Error)?.message ?? String(error),
+      cellIndex: null,
+      firstLine: null,
+      details: "",
+    },
+    stderrTail: "",
+  };
+}
+
+export interface RunLessonsArgs extends Omit<RunLessonArgs, "notebook"> {
+  /** The sets of one notebook (the runner gives each lesson only the parameters it declares);
+   * default `sets` for every notebook. */
+  setsFor?: (notebook: string) => ParameterSet[];
+}
+
+/** Runs lessons one after another (all of them, also after a failure, and after a notebook that
+ * cannot be run: it is reported as a failed lesson). */
 export async function runLessons(
   notebooks: string[],
-  args: Omit<RunLessonArgs, "notebook">,
+  args: RunLessonsArgs,
   onResult: (r: LessonResult) => void = () => undefined,
 ): Promise<LessonResult[]> {
+  const { setsFor, ...common } = args;
   const results: LessonResult[] = [];
   for (const notebook of notebooks) {
-    const r = await runLesson({ ...args, notebook });
+    let r: LessonResult;
+    try {
+      r = await runLesson({ ...common, notebook, sets: setsFor ? setsFor(notebook) : common.sets });
+    } catch (e) {
+      r = notRunResult(notebook, e, common.outDir);
+    }
     onResult(r);
     results.push(r);
   }

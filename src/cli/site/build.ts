@@ -5,7 +5,7 @@
 import fs from "fs";
 import path from "path";
 import { projectRoot } from "../../core/paths";
-import { lessonId, listLessons, readNotebook } from "../runner/notebook";
+import { lessonId, listLessons, readNotebook, type Notebook } from "../runner/notebook";
 import { exportHtml, installMathJax } from "./export";
 import { renderIndex } from "./index-page";
 import { lessonInfo, type LessonInfo, type SiteRun } from "./info";
@@ -66,6 +66,15 @@ function readManifest(file: string): Manifest | null {
   }
 }
 
+/** A source notebook, or null when it does not parse (the runner reports that lesson as failed). */
+function readSource(file: string): Notebook | null {
+  try {
+    return readNotebook(file);
+  } catch {
+    return null;
+  }
+}
+
 function listIfExists(dir: string | null | undefined): string[] {
   return dir && fs.existsSync(dir) ? listLessons(dir) : [];
 }
@@ -88,13 +97,9 @@ export function buildSite(args: BuildSiteArgs = {}): SiteResult {
     const exe = executed.find((f) => path.basename(f) === file) ?? null;
     const src = sources.find((f) => path.basename(f) === file) ?? null;
     const mtime = exe ? fs.statSync(exe).mtimeMs : null;
-    // lessonInfo reads the source notebook only for a lesson that has not run.
-    const info = lessonInfo(
-      file,
-      src && !exe ? readNotebook(src) : null,
-      exe ? readNotebook(exe) : null,
-      runs.get(file),
-    );
+    // lessonInfo reads the source notebook only for a lesson that has not run; one that does not
+    // parse is listed by its file name (and as failed when this run tried it).
+    const info = lessonInfo(file, src && !exe ? readSource(src) : null, exe ? readNotebook(exe) : null, runs.get(file));
     const before = previous?.lessons.find((l) => l.file === file && l.notebookMtimeMs === mtime);
     // The runner's numbers of an earlier build of this same executed copy beat inference.
     const merged: LessonInfo =

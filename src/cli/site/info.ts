@@ -169,8 +169,22 @@ export function lessonInfo(
     executed ?? source ?? { cells: [], metadata: {}, nbformat: 4, nbformat_minor: 5 },
     file.replace(/\.ipynb$/, ""),
   );
-  if (!executed)
-    return { file, id, title, goal, page: null, backend: null, scale: null, seconds: null, ok: null, executedAt: null };
+  if (!executed) {
+    // Not executed: not run, or this run failed before writing a copy (a notebook that does not parse).
+    const failed = run !== undefined && !run.ok;
+    return {
+      file,
+      id,
+      title,
+      goal: goal || (failed && !source ? "(the notebook could not be read; see the runner's output)" : goal),
+      page: null,
+      backend: null,
+      scale: failed ? (run.scale ?? null) : null,
+      seconds: null,
+      ok: failed ? false : null,
+      executedAt: null,
+    };
+  }
   return {
     file,
     id,
