@@ -38,6 +38,7 @@ import { progressLine } from "../show/progress";
 import { maxOutputDiff } from "../evaluate/compare";
 import { DEFAULT_LORA_LR, lessonSettings } from "../core/settings";
 import { methodName, parseMethod } from "../core/methods";
+import { checkCacheWritable } from "../store/writable";
 
 /** The source MLP's hidden layers: where lesson 04 puts adapters. */
 export const MLP_LORA_TARGETS: readonly string[] = ["hidden1", "hidden2", "hidden3"];
@@ -251,6 +252,7 @@ async function perSeed(
 
 /** The rank sweep: per seed, head-only, each rank and full fine-tuning on the same labels. */
 export async function runLoraSweep(args: LoraSweepArgs = {}): Promise<LoraRun[]> {
+  checkCacheWritable(undefined, "runLoraSweep"); // the source models are cached: refuse before training
   checkSweepArgs("runLoraSweep", args);
   const ranks = args.ranks ?? lessonSettings("04", scaleArg("runLoraSweep", args.scale)).ranks;
   ranks.forEach((r, i) => checkLoraHyper("runLoraSweep", r, args.alpha ?? DEFAULT_LORA_ALPHA, 0, `ranks[${i}]`));
@@ -293,6 +295,7 @@ export function atLearningRate(method: string, lr: number): string {
 /** LoRA (rank r) and full fine-tuning at each learning rate, per seed, on the same labels: which
  * rate each method wants, and what the rate does to task-A retention. */
 export async function runLoraLearningRates(args: LoraLearningRateArgs): Promise<LoraRun[]> {
+  checkCacheWritable(undefined, "runLoraLearningRates");
   const r = args.r ?? 4;
   checkSweepArgs("runLoraLearningRates", args);
   checkLoraHyper("runLoraLearningRates", r, args.alpha ?? DEFAULT_LORA_ALPHA, 0);

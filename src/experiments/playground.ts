@@ -22,6 +22,7 @@ import {
   type PlaygroundModelEntry,
 } from "../store/playground";
 import { argError, checkPositiveInt, show } from "../core/validate";
+import { checkCacheWritable } from "../store/writable";
 
 /** Images offered on the page when `count` is not given. */
 export const DEFAULT_PLAYGROUND_EXAMPLES = 20;
@@ -189,6 +190,7 @@ function base64Floats(x: Float32Array): string {
  * exports are removed after. Checks every argument before writing anything; leaves no tensors behind.
  */
 export async function exportPlaygroundModels(args: ExportPlaygroundArgs): Promise<PlaygroundExport> {
+  checkCacheWritable(args?.dir, WHERE);
   if (!args || typeof args !== "object") throw argError(WHERE, "args", "an object { models, examples }", show(args));
   const ex = args.examples;
   checkDataset(WHERE, "examples", ex);

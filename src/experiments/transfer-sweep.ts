@@ -12,6 +12,7 @@ import { getSourceModel, sourceTasks } from "./source";
 import { runTransfer, type TransferResult, type TransferRunArgs } from "./transfer";
 import { TRANSFER_BUDGETS } from "../core/settings";
 import { sampleMeanStd } from "../core/stats";
+import { checkCacheWritable } from "../store/writable";
 
 /** One variant of a run: everything but the data, seed and scale. */
 export type TransferVariant = Omit<TransferRunArgs, "source" | "tasks" | "labelsPerClass" | "seed" | "scale">;
@@ -112,6 +113,8 @@ export type TransferExperimentRun = TransferResult & { reused: boolean; record: 
 
 /** Runs every (seed, shift, k, variant), reusing recorded runs, recording new ones. */
 export async function runTransferExperiment(args: TransferExperimentArgs): Promise<TransferExperimentRun[]> {
+  // Results are recorded as runs finish: refuse an unwritable cache before the first one trains.
+  checkCacheWritable(undefined, "runTransferExperiment");
   const scale = args.scale ?? getScale();
   const backend = tf.getBackend();
   const reuse = args.reuse ?? true;

@@ -32,6 +32,7 @@ import {
 import { checkLabelBudget } from "../data/subset";
 import { progressLine } from "../show/progress";
 import { methodName } from "../core/methods";
+import { checkCacheWritable } from "../store/writable";
 
 /** The full pretraining recipe at a scale: the ViT of lesson 05's settings and its epochs. */
 export function vitRecipe(scale: Scale = getScale()): ViTRecipe & { epochs: number } {
@@ -222,6 +223,7 @@ export interface ViTSweepArgs {
 
 /** Every transfer method on the same pretrained ViT: head-only, freeze-k for each k, full-ft, LoRA q,v. */
 export async function runViTSweep(args: ViTSweepArgs = {}): Promise<ViTRun[]> {
+  checkCacheWritable(undefined, "runViTSweep"); // the pretrained ViTs are cached: refuse before training
   const where = "runViTSweep";
   // Checked before the ViT is loaded or pretrained.
   const scale = checkSweepCommon(where, args);

@@ -14,6 +14,7 @@ import {
 } from "../experiments/transfer-sweep";
 import { recordLoraRuns, runLoraSweep } from "../experiments/lora";
 import { runViTSweep } from "../experiments/vit";
+import { checkCacheWritable } from "../store/writable";
 
 /** What a filler gets: the scale and backend to record, the seed, and where results go. */
 export interface FillContext {
@@ -233,6 +234,7 @@ export interface FillReport {
 /** For each lesson with no results at `scale`, runs its experiment now. A failing lesson is
  * reported (and the others still run) rather than thrown. */
 export async function fillMissingResults(args: FillMissingArgs): Promise<FillReport[]> {
+  checkCacheWritable(args.dir, "fillMissingResults"); // fills record results: refuse before any training
   const scale = args.scale ?? getScale();
   const fillers = args.fillers ?? LESSON_FILLERS;
   const lessons = args.lessons ?? Object.keys(fillers).sort();

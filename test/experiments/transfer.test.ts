@@ -110,6 +110,34 @@ describe("runTransfer", () => {
 });
 
 describe("runTransferExperiment", () => {
+  it("refuses an unwritable cache before any run trains, naming TRANSFER_LAB_CACHE", async () => {
+    const saved = process.env.TRANSFER_LAB_CACHE;
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "tl-unwritable-")), "a-file");
+    fs.writeFileSync(file, "not a folder");
+    process.env.TRANSFER_LAB_CACHE = file;
+    const before = tf.memory().numTensors;
+    let seen = 0;
+    try {
+      await expect(
+        runTransferExperiment({
+          lesson: "03",
+          variants: [{ method: "full-ft", budget }],
+          labelsPerClass: [2],
+          seeds: [0],
+          scale: "smoke",
+          progress: false,
+          onResult: () => seen++,
+        }),
+      ).rejects.toThrow(
+        /runTransferExperiment: the cache folder .*a-file \(set by TRANSFER_LAB_CACHE\) is not writable/,
+      );
+    } finally {
+      process.env.TRANSFER_LAB_CACHE = saved;
+    }
+    expect(seen).toBe(0);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it("records every run; re-runs with another ratio accumulate; equal runs are read back", async () => {
     const run = (r: number) =>
       runTransferExperiment({
