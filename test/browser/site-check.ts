@@ -1,6 +1,7 @@
-// Helpers of the browser test: a static server for build/site on 127.0.0.1 (ephemeral port), and
-// a check of one page in Debian's Chromium through playwright-core — console errors, requests that
-// left localhost or failed, plotly charts drawn with data traces, images decoded — plus a screenshot.
+// Helpers of the browser test: a static server for build/site on 127.0.0.1 (ephemeral port), a
+// page of an executed notebook's own outputs (as a notebook viewer shows them), and a check of one
+// page in Debian's Chromium through playwright-core — console errors, requests that left localhost
+// or failed, plotly charts drawn with data traces, images decoded — plus a screenshot.
 import fs from "fs";
 import http from "http";
 import type { AddressInfo } from "net";
@@ -8,6 +9,7 @@ import os from "os";
 import path from "path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { chromiumPath, manualAptCommand } from "../../kernel-setup/ensure";
+import { joinText, type Notebook } from "../../src/cli/runner/notebook";
 
 /** $TRANSFER_LAB_CHROMIUM, else Debian's /usr/bin/chromium (what `ensure --tests` installs). */
 export const CHROMIUM = chromiumPath();
@@ -20,7 +22,7 @@ export const CHROMIUM_ARGS = [
   "--disable-component-update",
   "--disable-sync",
 ];
-/** Milliseconds a page may take to draw every plot (each page parses a ~4-11 MB plotly bundle). */
+/** Milliseconds a page may take to draw every plot (each page parses a ~4.7 MB plotly bundle). */
 export const DRAW_TIMEOUT_MS = 60_000;
 
 const TYPES: Record<string, string> = {
@@ -33,6 +35,26 @@ const TYPES: Record<string, string> = {
   ".woff": "font/woff",
   ".otf": "font/otf",
 };
+
+const escape = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+/** One HTML page of an executed notebook's outputs in cell order — HTML (scripts included, so
+ * the plotly bundle the runner packed must unpack and draw), PNGs, streams — with no template:
+ * what a notebook viewer needs to show the lesson offline. */
+export function outputsPage(nb: Notebook, title: string): string {
+  const parts: string[] = [];
+  for (const cell of nb.cells) {
+    for (const out of cell.outputs ?? []) {
+      const data = out.data ?? {};
+      if (data["text/html"] !== undefined) parts.push(joinText(data["text/html"]));
+      else if (typeof data["image/png"] === "string")
+        parts.push(`<img alt="" src="data:image/png;base64,${(data["image/png"] as string).trim()}">`);
+      else if (out.output_type === "stream") parts.push(`<pre>${escape(joinText(out.text))}</pre>`);
+      else if (data["text/plain"] !== undefined) parts.push(`<pre>${escape(joinText(data["text/plain"]))}</pre>`);
+    }
+  }
+  return `<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>${escape(title)}</title></head><body>\n${parts.join("\n")}\n</body></html>\n`;
+}
 
 export interface Served {
   url: string;

@@ -2,16 +2,20 @@
 // executed notebooks in $TRANSFER_LAB_SITE_LESSONS), builds the site with buildSite, serves it on
 // 127.0.0.1 and opens every page in Debian's headless Chromium (playwright-core, executablePath):
 // no console errors, nothing fetched from outside, every plotly chart drawn with data traces,
-// every image decoded; a screenshot per page goes to build/screenshots/.
+// every image decoded; a screenshot per page goes to build/screenshots/. Every page loads the one
+// shared plotly.js of the site. Each executed notebook's own outputs (its plotly bundle packed by
+// the runner) are opened too, so a notebook draws offline without the site.
 import fs from "fs";
 import path from "path";
 import type { BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { installKernelSpec, PROJECT_ROOT, requireJupyter } from "../../src/cli/jupyter";
-import { listLessons } from "../../src/cli/runner/notebook";
+import { listLessons, readNotebook } from "../../src/cli/runner/notebook";
+import { findPlotlyBundle } from "../../src/cli/runner/plotly-bundle";
+import { pageAssets } from "../../src/cli/site/export";
 import { formatResult, runLessons, type LessonResult } from "../../src/cli/runner/run";
 import { buildSite, type SiteResult } from "../../src/cli/site/build";
-import { checkPage, launchBrowser, serveDir, type PageReport, type Served } from "./site-check";
+import { checkPage, launchBrowser, outputsPage, serveDir, type PageReport, type Served } from "./site-check";
 
 const NOTEBOOKS = path.join(PROJECT_ROOT, "notebooks");
 const WORK = path.join(PROJECT_ROOT, "build", "browser-test");
@@ -22,15 +26,21 @@ const REUSE = process.env.TRANSFER_LAB_SITE_LESSONS;
 const RUN_ALL_TIMEOUT_MS = 60 * 60_000;
 const CELL_TIMEOUT_S = 8 * 60;
 const PAGE_TIMEOUT_MS = 3 * 60_000;
+/** Sizes a smoke run stays under: an executed lesson carries plotly.js packed (~1.9 MB), a page none. */
+const MAX_EXECUTED_BYTES = 3_000_000;
+const MAX_PAGE_BYTES = 1_000_000;
 
 const lessons = listLessons(NOTEBOOKS).map((f) => path.basename(f));
 let runs: LessonResult[] = [];
 let site: SiteResult;
 let served: Served;
+let lessonsDir: string;
+/** The executed notebooks' own outputs, one page each (outputsPage). */
+const OUTPUTS = path.join(WORK, "outputs");
+let servedOutputs: Served;
 let browser: { context: BrowserContext; close(): Promise<void> } | undefined;
 
 beforeAll(async () => {
-  let lessonsDir: string;
   if (REUSE) {
     lessonsDir = path.resolve(REUSE);
   } else {
@@ -58,12 +68,21 @@ beforeAll(async () => {
     if (!f.startsWith("playground")) fs.rmSync(path.join(SCREENSHOTS, f), { recursive: true, force: true });
   }
   served = await serveDir(path.dirname(site.index));
+  fs.rmSync(OUTPUTS, { recursive: true, force: true });
+  fs.mkdirSync(OUTPUTS, { recursive: true });
+  for (const f of lessons) {
+    const executed = path.join(lessonsDir, f);
+    if (fs.existsSync(executed))
+      fs.writeFileSync(path.join(OUTPUTS, f.replace(/\.ipynb$/, ".html")), outputsPage(readNotebook(executed), f));
+  }
+  servedOutputs = await serveDir(OUTPUTS);
   browser = await launchBrowser();
 }, RUN_ALL_TIMEOUT_MS);
 
 afterAll(async () => {
   await browser?.close();
   await served?.close();
+  await servedOutputs?.close();
 });
 
 function expectClean(r: PageReport): void {
@@ -153,8 +172,42 @@ describe("the lesson site in headless Chromium", () => {
     PAGE_TIMEOUT_MS,
   );
 
+  it("every page loads the same one plotly.js from assets/, and pages stay small", () => {
+    const shared = new Set<string>();
+    for (const p of site.pages) {
+      const scripts = pageAssets(fs.readFileSync(p, "utf8")).filter((a) => a.startsWith("assets/plotly-"));
+      expect(scripts, `${p}: plotly.js scripts`).toHaveLength(1);
+      shared.add(scripts[0]);
+      expect(fs.statSync(p).size, `${p}: bytes`).toBeLessThan(MAX_PAGE_BYTES);
+    }
+    expect([...shared]).toHaveLength(1);
+    expect(fs.statSync(path.join(path.dirname(site.index), [...shared][0])).size).toBeGreaterThan(1_000_000);
+  });
+
   for (const file of lessons) {
     const name = file.replace(/\.ipynb$/, "");
+    it(
+      `${name}: the executed notebook's own outputs draw offline (plotly.js packed in it)`,
+      async () => {
+        const executed = path.join(lessonsDir, file);
+        if (!REUSE) {
+          expect(fs.statSync(executed).size, `${file}: bytes`).toBeLessThan(MAX_EXECUTED_BYTES);
+          const packed = readNotebook(executed).cells.some((c) =>
+            (c.outputs ?? []).some((o) => findPlotlyBundle(String(o.data?.["text/html"] ?? "")) !== null),
+          );
+          expect(packed, `${file}: no plotly bundle in the outputs`).toBe(true);
+        }
+        const report = await checkPage(
+          browser!.context,
+          `${servedOutputs.url}${name}.html`,
+          path.join(SCREENSHOTS, "outputs", `${name}.png`),
+        );
+        expectClean(report);
+        expect(report.plots, `${name}: no plots in the outputs`).toBeGreaterThan(0);
+        expect(report.emptyPlots, `${name}: plots without plotly SVG traces`).toEqual([]);
+      },
+      PAGE_TIMEOUT_MS,
+    );
     it(
       `${name}.html renders offline: plots drawn with data, images shown, no errors`,
       async () => {

@@ -1,13 +1,30 @@
 // The site builder: lesson info read from notebooks (title, goal, backend, seconds, scale, ok),
-// the index page, the local MathJax copy, and buildSite end to end on hand-made executed
-// notebooks through the real nbconvert (offline template, pages kept/removed, run info merged).
+// the index page, the local MathJax copy, the plotly bundle (packed in executed notebooks by the
+// runner, one shared file for the site) and shared stylesheets, and buildSite end to end on
+// hand-made executed notebooks through the real nbconvert (offline template, pages kept/removed,
+// run info merged, plotly and JupyterLab's CSS loaded from assets/).
 import fs from "fs";
 import os from "os";
 import path from "path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Notebook, NotebookCell, NotebookOutput } from "../../src/cli/runner/notebook";
 import { buildSite, MANIFEST_FILE } from "../../src/cli/site/build";
-import { findMathJax, installMathJax, MATHJAX_PARTS } from "../../src/cli/site/export";
+import {
+  findMathJax,
+  installMathJax,
+  MATHJAX_PARTS,
+  pageAssets,
+  shareLargeStyles,
+  sitePageNotebook,
+} from "../../src/cli/site/export";
+import {
+  bundleScript,
+  findPlotlyBundle,
+  packedBundleHtml,
+  packPlotlyBundles,
+} from "../../src/cli/runner/plotly-bundle";
+import { joinText } from "../../src/cli/runner/notebook";
+import { newPlotId, plotHtml, plotlyBundle, plotlyBundleHtml } from "../../src/show/plotly";
 import { renderIndex } from "../../src/cli/site/index-page";
 import { formatSeconds } from "../../src/core/format";
 import {
@@ -292,6 +309,16 @@ describe("buildSite", () => {
     expect(page).not.toMatch(/require\.min\.js|cdnjs|cdn\.jsdelivr|unpkg/);
     if (findMathJax()) expect(page).toContain('src="assets/mathjax/MathJax.js');
     else expect(page).not.toContain("MathJax.js");
+    // plotly.js and JupyterLab's stylesheet: one shared copy each, loaded by every page
+    const assets = pageAssets(page);
+    expect(assets.map((a) => a.replace(/-[0-9a-f]{12}\./, "-#."))).toEqual([
+      `assets/plotly-${plotlyBundle().version}-#.js`,
+      "assets/style-#.css",
+    ]);
+    expect(pageAssets(fs.readFileSync(site.pages[1], "utf8"))).toEqual(assets);
+    for (const a of assets) expect(fs.existsSync(path.join(out, a))).toBe(true);
+    expect(fs.statSync(site.pages[0]).size).toBeLessThan(400_000);
+    expect(page).not.toContain(plotlyBundle().text.slice(0, 200));
 
     const index = fs.readFileSync(site.index, "utf8");
     expect(index).toContain('<a href="01-greedy.html">01 — Greedy</a>');
@@ -305,7 +332,95 @@ describe("buildSite", () => {
     expect(again.lessons.find((l) => l.id === "01")).toMatchObject({ scale: "default", backend: "wasm", seconds: 12 });
     expect(fs.existsSync(path.join(out, "02-features.html"))).toBe(false);
     expect(JSON.parse(fs.readFileSync(path.join(out, MANIFEST_FILE), "utf8")).lessons).toHaveLength(3);
+    // A page whose shared file is gone is exported again; a shared file no page loads is removed.
+    fs.rmSync(path.join(out, assets[0]));
+    fs.writeFileSync(path.join(out, "assets", "plotly-0.0.1-0123456789ab.js"), "old");
+    buildSite({ lessonsDir: lessons, outDir: out, notebooksDir: sources });
+    expect(fs.existsSync(path.join(out, assets[0]))).toBe(true);
+    expect(fs.existsSync(path.join(out, "assets", "plotly-0.0.1-0123456789ab.js"))).toBe(false);
   }, 120_000);
+});
+
+/** An executed lesson as the kernel leaves it: the first plot's output carries plotly.js. */
+function lessonWithBundle(): Notebook {
+  const spec = { data: [{ type: "scatter", x: [1, 2], y: [3, 4] }], layout: {}, config: {} };
+  const first = plotlyBundleHtml() + "\n" + plotHtml(spec as never, newPlotId());
+  return notebook([
+    md("# 09 — Bundle\n\n**Goal.** Plots that draw offline."),
+    code("plot", [display({ "text/html": first, "text/plain": "" })]),
+    code("plot2", [display({ "text/html": plotHtml(spec as never, newPlotId()), "text/plain": "" })]),
+  ]);
+}
+const htmlOf = (nb: Notebook, cell: number) => joinText(nb.cells[cell].outputs![0].data!["text/html"]);
+
+describe("the plotly bundle in executed notebooks", () => {
+  it("finds the bundle the kernel embeds, and only the bundle", () => {
+    const html = htmlOf(lessonWithBundle(), 1);
+    const found = findPlotlyBundle(html)!;
+    expect(found).toMatchObject({ start: 0, version: plotlyBundle().version, packed: false });
+    expect(html.slice(found.end)).toMatch(/^<div id="tl-plot-/);
+    expect(bundleScript(html, found)).toContain(plotlyBundle().text.slice(0, 200));
+    expect(findPlotlyBundle(htmlOf(lessonWithBundle(), 2))).toBeNull();
+  });
+  it("packs it (gzip+base64) to under half its size; unpacking gives the same script", () => {
+    const nb = lessonWithBundle();
+    const before = JSON.stringify(nb).length;
+    const script = bundleScript(htmlOf(nb, 1), findPlotlyBundle(htmlOf(nb, 1))!);
+    expect(packPlotlyBundles(nb)).toBe(1);
+    expect(packPlotlyBundles(nb)).toBe(0); // already packed
+    const after = JSON.stringify(nb).length;
+    expect(after).toBeLessThan(before * 0.45);
+    const html = htmlOf(nb, 1);
+    const found = findPlotlyBundle(html)!;
+    expect(found.packed).toBe(true);
+    expect(bundleScript(html, found)).toBe(script);
+    expect(html).toContain("DecompressionStream");
+    expect(html.slice(found.end)).toMatch(/^<div id="tl-plot-/);
+    // nbformat's layout: a list of lines
+    expect(Array.isArray(nb.cells[1].outputs![0].data!["text/html"])).toBe(true);
+    expect(packedBundleHtml("1;", "x")).toMatch(/^<script type="text\/javascript">\/\* plotly\.js x /);
+  });
+});
+
+describe("site pages share one plotly.js and the big stylesheets", () => {
+  it("takes the bundle (inline or packed) out of the outputs into assets/, once", () => {
+    const site = tmp();
+    const raw = lessonWithBundle();
+    const packed = lessonWithBundle();
+    packPlotlyBundles(packed);
+    const a = sitePageNotebook(raw, site);
+    const b = sitePageNotebook(packed, site);
+    expect(a.scripts).toHaveLength(1);
+    expect(b.scripts).toEqual(a.scripts);
+    expect(a.scripts[0]).toMatch(/^assets\/plotly-\d+\.\d+\.\d+-[0-9a-f]{12}\.js$/);
+    expect(fs.readdirSync(path.join(site, "assets"))).toEqual([path.basename(a.scripts[0])]);
+    expect(fs.readFileSync(path.join(site, a.scripts[0]), "utf8")).toContain(plotlyBundle().text.slice(0, 200));
+    for (const page of [a.nb, b.nb]) {
+      expect(htmlOf(page, 1)).toMatch(/^<div id="tl-plot-/);
+      expect(page.metadata.transfer_lab).toEqual({ site_scripts: a.scripts });
+    }
+    expect(findPlotlyBundle(htmlOf(raw, 1))).not.toBeNull(); // the input is left alone
+  });
+  it("gives a page with plots but no bundle the installed plotly.js, and a page without plots none", () => {
+    const site = tmp();
+    const cleared = lessonWithBundle();
+    cleared.cells.splice(1, 1);
+    expect(sitePageNotebook(cleared, site).scripts[0]).toMatch(/^assets\/plotly-/);
+    expect(sitePageNotebook(notebook([md("# T")]), site).scripts).toEqual([]);
+  });
+  it("moves big inline stylesheets with only data: URLs to one shared file", () => {
+    const site = tmp();
+    const big = `.a{background:url(data:image/png;base64,AAAA)}${" ".repeat(40_000)}`;
+    const page = `<head><style type="text/css">${big}</style><style type="text/css">.small{}</style><style type="text/css">.r{background:url(img.png)}${" ".repeat(40_000)}</style></head>`;
+    const out = shareLargeStyles(page, site);
+    const assets = pageAssets(out);
+    expect(assets).toHaveLength(1);
+    expect(assets[0]).toMatch(/^assets\/style-[0-9a-f]{12}\.css$/);
+    expect(fs.readFileSync(path.join(site, assets[0]), "utf8")).toBe(big);
+    expect(out).toContain('<style type="text/css">.small{}</style>');
+    expect(out).toContain("url(img.png)"); // a relative url would change meaning: kept inline
+    expect(shareLargeStyles(page, site)).toBe(out);
+  });
 });
 
 describe("a lesson whose notebook did not parse", () => {

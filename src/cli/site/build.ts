@@ -1,12 +1,13 @@
 // buildSite: the browsable site of the executed lessons — build/site/index.html (lessons, one-line
 // goals, backend/scale/seconds of each run) and one nbconvert HTML page per executed notebook of
-// build/lessons/, plus the Playground page (playground.html, see playground.ts) on the models a lesson
-// exported to the artifact cache. `npm run lessons` calls it after running the lessons.
+// build/lessons/ (sharing one plotly.js and one JupyterLab stylesheet in assets/), plus the
+// Playground page (playground.html, see playground.ts) on the models a lesson exported to the
+// artifact cache. `npm run lessons` calls it after running the lessons.
 import fs from "fs";
 import path from "path";
 import { projectRoot } from "../../core/paths";
 import { lessonId, listLessons, readNotebook, type Notebook } from "../runner/notebook";
-import { exportHtml, installMathJax } from "./export";
+import { ASSETS_DIR, SHARED_ASSET, exportHtml, installMathJax, pageAssets } from "./export";
 import { renderIndex } from "./index-page";
 import { lessonInfo, type LessonInfo, type SiteRun } from "./info";
 import { installPlayground, withPlaygroundLink, type PlaygroundPageResult } from "./playground";
@@ -17,6 +18,9 @@ export const DEFAULT_NOTEBOOKS_DIR = path.join(projectRoot(), "notebooks");
 /** What the site knows of each lesson, kept between builds (a run of `--only 03` keeps the
  * backend and scale of the other lessons' earlier runs). */
 export const MANIFEST_FILE = "site.json";
+/** Layout of the pages; a site built with another one is re-exported in full (2: plotly.js and
+ * JupyterLab's CSS are shared files in assets/ instead of a copy in every page). */
+export const SITE_FORMAT = 2;
 
 export interface BuildSiteArgs {
   /** Executed notebooks (the runner's --out); default build/lessons. */
@@ -54,6 +58,8 @@ interface ManifestEntry extends LessonInfo {
 }
 
 interface Manifest {
+  /** SITE_FORMAT of the build that wrote it (absent before format 2). */
+  format?: number;
   generatedAt: string;
   lessons: ManifestEntry[];
 }
@@ -115,10 +121,14 @@ export function buildSite(args: BuildSiteArgs = {}): SiteResult {
     return { ...merged, notebookMtimeMs: mtime };
   });
 
-  // Pages: export the notebooks that changed since their page was written.
+  // Pages: export the notebooks that changed since their page was written (all of them after a
+  // change of page layout, and any whose shared files are gone).
+  const relayout = previous?.format !== SITE_FORMAT;
   const stale = executed.filter((nb) => {
     const page = path.join(outDir, path.basename(nb).replace(/\.ipynb$/, ".html"));
-    return args.force || !fs.existsSync(page) || fs.statSync(page).mtimeMs < fs.statSync(nb).mtimeMs;
+    if (args.force || relayout || !fs.existsSync(page) || fs.statSync(page).mtimeMs < fs.statSync(nb).mtimeMs)
+      return true;
+    return pageAssets(fs.readFileSync(page, "utf8")).some((s) => !fs.existsSync(path.join(outDir, s)));
   });
   const mathjaxUrl = installMathJax(outDir);
   exportHtml({ notebooks: stale, outDir, mathjaxUrl, python: args.python });
@@ -129,6 +139,17 @@ export function buildSite(args: BuildSiteArgs = {}): SiteResult {
       fs.rmSync(path.join(outDir, f));
   }
 
+  // Shared files no page loads any more (an older plotly, another nbconvert's CSS): remove them.
+  const used = new Set(
+    [...keep]
+      .filter((f) => fs.existsSync(path.join(outDir, f)))
+      .flatMap((f) => pageAssets(fs.readFileSync(path.join(outDir, f), "utf8"))),
+  );
+  const assets = path.join(outDir, ASSETS_DIR);
+  for (const f of fs.existsSync(assets) ? fs.readdirSync(assets) : []) {
+    if (SHARED_ASSET.test(f) && !used.has(`${ASSETS_DIR}/${f}`)) fs.rmSync(path.join(assets, f));
+  }
+
   const generatedAt = new Date().toISOString();
   const indexFile = path.join(outDir, "index.html");
   const lessons: LessonInfo[] = entries.map(({ notebookMtimeMs: _mtime, ...l }) => l);
@@ -136,7 +157,7 @@ export function buildSite(args: BuildSiteArgs = {}): SiteResult {
   fs.writeFileSync(indexFile, withPlaygroundLink(renderIndex({ lessons, generatedAt }), playground));
   fs.writeFileSync(
     path.join(outDir, MANIFEST_FILE),
-    JSON.stringify({ generatedAt, lessons: entries } satisfies Manifest, null, 1) + "\n",
+    JSON.stringify({ format: SITE_FORMAT, generatedAt, lessons: entries } satisfies Manifest, null, 1) + "\n",
   );
   return {
     index: indexFile,
