@@ -84,6 +84,10 @@ try {
   process.exit(1);
 }
 
+// Memory: a kernel whose heap fills up dies without a word in the notebook; warn on its log first
+// (memory.js; the lesson runner shows the log of a kernel that died).
+require("./memory").installHeapWatch();
+
 process.env.TRANSFER_LAB_NOTEBOOK_DIR = process.cwd();
 process.chdir(root);
 require(tslabMain).main();

@@ -12,6 +12,7 @@ const fs = require("fs");
 const path = require("path");
 const util = require("util");
 const { runInCell } = require("./interrupts");
+const { memoryHint } = require("./memory");
 const { StreamBatcher } = require("./stream-batcher");
 const { installSerialisedSends, SERVER_SOCKETS } = require("./zmq-sends");
 
@@ -56,7 +57,13 @@ function describeFailure(errorCalls, thrownOutside) {
       .inspect(value)
       .split("\n")
       .filter((line) => !KERNEL_FRAME.test(line));
-    return { ename: String(value.name || "Error"), evalue: value.message, traceback };
+    const hint = memoryHint(value);
+    if (hint) traceback.push(hint);
+    return {
+      ename: String(value.name || "Error"),
+      evalue: hint ? `${value.message}: ${hint}` : value.message,
+      traceback,
+    };
   }
   const shown = util.inspect(value);
   return { ename: "Uncaught", evalue: shown, traceback: [`Uncaught ${shown}`] };

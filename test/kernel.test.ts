@@ -121,4 +121,32 @@ describe("the transfer-lab kernel through the lesson runner", () => {
     const failed = await runLesson({ notebook: file, outDir: path.join(tmp, "out-raises"), python: jupyter.python() });
     expect(failed.failure).toMatchObject({ kind: "TypeError", message: "real", cellIndex: 2 });
   }, 300_000);
+
+  it("says when memory runs out: a refused allocation is 'too large for memory', a kernel killed by a full heap 'ran out of memory'", async () => {
+    const file = path.join(tmp, "memory", "03-memory.ipynb");
+    writeNotebook(file, lesson([code("let n = 1;", ["parameters"]), code("new Float32Array(2 ** 40).length")]));
+    const refused = await runLesson({ notebook: file, outDir: path.join(tmp, "out-memory"), python: jupyter.python() });
+    expect(refused.failure?.kind).toBe("RangeError");
+    expect(refused.failure?.message).toMatch(
+      /^Invalid typed array length: \d+: too large for memory: .*NODE_OPTIONS=--max-old-space-size/,
+    );
+
+    // A heap of 96 MB fills in a second; V8 then kills the kernel, and its log explains why.
+    writeNotebook(
+      file,
+      lesson([
+        code("let n = 1;", ["parameters"]),
+        code("const keep: number[][] = [];\nfor (;;) keep.push(new Array(1_000_000).fill(n));"),
+      ]),
+    );
+    const died = await runLesson({
+      notebook: file,
+      outDir: path.join(tmp, "out-memory"),
+      python: jupyter.python(),
+      env: { NODE_OPTIONS: "--max-old-space-size=96" },
+    });
+    expect(died.ok).toBe(false);
+    expect(died.failure?.kind).toBe("dead-kernel");
+    expect(died.failure?.message).toMatch(/the kernel ran out of memory.*NODE_OPTIONS=--max-old-space-size=<MB>/);
+  }, 300_000);
 });

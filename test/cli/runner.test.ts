@@ -48,6 +48,7 @@ import {
   formatResult,
   notRunResult,
   runLessons,
+  deadKernelCause,
   type LessonResult,
 } from "../../src/cli/runner/run";
 import { PROJECT_ROOT } from "../../src/cli/jupyter";
@@ -568,5 +569,17 @@ describe("the lessons CLI, up to the first kernel", () => {
     expect(r.out).toContain(`${path.join(nbs, "07-broken.ipynb")}: not valid JSON`);
     expect(r.out).toContain("1 of 1 lesson(s) failed: 07-broken.ipynb");
     expect(r.code).toBe(1);
+  });
+});
+
+describe("deadKernelCause", () => {
+  it("reads V8's out-of-memory crash and the kernel's low-memory warning from the kernel log", () => {
+    const crash =
+      "<--- Last few GCs --->\nFATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory\n";
+    expect(deadKernelCause(crash)).toMatch(/^the kernel ran out of memory: .*NODE_OPTIONS=--max-old-space-size=<MB>$/);
+    const warned =
+      "transfer-lab kernel: low on memory: JavaScript heap 90 MB of 96 MB (94 %); the kernel dies when it is full\n";
+    expect(deadKernelCause(warned)).toMatch(/its last warning: JavaScript heap 90 MB of 96 MB \(94 %\)\)/);
+    expect(deadKernelCause("Kernel restarting: segfault")).toBeNull();
   });
 });

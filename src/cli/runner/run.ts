@@ -102,6 +102,18 @@ export function formatResult(r: LessonResult): string {
   return r.ok ? `${head}  ok` : `${head}  FAILED\n${describeFailure(r)}`;
 }
 
+/** What the kernel's log says about a kernel that died: V8's out-of-memory crash or the kernel's
+ * own low-memory warning become a sentence with the remedy; otherwise null. */
+export function deadKernelCause(stderr: string): string | null {
+  const oom = /JavaScript heap out of memory|Reached heap limit|FATAL ERROR: .*Allocation failed/.test(stderr);
+  const low = /transfer-lab kernel: low on memory: ([^\n]*)/.exec(stderr);
+  if (!oom && !low) return null;
+  return (
+    `the kernel ran out of memory${low ? ` (its last warning: ${low[1].replace(/;.*$/, "")})` : ""}: ` +
+    `use a smaller scale or smaller sizes, or raise Node's heap limit with NODE_OPTIONS=--max-old-space-size=<MB>`
+  );
+}
+
 /** Names notebook, cell index and the error. */
 export function describeFailure(r: LessonResult): string {
   const f = r.failure;
@@ -192,7 +204,13 @@ export async function runLesson(args: RunLessonArgs): Promise<LessonResult> {
   const cell = cellIndex !== null ? executed.cells[cellIndex] : undefined;
   const failure: LessonFailure = {
     kind: cellError?.ename ?? result.ename ?? result.errorType ?? "error",
-    message: cellError?.evalue ?? result.evalue ?? result.message ?? "unknown failure",
+    message:
+      cellError?.evalue ??
+      result.evalue ??
+      (result.errorType === "dead-kernel"
+        ? [result.message ?? "the kernel died", deadKernelCause(stderr)].filter(Boolean).join(": ")
+        : result.message) ??
+      "unknown failure",
     cellIndex,
     firstLine: cell ? firstLine(cell) : null,
     details: cellError?.traceback ?? stderrTail,
