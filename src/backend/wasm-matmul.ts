@@ -1,8 +1,17 @@
 // Fast matrix products on the WASM backend. tfjs-backend-wasm 4.22 runs XNNPACK only for a
 // plain [1, M, K] x [1, K, N] product; transposed or batched ones (backprop through Dense needs
 // x^T·dy and dy·W^T) fall to a scalar loop 5-13x slower, whose fused bias is also wrong after
-// the first row. This re-registers BatchMatMul and _FusedMatMul for 'wasm' to avoid that loop.
+// the first row. This re-registers BatchMatMul and _FusedMatMul for 'wasm' to avoid that loop,
+// and installs the SIMD kernels of wasm-kernels.ts with it (the WASM backend's other slow spots).
 import * as tf from "@tensorflow/tfjs";
+import {
+  installWasmKernels,
+  isWasmKernelGroupInstalled,
+  uninstallWasmKernels,
+  WASM_KERNEL_GROUPS,
+  type WasmKernelGroup,
+} from "./wasm-kernels";
+import { simdKernels } from "./wasm-simd";
 
 /** Batched products (both operands with batch > 1) run one XNNPACK call per item when each
  * item has at least this many multiply-adds (M*K*N) and DEFAULT_MIN_ITEM_ROWS rows (M).
@@ -20,6 +29,8 @@ export interface WasmMatMulStats {
   single: number;
   /** Products run as one XNNPACK call per batch item. */
   perItem: number;
+  /** Products run by the SIMD tiles of wasm-simd.c (the "gemm" kernel group). */
+  simd: number;
 }
 
 /** Minimal view of tfjs-backend-wasm's BackendWasm; `dataIdNextNumber` and the emscripten
@@ -81,7 +92,7 @@ const FUSABLE_ACTIVATION: Record<string, number> = {
 const KERNELS = ["BatchMatMul", "_FusedMatMul"] as const;
 const originals = new Map<string, tf.KernelConfig>();
 const entryPoints = new WeakMap<object, WasmEntryPoints>();
-const stats: WasmMatMulStats = { stock: 0, single: 0, perItem: 0 };
+const stats: WasmMatMulStats = { stock: 0, single: 0, perItem: 0, simd: 0 };
 let minItemMacs = DEFAULT_MIN_ITEM_MACS;
 let minItemRows = DEFAULT_MIN_ITEM_ROWS;
 
@@ -179,6 +190,8 @@ function fastMatMul(
 
   const biasSize = fused?.bias ? size(fused.bias.shape) : N;
   const preluSize = fused?.prelu ? size(fused.prelu.shape) : 0;
+  const simd = simdMatMul(a, b, transposeA, transposeB, fused, backendArg, { M, K, N, batchA, batchB, outer });
+  if (simd) return simd;
   // b shared by every item (then batch === batchA): one call with a's items folded into rows.
   const singleCall = batchB === 1;
   // The stock batched loop adds bias[min(i * N + j, N - 1)] (wrong after row 0) and pairs
@@ -264,6 +277,51 @@ function fastMatMul(
   }
 }
 
+/**
+ * The "gemm" group's route: a·b and a·bᵀ (b shared by the batch: its items fold into rows; bᵀ
+ * transposed first, b being a weight matrix in practice) with an optional full-width bias and
+ * linear or ReLU activation, and aᵀ·b unbatched and unfused. Null when the group is off or the
+ * product is another kind.
+ */
+function simdMatMul(
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+  fused: Fused | null,
+  backendArg: object,
+  d: { M: number; K: number; N: number; batchA: number; batchB: number; outer: number[] },
+): tf.TensorInfo | null {
+  if (!isWasmKernelGroupInstalled("gemm") || d.batchB !== 1 || (transposeA && transposeB)) return null;
+  const { M, K, N } = d;
+  const batch = size(d.outer);
+  if (batch * M * N === 0) return null;
+  if (fused) {
+    const simple = fused.activation === FUSABLE_ACTIVATION.linear || fused.activation === FUSABLE_ACTIVATION.relu;
+    if (!simple || fused.prelu || (fused.bias && size(fused.bias.shape) !== N) || transposeA) return null;
+  }
+  if (transposeA && d.batchA !== 1) return null;
+  const k = simdKernels(backendArg);
+  if (!k) return null;
+  const backend = backendArg as unknown as WasmBackendInternals;
+  const off = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
+  const out = backend.makeOutput([...d.outer, M, N], "float32");
+  if (transposeA) {
+    k.tl_matmul_tn(off(a), off(b), off(out), K, M, N);
+  } else {
+    const bb = transposeB ? transposeLast2(b, backendArg) : b;
+    try {
+      const bias = fused?.bias ? off(fused.bias) : 0;
+      const relu = fused?.activation === FUSABLE_ACTIVATION.relu ? 1 : 0;
+      k.tl_matmul_nn(off(a), off(bb), off(out), bias, batch * M, K, N, relu);
+    } finally {
+      if (bb !== b) backend.disposeData(bb.dataId);
+    }
+  }
+  stats.simd++;
+  return out;
+}
+
 function counted(kind: keyof WasmMatMulStats, f: () => tf.TensorInfo | tf.TensorInfo[]) {
   stats[kind]++;
   return f();
@@ -301,6 +359,8 @@ export interface WasmMatMulFixArgs {
   minItemMacs?: number;
   /** ... and at least this many rows M (default DEFAULT_MIN_ITEM_ROWS). */
   minItemRows?: number;
+  /** The groups of wasm-kernels.ts to install along (default all; [] for the matmul fix alone). */
+  kernels?: readonly WasmKernelGroup[];
 }
 
 /** Replaces the wasm BatchMatMul and _FusedMatMul kernels with the fast-path versions.
@@ -318,10 +378,13 @@ export function installWasmMatMulFix(args: WasmMatMulFixArgs = {}): void {
   }
   minItemMacs = macs;
   minItemRows = rows;
-  if (originals.size > 0) return;
   if (!tf.getKernel("BatchMatMul", "wasm")) {
     require("@tensorflow/tfjs-backend-wasm");
   }
+  const groups = args.kernels ?? WASM_KERNEL_GROUPS;
+  uninstallWasmKernels(WASM_KERNEL_GROUPS.filter((g) => !groups.includes(g)));
+  installWasmKernels(groups);
+  if (originals.size > 0) return;
   for (const name of KERNELS) {
     const original = tf.getKernel(name, "wasm");
     if (!original)
@@ -334,8 +397,9 @@ export function installWasmMatMulFix(args: WasmMatMulFixArgs = {}): void {
   }
 }
 
-/** Puts the stock wasm kernels back (benchmarks compare both). */
+/** Puts the stock wasm kernels back (benchmarks compare both), wasm-kernels.ts's included. */
 export function uninstallWasmMatMulFix(): void {
+  uninstallWasmKernels();
   for (const [name, original] of originals) {
     tf.unregisterKernel(name, "wasm");
     tf.registerKernel(original);
@@ -351,6 +415,6 @@ export function isWasmMatMulFixInstalled(): boolean {
 /** How products were routed since the last reset (a copy). */
 export function wasmMatMulStats(reset = false): WasmMatMulStats {
   const copy = { ...stats };
-  if (reset) Object.assign(stats, { stock: 0, single: 0, perItem: 0 });
+  if (reset) Object.assign(stats, { stock: 0, single: 0, perItem: 0, simd: 0 });
   return copy;
 }

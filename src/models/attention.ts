@@ -1,7 +1,11 @@
 // Multi-head scaled dot-product attention for the tiny ViT: the weight-free core that mixes
 // already-projected queries, keys and values (the q/k/v/o projections are ordinary named Dense
-// layers around it, so LoRA and freezing can address them), and the maps it computes.
+// layers around it, so LoRA and freezing can address them), and the maps it computes. On WASM
+// the core is one kernel per direction (backend/wasm-kernels.ts TLAttention: no head transposes,
+// no per-head matmul calls); elsewhere it is composed of tf ops, the reference the kernel is
+// tested against.
 import * as tf from "@tensorflow/tfjs";
+import { hasKernel, TL_ATTENTION, TL_ATTENTION_GRAD } from "../backend/wasm-kernels";
 import type { Kwargs, LayerArgs } from "./layer-args";
 
 export interface DotProductAttentionArgs extends LayerArgs {
@@ -47,6 +51,46 @@ export function attentionProbs(q: tf.Tensor, k: tf.Tensor, numHeads: number): tf
   });
 }
 
+/** The attention core from tf ops: concat_heads(softmax(q_h·k_hᵀ / sqrt(d/h)) · v_h), [b, T, d]. */
+export function composedAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, numHeads: number): tf.Tensor3D {
+  return tf.tidy(() => {
+    const p = attentionProbs(q, k, numHeads); // [b, h, T, T]
+    return mergeHeads(tf.matMul(p, splitHeads(v, numHeads))); // [b, h, T, dh] -> [b, T, d]
+  });
+}
+
+/** The attention core as the TLAttention kernel pair (forward saves the probabilities). */
+function fusedAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, numHeads: number): tf.Tensor3D {
+  checkHeads(q.shape[2] as number, numHeads, "attention");
+  const attrs = { numHeads };
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [qi, ki, vi] = args as tf.Tensor[];
+    const save = args[3] as tf.GradSaveFunc;
+    const [out, probs] = tf.engine().runKernel(TL_ATTENTION, { q: qi, k: ki, v: vi }, attrs) as tf.Tensor[];
+    save([qi, ki, vi, probs]);
+    return {
+      value: out,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [sq, sk, sv, sp] = saved;
+        return tf
+          .engine()
+          .runKernel(TL_ATTENTION_GRAD, { dy: dy as tf.Tensor, q: sq, k: sk, v: sv, probs: sp }, attrs) as tf.Tensor[];
+      },
+    };
+  });
+  return f(q, k, v) as tf.Tensor3D;
+}
+
+/** Multi-head attention of projected q, k, v [b, T, d] -> [b, T, d]: the fused kernel where the
+ * backend has it (float32), else composedAttention. */
+export function multiHeadAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, numHeads: number): tf.Tensor3D {
+  const fused =
+    hasKernel(TL_ATTENTION) &&
+    q.rank === 3 &&
+    [q, k, v].every((t) => t.dtype === "float32" && tf.util.arraysEqual(t.shape, q.shape));
+  return fused ? fusedAttention(q, k, v, numHeads) : composedAttention(q, k, v, numHeads);
+}
+
 /**
  * The attention core: inputs [q, k, v], each [b, T, d], output [b, T, d] =
  * concat_heads(softmax(q_h·k_hᵀ / sqrt(d/h)) · v_h). No weights of its own.
@@ -85,9 +129,7 @@ export class DotProductAttention extends tf.layers.Layer {
       if (!Array.isArray(inputs) || inputs.length !== 3)
         throw new Error(`DotProductAttention ${this.name}: expects [q, k, v]`);
       const [q, k, v] = inputs; // each [b, T, d]
-      const p = attentionProbs(q, k, this.numHeads); // [b, h, T, T]
-      const out = tf.matMul(p, splitHeads(v, this.numHeads)); // [b, h, T, T] x [b, h, T, dh] -> [b, h, T, dh]
-      return mergeHeads(out); // [b, T, d]
+      return multiHeadAttention(q, k, v, this.numHeads); // [b, T, d]
     });
   }
 

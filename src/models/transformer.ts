@@ -3,6 +3,7 @@
 // LayerNorm -> mean pooling -> softmax head. Every projection is a named Dense (`block0_q`), so
 // LoRA can target q and v and freezing can take whole blocks; plus a read-out of attention maps.
 import * as tf from "@tensorflow/tfjs";
+import { hasKernel, TL_GELU, TL_GELU_GRAD, TL_LAYER_NORM, TL_LAYER_NORM_GRAD } from "../backend/wasm-kernels";
 import { attentionProbs, DotProductAttention } from "./attention";
 import type { Kwargs, LayerArgs } from "./layer-args";
 import { checkFinite, checkPositiveFinite, checkPositiveInt, checkShape } from "../core/validate";
@@ -187,10 +188,7 @@ export class LayerNorm extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
     return tf.tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0] : inputs; // [..., d]
-      const mean = x.mean(-1, true); // [..., 1]
-      const centered = x.sub(mean);
-      const variance = centered.square().mean(-1, true); // [..., 1]
-      return centered.mul(variance.add(this.epsilon).rsqrt()).mul(this.gamma!.read()).add(this.beta!.read());
+      return layerNorm(x, this.gamma!.read(), this.beta!.read(), this.epsilon);
     });
   }
 
@@ -199,6 +197,82 @@ export class LayerNorm extends tf.layers.Layer {
   }
 }
 tf.serialization.registerClass(LayerNorm);
+
+/** LayerNorm from tf ops (the reference of the fused kernel). */
+export function composedLayerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): tf.Tensor {
+  return tf.tidy(() => {
+    const mean = x.mean(-1, true); // [..., 1]
+    const centered = x.sub(mean);
+    const variance = centered.square().mean(-1, true); // [..., 1]
+    return centered.mul(variance.add(epsilon).rsqrt()).mul(gamma).add(beta);
+  });
+}
+
+/** LayerNorm as the TLLayerNorm kernel pair: one pass per row each way. */
+function fusedLayerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): tf.Tensor {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xi, g, b] = args as tf.Tensor[];
+    const save = args[3] as tf.GradSaveFunc;
+    const [y, mean, rstd] = tf
+      .engine()
+      .runKernel(TL_LAYER_NORM, { x: xi, gamma: g, beta: b }, { epsilon }) as tf.Tensor[];
+    save([xi, g, mean, rstd]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [sx, sg, sm, sr] = saved;
+        return tf
+          .engine()
+          .runKernel(TL_LAYER_NORM_GRAD, { dy: dy as tf.Tensor, x: sx, gamma: sg, mean: sm, rstd: sr }) as tf.Tensor[];
+      },
+    };
+  });
+  return f(x, gamma, beta);
+}
+
+/** (x - mean) / sqrt(var + epsilon) · gamma + beta over the last axis: the fused kernel where the
+ * backend has it, else composedLayerNorm. */
+export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): tf.Tensor {
+  const fused = hasKernel(TL_LAYER_NORM) && [x, gamma, beta].every((t) => t.dtype === "float32");
+  return fused ? fusedLayerNorm(x, gamma, beta, epsilon) : composedLayerNorm(x, gamma, beta, epsilon);
+}
+
+/** Exact GELU from tf ops, as tfjs-layers' "gelu" activation computes it: x · Φ(x). */
+export function composedGelu(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.mul(x, tf.mul(0.5, tf.add(1, tf.erf(tf.div(x, Math.SQRT2))))));
+}
+
+/** Exact GELU x · Φ(x): the TLGelu kernel pair where the backend has it, else composedGelu. */
+export function gelu(x: tf.Tensor): tf.Tensor {
+  if (!hasKernel(TL_GELU) || x.dtype !== "float32") return composedGelu(x);
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const xi = args[0] as tf.Tensor;
+    (args[1] as tf.GradSaveFunc)([xi]);
+    return {
+      value: tf.engine().runKernel(TL_GELU, { x: xi }) as tf.Tensor,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
+        tf.engine().runKernel(TL_GELU_GRAD, { dy: dy as tf.Tensor, x: saved[0] }) as tf.Tensor,
+    };
+  });
+  return f(x);
+}
+
+/**
+ * The "gelu" activation of Dense layers, registered under tfjs-layers' own name so that layer
+ * configs and saved models stay as they were: the same function, computed by `gelu` (the fused
+ * kernel on WASM). Every Dense built or loaded with activation "gelu" after this module loads
+ * uses it.
+ */
+export class Gelu extends tf.serialization.Serializable {
+  static className = "gelu";
+  apply(x: tf.Tensor): tf.Tensor {
+    return gelu(x);
+  }
+  getConfig(): tf.serialization.ConfigDict {
+    return {};
+  }
+}
+tf.serialization.registerClass(Gelu);
 
 function positiveInt(v: number, name: string): number {
   checkPositiveInt("buildViT", name, v);

@@ -97,23 +97,36 @@ afterAll(async () => {
 describe("wasm matmul fix: same results as the pure-JS backend", () => {
   it("2-D products with every transpose combination, and takes the fast path for transposed ones", async () => {
     let seed = 0;
-    for (const [m, k, n] of [
-      [7, 5, 3],
-      [33, 64, 17],
-      [128, 96, 40],
-      [1, 9, 1],
-    ]) {
-      for (const [ta, tb] of TRANSPOSES) {
-        wasmMatMulStats(true);
-        await expectSameAsCpu({ ...shapes([], [], m, k, n, ta, tb), transposeA: ta, transposeB: tb }, seed++);
-        const s = wasmMatMulStats();
-        if (ta || tb) expect(s.single).toBe(1);
-        else expect(s.stock).toBe(1);
+    // XNNPACK alone (no "gemm" kernel group), then with the SIMD tiles of wasm-kernels.ts.
+    for (const gemm of [false, true]) {
+      installWasmMatMulFix(gemm ? {} : { kernels: [] });
+      for (const [m, k, n] of [
+        [7, 5, 3],
+        [33, 64, 17],
+        [128, 96, 40],
+        [1, 9, 1],
+      ]) {
+        for (const [ta, tb] of TRANSPOSES) {
+          wasmMatMulStats(true);
+          await expectSameAsCpu({ ...shapes([], [], m, k, n, ta, tb), transposeA: ta, transposeB: tb }, seed++);
+          const s = wasmMatMulStats();
+          if (gemm && !(ta && tb)) expect(s.simd).toBe(1);
+          else if (ta || tb) expect(s.single).toBe(1);
+          else expect(s.stock).toBe(1);
+        }
       }
     }
+    installWasmMatMulFix();
   });
 
   it("batched 3-D and 4-D products, with broadcast batches, per item and folded", async () => {
+    for (const gemm of [false, true]) {
+      installWasmMatMulFix(gemm ? {} : { kernels: [] });
+      await batchedCases();
+    }
+  });
+
+  async function batchedCases(): Promise<void> {
     let seed = 100;
     const outers: [number[], number[]][] = [
       [[3], [3]],
@@ -140,7 +153,7 @@ describe("wasm matmul fix: same results as the pure-JS backend", () => {
         }
       }
     }
-  });
+  }
 
   it("splits every batch into items when told to, and leaves tiny items to the stock kernel by default", async () => {
     installWasmMatMulFix({ minItemMacs: 0, minItemRows: 0 });
@@ -155,10 +168,17 @@ describe("wasm matmul fix: same results as the pure-JS backend", () => {
     }
     wasmMatMulStats(true);
     await expectSameAsCpu({ ...shapes([5], [5], 3, 4, 2, false, false), transposeA: false, transposeB: false }, 8);
-    expect(wasmMatMulStats()).toEqual({ stock: 1, single: 0, perItem: 0 });
+    expect(wasmMatMulStats()).toEqual({ stock: 1, single: 0, perItem: 0, simd: 0 });
   });
 
   it("fused matmul with bias and every activation, transposed and batched", async () => {
+    for (const gemm of [false, true]) {
+      installWasmMatMulFix(gemm ? {} : { kernels: [] });
+      await fusedCases();
+    }
+  });
+
+  async function fusedCases(): Promise<void> {
     let seed = 200;
     const activations: Activation[] = ["linear", "relu", "relu6", "sigmoid", "elu", "leakyrelu", "prelu"];
     for (const activation of activations) {
@@ -183,7 +203,7 @@ describe("wasm matmul fix: same results as the pure-JS backend", () => {
       { ...shapes([], [], 8, 8, 8, true, false), transposeA: true, transposeB: false, activation: "linear" },
       seed++,
     );
-  });
+  }
 
   it("fixes the stock kernel's fused bias, which is wrong after the first row when transposed", async () => {
     const c: Case = {

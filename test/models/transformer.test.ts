@@ -1,7 +1,8 @@
 // The tiny ViT and its layers: patches cut where they should be, attention and LayerNorm against
-// plain-array reference implementations, rows that sum to 1, serialization, block freezing,
-// LoRA on q/v, training above chance at smoke scale, no tensor leaks.
-import { describe, it, expect, beforeAll } from "vitest";
+// plain-array reference implementations (also on WASM, where they run as fused kernels), rows
+// that sum to 1, serialization, block freezing, LoRA on q/v, training above chance at smoke scale,
+// no tensor leaks.
+import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { roundTrip } from "../helpers/fixtures";
 import { attentionProbs, DotProductAttention, splitHeads, mergeHeads } from "../../src/models/attention";
@@ -23,6 +24,8 @@ import { sourceTasks } from "../../src/experiments/source";
 import { VIT_LORA_TARGETS } from "../../src/experiments/vit";
 import { VIT_RECIPES } from "../../src/core/settings";
 import { maxAbsDiff, maxOutputDiff } from "../../src/evaluate/compare";
+import { setupBackend } from "../../src/backend/backend";
+import { hasKernel, TL_ATTENTION, TL_GELU, TL_LAYER_NORM } from "../../src/backend/wasm-kernels";
 
 const SMALL = { width: 8, depth: 2, numHeads: 2, mlpRatio: 2 };
 
@@ -69,6 +72,56 @@ function referenceAttention(
   }
   return { out, probs };
 }
+
+/** The reference attention check of one [2, 5, 6] / 3-head case on the active backend. */
+function checkAttentionAgainstReference(): void {
+  const [q, k, v] = [1, 2, 3].map((s) => tf.randomNormal([2, 5, 6], 0, 1, "float32", s));
+  const out = new DotProductAttention({ numHeads: 3 }).apply([q, k, v]) as tf.Tensor;
+  const [qa, ka, va, oa] = [q, k, v, out].map((t) => t.arraySync() as number[][][]);
+  for (let b = 0; b < 2; b++) {
+    const ref = referenceAttention(qa[b], ka[b], va[b], 3);
+    ref.out.forEach((row, i) => row.forEach((val, c) => expect(oa[b][i][c]).toBeCloseTo(val, 5)));
+  }
+  [q, k, v, out].forEach((t) => t.dispose());
+}
+
+describe("on WASM, where attention, LayerNorm and GELU are fused kernels", () => {
+  beforeAll(async () => {
+    await setupBackend({ backend: "wasm" });
+  });
+  afterAll(async () => {
+    await tf.setBackend("cpu");
+  });
+
+  it("attention matches the reference implementation", () => {
+    expect(hasKernel(TL_ATTENTION)).toBe(true);
+    checkAttentionAgainstReference();
+  });
+
+  it("LayerNorm matches tf.layers.layerNormalization, GELU tfjs's own gelu", () => {
+    expect(hasKernel(TL_LAYER_NORM) && hasKernel(TL_GELU)).toBe(true);
+    const x = tf.randomNormal([3, 4, 8], 2, 3, "float32", 5);
+    const mine = new LayerNorm({ epsilon: 1e-3 }).apply(x) as tf.Tensor;
+    const theirs = tf.layers.layerNormalization({ epsilon: 1e-3 }).apply(x) as tf.Tensor;
+    expect(maxDiff(mine, theirs)).toBeLessThan(1e-4);
+    const g = tf.layers.dense({ units: 8, activation: "gelu", kernelInitializer: "ones", useBias: false });
+    const y = g.apply(x) as tf.Tensor;
+    const ref = tf.tidy(() => {
+      const s = x.sum(-1, true).tile([1, 1, 8]);
+      return s.mul(tf.erf(s.div(Math.SQRT2)).add(1).mul(0.5));
+    });
+    expect(maxDiff(y, ref)).toBeLessThan(1e-4);
+    [x, mine, theirs, y, ref].forEach((t) => t.dispose());
+  });
+
+  it("a ViT round-trips through save/load with the same outputs", async () => {
+    const m = buildViT({ ...SMALL, seed: 3 });
+    const back = await roundTrip(m);
+    expect(outputDiff(m, back, tf.randomUniform([3, 784], 0, 1, "float32", 1))).toBe(0);
+    m.dispose();
+    back.dispose();
+  });
+});
 
 describe("attention", () => {
   it("matches a reference implementation and its rows sum to 1", () => {

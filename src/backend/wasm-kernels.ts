@@ -1,0 +1,447 @@
+// Kernels for the WASM backend beyond the matmul fix, measured on the tiny ViT's training step
+// (`npm run bench -- --profile`). Each group can be installed alone (the bench's ablation turns
+// them on one at a time):
+//   identity   Identity and same-dtype Cast share the input's memory (as the CPU backend does)
+//              instead of copying it: the gradient tape clones every tensor it saves.
+//   layout     Transpose of the last two axes, Sum over leading axes (bias gradients), and Add,
+//              Sub, Multiply of same-shape tensors (residuals, gradient sums) as SIMD loops; the
+//              stock kernels run ~5-10× slower on these shapes.
+//   gemm       Matrix products (wasm-matmul.ts routes them) as SIMD register tiles: aᵀ·b without
+//              transposing or packing a (a Dense layer's weight gradient), a·b (+ bias, ReLU)
+//              without XNNPACK's per-call packing of b; 1.2-1.6× XNNPACK on the bench's shapes.
+//   adam       tf.train.adam's update as one TLAdam kernel per variable instead of ~14 kernels
+//              and their scalar tensors (same float32 operations in the same order: the same
+//              bits); AdamOptimizer.applyGradients takes it on WASM while the group is installed.
+//   attention  TLAttention: multi-head softmax attention on [b, T, h·d] in one pass per item and
+//              head, no head transposes, with its gradient kernel (models/attention.ts uses it).
+//   layernorm  TLLayerNorm and its gradient in one pass per row (models/transformer.ts).
+//   gelu       TLGelu, exact GELU x·Φ(x) and its gradient (models/transformer.ts).
+// The SIMD loops live in wasm-simd.c; without WebAssembly SIMD nothing is installed.
+import * as tf from "@tensorflow/tfjs";
+import { offsetOf, simdAvailable, simdKernels, type SimdKernels, type WasmBackendView } from "./wasm-simd";
+
+export const TL_ATTENTION = "TLAttention";
+export const TL_ATTENTION_GRAD = "TLAttentionGrad";
+export const TL_LAYER_NORM = "TLLayerNorm";
+export const TL_LAYER_NORM_GRAD = "TLLayerNormGrad";
+export const TL_GELU = "TLGelu";
+export const TL_GELU_GRAD = "TLGeluGrad";
+export const TL_ADAM = "TLAdam";
+
+export type WasmKernelGroup = "identity" | "layout" | "gemm" | "adam" | "attention" | "layernorm" | "gelu";
+export const WASM_KERNEL_GROUPS: readonly WasmKernelGroup[] = [
+  "identity",
+  "layout",
+  "gemm",
+  "adam",
+  "attention",
+  "layernorm",
+  "gelu",
+];
+
+type Out = tf.TensorInfo | tf.TensorInfo[];
+type Stock = () => Out;
+
+function kernels(backend: object): SimdKernels {
+  const k = simdKernels(backend);
+  if (!k) throw new Error("wasm-kernels: this tfjs-backend-wasm build does not expose its memory to the SIMD kernels");
+  return k;
+}
+
+/** Shares x's memory: a new tensor on the same data (the CPU backend's Identity). */
+function share(x: tf.TensorInfo, backend: object): tf.TensorInfo {
+  (backend as WasmBackendView).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
+const disposeData = (backend: object, t: tf.TensorInfo) =>
+  (backend as { disposeData(id: tf.DataId): void }).disposeData(t.dataId);
+const out = (backend: object, shape: number[]) => (backend as WasmBackendView).makeOutput(shape, "float32");
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** Replacements of stock kernels: (args, the stock kernel) -> outputs. */
+const OVERRIDES: Record<string, { group: WasmKernelGroup; run: (a: AnyArgs, stock: Stock) => Out }> = {
+  Identity: {
+    group: "identity",
+    run: ({ inputs, backend }, stock) => (inputs.x.dtype === "string" ? stock() : share(inputs.x, backend)),
+  },
+  Cast: {
+    group: "identity",
+    run: ({ inputs, backend, attrs }, stock) =>
+      inputs.x.dtype === attrs.dtype && inputs.x.dtype !== "string" ? share(inputs.x, backend) : stock(),
+  },
+  Transpose: {
+    group: "layout",
+    run: ({ inputs, backend, attrs }, stock) => {
+      const x = inputs.x;
+      const perm = attrs.perm as number[];
+      const r = x.shape.length;
+      if (perm.every((p, i) => p === i) && x.dtype !== "string") return share(x, backend);
+      const swapsLast2 = r >= 2 && perm.every((p, i) => (i < r - 2 ? p === i : p === (i === r - 2 ? r - 1 : r - 2)));
+      if (!swapsLast2 || x.dtype !== "float32" || size(x.shape) === 0) return stock();
+      const rows = x.shape[r - 2],
+        cols = x.shape[r - 1];
+      const y = out(backend, [...x.shape.slice(0, -2), cols, rows]);
+      kernels(backend).tl_transpose(
+        offsetOf(backend, x),
+        offsetOf(backend, y),
+        size(x.shape) / (rows * cols),
+        rows,
+        cols,
+      );
+      return y;
+    },
+  },
+  Add: { group: "layout", run: (args, stock) => binary(args, 0, stock) },
+  Sub: { group: "layout", run: (args, stock) => binary(args, 1, stock) },
+  Multiply: { group: "layout", run: (args, stock) => binary(args, 2, stock) },
+  Sum: {
+    group: "layout",
+    run: ({ inputs, backend, attrs }, stock) => {
+      const x = inputs.x;
+      const r = x.shape.length;
+      const axes = tf.util.parseAxisParam(attrs.axis as number | number[], x.shape).sort((a, b) => a - b);
+      // Leading axes only ([0], [0, 1], ...), and not all of them (the stock kernel is fast there).
+      const k = axes.length;
+      if (x.dtype !== "float32" || k === 0 || k >= r || axes.some((a, i) => a !== i) || size(x.shape) === 0) {
+        return stock();
+      }
+      const rows = size(x.shape.slice(0, k)),
+        rest = x.shape.slice(k);
+      const y = out(backend, attrs.keepDims ? [...new Array(k).fill(1), ...rest] : rest);
+      kernels(backend).tl_colsum(offsetOf(backend, x), offsetOf(backend, y), rows, size(rest));
+      return y;
+    },
+  },
+};
+
+/** Same-shape float32 a op b with SIMD (op 0 add, 1 sub, 2 mul); broadcasts stay stock. Small
+ * tensors (the optimizer's) stay stock too: the call costs more than the loop there. */
+function binary({ inputs: { a, b }, backend }: AnyArgs, op: number, stock: Stock): Out {
+  const n = size(a.shape);
+  if (a.dtype !== "float32" || b.dtype !== "float32" || n < 1024 || !tf.util.arraysEqual(a.shape, b.shape))
+    return stock();
+  const y = out(backend, a.shape.slice());
+  kernels(backend).tl_binary(offsetOf(backend, a), offsetOf(backend, b), offsetOf(backend, y), n, op);
+  return y;
+}
+
+interface AnyArgs {
+  inputs: Record<string, tf.TensorInfo>;
+  backend: object;
+  attrs: tf.NamedAttrMap;
+}
+
+function checkFloat(name: string, ts: Record<string, tf.TensorInfo>): void {
+  for (const [k, t] of Object.entries(ts)) {
+    if (t.dtype !== "float32") throw new Error(`${name}: ${k} must be float32, got ${t.dtype}`);
+  }
+}
+
+function attentionDims(name: string, q: tf.TensorInfo, heads: number) {
+  if (q.shape.length !== 3) throw new Error(`${name}: q must be [batch, tokens, width], got [${q.shape.join(", ")}]`);
+  const [b, t, w] = q.shape;
+  if (!Number.isInteger(heads) || heads < 1 || w % heads !== 0)
+    throw new Error(`${name}: numHeads ${heads} must divide the width ${w}`);
+  return { b, t, h: heads, d: w / heads, scale: 1 / Math.sqrt(w / heads) };
+}
+
+/** New kernels (no stock counterpart). */
+const NEW_KERNELS: Record<string, { group: WasmKernelGroup; run: (a: AnyArgs) => Out }> = {
+  // inputs q, k, v [b, T, h·d]; attrs numHeads -> [out [b, T, h·d], probs [b, h, T, T]]
+  [TL_ATTENTION]: {
+    group: "attention",
+    run: ({ inputs: { q, k, v }, backend, attrs }) => {
+      checkFloat(TL_ATTENTION, { q, k, v });
+      const s = attentionDims(TL_ATTENTION, q, attrs.numHeads as number);
+      if (!tf.util.arraysEqual(q.shape, k.shape) || !tf.util.arraysEqual(q.shape, v.shape))
+        throw new Error(`${TL_ATTENTION}: q, k, v must have one shape, got ${[q, k, v].map((t) => `[${t.shape}]`)}`);
+      const o = out(backend, q.shape.slice());
+      const p = out(backend, [s.b, s.h, s.t, s.t]);
+      const scratch = out(backend, [s.t * s.d]);
+      const off = (t: tf.TensorInfo) => offsetOf(backend, t);
+      kernels(backend).tl_attention(off(q), off(k), off(v), off(o), off(p), off(scratch), s.b, s.t, s.h, s.d, s.scale);
+      disposeData(backend, scratch);
+      return [o, p];
+    },
+  },
+  // inputs dy, q, k, v, probs; attrs numHeads -> [dq, dk, dv]
+  [TL_ATTENTION_GRAD]: {
+    group: "attention",
+    run: ({ inputs: { dy, q, k, v, probs }, backend, attrs }) => {
+      checkFloat(TL_ATTENTION_GRAD, { dy, q, k, v, probs });
+      const s = attentionDims(TL_ATTENTION_GRAD, q, attrs.numHeads as number);
+      const [dq, dk, dv] = [0, 1, 2].map(() => out(backend, q.shape.slice()));
+      const scratch = out(backend, [s.t * s.t + s.t * s.d]);
+      const off = (t: tf.TensorInfo) => offsetOf(backend, t);
+      kernels(backend).tl_attention_grad(
+        off(q),
+        off(k),
+        off(v),
+        off(probs),
+        off(dy),
+        off(dq),
+        off(dk),
+        off(dv),
+        off(scratch),
+        s.b,
+        s.t,
+        s.h,
+        s.d,
+        s.scale,
+      );
+      disposeData(backend, scratch);
+      return [dq, dk, dv];
+    },
+  },
+  // inputs x [..., C], gamma [C], beta [C]; attrs epsilon -> [y, mean [rows], rstd [rows]]
+  [TL_LAYER_NORM]: {
+    group: "layernorm",
+    run: ({ inputs: { x, gamma, beta }, backend, attrs }) => {
+      checkFloat(TL_LAYER_NORM, { x, gamma, beta });
+      const c = x.shape[x.shape.length - 1];
+      if (size(gamma.shape) !== c || size(beta.shape) !== c)
+        throw new Error(`${TL_LAYER_NORM}: gamma and beta must have ${c} values (the last axis of x)`);
+      const rows = size(x.shape) / c;
+      const y = out(backend, x.shape.slice());
+      const [mean, rstd] = [out(backend, [rows]), out(backend, [rows])];
+      const off = (t: tf.TensorInfo) => offsetOf(backend, t);
+      kernels(backend).tl_layer_norm(
+        off(x),
+        off(gamma),
+        off(beta),
+        off(y),
+        off(mean),
+        off(rstd),
+        rows,
+        c,
+        attrs.epsilon as number,
+      );
+      return [y, mean, rstd];
+    },
+  },
+  // inputs dy, x, gamma, mean, rstd -> [dx, dgamma, dbeta]
+  [TL_LAYER_NORM_GRAD]: {
+    group: "layernorm",
+    run: ({ inputs: { dy, x, gamma, mean, rstd }, backend }) => {
+      checkFloat(TL_LAYER_NORM_GRAD, { dy, x, gamma, mean, rstd });
+      const c = x.shape[x.shape.length - 1];
+      const rows = size(x.shape) / c;
+      const dx = out(backend, x.shape.slice());
+      const [dgamma, dbeta] = [out(backend, [c]), out(backend, [c])];
+      const off = (t: tf.TensorInfo) => offsetOf(backend, t);
+      kernels(backend).tl_layer_norm_grad(
+        off(x),
+        off(gamma),
+        off(mean),
+        off(rstd),
+        off(dy),
+        off(dx),
+        off(dgamma),
+        off(dbeta),
+        rows,
+        c,
+      );
+      return [dx, dgamma, dbeta];
+    },
+  },
+  [TL_GELU]: {
+    group: "gelu",
+    run: ({ inputs: { x }, backend }) => {
+      checkFloat(TL_GELU, { x });
+      const y = out(backend, x.shape.slice());
+      kernels(backend).tl_gelu(offsetOf(backend, x), offsetOf(backend, y), size(x.shape));
+      return y;
+    },
+  },
+  // inputs x, m, v, g, oneMinusAccBeta1, oneMinusAccBeta2 (scalars); attrs beta1, beta2,
+  // learningRate, epsilon -> [x', m', v']
+  [TL_ADAM]: {
+    group: "adam",
+    run: ({ inputs: { x, m, v, g, oneMinusAccBeta1, oneMinusAccBeta2 }, backend, attrs }) => {
+      checkFloat(TL_ADAM, { x, m, v, g, oneMinusAccBeta1, oneMinusAccBeta2 });
+      const n = size(x.shape);
+      if ([m, v, g].some((t) => size(t.shape) !== n)) throw new Error(`${TL_ADAM}: x, m, v, g must have one size`);
+      const [xo, mo, vo] = [0, 1, 2].map(() => out(backend, x.shape.slice()));
+      const off = (t: tf.TensorInfo) => offsetOf(backend, t);
+      const [b1, b2, lr, eps] = [attrs.beta1, attrs.beta2, attrs.learningRate, attrs.epsilon] as number[];
+      // As tfjs turns the JS numbers into float32 scalars: 1 - b1 is computed in double first.
+      const f = Math.fround;
+      kernels(backend).tl_adam(
+        off(x),
+        off(m),
+        off(v),
+        off(g),
+        off(xo),
+        off(mo),
+        off(vo),
+        n,
+        f(b1),
+        f(1 - b1),
+        f(b2),
+        f(1 - b2),
+        off(oneMinusAccBeta1),
+        off(oneMinusAccBeta2),
+        f(-lr),
+        f(eps),
+      );
+      return [xo, mo, vo];
+    },
+  },
+  // inputs dy, x -> dx
+  [TL_GELU_GRAD]: {
+    group: "gelu",
+    run: ({ inputs: { dy, x }, backend }) => {
+      checkFloat(TL_GELU_GRAD, { dy, x });
+      const dx = out(backend, x.shape.slice());
+      kernels(backend).tl_gelu_grad(offsetOf(backend, x), offsetOf(backend, dy), offsetOf(backend, dx), size(x.shape));
+      return dx;
+    },
+  },
+};
+
+const replaced = new Map<string, tf.KernelConfig>(); // stock configs of overridden kernels
+const installed = new Set<WasmKernelGroup>();
+
+/** True when this JavaScript engine runs the kernels' WebAssembly SIMD module. */
+export function wasmKernelsAvailable(): boolean {
+  return simdAvailable();
+}
+
+/** Installs the given groups (default all) on the 'wasm' backend, before or after it starts; a
+ * no-op without WebAssembly SIMD. Returns the groups installed now. */
+export function installWasmKernels(groups: readonly WasmKernelGroup[] = WASM_KERNEL_GROUPS): WasmKernelGroup[] {
+  if (!wasmKernelsAvailable()) return [];
+  for (const g of groups) {
+    if (!WASM_KERNEL_GROUPS.includes(g))
+      throw new Error(`installWasmKernels: ${JSON.stringify(g)} is not one of ${WASM_KERNEL_GROUPS.join(", ")}`);
+    if (installed.has(g)) continue;
+    for (const [name, o] of Object.entries(OVERRIDES)) {
+      if (o.group !== g) continue;
+      const stock = tf.getKernel(name, "wasm");
+      if (!stock) continue;
+      replaced.set(name, stock);
+      tf.unregisterKernel(name, "wasm");
+      tf.registerKernel({
+        ...stock,
+        kernelFunc: (args) => o.run(args as unknown as AnyArgs, () => stock.kernelFunc(args)),
+      });
+    }
+    if (g === "adam") patchAdam();
+    for (const [name, k] of Object.entries(NEW_KERNELS)) {
+      if (k.group !== g) continue;
+      tf.registerKernel({
+        kernelName: name,
+        backendName: "wasm",
+        kernelFunc: (args) => k.run(args as unknown as AnyArgs) as tf.TensorInfo,
+      });
+    }
+    installed.add(g);
+  }
+  return [...installed];
+}
+
+/** Removes the given groups (default all), putting the stock kernels back. */
+export function uninstallWasmKernels(groups: readonly WasmKernelGroup[] = WASM_KERNEL_GROUPS): void {
+  for (const g of groups) {
+    if (!installed.has(g)) continue;
+    for (const [name, o] of Object.entries(OVERRIDES)) {
+      const stock = replaced.get(name);
+      if (o.group !== g || !stock) continue;
+      tf.unregisterKernel(name, "wasm");
+      tf.registerKernel(stock);
+      replaced.delete(name);
+    }
+    for (const [name, k] of Object.entries(NEW_KERNELS)) {
+      if (k.group === g) tf.unregisterKernel(name, "wasm");
+    }
+    if (g === "adam") unpatchAdam();
+    installed.delete(g);
+  }
+}
+
+/** What applyGradients reads of tfjs-core 4.22's AdamOptimizer (not in its public typings). */
+interface AdamInternals {
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  accBeta1: tf.Variable;
+  accBeta2: tf.Variable;
+  accumulatedFirstMoment: ({ originalName: string; variable: tf.Variable } | undefined)[];
+  accumulatedSecondMoment: ({ originalName: string; variable: tf.Variable } | undefined)[];
+  incrementIterations(): void;
+  applyGradients(variableGradients: tf.NamedTensorMap | { name: string; tensor: tf.Tensor }[]): void;
+}
+
+let stockAdamApply: AdamInternals["applyGradients"] | null = null;
+
+/** tfjs's AdamOptimizer.applyGradients with the per-variable update as one TLAdam kernel; the
+ * moments are created, named and kept as tfjs does, so saving and restoring optimizer state and
+ * switching the group off mid-training behave as before. Other backends, and non-float32
+ * variables, take the stock method. */
+function fusedAdamApply(
+  this: AdamInternals,
+  variableGradients: tf.NamedTensorMap | { name: string; tensor: tf.Tensor }[],
+): void {
+  const stock = stockAdamApply!;
+  const grads: [string, tf.Tensor | undefined][] = Array.isArray(variableGradients)
+    ? variableGradients.map((v) => [v.name, v.tensor])
+    : Object.entries(variableGradients);
+  const vars = tf.engine().registeredVariables;
+  if (!hasKernel(TL_ADAM) || grads.some(([name, g]) => vars[name]?.dtype !== "float32" || (g && g.dtype !== "float32")))
+    return stock.call(this, variableGradients);
+  tf.tidy(() => {
+    const oneMinusAccBeta1 = tf.sub(1, this.accBeta1);
+    const oneMinusAccBeta2 = tf.sub(1, this.accBeta2);
+    const attrs = { beta1: this.beta1, beta2: this.beta2, learningRate: this.learningRate, epsilon: this.epsilon };
+    grads.forEach(([name, gradient], i) => {
+      const value = vars[name];
+      const moment = (list: AdamInternals["accumulatedFirstMoment"], suffix: string) => {
+        if (list[i] == null) {
+          list[i] = { originalName: `${name}/${suffix}`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+        }
+        return list[i]!.variable;
+      };
+      const m = moment(this.accumulatedFirstMoment, "m");
+      const v = moment(this.accumulatedSecondMoment, "v");
+      if (gradient == null) return;
+      const inputs = { x: value, m, v, g: gradient, oneMinusAccBeta1, oneMinusAccBeta2 };
+      const [x2, m2, v2] = tf.engine().runKernel(TL_ADAM, inputs, attrs) as tf.Tensor[];
+      m.assign(m2);
+      v.assign(v2);
+      value.assign(x2);
+    });
+    this.accBeta1.assign(tf.mul(this.accBeta1, this.beta1));
+    this.accBeta2.assign(tf.mul(this.accBeta2, this.beta2));
+  });
+  this.incrementIterations();
+}
+
+function patchAdam(): void {
+  const proto = tf.AdamOptimizer.prototype as unknown as AdamInternals;
+  if (stockAdamApply) return;
+  stockAdamApply = proto.applyGradients;
+  proto.applyGradients = fusedAdamApply;
+}
+
+function unpatchAdam(): void {
+  if (!stockAdamApply) return;
+  (tf.AdamOptimizer.prototype as unknown as AdamInternals).applyGradients = stockAdamApply;
+  stockAdamApply = null;
+}
+
+/** True while group `g` is installed. */
+export function isWasmKernelGroupInstalled(g: WasmKernelGroup): boolean {
+  return installed.has(g);
+}
+
+/** The groups installed now. */
+export function installedWasmKernels(): WasmKernelGroup[] {
+  return WASM_KERNEL_GROUPS.filter((g) => installed.has(g));
+}
+
+/** True when kernel `name` is registered for the active backend (the models' fast-path test). */
+export function hasKernel(name: string): boolean {
+  return tf.getKernel(name, tf.getBackend()) != null;
+}
