@@ -1,5 +1,6 @@
 // The bench: its FLOP arithmetic, the raw runners' tensor hygiene, fit = raw loop numerically,
-// and `--quick` end to end (a child process per backend, JSON shape; no timing asserts).
+// the torch twin of the tiny ViT (same parameter count), the kernel profile, and `--quick` end to
+// end (a child process per backend, JSON shape; no timing asserts).
 import { describe, it, expect, beforeAll } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { execFileSync } from "child_process";
@@ -7,13 +8,19 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import {
+  BENCH_VIT,
   WORKLOADS,
   macsPerSample,
   quickSpec,
   syntheticDataset,
+  vitMacsPerSample,
+  vitParamCount,
   workloadFlops,
   workloadSteps,
 } from "../../src/cli/bench/workloads";
+import { findTorchPython, torchViTParams } from "../../src/cli/bench/torch";
+import { formatProfile, profileWorkload } from "../../src/cli/bench/profile";
+import { buildViT } from "../../src/models/transformer";
 import { measureWorkload, median } from "../../src/cli/bench/measure";
 import { compareFitToRaw, layersModel } from "../../src/cli/bench/fitcompare";
 import { modelMatmulCosts, trainFlopsPerSample, forwardFlopsPerSample } from "../../src/cli/bench/flops";
@@ -37,6 +44,13 @@ describe("workload arithmetic", () => {
     // forward: 2·Σ(in·out) per sample per pass
     expect(workloadFlops(WORKLOADS.W3)).toBe(2 * (784 * 256 + 256 * 128 + 128 * 10) * 4096 * 10);
     expect(workloadFlops(WORKLOADS.W2, 1)).toBe(3 * 2 * (784 * 256 + 256 * 128 + 128 * 10) * 128);
+    // W4: the ViT's matmuls, as flops.ts counts them from the model (forward part)
+    const vit = buildViT({ ...BENCH_VIT, seed: 0 });
+    const forward = modelMatmulCosts(vit).reduce((s, c) => s + c.macs, 0);
+    expect(vitMacsPerSample(BENCH_VIT)).toBe(forward);
+    expect(trainFlopsPerSample(modelMatmulCosts(vit))).toBeLessThanOrEqual(3 * 2 * vitMacsPerSample(BENCH_VIT));
+    expect(workloadFlops(WORKLOADS.W4)).toBe(3 * 2 * vitMacsPerSample(BENCH_VIT) * 2048);
+    vit.dispose();
   });
 
   it("median of odd and even lists, and an empty list names the problem", () => {
@@ -99,6 +113,36 @@ describe("raw runners", () => {
   });
 });
 
+describe("the tiny ViT's PyTorch twin", () => {
+  const torch = findTorchPython();
+  it("W4 builds the lesson's ViT: 138,890 parameters", () => {
+    expect(vitParamCount(BENCH_VIT)).toBe(138_890);
+  });
+
+  // Needs a Python with torch (Debian python3-torch); it times nothing.
+  it.skipIf("skipped" in torch)("has as many parameters as buildViT, at two sizes", () => {
+    const python = (torch as { python: string }).python;
+    for (const v of [BENCH_VIT, { ...BENCH_VIT, width: 16, depth: 2, numHeads: 2, mlpRatio: 3, numClasses: 7 }]) {
+      expect(torchViTParams(python, v), JSON.stringify(v)).toBe(vitParamCount(v));
+    }
+  });
+});
+
+describe("kernel profile", () => {
+  it("accounts a training step per kernel, exclusive times adding up to at most the step", async () => {
+    const spec = quickSpec(WORKLOADS.W4);
+    const before = tf.memory().numTensors;
+    const p = await profileWorkload(spec, syntheticDataset(128, 784), { steps: 2 });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(p.steps).toBe(2);
+    expect(p.kernels.length).toBeGreaterThan(5);
+    expect(p.kernels.map((k) => k.name)).toContain("BatchMatMul");
+    expect(p.kernels.every((k, i) => i === 0 || k.ms <= p.kernels[i - 1].ms)).toBe(true);
+    expect(p.kernelMs).toBeLessThanOrEqual(p.stepMs * 1.001);
+    expect(formatProfile(p)).toMatch(/outside kernels/);
+  });
+});
+
 describe("report", () => {
   it("formats aligned tables", () => {
     const t = formatTable(
@@ -133,14 +177,15 @@ describe("npm run bench -- --quick", () => {
     expect(stdout).toMatch(/workload backend/);
     const r = JSON.parse(fs.readFileSync(out, "utf8")) as BenchReport;
     fs.rmSync(dir, { recursive: true, force: true });
-    expect(r.version).toBe(1);
+    expect(r.version).toBe(2);
     expect(r.quick).toBe(true);
-    expect(r.workloads.map((w) => w.name)).toEqual(["W1", "W2", "W3"]);
+    expect(r.workloads.map((w) => w.name)).toEqual(["W1", "W2", "W3", "W4"]);
+    expect(r.vitParams!.tfjs).toBe(vitParamCount(quickSpec(WORKLOADS.W4).vit!));
     expect(r.flopFormula.workloads).toMatch(/3 × 2·Σ\(in·out\)/);
     const wasm = r.backends.find((b) => b.backend === "wasm")!;
     expect(wasm.skipped).toBeUndefined();
     expect(wasm.name).toBe("wasm");
-    for (const w of ["W1", "W2", "W3"] as const) {
+    for (const w of ["W1", "W2", "W3", "W4"] as const) {
       const m = wasm.workloads[w]!;
       expect(m.seconds).toBeGreaterThan(0);
       expect(m.gflops).toBeGreaterThan(0);
@@ -171,7 +216,42 @@ describe("npm run bench -- --quick", () => {
       expect(r.torch!.blas!.name.length).toBeGreaterThan(0);
       expect(r.ratios.vsTorch.wasm!.W1).toBeGreaterThan(0);
       expect(typeof r.targets.defaultWithinTorchFactor).toBe("boolean");
+      // the W4 twin reported its parameters, equal to ours, so W4 has a ratio
+      expect(r.vitParams!.torch).toBe(r.vitParams!.tfjs);
+      expect(r.ratios.vsTorch.wasm!.W4).toBeGreaterThan(0);
+      expect(typeof r.targets.vitWithinTorchFactor).toBe("boolean");
     }
     expect(formatReport(r)).toContain("GFLOP/s");
+  }, 300_000);
+
+  it("--profile --ablate prints the kernel profile and each kernel group's effect", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-test-"));
+    const out = path.join(dir, "bench.json");
+    const stdout = execFileSync(
+      process.execPath,
+      [
+        path.join(root, "node_modules", "tsx", "dist", "cli.mjs"),
+        "src/cli/bench/main.ts",
+        "--quick",
+        "--profile",
+        "--ablate",
+        "--out",
+        out,
+      ],
+      { cwd: root, encoding: "utf8", timeout: 290_000, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    const r = JSON.parse(fs.readFileSync(out, "utf8")) as BenchReport;
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(r.backends.map((b) => b.backend)).toEqual(["wasm"]);
+    const wasm = r.backends[0];
+    expect(wasm.profiles!.map((p) => p.label.slice(0, 2))).toEqual(["W4"]);
+    expect(wasm.profiles![0].kernels.map((k) => k.name)).toContain("TLAttention");
+    const a = wasm.ablation![0];
+    expect(a.stages[0].groups).toEqual([]);
+    expect(a.stages.length).toBeGreaterThan(1);
+    for (const s of a.stages) expect(s.seconds).toBeGreaterThan(0);
+    expect(wasm.tensorsEnd).toBe(wasm.tensorsStart);
+    expect(stdout).toMatch(/Profile of W4/);
+    expect(stdout).toMatch(/added in turn/);
   }, 300_000);
 });

@@ -1,9 +1,13 @@
 // What one backend's bench process does: set the backend up (setupBackend; wasm-stock = WASM
-// without the matmul fix), then W1-W3, fit-vs-raw and the hot paths, each with tensor counts.
+// without the matmul fix and kernels), then W1-W4, fit-vs-raw and the hot paths, each with tensor
+// counts; or, with `profile`, only the per-kernel profile of a step of each workload (and, on WASM
+// with `ablate`, each training workload with the kernel groups of backend/wasm-kernels.ts added
+// one at a time).
 // One process per backend keeps kernel registrations apart and makes peak RSS per backend.
 import * as tf from "@tensorflow/tfjs";
 import { setupBackend } from "../../backend/backend";
 import { compareFitToRaw } from "./fitcompare";
+import { DEFAULT_PROFILE_STEPS, profileWorkload, runAblation } from "./profile";
 import { DEFAULT_HOT_BATCH, DEFAULT_HOT_MAX_EPOCH_SECONDS, DEFAULT_HOT_SAMPLES, runHotPaths } from "./hotpaths";
 import { DEFAULT_MAX_RUN_SECONDS, DEFAULT_RUNS, measureWorkload, peakRssMiB } from "./measure";
 import type { BackendResult, BenchBackend } from "./report";
@@ -22,6 +26,12 @@ export interface BenchConfig {
   hotOnly: string[];
   hotSamples: number;
   hotMaxEpochSeconds: number;
+  /** Only profile a step of each workload per kernel (no timings of the workloads). */
+  profile: boolean;
+  /** With profile, on wasm: time each training workload with the kernel groups added one at a
+   * time, in one process. */
+  ablate: boolean;
+  profileSteps: number;
 }
 
 export function specFor(name: WorkloadName, quick: boolean): WorkloadSpec {
@@ -50,6 +60,24 @@ export async function runBackend(backend: BenchBackend, cfg: BenchConfig): Promi
   const specs = cfg.workloads.map((w) => specFor(w, cfg.quick));
   const rows = Math.max(cfg.hotSamples, ...specs.map((s) => s.samples));
   const data = syntheticDataset(rows, 784);
+  if (cfg.profile) {
+    result.profiles = [];
+    for (const spec of specs) {
+      const p = await profileWorkload(spec, data, { steps: cfg.quick ? 2 : cfg.profileSteps });
+      result.profiles.push(p);
+      say(backend, `profiled ${p.steps} ${spec.name} steps: ${p.stepMs.toFixed(1)} ms/step`);
+    }
+    if (cfg.ablate && backend === "wasm") {
+      result.ablation = [];
+      for (const spec of specs.filter((s) => s.kind === "train")) {
+        result.ablation.push(await runAblation(spec, data, { runs: cfg.runs, log: (m) => say(backend, m) }));
+      }
+    }
+    result.tensorsEnd = tf.memory().numTensors;
+    result.peakRssMiB = peakRssMiB();
+    result.wallSeconds = (performance.now() - t0) / 1000;
+    return result;
+  }
   for (const spec of specs) {
     const m = await measureWorkload(spec, data, {
       runs: cfg.runs,
@@ -64,7 +92,7 @@ export async function runBackend(backend: BenchBackend, cfg: BenchConfig): Promi
   }
   if (cfg.fitBackends.includes(backend)) {
     result.fitVsRaw = [];
-    for (const spec of specs.filter((s) => s.kind === "train")) {
+    for (const spec of specs.filter((s) => s.kind === "train" && !s.vit)) {
       const c = await compareFitToRaw(spec, data, { runs: cfg.runs });
       result.fitVsRaw.push(c);
       say(
@@ -101,11 +129,14 @@ export async function runBackend(backend: BenchBackend, cfg: BenchConfig): Promi
 export const DEFAULT_BENCH_CONFIG: BenchConfig = {
   quick: false,
   runs: DEFAULT_RUNS,
-  workloads: ["W1", "W2", "W3"],
+  workloads: ["W1", "W2", "W3", "W4"],
   maxRunSeconds: DEFAULT_MAX_RUN_SECONDS,
   fitBackends: ["wasm"],
   hot: true,
   hotOnly: [],
   hotSamples: DEFAULT_HOT_SAMPLES,
   hotMaxEpochSeconds: DEFAULT_HOT_MAX_EPOCH_SECONDS,
+  profile: false,
+  ablate: false,
+  profileSteps: DEFAULT_PROFILE_STEPS,
 };

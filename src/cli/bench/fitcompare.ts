@@ -5,7 +5,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../../data/types";
 import { fit } from "../../train/fit";
 import { median, rawTrainRunner, timed, type StepRunner } from "./measure";
-import { BENCH_LEARNING_RATE, buildRawNet, workloadSteps, type RawNet, type WorkloadSpec } from "./workloads";
+import { BENCH_LEARNING_RATE, buildRawNet, layersNet, workloadSteps, type WorkloadSpec } from "./workloads";
 
 export type LoopVariant = "raw-ops" | "raw-layers" | "fit";
 export const LOOP_VARIANTS: readonly LoopVariant[] = ["raw-ops", "raw-layers", "fit"];
@@ -52,16 +52,6 @@ export function layersModel(spec: WorkloadSpec, seed = 0): tf.Sequential {
     );
   });
   return model;
-}
-
-/** The raw-loop view of a layers model: its variables and model.apply as the forward pass. */
-function layersNet(model: tf.LayersModel): RawNet {
-  return {
-    // LayerVariable.read() returns the backing tf.Variable (typed as Tensor by tfjs-layers).
-    vars: model.trainableWeights.map((w) => w.read() as tf.Variable),
-    forward: (x) => model.apply(x, { training: true }) as tf.Tensor2D,
-    dispose: () => undefined,
-  };
 }
 
 async function runRaw(runner: StepRunner, steps: number): Promise<void> {

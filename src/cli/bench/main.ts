@@ -1,6 +1,8 @@
-// `npm run bench` (tsx src/cli/bench/main.ts): W1-W3, fit vs raw and the lessons' hot paths on every
+// `npm run bench` (tsx src/cli/bench/main.ts): W1-W4, fit vs raw and the lessons' hot paths on every
 // backend available here, one child process per backend, then optionally PyTorch (--torch);
-// prints the tables and writes build/bench.json. `--quick` is the test suite's tiny version.
+// prints the tables and writes build/bench.json. `--profile` instead profiles a step of W4 (or of
+// the workloads named) per kernel (`--ablate`: and times each WASM kernel group's effect).
+// `--quick` is the test suite's tiny version.
 import { fork } from "child_process";
 import { Command } from "commander";
 import * as fs from "fs";
@@ -21,7 +23,14 @@ import {
   type BenchReport,
 } from "./report";
 import { DEFAULT_TORCH_THREADS, runTorch } from "./torch";
-import { FLOP_FORMULA, workloadFlops, workloadSteps, type WorkloadName } from "./workloads";
+import {
+  FLOP_FORMULA,
+  vitParamCount,
+  WORKLOAD_NAMES,
+  workloadFlops,
+  workloadSteps,
+  type WorkloadName,
+} from "./workloads";
 
 export const DEFAULT_OUT = path.join("build", "bench.json");
 const CHILD_FLAG = "--bench-child";
@@ -121,16 +130,35 @@ export async function runBench(
     }),
     backends: [],
     ratios: { vsDefault: {}, vsTorch: {} },
-    targets: { defaultWithinTorchFactor: null, fitWithinOverhead: null },
+    targets: { defaultWithinTorchFactor: null, vitWithinTorchFactor: null, fitWithinOverhead: null },
     warnings: [],
   };
+  const vitSpec = specFor("W4", cfg.quick);
+  if (cfg.workloads.includes("W4") && !cfg.profile) report.vitParams = { tfjs: vitParamCount(vitSpec.vit!) };
   for (const b of backends) {
     const why = await precheck(b);
     report.backends.push(why ? { backend: b, skipped: why, workloads: {} } : await runChild(b, cfg));
   }
-  if (torch.on) {
-    process.stderr.write(`[bench torch] running W1-W3 in PyTorch (threads: ${torch.threads.join(", ")})\n`);
-    report.torch = runTorch(specFor("W1", cfg.quick), specFor("W3", cfg.quick), cfg.runs, torch.threads);
+  if (torch.on && !cfg.profile) {
+    process.stderr.write(
+      `[bench torch] running ${cfg.workloads.join(", ")} in PyTorch (threads: ${torch.threads.join(", ")})\n`,
+    );
+    report.torch = runTorch(
+      specFor("W1", cfg.quick),
+      specFor("W3", cfg.quick),
+      vitSpec,
+      cfg.runs,
+      torch.threads,
+      cfg.workloads,
+    );
+    if (report.vitParams && report.torch.vitParams !== undefined) {
+      report.vitParams.torch = report.torch.vitParams;
+      if (report.vitParams.torch !== report.vitParams.tfjs) {
+        report.warnings.push(
+          `torch_bench.py's ViT twin has ${report.vitParams.torch} parameters, buildViT ${report.vitParams.tfjs}: not the same model, no W4 ratio`,
+        );
+      }
+    }
     const [two, one] = [2, 1].map((n) => report.torch?.configs?.find((c) => c.threads === n)?.workloads.W1?.median);
     if (two !== undefined && one !== undefined && two > one) {
       report.warnings.push(
@@ -162,7 +190,7 @@ async function main(): Promise<void> {
     .option("--quick", "tiny sizes and one run (test suite; numbers meaningless)", false)
     .option("--runs <n>", "timed runs per measurement (median reported)", String(DEFAULT_BENCH_CONFIG.runs))
     .option("--backends <list>", `comma list of ${BENCH_BACKENDS.join(", ")}`, BENCH_BACKENDS.join(","))
-    .option("--workloads <list>", "comma list of W1, W2, W3", "W1,W2,W3")
+    .option("--workloads <list>", `comma list of ${WORKLOAD_NAMES.join(", ")}`, WORKLOAD_NAMES.join(","))
     .option(
       "--fit-backends <list>",
       "backends on which fit() is timed against the raw loop ('' for none)",
@@ -176,7 +204,18 @@ async function main(): Promise<void> {
       "cap on one timed run; slower backends time fewer steps and extrapolate",
       String(DEFAULT_BENCH_CONFIG.maxRunSeconds),
     )
-    .option("--torch", "also run W1-W3 in PyTorch (Debian python3-torch) and print tfjs/torch ratios", false)
+    .option("--torch", "also run the workloads in PyTorch (Debian python3-torch) and print tfjs/torch ratios", false)
+    .option(
+      "--profile",
+      "only profile one step per kernel, of W4 (tiny ViT) unless --workloads names others, on wasm unless --backends does",
+      false,
+    )
+    .option(
+      "--ablate",
+      "with --profile: also time the training workloads on wasm with each kernel group added in turn",
+      false,
+    )
+    .option("--profile-steps <n>", "training steps the profile averages", String(DEFAULT_BENCH_CONFIG.profileSteps))
     .option(
       "--torch-threads <list>",
       "PyTorch thread counts, one set of runs each; ratios use the fastest",
@@ -196,13 +235,17 @@ async function main(): Promise<void> {
     maxRunSeconds: string;
     torch: boolean;
     torchThreads: string;
+    profile: boolean;
+    ablate: boolean;
+    profileSteps: string;
     out: string;
   }>();
+  const workloadList = o.profile && program.getOptionValueSource("workloads") === "default" ? "W4" : o.workloads;
   const cfg: BenchConfig = {
     ...DEFAULT_BENCH_CONFIG,
     quick: o.quick,
     runs: o.quick ? 1 : positiveInt(o.runs, "--runs"),
-    workloads: parseList<WorkloadName>(o.workloads, ["W1", "W2", "W3"], "--workloads"),
+    workloads: parseList<WorkloadName>(workloadList, WORKLOAD_NAMES, "--workloads"),
     fitBackends: parseList<BenchBackend>(o.fitBackends, BENCH_BACKENDS, "--fit-backends"),
     hot: o.hot,
     hotOnly: o.hotOnly
@@ -211,8 +254,13 @@ async function main(): Promise<void> {
       .filter(Boolean),
     hotSamples: positiveInt(o.hotSamples, "--hot-samples"),
     maxRunSeconds: positiveNumber(o.maxRunSeconds, "--max-run-seconds"),
+    profile: o.profile,
+    ablate: o.ablate,
+    profileSteps: positiveInt(o.profileSteps, "--profile-steps"),
   };
-  const backends = parseList<BenchBackend>(o.backends, BENCH_BACKENDS, "--backends");
+  if (o.ablate && !o.profile) throw new Error("--ablate goes with --profile");
+  const backendList = o.profile && program.getOptionValueSource("backends") === "default" ? "wasm" : o.backends;
+  const backends = parseList<BenchBackend>(backendList, BENCH_BACKENDS, "--backends");
   const outFile = path.resolve(projectRoot(), o.out);
   const threads = o.torchThreads.split(",").map((t) => positiveInt(t.trim(), "--torch-threads"));
   const report = await runBench(cfg, backends, { on: o.torch, threads }, outFile);

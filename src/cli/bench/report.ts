@@ -3,11 +3,19 @@
 import type { FitComparison } from "./fitcompare";
 import type { HotPathResult } from "./hotpaths";
 import type { Measurement } from "./measure";
+import type { AblationResult, StepProfile } from "./profile";
+import { formatAblation, formatProfile } from "./profile";
+import { formatTable } from "./table";
+
+export { formatTable };
 import type { WorkloadName } from "./workloads";
 
-export const REPORT_VERSION = 1;
+/** 2: W4 (the tiny ViT) and its torch twin, targets.vitWithinTorchFactor, vitParams, profiles. */
+export const REPORT_VERSION = 2;
 /** Issue 7's targets: W1, W2 on the default CPU backend within this factor of PyTorch... */
 export const TORCH_TARGET_FACTOR = 4;
+/** ...and the tiny ViT's training (W4) within this factor. */
+export const VIT_TORCH_TARGET_FACTOR = 3;
 /** ...and fit() within this fraction of the raw loop. */
 export const FIT_OVERHEAD_TARGET = 0.1;
 
@@ -34,6 +42,10 @@ export interface BackendResult {
   tensorsEnd?: number;
   /** Wall seconds of the whole backend process. */
   wallSeconds?: number;
+  /** `--profile`: one step of each workload per kernel. */
+  profiles?: StepProfile[];
+  /** `--profile --ablate` on wasm: each training workload with the kernel groups added in turn. */
+  ablation?: AblationResult[];
 }
 
 export interface TorchWorkload {
@@ -61,6 +73,8 @@ export interface TorchResult {
   configs?: TorchConfigResult[];
   /** Per workload, the fastest configuration's entry: the peer the ratios compare against. */
   workloads?: Partial<Record<WorkloadName, TorchWorkload>>;
+  /** Parameters of torch_bench.py's W4 twin. */
+  vitParams?: number;
 }
 
 export interface WorkloadInfo {
@@ -91,6 +105,8 @@ export interface BenchReport {
   workloads: WorkloadInfo[];
   backends: BackendResult[];
   torch?: TorchResult;
+  /** W4's parameter count in tfjs (buildViT) and in the torch twin; the W4 ratio needs them equal. */
+  vitParams?: { tfjs: number; torch?: number };
   /** Seconds ratios: backend / default CPU backend, and tfjs backend / torch, per workload. */
   ratios: {
     vsDefault: Partial<Record<BenchBackend, Partial<Record<WorkloadName, number>>>>;
@@ -99,6 +115,8 @@ export interface BenchReport {
   targets: {
     /** W1 and W2 of the default CPU backend within TORCH_TARGET_FACTOR × torch (null: not measured). */
     defaultWithinTorchFactor: boolean | null;
+    /** W4 of the default CPU backend within VIT_TORCH_TARGET_FACTOR × torch (null: not measured). */
+    vitWithinTorchFactor: boolean | null;
     /** fit within FIT_OVERHEAD_TARGET of raw-ops on the default CPU backend (wall time). */
     fitWithinOverhead: boolean | null;
   };
@@ -111,6 +129,8 @@ export function computeRatios(report: BenchReport): void {
   const base = ran.find((b) => b.backend === DEFAULT_CPU_BACKEND);
   const names = report.workloads.map((w) => w.name);
   report.ratios = { vsDefault: {}, vsTorch: {} };
+  // W4 is compared with its twin only when both have the same parameters.
+  const vitTwin = report.vitParams?.torch !== undefined && report.vitParams.torch === report.vitParams.tfjs;
   for (const b of ran) {
     const vd: Partial<Record<WorkloadName, number>> = {};
     const vt: Partial<Record<WorkloadName, number>> = {};
@@ -119,7 +139,7 @@ export function computeRatios(report: BenchReport): void {
       const bm = base?.workloads[w];
       if (m && bm) vd[w] = m.seconds / bm.seconds;
       const t = report.torch?.workloads?.[w];
-      if (m && t) vt[w] = m.seconds / t.median;
+      if (m && t && (w !== "W4" || vitTwin)) vt[w] = m.seconds / t.median;
     }
     report.ratios.vsDefault[b.backend] = vd;
     if (Object.keys(vt).length) report.ratios.vsTorch[b.backend] = vt;
@@ -129,16 +149,9 @@ export function computeRatios(report: BenchReport): void {
     vt && vt.W1 !== undefined && vt.W2 !== undefined
       ? vt.W1 <= TORCH_TARGET_FACTOR && vt.W2 <= TORCH_TARGET_FACTOR
       : null;
+  report.targets.vitWithinTorchFactor = vt?.W4 !== undefined ? vt.W4 <= VIT_TORCH_TARGET_FACTOR : null;
   const fits = base?.fitVsRaw ?? [];
   report.targets.fitWithinOverhead = fits.length ? fits.every((f) => f.overhead <= FIT_OVERHEAD_TARGET) : null;
-}
-
-/** The first `left` columns left-aligned, the others right-aligned. */
-export function formatTable(header: string[], rows: string[][], left = 1): string {
-  const all = [header, ...rows];
-  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? "").length)));
-  const line = (r: string[]) => r.map((c, i) => (i < left ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
-  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }
 
 const f = (x: number | undefined, d = 2) => (x === undefined || !Number.isFinite(x) ? "–" : x.toFixed(d));
@@ -155,7 +168,7 @@ export function formatReport(r: BenchReport): string {
   out.push(`FLOPs: ${r.flopFormula.workloads}`);
   for (const w of r.workloads) {
     out.push(
-      `  ${w.name}: ${w.title}; ${w.samples} samples × ${w.epochs} ${w.name === "W3" ? "passes" : "epochs"}, batch ${w.batchSize}, ${w.steps} steps, ${(w.flops / 1e9).toFixed(2)} GFLOP`,
+      `  ${w.name}: ${w.title}; ${w.samples} samples × ${w.epochs} ${w.name === "W3" ? "passes" : w.epochs === 1 ? "epoch" : "epochs"}, batch ${w.batchSize}, ${w.steps} steps, ${(w.flops / 1e9).toFixed(2)} GFLOP`,
     );
   }
   out.push(
@@ -219,6 +232,12 @@ export function formatReport(r: BenchReport): string {
       r.torch.skipped
         ? `torch: skipped: ${r.torch.skipped}`
         : `torch ${r.torch.torch} (${r.torch.python}; "torch nT" = n threads, "*" = fastest, the peer of "vs torch"), BLAS: ${r.torch.blas?.name} [${r.torch.blas?.mapped.join(", ")}], build BLAS_INFO=${r.torch.blas?.buildBlasInfo}`,
+    );
+  }
+  if (r.vitParams) {
+    const t = r.vitParams.torch;
+    out.push(
+      `W4 parameters: tfjs ${r.vitParams.tfjs}, torch twin ${t ?? "–"}${t === undefined ? "" : t === r.vitParams.tfjs ? " (equal)" : " (DIFFERENT: no W4 ratio)"}`,
     );
   }
   for (const b of r.backends) if (b.skipped) out.push(`backend ${b.backend}: skipped: ${b.skipped}`);
@@ -309,10 +328,15 @@ export function formatReport(r: BenchReport): string {
       formatTable(["hot path", "configuration", "s/epoch", "samples", "GFLOP/s", "trainable", "tensors"], hr, 2),
     );
   }
+  for (const b of r.backends) {
+    for (const p of b.profiles ?? []) out.push("", formatProfile(p));
+    for (const a of b.ablation ?? []) out.push("", formatAblation(a));
+  }
   out.push("");
   const t = r.targets;
+  const yes = (x: boolean | null, missing: string) => (x === null ? missing : x ? "yes" : "NO");
   out.push(
-    `targets: W1, W2 on ${DEFAULT_CPU_BACKEND} within ${TORCH_TARGET_FACTOR}× of torch: ${t.defaultWithinTorchFactor === null ? "not measured (run with --torch)" : t.defaultWithinTorchFactor ? "yes" : "NO"}; fit within ${100 * FIT_OVERHEAD_TARGET} % of raw: ${t.fitWithinOverhead === null ? "not measured" : t.fitWithinOverhead ? "yes" : "NO"}`,
+    `targets: W1, W2 on ${DEFAULT_CPU_BACKEND} within ${TORCH_TARGET_FACTOR}× of torch: ${yes(t.defaultWithinTorchFactor, "not measured (run with --torch)")}; W4 (tiny ViT) within ${VIT_TORCH_TARGET_FACTOR}× of torch: ${yes(t.vitWithinTorchFactor, "not measured (run with --torch)")}; fit within ${100 * FIT_OVERHEAD_TARGET} % of raw: ${yes(t.fitWithinOverhead, "not measured")}`,
   );
   for (const w of r.warnings) out.push(`warning: ${w}`);
   return out.join("\n");

@@ -1,11 +1,11 @@
 // The PyTorch peer for `--torch`: finds a Python that imports torch (TORCH_PYTHON, Debian's
-// /usr/bin/python3, then python3 on PATH), runs torch_bench.py with the same workload sizes and
-// reads its JSON (which BLAS it really loaded included).
+// /usr/bin/python3, then python3 on PATH), runs torch_bench.py with the same workload sizes (W4:
+// the same ViT shape, whose twin's parameter count it reports) and reads its JSON (which BLAS it
+// really loaded included).
 import { spawnSync } from "child_process";
 import * as path from "path";
 import type { TorchResult, TorchWorkload } from "./report";
-import type { WorkloadName } from "./workloads";
-import type { WorkloadSpec } from "./workloads";
+import type { ViTShape, WorkloadName, WorkloadSpec } from "./workloads";
 
 /** Issue 7 compares with 2 threads; 1 thread is also run because OpenMP's 2-thread barriers
  * collapse when other processes share the 2 cores (seen: 25× slower at load average 13). */
@@ -27,18 +27,53 @@ export function findTorchPython(): { python: string } | { skipped: string } {
   };
 }
 
-/** Runs W1-W3 in PyTorch; `train` and `forward` give the sizes (W1/W2 and W3 specs). */
+export const TORCH_SCRIPT = path.join(__dirname, "torch_bench.py");
+
+/** torch_bench.py's arguments for a ViT shape. */
+export function vitArgs(v: ViTShape): string[] {
+  return [
+    "--vit-image",
+    String(v.imageSize),
+    "--vit-patch",
+    String(v.patchSize),
+    "--vit-width",
+    String(v.width),
+    "--vit-depth",
+    String(v.depth),
+    "--vit-heads",
+    String(v.numHeads),
+    "--vit-mlp-ratio",
+    String(v.mlpRatio),
+    "--vit-classes",
+    String(v.numClasses),
+  ];
+}
+
+/** Parameters of torch_bench.py's twin of this ViT (`--count-only`: builds it, times nothing). */
+export function torchViTParams(python: string, v: ViTShape): number {
+  const r = spawnSync(python, [TORCH_SCRIPT, "--count-only", ...vitArgs(v)], { encoding: "utf8", timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`torch_bench.py --count-only failed (exit ${r.status}): ${r.stderr || r.error}`);
+  return (JSON.parse(r.stdout.trim().split("\n").pop() ?? "") as { vitParams: number }).vitParams;
+}
+
+/** Runs the workloads named in PyTorch; `train` and `forward` give the sizes (W1/W2 and W3 specs),
+ * `vit` W4's (its samples, epochs, batch and ViT shape). */
 export function runTorch(
   train: WorkloadSpec,
   forward: WorkloadSpec,
+  vit: WorkloadSpec,
   runs: number,
   threads: number[] = DEFAULT_TORCH_THREADS,
+  workloads: readonly WorkloadName[] = ["W1", "W2", "W3", "W4"],
 ): TorchResult {
   const found = findTorchPython();
   if ("skipped" in found) return { skipped: found.skipped };
-  const script = path.join(__dirname, "torch_bench.py");
+  if (!vit.vit) throw new Error(`runTorch: ${vit.name} is not a ViT workload`);
+  const script = TORCH_SCRIPT;
   const args = [
     script,
+    "--workloads",
+    workloads.join(","),
     "--threads",
     threads.join(","),
     "--runs",
@@ -53,6 +88,13 @@ export function runTorch(
     String(forward.batchSize),
     "--forward-passes",
     String(forward.epochs),
+    "--vit-samples",
+    String(vit.samples),
+    "--vit-epochs",
+    String(vit.epochs),
+    "--vit-batch",
+    String(vit.batchSize),
+    ...vitArgs(vit.vit),
   ];
   const r = spawnSync(found.python, args, { encoding: "utf8", timeout: TORCH_TIMEOUT_MS, maxBuffer: 16 << 20 });
   if (r.status !== 0) {

@@ -1,8 +1,11 @@
-# PyTorch side of `npm run bench -- --torch`: the same W1-W3 workloads as src/cli/bench/workloads.ts
+# PyTorch side of `npm run bench -- --torch`: the same W1-W4 workloads as src/cli/bench/workloads.ts
 # (float32, synthetic data, Adam, same batching), timed the same way (warm-up, N runs, median).
+# W4 is a twin of src/models/transformer.ts buildViT: same layers, shapes and parameter count
+# (`--count-only` prints the count alone, which test/cli/bench.test.ts compares with the tfjs model).
 # Prints one JSON object on stdout; never a dependency of the project (Debian python3-torch).
 import argparse
 import json
+import math
 import os
 import re
 import statistics
@@ -34,6 +37,91 @@ def make_model(workload, dims):
         elif not last:
             layers.append(nn.ReLU())
     return nn.Sequential(*layers)
+
+
+class TinyViT(nn.Module):
+    """Twin of buildViT: flat pixels -> patches (row-major) -> Linear embedding + learned position
+    embedding -> pre-norm blocks (LayerNorm, q/k/v Linear, multi-head softmax attention, o Linear,
+    residual; LayerNorm, Linear + exact GELU, Linear, residual) -> LayerNorm -> mean over tokens ->
+    Linear head. The head returns logits: cross_entropy applies the softmax buildViT's head has."""
+
+    def __init__(self, image=28, patch=7, width=64, depth=4, heads=4, mlp_ratio=2.0, classes=10):
+        super().__init__()
+        self.image, self.patch, self.heads = image, patch, heads
+        self.grid = image // patch
+        tokens = self.grid * self.grid
+        hidden = round(mlp_ratio * width)
+        self.patch_embed = nn.Linear(patch * patch, width)
+        self.pos_embed = nn.Parameter(torch.randn(tokens, width) * 0.02)
+        self.blocks = nn.ModuleList()
+        for _ in range(depth):
+            self.blocks.append(nn.ModuleDict({
+                "ln1": nn.LayerNorm(width, eps=1e-5),
+                "q": nn.Linear(width, width), "k": nn.Linear(width, width), "v": nn.Linear(width, width),
+                "o": nn.Linear(width, width),
+                "ln2": nn.LayerNorm(width, eps=1e-5),
+                "mlp1": nn.Linear(width, hidden), "mlp2": nn.Linear(hidden, width),
+            }))
+        self.final_ln = nn.LayerNorm(width, eps=1e-5)
+        self.head = nn.Linear(width, classes)
+
+    def forward(self, x):
+        b, g, p = x.shape[0], self.grid, self.patch
+        x = x.view(b, g, p, g, p).permute(0, 1, 3, 2, 4).reshape(b, g * g, p * p)  # [b, T, P*P]
+        x = self.patch_embed(x) + self.pos_embed
+        t, d = x.shape[1], x.shape[2]
+        h, dh = self.heads, d // self.heads
+        for blk in self.blocks:
+            y = blk["ln1"](x)
+            q = blk["q"](y).view(b, t, h, dh).transpose(1, 2)  # [b, h, T, dh]
+            k = blk["k"](y).view(b, t, h, dh).transpose(1, 2)
+            v = blk["v"](y).view(b, t, h, dh).transpose(1, 2)
+            att = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(dh), dim=-1)
+            a = (att @ v).transpose(1, 2).reshape(b, t, d)
+            x = x + blk["o"](a)
+            x = x + blk["mlp2"](F.gelu(blk["mlp1"](blk["ln2"](x))))
+        return self.head(self.final_ln(x).mean(dim=1))
+
+
+def vit_from_args(args):
+    return TinyViT(args.vit_image, args.vit_patch, args.vit_width, args.vit_depth, args.vit_heads, args.vit_mlp_ratio,
+                   args.vit_classes)
+
+
+def count_params(model):
+    return sum(p.numel() for p in model.parameters())
+
+
+def run_vit_train(args, runs, warmup_steps):
+    g = torch.Generator().manual_seed(0)
+    n, batch = args.vit_samples, args.vit_batch
+    x = torch.rand(n, args.vit_image * args.vit_image, generator=g)
+    y = torch.randint(0, args.vit_classes, (n,), generator=g)
+    model = vit_from_args(args)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+    def step(xb, yb):
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(xb), yb)
+        loss.backward()
+        opt.step()
+        return loss
+
+    for _ in range(warmup_steps):
+        step(x[:batch], y[:batch])
+    times, cpu = [], []
+    last = float("nan")
+    for _ in range(runs):
+        t0, c0 = time.perf_counter(), time.process_time()
+        for _e in range(args.vit_epochs):
+            perm = torch.randperm(n, generator=g)
+            for s in range(0, n, batch):
+                idx = perm[s:s + batch]
+                loss = step(x[idx], y[idx])
+        last = float(loss)
+        times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    return times, cpu, last
 
 
 def blas_in_use():
@@ -122,7 +210,23 @@ def main():
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--forward-batch", type=int, default=512)
     ap.add_argument("--forward-passes", type=int, default=10)
+    ap.add_argument("--workloads", default="W1,W2,W3,W4", help="comma list of the workloads to time")
+    ap.add_argument("--vit-samples", type=int, default=2048)
+    ap.add_argument("--vit-epochs", type=int, default=1)
+    ap.add_argument("--vit-batch", type=int, default=128)
+    ap.add_argument("--vit-image", type=int, default=28)
+    ap.add_argument("--vit-patch", type=int, default=7)
+    ap.add_argument("--vit-width", type=int, default=64)
+    ap.add_argument("--vit-depth", type=int, default=4)
+    ap.add_argument("--vit-heads", type=int, default=4)
+    ap.add_argument("--vit-mlp-ratio", type=float, default=2.0)
+    ap.add_argument("--vit-classes", type=int, default=10)
+    ap.add_argument("--count-only", action="store_true", help="print the W4 twin's parameter count and exit")
     args = ap.parse_args()
+    if args.count_only:
+        print(json.dumps({"vitParams": count_params(vit_from_args(args))}))
+        return
+    workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
     try:
         thread_counts = [int(t) for t in args.threads.split(",")]
     except ValueError:
@@ -135,11 +239,18 @@ def main():
         torch.manual_seed(0)
         cfg = {"threads": torch.get_num_threads(), "workloads": {}}
         for w in ("W1", "W2"):
+            if w not in workloads:
+                continue
             times, cpu, loss = run_train(w, args.samples, args.epochs, args.batch, args.runs, warmup_steps=5)
             cfg["workloads"][w] = {"runs": times, "median": statistics.median(times), "cpuMedian": statistics.median(cpu), "finalLoss": loss}
-        times, cpu = run_forward(args.samples, args.forward_batch, args.forward_passes, args.runs)
-        cfg["workloads"]["W3"] = {"runs": times, "median": statistics.median(times), "cpuMedian": statistics.median(cpu)}
+        if "W3" in workloads:
+            times, cpu = run_forward(args.samples, args.forward_batch, args.forward_passes, args.runs)
+            cfg["workloads"]["W3"] = {"runs": times, "median": statistics.median(times), "cpuMedian": statistics.median(cpu)}
+        if "W4" in workloads:
+            times, cpu, loss = run_vit_train(args, args.runs, warmup_steps=3)
+            cfg["workloads"]["W4"] = {"runs": times, "median": statistics.median(times), "cpuMedian": statistics.median(cpu), "finalLoss": loss}
         out["configs"].append(cfg)
+    out["vitParams"] = count_params(vit_from_args(args))
     out["blas"] = blas_in_use()
     print(json.dumps(out))
 

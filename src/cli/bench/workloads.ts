@@ -1,19 +1,35 @@
-// The benchmark workloads W1-W3 (sizes, FLOP formulas, synthetic data) and a raw tfjs
-// implementation of each: tf.Variables, the same matmul/bias/activation ops tfjs-layers' Dense
-// uses, tf.variableGrads + Adam — no tfjs-layers and no library code in the timed loop.
+// The benchmark workloads W1-W4 (sizes, FLOP formulas, synthetic data) and a raw tfjs
+// implementation of W1-W3: tf.Variables, the same matmul/bias/activation ops tfjs-layers' Dense
+// uses, tf.variableGrads + Adam — no tfjs-layers and no library code in the timed loop. W4 is the
+// library's own tiny ViT (models/transformer.ts buildViT) in the same raw loop, the model being
+// what it measures; torch_bench.py has its twin.
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../../data/types";
 import { rng } from "../../core/random";
+import { buildViT } from "../../models/transformer";
 
-export type WorkloadName = "W1" | "W2" | "W3";
+export type WorkloadName = "W1" | "W2" | "W3" | "W4";
+export const WORKLOAD_NAMES: readonly WorkloadName[] = ["W1", "W2", "W3", "W4"];
 export type Activation = "sigmoid" | "relu" | "softmax";
+
+/** The tiny ViT of a workload: buildViT's arguments (all given, so torch_bench.py gets the same). */
+export interface ViTShape {
+  imageSize: number;
+  patchSize: number;
+  width: number;
+  depth: number;
+  numHeads: number;
+  mlpRatio: number;
+  numClasses: number;
+}
 
 export interface WorkloadSpec {
   name: WorkloadName;
   /** One line for the table. */
   title: string;
   kind: "train" | "forward";
-  /** Layer widths, input first: [784, 256, 784] is two Dense layers. */
+  /** Layer widths, input first: [784, 256, 784] is two Dense layers. For the ViT (W4): its input
+   * and output widths only (the model is `vit`). */
   widths: number[];
   /** Activation after each Dense layer (length widths.length - 1). */
   activations: Activation[];
@@ -23,7 +39,20 @@ export interface WorkloadSpec {
   /** Training epochs (train) or passes over the samples (forward). */
   epochs: number;
   batchSize: number;
+  /** W4: the model is this tiny ViT (widths, activations: its input, output and softmax head). */
+  vit?: ViTShape;
 }
+
+/** The ViT of lesson 05 (default and full scale): 16 patches of 7×7, d 64, 4 blocks, 4 heads. */
+export const BENCH_VIT: ViTShape = {
+  imageSize: 28,
+  patchSize: 7,
+  width: 64,
+  depth: 4,
+  numHeads: 4,
+  mlpRatio: 2,
+  numClasses: 10,
+};
 
 export const DEFAULT_SAMPLES = 4096;
 export const DEFAULT_TRAIN_BATCH = 128;
@@ -66,16 +95,53 @@ export const WORKLOADS: Record<WorkloadName, WorkloadSpec> = {
     epochs: DEFAULT_FORWARD_PASSES,
     batchSize: DEFAULT_FORWARD_BATCH,
   },
+  W4: {
+    name: "W4",
+    title: "tiny ViT 16 patches 7×7, d 64, 4 blocks, 4 heads, MLP 2d, Adam (train, one epoch)",
+    kind: "train",
+    widths: [784, 10],
+    activations: ["softmax"],
+    loss: "crossentropy",
+    samples: 2048,
+    epochs: 1,
+    batchSize: DEFAULT_TRAIN_BATCH,
+    vit: BENCH_VIT,
+  },
 };
 
 /** The FLOP formulas the table states. */
 export const FLOP_FORMULA =
   "train = 3 × 2·Σ(in·out) per sample per epoch (forward matmul + the 2 backward matmuls); " +
-  "forward = 2·Σ(in·out) per sample per pass; biases, activations, loss and Adam not counted";
+  "forward = 2·Σ(in·out) per sample per pass; W4 counts its Dense layers and attention's q·kᵀ and p·v alike; " +
+  "biases, norms, activations, loss and Adam not counted";
 
-/** A workload shrunk for `--quick` (test suite): same layers, few samples, one epoch/pass. */
+/** A workload shrunk for `--quick` (test suite): same layers (the ViT: one block), few samples,
+ * one epoch/pass. */
 export function quickSpec(spec: WorkloadSpec): WorkloadSpec {
-  return { ...spec, samples: 128, epochs: 1, batchSize: 64 };
+  return { ...spec, samples: 128, epochs: 1, batchSize: 64, ...(spec.vit ? { vit: { ...spec.vit, depth: 1 } } : {}) };
+}
+
+/** Multiply-accumulates per sample of one ViT forward pass: patch embedding, per block q, k, v, o,
+ * the MLP and attention's q·kᵀ and p·v, and the head. */
+export function vitMacsPerSample(v: ViTShape): number {
+  const t = (v.imageSize / v.patchSize) ** 2;
+  const d = v.width;
+  const hidden = Math.round(v.mlpRatio * d);
+  const block = 4 * t * d * d + 2 * t * d * hidden + 2 * t * t * d;
+  return t * v.patchSize * v.patchSize * d + v.depth * block + d * v.numClasses;
+}
+
+/** The tiny ViT of a W4 spec (glorot initialisation seeded by `seed`). */
+export function buildBenchViT(v: ViTShape, seed = 0): tf.LayersModel {
+  return buildViT({ ...v, seed });
+}
+
+/** Parameters of the workload's ViT as buildViT makes it (torch_bench.py's twin must match). */
+export function vitParamCount(v: ViTShape): number {
+  const m = buildBenchViT(v);
+  const n = m.countParams();
+  m.dispose();
+  return n;
 }
 
 /** Multiply-accumulates per sample of one forward pass: Σ(in·out) over the Dense layers. */
@@ -93,7 +159,8 @@ export function workloadSteps(spec: WorkloadSpec): number {
 /** FLOPs of `steps` steps of the workload (full batches; the formula in FLOP_FORMULA). */
 export function workloadFlops(spec: WorkloadSpec, steps = workloadSteps(spec)): number {
   const perStepSamples = (spec.samples * spec.epochs) / workloadSteps(spec);
-  const perSample = (spec.kind === "train" ? 3 : 1) * 2 * macsPerSample(spec.widths);
+  const macs = spec.vit ? vitMacsPerSample(spec.vit) : macsPerSample(spec.widths);
+  const perSample = (spec.kind === "train" ? 3 : 1) * 2 * macs;
   return perSample * perStepSamples * steps;
 }
 
@@ -117,9 +184,26 @@ export interface RawNet {
   dispose(): void;
 }
 
+/** The raw-loop view of a layers model: its trainable variables and model.apply as the forward
+ * pass (training mode); dispose() disposes the model when `owned`. */
+export function layersNet(model: tf.LayersModel, owned = false): RawNet {
+  return {
+    // LayerVariable.read() returns the backing tf.Variable (typed as Tensor by tfjs-layers).
+    vars: model.trainableWeights.map((w) => w.read() as tf.Variable),
+    forward: (x) => model.apply(x, { training: true }) as tf.Tensor2D,
+    dispose: () => {
+      if (owned) model.dispose();
+    },
+  };
+}
+
 /** Builds the raw net with Glorot-uniform kernels (seeded) and zero biases, or from `init`
- * tensors in [W0, b0, W1, b1, ...] order (copied). */
+ * tensors in [W0, b0, W1, b1, ...] order (copied). W4: the ViT through layersNet (no `init`). */
 export function buildRawNet(spec: WorkloadSpec, seed = 0, init?: tf.Tensor[]): RawNet {
+  if (spec.vit) {
+    if (init) throw new Error(`buildRawNet: ${spec.name} is a ViT; init weights apply to the Dense stacks only`);
+    return layersNet(buildBenchViT(spec.vit, seed), true);
+  }
   const vars: tf.Variable[] = [];
   const tag = ++rawNets; // variable names must be unique per engine
   for (let i = 0; i + 1 < spec.widths.length; i++) {
