@@ -115,14 +115,32 @@ const OVERRIDES: Record<string, { group: WasmKernelGroup; run: (a: AnyArgs, stoc
   },
 };
 
-/** Same-shape float32 a op b with SIMD (op 0 add, 1 sub, 2 mul); broadcasts stay stock. Small
- * tensors (the optimizer's) stay stock too: the call costs more than the loop there. */
+/** float32 a op b with SIMD (op 0 add, 1 sub, 2 mul) for b of a's shape, or b a row repeated
+ * over a's leading axes (a bias: [c], [1, 1, c]...); other broadcasts stay stock. Small tensors
+ * (the optimizer's scalars and biases) stay stock too: the call costs more than the loop there. */
 function binary({ inputs: { a, b }, backend }: AnyArgs, op: number, stock: Stock): Out {
   const n = size(a.shape);
-  if (a.dtype !== "float32" || b.dtype !== "float32" || n < 1024 || !tf.util.arraysEqual(a.shape, b.shape))
-    return stock();
+  if (a.dtype !== "float32" || b.dtype !== "float32" || n < 1024) return stock();
+  const cols = a.shape[a.shape.length - 1];
+  const same = tf.util.arraysEqual(a.shape, b.shape);
+  const row =
+    !same &&
+    b.shape.length <= a.shape.length &&
+    b.shape[b.shape.length - 1] === cols &&
+    size(b.shape) === cols &&
+    cols % 4 === 0;
+  if (!same && !row) return stock();
   const y = out(backend, a.shape.slice());
-  kernels(backend).tl_binary(offsetOf(backend, a), offsetOf(backend, b), offsetOf(backend, y), n, op);
+  const rows = same ? 1 : n / cols;
+  kernels(backend).tl_binary(
+    offsetOf(backend, a),
+    offsetOf(backend, b),
+    offsetOf(backend, y),
+    rows,
+    same ? n : cols,
+    row ? 1 : 0,
+    op,
+  );
   return y;
 }
 

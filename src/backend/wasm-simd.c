@@ -26,9 +26,16 @@ typedef unsigned int u32;
 #define P4 1.6666665459e-1f
 #define P5 5.0000001201e-1f
 
+/* Rounding to an integer and 2^n without f32x4.nearest/trunc_sat or min/max (several x64
+ * instructions each under V8): adding 1.5·2^23 rounds x·log2(e) to the nearest integer n in the
+ * low mantissa bits, from which 2^n's exponent field follows by integer adds and a shift. The
+ * clamps use pmin/pmax (one instruction each). */
+#define ROUND_MAGIC 12582912.0f /* 1.5 * 2^23, bits 0x4B400000 */
+
 static inline v128_t v_exp(v128_t x) {
-  x = wasm_f32x4_min(wasm_f32x4_max(x, wasm_f32x4_splat(EXP_LO)), wasm_f32x4_splat(EXP_HI));
-  v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(x, wasm_f32x4_splat(LOG2E)));
+  x = wasm_f32x4_pmin(wasm_f32x4_pmax(x, wasm_f32x4_splat(EXP_LO)), wasm_f32x4_splat(EXP_HI));
+  v128_t t = wasm_f32x4_add(wasm_f32x4_mul(x, wasm_f32x4_splat(LOG2E)), wasm_f32x4_splat(ROUND_MAGIC));
+  v128_t n = wasm_f32x4_sub(t, wasm_f32x4_splat(ROUND_MAGIC));
   x = wasm_f32x4_sub(x, wasm_f32x4_mul(n, wasm_f32x4_splat(LN2_HI)));
   x = wasm_f32x4_sub(x, wasm_f32x4_mul(n, wasm_f32x4_splat(LN2_LO)));
   v128_t z = wasm_f32x4_mul(x, x);
@@ -39,7 +46,8 @@ static inline v128_t v_exp(v128_t x) {
   y = wasm_f32x4_add(wasm_f32x4_mul(y, x), wasm_f32x4_splat(P4));
   y = wasm_f32x4_add(wasm_f32x4_mul(y, x), wasm_f32x4_splat(P5));
   y = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(y, z), x), wasm_f32x4_splat(1.0f));
-  v128_t pow2 = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
+  /* bits of t = 0x4B400000 + n: 2^n = (n + 127) << 23 */
+  v128_t pow2 = wasm_i32x4_shl(wasm_i32x4_add(t, wasm_i32x4_splat(127 - 0x4B400000)), 23);
   return wasm_f32x4_mul(y, pow2);
 }
 
@@ -150,19 +158,35 @@ EXPORT void tl_colsum(const float* x, float* y, u32 R, u32 C) {
   }
 }
 
-/* ---- elementwise, same shapes: y = a op b (op 0 add, 1 sub, 2 mul) ---- */
+/* ---- elementwise: y = a op b (op 0 add, 1 sub, 2 mul) for a [rows, cols] and b of the same shape
+ * (brow = 0) or b [cols] repeated down the rows (brow = 1: a bias) ---- */
 
-EXPORT void tl_binary(const float* a, const float* b, float* y, u32 n, u32 op) {
-  u32 i = 0;
-  if (op == 0) {
-    for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, wasm_f32x4_add(wasm_v128_load(a + i), wasm_v128_load(b + i)));
-    for (; i < n; i++) y[i] = a[i] + b[i];
-  } else if (op == 1) {
-    for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, wasm_f32x4_sub(wasm_v128_load(a + i), wasm_v128_load(b + i)));
-    for (; i < n; i++) y[i] = a[i] - b[i];
-  } else {
-    for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, wasm_f32x4_mul(wasm_v128_load(a + i), wasm_v128_load(b + i)));
-    for (; i < n; i++) y[i] = a[i] * b[i];
+static inline v128_t vop(v128_t a, v128_t b, u32 op) {
+  return op == 0 ? wasm_f32x4_add(a, b) : op == 1 ? wasm_f32x4_sub(a, b) : wasm_f32x4_mul(a, b);
+}
+
+static inline float sop(float a, float b, u32 op) { return op == 0 ? a + b : op == 1 ? a - b : a * b; }
+
+EXPORT void tl_binary(const float* a, const float* b, float* y, u32 rows, u32 cols, u32 brow, u32 op) {
+  if (!brow) {
+    const u32 n = rows * cols;
+    u32 i = 0;
+    if (op == 0) {
+      for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, wasm_f32x4_add(wasm_v128_load(a + i), wasm_v128_load(b + i)));
+    } else if (op == 1) {
+      for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, wasm_f32x4_sub(wasm_v128_load(a + i), wasm_v128_load(b + i)));
+    } else {
+      for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, wasm_f32x4_mul(wasm_v128_load(a + i), wasm_v128_load(b + i)));
+    }
+    for (; i < n; i++) y[i] = sop(a[i], b[i], op);
+    return;
+  }
+  for (u32 r = 0; r < rows; r++) {
+    const float* ar = a + r * cols;
+    float* yr = y + r * cols;
+    u32 c = 0;
+    for (; c + 4 <= cols; c += 4) wasm_v128_store(yr + c, vop(wasm_v128_load(ar + c), wasm_v128_load(b + c), op));
+    for (; c < cols; c++) yr[c] = sop(ar[c], b[c], op);
   }
 }
 

@@ -163,6 +163,12 @@ describe("fused kernels = the tf-op compositions", () => {
     check(() => tf.sub(x, y), "sub");
     check(() => tf.mul(x, y), "mul");
     check(() => tf.add(x, tf.scalar(2)), "add, broadcast (stock)");
+    const z = tf.tensor(values(3 * 37 * 16), [3, 37, 16]);
+    const bias = tf.tensor(values(16), [1, 1, 16]);
+    check(() => tf.add(z, bias), "add, a bias over the rows");
+    check(() => tf.mul(z, bias.reshape([16])), "mul, a row over the rows");
+    check(() => tf.sub(bias, z), "sub, the row first (stock)");
+    tf.dispose([z, bias]);
     tf.dispose([x, y]);
   });
 
