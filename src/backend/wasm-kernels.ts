@@ -115,30 +115,37 @@ const OVERRIDES: Record<string, { group: WasmKernelGroup; run: (a: AnyArgs, stoc
   },
 };
 
-/** float32 a op b with SIMD (op 0 add, 1 sub, 2 mul) for b of a's shape, or b a row repeated
- * over a's leading axes (a bias: [c], [1, 1, c]...); other broadcasts stay stock. Small tensors
- * (the optimizer's scalars and biases) stay stock too: the call costs more than the loop there. */
+/** float32 a op b with SIMD (op 0 add, 1 sub, 2 mul) where b has a's shape, or b is a row repeated
+ * over a's leading axes (a bias: [c], [1, 1, c]...), or either is one value ([], [1, 1]: a loss
+ * gradient's scale); other broadcasts stay stock. Small tensors (the optimizer's scalars and
+ * biases) stay stock too: the call costs more than the loop there. */
 function binary({ inputs: { a, b }, backend }: AnyArgs, op: number, stock: Stock): Out {
-  const n = size(a.shape);
-  if (a.dtype !== "float32" || b.dtype !== "float32" || n < 1024) return stock();
-  const cols = a.shape[a.shape.length - 1];
-  const same = tf.util.arraysEqual(a.shape, b.shape);
-  const row =
-    !same &&
+  if (a.dtype !== "float32" || b.dtype !== "float32") return stock();
+  const na = size(a.shape),
+    nb = size(b.shape);
+  // mode 0: same shape; 1: b a row over a's rows; 2: b one value; 3: a one value
+  let mode = -1;
+  const big = na >= nb ? a : b;
+  if (tf.util.arraysEqual(a.shape, b.shape)) mode = 0;
+  else if (nb === 1 && b.shape.length <= a.shape.length) mode = 2;
+  else if (na === 1 && a.shape.length <= b.shape.length) mode = 3;
+  else if (
     b.shape.length <= a.shape.length &&
-    b.shape[b.shape.length - 1] === cols &&
-    size(b.shape) === cols &&
-    cols % 4 === 0;
-  if (!same && !row) return stock();
-  const y = out(backend, a.shape.slice());
-  const rows = same ? 1 : n / cols;
+    nb === a.shape[a.shape.length - 1] &&
+    b.shape[b.shape.length - 1] === nb &&
+    nb % 4 === 0
+  )
+    mode = 1;
+  if (mode < 0 || size(big.shape) < 1024) return stock();
+  const y = out(backend, big.shape.slice());
+  const cols = mode === 1 ? nb : size(big.shape);
   kernels(backend).tl_binary(
     offsetOf(backend, a),
     offsetOf(backend, b),
     offsetOf(backend, y),
-    rows,
-    same ? n : cols,
-    row ? 1 : 0,
+    size(big.shape) / cols,
+    cols,
+    mode,
     op,
   );
   return y;

@@ -158,8 +158,9 @@ EXPORT void tl_colsum(const float* x, float* y, u32 R, u32 C) {
   }
 }
 
-/* ---- elementwise: y = a op b (op 0 add, 1 sub, 2 mul) for a [rows, cols] and b of the same shape
- * (brow = 0) or b [cols] repeated down the rows (brow = 1: a bias) ---- */
+/* ---- elementwise: y = a op b (op 0 add, 1 sub, 2 mul) over rows × cols, where (mode) 0: a and b
+ * have that shape; 1: b is one row of cols repeated down the rows (a bias); 2: b is one value;
+ * 3: a is one value (and b has the shape) ---- */
 
 static inline v128_t vop(v128_t a, v128_t b, u32 op) {
   return op == 0 ? wasm_f32x4_add(a, b) : op == 1 ? wasm_f32x4_sub(a, b) : wasm_f32x4_mul(a, b);
@@ -167,10 +168,10 @@ static inline v128_t vop(v128_t a, v128_t b, u32 op) {
 
 static inline float sop(float a, float b, u32 op) { return op == 0 ? a + b : op == 1 ? a - b : a * b; }
 
-EXPORT void tl_binary(const float* a, const float* b, float* y, u32 rows, u32 cols, u32 brow, u32 op) {
-  if (!brow) {
-    const u32 n = rows * cols;
-    u32 i = 0;
+EXPORT void tl_binary(const float* a, const float* b, float* y, u32 rows, u32 cols, u32 mode, u32 op) {
+  const u32 n = rows * cols;
+  u32 i = 0;
+  if (mode == 0) {
     if (op == 0) {
       for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, wasm_f32x4_add(wasm_v128_load(a + i), wasm_v128_load(b + i)));
     } else if (op == 1) {
@@ -179,14 +180,22 @@ EXPORT void tl_binary(const float* a, const float* b, float* y, u32 rows, u32 co
       for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, wasm_f32x4_mul(wasm_v128_load(a + i), wasm_v128_load(b + i)));
     }
     for (; i < n; i++) y[i] = sop(a[i], b[i], op);
-    return;
-  }
-  for (u32 r = 0; r < rows; r++) {
-    const float* ar = a + r * cols;
-    float* yr = y + r * cols;
-    u32 c = 0;
-    for (; c + 4 <= cols; c += 4) wasm_v128_store(yr + c, vop(wasm_v128_load(ar + c), wasm_v128_load(b + c), op));
-    for (; c < cols; c++) yr[c] = sop(ar[c], b[c], op);
+  } else if (mode == 1) {
+    for (u32 r = 0; r < rows; r++) {
+      const float* ar = a + r * cols;
+      float* yr = y + r * cols;
+      u32 c = 0;
+      for (; c + 4 <= cols; c += 4) wasm_v128_store(yr + c, vop(wasm_v128_load(ar + c), wasm_v128_load(b + c), op));
+      for (; c < cols; c++) yr[c] = sop(ar[c], b[c], op);
+    }
+  } else if (mode == 2) {
+    const v128_t s = wasm_f32x4_splat(b[0]);
+    for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, vop(wasm_v128_load(a + i), s, op));
+    for (; i < n; i++) y[i] = sop(a[i], b[0], op);
+  } else {
+    const v128_t s = wasm_f32x4_splat(a[0]);
+    for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, vop(s, wasm_v128_load(b + i), op));
+    for (; i < n; i++) y[i] = sop(a[0], b[i], op);
   }
 }
 

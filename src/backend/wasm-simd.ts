@@ -7,7 +7,7 @@ import { WASM_SIMD_BASE64 } from "./wasm-simd-binary";
 export interface SimdKernels {
   tl_transpose(x: number, y: number, batch: number, rows: number, cols: number): void;
   tl_colsum(x: number, y: number, rows: number, cols: number): void;
-  tl_binary(a: number, b: number, y: number, rows: number, cols: number, bRow: number, op: number): void;
+  tl_binary(a: number, b: number, y: number, rows: number, cols: number, mode: number, op: number): void;
   tl_matmul_tn(a: number, b: number, c: number, k: number, m: number, n: number): void;
   tl_matmul_nn(a: number, b: number, c: number, bias: number, m: number, k: number, n: number, relu: number): void;
   tl_attention(
@@ -98,7 +98,11 @@ const instances = new WeakMap<object, SimdKernels | null>();
 function module(): WebAssembly.Module | null {
   if (compiled === undefined) {
     try {
-      compiled = new WebAssembly.Module(Buffer.from(WASM_SIMD_BASE64, "base64"));
+      const bytes =
+        typeof Buffer !== "undefined"
+          ? Buffer.from(WASM_SIMD_BASE64, "base64")
+          : Uint8Array.from(atob(WASM_SIMD_BASE64), (c) => c.charCodeAt(0));
+      compiled = new WebAssembly.Module(bytes);
     } catch {
       compiled = null; // no WebAssembly SIMD here: callers keep the stock kernels
     }

@@ -162,7 +162,10 @@ describe("fused kernels = the tf-op compositions", () => {
     check(() => tf.add(x, y), "add");
     check(() => tf.sub(x, y), "sub");
     check(() => tf.mul(x, y), "mul");
-    check(() => tf.add(x, tf.scalar(2)), "add, broadcast (stock)");
+    check(() => tf.add(x, tf.scalar(2)), "add, a scalar");
+    check(() => tf.sub(tf.scalar(1), x), "sub from a scalar");
+    check(() => tf.mul(tf.tensor([[0.5]]), x), "mul by a [1, 1] value");
+    check(() => tf.add(x, tf.ones([37, 13])), "add, another broadcast (stock)");
     const z = tf.tensor(values(3 * 37 * 16), [3, 37, 16]);
     const bias = tf.tensor(values(16), [1, 1, 16]);
     check(() => tf.add(z, bias), "add, a bias over the rows");
