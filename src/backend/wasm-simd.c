@@ -363,6 +363,60 @@ EXPORT void tl_matmul_nn(const float* a, const float* b, float* c, const float* 
   }
 }
 
+/* c[M][N] = a·bᵀ (+ bias[n]) (then max(0, ·) when relu) for a [M, K] and b [N, K], row-major:
+ * rows of both run along K, so tiles of 4 × 2 dot products accumulate in 4-lane partial sums
+ * summed at the end. Beats transposing b first when K is long (a Dense layer's input gradient
+ * dy·Wᵀ with a wide W). */
+EXPORT void tl_matmul_nt(const float* a, const float* b, float* c, const float* bias, u32 M, u32 K, u32 N, u32 relu) {
+  const u32 M4 = M & ~3u, N2 = N & ~1u, K4 = K & ~3u;
+  for (u32 m = 0; m < M4; m += 4) {
+    const float *a0 = a + m * K, *a1 = a0 + K, *a2 = a1 + K, *a3 = a2 + K;
+    for (u32 n = 0; n < N2; n += 2) {
+      const float *b0 = b + n * K, *b1 = b0 + K;
+      v128_t c00 = wasm_f32x4_splat(0.0f), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+      for (u32 k = 0; k < K4; k += 4) {
+        v128_t x0 = wasm_v128_load(a0 + k), x1 = wasm_v128_load(a1 + k);
+        v128_t x2 = wasm_v128_load(a2 + k), x3 = wasm_v128_load(a3 + k);
+        v128_t y0 = wasm_v128_load(b0 + k), y1 = wasm_v128_load(b1 + k);
+        c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(x0, y0));
+        c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(x0, y1));
+        c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(x1, y0));
+        c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(x1, y1));
+        c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(x2, y0));
+        c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(x2, y1));
+        c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(x3, y0));
+        c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(x3, y1));
+      }
+      float s00 = hsum(c00), s01 = hsum(c01), s10 = hsum(c10), s11 = hsum(c11);
+      float s20 = hsum(c20), s21 = hsum(c21), s30 = hsum(c30), s31 = hsum(c31);
+      for (u32 k = K4; k < K; k++) {
+        s00 += a0[k] * b0[k], s01 += a0[k] * b1[k], s10 += a1[k] * b0[k], s11 += a1[k] * b1[k];
+        s20 += a2[k] * b0[k], s21 += a2[k] * b1[k], s30 += a3[k] * b0[k], s31 += a3[k] * b1[k];
+      }
+      float* pc = c + m * N + n;
+      pc[0] = s00, pc[1] = s01, pc[N] = s10, pc[N + 1] = s11;
+      pc[2 * N] = s20, pc[2 * N + 1] = s21, pc[3 * N] = s30, pc[3 * N + 1] = s31;
+    }
+  }
+  /* the edges: the last column of the first M4 rows when N is odd, then the rows past M4 */
+  for (u32 m = 0; m < M; m++) {
+    for (u32 n = m < M4 ? N2 : 0; n < N; n++) {
+      float acc = 0.0f;
+      for (u32 k = 0; k < K; k++) acc += a[m * K + k] * b[n * K + k];
+      c[m * N + n] = acc;
+    }
+  }
+  if (bias || relu) {
+    for (u32 m = 0; m < M; m++) {
+      float* pc = c + m * N;
+      for (u32 n = 0; n < N; n++) {
+        float v = pc[n] + (bias ? bias[n] : 0.0f);
+        pc[n] = relu && v < 0.0f ? 0.0f : v;
+      }
+    }
+  }
+}
+
 /* ---- multi-head attention: q, k, v, out [B, T, H*D] (head h = columns h*D..h*D+D-1) ---- */
 
 /* o[i][c] = alpha * sum over j < J of a(i, j) b[j][c] for i < I, c < C, where a(i, j) =

@@ -10,6 +10,7 @@ export interface SimdKernels {
   tl_binary(a: number, b: number, y: number, rows: number, cols: number, mode: number, op: number): void;
   tl_matmul_tn(a: number, b: number, c: number, k: number, m: number, n: number): void;
   tl_matmul_nn(a: number, b: number, c: number, bias: number, m: number, k: number, n: number, relu: number): void;
+  tl_matmul_nt(a: number, b: number, c: number, bias: number, m: number, k: number, n: number, relu: number): void;
   tl_attention(
     q: number,
     k: number,

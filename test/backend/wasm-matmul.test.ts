@@ -105,6 +105,8 @@ describe("wasm matmul fix: same results as the pure-JS backend", () => {
         [33, 64, 17],
         [128, 96, 40],
         [1, 9, 1],
+        [13, 131, 7], // long rows: a·bᵀ as dot products, with every edge (rows, columns, depth)
+        [64, 260, 30],
       ]) {
         for (const [ta, tb] of TRANSPOSES) {
           wasmMatMulStats(true);
@@ -194,6 +196,10 @@ describe("wasm matmul fix: same results as the pure-JS backend", () => {
         );
         await expectSameAsCpu(
           { ...shapes([2], [1], m, k, n, ta, tb), transposeA: ta, transposeB: tb, bias: 1, activation },
+          seed++,
+        );
+        await expectSameAsCpu(
+          { ...shapes([], [], 9, 133, 5, ta, tb), transposeA: ta, transposeB: tb, bias: 5, activation },
           seed++,
         );
       }

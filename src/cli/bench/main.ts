@@ -165,6 +165,13 @@ export async function runBench(
         `torch W1 took ${two.toFixed(2)} s with 2 threads but ${one.toFixed(2)} s with 1: the cores were shared, and OpenMP's 2-thread barriers stall when a thread is descheduled; ratios use the faster configuration`,
       );
     }
+    const oneThread = report.torch.configs?.find((c) => c.threads === 1);
+    const busy = Object.values(oneThread?.workloads ?? {}).map((t) => t!.cpuMedian / t!.median);
+    if (busy.length && Math.max(...busy) > 1.5) {
+      report.warnings.push(
+        `torch's 1-thread configuration kept up to ${Math.max(...busy).toFixed(1)} cores busy (cpu s / s): its BLAS (${report.torch.blas?.name ?? "?"}) runs its own threads, so the peer of "vs torch" used more than one core; tfjs-backend-wasm runs one thread in Node`,
+      );
+    }
     if (report.torch.blas && !/openblas|mkl/i.test(report.torch.blas.name)) {
       report.warnings.push(
         `torch used ${report.torch.blas.name}: Debian's reference BLAS is many times slower than OpenBLAS; apt-get install libopenblas0-openmp (update-alternatives then points libblas.so.3 at it) for a fair peer`,
