@@ -19,6 +19,7 @@ export { showPlot } from "./show/plotly";
 export { table } from "./show/table";
 
 // Lesson 01: greedy layer-wise pretraining, the 2006 problem and the modern recipe.
+export { formatPct } from "./core/format";
 export { makeTransferTasks } from "./data/tasks";
 export {
   cachedEncoders,
@@ -94,6 +95,7 @@ export { formatTrainableParams } from "./adapt/freezing";
 export { loadAdapter, saveAdapter, savedModelBytes } from "./adapt/lora/adapter";
 export { applyLora, loraLayers, mergeLora } from "./adapt/lora/inject";
 export { DEFAULT_LORA_ALPHA } from "./adapt/lora/layer";
+export { signedPoints } from "./core/format";
 export { cacheRoot } from "./core/paths";
 export { DEFAULT_LORA_LR } from "./core/settings";
 export { maxAbsDiff } from "./evaluate/compare";
@@ -107,8 +109,8 @@ export {
   runLoraSweep,
   summarizeLoraRuns,
 } from "./experiments/lora";
+export { exportPlaygroundModels } from "./experiments/playground";
 export type { SummaryRow } from "./store/results";
-export { exportPlaygroundModels, type ExportPlaygroundArgs, type PlaygroundExport } from "./experiments/playground";
 
 // Lesson 05: the tiny Vision Transformer, freezing blocks, LoRA on attention.
 export {
@@ -130,7 +132,7 @@ export {
 } from "./models/transformer";
 
 // Lesson 10: the review across lessons, the decision guide, the question bank.
-export { formatCount, formatPct, formatPoints, labelsText } from "./core/format";
+export { formatCount, formatPoints, labelsText } from "./core/format";
 export { describeFills, fillMissingResults, type FillReport } from "./review/fill";
 export { queryAt } from "./review/queries";
 export { QUESTION_BANK, renderQuestions, REVIEW_TOPICS, type ReviewTopic } from "./review/questions";

@@ -20,10 +20,14 @@ export function pct(mean: number | null, spread?: number | null): string {
     : `${(100 * mean).toFixed(1)} ± ${(100 * spread).toFixed(1)}`;
 }
 
+/** A difference of accuracies in signed points, without the unit: 0.12 -> "+12.0", -0.05 -> "−5.0". */
+export function signedPoints(d: number): string {
+  return `${d >= 0 ? "+" : "−"}${Math.abs(100 * d).toFixed(1)}`;
+}
+
 /** Signed points between two accuracies: (0.84, 0.72) -> "+12.0 points". */
 export function formatPoints(a: number, b: number): string {
-  const d = 100 * (a - b);
-  return `${d >= 0 ? "+" : "−"}${Math.abs(d).toFixed(1)} points`;
+  return `${signedPoints(a - b)} points`;
 }
 
 /** Integer with thousands separators: 138890 -> "138,890". */

@@ -13,8 +13,8 @@ export const DATA_ENV = "TRANSFER_LAB_DATA";
 let loaded: { key: string; data: Dataset } | undefined;
 
 /** Where the lessons' images come from now: "embedded" or the IDX folder's absolute path. */
-export function lessonDataSource(): string {
-  const dir = process.env[DATA_ENV];
+export function lessonDataSource(env: NodeJS.ProcessEnv = process.env): string {
+  const dir = env[DATA_ENV];
   if (dir === undefined || dir === "") return "embedded";
   const abs = path.resolve(dir);
   if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory()) {

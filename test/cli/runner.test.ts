@@ -560,6 +560,18 @@ describe("the lessons CLI, up to the first kernel", () => {
     expect(r.code).toBe(1);
     expect(r.out.trim()).toBe('--set freezeRatio=abc: lesson 03 declares freezeRatio as number, got the string "abc"');
   });
+  it("refuses --data (or TRANSFER_LAB_DATA) that is not a folder before any kernel starts", () => {
+    const r = cli(["--scale", "smoke", "--data", "/no/such/idx", "--only", "00", "--no-site", "--out", tmpOut]);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(
+      /TRANSFER_LAB_DATA must be a folder holding IDX files .*got "\/no\/such\/idx" \(no such folder\)/,
+    );
+    const e = cli(["--scale", "smoke", "--only", "00", "--no-site", "--out", tmpOut], {
+      TRANSFER_LAB_DATA: "/no/such/idx",
+    });
+    expect(e.code).toBe(1);
+    expect(e.out).toContain("TRANSFER_LAB_DATA must be a folder holding IDX files");
+  });
   it("runs at LESSON_SCALE, and reports a notebook that does not parse as a failed lesson", () => {
     const nbs = fs.mkdtempSync(path.join(os.tmpdir(), "tl-cli-nbs-"));
     fs.writeFileSync(path.join(nbs, "07-broken.ipynb"), '{"cells": [');

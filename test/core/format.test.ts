@@ -7,6 +7,7 @@ import {
   formatSeconds,
   labelsText,
   pct,
+  signedPoints,
 } from "../../src/core/format";
 
 describe("format", () => {
@@ -17,6 +18,8 @@ describe("format", () => {
     expect(pct(null)).toBe("–");
     expect(formatPoints(0.84, 0.72)).toBe("+12.0 points");
     expect(formatPoints(0.7, 0.75)).toBe("−5.0 points");
+    expect(signedPoints(0.12)).toBe("+12.0");
+    expect(signedPoints(-0.05)).toBe("−5.0");
     expect(formatCount(138890)).toBe("138,890");
     expect(labelsText(1)).toBe("1 label/class");
     expect(labelsText(5)).toBe("5 labels/class");

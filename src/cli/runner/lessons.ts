@@ -12,6 +12,7 @@ import { listLessons, selectLessons } from "./notebook";
 import { readLessons, resolveScale, scaleSource } from "./options";
 import { DEFAULT_CELL_TIMEOUT_S, DEFAULT_OUT_DIR, formatResult, runLessons } from "./run";
 import { buildSite } from "../site/build";
+import { DATA_ENV, lessonDataSource } from "../../data/lesson-data";
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -38,6 +39,7 @@ interface Options {
   out: string;
   notebooks: string;
   timeout: number;
+  data?: string;
   verbose?: boolean;
   site: boolean;
 }
@@ -58,6 +60,10 @@ async function main(argv: string[]): Promise<number> {
       path.relative(process.cwd(), DEFAULT_OUT_DIR) || DEFAULT_OUT_DIR,
     )
     .option("--notebooks <dir>", "folder holding NN-*.ipynb", "notebooks")
+    .option(
+      "--data <dir>",
+      `folder of IDX files (full MNIST or Fashion-MNIST) the lessons run on instead of the embedded digits (sets ${DATA_ENV})`,
+    )
     .option("--timeout <seconds>", "seconds one cell may run", positiveSeconds, DEFAULT_CELL_TIMEOUT_S)
     .option("--verbose", "print a line per executed cell")
     .option("--no-site", "do not rebuild the HTML site (<out>/../site, e.g. build/site)")
@@ -67,6 +73,9 @@ async function main(argv: string[]): Promise<number> {
   const notebooks = selectLessons(listLessons(opts.notebooks), opts.only);
   if (notebooks.length === 0) throw new Error(`no lesson notebooks (NN-*.ipynb) in ${path.resolve(opts.notebooks)}`);
   const scale = resolveScale(opts.scale);
+  // Checked here, before any kernel starts: the option, else the variable, must name a folder.
+  const dataEnv: Record<string, string> = opts.data !== undefined ? { [DATA_ENV]: path.resolve(opts.data) } : {};
+  const data = lessonDataSource({ ...process.env, ...dataEnv });
   const sets = parseSetArgs(opts.set);
   // Plan every --set over the notebooks that parse before running anything: each goes to the
   // lessons that declare it, with a value of the declared type. A notebook that does not parse
@@ -76,12 +85,14 @@ async function main(argv: string[]): Promise<number> {
   const byFile = new Map(readable.map((l) => [l.file, plan?.perLesson.get(l.label) ?? []]));
 
   console.log(`running ${notebooks.length} lesson(s) at scale ${scale} (${scaleSource(opts.scale)}) -> ${opts.out}`);
+  if (data !== "embedded") console.log(`data: the IDX files in ${data}`);
   for (const u of unreadable) console.log(`not runnable, reported as failed: ${u.error.message}`);
   for (const entry of plan?.report ?? []) console.log(describeSetPlan(entry));
   const results = await runLessons(
     notebooks,
     {
       scale,
+      env: dataEnv,
       setsFor: (nb) => byFile.get(nb) ?? [],
       outDir: opts.out,
       cellTimeoutSeconds: opts.timeout,
