@@ -171,10 +171,6 @@ export function formatReport(r: BenchReport): string {
       `  ${w.name}: ${w.title}; ${w.samples} samples × ${w.epochs} ${w.name === "W3" ? "passes" : w.epochs === 1 ? "epoch" : "epochs"}, batch ${w.batchSize}, ${w.steps} steps, ${(w.flops / 1e9).toFixed(2)} GFLOP`,
     );
   }
-  out.push(
-    `Medians of ${r.runs} run(s) after a warm-up; seconds are wall time of the whole workload ("~": extrapolated from fewer steps); cpu s = process CPU time (all threads); GFLOP/cpu-s = FLOPs per CPU second, steadier than wall time when other processes share the cores.`,
-  );
-  out.push("");
   const rows: string[][] = [];
   for (const w of r.workloads) {
     for (const b of r.backends) {
@@ -210,22 +206,30 @@ export function formatReport(r: BenchReport): string {
         ]);
     }
   }
-  out.push(
-    formatTable(
-      [
-        "workload backend",
-        "seconds",
-        "cpu s",
-        "GFLOP/s",
-        "GFLOP/cpu-s",
-        `vs ${DEFAULT_CPU_BACKEND}`,
-        "vs torch",
-        "peak RSS MiB",
-        "tensors",
-      ],
-      rows,
-    ),
-  );
+  // --profile measures no workload: then there is no table to print.
+  if (rows.length) {
+    out.push(
+      `Medians of ${r.runs} run(s) after a warm-up; seconds are wall time of the whole workload ("~": extrapolated from fewer steps); cpu s = process CPU time (all threads); GFLOP/cpu-s = FLOPs per CPU second, steadier than wall time when other processes share the cores.`,
+    );
+    out.push("");
+  }
+  if (rows.length)
+    out.push(
+      formatTable(
+        [
+          "workload backend",
+          "seconds",
+          "cpu s",
+          "GFLOP/s",
+          "GFLOP/cpu-s",
+          `vs ${DEFAULT_CPU_BACKEND}`,
+          "vs torch",
+          "peak RSS MiB",
+          "tensors",
+        ],
+        rows,
+      ),
+    );
   if (r.torch) {
     out.push("");
     out.push(
