@@ -93,6 +93,21 @@ export interface WasmBackendView {
   incRef(dataId: tf.DataId): void;
 }
 
+/** The engine's WebAssembly API, reached through globalThis: the TypeScript lib the notebook
+ * kernel (tslab) compiles with types the WebAssembly namespace but not its global value, so
+ * `new WebAssembly.Module(…)` compiles under tsc and fails in every lesson. */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => WebAssembly.Module;
+  Instance: new (
+    module: WebAssembly.Module,
+    imports: Record<string, Record<string, unknown>>,
+  ) => {
+    exports: Record<string, unknown>;
+  };
+  Memory: abstract new (...args: never[]) => object;
+}
+const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
 let compiled: WebAssembly.Module | null | undefined;
 const instances = new WeakMap<object, SimdKernels | null>();
 
@@ -103,7 +118,7 @@ function module(): WebAssembly.Module | null {
         typeof Buffer !== "undefined"
           ? Buffer.from(WASM_SIMD_BASE64, "base64")
           : Uint8Array.from(atob(WASM_SIMD_BASE64), (c) => c.charCodeAt(0));
-      compiled = new WebAssembly.Module(bytes);
+      compiled = new wasmApi.Module(bytes);
     } catch {
       compiled = null; // no WebAssembly SIMD here: callers keep the stock kernels
     }
@@ -127,8 +142,8 @@ export function simdKernels(backend: object): SimdKernels | null {
     const memory = b.wasm.asm?.memory;
     const m = module();
     k =
-      m && memory instanceof WebAssembly.Memory
-        ? (new WebAssembly.Instance(m, { env: { memory } }).exports as unknown as SimdKernels)
+      m && memory instanceof wasmApi.Memory
+        ? (new wasmApi.Instance(m, { env: { memory } }).exports as unknown as SimdKernels)
         : null;
     instances.set(key, k);
   }
