@@ -18,7 +18,9 @@ export type BackendName = "tensorflow-gpu" | "tensorflow" | "webgpu" | "wasm" | 
 export interface SetupBackendArgs {
   /** 'gpu' | 'node' | 'webgpu' | 'wasm' | 'cpu', or 'auto'; wins over TFJS_BACKEND (default: TFJS_BACKEND, else automatic). */
   backend?: string;
-  /** On WASM, run transposed and batched matmuls through XNNPACK (default true; false keeps the stock kernels, for comparisons). */
+  /** On WASM, install the project's fast kernels: matrix products (SIMD tiles, else XNNPACK), and the
+   * fused attention, LayerNorm, GELU, Adam and layout kernels of wasm-kernels.ts (default true;
+   * false keeps the stock kernels, for comparisons). */
   matmulFix?: boolean;
   /** How backend packages are found and loaded (default: Node's require); tests pass fakes. */
   loader?: PackageLoader;
@@ -304,7 +306,7 @@ const BACKENDS: readonly Backend[] = [
       }
       const threads = wasm.getThreadsCount?.() ?? 1;
       const fix = matmulFix
-        ? "transposed and batched matmuls run through XNNPACK"
+        ? "the project's fast kernels (SIMD matrix products, fused attention, LayerNorm, GELU and Adam)"
         : "stock matmul kernels (transposed products run a scalar loop)";
       return {
         ok: true,
