@@ -190,7 +190,6 @@ function base64Floats(x: Float32Array): string {
  * exports are removed after. Checks every argument before writing anything; leaves no tensors behind.
  */
 export async function exportPlaygroundModels(args: ExportPlaygroundArgs): Promise<PlaygroundExport> {
-  checkCacheWritable(args?.dir, WHERE);
   if (!args || typeof args !== "object") throw argError(WHERE, "args", "an object { models, examples }", show(args));
   const ex = args.examples;
   checkDataset(WHERE, "examples", ex);
@@ -217,6 +216,9 @@ export async function exportPlaygroundModels(args: ExportPlaygroundArgs): Promis
   if (rows.length === 0) throw argError(WHERE, "examples", "a dataset with labeled images", `none in ${show(ex.name)}`);
 
   const dir = playgroundDir(args.dir);
+  // Arguments are checked above without touching the disk; now, before any model is written,
+  // an unwritable cache is refused with its cause and remedy.
+  checkCacheWritable(args.dir, WHERE);
   const x = new Float32Array(rows.length * pixels);
   rows.forEach((r, i) => x.set(ex.x.subarray(r * pixels, (r + 1) * pixels), i * pixels));
   const labels = rows.map((r) => ex.y[r]);
