@@ -3,6 +3,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../../src/data/types";
 import { rng } from "../../src/core/random";
 import { buildSourceModel } from "../../src/models/mlp";
+import type { ResultRecord } from "../../src/store/results";
 
 /** Three Gaussian-ish blobs in `dim` dimensions, labels 0..2: feature j is high for class j % 3. */
 export function blobs(n: number, dim: number, seed: number, spread = 0.3): Dataset {
@@ -53,3 +54,15 @@ export async function roundTrip(model: tf.LayersModel): Promise<tf.LayersModel> 
   );
   return tf.loadLayersModel(tf.io.fromMemory(saved!));
 }
+
+/** One valid results-log record, the base the results tests vary. */
+export const SAMPLE_RESULT: ResultRecord = {
+  lesson: "03",
+  method: "freeze-0.50",
+  task: "mild",
+  labelsPerClass: 5,
+  accuracy: 0.8,
+  backend: "cpu",
+  scale: "smoke",
+  seed: 0,
+};

@@ -21,17 +21,9 @@ import {
   type ResultRecord,
 } from "../../src/store/results";
 import { tempDir } from "../data/idx-helpers";
+import { SAMPLE_RESULT } from "../helpers/fixtures";
 
-const base: ResultRecord = {
-  lesson: "03",
-  method: "freeze-0.50",
-  task: "mild",
-  labelsPerClass: 5,
-  accuracy: 0.8,
-  backend: "cpu",
-  scale: "smoke",
-  seed: 0,
-};
+const base: ResultRecord = SAMPLE_RESULT;
 
 /** A results file with two valid records around every kind of bad line; returns the folder. */
 function damagedLog(name: string): string {

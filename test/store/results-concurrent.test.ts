@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { projectRoot } from "../../src/core/paths";
 import { readResults, recordResult, RESULTS_FILE, type ResultRecord } from "../../src/store/results";
 import { tempDir } from "../data/idx-helpers";
+import { SAMPLE_RESULT } from "../helpers/fixtures";
 
 const APPENDER = path.join(__dirname, "..", "helpers", "append-results.ts");
 const PER_PROCESS = 500;
@@ -37,16 +38,7 @@ function appender(dir: string, proc: string, goFile: string): { ready: Promise<v
   return { ready, done };
 }
 
-const base: ResultRecord = {
-  lesson: "03",
-  method: "freeze-0.50",
-  task: "mild",
-  labelsPerClass: 5,
-  accuracy: 0.8,
-  backend: "cpu",
-  scale: "smoke",
-  seed: 0,
-};
+const base: ResultRecord = SAMPLE_RESULT;
 
 let root = "";
 beforeAll(() => {

@@ -3,21 +3,13 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { recordResult, readResults, summarizeResults, RESULTS_FILE, type ResultRecord } from "../../src/store/results";
+import { SAMPLE_RESULT } from "../helpers/fixtures";
 
 function tmp(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), "tl-results-"));
 }
 
-const base: ResultRecord = {
-  lesson: "03",
-  method: "freeze-0.50",
-  task: "mild",
-  labelsPerClass: 5,
-  accuracy: 0.8,
-  backend: "cpu",
-  scale: "smoke",
-  seed: 0,
-};
+const base: ResultRecord = SAMPLE_RESULT;
 
 describe("results", () => {
   it("appends and reads back, never overwriting", () => {
