@@ -318,38 +318,10 @@ export async function runLoraLearningRates(args: LoraLearningRateArgs): Promise<
   });
 }
 
-/** Appends each run to the results file (lesson 10 reads them); returns the records. */
-export function recordLoraRuns(
-  runs: LoraRun[],
-  meta: { lesson: string; backend: string; scale: string },
-  dir?: string,
-): ResultRecord[] {
-  return runs.map((r) =>
-    recordResult(
-      {
-        lesson: meta.lesson,
-        method: r.method,
-        task: r.task,
-        labelsPerClass: r.labelsPerClass,
-        accuracy: r.accuracy,
-        retention: r.retention,
-        trainableParams: r.trainableParams,
-        totalParams: r.totalParams,
-        seconds: r.seconds,
-        backend: meta.backend,
-        scale: meta.scale,
-        seed: r.seed,
-        extra: { r: r.r, alpha: r.alpha, learningRate: r.learningRate, steps: r.steps },
-      },
-      dir,
-    ),
-  );
-}
-
-/** Mean ± std per method over seeds, in the runs' order, as results.summarizeResults does. */
-export function summarizeLoraRuns(runs: LoraRun[]): SummaryRow[] {
-  const rows = runs.map((r): ResultRecord => ({
-    lesson: "",
+/** A run as a results-log record. */
+function loraRecord(r: LoraRun, meta: { lesson: string; backend: string; scale: string }): ResultRecord {
+  return {
+    lesson: meta.lesson,
     method: r.method,
     task: r.task,
     labelsPerClass: r.labelsPerClass,
@@ -358,11 +330,25 @@ export function summarizeLoraRuns(runs: LoraRun[]): SummaryRow[] {
     trainableParams: r.trainableParams,
     totalParams: r.totalParams,
     seconds: r.seconds,
-    backend: "",
-    scale: "",
+    backend: meta.backend,
+    scale: meta.scale,
     seed: r.seed,
-  }));
-  return summarizeResults(rows);
+    extra: { r: r.r, alpha: r.alpha, learningRate: r.learningRate, steps: r.steps },
+  };
+}
+
+/** Appends each run to the results file (lesson 10 reads them); returns the records. */
+export function recordLoraRuns(
+  runs: LoraRun[],
+  meta: { lesson: string; backend: string; scale: string },
+  dir?: string,
+): ResultRecord[] {
+  return runs.map((r) => recordResult(loraRecord(r, meta), dir));
+}
+
+/** Mean ± std per method over seeds, in the runs' order, as results.summarizeResults does. */
+export function summarizeLoraRuns(runs: LoraRun[]): SummaryRow[] {
+  return summarizeResults(runs.map((r) => loraRecord(r, { lesson: "", backend: "", scale: "" })));
 }
 
 /** Accuracy (%) vs trainable parameters (log x): the LoRA ranks as one line, each other method a point. */
