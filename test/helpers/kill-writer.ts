@@ -4,44 +4,18 @@
 //
 //   tsx test/helpers/kill-writer.ts <model|adapter|json> <stall-suffix> <dir>
 //
-// The stall is a "slow disk" put in here, not in the library: fs.promises.open is wrapped so
-// that the first temp file (".<name>.tmp-<pid>-<hex>") whose target name ends in <stall-suffix>
-// gets half its bytes written and synced, then the line "MIDWAY <temp path> <half> <total>" on
-// stdout, then no progress at all. The parent kills on that line, so the kill always lands
-// inside writeFileAtomic's write of that file, whatever the machine's speed.
+// The stall is test/helpers/stall-writes.ts's "slow disk": the first temp file whose target name
+// ends in <stall-suffix> is written half-way, then "MIDWAY …" is printed and nothing more happens.
+// The parent kills on that line, so the kill always lands inside writeFileAtomic's write of that
+// file, whatever the machine's speed.
 import * as tf from "@tensorflow/tfjs";
-import * as fs from "fs";
-import * as path from "path";
 import { saveJson, saveModel } from "../../src/store/cache";
 import { saveAdapter } from "../../src/adapt/lora/adapter";
+import { stallWritesHalfWay } from "./stall-writes";
 import { dense, lora, predictions } from "./saved-models";
 
 const [scenario, stallSuffix, dir] = process.argv.slice(2);
-const TEMP_RE = /^\.(.+)\.tmp-\d+-[0-9a-f]+$/;
-const CHUNK = 64 * 1024;
-let armed = false;
-
-const promises = fs.promises as { open: typeof fs.promises.open };
-const realOpen = promises.open;
-promises.open = (async (...args: Parameters<typeof fs.promises.open>) => {
-  const fh = await realOpen(...args);
-  const file = String(args[0]);
-  const target = TEMP_RE.exec(path.basename(file))?.[1];
-  if (armed && target !== undefined && target.endsWith(stallSuffix)) {
-    armed = false;
-    fh.writeFile = (async (data: Uint8Array | string) => {
-      const buf =
-        typeof data === "string" ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-      const half = Math.floor(buf.length / 2);
-      for (let at = 0; at < half; at += CHUNK) await fh.write(buf, at, Math.min(CHUNK, half - at));
-      await fh.sync();
-      process.stdout.write(`MIDWAY ${file} ${half} ${buf.length}\n`);
-      setInterval(() => undefined, 1000); // keep the process alive, stuck mid-write, until killed
-      await new Promise(() => undefined);
-    }) as typeof fh.writeFile;
-  }
-  return fh;
-}) as typeof fs.promises.open;
+const arm = stallWritesHalfWay(stallSuffix);
 
 async function main(): Promise<void> {
   await tf.setBackend("cpu");
@@ -51,19 +25,19 @@ async function main(): Promise<void> {
     process.stdout.write(`SAVED ${JSON.stringify(predictions(first, 6))}\n`);
     // 2048 x 2048 kernel: 16 MiB of weights, written in 64 KiB chunks up to the stall.
     const second = dense(2048, 2048, 2);
-    armed = true;
+    arm();
     await saveModel("victim", second, { dir });
   } else if (scenario === "adapter") {
     const first = lora(1, 7);
     await saveAdapter(first, dir);
     process.stdout.write(`SAVED ${JSON.stringify(predictions(first, 12))}\n`);
     const second = lora(64, 8);
-    armed = true;
+    arm();
     await saveAdapter(second, dir);
   } else if (scenario === "json") {
     await saveJson("victim", { version: 1 }, { dir });
     process.stdout.write(`SAVED ${JSON.stringify({ version: 1 })}\n`);
-    armed = true;
+    arm();
     await saveJson("victim", { version: 2, rows: Array.from({ length: 200_000 }, (_, i) => i) }, { dir });
   } else {
     throw new Error(`kill-writer: scenario must be model, adapter or json, got ${JSON.stringify(scenario)}`);
