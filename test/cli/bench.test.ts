@@ -156,27 +156,26 @@ describe("report", () => {
   });
 });
 
-describe("npm run bench -- --quick", () => {
-  it("writes a well-formed report with every section, skipping what is unavailable", () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-test-"));
-    const out = path.join(dir, "bench.json");
+/** Runs `npm run bench` with these flags (writing to a temp folder) and reads its JSON report. */
+function runBench(flags: string[]): { stdout: string; report: BenchReport } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-test-"));
+  const out = path.join(dir, "bench.json");
+  try {
     const stdout = execFileSync(
       process.execPath,
-      [
-        path.join(root, "node_modules", "tsx", "dist", "cli.mjs"),
-        "src/cli/bench/main.ts",
-        "--quick",
-        "--backends",
-        "wasm,webgpu",
-        "--torch",
-        "--out",
-        out,
-      ],
+      [path.join(root, "node_modules", "tsx", "dist", "cli.mjs"), "src/cli/bench/main.ts", ...flags, "--out", out],
       { cwd: root, encoding: "utf8", timeout: 290_000, stdio: ["ignore", "pipe", "pipe"] },
     );
-    expect(stdout).toMatch(/workload backend/);
-    const r = JSON.parse(fs.readFileSync(out, "utf8")) as BenchReport;
+    return { stdout, report: JSON.parse(fs.readFileSync(out, "utf8")) as BenchReport };
+  } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe("npm run bench -- --quick", () => {
+  it("writes a well-formed report with every section, skipping what is unavailable", () => {
+    const { stdout, report: r } = runBench(["--quick", "--backends", "wasm,webgpu", "--torch"]);
+    expect(stdout).toMatch(/workload backend/);
     expect(r.version).toBe(2);
     expect(r.quick).toBe(true);
     expect(r.workloads.map((w) => w.name)).toEqual(["W1", "W2", "W3", "W4"]);
@@ -225,23 +224,7 @@ describe("npm run bench -- --quick", () => {
   }, 300_000);
 
   it("--profile --ablate prints the kernel profile and each kernel group's effect", () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-test-"));
-    const out = path.join(dir, "bench.json");
-    const stdout = execFileSync(
-      process.execPath,
-      [
-        path.join(root, "node_modules", "tsx", "dist", "cli.mjs"),
-        "src/cli/bench/main.ts",
-        "--quick",
-        "--profile",
-        "--ablate",
-        "--out",
-        out,
-      ],
-      { cwd: root, encoding: "utf8", timeout: 290_000, stdio: ["ignore", "pipe", "pipe"] },
-    );
-    const r = JSON.parse(fs.readFileSync(out, "utf8")) as BenchReport;
-    fs.rmSync(dir, { recursive: true, force: true });
+    const { stdout, report: r } = runBench(["--quick", "--profile", "--ablate"]);
     expect(r.backends.map((b) => b.backend)).toEqual(["wasm"]);
     const wasm = r.backends[0];
     expect(wasm.profiles!.map((p) => p.label.slice(0, 2))).toEqual(["W4"]);
