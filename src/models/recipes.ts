@@ -59,6 +59,16 @@ export const DEFAULT_PRETRAIN_EPOCHS = 5;
  * at lr 0.1 on the per-feature mean cross-entropy leaves stages 2-5 at ln 2 after 5 epochs, so the
  * stacked net stays at chance (measured on 784-200×5, 6000 digits; lr 3 reaches only 55-60 %).
  */
+/** The autoencoders' pretraining, the same under both recipes (only the supervised part differs). */
+const PRETRAIN: PretrainRecipe = {
+  noise: DEFAULT_PRETRAIN_NOISE,
+  epochs: DEFAULT_PRETRAIN_EPOCHS,
+  tied: true,
+  optimizer: "adam",
+  learningRate: 1e-3,
+  batchSize: 32,
+};
+
 export const RECIPES: Readonly<Record<RecipeName, Recipe>> = {
   historical: {
     name: "historical",
@@ -67,14 +77,7 @@ export const RECIPES: Readonly<Record<RecipeName, Recipe>> = {
     optimizer: "sgd",
     learningRate: 0.1,
     batchSize: 32,
-    pretrain: {
-      noise: DEFAULT_PRETRAIN_NOISE,
-      epochs: DEFAULT_PRETRAIN_EPOCHS,
-      tied: true,
-      optimizer: "adam",
-      learningRate: 1e-3,
-      batchSize: 32,
-    },
+    pretrain: PRETRAIN,
   },
   modern: {
     name: "modern",
@@ -83,14 +86,7 @@ export const RECIPES: Readonly<Record<RecipeName, Recipe>> = {
     optimizer: "adam",
     learningRate: 1e-3,
     batchSize: 32,
-    pretrain: {
-      noise: DEFAULT_PRETRAIN_NOISE,
-      epochs: DEFAULT_PRETRAIN_EPOCHS,
-      tied: true,
-      optimizer: "adam",
-      learningRate: 1e-3,
-      batchSize: 32,
-    },
+    pretrain: PRETRAIN,
   },
 };
 
