@@ -18,6 +18,13 @@ export { barPlot } from "./show/plot";
 export { showPlot } from "./show/plotly";
 export { table } from "./show/table";
 
+// The measurement protocol every lesson follows: validation choices, paired verdicts over seeds.
+export { compareOnSeeds, formatMeanCI, meanCI, pairedDiff, type SeedComparison, type SeedValue } from "./core/stats";
+export { TRANSFER_SEEDS } from "./core/settings";
+export { chooseOnValidation, choosePerSeed, type Choice, type PerSeedChoice } from "./evaluate/select";
+export { describeReuse, PROTOCOL_VERSION } from "./store/results";
+export { verdictTable, type VerdictRow } from "./show/verdicts";
+
 // Lesson 01: greedy layer-wise pretraining, the 2006 problem and the modern recipe.
 export { formatPct } from "./core/format";
 export { makeTransferTasks } from "./data/tasks";

@@ -4,7 +4,8 @@
 //   - pairedDiff: two methods run on the same seeds: the mean difference a − b, its t interval, the
 //     paired t-test and the exact sign-flip permutation test;
 //   - mcnemar: two models scored on one shared test set, per example: the exact McNemar test;
-//   - judgeClaim: a paired comparison turned into a verdict a lesson can print.
+//   - judgeClaim: a paired comparison turned into a verdict a lesson can print;
+//   - compareOnSeeds: two methods' per-seed numbers, paired by seed, judged in one call (what lessons use).
 //
 // Verdict rules (judgeClaim). Δ is the mean difference a − b, [lo, hi] its confidence interval at the
 // comparison's level (95 % by default), m the margin (in the data's units: 0.02 is 2 points):
@@ -268,6 +269,60 @@ export function judgeClaim(comparison: Interval, spec: ClaimSpec): ClaimVerdict 
     margin === 0 ? "" : `, margin ${spec.direction === "within" ? `±${num(margin).slice(1)}` : num(margin)}`;
   const text = `${verdict} (Δ ${num(mean)}${unitText}, ${levelText(level)} % CI [${num(lo)}, ${num(hi)}], n = ${n}${marginText})`;
   return { verdict, text };
+}
+
+/** One measured number of one seed (an accuracy, a retention, seconds...). */
+export interface SeedValue {
+  seed: number;
+  value: number;
+}
+
+/** compareOnSeeds' answer: the verdict and its line, the paired difference behind it (null with fewer
+ * than 2 shared seeds), and the seeds it used and left out. */
+export interface SeedComparison extends ClaimVerdict {
+  diff: PairedDiff | null;
+  /** Seeds both sides measured, ascending: the pairs. */
+  seeds: number[];
+  /** Seeds only one side measured (left out of the comparison). */
+  unpaired: number[];
+}
+
+/** Two methods' numbers per seed (a − b), paired by seed, judged against a claim: the one call every
+ * empirical sentence of a lesson goes through. Pairs only the seeds both sides have; with fewer than
+ * two pairs there is no interval, and the verdict is "not significant" with the reason in the text —
+ * a verdict never throws on what was measured. Throws only on malformed input (a seed listed twice on
+ * one side, a non-finite value, a bad spec). */
+export function compareOnSeeds(a: readonly SeedValue[], b: readonly SeedValue[], spec: ClaimSpec): SeedComparison {
+  const where = "compareOnSeeds";
+  const bySeed = (side: string, xs: readonly SeedValue[]): Map<number, number> => {
+    checkArray(where, side, xs);
+    const m = new Map<number, number>();
+    xs.forEach((x, i) => {
+      if (typeof x !== "object" || x === null || typeof x.seed !== "number" || typeof x.value !== "number")
+        throw argError(where, `${side}[${i}]`, "{ seed: number, value: number }", show(x));
+      if (!Number.isFinite(x.value)) throw argError(where, `${side}[${i}].value`, "a finite number", show(x.value));
+      if (m.has(x.seed)) throw argError(where, `${side}[${i}].seed`, "a seed listed once", show(x.seed));
+      m.set(x.seed, x.value);
+    });
+    return m;
+  };
+  const ma = bySeed("a", a);
+  const mb = bySeed("b", b);
+  const seeds = [...ma.keys()].filter((s) => mb.has(s)).sort((x, y) => x - y);
+  const unpaired = [...new Set([...ma.keys(), ...mb.keys()])]
+    .filter((s) => !(ma.has(s) && mb.has(s)))
+    .sort((x, y) => x - y);
+  if (seeds.length < 2) {
+    // Check the spec as judgeClaim would, on a placeholder interval that shows nothing.
+    judgeClaim({ mean: 0, lo: -Infinity, hi: Infinity, n: seeds.length, level: 0.95 }, spec);
+    const text = `not significant (n = ${seeds.length}: ${seeds.length === 0 ? "no seed measured by both" : "one seed gives no interval"})`;
+    return { verdict: "not significant", text, diff: null, seeds, unpaired };
+  }
+  const diff = pairedDiff(
+    seeds.map((s) => ma.get(s)!),
+    seeds.map((s) => mb.get(s)!),
+  );
+  return { ...judgeClaim(diff, spec), diff, seeds, unpaired };
 }
 
 /** A table cell: mean ± confidence half-width, both in points with one decimal: "81.0 ± 2.6"

@@ -120,22 +120,47 @@ export function checkLabelBudget(where: string, param: string, k: unknown, ds: D
  * labels rather than redrawing them. Rows come class by class, round-robin.
  */
 export function takeLabelsPerClass(ds: Dataset, k: number, seed: number | string): IndexedDataset {
-  checkDataset("takeLabelsPerClass", "ds", ds, { nonEmpty: false });
-  checkLabelBudget("takeLabelsPerClass", "k", k, ds);
+  return subset(ds, labelRowsPerClass("takeLabelsPerClass", ds, k, seed), `${ds.name}/k=${k}`);
+}
+
+/** Holds out exactly `k` examples of every class present in `ds` (a class split that keeps the
+ * original digit labels has empty classes) and returns them apart from the rest: a stratified,
+ * seeded validation split. `names` name the two parts. */
+export function holdOutPerClass(
+  ds: Dataset,
+  k: number,
+  seed: number | string,
+  names: { held: string; rest: string },
+): { held: IndexedDataset; rest: IndexedDataset } {
+  const rows = labelRowsPerClass("holdOutPerClass", ds, k, seed, { presentOnly: true });
+  const taken = new Set(rows);
+  const rest: number[] = [];
+  for (let i = 0; i < ds.n; i++) if (!taken.has(i)) rest.push(i);
+  return { held: subset(ds, rows, names.held), rest: subset(ds, rest, names.rest) };
+}
+
+/** The rows of k examples per class drawn with `seed`, class by class round-robin. */
+function labelRowsPerClass(
+  where: string,
+  ds: Dataset,
+  k: number,
+  seed: number | string,
+  opts: { presentOnly?: boolean } = {},
+): number[] {
+  checkDataset(where, "ds", ds, { nonEmpty: false });
+  const counts = classCounts(ds);
+  if (opts.presentOnly) {
+    checkPositiveInt(where, "k", k);
+    const fewest = Math.min(...counts.filter((c) => c > 0));
+    if (k > fewest) throw argError(where, "k", `at most ${fewest} (the smallest class of ${show(ds.name)})`, show(k));
+  } else checkLabelBudget(where, "k", k, ds);
   const perm = shuffledIndices(ds.n, `${seed}:labels`);
   const byClass: number[][] = Array.from({ length: ds.numClasses }, () => []);
   for (let j = 0; j < perm.length; j++) {
     const c = ds.y[perm[j]];
     if (c >= 0 && c < ds.numClasses && byClass[c].length < k) byClass[c].push(perm[j]);
   }
-  byClass.forEach((rows, c) => {
-    if (rows.length < k) {
-      throw new Error(
-        `takeLabelsPerClass: class ${c} has only ${rows.length} examples in ${ds.name}, k = ${k} needs ${k} (lower k or use a larger pool)`,
-      );
-    }
-  });
   const rows: number[] = [];
-  for (let j = 0; j < k; j++) for (let c = 0; c < ds.numClasses; c++) rows.push(byClass[c][j]);
-  return subset(ds, rows, `${ds.name}/k=${k}`);
+  for (let j = 0; j < k; j++) for (let c = 0; c < ds.numClasses; c++) if (counts[c] > 0) rows.push(byClass[c][j]);
+  return rows;
 }

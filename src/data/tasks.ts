@@ -3,7 +3,7 @@
 // class-split scenario 0-4 -> 5-9. One call builds all splits, disjoint and reproducible.
 import { shuffledIndices, subSeed } from "../core/random";
 import { lessonData } from "./lesson-data";
-import { hideLabels, IndexedDataset, selectClasses, subset, takeLabelsPerClass } from "./subset";
+import { hideLabels, holdOutPerClass, IndexedDataset, selectClasses, subset, takeLabelsPerClass } from "./subset";
 import { DEFAULT_SHIFT, shiftTransform, SHIFT_NAMES, ShiftName, transformDataset } from "./transforms";
 import type { Dataset } from "./types";
 import { argError, checkFinite, checkOneOf, checkPositiveInt, show } from "../core/validate";
@@ -14,6 +14,12 @@ export const DEFAULT_TEST_SIZE = 1000;
 /** Target images from which label budgets are drawn. */
 export const DEFAULT_TARGET_POOL_SIZE = 2000;
 export const DEFAULT_TASK_SEED = 0;
+/** Task-A validation images per class, held out of the source training images. */
+export const DEFAULT_SOURCE_VAL_PER_CLASS = 50;
+/** Task-B validation labels per class, held out of the target pool before any budget is drawn: a
+ * fixed, stated size for every budget k, so that choices at k = 1 and k = 50 rest on the same
+ * evidence and no budget's labels are ever used to choose. */
+export const DEFAULT_TARGET_VAL_PER_CLASS = 10;
 
 /** Options of `makeTransferTasks`. */
 export interface TransferTasksArgs {
@@ -21,8 +27,13 @@ export interface TransferTasksArgs {
   shift?: ShiftName;
   /** Clean, fully labeled images of source task A; default: every image not used elsewhere. */
   sourceSize?: number;
-  /** Shifted target images (all labels kept; budgets are drawn with takeLabelsPerClass). */
+  /** Shifted target images (all labels kept): the validation labels, then the pool budgets are
+   * drawn from with takeLabelsPerClass. */
   targetPoolSize?: number;
+  /** Task-A validation images per class (default 50), taken from the source images. */
+  sourceValPerClass?: number;
+  /** Task-B validation labels per class (default 10), taken from the target images. */
+  targetValPerClass?: number;
   /** Held-out images of each task's test split. */
   testSize?: number;
   /** Seeds the split and the shift's noise; same seed -> same indices and pixels. */
@@ -41,10 +52,11 @@ export interface TransferTasks {
   seed: number;
   /** The base data all baseIndices refer to. */
   data: Dataset;
-  /** Task A: clean images, all labels. */
-  source: { train: IndexedDataset; test: IndexedDataset };
-  /** Task B: shifted held-apart images; `pool` keeps all labels, budgets come from it. */
-  target: { pool: IndexedDataset; test: IndexedDataset };
+  /** Task A: clean images, all labels; `val` (stratified) is for choices, `test` scored once. */
+  source: { train: IndexedDataset; val: IndexedDataset; test: IndexedDataset };
+  /** Task B: shifted held-apart images; `pool` keeps all labels, budgets come from it; `val` holds
+   * `targetValPerClass` labels per class apart from the pool, for every choice a run makes. */
+  target: { pool: IndexedDataset; val: IndexedDataset; test: IndexedDataset };
   /** source.train with labels hidden (-1), for unsupervised pretraining. */
   unlabeled: IndexedDataset;
   /** k labels per class from target.pool (nested in k for one seed). */
@@ -71,15 +83,26 @@ function finish(
   shift: ShiftName,
   seed: number,
   data: Dataset,
-  sourceTrain: IndexedDataset,
+  sourceAll: IndexedDataset,
   sourceTest: IndexedDataset,
   poolClean: IndexedDataset,
   targetTestClean: IndexedDataset,
+  valPerClass: { source: number; target: number },
 ): TransferTasks {
   const t = shiftTransform(shift);
   const tag = shift === "none" ? "" : `(${shift})`;
+  const sourceSplit = holdOutPerClass(sourceAll, valPerClass.source, subSeed(seed, "val:source"), {
+    held: "source/val",
+    rest: "source/train",
+  });
   // transformDataset keeps baseIndices (spread copy), so bookkeeping survives the shift.
-  const pool = transformDataset(poolClean, t, subSeed(seed, "shift:pool"), `target${tag}/pool`) as IndexedDataset;
+  const shifted = transformDataset(poolClean, t, subSeed(seed, "shift:pool"), `target${tag}/pool`) as IndexedDataset;
+  const targetSplit = holdOutPerClass(shifted, valPerClass.target, subSeed(seed, "val:target"), {
+    held: `target${tag}/val`,
+    rest: `target${tag}/pool`,
+  });
+  const pool = targetSplit.rest;
+  const sourceTrain = sourceSplit.rest;
   const targetTest = transformDataset(
     targetTestClean,
     t,
@@ -92,8 +115,8 @@ function finish(
     transformName: t.name,
     seed,
     data,
-    source: { train: sourceTrain, test: sourceTest },
-    target: { pool, test: targetTest },
+    source: { train: sourceTrain, val: sourceSplit.held, test: sourceTest },
+    target: { pool, val: targetSplit.held, test: targetTest },
     unlabeled: hideLabels(sourceTrain, "source/unlabeled"),
     targetLabels: (k: number, s = seed) => takeLabelsPerClass(pool, k, s),
   };
@@ -104,43 +127,66 @@ function commonTaskArgs(
   args: TransferTasksArgs,
   where: string,
   defaultShift: ShiftName,
-): { data: Dataset; seed: number; shift: ShiftName; testSize: number } {
+): {
+  data: Dataset;
+  seed: number;
+  shift: ShiftName;
+  testSize: number;
+  valPerClass: { source: number; target: number };
+} {
   const data = args.data ?? lessonData();
   const seed = args.seed ?? DEFAULT_TASK_SEED;
   const shift = args.shift ?? defaultShift;
   const testSize = args.testSize ?? DEFAULT_TEST_SIZE;
+  const valPerClass = {
+    source: args.sourceValPerClass ?? DEFAULT_SOURCE_VAL_PER_CLASS,
+    target: args.targetValPerClass ?? DEFAULT_TARGET_VAL_PER_CLASS,
+  };
   checkOneOf(where, "shift", shift, SHIFT_NAMES);
   checkDataset(where, "data", data);
   checkFinite(where, "seed", seed);
   checkPositiveInt(where, "testSize", testSize);
-  return { data, seed, shift, testSize };
+  checkPositiveInt(where, "sourceValPerClass", valPerClass.source);
+  checkPositiveInt(where, "targetValPerClass", valPerClass.target);
+  return { data, seed, shift, testSize, valPerClass };
 }
 
 /**
  * Source task A and target task B on disjoint images of one base set: A = clean digits 0-9
  * with all labels; B = other images of the same 10 classes under the named shift. Test
- * splits are held out from both. Defaults: 1000 test images per task, target pool 2000,
- * source train = the rest (6000 of the embedded 10,000).
+ * splits are held out from both, and each task has a stratified validation split for choices.
+ * Defaults: 1000 test images per task; target: 2000 images = 100 validation (10 per class) + a
+ * 1900-image pool for budgets; source: 500 validation (50 per class) + the rest for training (5500
+ * of the embedded 10,000). `targetPoolSize` counts the target's validation images, `sourceSize` does
+ * not count the source's.
  */
 export function makeTransferTasks(args: TransferTasksArgs = {}): TransferTasks {
   const where = "makeTransferTasks";
-  const { data, seed, shift, testSize } = commonTaskArgs(args, where, DEFAULT_SHIFT);
+  const { data, seed, shift, testSize, valPerClass } = commonTaskArgs(args, where, DEFAULT_SHIFT);
   const poolSize = args.targetPoolSize ?? DEFAULT_TARGET_POOL_SIZE;
   checkPositiveInt(where, "targetPoolSize", poolSize);
   if (args.sourceSize !== undefined) checkPositiveInt(where, "sourceSize", args.sourceSize);
-  const sourceSize = args.sourceSize ?? Math.max(1, data.n - 2 * testSize - poolSize);
+  const sourceVal = valPerClass.source * data.numClasses;
+  const sourceSize = args.sourceSize ?? Math.max(1, data.n - 2 * testSize - poolSize - sourceVal);
   const rows = shuffledIndices(data.n, subSeed(seed, "split"));
-  const what = `2 × testSize ${testSize} + targetPoolSize ${poolSize} + sourceSize ${sourceSize}`;
-  const [testA, testB, pool, train] = cut(rows, [testSize, testSize, poolSize, sourceSize], where, what, data.name);
+  const what = `2 × testSize ${testSize} + targetPoolSize ${poolSize} + sourceSize ${sourceSize} + source validation ${sourceVal}`;
+  const [testA, testB, pool, train] = cut(
+    rows,
+    [testSize, testSize, poolSize, sourceSize + sourceVal],
+    where,
+    what,
+    data.name,
+  );
   return finish(
     "shift",
     shift,
     seed,
     data,
-    subset(data, train, "source/train"),
+    subset(data, train, "source/all"),
     subset(data, testA, "source/test"),
     subset(data, pool, "target/pool"),
     subset(data, testB, "target/test"),
+    valPerClass,
   );
 }
 
@@ -166,7 +212,7 @@ export const DEFAULT_TARGET_CLASSES = [5, 6, 7, 8, 9];
  */
 export function makeClassSplitTasks(args: ClassSplitArgs = {}): TransferTasks {
   const where = "makeClassSplitTasks";
-  const { data, seed, shift, testSize } = commonTaskArgs(args, where, "none");
+  const { data, seed, shift, testSize, valPerClass } = commonTaskArgs(args, where, "none");
   const srcClasses = args.sourceClasses ?? DEFAULT_SOURCE_CLASSES;
   const tgtClasses = args.targetClasses ?? DEFAULT_TARGET_CLASSES;
   for (const [param, list] of [
@@ -187,13 +233,14 @@ export function makeClassSplitTasks(args: ClassSplitArgs = {}): TransferTasks {
   const orderB = shuffledIndices(b.n, subSeed(seed, "split:B"));
   if (args.sourceSize !== undefined) checkPositiveInt(where, "sourceSize", args.sourceSize);
   if (args.targetPoolSize !== undefined) checkPositiveInt(where, "targetPoolSize", args.targetPoolSize);
-  const sourceSize = args.sourceSize ?? Math.max(1, a.n - testSize);
+  const sourceVal = valPerClass.source * a.numClasses;
+  const sourceSize = args.sourceSize ?? Math.max(1, a.n - testSize - sourceVal);
   const poolSize = args.targetPoolSize ?? Math.max(1, b.n - testSize);
   const [testA, train] = cut(
     orderA,
-    [testSize, sourceSize],
+    [testSize, sourceSize + sourceVal],
     where,
-    `testSize ${testSize} + sourceSize ${sourceSize}`,
+    `testSize ${testSize} + sourceSize ${sourceSize} + source validation ${sourceVal}`,
     a.name,
   );
   const [testB, pool] = cut(
@@ -208,9 +255,10 @@ export function makeClassSplitTasks(args: ClassSplitArgs = {}): TransferTasks {
     shift,
     seed,
     data,
-    subset(a, train, "source/train"),
+    subset(a, train, "source/all"),
     subset(a, testA, "source/test"),
     subset(b, pool, "target/pool"),
     subset(b, testB, "target/test"),
+    valPerClass,
   );
 }

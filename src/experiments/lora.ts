@@ -41,7 +41,7 @@ import { methodName, parseMethod } from "../core/methods";
 import { checkCacheWritable } from "../store/writable";
 
 /** The source MLP's hidden layers: where lesson 04 puts adapters. */
-export const MLP_LORA_TARGETS: readonly string[] = ["hidden1", "hidden2", "hidden3"];
+export const MLP_LORA_TARGETS: readonly string[] = ["hidden1", "hidden2", "hidden3", "hidden4"];
 
 /** One run of the sweep: a LoRA rank, head-only or full fine-tuning. */
 export interface LoraRun extends TunedScore {
@@ -146,7 +146,9 @@ function fromTransfer(t: TransferResult): LoraRun {
     alpha: null,
     learningRate: t.learningRate,
     accuracy: t.accuracy,
+    valAccuracy: t.valAccuracy,
     retention: t.retention,
+    forgetting: t.forgetting,
     trainableParams: t.trainableParams,
     totalParams: t.totalParams,
     seconds: t.seconds,
@@ -326,7 +328,9 @@ function loraRecord(r: LoraRun, meta: { lesson: string; backend: string; scale: 
     task: r.task,
     labelsPerClass: r.labelsPerClass,
     accuracy: r.accuracy,
+    valAccuracy: r.valAccuracy,
     retention: r.retention,
+    forgetting: r.forgetting,
     trainableParams: r.trainableParams,
     totalParams: r.totalParams,
     seconds: r.seconds,

@@ -30,12 +30,14 @@ export function sourceTasks(args: SourceTasksArgs = {}): TransferTasks {
   if (args.scenario !== undefined)
     checkOneOf("sourceTasks", "scenario", args.scenario, ["shift", "class-split"] as const);
   const seed = args.seed ?? 0;
+  const val = { sourceValPerClass: r.sourceValPerClass, targetValPerClass: r.targetValPerClass };
   if (args.scenario === "class-split") {
     const size = r.classSplitSize;
-    return makeClassSplitTasks({ seed, testSize: r.testSize, sourceSize: size, targetPoolSize: size });
+    return makeClassSplitTasks({ seed, testSize: r.testSize, sourceSize: size, targetPoolSize: size, ...val });
   }
   return makeTransferTasks({
     seed,
+    ...val,
     testSize: r.testSize,
     sourceSize: r.sourceSize,
     shift: args.shift ?? "mild",

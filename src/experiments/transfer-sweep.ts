@@ -6,12 +6,12 @@ import type { ShiftName } from "../data/transforms";
 import { stableHash } from "../store/cache";
 import { newDisplay } from "../show/display";
 import { zeroShotAccuracy } from "../evaluate/evaluate";
-import { readResults, recordResult, type ResultRecord } from "../store/results";
+import { PROTOCOL_VERSION, readResults, recordResult, type ResultRecord } from "../store/results";
 import { getScale, type Scale } from "../core/scale";
 import { getSourceModel, sourceTasks } from "./source";
 import { runTransfer, type TransferResult, type TransferRunArgs } from "./transfer";
 import { TRANSFER_BUDGETS } from "../core/settings";
-import { sampleMeanStd } from "../core/stats";
+import { meanCI, sampleMeanStd } from "../core/stats";
 import { checkCacheWritable } from "../store/writable";
 
 /** One variant of a run: everything but the data, seed and scale. */
@@ -44,7 +44,7 @@ export function transferRunKey(
   ctx: { task: string; k: number; seed: number; scale: Scale; backend: string; sourceKey: string },
 ): string {
   const budget = { ...TRANSFER_BUDGETS[ctx.scale], ...v.budget };
-  return stableHash({ v: 1, variant: { ...v, budget }, ...ctx }).slice(0, 16);
+  return stableHash({ v: PROTOCOL_VERSION, variant: { ...v, budget }, ...ctx }).slice(0, 16);
 }
 
 function toRecord(r: TransferResult, lesson: string, scale: Scale, backend: string, runKey: string): ResultRecord {
@@ -54,7 +54,9 @@ function toRecord(r: TransferResult, lesson: string, scale: Scale, backend: stri
     task: r.task,
     labelsPerClass: r.method === "zero-shot" ? null : r.labelsPerClass,
     accuracy: r.accuracy,
+    valAccuracy: r.valAccuracy,
     retention: r.retention,
+    forgetting: r.forgetting,
     trainableParams: r.trainableParams,
     totalParams: r.totalParams,
     seconds: r.seconds,
@@ -96,7 +98,9 @@ export function transferResultsFromRecords(rows: ResultRecord[]): TransferResult
         learningRate: Number(e.learningRate),
         headLearningRate: (e.headLearningRate as number | null) ?? null,
         accuracy: r.accuracy,
+        valAccuracy: r.valAccuracy ?? NaN,
         retention: r.retention ?? null,
+        forgetting: r.forgetting ?? null,
         trainableParams: r.trainableParams ?? 0,
         totalParams: r.totalParams ?? 0,
         secondsPerEpoch: Number(e.secondsPerEpoch ?? 0),
@@ -154,6 +158,7 @@ export async function runTransferExperiment(args: TransferExperimentArgs): Promi
           if (old) emit(transferResultsFromRecords([old])[0], true, old);
           else {
             const acc = zeroShotAccuracy(source.model, tasks.target.test);
+            const valAcc = zeroShotAccuracy(source.model, tasks.target.val);
             const r: TransferResult = {
               method: "zero-shot",
               label: "zero-shot",
@@ -166,7 +171,9 @@ export async function runTransferExperiment(args: TransferExperimentArgs): Promi
               learningRate: 0,
               headLearningRate: null,
               accuracy: acc,
+              valAccuracy: valAcc,
               retention: source.testAccuracy,
+              forgetting: 0,
               trainableParams: 0,
               totalParams: source.model.countParams(),
               secondsPerEpoch: 0,
@@ -202,7 +209,8 @@ export async function runTransferExperiment(args: TransferExperimentArgs): Promi
   return out;
 }
 
-/** Mean ± std over seeds of one (task, label, k) group. */
+/** Mean over seeds of one (task, label, k) group, with its 95 % t-interval half-width (tables show
+ * "mean ± half-width") and the sample std. */
 export interface TransferSummaryRow {
   task: string;
   label: string;
@@ -213,8 +221,15 @@ export interface TransferSummaryRow {
   runs: number;
   accuracyMean: number;
   accuracyStd: number;
+  /** 95 % half-width of the mean test accuracy (Infinity with one seed). */
+  accuracyHalfWidth: number;
+  /** Mean validation accuracy (NaN when the runs predate validation splits). */
+  valAccuracyMean: number;
   retentionMean: number | null;
   retentionStd: number | null;
+  /** Mean forgetting (source task-A accuracy − retention) and its 95 % half-width. */
+  forgettingMean: number | null;
+  forgettingHalfWidth: number | null;
   trainableParams: number;
   totalParams: number;
   secondsPerEpoch: number;
@@ -233,9 +248,11 @@ export function summarizeTransfer(results: TransferResult[]): TransferSummaryRow
   return [...groups.values()].map((bySeed) => {
     const g = [...bySeed.values()];
     const first = g[0];
-    const [accuracyMean, accuracyStd] = sampleMeanStd(g.map((r) => r.accuracy));
+    const acc = meanCI(g.map((r) => r.accuracy));
     const ret = g.map((r) => r.retention).filter((v): v is number => typeof v === "number");
     const [retentionMean, retentionStd] = ret.length ? sampleMeanStd(ret) : [null, null];
+    const forg = g.map((r) => r.forgetting).filter((v): v is number => typeof v === "number");
+    const forgCI = forg.length ? meanCI(forg) : null;
     return {
       task: first.task,
       label: first.label,
@@ -244,10 +261,14 @@ export function summarizeTransfer(results: TransferResult[]): TransferSummaryRow
       freezeRatio: first.freezeRatio,
       frozenLayers: first.frozenLayers.length,
       runs: g.length,
-      accuracyMean,
-      accuracyStd,
+      accuracyMean: acc.mean,
+      accuracyStd: g.length > 1 ? acc.sd : 0,
+      accuracyHalfWidth: acc.halfWidth,
+      valAccuracyMean: g.reduce((a, r) => a + r.valAccuracy, 0) / g.length,
       retentionMean,
       retentionStd,
+      forgettingMean: forgCI ? forgCI.mean : null,
+      forgettingHalfWidth: forgCI ? forgCI.halfWidth : null,
       trainableParams: first.trainableParams,
       totalParams: first.totalParams,
       secondsPerEpoch: sampleMeanStd(g.map((r) => r.secondsPerEpoch))[0],

@@ -3,7 +3,7 @@
 // ratio, or chosen layers — each returns accuracy, retention, parameter counts and timing.
 import * as tf from "@tensorflow/tfjs";
 import type { TransferTasks } from "../data/tasks";
-import { evaluateModel, taskARetention } from "../evaluate/evaluate";
+import { evaluateModel, measureForgetting } from "../evaluate/evaluate";
 import {
   countParams,
   freeze,
@@ -106,10 +106,15 @@ export interface TransferResult {
   /** Base learning rate (scratch: all layers), and the head's (null for scratch / zero-shot). */
   learningRate: number;
   headLearningRate: number | null;
-  /** Held-out task-B accuracy. */
+  /** Task-B test accuracy (scored once, never used to choose). */
   accuracy: number;
+  /** Task-B validation accuracy (tasks.target.val): what every choice is made on. */
+  valAccuracy: number;
   /** Task-A accuracy of the tuned base through the original head (null when not applicable). */
   retention: number | null;
+  /** The source model's task-A accuracy minus `retention` (null when not applicable): comparable
+   * across tasks A of different difficulty, where retention is not. */
+  forgetting: number | null;
   trainableParams: number;
   totalParams: number;
   /** Median seconds per epoch, and total training seconds. */
@@ -295,7 +300,9 @@ export async function runTransfer(args: TransferRunArgs): Promise<TransferResult
       learningRate: lr,
       headLearningRate: headLr,
       accuracy: scored.accuracy,
+      valAccuracy: scored.valAccuracy,
       retention: scored.retention,
+      forgetting: scored.forgetting,
       trainableParams: scored.trainableParams,
       totalParams: scored.totalParams,
       secondsPerEpoch: history.secondsPerEpoch.length ? medianOf(history.secondsPerEpoch) : 0,
@@ -312,10 +319,14 @@ export async function runTransfer(args: TransferRunArgs): Promise<TransferResult
 /** What a tuned model is scored by: task-B accuracy, task-A retention, size and cost. */
 export interface TunedScore {
   task: string;
-  /** Held-out task-B accuracy. */
+  /** Task-B test accuracy (scored once per final configuration). */
   accuracy: number;
+  /** Task-B validation accuracy: what choices (rates, ratios, ranks) are made on. */
+  valAccuracy: number;
   /** Task-A accuracy of the tuned base through the original head (null when not measured). */
   retention: number | null;
+  /** Source task-A accuracy minus retention (null when not measured). */
+  forgetting: number | null;
   trainableParams: number;
   totalParams: number;
   seconds: number;
@@ -323,8 +334,8 @@ export interface TunedScore {
   loss: number[];
 }
 
-/** What every transfer run reports for a tuned model: the task's name, held-out task-B accuracy,
- * task-A retention with the source head (null when `retention` is false), parameter counts and
+/** What every transfer run reports for a tuned model: the task's name, task-B test and validation
+ * accuracy, task-A retention with the source head (null when `retention` is false), parameter counts and
  * the training history's time and loss. */
 export function scoreTunedModel(
   model: tf.LayersModel,
@@ -333,13 +344,16 @@ export function scoreTunedModel(
   opts: { retention?: boolean } = {},
 ): TunedScore {
   const counts = countParams(model);
+  const forgetting =
+    (opts.retention ?? true)
+      ? measureForgetting({ tuned: model, source: args.source, taskATest: args.tasks.source.test })
+      : null;
   return {
     task: taskName(args.tasks),
     accuracy: evaluateModel(model, args.tasks.target.test).accuracy,
-    retention:
-      (opts.retention ?? true)
-        ? taskARetention({ tuned: model, source: args.source, taskATest: args.tasks.source.test })
-        : null,
+    valAccuracy: evaluateModel(model, args.tasks.target.val).accuracy,
+    retention: forgetting?.retention ?? null,
+    forgetting: forgetting?.forgetting ?? null,
     trainableParams: counts.trainable,
     totalParams: counts.all,
     seconds: history.seconds,

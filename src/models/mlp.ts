@@ -1,11 +1,12 @@
-// The source MLP that lessons 02-05 transfer from: 784-256-128-64-10 (ReLU, Glorot, softmax head)
+// The source MLP that lessons 02-05 transfer from: 784-256-128-128-64-10 (ReLU, Glorot, softmax head)
 // by default, optionally with BatchNorm after each hidden Dense (Keras' frozen-BN rule built in).
 import * as tf from "@tensorflow/tfjs";
 import { kerasBatchNormalization } from "./batchnorm";
 import { checkFinite, checkOneOf, checkPositiveInt } from "../core/validate";
 
-/** Hidden widths of the source MLP: 784-256-128-64-10. */
-export const SOURCE_HIDDEN_UNITS: readonly number[] = [256, 128, 64];
+/** Hidden widths of the source MLP: 784-256-128-128-64-10. Four hidden layers, so freeze ratios
+ * 0, .25, .5, .75 and 1 freeze 0, 1, 2, 3 and 4 distinct layers. */
+export const SOURCE_HIDDEN_UNITS: readonly number[] = [256, 128, 128, 64];
 /** Name of the classifier layer; everything below it is "the base". */
 export const HEAD_LAYER = "head";
 export const DEFAULT_INPUT_DIM = 784;

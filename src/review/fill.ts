@@ -149,7 +149,7 @@ const lesson03: LessonFiller = {
         ...ratios,
         { method: "scratch" },
         { method: "tune-layers", trainLayers: ["hidden1"], learningRate: lr },
-        { method: "tune-layers", trainLayers: ["hidden3"], learningRate: lr },
+        { method: "tune-layers", trainLayers: ["hidden4"], learningRate: lr },
       ],
       shifts: ["inverted"],
       labelsPerClass: k,

@@ -45,7 +45,7 @@ export const REVIEW_QUERIES = {
   scratchInverted: { lesson: TRANSFER, method: { kind: "scratch", recipe: null, lr: null }, task: "inverted" },
   fullFtInverted: { lesson: TRANSFER, method: { kind: "full-ft", headLr: null, layerDecay: null }, task: "inverted" },
   tuneFirstInverted: { lesson: TRANSFER, method: { kind: "tune", layers: ["hidden1"] }, task: "inverted" },
-  tuneLastInverted: { lesson: TRANSFER, method: { kind: "tune", layers: ["hidden3"] }, task: "inverted" },
+  tuneLastInverted: { lesson: TRANSFER, method: { kind: "tune", layers: ["hidden4"] }, task: "inverted" },
   // Lesson 03's frozen BatchNorm base trained on task B: plain tfjs vs Keras' rule (retention = task A).
   bnPlain: { lesson: "03", method: { kind: "bn-frozen", rule: "plain" } },
   bnKeras: { lesson: "03", method: { kind: "bn-frozen", rule: "keras" } },

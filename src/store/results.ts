@@ -7,7 +7,7 @@ import * as path from "path";
 import { writeFileAtomic } from "./atomic";
 import { checkCacheWritable } from "./writable";
 import { cacheRoot } from "../core/paths";
-import { sampleMeanStd } from "../core/stats";
+import { meanCI, sampleMeanStd } from "../core/stats";
 
 export interface ResultRecord {
   /** Lesson id, "01".."05". */
@@ -17,10 +17,14 @@ export interface ResultRecord {
   /** Task, e.g. "mild", "inverted", "class-split", "clean". */
   task: string;
   labelsPerClass: number | null;
-  /** Held-out accuracy on the target task, in [0, 1]. */
+  /** Test accuracy on the target task, in [0, 1]: scored once per final configuration. */
   accuracy: number;
+  /** Validation accuracy on the target task, in [0, 1]: what choices are made on (null: none). */
+  valAccuracy?: number | null;
   /** Task-A (clean) accuracy of the tuned base with its original head, when measured. */
   retention?: number | null;
+  /** The source model's task-A accuracy minus retention, when measured. */
+  forgetting?: number | null;
   trainableParams?: number;
   totalParams?: number;
   /** Training wall seconds of this run. */
@@ -30,11 +34,25 @@ export interface ResultRecord {
   seed: number;
   /** ISO time; filled in by recordResult when absent. */
   timestamp?: string;
+  /** The measurement protocol the number was made under (PROTOCOL_VERSION; filled in by
+   * recordResult when absent; records without one are version 1). */
+  protocol?: number;
   /** Anything else worth keeping (learning rate, rank, freeze ratio...). */
   extra?: Record<string, number | string | boolean | null>;
 }
 
 export const RESULTS_FILE = "results.jsonl";
+
+/** The measurement protocol results are recorded under. Version 2: every task has a validation
+ * split and every choice is made on it, 10 seeds with a source model each, a 4-hidden-layer source
+ * MLP. readResults returns only rows of this version unless asked, so a protocol change never
+ * mixes old numbers into new tables. */
+export const PROTOCOL_VERSION = 2;
+
+/** The protocol version of a record (1 when it predates versioning). */
+export function protocolOf(r: ResultRecord): number {
+  return r.protocol ?? 1;
+}
 
 /** The results file of cache folder `dir` (as cacheDir: dir, else $TRANSFER_LAB_CACHE, else the default). */
 function resultsPath(dir?: string): string {
@@ -63,6 +81,9 @@ const REQUIRED_FIELDS: Record<string, [FieldCheck, string]> = {
 };
 const OPTIONAL_FIELDS: Record<string, [FieldCheck, string]> = {
   retention: [isNumberOrNull, "a number or null"],
+  valAccuracy: [(v) => v === null || isUnit(v), "a number in [0, 1] or null"],
+  forgetting: [isNumberOrNull, "a number or null"],
+  protocol: [isNumber, "a number"],
   trainableParams: [isNumberOrNull, "a number"],
   totalParams: [isNumberOrNull, "a number"],
   seconds: [isNumberOrNull, "a number"],
@@ -130,7 +151,12 @@ const RECORD_START = '{"lesson":';
 export function recordResult(r: ResultRecord, dir?: string): ResultRecord {
   validate(r);
   const { lesson, ...rest } = r;
-  const rec: ResultRecord = { lesson, ...rest, timestamp: r.timestamp ?? new Date().toISOString() }; // lesson first: RECORD_START
+  const rec: ResultRecord = {
+    lesson, // first: RECORD_START
+    ...rest,
+    protocol: r.protocol ?? PROTOCOL_VERSION,
+    timestamp: r.timestamp ?? new Date().toISOString(),
+  };
   const text = JSON.stringify(rec);
   const problem = resultRecordProblem(JSON.parse(text)); // what a reader will see
   if (problem !== null) throw new Error(`recordResult: ${problem} (method ${r.method})`);
@@ -157,6 +183,8 @@ export interface ReadResultsArgs {
   scale?: string;
   task?: string;
   dir?: string;
+  /** Rows of this protocol version only (default PROTOCOL_VERSION); "any" for every version. */
+  protocol?: number | "any";
   /** Where the note about skipped bad lines goes; default console.warn; false for silence. */
   warn?: ((message: string) => void) | false;
 }
@@ -248,17 +276,24 @@ export function describeBadLines(scan: ResultsScan, caller = "readResults"): str
   ].join("\n");
 }
 
-/** All recorded results matching the filter, oldest first. Lines that are not result records (a
+/** All recorded results matching the filter (by default of the current protocol), oldest first;
+ * `olderProtocol` counts the matching rows left out because an earlier protocol made them. Lines that are not result records (a
  * write cut off by a crash, null, an array, a number, a record missing a required field or with a
  * wrong type) are skipped and counted in `skipped`, with one warning per read naming the file,
  * every bad line and its problem, and the repair command: one bad line should not cost the others. */
-export function readResults(args: ReadResultsArgs = {}): ResultRecord[] & { skipped: number } {
+export function readResults(args: ReadResultsArgs = {}): ResultRecord[] & { skipped: number; olderProtocol: number } {
   const scan = scanResults(args.dir);
-  const out = [] as unknown as ResultRecord[] & { skipped: number };
+  const out = [] as unknown as ResultRecord[] & { skipped: number; olderProtocol: number };
+  const version = args.protocol ?? PROTOCOL_VERSION;
+  out.olderProtocol = 0;
   for (const { rec } of scan.records) {
     if (args.lesson && rec.lesson !== args.lesson) continue;
     if (args.scale && rec.scale !== args.scale) continue;
     if (args.task && rec.task !== args.task) continue;
+    if (version !== "any" && protocolOf(rec) !== version) {
+      out.olderProtocol++;
+      continue;
+    }
     out.push(rec);
   }
   out.skipped = scan.bad.length;
@@ -308,6 +343,30 @@ export async function repairResults(args: { dir?: string } = {}): Promise<Repair
   );
 }
 
+/** How many of a lesson's numbers were read back from the results log rather than measured now,
+ * and when they were recorded: "trained 12 runs now; read back 48 recorded 2026-12-03 09:51-10:02
+ * (protocol 2)". Every lesson prints this under its experiments. */
+export function describeReuse(runs: readonly { reused: boolean; record: ResultRecord }[]): string {
+  const reused = runs.filter((r) => r.reused);
+  const trained = runs.length - reused.length;
+  const parts = [`trained ${trained} run${trained === 1 ? "" : "s"} now`];
+  if (reused.length > 0) {
+    const times = reused
+      .map((r) => r.record.timestamp ?? "")
+      .filter((t) => t !== "")
+      .sort();
+    const when = (t: string) => t.slice(0, 16).replace("T", " ");
+    const span =
+      times.length === 0
+        ? ""
+        : times[0].slice(0, 10) === times[times.length - 1].slice(0, 10)
+          ? ` recorded ${when(times[0])}–${when(times[times.length - 1]).slice(11)} UTC`
+          : ` recorded between ${when(times[0])} and ${when(times[times.length - 1])} UTC`;
+    parts.push(`read back ${reused.length}${span} (protocol ${PROTOCOL_VERSION})`);
+  }
+  return parts.join("; ");
+}
+
 export interface SummaryRow {
   lesson: string;
   method: string;
@@ -316,12 +375,18 @@ export interface SummaryRow {
   runs: number;
   accuracyMean: number;
   accuracyStd: number;
+  /** 95 % t-interval half-width of the mean accuracy (Infinity with one run). */
+  accuracyHalfWidth: number;
+  /** Mean validation accuracy over the runs that have one (null: none has). */
+  valAccuracyMean: number | null;
   retentionMean: number | null;
+  /** Mean forgetting (source task-A accuracy − retention) over the runs that measured it. */
+  forgettingMean: number | null;
   trainableParams: number | null;
   secondsMean: number | null;
 }
 
-/** Groups results by (lesson, method, task, labelsPerClass) with mean ± std over runs (seeds). */
+/** Groups results by (lesson, method, task, labelsPerClass): mean, std and 95 % half-width over runs (seeds). */
 export function summarizeResults(rows: ResultRecord[]): SummaryRow[] {
   const groups = new Map<string, ResultRecord[]>();
   for (const r of rows) {
@@ -329,8 +394,10 @@ export function summarizeResults(rows: ResultRecord[]): SummaryRow[] {
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
   return [...groups.values()].map((g) => {
-    const [accuracyMean, accuracyStd] = sampleMeanStd(g.map((r) => r.accuracy));
+    const acc = meanCI(g.map((r) => r.accuracy));
     const ret = g.map((r) => r.retention).filter((v): v is number => typeof v === "number");
+    const val = g.map((r) => r.valAccuracy).filter((v): v is number => typeof v === "number");
+    const forg = g.map((r) => r.forgetting).filter((v): v is number => typeof v === "number");
     const secs = g.map((r) => r.seconds).filter((v): v is number => typeof v === "number");
     const last = g[g.length - 1];
     return {
@@ -339,9 +406,12 @@ export function summarizeResults(rows: ResultRecord[]): SummaryRow[] {
       task: last.task,
       labelsPerClass: last.labelsPerClass,
       runs: g.length,
-      accuracyMean,
-      accuracyStd,
+      accuracyMean: acc.mean,
+      accuracyStd: g.length > 1 ? acc.sd : 0,
+      accuracyHalfWidth: acc.halfWidth,
+      valAccuracyMean: val.length ? sampleMeanStd(val)[0] : null,
       retentionMean: ret.length ? sampleMeanStd(ret)[0] : null,
+      forgettingMean: forg.length ? sampleMeanStd(forg)[0] : null,
       trainableParams: last.trainableParams ?? null,
       secondsMean: secs.length ? sampleMeanStd(secs)[0] : null,
     };

@@ -22,8 +22,10 @@ const SMALL = { sourceSize: 1500, targetPoolSize: 600, testSize: 300 };
 function allSets(t: TransferTasks): Record<string, Dataset> {
   return {
     sourceTrain: t.source.train,
+    sourceVal: t.source.val,
     sourceTest: t.source.test,
     targetPool: t.target.pool,
+    targetVal: t.target.val,
     targetTest: t.target.test,
   };
 }
@@ -52,7 +54,13 @@ function expectBookkeeping(ds: Dataset, base: Dataset, labelMap = (y: number) =>
 describe("makeTransferTasks", () => {
   it("builds disjoint splits of the asked sizes, shifting only the target", () => {
     const t = makeTransferTasks({ shift: "mild", ...SMALL, seed: 1 });
-    expect([t.source.train.n, t.source.test.n, t.target.pool.n, t.target.test.n]).toEqual([1500, 300, 600, 300]);
+    // The target's 600 images = 10 validation labels per class + a 500-image pool; the source's
+    // 500 validation images come on top of its 1500 training images.
+    expect([t.source.train.n, t.source.val.n, t.source.test.n]).toEqual([1500, 500, 300]);
+    expect([t.target.val.n, t.target.pool.n, t.target.test.n]).toEqual([100, 500, 300]);
+    expect(classCounts(t.target.val)).toEqual(new Array(10).fill(10));
+    expect(classCounts(t.source.val)).toEqual(new Array(10).fill(50));
+    expect(t.target.val.name).toBe("target(mild)/val");
     expectDisjoint(t);
     expectBookkeeping(t.source.train, t.data);
     expectBookkeeping(t.source.test, t.data);
@@ -70,11 +78,12 @@ describe("makeTransferTasks", () => {
     expect(baseIndicesOf(t.unlabeled)).toEqual(baseIndicesOf(t.source.train));
   });
 
-  it("defaults to 1000 test images per task, a 2000-image pool and the rest as source", () => {
+  it("defaults to 1000 test images per task, 2000 target images (100 for validation) and the rest as source", () => {
     const tensorsBefore = tf.memory().numTensors;
     const t = makeTransferTasks();
     expect(tf.memory().numTensors).toBe(tensorsBefore); // loading and shifting are pure JS
-    expect([t.source.train.n, t.source.test.n, t.target.pool.n, t.target.test.n]).toEqual([6000, 1000, 2000, 1000]);
+    expect([t.source.train.n, t.source.val.n, t.source.test.n]).toEqual([5500, 500, 1000]);
+    expect([t.target.pool.n, t.target.val.n, t.target.test.n]).toEqual([1900, 100, 1000]);
     expect(t.shift).toBe("mild");
     expectDisjoint(t);
   });
@@ -97,7 +106,7 @@ describe("makeTransferTasks", () => {
 
   it("explains sizes that do not fit", () => {
     expect(() => makeTransferTasks({ sourceSize: 9000 })).toThrow(
-      "makeTransferTasks: 2 × testSize 1000 + targetPoolSize 2000 + sourceSize 9000 = 13000 images, more than the 10000 available in mnist-embedded (lower the sizes, or load full MNIST with loadIdxDataset and pass it as data)",
+      "makeTransferTasks: 2 × testSize 1000 + targetPoolSize 2000 + sourceSize 9000 + source validation 500 = 13500 images, more than the 10000 available in mnist-embedded (lower the sizes, or load full MNIST with loadIdxDataset and pass it as data)",
     );
     expect(() => makeTransferTasks({ testSize: 0 })).toThrow(
       "makeTransferTasks: testSize must be a positive integer, got 0",
@@ -173,12 +182,14 @@ describe("makeClassSplitTasks", () => {
     const countA = classCounts(base)
       .slice(0, 5)
       .reduce((a, b) => a + b, 0);
-    expect(t.source.train.n + t.source.test.n).toBe(countA);
+    expect(t.source.train.n + t.source.val.n + t.source.test.n).toBe(countA);
+    expect(classCounts(t.target.val)).toEqual([10, 10, 10, 10, 10]);
     expect(classCounts(t.targetLabels(20))).toEqual([20, 20, 20, 20, 20]);
     const same = makeClassSplitTasks({ testSize: 300, seed: 1 });
     expect(baseIndicesOf(same.target.pool)).toEqual(baseIndicesOf(t.target.pool));
     const kept = makeClassSplitTasks({ testSize: 300, seed: 1, remap: false });
     expect(kept.target.pool.numClasses).toBe(10);
+    expect(classCounts(kept.target.val)).toEqual([0, 0, 0, 0, 0, 10, 10, 10, 10, 10]);
     expect(() => makeClassSplitTasks({ sourceClasses: [0, 5], targetClasses: [5, 6] })).toThrow(
       /share 5; they must be disjoint/,
     );
