@@ -1,0 +1,116 @@
+// One arm of a transfer experiment with its settings chosen on validation data: the same method at
+// several candidate settings (learning rates, layer decays...) runs on every seed, and the candidate
+// with the best validation accuracy is the arm — per (task, k) — whose test accuracy the lesson
+// reports. "shared" mode picks one candidate for all seeds (mean validation accuracy), so a table can
+// name it ("lr 1e-4, chosen on validation"); "per-seed" mode lets every seed choose on its own split,
+// so the selection itself is replicated and the arm's per-seed test accuracies compare honestly.
+import type { Scale } from "../core/scale";
+import { checkOneOf, argError, show } from "../core/validate";
+import { chooseOnValidation, choosePerSeed, type ChooseBy, type Choice } from "../evaluate/select";
+import {
+  runTransferExperiment,
+  type TransferExperimentArgs,
+  type TransferExperimentRun,
+  type TransferVariant,
+} from "./transfer-sweep";
+import { transferLabel } from "./transfer";
+
+export type SelectionMode = "shared" | "per-seed";
+export const SELECTION_MODES: readonly SelectionMode[] = ["shared", "per-seed"];
+
+export interface ValidatedArmArgs extends Omit<TransferExperimentArgs, "variants"> {
+  /** The arm's candidates, simplest or cheapest first (ties go to the earlier one). */
+  candidates: TransferVariant[];
+  /** "shared" (default): one candidate for all seeds; "per-seed": each seed chooses its own. */
+  mode?: SelectionMode;
+  /** What to choose on (default "valAccuracy"); "accuracy" (test) only to show how much it flatters. */
+  by?: ChooseBy;
+  scale?: Scale;
+}
+
+/** The arm at one (task, k): its chosen runs, one per seed, and how they were chosen. */
+export interface ValidatedArm {
+  task: string;
+  labelsPerClass: number;
+  mode: SelectionMode;
+  by: ChooseBy;
+  /** The chosen run of every seed (test accuracy = `accuracy`), by ascending seed. */
+  runs: TransferExperimentRun[];
+  /** shared mode: the choice table (every candidate's mean validation and test accuracy). */
+  choice: Choice<TransferVariant> | null;
+  /** How often each candidate was chosen (shared mode: all seeds for one). */
+  counts: { label: string; variant: TransferVariant; times: number }[];
+}
+
+/** What runValidatedArm returns: one arm per (task, k), and every run it trained or read back. */
+export interface ValidatedArms {
+  arms: ValidatedArm[];
+  all: TransferExperimentRun[];
+}
+
+/** Runs every candidate on every seed, shift and budget (reusing recorded runs), then chooses per
+ * (task, k) on validation accuracy, as `mode` says. */
+export async function runValidatedArm(args: ValidatedArmArgs): Promise<ValidatedArms> {
+  const where = "runValidatedArm";
+  if (!Array.isArray(args.candidates) || args.candidates.length === 0)
+    throw argError(where, "candidates", "a non-empty list of transfer variants", show(args.candidates));
+  const mode = args.mode ?? "shared";
+  checkOneOf(where, "mode", mode, SELECTION_MODES);
+  const by = args.by ?? "valAccuracy";
+  const { candidates, mode: _mode, by: _by, ...rest } = args;
+  const all = await runTransferExperiment({ ...rest, variants: candidates });
+  const labels = candidates.map((v) => transferLabel(v));
+  const groups = new Map<string, TransferExperimentRun[]>();
+  for (const r of all) {
+    if (r.method === "zero-shot") continue;
+    const key = JSON.stringify([r.task, r.labelsPerClass]);
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  const arms: ValidatedArm[] = [];
+  for (const runs of groups.values()) {
+    const cands = candidates.map((variant, i) => ({
+      key: variant,
+      runs: runs.filter((r) => r.label === labels[i]),
+    }));
+    const { task, labelsPerClass } = runs[0];
+    if (mode === "shared") {
+      const choice = chooseOnValidation(cands, by);
+      const chosen = cands[choice.index].runs.slice().sort((a, b) => a.seed - b.seed);
+      arms.push({
+        task,
+        labelsPerClass,
+        mode,
+        by,
+        runs: chosen,
+        choice,
+        counts: candidates.map((variant, i) => ({
+          label: labels[i],
+          variant,
+          times: i === choice.index ? chosen.length : 0,
+        })),
+      });
+    } else {
+      const per = choosePerSeed(cands, by);
+      arms.push({
+        task,
+        labelsPerClass,
+        mode,
+        by,
+        runs: per.runs,
+        choice: null,
+        counts: per.counts.map((c, i) => ({ label: labels[i], variant: c.key, times: c.times })),
+      });
+    }
+  }
+  return { arms, all };
+}
+
+/** The arm's chosen runs as compareOnSeeds input: test accuracy per seed (or another field). */
+export function armValues(
+  arm: Pick<ValidatedArm, "runs">,
+  field: "accuracy" | "valAccuracy" | "retention" | "forgetting" = "accuracy",
+): { seed: number; value: number }[] {
+  return arm.runs
+    .filter((r) => typeof r[field] === "number" && Number.isFinite(r[field]))
+    .map((r) => ({ seed: r.seed, value: r[field] as number }));
+}
