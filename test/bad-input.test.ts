@@ -72,7 +72,16 @@ beforeAll(() => {
   flat16 = tf.zeros([1, 16]);
   data12 = blobs(30, 12, 0);
   data16 = blobs(300, 16, 1);
-  tasks = tl.makeTransferTasks({ data: data16, testSize: 30, targetPoolSize: 60, sourceSize: 100, shift: "none" });
+  // 300 images: room for small validation splits only (5 source, 2 target images per class).
+  tasks = tl.makeTransferTasks({
+    data: data16,
+    testSize: 30,
+    targetPoolSize: 60,
+    sourceSize: 100,
+    shift: "none",
+    sourceValPerClass: 5,
+    targetValPerClass: 2,
+  });
   dir = tempDir("bad-input-");
   const { images, labels } = fakeMnist(3);
   fs.mkdirSync(path.join(dir, "good"));
@@ -583,6 +592,132 @@ const CASES: Record<string, BadCase[]> = {
       param: "testSize",
       value: "200",
       allowed: "more than the 300 available",
+    },
+  ],
+  "validation splits, choices on validation, verdicts on seeds": [
+    {
+      name: "makeTransferTasks sourceValPerClass 0",
+      call: () => tl.makeTransferTasks({ data: data16, testSize: 30, targetPoolSize: 60, sourceValPerClass: 0 }),
+      param: "sourceValPerClass",
+      value: "0",
+      allowed: "a positive integer",
+    },
+    {
+      name: "makeTransferTasks targetValPerClass fractional",
+      call: () => tl.makeTransferTasks({ data: data16, testSize: 30, targetPoolSize: 60, targetValPerClass: 1.5 }),
+      param: "targetValPerClass",
+      value: "1.5",
+      allowed: "a positive integer",
+    },
+    {
+      name: "makeTransferTasks targetValPerClass beyond the pool",
+      call: () =>
+        tl.makeTransferTasks({
+          data: data16,
+          testSize: 30,
+          targetPoolSize: 60,
+          sourceValPerClass: 5,
+          targetValPerClass: 50,
+        }),
+      param: "targetValPerClass",
+      value: "50",
+      allowed: "at most ",
+    },
+    {
+      name: "makeTransferTasks sourceValPerClass beyond the data",
+      call: () => tl.makeTransferTasks({ data: data16, testSize: 30, targetPoolSize: 60, sourceValPerClass: 100 }),
+      param: "sourceValPerClass",
+      value: "100 × 3 classes",
+      allowed: "more than the 300 available",
+    },
+    {
+      name: "makeClassSplitTasks targetValPerClass beyond the target classes",
+      call: () =>
+        tl.makeClassSplitTasks({
+          data: data16,
+          sourceClasses: [0],
+          targetClasses: [1, 2],
+          testSize: 10,
+          sourceValPerClass: 5,
+          targetValPerClass: 150,
+        }),
+      param: "targetValPerClass",
+      value: "150",
+      allowed: "at most ",
+    },
+    {
+      name: "chooseOnValidation no candidates",
+      call: () => tl.chooseOnValidation([]),
+      param: "candidates",
+      value: "[]",
+      allowed: "a non-empty list of { key, runs }",
+    },
+    {
+      name: "chooseOnValidation run without valAccuracy",
+      call: () => tl.chooseOnValidation([{ key: "a", runs: [{ seed: 0, accuracy: 0.9 } as never] }]),
+      param: "candidates[0].runs[0].valAccuracy",
+      value: "undefined",
+      allowed: "a finite number",
+    },
+    {
+      name: "choosePerSeed unknown score",
+      call: () =>
+        tl.choosePerSeed([{ key: "a", runs: [{ seed: 0, valAccuracy: 0.8, accuracy: 0.9 }] }], "test" as never),
+      param: "by",
+      value: '"test"',
+      allowed: "one of valAccuracy, accuracy",
+    },
+    {
+      name: "choosePerSeed seed listed twice",
+      call: () =>
+        tl.choosePerSeed([
+          {
+            key: "a",
+            runs: [
+              { seed: 3, valAccuracy: 0.8, accuracy: 0.9 },
+              { seed: 3, valAccuracy: 0.7, accuracy: 0.9 },
+            ],
+          },
+        ]),
+      param: "candidates[0].runs[1].seed",
+      value: "3",
+      allowed: "a finite seed listed once per candidate",
+    },
+    {
+      name: "compareOnSeeds seed listed twice",
+      call: () =>
+        tl.compareOnSeeds(
+          [{ seed: 0, value: 0.5 }],
+          [
+            { seed: 0, value: 0.5 },
+            { seed: 0, value: 0.6 },
+          ],
+          { direction: "greater" },
+        ),
+      param: "b[1].seed",
+      value: "0",
+      allowed: "a seed listed once",
+    },
+    {
+      name: "compareOnSeeds NaN value",
+      call: () => tl.compareOnSeeds([{ seed: 0, value: NaN }], [{ seed: 0, value: 0.5 }], { direction: "greater" }),
+      param: "a[0].value",
+      value: "NaN",
+      allowed: "a finite number",
+    },
+    {
+      name: "compareOnSeeds unknown direction",
+      call: () => tl.compareOnSeeds([], [], { direction: "more" as never }),
+      param: "spec.direction",
+      value: '"more"',
+      allowed: "one of greater, less, within",
+    },
+    {
+      name: "compareOnSeeds within without a margin",
+      call: () => tl.compareOnSeeds([], [], { direction: "within" }),
+      param: "spec.margin",
+      value: "undefined",
+      allowed: 'a number > 0 for a "within" claim',
     },
   ],
   "counts, rates and sizes (epochs, batchSize, learningRate, widths, seeds)": [

@@ -300,12 +300,22 @@ export function compareOnSeeds(a: readonly SeedValue[], b: readonly SeedValue[],
     xs.forEach((x, i) => {
       if (typeof x !== "object" || x === null || typeof x.seed !== "number" || typeof x.value !== "number")
         throw argError(where, `${side}[${i}]`, "{ seed: number, value: number }", show(x));
+      if (!Number.isFinite(x.seed)) throw argError(where, `${side}[${i}].seed`, "a finite number", show(x.seed));
       if (!Number.isFinite(x.value)) throw argError(where, `${side}[${i}].value`, "a finite number", show(x.value));
       if (m.has(x.seed)) throw argError(where, `${side}[${i}].seed`, "a seed listed once", show(x.seed));
       m.set(x.seed, x.value);
     });
     return m;
   };
+  if (typeof spec !== "object" || spec === null)
+    throw argError(where, "spec", '{ direction: "greater" | "less" | "within", margin?, unit? }', show(spec));
+  // Check the spec before anything is paired, as judgeClaim would (on a placeholder interval that
+  // shows nothing), and under this function's name: a bad spec fails whatever was measured.
+  try {
+    judgeClaim({ mean: 0, lo: -Infinity, hi: Infinity, n: 0, level: 0.95 }, spec);
+  } catch (e) {
+    throw new Error((e as Error).message.replace(/^judgeClaim: /, `${where}: `));
+  }
   const ma = bySeed("a", a);
   const mb = bySeed("b", b);
   const seeds = [...ma.keys()].filter((s) => mb.has(s)).sort((x, y) => x - y);
@@ -313,8 +323,6 @@ export function compareOnSeeds(a: readonly SeedValue[], b: readonly SeedValue[],
     .filter((s) => !(ma.has(s) && mb.has(s)))
     .sort((x, y) => x - y);
   if (seeds.length < 2) {
-    // Check the spec as judgeClaim would, on a placeholder interval that shows nothing.
-    judgeClaim({ mean: 0, lo: -Infinity, hi: Infinity, n: seeds.length, level: 0.95 }, spec);
     const text = `not significant (n = ${seeds.length}: ${seeds.length === 0 ? "no seed measured by both" : "one seed gives no interval"})`;
     return { verdict: "not significant", text, diff: null, seeds, unpaired };
   }

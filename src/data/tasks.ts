@@ -3,7 +3,15 @@
 // class-split scenario 0-4 -> 5-9. One call builds all splits, disjoint and reproducible.
 import { shuffledIndices, subSeed } from "../core/random";
 import { lessonData } from "./lesson-data";
-import { hideLabels, holdOutPerClass, IndexedDataset, selectClasses, subset, takeLabelsPerClass } from "./subset";
+import {
+  classCounts,
+  hideLabels,
+  holdOutPerClass,
+  IndexedDataset,
+  selectClasses,
+  subset,
+  takeLabelsPerClass,
+} from "./subset";
 import { DEFAULT_SHIFT, shiftTransform, SHIFT_NAMES, ShiftName, transformDataset } from "./transforms";
 import type { Dataset } from "./types";
 import { argError, checkFinite, checkOneOf, checkPositiveInt, show } from "../core/validate";
@@ -78,7 +86,36 @@ function cut(rows: Int32Array, sizes: number[], where: string, what: string, dat
   return sizes.map((m) => rows.subarray(at, (at += m)));
 }
 
+/** Classes with at least one image in `ds`: those a validation split takes images of. */
+function presentClasses(ds: Dataset): number {
+  return classCounts(ds).filter((c) => c > 0).length;
+}
+
+/** holdOutPerClass for a task's validation split, with a too-large `k` reported under the option
+ * that asked for it (`param`) and the size that would make room (`sizeParam`). */
+function holdOutVal(
+  where: string,
+  param: string,
+  sizeParam: string,
+  ds: IndexedDataset,
+  k: number,
+  seed: number | string,
+  names: { held: string; rest: string },
+): { held: IndexedDataset; rest: IndexedDataset } {
+  const fewest = Math.min(...classCounts(ds).filter((c) => c > 0));
+  if (k > fewest)
+    throw argError(
+      where,
+      param,
+      `at most ${fewest} (the smallest class of the ${ds.n} images it is taken from)`,
+      show(k),
+      `lower ${param} or raise ${sizeParam}`,
+    );
+  return holdOutPerClass(ds, k, seed, names);
+}
+
 function finish(
+  where: string,
   scenario: TransferTasks["scenario"],
   shift: ShiftName,
   seed: number,
@@ -91,16 +128,26 @@ function finish(
 ): TransferTasks {
   const t = shiftTransform(shift);
   const tag = shift === "none" ? "" : `(${shift})`;
-  const sourceSplit = holdOutPerClass(sourceAll, valPerClass.source, subSeed(seed, "val:source"), {
-    held: "source/val",
-    rest: "source/train",
-  });
+  const sourceSplit = holdOutVal(
+    where,
+    "sourceValPerClass",
+    "sourceSize",
+    sourceAll,
+    valPerClass.source,
+    subSeed(seed, "val:source"),
+    { held: "source/val", rest: "source/train" },
+  );
   // transformDataset keeps baseIndices (spread copy), so bookkeeping survives the shift.
   const shifted = transformDataset(poolClean, t, subSeed(seed, "shift:pool"), `target${tag}/pool`) as IndexedDataset;
-  const targetSplit = holdOutPerClass(shifted, valPerClass.target, subSeed(seed, "val:target"), {
-    held: `target${tag}/val`,
-    rest: `target${tag}/pool`,
-  });
+  const targetSplit = holdOutVal(
+    where,
+    "targetValPerClass",
+    "targetPoolSize",
+    shifted,
+    valPerClass.target,
+    subSeed(seed, "val:target"),
+    { held: `target${tag}/val`, rest: `target${tag}/pool` },
+  );
   const pool = targetSplit.rest;
   const sourceTrain = sourceSplit.rest;
   const targetTest = transformDataset(
@@ -166,10 +213,11 @@ export function makeTransferTasks(args: TransferTasksArgs = {}): TransferTasks {
   const poolSize = args.targetPoolSize ?? DEFAULT_TARGET_POOL_SIZE;
   checkPositiveInt(where, "targetPoolSize", poolSize);
   if (args.sourceSize !== undefined) checkPositiveInt(where, "sourceSize", args.sourceSize);
-  const sourceVal = valPerClass.source * data.numClasses;
+  const sourceClasses = presentClasses(data);
+  const sourceVal = valPerClass.source * sourceClasses;
   const sourceSize = args.sourceSize ?? Math.max(1, data.n - 2 * testSize - poolSize - sourceVal);
   const rows = shuffledIndices(data.n, subSeed(seed, "split"));
-  const what = `2 × testSize ${testSize} + targetPoolSize ${poolSize} + sourceSize ${sourceSize} + source validation ${sourceVal}`;
+  const what = `2 × testSize ${testSize} + targetPoolSize ${poolSize} + sourceSize ${sourceSize} + sourceValPerClass ${valPerClass.source} × ${sourceClasses} class${sourceClasses === 1 ? "" : "es"}`;
   const [testA, testB, pool, train] = cut(
     rows,
     [testSize, testSize, poolSize, sourceSize + sourceVal],
@@ -178,6 +226,7 @@ export function makeTransferTasks(args: TransferTasksArgs = {}): TransferTasks {
     data.name,
   );
   return finish(
+    where,
     "shift",
     shift,
     seed,
@@ -233,14 +282,15 @@ export function makeClassSplitTasks(args: ClassSplitArgs = {}): TransferTasks {
   const orderB = shuffledIndices(b.n, subSeed(seed, "split:B"));
   if (args.sourceSize !== undefined) checkPositiveInt(where, "sourceSize", args.sourceSize);
   if (args.targetPoolSize !== undefined) checkPositiveInt(where, "targetPoolSize", args.targetPoolSize);
-  const sourceVal = valPerClass.source * a.numClasses;
+  const sourceClasses = presentClasses(a); // not a.numClasses: with remap false, 10 classes, 5 present
+  const sourceVal = valPerClass.source * sourceClasses;
   const sourceSize = args.sourceSize ?? Math.max(1, a.n - testSize - sourceVal);
   const poolSize = args.targetPoolSize ?? Math.max(1, b.n - testSize);
   const [testA, train] = cut(
     orderA,
     [testSize, sourceSize + sourceVal],
     where,
-    `testSize ${testSize} + sourceSize ${sourceSize} + source validation ${sourceVal}`,
+    `testSize ${testSize} + sourceSize ${sourceSize} + sourceValPerClass ${valPerClass.source} × ${sourceClasses} class${sourceClasses === 1 ? "" : "es"}`,
     a.name,
   );
   const [testB, pool] = cut(
@@ -251,6 +301,7 @@ export function makeClassSplitTasks(args: ClassSplitArgs = {}): TransferTasks {
     b.name,
   );
   return finish(
+    where,
     "class-split",
     shift,
     seed,

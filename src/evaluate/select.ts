@@ -53,7 +53,17 @@ function checkCandidates<K, R extends ScoredRun>(where: string, groups: readonly
   groups.forEach((g, i) => {
     if (!g || !Array.isArray(g.runs) || g.runs.length === 0)
       throw argError(where, `candidates[${i}].runs`, "a non-empty list of runs", show(g?.runs));
+    const seen = new Set<number>();
     g.runs.forEach((r: ScoredRun, j: number) => {
+      // One run per seed: a seed listed twice would count twice in a mean and pick arbitrarily per seed.
+      if (typeof r?.seed !== "number" || !Number.isFinite(r.seed) || seen.has(r.seed))
+        throw argError(
+          where,
+          `candidates[${i}].runs[${j}].seed`,
+          "a finite seed listed once per candidate",
+          show(r?.seed),
+        );
+      seen.add(r.seed);
       for (const field of ["valAccuracy", "accuracy"] as const) {
         if (typeof r[field] !== "number" || !Number.isFinite(r[field]))
           throw argError(

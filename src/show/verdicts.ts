@@ -21,7 +21,8 @@ export function verdictRows(rows: readonly VerdictRow[]): Record<string, TableCe
   });
 }
 
-/** Displays the verdict table (HTML in a notebook, aligned text in a log) under `caption`. */
+/** Displays the verdict table as an HTML table (the notebook's output; recorded outside the kernel)
+ * under `caption`. */
 export function verdictTable(rows: readonly VerdictRow[], caption = "Verdicts (paired by seed)"): void {
   table(verdictRows(rows), ["claim", "verdict", "Δ, 95 % CI, n"], { caption });
 }

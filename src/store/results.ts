@@ -8,6 +8,7 @@ import { writeFileAtomic } from "./atomic";
 import { checkCacheWritable } from "./writable";
 import { cacheRoot } from "../core/paths";
 import { meanCI, sampleMeanStd } from "../core/stats";
+import { argError, show } from "../core/validate";
 
 export interface ResultRecord {
   /** Lesson id, "01".."05". */
@@ -83,7 +84,7 @@ const OPTIONAL_FIELDS: Record<string, [FieldCheck, string]> = {
   retention: [isNumberOrNull, "a number or null"],
   valAccuracy: [(v) => v === null || isUnit(v), "a number in [0, 1] or null"],
   forgetting: [isNumberOrNull, "a number or null"],
-  protocol: [isNumber, "a number"],
+  protocol: [(v) => isNumber(v) && Number.isInteger(v) && (v as number) >= 1, "a positive integer"],
   trainableParams: [isNumberOrNull, "a number"],
   totalParams: [isNumberOrNull, "a number"],
   seconds: [isNumberOrNull, "a number"],
@@ -277,7 +278,8 @@ export function describeBadLines(scan: ResultsScan, caller = "readResults"): str
 }
 
 /** All recorded results matching the filter (by default of the current protocol), oldest first;
- * `olderProtocol` counts the matching rows left out because an earlier protocol made them. Lines that are not result records (a
+ * `olderProtocol` counts the matching rows left out because another protocol made them (earlier ones,
+ * when reading the current protocol). Lines that are not result records (a
  * write cut off by a crash, null, an array, a number, a record missing a required field or with a
  * wrong type) are skipped and counted in `skipped`, with one warning per read naming the file,
  * every bad line and its problem, and the repair command: one bad line should not cost the others. */
@@ -285,6 +287,8 @@ export function readResults(args: ReadResultsArgs = {}): ResultRecord[] & { skip
   const scan = scanResults(args.dir);
   const out = [] as unknown as ResultRecord[] & { skipped: number; olderProtocol: number };
   const version = args.protocol ?? PROTOCOL_VERSION;
+  if (version !== "any" && !(typeof version === "number" && Number.isInteger(version) && version >= 1))
+    throw argError("readResults", "protocol", 'a protocol version (a positive integer) or "any"', show(version));
   out.olderProtocol = 0;
   for (const { rec } of scan.records) {
     if (args.lesson && rec.lesson !== args.lesson) continue;
@@ -344,8 +348,9 @@ export async function repairResults(args: { dir?: string } = {}): Promise<Repair
 }
 
 /** How many of a lesson's numbers were read back from the results log rather than measured now,
- * and when they were recorded: "trained 12 runs now; read back 48 recorded 2026-12-03 09:51-10:02
- * (protocol 2)". Every lesson prints this under its experiments. */
+ * when they were recorded and under which protocol (the records' own): "trained 12 runs now; read
+ * back 48 recorded 2026-12-03 09:51–10:02 UTC (protocol 2)". Every lesson prints this under its
+ * experiments. */
 export function describeReuse(runs: readonly { reused: boolean; record: ResultRecord }[]): string {
   const reused = runs.filter((r) => r.reused);
   const trained = runs.length - reused.length;
@@ -356,13 +361,19 @@ export function describeReuse(runs: readonly { reused: boolean; record: ResultRe
       .filter((t) => t !== "")
       .sort();
     const when = (t: string) => t.slice(0, 16).replace("T", " ");
+    const [first, last] = [times[0], times[times.length - 1]];
     const span =
       times.length === 0
         ? ""
-        : times[0].slice(0, 10) === times[times.length - 1].slice(0, 10)
-          ? ` recorded ${when(times[0])}–${when(times[times.length - 1]).slice(11)} UTC`
-          : ` recorded between ${when(times[0])} and ${when(times[times.length - 1])} UTC`;
-    parts.push(`read back ${reused.length}${span} (protocol ${PROTOCOL_VERSION})`);
+        : when(first) === when(last)
+          ? ` recorded ${when(first)} UTC`
+          : first.slice(0, 10) === last.slice(0, 10)
+            ? ` recorded ${when(first)}–${when(last).slice(11)} UTC`
+            : ` recorded between ${when(first)} and ${when(last)} UTC`;
+    const protocols = [...new Set(reused.map((r) => protocolOf(r.record)))].sort((x, y) => x - y);
+    parts.push(
+      `read back ${reused.length}${span} (protocol${protocols.length > 1 ? "s" : ""} ${protocols.join(", ")})`,
+    );
   }
   return parts.join("; ");
 }

@@ -96,26 +96,44 @@ describe("freezeTo", () => {
 });
 
 describe("parameter counts", () => {
-  it("match hand-computed counts of the 784-256-128-64-10 source MLP", () => {
+  it("match hand-computed counts of the 784-256-128-128-64-10 source MLP", () => {
     const m = buildSourceModel();
-    const layers = [784 * 256 + 256, 256 * 128 + 128, 128 * 64 + 64, 64 * 10 + 10]; // 200960, 32896, 8256, 650
+    const layers = [784 * 256 + 256, 256 * 128 + 128, 128 * 128 + 128, 128 * 64 + 64, 64 * 10 + 10]; // 200960, 32896, 16512, 8256, 650
     const all = layers.reduce((a, b) => a + b, 0);
+    expect(all).toBe(259274);
     expect(countParams(m)).toEqual({ trainable: all, all, trainablePercent: 100 });
     freezeTo(m, -1);
     expect(countParams(m).trainable).toBe(650);
-    expect(formatTrainableParams(m)).toBe("trainable params: 650 || all params: 242,762 || trainable%: 0.27");
-    freezeRatio(m, 0.5);
-    expect(countParams(m).trainable).toBe(8256 + 650);
+    // 650 / 259274 = 0.2507 %
+    expect(formatTrainableParams(m)).toBe("trainable params: 650 || all params: 259,274 || trainable%: 0.25");
+    freezeRatio(m, 0.5); // round(0.5 · 4) = 2 of the 4 hidden layers
+    expect(countParams(m).trainable).toBe(16512 + 8256 + 650);
     const table = layerTable(m);
     expect(table.map((r) => [r.layer, r.params, r.trainableParams, r.frozen])).toEqual([
       ["hidden1", 200960, 0, true],
       ["hidden2", 32896, 0, true],
-      ["hidden3", 8256, 8256, false],
+      ["hidden3", 16512, 16512, false],
+      ["hidden4", 8256, 8256, false],
       ["head", 650, 650, false],
     ]);
     const text = formatLayerTable(m);
     expect(text).toMatch(/hidden1\s+Dense\s+256\s+200,960\s+0\s+yes/);
-    expect(text.split("\n").pop()).toBe("trainable params: 8,906 || all params: 242,762 || trainable%: 3.67");
+    // 25418 / 259274 = 9.8035 %
+    expect(text.split("\n").pop()).toBe("trainable params: 25,418 || all params: 259,274 || trainable%: 9.80");
+    m.dispose();
+  });
+
+  it("the lessons' freeze ratios 0, .25, .5, .75, 1 freeze 0-4 distinct layers of the source MLP", () => {
+    const m = buildSourceModel();
+    const frozen = [0, 0.25, 0.5, 0.75, 1].map((r) => freezeRatio(m, r).frozen);
+    expect(frozen).toEqual([
+      [],
+      ["hidden1"],
+      ["hidden1", "hidden2"],
+      ["hidden1", "hidden2", "hidden3"],
+      ["hidden1", "hidden2", "hidden3", "hidden4"],
+    ]);
+    expect(m.getLayer("head").trainable).toBe(true);
     m.dispose();
   });
 

@@ -10,6 +10,7 @@
 import { describe, expect, it } from "vitest";
 import { rng } from "../../src/core/random";
 import {
+  compareOnSeeds,
   EXACT_PERMUTATION_MAX_N,
   formatMeanCI,
   judgeClaim,
@@ -19,6 +20,7 @@ import {
   pairedDiff,
   sampleMeanStd,
   type Interval,
+  type SeedValue,
 } from "../../src/core/stats";
 
 /** |actual − expected| ≤ rel · |expected| (+ 1e-300, so an expected 0 asks for 0). */
@@ -490,5 +492,147 @@ describe("formatMeanCI", () => {
     expect(formatMeanCI({ mean: 0.81, halfWidth: 0.026 })).toBe("81.0 ± 2.6");
     expect(formatMeanCI(meanCI([0.7]))).toBe("70.0 ± ∞");
     expect(formatMeanCI({ mean: NaN, halfWidth: 0 })).toBe("–");
+  });
+});
+
+describe("compareOnSeeds", () => {
+  // Constructed so the paired interval is known by hand: over seeds 0..9 the differences a − b are
+  // m + s·e with e = +1, −1, +1, … (mean m, sample sd s·√(10/9)), so the 95 % half-width is
+  // t(0.975, 9) · s·√(10/9) / √10 = t(0.975, 9) · s / 3, with t(0.975, 9) = 2.2621571628 (scipy.stats.t.ppf).
+  const T_975_9 = 2.2621571628;
+  const S = 0.03;
+  const HALF = (T_975_9 * S) / 3; // 0.0226215716
+  const seeds = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const base = (seed: number) => 0.7 + 0.013 * ((seed * 7) % 5); // b's values: any spread, it cancels
+  const sides = (m: number): { a: SeedValue[]; b: SeedValue[] } => ({
+    a: seeds.map((seed) => ({ seed, value: base(seed) + m + S * (seed % 2 === 0 ? 1 : -1) })),
+    b: seeds.map((seed) => ({ seed, value: base(seed) })),
+  });
+
+  it("holds, is contradicted or is not significant as the hand-computed interval says", () => {
+    const up = sides(0.03); // CI [0.0074, 0.0526]: above 0
+    const r = compareOnSeeds(up.a, up.b, { direction: "greater" });
+    expect(r.diff!.mean).toBeCloseTo(0.03, 12);
+    expect(r.diff!.halfWidth).toBeCloseTo(HALF, 9);
+    expect(r.diff!.lo).toBeCloseTo(0.03 - HALF, 9);
+    expect(r.diff!.hi).toBeCloseTo(0.03 + HALF, 9);
+    expect(r.verdict).toBe("holds");
+    expect(r.text).toBe("holds (Δ +3.0 points, 95 % CI [+0.7, +5.3], n = 10)");
+    expect([r.seeds, r.unpaired]).toEqual([seeds, []]);
+
+    const down = sides(-0.03); // CI [−0.0526, −0.0074]: below 0
+    expect(compareOnSeeds(down.a, down.b, { direction: "greater" })).toMatchObject({
+      verdict: "contradicted",
+      text: "contradicted (Δ −3.0 points, 95 % CI [−5.3, −0.7], n = 10)",
+    });
+    expect(compareOnSeeds(down.a, down.b, { direction: "less" }).verdict).toBe("holds");
+
+    const small = sides(0.01); // CI [−0.0126, +0.0326]: straddles 0, inside ±5 points, not inside ±3
+    expect(compareOnSeeds(small.a, small.b, { direction: "greater" })).toMatchObject({
+      verdict: "not significant",
+      text: "not significant (Δ +1.0 points, 95 % CI [−1.3, +3.3], n = 10)",
+    });
+    expect(compareOnSeeds(small.a, small.b, { direction: "within", margin: 0.05 }).text).toBe(
+      "holds (Δ +1.0 points, 95 % CI [−1.3, +3.3], n = 10, margin ±5.0)",
+    );
+    expect(compareOnSeeds(small.a, small.b, { direction: "within", margin: 0.03 }).verdict).toBe("not significant");
+    // The same numbers judged by hand-built interval agree with judgeClaim.
+    const byHand: Interval = { mean: 0.01, lo: 0.01 - HALF, hi: 0.01 + HALF, n: 10, level: 0.95 };
+    expect(compareOnSeeds(small.a, small.b, { direction: "greater" }).text).toBe(
+      judgeClaim(byHand, { direction: "greater" }).text,
+    );
+  });
+
+  it("pairs by seed, whatever the order of either list", () => {
+    const { a, b } = sides(0.03);
+    const inOrder = compareOnSeeds(a, b, { direction: "greater" });
+    // b reversed and a rotated: pairing by position would mix seeds (mean stays, sd does not).
+    const shuffled = compareOnSeeds([...a.slice(3), ...a.slice(0, 3)], [...b].reverse(), { direction: "greater" });
+    expect(shuffled.text).toBe(inOrder.text);
+    expect(shuffled.diff!.sd).toBeCloseTo(inOrder.diff!.sd, 12);
+    expect(shuffled.diff!.sd).toBeCloseTo(S * Math.sqrt(10 / 9), 12);
+    expect(shuffled.seeds).toEqual(seeds);
+    const byPosition = pairedDiff(
+      [...a.slice(3), ...a.slice(0, 3)].map((x) => x.value),
+      [...b].reverse().map((x) => x.value),
+    );
+    expect(byPosition.sd).not.toBeCloseTo(inOrder.diff!.sd, 3); // so the test above could fail
+  });
+
+  it("reports seeds only one side measured and leaves them out", () => {
+    const { a, b } = sides(0.03);
+    const r = compareOnSeeds([...a, { seed: 42, value: 0 }], [{ seed: 99, value: 1 }, ...b.slice(1)], {
+      direction: "greater",
+    });
+    expect(r.seeds).toEqual(seeds.slice(1));
+    expect(r.unpaired).toEqual([0, 42, 99]);
+    expect(r.diff!.n).toBe(9);
+    expect(r.text).toMatch(/, n = 9\)$/);
+    // The extreme unpaired values did not enter: the mean is that of seeds 1..9 only.
+    const d = seeds.slice(1).map((s) => a[s].value - b[s].value);
+    expect(r.diff!.mean).toBeCloseTo(d.reduce((x, y) => x + y, 0) / 9, 12);
+  });
+
+  it("with one or no shared seed says 'not significant' with the reason, and never throws", () => {
+    const one = compareOnSeeds(
+      [{ seed: 3, value: 0.9 }],
+      [
+        { seed: 3, value: 0.5 },
+        { seed: 4, value: 0.5 },
+      ],
+      { direction: "greater" },
+    );
+    expect(one).toEqual({
+      verdict: "not significant",
+      text: "not significant (n = 1: one seed gives no interval)",
+      diff: null,
+      seeds: [3],
+      unpaired: [4],
+    });
+    const none = compareOnSeeds([{ seed: 0, value: 0.9 }], [{ seed: 1, value: 0.5 }], {
+      direction: "within",
+      margin: 0.02,
+    });
+    expect(none).toMatchObject({
+      verdict: "not significant",
+      text: "not significant (n = 0: no seed measured by both)",
+      diff: null,
+      seeds: [],
+      unpaired: [0, 1],
+    });
+    expect(compareOnSeeds([], [], { direction: "less" }).text).toBe(
+      "not significant (n = 0: no seed measured by both)",
+    );
+  });
+
+  it("throws on malformed input, naming the parameter and the value", () => {
+    const ok = [
+      { seed: 0, value: 0.5 },
+      { seed: 1, value: 0.6 },
+    ];
+    const greater = { direction: "greater" } as const;
+    expect(() => compareOnSeeds(ok, [...ok, { seed: 1, value: 0.7 }], greater)).toThrow(
+      "compareOnSeeds: b[2].seed must be a seed listed once, got 1",
+    );
+    expect(() => compareOnSeeds([{ seed: 0, value: NaN }, ok[1]], ok, greater)).toThrow(
+      "compareOnSeeds: a[0].value must be a finite number, got NaN",
+    );
+    expect(() => compareOnSeeds([{ seed: NaN, value: 0.5 }], ok, greater)).toThrow(
+      "compareOnSeeds: a[0].seed must be a finite number, got NaN",
+    );
+    expect(() => compareOnSeeds([0.5 as never], ok, greater)).toThrow(
+      "compareOnSeeds: a[0] must be { seed: number, value: number }, got 0.5",
+    );
+    expect(() => compareOnSeeds(ok, "b" as never, greater)).toThrow('compareOnSeeds: b must be an array, got "b"');
+    // A bad spec fails under compareOnSeeds' name, with or without shared seeds.
+    for (const b of [ok, []]) {
+      expect(() => compareOnSeeds(ok, b, { direction: "within" })).toThrow(
+        'compareOnSeeds: spec.margin must be a number > 0 for a "within" claim, got undefined',
+      );
+      expect(() => compareOnSeeds(ok, b, { direction: "up" as never })).toThrow(
+        'compareOnSeeds: spec.direction must be one of greater, less, within, got "up"',
+      );
+    }
+    expect(() => compareOnSeeds(ok, ok, undefined as never)).toThrow(/compareOnSeeds: spec must be .*got undefined/);
   });
 });

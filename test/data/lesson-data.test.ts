@@ -38,9 +38,11 @@ describe("lessonData", () => {
     expect(lessonDataSource()).toBe(path.resolve(dir));
     const d = lessonData();
     expect([d.n, d.dim, d.numClasses]).toEqual([400, 784, 10]);
-    const tasks = makeTransferTasks({ testSize: 50, targetPoolSize: 100 });
+    // 400 images leave no room for the default 50 validation images per class: ask for 2.
+    const tasks = makeTransferTasks({ testSize: 50, targetPoolSize: 100, sourceValPerClass: 2, targetValPerClass: 2 });
     expect(tasks.data).toBe(d);
-    expect(tasks.source.train.n).toBe(400 - 50 - 50 - 100);
+    expect([tasks.source.train.n, tasks.source.val.n]).toEqual([400 - 50 - 50 - 100 - 20, 20]);
+    expect([tasks.target.pool.n, tasks.target.val.n]).toEqual([100 - 20, 20]);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 

@@ -5,6 +5,7 @@ import {
   baseIndicesOf,
   classCounts,
   hideLabels,
+  holdOutPerClass,
   selectClasses,
   subset,
   takeLabelsPerClass,
@@ -106,7 +107,7 @@ describe("makeTransferTasks", () => {
 
   it("explains sizes that do not fit", () => {
     expect(() => makeTransferTasks({ sourceSize: 9000 })).toThrow(
-      "makeTransferTasks: 2 × testSize 1000 + targetPoolSize 2000 + sourceSize 9000 + source validation 500 = 13500 images, more than the 10000 available in mnist-embedded (lower the sizes, or load full MNIST with loadIdxDataset and pass it as data)",
+      "makeTransferTasks: 2 × testSize 1000 + targetPoolSize 2000 + sourceSize 9000 + sourceValPerClass 50 × 10 classes = 13500 images, more than the 10000 available in mnist-embedded (lower the sizes, or load full MNIST with loadIdxDataset and pass it as data)",
     );
     expect(() => makeTransferTasks({ testSize: 0 })).toThrow(
       "makeTransferTasks: testSize must be a positive integer, got 0",
@@ -143,6 +144,91 @@ describe("label budgets", () => {
       /k must be at most 0 \(class 3 has only 0 examples in .*\), got 1 \(lower the budget or use a larger pool\)/,
     );
     expect(() => takeLabelsPerClass(cut, 0, 0)).toThrow("takeLabelsPerClass: k must be a positive integer, got 0");
+  });
+});
+
+describe("holdOutPerClass", () => {
+  const base = loadEmbeddedMnist();
+  const pool = subset(
+    base,
+    Array.from({ length: 400 }, (_, i) => 3 * i + 1),
+    "pool",
+  );
+  const names = { held: "val", rest: "train" };
+
+  it("holds out exactly k of every class, disjoint from the rest, and the two make up the whole", () => {
+    const { held, rest } = holdOutPerClass(pool, 7, 5, names);
+    expect(classCounts(held)).toEqual(new Array(10).fill(7));
+    expect(classCounts(rest)).toEqual(classCounts(pool).map((c) => c - 7));
+    const h = Array.from(baseIndicesOf(held));
+    const r = Array.from(baseIndicesOf(rest));
+    expect(h.filter((i) => r.includes(i))).toEqual([]);
+    expect([...h, ...r].sort((x, y) => x - y)).toEqual(Array.from(baseIndicesOf(pool)).sort((x, y) => x - y));
+    expect([held.name, rest.name]).toEqual(["val", "train"]);
+    // The rest keeps the pool's order: a held-out split does not reshuffle the training data.
+    const kept = new Set(h);
+    expect(r).toEqual(Array.from(baseIndicesOf(pool)).filter((i) => !kept.has(i)));
+  });
+
+  it("is reproducible by seed, and another seed holds out other images", () => {
+    const a = holdOutPerClass(pool, 7, 5, names).held;
+    expect(baseIndicesOf(holdOutPerClass(pool, 7, 5, names).held)).toEqual(baseIndicesOf(a));
+    expect(baseIndicesOf(holdOutPerClass(pool, 7, "5", names).held)).toEqual(baseIndicesOf(a));
+    expect(baseIndicesOf(holdOutPerClass(pool, 7, 6, names).held)).not.toEqual(baseIndicesOf(a));
+  });
+
+  it("takes only the classes present (a class split that keeps digit labels) and names a k too large", () => {
+    const some = selectClasses(pool, [2, 5, 7], { remap: false });
+    const { held } = holdOutPerClass(some, 3, 0, names);
+    expect(classCounts(held)).toEqual([0, 0, 3, 0, 0, 3, 0, 3, 0, 0]);
+    const fewest = Math.min(...classCounts(some).filter((c) => c > 0));
+    expect(() => holdOutPerClass(some, fewest + 1, 0, names)).toThrow(
+      `holdOutPerClass: k must be at most ${fewest} (the smallest class of "pool{2,5,7}"), got ${fewest + 1}`,
+    );
+    expect(() => holdOutPerClass(some, 0, 0, names)).toThrow("holdOutPerClass: k must be a positive integer, got 0");
+  });
+});
+
+describe("validation splits of the tasks", () => {
+  it("are disjoint from train, pool and test, and from every label budget of every seed", () => {
+    for (const t of [makeTransferTasks({ ...SMALL, seed: 5 }), makeClassSplitTasks({ testSize: 300, seed: 5 })]) {
+      expectDisjoint(t);
+      const val = new Set(baseIndicesOf(t.target.val));
+      const poolRows = new Set(baseIndicesOf(t.target.pool));
+      for (const k of [1, 5, 20, 35])
+        for (const seed of [0, 1, 7]) {
+          const budget = Array.from(baseIndicesOf(t.targetLabels(k, seed)));
+          expect(
+            budget.filter((i) => val.has(i)),
+            `k=${k} seed=${seed}`,
+          ).toEqual([]);
+          expect(budget.every((i) => poolRows.has(i))).toBe(true);
+        }
+    }
+  });
+
+  it("are the same for every budget k, and each seed draws its own", () => {
+    const a = makeTransferTasks({ ...SMALL, seed: 5 });
+    const b = makeTransferTasks({ ...SMALL, seed: 6 });
+    expect(baseIndicesOf(makeTransferTasks({ ...SMALL, seed: 5 }).target.val)).toEqual(baseIndicesOf(a.target.val));
+    expect(baseIndicesOf(b.target.val)).not.toEqual(baseIndicesOf(a.target.val));
+    expect(baseIndicesOf(b.source.val)).not.toEqual(baseIndicesOf(a.source.val));
+  });
+
+  it("take the asked sizes, and a size too large names the option", () => {
+    const t = makeTransferTasks({ ...SMALL, seed: 1, sourceValPerClass: 3, targetValPerClass: 4 });
+    expect(classCounts(t.source.val)).toEqual(new Array(10).fill(3));
+    expect(classCounts(t.target.val)).toEqual(new Array(10).fill(4));
+    expect([t.source.train.n, t.target.pool.n]).toEqual([1500, 560]);
+    expect(() => makeTransferTasks({ ...SMALL, seed: 1, targetValPerClass: 100 })).toThrow(
+      /^makeTransferTasks: targetValPerClass must be at most \d+ \(the smallest class of the 600 images it is taken from\), got 100 \(lower targetValPerClass or raise targetPoolSize\)$/,
+    );
+    expect(() => makeTransferTasks({ ...SMALL, sourceValPerClass: -1 })).toThrow(
+      "makeTransferTasks: sourceValPerClass must be a positive integer, got -1",
+    );
+    // A class split that keeps digit labels reserves validation images for its 5 classes only.
+    const kept = makeClassSplitTasks({ testSize: 300, sourceSize: 1000, seed: 1, remap: false });
+    expect([kept.source.train.n, kept.source.val.n]).toEqual([1000, 250]);
   });
 });
 

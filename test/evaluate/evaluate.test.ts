@@ -20,7 +20,14 @@ beforeAll(async () => {
   await tf.setBackend("cpu");
 });
 
-const tasks = makeTransferTasks({ seed: 0, sourceSize: 100, testSize: 60, targetPoolSize: 60 });
+const tasks = makeTransferTasks({
+  seed: 0,
+  sourceSize: 100,
+  testSize: 60,
+  targetPoolSize: 60,
+  sourceValPerClass: 2,
+  targetValPerClass: 1,
+});
 
 describe("confusion matrix and per-class accuracy", () => {
   it("counts [true][predicted]", () => {

@@ -12,6 +12,7 @@ import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { projectRoot } from "../../src/core/paths";
 import {
+  PROTOCOL_VERSION,
   readResults,
   recordResult,
   repairResults,
@@ -120,16 +121,16 @@ describe("repairing the results file", () => {
     const file = path.join(dir, RESULTS_FILE);
     const before = fs.readFileSync(file, "utf8").split("\n");
     // A torn record with a whole one glued after it: the whole one is kept, on its own line.
-    fs.appendFileSync(file, '{"lesson":"03","meth' + JSON.stringify({ ...base, seed: 2 }) + "\n");
+    // (written as recordResult writes it: with the protocol it was measured under, so it reads back)
+    const glued = { ...base, seed: 2, protocol: PROTOCOL_VERSION };
+    fs.appendFileSync(file, '{"lesson":"03","meth' + JSON.stringify(glued) + "\n");
 
     const report = await repairResults({ dir });
     expect(report).toMatchObject({ file, kept: 3, rejected: 8 });
     expect(path.basename(report.rejectedFile!)).toMatch(/^results\.jsonl\.rejected-\d{4}-\d\d-\d\dT[\d-]+Z$/);
     expect(path.dirname(report.rejectedFile!)).toBe(dir);
     // The valid lines, byte for byte as they were, then the recovered one.
-    expect(fs.readFileSync(file, "utf8")).toBe(
-      [before[0], before[8], JSON.stringify({ ...base, seed: 2 })].join("\n") + "\n",
-    );
+    expect(fs.readFileSync(file, "utf8")).toBe([before[0], before[8], JSON.stringify(glued)].join("\n") + "\n");
     expect(fs.readFileSync(report.rejectedFile!, "utf8").split("\n")).toEqual([
       ...before.slice(1, 8),
       '{"lesson":"03","meth',

@@ -33,11 +33,12 @@ beforeAll(async () => {
 });
 
 describe("buildSourceModel", () => {
-  it("is the 784-256-128-64-10 ReLU MLP with named layers, seeded", () => {
+  it("is the 784-256-128-128-64-10 ReLU MLP with named layers, seeded", () => {
     const m = buildSourceModel({ seed: 7 });
-    expect(m.layers.map((l) => l.name)).toEqual(["pixels", "hidden1", "hidden2", "hidden3", HEAD_LAYER]);
-    expect(m.layers.slice(1).map((l) => (l.outputShape as number[])[1])).toEqual([256, 128, 64, 10]);
-    expect(m.countParams()).toBe(242762);
+    expect(m.layers.map((l) => l.name)).toEqual(["pixels", "hidden1", "hidden2", "hidden3", "hidden4", HEAD_LAYER]);
+    expect(m.layers.slice(1).map((l) => (l.outputShape as number[])[1])).toEqual([256, 128, 128, 64, 10]);
+    // 784·256+256 + 256·128+128 + 128·128+128 + 128·64+64 + 64·10+10
+    expect(m.countParams()).toBe(200960 + 32896 + 16512 + 8256 + 650);
     const again = buildSourceModel({ seed: 7 });
     const other = buildSourceModel({ seed: 8 });
     expect(weightsOf(again, "hidden2")).toEqual(weightsOf(m, "hidden2"));
@@ -112,7 +113,14 @@ describe("getSourceModel", () => {
       expect(b.key).toBe(a.key);
       expect(b.testAccuracy).toBe(a.testAccuracy);
       expect(logs[1]).toMatch(/^cache: loaded model source-mlp-smoke-s0-/);
-      const other = makeTransferTasks({ seed: 1, sourceSize: 64, testSize: 50, targetPoolSize: 50 });
+      const other = makeTransferTasks({
+        seed: 1,
+        sourceSize: 64,
+        testSize: 50,
+        targetPoolSize: 100,
+        sourceValPerClass: 1,
+        targetValPerClass: 1,
+      });
       const c = await getSourceModel({ scale: "smoke", seed: 0, tasks: other, log: false });
       expect(c.key).not.toBe(a.key); // other training rows -> other key
       [a, b, c].forEach((s) => s.model.dispose());
@@ -127,6 +135,9 @@ describe("getSourceModel", () => {
     const inv = sourceTasks({ scale: "smoke", seed: 2, shift: "inverted" });
     expect(Array.from(inv.source.train.baseIndices)).toEqual(Array.from(mild.source.train.baseIndices));
     expect(mild.source.train.n).toBe(600);
+    // smoke holds 10 per class out of each task for validation, the same images for every shift
+    expect([mild.source.val.n, mild.target.val.n]).toEqual([100, 100]);
+    expect(Array.from(inv.source.val.baseIndices)).toEqual(Array.from(mild.source.val.baseIndices));
     expect(inv.target.test.name).toContain("inverted");
     const split = sourceTasks({ scale: "smoke", seed: 2, scenario: "class-split" });
     expect([split.source.train.numClasses, split.target.test.numClasses]).toEqual([5, 5]);
