@@ -103,6 +103,29 @@ export function getRecipe(
   return out;
 }
 
+/** What the modern recipe changes in the historical one, each on its own: the hidden activation,
+ * the kernel initialisation, and the optimizer (with its learning rate). */
+export type RecipeIngredient = "activation" | "kernelInit" | "optimizer";
+export const RECIPE_INGREDIENTS: readonly RecipeIngredient[] = ["activation", "kernelInit", "optimizer"];
+
+/**
+ * `base` with one ingredient taken from `from`, everything else (batch size, pretraining, name)
+ * kept: the activation, the kernel init, or the optimizer together with its learning rate — a
+ * rate belongs to its optimizer (Adam at plain SGD's 0.1 diverges; SGD at Adam's 1e-3 barely moves).
+ */
+export function withIngredient(base: Recipe, from: Recipe, ingredient: RecipeIngredient): Recipe {
+  checkOneOf("withIngredient", "ingredient", ingredient, RECIPE_INGREDIENTS);
+  const out: Recipe = structuredClone(base);
+  if (ingredient === "activation") out.activation = from.activation;
+  else if (ingredient === "kernelInit") out.kernelInit = structuredClone(from.kernelInit);
+  else {
+    out.optimizer = from.optimizer;
+    out.learningRate = from.learningRate;
+  }
+  checkRecipe(out);
+  return out;
+}
+
 /** Validates a recipe's numbers, naming the field, the value and the fix. */
 export function checkRecipe(r: Recipe): void {
   const pos = (v: number, what: string) => {

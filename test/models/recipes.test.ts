@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { makeInitializer } from "../../src/models/recipes";
+import { getRecipe, makeInitializer, RECIPES, withIngredient } from "../../src/models/recipes";
 
 beforeAll(async () => {
   await tf.setBackend("cpu");
@@ -14,5 +14,23 @@ describe("makeInitializer", () => {
       expect(Array.from(a.dataSync())).toEqual(Array.from(b.dataSync()));
       tf.dispose([a, b]);
     }
+  });
+});
+
+describe("withIngredient", () => {
+  it("takes one ingredient from the other recipe and keeps everything else", () => {
+    const h = getRecipe("historical", { batchSize: 16 });
+    const m = RECIPES.modern;
+    const relu = withIngredient(h, m, "activation");
+    expect(relu).toEqual({ ...h, activation: "relu" });
+    expect(withIngredient(h, m, "kernelInit")).toEqual({ ...h, kernelInit: { kind: "glorotUniform" } });
+    expect(withIngredient(h, m, "optimizer")).toEqual({ ...h, optimizer: "adam", learningRate: 1e-3 });
+    expect(h.activation).toBe("sigmoid"); // the base is not modified
+  });
+
+  it("rejects an unknown ingredient with the value and the choices", () => {
+    expect(() => withIngredient(RECIPES.historical, RECIPES.modern, "dropout" as never)).toThrow(
+      /ingredient must be one of .*activation.*got "dropout"/,
+    );
   });
 });
