@@ -4,9 +4,10 @@
 // reports. "shared" mode picks one candidate for all seeds (mean validation accuracy), so a table can
 // name it ("lr 1e-4, chosen on validation"); "per-seed" mode lets every seed choose on its own split,
 // so the selection itself is replicated and the arm's per-seed test accuracies compare honestly.
+// chooseArms makes the same choice on runs already made, so one experiment can serve several arms.
 import type { Scale } from "../core/scale";
 import { checkOneOf, argError, show } from "../core/validate";
-import { chooseOnValidation, choosePerSeed, type ChooseBy, type Choice } from "../evaluate/select";
+import { CHOOSE_BY, chooseOnValidation, choosePerSeed, type ChooseBy, type Choice } from "../evaluate/select";
 import {
   runTransferExperiment,
   type TransferExperimentArgs,
@@ -59,20 +60,59 @@ export async function runValidatedArm(args: ValidatedArmArgs): Promise<Validated
   const by = args.by ?? "valAccuracy";
   const { candidates, mode: _mode, by: _by, ...rest } = args;
   const all = await runTransferExperiment({ ...rest, variants: candidates });
+  return { arms: chooseArms(all, candidates, { mode, by }), all };
+}
+
+/** Whether a run is one of `variant`'s: same label, method and freeze ratio (a ratio of 0 is named
+ * "full-ft" like full fine-tuning, and 1 "head-only" like feature extraction). */
+function runOf(r: TransferExperimentRun, variant: TransferVariant, label: string): boolean {
+  return (
+    r.label === label &&
+    r.method === variant.method &&
+    (variant.method !== "freeze-ratio" || r.freezeRatio === variant.freezeRatio)
+  );
+}
+
+/** The arms of runs already made (runTransferExperiment's, or several of them joined): per (task, k)
+ * that every candidate ran, the candidate chosen as runValidatedArm chooses. Runs of other variants
+ * are left out, so one experiment can serve several arms (e.g. each freeze ratio with its own rate). */
+export function chooseArms(
+  runs: readonly TransferExperimentRun[],
+  candidates: TransferVariant[],
+  opts: { mode?: SelectionMode; by?: ChooseBy } = {},
+): ValidatedArm[] {
+  const where = "chooseArms";
+  if (!Array.isArray(candidates) || candidates.length === 0)
+    throw argError(where, "candidates", "a non-empty list of transfer variants", show(candidates));
+  const mode = opts.mode ?? "shared";
+  checkOneOf(where, "mode", mode, SELECTION_MODES);
+  const by = opts.by ?? "valAccuracy";
+  checkOneOf(where, "by", by, CHOOSE_BY);
   const labels = candidates.map((v) => transferLabel(v));
   const groups = new Map<string, TransferExperimentRun[]>();
-  for (const r of all) {
+  for (const r of runs) {
     if (r.method === "zero-shot") continue;
     const key = JSON.stringify([r.task, r.labelsPerClass]);
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
   const arms: ValidatedArm[] = [];
-  for (const runs of groups.values()) {
+  for (const group of groups.values()) {
     const cands = candidates.map((variant, i) => ({
       key: variant,
-      runs: runs.filter((r) => r.label === labels[i]),
+      runs: group.filter((r) => runOf(r, variant, labels[i])),
     }));
-    const { task, labelsPerClass } = runs[0];
+    if (cands.some((c) => c.runs.length === 0)) continue;
+    for (const [i, c] of cands.entries()) {
+      const seeds = c.runs.map((r) => r.seed);
+      if (new Set(seeds).size !== seeds.length)
+        throw argError(
+          where,
+          "runs",
+          "one run per candidate, task, budget and seed",
+          `${seeds.length} runs of ${labels[i]} on ${c.runs[0].task}, k = ${c.runs[0].labelsPerClass} for seeds ${seeds.join(", ")}`,
+        );
+    }
+    const { task, labelsPerClass } = cands[0].runs[0];
     if (mode === "shared") {
       const choice = chooseOnValidation(cands, by);
       const chosen = cands[choice.index].runs.slice().sort((a, b) => a.seed - b.seed);
@@ -102,7 +142,7 @@ export async function runValidatedArm(args: ValidatedArmArgs): Promise<Validated
       });
     }
   }
-  return { arms, all };
+  return arms;
 }
 
 /** The arm's chosen runs as compareOnSeeds input: test accuracy per seed (or another field). */
