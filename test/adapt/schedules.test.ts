@@ -10,6 +10,7 @@ import { concatHistories, progressiveUnfreeze, twoPhaseFineTune } from "../../sr
 import { snapshotWeights, compareWeights } from "../../src/adapt/freezing";
 import { blobs, tinySource } from "../helpers/fixtures";
 import { fit } from "../../src/train/fit";
+import { buildSourceModel } from "../../src/models/mlp";
 
 const tiny = tinySource;
 const PARAMS = { hidden1: 12 * 8 + 8, hidden2: 8 * 6 + 6, hidden3: 6 * 4 + 4, head: 4 * 3 + 3 };
@@ -121,6 +122,54 @@ describe("progressive unfreezing", () => {
       PARAMS.head + PARAMS.hidden3 + PARAMS.hidden2 + PARAMS.hidden1,
     ]);
     expect(res.all.loss).toHaveLength(4);
+  });
+});
+
+describe("schedules on the lessons' source MLP (4 hidden layers + head)", () => {
+  it("discriminative rates give hidden1..4 the head's rate times α^4..α^1, and progressive unfreezing has 5 stages", () => {
+    const m = buildSourceModel();
+    const d = 0.5;
+    expect(discriminativeMultipliers(m, d)).toEqual({
+      hidden1: 1 / 16,
+      hidden2: 1 / 8,
+      hidden3: 1 / 4,
+      hidden4: 1 / 2,
+      head: 1,
+    });
+    const rates = discriminativeRates(m, 1e-2, DEFAULT_LAYER_DECAY);
+    expect(rates.hidden1).toBeCloseTo(1e-2 / 2.6 ** 4, 15); // 2.19e-4: the bottom layer moves ~46× slower than the head
+    expect(discriminativeMultipliers(m, 1)).toEqual({ hidden1: 1, hidden2: 1, hidden3: 1, hidden4: 1, head: 1 }); // α = 1: one rate
+    const stages = progressiveStages(m);
+    expect(stages).toHaveLength(5);
+    expect(stages[1]).toEqual(["hidden4", "head"]);
+    expect(stages[4]).toEqual(["hidden1", "hidden2", "hidden3", "hidden4", "head"]);
+    expect(() => progressiveStages(m, 6)).toThrow(/stages must be an integer in \[1, 5\]/);
+    m.dispose();
+  });
+
+  it("two-phase with freezeRatio 0.5 trains hidden3, hidden4 and the head in phase 2, and leaves hidden1-2 bit for bit", async () => {
+    const m = buildSourceModel({ seed: 3, inputDim: 12, numClasses: 3 });
+    const snap = snapshotWeights(m);
+    const res = await twoPhaseFineTune(m, blobs(30, 12, 5), {
+      headEpochs: 1,
+      headLearningRate: 0.01,
+      epochs: 1,
+      learningRate: 0.001,
+      freezeRatio: 0.5,
+      batchSize: 10,
+      progress: false,
+    });
+    const moved = [
+      ...new Set(
+        compareWeights(m, snap)
+          .filter((c) => c.changed)
+          .map((c) => c.layer),
+      ),
+    ];
+    expect(moved).toEqual(["hidden3", "hidden4", "head"]);
+    expect(res.head.trainableParams).toBe(64 * 3 + 3);
+    expect(res.full.trainableParams).toBe(128 * 128 + 128 + 128 * 64 + 64 + 64 * 3 + 3);
+    m.dispose();
   });
 });
 
