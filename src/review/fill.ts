@@ -1,12 +1,20 @@
 // Lesson 10 fills gaps: for every lesson with no recorded results at the current scale it calls
 // that lesson's experiment function (lessons 01-05) at that scale and records what they measure,
 // so the review's table always covers every method. Each filler mirrors its lesson's defaults.
+// Lesson 10 also records the rows its decision guide needs that no lesson runs (an input shift
+// with many labels), bounded to one budget and three methods.
 import { readResults, type ResultRecord } from "../store/results";
 import { getScale, type Scale } from "../core/scale";
-import { lessonSettings } from "../core/settings";
-import { makeTransferTasks } from "../data/tasks";
+import { DEFAULT_HEAD_LR, DEFAULT_SCRATCH_LR, lessonSettings } from "../core/settings";
 import { getRecipe } from "../models/recipes";
-import { cachedEncoders, recordPretrainingRuns, runPretrainingExperiment } from "../experiments/pretraining";
+import {
+  cachedEncoders,
+  cleanSplit,
+  RECORDED_METHOD,
+  recordPretrainingRuns,
+  runPretrainingExperiment,
+  type PretrainingMethod,
+} from "../experiments/pretraining";
 import {
   runTransferExperiment,
   type TransferExperimentArgs,
@@ -62,21 +70,31 @@ const lesson01: LessonFiller = {
   description: "scratch (historical recipe) vs greedy pretraining vs the modern recipe, per label budget",
   async run(ctx) {
     const sz = lessonSettings("01", ctx.scale);
-    const tasks = makeTransferTasks({ sourceSize: sz.samples, testSize: sz.testSamples });
     const hidden: number[] = Array(sz.depth).fill(sz.width);
     const recipe = getRecipe(sz.recipe, { batchSize: sz.batchSize, pretrain: { noise: sz.noise, epochs: sz.epochs } });
+    const modern = getRecipe("modern", { batchSize: sz.batchSize, pretrain: { noise: sz.noise, epochs: sz.epochs } });
+    // The arms lesson 01 records (the others answer its own questions), each seed on its own split.
     const runs = await runPretrainingExperiment({
-      train: tasks.source.train,
-      test: tasks.source.test,
+      splits: (seed) =>
+        cleanSplit({ seed, sourceSize: sz.samples, testSize: sz.testSamples, valPerClass: sz.valPerClass }),
       sizes: hidden,
       seeds: sz.seeds,
       labelBudgets: [...sz.labelBudgets, "all"],
+      methods: Object.keys(RECORDED_METHOD) as PretrainingMethod[],
       recipe,
-      modernRecipe: getRecipe("modern", { batchSize: sz.batchSize }),
+      modernRecipe: modern,
       budget: { epochs: sz.fineTuneEpochs, minSteps: sz.minSteps },
-      encoders: async (seed) =>
-        (await cachedEncoders({ data: tasks.unlabeled, sizes: hidden, recipe, scale: ctx.scale, seed, log: false }))
-          .encoders,
+      encoders: async (seed, r, split) =>
+        (
+          await cachedEncoders({
+            data: split.unlabeled ?? split.train,
+            sizes: hidden,
+            recipe: r,
+            scale: ctx.scale,
+            seed,
+            log: false,
+          })
+        ).encoders,
       onRun: (r) =>
         ctx.log(`lesson 01: ${r.method}, k=${r.labelsPerClass}, seed ${r.seed}: ${(100 * r.accuracy).toFixed(1)} %`),
     });
@@ -84,33 +102,36 @@ const lesson01: LessonFiller = {
   },
 };
 
+/** One variant per candidate rate (the review chooses among them on validation, as the lessons do). */
+const atRates = (rates: readonly number[], v: (lr: number) => TransferVariant): TransferVariant[] => rates.map(v);
+
 const lesson02: LessonFiller = {
   lesson: "02",
   description:
-    "zero-shot, scratch, frozen base + head and full fine-tuning (fresh or source head) on the mild shift per label budget, and the class split",
+    "zero-shot, scratch, frozen base + head and full fine-tuning (fresh or source head) at the lesson's candidate rates on the mild shift per label budget, and the class split",
   async run(ctx) {
-    const { labelBudgets, seeds, shift, classSplitLabels } = lessonSettings("02", ctx.scale);
-    const variants: TransferVariant[] = [
-      { method: "scratch" },
-      { method: "feature-extraction" },
-      { method: "feature-extraction", head: "source" },
-      { method: "full-ft" },
-      { method: "full-ft", head: "source" },
+    const { labelBudgets, seeds, shift, classSplitLabels, scratchRates, headRates, fineTuneRates } = lessonSettings(
+      "02",
+      ctx.scale,
+    );
+    const arms: TransferVariant[] = [
+      ...atRates(scratchRates, (lr) => ({ method: "scratch", learningRate: lr })),
+      ...atRates(headRates, (lr) => ({ method: "feature-extraction", headLearningRate: lr })),
+      ...atRates(fineTuneRates, (lr) => ({ method: "full-ft", learningRate: lr, headLearningRate: DEFAULT_HEAD_LR })),
     ];
     const mild = await transferRuns("02", ctx, {
-      variants,
+      variants: [
+        ...arms,
+        { method: "feature-extraction", head: "source" },
+        { method: "full-ft", head: "source", headLearningRate: DEFAULT_HEAD_LR },
+      ],
       shifts: [shift],
       labelsPerClass: labelBudgets,
       seeds,
       zeroShot: true,
     });
-    const splitVariants: TransferVariant[] = [
-      { method: "scratch" },
-      { method: "feature-extraction" },
-      { method: "full-ft" },
-    ];
     const split = await transferRuns("02", ctx, {
-      variants: splitVariants,
+      variants: arms,
       scenario: "class-split",
       labelsPerClass: [classSplitLabels],
       seeds,
@@ -122,35 +143,32 @@ const lesson02: LessonFiller = {
 const lesson03: LessonFiller = {
   lesson: "03",
   description:
-    "fine-tuning at two rates and with discriminative rates, the freeze-ratio sweep on the mild and inverted shifts, first vs last layer tuned",
+    "scratch, full fine-tuning, the freeze-ratio sweep and first vs last layer tuned at the lesson's candidate base rates on the mild and inverted shifts, and discriminative rates",
   async run(ctx) {
-    const { labelBudgets, seeds, learningRate: lr, sweepRatios, layerDecay } = lessonSettings("03", ctx.scale);
+    const { labelBudgets, seeds, learningRates, sweepRatios, headLearningRates, layerDecays } = lessonSettings(
+      "03",
+      ctx.scale,
+    );
     const k = [labelBudgets[0]];
-    const ratios: TransferVariant[] = sweepRatios.map((freezeRatio) => ({
-      method: "freeze-ratio",
-      freezeRatio,
-      learningRate: lr,
-    }));
+    // Ratio 1 trains no base layer: one variant; every other ratio (0 = full fine-tuning) at each base rate.
+    const sweep: TransferVariant[] = sweepRatios.flatMap((freezeRatio) =>
+      freezeRatio === 1
+        ? [{ method: "freeze-ratio", freezeRatio }]
+        : atRates(learningRates, (lr) => ({ method: "freeze-ratio", freezeRatio, learningRate: lr })),
+    );
+    const discriminative: TransferVariant[] = headLearningRates.flatMap((h) =>
+      layerDecays.map((d): TransferVariant => ({ method: "full-ft", layerDecay: d, headLearningRate: h })),
+    );
+    const tune = (layer: string) =>
+      atRates(learningRates, (lr) => ({ method: "tune-layers", trainLayers: [layer], learningRate: lr }));
     const mild = await transferRuns("03", ctx, {
-      variants: [
-        { method: "scratch" },
-        { method: "feature-extraction" },
-        { method: "full-ft" },
-        { method: "full-ft", learningRate: lr },
-        { method: "full-ft", layerDecay },
-        ...ratios,
-      ],
+      variants: [{ method: "scratch" }, ...sweep, ...discriminative],
       shifts: ["mild"],
       labelsPerClass: k,
       seeds,
     });
     const inverted = await transferRuns("03", ctx, {
-      variants: [
-        ...ratios,
-        { method: "scratch" },
-        { method: "tune-layers", trainLayers: ["hidden1"], learningRate: lr },
-        { method: "tune-layers", trainLayers: ["hidden4"], learningRate: lr },
-      ],
+      variants: [{ method: "scratch" }, ...sweep, ...tune("hidden1"), ...tune("hidden4")],
       shifts: ["inverted"],
       labelsPerClass: k,
       seeds,
@@ -161,14 +179,21 @@ const lesson03: LessonFiller = {
 
 const lesson04: LessonFiller = {
   lesson: "04",
-  description: "LoRA rank sweep against head-only and full fine-tuning on the mild shift",
+  description:
+    "LoRA rank sweep against head-only and full fine-tuning on the mild shift, each at the lesson's candidate rates",
   async run(ctx) {
-    const { labelBudgets, seeds, ranks } = lessonSettings("04", ctx.scale);
+    const { labelBudgets, seeds, ranks, loraLearningRates, fullFtLearningRates, headLearningRates } = lessonSettings(
+      "04",
+      ctx.scale,
+    );
     const runs = await runLoraSweep({
       scale: ctx.scale,
       seeds,
       labelsPerClass: labelBudgets[0],
       ranks,
+      loraLearningRates,
+      fullFtLearningRates,
+      headLearningRates,
       onRun: (r) => ctx.log(`lesson 04: ${r.method}, seed ${r.seed}: ${(100 * r.accuracy).toFixed(1)} %`),
     });
     return recordLoraRuns(runs, { lesson: "04", backend: ctx.backend, scale: ctx.scale }, ctx.dir);
@@ -190,6 +215,40 @@ const lesson05: LessonFiller = {
   },
 };
 
+/** The guide's own rows at one scale: scratch, a frozen base + head and full fine-tuning, each at
+ * lesson 02's candidate rates (the review picks the rate on validation), full fine-tuning also at
+ * scratch's default rate: an inverted input may need the base to move further than a fine-tuning
+ * rate lets it. */
+export function guideVariants(scale: Scale): TransferVariant[] {
+  const { scratchRates, headRates, fineTuneRates } = lessonSettings("02", scale);
+  return [
+    ...atRates(scratchRates, (lr) => ({ method: "scratch", learningRate: lr })),
+    ...atRates(headRates, (lr) => ({ method: "feature-extraction", headLearningRate: lr })),
+    ...atRates([...new Set([...fineTuneRates, DEFAULT_SCRATCH_LR])], (lr) => ({
+      method: "full-ft",
+      learningRate: lr,
+      headLearningRate: DEFAULT_HEAD_LR,
+    })),
+  ];
+}
+
+const lesson10: LessonFiller = {
+  lesson: "10",
+  description:
+    "the decision guide's own rows: scratch, frozen base + head and full fine-tuning (rates chosen on validation) on inverted digits at the largest budget lesson 02 sweeps",
+  async run(ctx) {
+    // Lesson 03 measures the inverted shift at its few-label budget only; whether transfer still
+    // pays with many labels on an input shift was never run.
+    const { labelBudgets, seeds } = lessonSettings("02", ctx.scale);
+    return transferRuns("10", ctx, {
+      variants: guideVariants(ctx.scale),
+      shifts: ["inverted"],
+      labelsPerClass: [Math.max(...labelBudgets)],
+      seeds,
+    });
+  },
+};
+
 /** The lessons lesson 10 can fill in, by id. */
 export const LESSON_FILLERS: Readonly<Record<string, LessonFiller>> = {
   "01": lesson01,
@@ -197,6 +256,7 @@ export const LESSON_FILLERS: Readonly<Record<string, LessonFiller>> = {
   "03": lesson03,
   "04": lesson04,
   "05": lesson05,
+  "10": lesson10,
 };
 
 /** The lessons that record results, which the review covers. */

@@ -1,11 +1,12 @@
 // Lesson 10's interview question bank, as data: each question has a topic, an answer written for
-// this project and follow-ups; answers are functions of the measured results (Facts), so every
-// number they state was measured by lessons 01-05 on this machine, or is said to be missing.
+// this project and follow-ups; answers are functions of the measured results (Facts): every number
+// they state is a mean ± 95 % half-width measured by lessons 01-05 on this machine, every comparison
+// a paired verdict (holds / not significant / contradicted, with Δ, CI and n), or said to be missing.
 import { DEFAULT_LAYER_DECAY } from "../adapt/schedules";
-import { claim, NOT_MEASURED, type Facts, type ResultQuery } from "./review";
-import { formatCount } from "../core/format";
+import type { ResultRecord } from "../store/results";
+import { loggingFacts, NOT_MEASURED, type Facts, type ResultQuery, type Verdict } from "./review";
+import { formatCount, prose } from "../core/format";
 import { queryAt } from "./queries";
-import { prose } from "../core/format";
 
 export type ReviewTopic =
   | "greedy-pretraining"
@@ -59,39 +60,37 @@ export interface ReviewQuestion {
 /** Adam keeps two float32 moments per trainable weight, next to the weight and its gradient. */
 export const ADAM_BYTES_PER_PARAM = 8;
 
-/** The mean over a query's runs (every seed of the row `f.find(q)` stands for) of a value read
- * from each run; runs without the value are skipped; null when there is none. */
-function runMean(f: Facts, q: ResultQuery, value: (r: Facts["rows"][number]) => unknown): number | null {
-  const s = f.find(q);
-  if (!s) return null;
-  const xs = f.rows
-    .filter(
-      (r) =>
-        r.lesson === s.lesson && r.method === s.method && r.task === s.task && r.labelsPerClass === s.labelsPerClass,
-    )
-    .map(value)
-    .filter((v): v is number => typeof v === "number" && Number.isFinite(v));
+/** A verdict inside an answer: "<claim> — holds (Δ +1.2 points, 95 % CI [+0.4, +2.0], n = 10)". */
+function said(v: Verdict): string {
+  return v.measured ? `${v.claim} — ${v.comparison.text}` : `${v.claim} — ${NOT_MEASURED}`;
+}
+
+/** Seconds per optimizer step of one run (from extra.steps), or null. */
+export function stepSeconds(r: ResultRecord): number | null {
+  return typeof r.seconds === "number" && typeof r.extra?.steps === "number" && r.extra.steps > 0
+    ? r.seconds / r.extra.steps
+    : null;
+}
+
+/** Mean seconds per optimizer step of a query's runs, or null. */
+export function secondsPerStep(f: Facts, q: ResultQuery): number | null {
+  const xs = f.values(q, stepSeconds).map((v) => v.value);
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
 }
 
-/** Mean seconds per optimizer step of a query's runs (from extra.steps), or null. */
-export function secondsPerStep(f: Facts, q: ResultQuery): number | null {
-  return runMean(f, q, (r) =>
-    typeof r.seconds === "number" && typeof r.extra?.steps === "number" && r.extra.steps > 0
-      ? r.seconds / r.extra.steps
-      : null,
-  );
+/** Mean of a numeric extra field over a query's latest runs, or null. */
+export function extraMean(f: Facts, q: ResultQuery, key: string): number | null {
+  const xs = f.values(q, (r) => r.extra?.[key]).map((v) => v.value);
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
 }
 
-/** "12.3 ms/step (head-only) vs 30.1 ms/step (full-ft), 0.41×", or NOT_MEASURED. */
-function citeStepTimes(f: Facts, a: ResultQuery, b: ResultQuery): string {
-  const [ta, tb] = [secondsPerStep(f, a), secondsPerStep(f, b)];
-  if (ta === null || tb === null) return NOT_MEASURED;
-  return prose`${(1000 * ta).toFixed(1)} vs ${(1000 * tb).toFixed(1)} ms per step (${(ta / tb).toFixed(2)}×)
-    [lesson ${f.find(a)?.lesson}]`;
+/** log10 of lesson 01's gradient ratio head / layer 1 at initialisation (extra.gradientRatio). */
+function log10GradientRatio(r: ResultRecord): number | null {
+  const g = r.extra?.gradientRatio;
+  return typeof g === "number" && g > 0 ? Math.log10(g) : null;
 }
 
-/** Optimizer-state bytes of a query's trainable parameters, or NOT_MEASURED. */
+/** Optimizer-state bytes of a query's trainable parameters (arithmetic on a recorded count), or NOT_MEASURED. */
 function citeAdamBytes(f: Facts, q: ResultQuery): string {
   const p = f.find(q)?.trainableParams;
   return p == null
@@ -100,75 +99,49 @@ function citeAdamBytes(f: Facts, q: ResultQuery): string {
     trainable weights`;
 }
 
-/** Mean of a numeric extra field over a query's latest runs, or null. */
-export function extraMean(f: Facts, q: ResultQuery, key: string): number | null {
-  return runMean(f, q, (r) => r.extra?.[key]);
+/** Gradient ratio head / layer 1 at init of lesson 01's runs of a method: the geometric mean. */
+function citeGradientRatio(f: Facts, q: ResultQuery): string {
+  const xs = f.values(q, log10GradientRatio).map((v) => v.value);
+  if (!xs.length) return NOT_MEASURED;
+  const geo = 10 ** (xs.reduce((a, b) => a + b, 0) / xs.length);
+  return `${geo.toExponential(1)} [01 ${f.find(q)?.method}, geometric mean of ${xs.length} run${xs.length === 1 ? "" : "s"}]`;
 }
 
 /** Lesson 02's epoch times: full vs frozen vs on cached features, with the FLOP ratio. */
 function citeEpochTimes(f: Facts): string {
   const q = queryAt("featureCache", "few");
-  const [full, frozen, cached, flops, speedup] = [
-    "epochSecondsFull",
-    "epochSecondsFrozen",
-    "epochSecondsCached",
-    "flopRatio",
-    "speedupPerEpoch",
-  ].map((k) => extraMean(f, q, k));
-  if (full === null || frozen === null) return NOT_MEASURED;
-  const parts = [
-    prose`an epoch takes ${full.toFixed(3)} s training everything and ${frozen.toFixed(3)} s with
-    the base frozen (${(frozen / full).toFixed(2)}×${flops !== null ? `; the FLOP ratio is ${flops.toFixed(2)}` : ""})`,
-  ];
-  if (cached !== null)
-    parts.push(
-      prose`${cached.toFixed(4)} s on cached features${speedup !== null ? ` (${speedup.toFixed(1)}× faster than frozen)` : ""}`,
-    );
-  return `${parts.join(", and ")} [02 feature-cache]`;
+  const cached = extraMean(f, q, "epochSecondsCached");
+  const flops = extraMean(f, q, "flopRatio");
+  const v = f.compare(
+    "lesson 02: an epoch with the base frozen takes less time than one training everything",
+    { ...q, field: (r) => r.extra?.epochSecondsFrozen },
+    { ...q, field: (r) => r.extra?.epochSecondsFull },
+    { direction: "less", unit: "s", digits: 3 },
+  );
+  const parts = [said(v)];
+  if (flops !== null) parts.push(`the FLOP ratio frozen/full is ${flops.toFixed(2)}`);
+  if (cached !== null) parts.push(`an epoch on cached features takes ${cached.toFixed(4)} s`);
+  return `${parts.join("; ")} [02 feature-cache]`;
 }
 
-/** Gradient ratio head / layer 1 at init of lesson 01's runs of a method (extra.gradientRatio). */
-function citeGradientRatio(f: Facts, q: ResultQuery): string {
-  const s = f.find(q);
-  const xs = s
-    ? f.rows
-        .filter((r) => r.lesson === s.lesson && r.method === s.method && typeof r.extra?.gradientRatio === "number")
-        .map((r) => r.extra?.gradientRatio as number)
-    : [];
-  if (!xs.length) return NOT_MEASURED;
-  const geo = Math.exp(xs.reduce((a, b) => a + Math.log(b), 0) / xs.length);
-  return `${geo.toExponential(1)} [01 ${s?.method}, ${xs.length} run${xs.length === 1 ? "" : "s"}]`;
-}
-
-/** Lesson 03's frozen-BN runs per task: task-A accuracy after training only the head, plain tfjs
- * vs Keras' rule, and whether plain tfjs visibly lost accuracy with no weight trained. */
+/** Lesson 03's frozen-BN runs per task: task-A retention after training only the head, plain
+ * tfjs vs Keras' rule, as a verdict. */
 function citeBatchNorm(f: Facts): string {
   const tasks = [
     ...new Set(f.summary.filter((s) => s.lesson === "03" && /^bn-frozen:plain/.test(s.method)).map((s) => s.task)),
   ];
   if (!tasks.length) return `Lesson 03 trains only the head on a frozen BN base: ${NOT_MEASURED}.`;
-  const rows = tasks.map((task) => {
-    const plain = f.find({ ...queryAt("bnPlain", "few"), task });
-    const keras = f.find({ ...queryAt("bnKeras", "few"), task });
-    return {
-      task,
-      plain,
-      keras,
-      lost:
-        plain?.retentionMean != null &&
-        keras?.retentionMean != null &&
-        plain.retentionMean < keras.retentionMean - 0.01,
-    };
-  });
-  const parts = rows.map(
-    (r) => prose`on ${r.task}, ${f.citeRetention({ ...queryAt("bnPlain", "few"), task: r.task })}
-    in plain tfjs vs ${f.citeRetention({ ...queryAt("bnKeras", "few"), task: r.task })} with Keras' rule`,
+  const parts = tasks.map((task) =>
+    said(
+      f.compare(
+        `lesson 03, ${task}: plain tfjs loses task-A accuracy against Keras' rule with no base weight trained`,
+        { ...queryAt("bnPlain", "few"), task },
+        { ...queryAt("bnKeras", "few"), task },
+        { direction: "less", field: "retention" },
+      ),
+    ),
   );
-  const verdict = rows.some((r) => r.lost)
-    ? "plain tfjs lost task-A accuracy although no base weight trained — only the statistics moved"
-    : "at this scale the drift costs no visible task-A accuracy";
-  return prose`Lesson 03 trains only the head on a frozen BN base and measures task A afterwards: ${parts.join("; ")}
-    — ${verdict}.`;
+  return `Lesson 03 trains only the head on a frozen BN base and measures task A afterwards: ${parts.join("; ")}.`;
 }
 
 export const QUESTION_BANK: readonly ReviewQuestion[] = [
@@ -182,15 +155,16 @@ export const QUESTION_BANK: readonly ReviewQuestion[] = [
       end. Then the stack gets a softmax head and the whole net is fine-tuned with labels. Hinton, Osindero and
       Teh (2006) did it with restricted Boltzmann machines (deep belief nets); Bengio et al. (2007) showed
       autoencoders work too, and Vincent et al. (2008) made them denoising. It mattered because it was the first
-      recipe that trained nets with more than two or three hidden layers at all. In lesson 01 the 5-hidden-layer
-      sigmoid net with the historical recipe scores ${f.citeAccuracy(queryAt("historicalScratch", "many"))} from
-      scratch and ${f.citeAccuracy(queryAt("greedyPretrained", "many"))} after greedy pretraining.`,
+      recipe that trained nets with more than two or three hidden layers at all. Lesson 01 reproduces it with a
+      5-hidden-layer sigmoid net and the historical initialisation:
+      ${said(f.compare("lesson 01: greedy pretraining beats scratch (historical recipe), most labels", queryAt("greedyPretrained", "many"), queryAt("historicalScratch", "many")))}.`,
     followUps: [
       {
         question: "Why does it help — better optimisation or regularisation?",
         answer: (f) => prose`Both (Erhan et al. 2010): it places the weights in a region where gradients carry
           signal, and it biases the net towards features of the input distribution, which acts like a prior when
-          labels are few. Here the gain at the smallest label budget is ${f.citeGain(queryAt("greedyPretrained", "few"), queryAt("historicalScratch", "few"))}.`,
+          labels are few. Here, at the fewest labels:
+          ${said(f.compare("lesson 01: greedy pretraining beats scratch (historical recipe), fewest labels", queryAt("greedyPretrained", "few"), queryAt("historicalScratch", "few")))}.`,
       },
     ],
   },
@@ -201,15 +175,17 @@ export const QUESTION_BANK: readonly ReviewQuestion[] = [
     answer: (f) => prose`Backpropagation multiplies the error signal by each layer's weights and by the
       sigmoid's derivative, which is at most 1/4. With small random weights the product shrinks geometrically
       with depth, so the bottom layers get almost no gradient and barely move, while the top layers fit noise on
-      top of random features. Lesson 01 measures it: the ratio of the head's gradient norm to layer 1's at
-      initialisation is ${citeGradientRatio(f, queryAt("historicalScratch", "few"))} from scratch and ${citeGradientRatio(f, queryAt("greedyPretrained", "few"))}
-      after pretraining.`,
+      top of random features. Lesson 01 measures the ratio of the head's gradient norm to layer 1's at
+      initialisation: ${citeGradientRatio(f, queryAt("historicalScratch", "few"))} from scratch,
+      ${citeGradientRatio(f, queryAt("greedyPretrained", "few"))} after pretraining;
+      ${said(f.compare("lesson 01: pretraining shrinks the gradient ratio head / layer 1 (log10)", { ...queryAt("historicalScratch", "few"), field: log10GradientRatio }, { ...queryAt("greedyPretrained", "few"), field: log10GradientRatio }, { unit: "orders of magnitude", digits: 1 }))}.`,
     followUps: [
       {
         question: "What fixed it without pretraining?",
         answer: (f) => prose`ReLU (derivative 1 on active units), variance-preserving initialisation (Glorot
           2010, He 2015), adaptive optimisers (Adam), later BatchNorm and residual connections. The modern
-          recipe in lesson 01 reaches ${f.citeAccuracy(queryAt("modernScratch", "many"))} with no pretraining.`,
+          recipe in lesson 01 reaches ${f.citeAccuracy(queryAt("modernScratch", "many"))} with no pretraining;
+          ${said(f.compare("lesson 01: the modern recipe beats the historical one from scratch, most labels", queryAt("modernScratch", "many"), queryAt("historicalScratch", "many")))}.`,
       },
     ],
   },
@@ -221,15 +197,17 @@ export const QUESTION_BANK: readonly ReviewQuestion[] = [
       greedy pretraining, lower layers are frozen only while the next layer is trained, the objective is
       unsupervised on the same data, and at the end everything is fine-tuned. In transfer learning the layers
       come from a supervised source task and stay frozen while the target task trains, to keep general features
-      and save compute. Lesson 01's pretrained stack reaches ${f.citeAccuracy(queryAt("greedyPretrained", "few"))}
-      after full fine-tuning; lesson 02's frozen source base with a trained head reaches ${f.citeAccuracy(queryAt("headOnlyMild", "few"))}
-      on the shifted digits.`,
+      and save compute. The two answer different questions on different tasks, so their numbers do not compare:
+      lesson 01's pretrained stack reaches ${f.citeAccuracy(queryAt("greedyPretrained", "few"))} on clean digits;
+      lesson 02's frozen source base with a trained head ${f.citeAccuracy(queryAt("headOnlyMild", "few"))} on
+      the shifted ones.`,
     followUps: [
       {
         question: "So is a pretrained encoder stack just a frozen feature extractor?",
-        answer: () => prose`Only if you stop before the fine-tuning step. The greedy recipe ends with supervised
-          fine-tuning of all layers; using the stack frozen is the linear-probe (feature-extraction) variant and
-          usually lower.`,
+        answer: (f) => prose`Only if you stop before the fine-tuning step. The greedy recipe ends with supervised
+          fine-tuning of all layers; using the stack frozen is the linear-probe (feature-extraction) variant. On the
+          transfer task of lesson 02:
+          ${said(f.compare("mild shift: full fine-tuning beats a frozen base + head, fewest labels", queryAt("fullFtMild", "few"), queryAt("headOnlyMild", "few")))}.`,
       },
     ],
   },
@@ -238,13 +216,14 @@ export const QUESTION_BANK: readonly ReviewQuestion[] = [
     topic: "greedy-today",
     question: "When is greedy layer-wise pretraining still useful today?",
     answer: (f) => prose`Rarely as a recipe for ordinary nets: with ReLU, good initialisation and Adam,
-      end-to-end training does the job. Lesson 01, modern recipe (no pretraining) vs greedy pretraining: ${f.citeGain(queryAt("modernScratch", "few"), queryAt("greedyPretrained", "few"))}
-      at the fewest labels, ${f.citeGain(queryAt("modernScratch", "many"), queryAt("greedyPretrained", "many"))}
-      with the most. It still helps when (1) the architecture cannot use the modern fixes (saturating units, no
-      normalisation, very deep plain stacks); (2) memory only allows training one block at a time; (3) there is
-      much unlabeled data and very few labels, so an unsupervised objective per layer adds information; (4) you
-      teach or debug representations layer by layer. Its idea survives as self-supervised pretraining, done end
-      to end rather than greedily.`,
+      end-to-end training does the job. Lesson 01:
+      ${said(f.compare("lesson 01: the modern recipe without pretraining is at most 2 points below greedy pretraining, fewest labels", queryAt("modernScratch", "few"), queryAt("greedyPretrained", "few"), { margin: -0.02 }))};
+      ${said(f.compare("lesson 01: the modern recipe without pretraining is at most 2 points below greedy pretraining, most labels", queryAt("modernScratch", "many"), queryAt("greedyPretrained", "many"), { margin: -0.02 }))}.
+      It still helps when (1) the architecture cannot use the modern fixes (saturating units, no normalisation,
+      very deep plain stacks); (2) memory only allows training one block at a time; (3) there is much unlabeled
+      data and very few labels, so an unsupervised objective per layer adds information; (4) you teach or debug
+      representations layer by layer. Its idea survives as self-supervised pretraining, done end to end rather
+      than greedily.`,
     followUps: [],
   },
   {
@@ -254,24 +233,24 @@ export const QUESTION_BANK: readonly ReviewQuestion[] = [
     answer: (f) => prose`Three questions decide it. Task similarity: early layers hold generic features
       (strokes, edges), late layers are task-specific, so for a similar task freeze more and retrain the top.
       Data size: with few labels, reusing (and freezing) pretrained layers is a strong regulariser; with many,
-      the data can move every layer (transfer's gain over scratch on the mild shift: ${f.citeGain(queryAt("fullFtMild", "few"), queryAt("scratchMild", "few"))}
-      at the fewest labels, ${f.citeGain(queryAt("fullFtMild", "many"), queryAt("scratchMild", "many"))} at the
-      most). Compute: every frozen layer saves its gradients and optimizer state. Then measure a freeze-ratio
-      sweep on held-out data, as lesson 03 does: on the mild shift freezing all of the base scores ${f.citeAccuracy(queryAt("freezeAllMild", "few"))}
-      against ${f.citeAccuracy(queryAt("freezeNoneMild", "few"))} with nothing frozen.`,
+      the data can move every layer — on the mild shift,
+      ${said(f.compare("mild shift: full fine-tuning beats scratch, fewest labels", queryAt("fullFtMild", "few"), queryAt("scratchMild", "few")))},
+      and ${said(f.compare("mild shift: full fine-tuning beats scratch, most labels", queryAt("fullFtMild", "many"), queryAt("scratchMild", "many")))}.
+      Compute: every frozen layer saves its gradients and optimizer state. Then measure a freeze-ratio sweep and
+      choose the depth on validation, as lesson 03 does:
+      ${said(f.compare("mild shift: freezing the whole base loses to freezing nothing", queryAt("freezeAllMild", "few"), queryAt("freezeNoneMild", "few"), { direction: "less" }))}.`,
     followUps: [
       {
         question: "The domain shift is at the input (a new sensor). Do you still freeze the early layers?",
-        answer: (
-          f,
-        ) => prose`No — the shift lives in the first layers, so they must move. ${claim(f, queryAt("tuneFirstInverted", "few"), queryAt("tuneLastInverted", "few"), { yes: "Measured on inverted digits, tuning only the first layer vs only the last", no: "At this scale the measurement does not show it, tuning only the first layer vs only the last" })};
-          freezing the whole base vs freezing none: ${f.citeGain(queryAt("freezeAllInverted", "few"), queryAt("freezeNoneInverted", "few"))}.`,
+        answer: (f) => prose`No — the shift lives in the first layers, so they must move. On inverted digits:
+          ${said(f.compare("inverted digits: tuning only the first layer beats tuning only the last", queryAt("tuneFirstInverted", "few"), queryAt("tuneLastInverted", "few")))};
+          ${said(f.compare("inverted digits: freezing the whole base loses to freezing nothing", queryAt("freezeAllInverted", "few"), queryAt("freezeNoneInverted", "few"), { direction: "less" }))}.`,
       },
       {
         question: "Rule of thumb for a 12-layer transformer (BERT)?",
         answer: (f) => prose`Freezing the lower 8 of 12 layers and tuning the top 4 plus the head is a common
-          cheap start on similar text tasks; measure it. In lesson 05's tiny ViT, freezing the first blocks
-          scores ${f.citeAccuracy(queryAt("vitFreezeSome", "few"))}, full fine-tuning ${f.citeAccuracy(queryAt("vitFullFt", "few"))}.`,
+          cheap start on similar text tasks; measure it. In lesson 05's tiny ViT:
+          ${said(f.compare("lesson 05 ViT: freezing the first blocks (depth chosen on validation) loses to full fine-tuning", queryAt("vitFreezeSome", "few"), queryAt("vitFullFt", "few"), { direction: "less" }))}.`,
       },
     ],
   },
@@ -281,10 +260,12 @@ export const QUESTION_BANK: readonly ReviewQuestion[] = [
     question: "What goes wrong if you freeze too much?",
     answer: (f) => prose`The model cannot adapt: the frozen features may not separate the new classes or may
       encode the old domain's statistics, and a head on top cannot undo that — it underfits the target. On the
-      class split (digits 0-4 → 5-9) a frozen base with a fresh head scores ${f.citeAccuracy(queryAt("headOnlySplit", "few"))}
-      vs full fine-tuning ${f.citeAccuracy(queryAt("fullFtSplit", "few"))} and scratch ${f.citeAccuracy(queryAt("scratchSplit", "few"))};
-      on inverted digits freezing everything ${f.citeGain(queryAt("freezeAllInverted", "few"), queryAt("freezeNoneInverted", "few"))}
-      vs freezing nothing. Symptoms: training accuracy plateaus low, and unfreezing one more layer helps a lot.`,
+      class split (digits 0-4 → 5-9):
+      ${said(f.compare("class split: a frozen base + fresh head loses to full fine-tuning", queryAt("headOnlySplit", "few"), queryAt("fullFtSplit", "few"), { direction: "less" }))};
+      ${said(f.compare("class split: a frozen base + fresh head loses to scratch (negative transfer)", queryAt("headOnlySplit", "few"), queryAt("scratchSplit", "few"), { direction: "less" }))}.
+      On inverted digits:
+      ${said(f.compare("inverted digits: freezing the whole base loses to freezing nothing", queryAt("freezeAllInverted", "few"), queryAt("freezeNoneInverted", "few"), { direction: "less" }))}.
+      Symptoms: training accuracy plateaus low, and unfreezing one more layer helps a lot.`,
     followUps: [],
   },
   {
@@ -295,9 +276,10 @@ export const QUESTION_BANK: readonly ReviewQuestion[] = [
       step one they damage the pretrained features. So train the head first with the base frozen, then unfreeze
       — either all at once at a lower rate (two-phase) or from the top down, one more group per stage (gradual
       unfreezing, Howard & Ruder 2018). Each stage adapts the layers that are most task-specific first. Lesson
-      03 ran the schedules on the same labels and epochs: progressive unfreezing ${f.citeAccuracy(queryAt("scheduleProgressive", "few"))},
-      two-phase ${f.citeAccuracy(queryAt("scheduleTwoPhase", "few"))}, one rate for everything ${f.citeAccuracy(queryAt("schedulePlain", "few"))};
-      task-A retention ${f.citeRetention(queryAt("scheduleProgressive", "few"))} vs ${f.citeRetention(queryAt("schedulePlain", "few"))}.`,
+      03 ran the schedules on the same labels and epochs:
+      ${said(f.compare("lesson 03 schedules: progressive unfreezing beats one rate", queryAt("scheduleProgressive", "few"), queryAt("schedulePlain", "few")))};
+      ${said(f.compare("lesson 03 schedules: two-phase beats one rate", queryAt("scheduleTwoPhase", "few"), queryAt("schedulePlain", "few")))};
+      ${said(f.compare("lesson 03 schedules: progressive unfreezing forgets less than one rate", queryAt("scheduleProgressive", "few"), queryAt("schedulePlain", "few"), { direction: "less", field: "forgetting" }))}.`,
     followUps: [],
   },
   {
@@ -307,9 +289,11 @@ export const QUESTION_BANK: readonly ReviewQuestion[] = [
     answer: (f) => prose`One learning rate per layer group, smaller for the early layers: η_l = η_0 · α^(L−l),
       with the head at η_0. Early layers hold general features that need only small corrections; the top layers
       and head need to move more. ULMFiT uses α = 1/2.6 (here DEFAULT_LAYER_DECAY = ${DEFAULT_LAYER_DECAY.toFixed(3)}).
-      It sits between freezing (rate 0) and plain fine-tuning (one rate). Lesson 03: discriminative rates ${f.citeAccuracy(queryAt("scheduleDiscriminative", "few"))}
-      vs one rate ${f.citeAccuracy(queryAt("schedulePlain", "few"))} on the same labels and epochs; in the
-      transfer sweep, discriminative vs one base rate: ${f.citeGain(queryAt("discriminativeMild", "few"), queryAt("fullFtMild", "few"))}.`,
+      It sits between freezing (rate 0) and plain fine-tuning (one rate). The fair comparison is against the best
+      single rate chosen on validation:
+      ${said(f.compare("mild shift: discriminative rates beat full fine-tuning at its validated rate", queryAt("discriminativeMild", "few"), queryAt("fullFtMild", "few")))};
+      with lesson 03's schedules on the same labels and epochs,
+      ${said(f.compare("lesson 03 schedules: discriminative rates beat one rate", queryAt("scheduleDiscriminative", "few"), queryAt("schedulePlain", "few")))}.`,
     followUps: [
       {
         question: "How do you implement it in a framework whose optimiser has one rate?",
@@ -334,18 +318,16 @@ export const QUESTION_BANK: readonly ReviewQuestion[] = [
     id: "forgetting",
     topic: "forgetting",
     question: "What is catastrophic forgetting, and how do you measure and limit it?",
-    answer: (f) => {
-      // One label budget for the three lesson 02/03 numbers: the one the higher-rate run used.
-      const k = f.find(queryAt("fullFtHighLrMild", "few"))?.labelsPerClass ?? "few";
-      return prose`Fine-tuning on task B moves weights that task A relied on, so the model's task-A accuracy
-        drops — quickly and severely with high learning rates and deep tuning. Measure it as task-A accuracy of
-        the tuned base with its original task-A head, on held-out task-A data. Measured here (task-A retention):
-        frozen base ${f.citeRetention(queryAt("headOnlyMild", k))}; full fine-tuning at lr 1e-4 ${f.citeRetention(queryAt("fullFtMild", k))},
-        at lr 1e-3 ${f.citeRetention(queryAt("fullFtHighLrMild", k))}; LoRA r=4 ${f.citeRetention(queryAt("loraR4", "few"))}.
-        Limit it with lower rates, fewer tuned layers, adapters/LoRA (the base stays intact; remove the adapter
-        to get task A back exactly), rehearsal of task-A data, or penalties that keep weights near the source
-        (L2-SP, EWC).`;
-    },
+    answer: (f) => prose`Fine-tuning on task B moves weights that task A relied on, so the model's task-A accuracy
+      drops — quickly and severely with high learning rates and deep tuning. Measure the retention — task-A
+      accuracy of the tuned base with its original task-A head, on held-out task-A data — and report forgetting,
+      the source model's task-A accuracy minus that retention: tasks A of different difficulty start from
+      different accuracies, so retention does not compare across them and forgetting does. Measured here:
+      ${said(f.compare("mild shift: full fine-tuning forgets more than a frozen base + head", queryAt("fullFtMild", "few"), queryAt("headOnlyMild", "few"), { field: "forgetting" }))};
+      ${said(f.compare("lesson 04: LoRA r=4 forgets less than full fine-tuning", queryAt("loraR4", "few"), queryAt("loraFullFt", "few"), { direction: "less", field: "forgetting" }))}.
+      Limit it with lower rates, fewer tuned layers, adapters/LoRA (the base stays intact; remove the adapter
+      to get task A back exactly), rehearsal of task-A data, or penalties that keep weights near the source
+      (L2-SP, EWC).`,
     followUps: [],
   },
   {
@@ -356,9 +338,10 @@ export const QUESTION_BANK: readonly ReviewQuestion[] = [
       optimizer state (Adam keeps two moments per weight, ${ADAM_BYTES_PER_PARAM} bytes in float32), and if
       every layer below a point is frozen, backpropagation stops there — no activation gradients further down.
       The forward pass still runs through the frozen layers, unless their outputs are computed once and cached
-      (the feature-cache trick of lesson 02). Measured: full fine-tuning needs ${citeAdamBytes(f, queryAt("fullFtMild", "few"))};
+      (the feature-cache trick of lesson 02). From the recorded counts: full fine-tuning needs ${citeAdamBytes(f, queryAt("fullFtMild", "few"))};
       head-only ${citeAdamBytes(f, queryAt("headOnlyMild", "few"))}; LoRA r=4 ${citeAdamBytes(f, queryAt("loraR4", "few"))}.
-      Time: ${citeEpochTimes(f)}; per step, head-only vs full fine-tuning: ${citeStepTimes(f, queryAt("loraHeadOnly", "few"), queryAt("loraFullFt", "few"))}.`,
+      Time: ${citeEpochTimes(f)}; per step,
+      ${said(f.compare("lesson 04: a step of head-only takes less time than one of full fine-tuning", { ...queryAt("loraHeadOnly", "few"), field: stepSeconds }, { ...queryAt("loraFullFt", "few"), field: stepSeconds }, { direction: "less", unit: "ms", scale: 1000, digits: 2 }))}.`,
     followUps: [
       {
         question: "Why is the speed-up smaller than the parameter ratio?",
@@ -374,20 +357,22 @@ export const QUESTION_BANK: readonly ReviewQuestion[] = [
     question: "What is LoRA, and how do you choose rank and alpha?",
     answer: (f) => prose`Low-Rank Adaptation (Hu et al. 2021) freezes W and learns an update of rank r: W' = W +
       (α/r)·B·A, A of shape r×d_in (random init), B of shape d_out×r (zeros, so training starts exactly at the
-      base model). Trainable parameters per layer: r·(d_in + d_out) instead of d_in·d_out. Rank sets capacity:
-      here r=1 ${f.citeGain(queryAt("loraR1", "few"), queryAt("loraR4", "few"))} vs r=4, and r=16 ${f.citeGain(queryAt("loraR16", "few"), queryAt("loraR4", "few"))}
-      vs r=4. LoRA r=4 (${f.citeParams(queryAt("loraR4", "few"))} trainable) reaches ${f.citeAccuracy(queryAt("loraR4", "few"))}
-      vs full fine-tuning ${f.citeAccuracy(queryAt("loraFullFt", "few"))} (${f.citeParams(queryAt("loraFullFt", "few"))}
-      trainable). Alpha scales the update; with α/r as the scale you fix α once and change r without retuning
-      the learning rate. LoRA starts from a zero update and usually wants a larger learning rate than full
-      fine-tuning; ${claim(f, queryAt("loraHighLr", "few"), queryAt("loraLowLr", "few"), { yes: "lesson 04 confirms it, lr 1e-3 vs 1e-4", no: "lesson 04 does not show it at this scale, lr 1e-3 vs 1e-4" })}.`,
+      base model). Trainable parameters per layer: r·(d_in + d_out) instead of d_in·d_out. Rank sets capacity,
+      but few labels may not need much of it (each rank at its rate chosen on validation):
+      ${said(f.compare("lesson 04: LoRA r=4 beats r=1", queryAt("loraR4", "few"), queryAt("loraR1", "few")))};
+      ${said(f.compare("lesson 04: LoRA r=16 beats r=4", queryAt("loraR16", "few"), queryAt("loraR4", "few")))};
+      LoRA r=4 trains ${f.citeParams(queryAt("loraR4", "few"))} weights;
+      ${said(f.compare("lesson 04: LoRA r=4 lands within 2 points of full fine-tuning", queryAt("loraR4", "few"), queryAt("loraFullFt", "few"), { direction: "within", margin: 0.02 }))}.
+      Alpha scales the update; with α/r as the scale you fix α once and change r without retuning the learning
+      rate. LoRA starts from a zero update and is often said to want a larger learning rate than full
+      fine-tuning; ${said(f.compare("lesson 04: LoRA at lr 1e-3 beats lr 1e-4", queryAt("loraHighLr", "few"), queryAt("loraLowLr", "few")))}.`,
     followUps: [
       {
         question: "Where do you apply it?",
         answer: (f) => prose`On the large linear maps: in transformers the attention projections (query and
           value in the original paper), often also the MLP; in an MLP the hidden Dense layers. Lesson 05's ViT
-          with LoRA on q and v: ${f.citeAccuracy(queryAt("vitLora", "few"))} with ${f.citeParams(queryAt("vitLora", "few"))}
-          trainable, vs full fine-tuning ${f.citeAccuracy(queryAt("vitFullFt", "few"))}.`,
+          with LoRA on q and v (${f.citeParams(queryAt("vitLora", "few"))} trainable):
+          ${said(f.compare("lesson 05 ViT: LoRA on q, v lands within 2 points of full fine-tuning", queryAt("vitLora", "few"), queryAt("vitFullFt", "few"), { direction: "within", margin: 0.02 }))}.`,
       },
       {
         question: "What does merging do, and when do you not merge?",
@@ -405,8 +390,9 @@ export const QUESTION_BANK: readonly ReviewQuestion[] = [
     answer: (f) => prose`All three keep the base frozen. Freezing + a new head adds capacity only at the top.
       Bottleneck adapters (Houlsby et al. 2019) insert small trainable modules inside each block: capacity
       everywhere, but extra layers at inference. LoRA adds a low-rank update in parallel to existing weights:
-      capacity everywhere and, after merging, no inference cost. Measured: head-only ${f.citeAccuracy(queryAt("loraHeadOnly", "few"))},
-      LoRA r=4 ${f.citeAccuracy(queryAt("loraR4", "few"))}, full fine-tuning ${f.citeAccuracy(queryAt("loraFullFt", "few"))}.`,
+      capacity everywhere and, after merging, no inference cost. Measured:
+      ${said(f.compare("lesson 04: LoRA r=4 beats head-only", queryAt("loraR4", "few"), queryAt("loraHeadOnly", "few")))};
+      ${said(f.compare("lesson 04: full fine-tuning beats LoRA r=4", queryAt("loraFullFt", "few"), queryAt("loraR4", "few")))}.`,
     followUps: [],
   },
   {
@@ -416,9 +402,11 @@ export const QUESTION_BANK: readonly ReviewQuestion[] = [
     answer: (f) => prose`Pretrain broadly (self-supervised on unlabeled data, or a supervised source task);
       transfer with the head trained first on a frozen base; then adapt deeper — unfreeze progressively with
       discriminative rates when compute allows, or add LoRA to the frozen base when memory is short or the
-      source task must keep working. Pick freeze depth by where the shift is: input shift → let early layers
-      move (on inverted digits tuning the first layer ${f.citeGain(queryAt("tuneFirstInverted", "few"), queryAt("tuneLastInverted", "few"))}
-      vs the last); similar task with few labels → freeze most (head-only vs scratch: ${f.citeGain(queryAt("headOnlyMild", "few"), queryAt("scratchMild", "few"))}).
+      source task must keep working. Pick freeze depth by where the shift is, and check each step on validation:
+      input shift → let early layers move
+      (${said(f.compare("inverted digits: tuning only the first layer beats tuning only the last", queryAt("tuneFirstInverted", "few"), queryAt("tuneLastInverted", "few")))});
+      similar task with few labels → freeze most
+      (${said(f.compare("mild shift: a frozen base + head beats scratch, fewest labels", queryAt("headOnlyMild", "few"), queryAt("scratchMild", "few")))}).
       Call recommendStrategy(...) with your situation for the measured version.`,
     followUps: [],
   },
@@ -430,8 +418,8 @@ export const QUESTION_BANK: readonly ReviewQuestion[] = [
       masked prediction (BERT, masked autoencoders — the denoising idea of lesson 01 at scale), next-token
       prediction (GPT), and contrastive or joint-embedding methods (SimCLR, DINO). It keeps the 2006 insight —
       learn from unlabeled data first — but trains all layers jointly and relies on ReLU/GELU, normalisation and
-      residual connections for optimisation instead of layer-by-layer initialisation. In lesson 01, denoising
-      pretraining vs none under the historical recipe: ${f.citeGain(queryAt("greedyPretrained", "few"), queryAt("historicalScratch", "few"))};
+      residual connections for optimisation instead of layer-by-layer initialisation. In lesson 01,
+      ${said(f.compare("lesson 01: greedy pretraining beats scratch (historical recipe), fewest labels", queryAt("greedyPretrained", "few"), queryAt("historicalScratch", "few")))};
       the modern recipe, with no pretraining, reaches ${f.citeAccuracy(queryAt("modernScratch", "few"))}.`,
     followUps: [],
   },
@@ -465,4 +453,11 @@ export function renderQuestions(facts: Facts, args: RenderQuestionsArgs = {}): s
     }
   }
   return parts.join("\n\n");
+}
+
+/** Every verdict the rendered bank states, one per claim, in order: for tl.verdictTable. */
+export function questionVerdicts(facts: Facts, args: RenderQuestionsArgs = {}): Verdict[] {
+  const { facts: logged, log } = loggingFacts(facts);
+  renderQuestions(logged, args);
+  return log;
 }

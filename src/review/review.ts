@@ -1,19 +1,33 @@
-// Lesson 10's view of the recorded results: the latest run per seed, lookups by lesson / method /
-// task / label budget, numbers written with where they come from ("84.2 % [02 full-ft, mild,
-// k=5, 3 seeds]") or "not measured", the cross-lesson comparison table and its plots.
+// Lesson 10's view of the recorded results (current protocol only): the latest run per seed; a
+// query resolved to one (lesson, task, labels per class) and, where it matches several
+// configurations there (full fine-tuning at several rates), the one with the best validation
+// accuracy; numbers cited as mean ± 95 % half-width with where they come from; every comparison a
+// paired verdict (compareOnSeeds) within one lesson, task and label budget; the table and plots.
 import { linePlot, PALETTE, scatterPlot, type PlotSpec } from "../show/plot";
 import { type TableCell } from "../show/table";
+import type { VerdictRow } from "../show/verdicts";
 import { summarizeResults, type ResultRecord, type SummaryRow } from "../store/results";
-import { formatPct, formatCount, formatPoints } from "../core/format";
+import { formatCount } from "../core/format";
+import {
+  compareOnSeeds,
+  formatMeanCI,
+  meanCI,
+  type ClaimSpec,
+  type SeedComparison,
+  type SeedValue,
+} from "../core/stats";
 import { matchesMethod, parseMethod, type MethodPattern } from "../core/methods";
+import { chooseOnValidation, type ScoredRun } from "../evaluate/select";
 import { RECORDING_LESSONS } from "./fill";
 
 /** A question to the results: which lesson(s), method, task and label budget. */
 export interface ResultQuery {
-  /** Lesson id ("02") or ids; default any. */
+  /** Lesson id ("02") or ids, in order of preference; default any. */
   lesson?: string | string[];
   /** The method: its fields (core/methods.ts), e.g. { kind: "lora", r: 4 }, or one exact
-   * recorded name (a name methodName() wrote, e.g. taken from a summary row). */
+   * recorded name (a name methodName() wrote, e.g. taken from a summary row). Fields left out
+   * may take any value: where several recorded configurations match at one lesson, task and
+   * budget, the one with the best mean validation accuracy stands for the query. */
   method: MethodPattern | string;
   /** Task name ("mild", "inverted", "class-split", "clean") or pattern; default any. */
   task?: string | RegExp;
@@ -21,6 +35,15 @@ export interface ResultQuery {
    * (largest recorded, "all" counting as largest); default "few". */
   k?: number | null | "few" | "many";
 }
+
+/** A number each run records: the run fields, or any other per-run number (e.g. from `extra`). */
+export type RunField = "accuracy" | "valAccuracy" | "retention" | "forgetting" | ((r: ResultRecord) => unknown);
+
+/** One side of a comparison: a query and the number compared (default: the comparison's field). */
+export type ComparedQuery = ResultQuery & { field?: RunField };
+
+/** A comparison's claim about a − b (core/stats ClaimSpec), and which number it compares. */
+export type CompareSpec = ClaimSpec & { field?: RunField };
 
 /** The latest record of each (lesson, method, task, labels per class, seed): re-running a lesson
  * replaces its numbers instead of averaging a run with its own repeats. Order kept. */
@@ -45,111 +68,314 @@ export function methodIs(name: string, pattern: MethodPattern | string): boolean
 
 export const NOT_MEASURED = "not measured at this scale";
 
-/** Where a number comes from: `[02 full-ft, mild, k=5, 3 seeds]`. */
-export function sourceOf(s: SummaryRow): string {
-  const k = s.labelsPerClass === null ? "all labels" : `k=${s.labelsPerClass}`;
-  return `[${s.lesson} ${s.method}, ${s.task}, ${k}, ${s.runs} seed${s.runs === 1 ? "" : "s"}]`;
+/** A query resolved: one lesson, task and label budget, and the configuration standing for it. */
+export interface Arm {
+  lesson: string;
+  task: string;
+  labelsPerClass: number | null;
+  /** The chosen configuration's summary (mean test accuracy, its 95 % half-width, ...). */
+  row: SummaryRow;
+  /** Its runs, one per seed (the latest of each). */
+  runs: ResultRecord[];
+  /** Every configuration the query matched at this lesson, task and budget (row among them). */
+  candidates: SummaryRow[];
+  /** How `row` was picked: the only match, the best mean validation accuracy, or (no validation
+   * accuracy recorded) the first recorded. */
+  chosenBy: "only" | "validation" | "first recorded";
 }
 
-/** Lookups over one scale's results, and citations of them. */
+/** Where a number comes from: `[02 full-ft, mild, k=5, 10 seeds]`, and for a choice among several
+ * configurations `[…; best of 3 on validation]`. */
+export function sourceOf(s: SummaryRow | Arm): string {
+  const row = "row" in s ? s.row : s;
+  const k = row.labelsPerClass === null ? "all labels" : `k=${row.labelsPerClass}`;
+  const choice =
+    "row" in s && s.chosenBy === "validation"
+      ? `; best of ${s.candidates.length} on validation`
+      : "row" in s && s.chosenBy === "first recorded"
+        ? `; first of ${s.candidates.length} (no validation accuracy)`
+        : "";
+  return `[${row.lesson} ${row.method}, ${row.task}, ${k}, ${row.runs} seed${row.runs === 1 ? "" : "s"}${choice}]`;
+}
+
+function fieldValue(r: ResultRecord, field: RunField): number | null {
+  const v = typeof field === "function" ? field(r) : r[field];
+  return typeof v === "number" && Number.isFinite(v) ? v : null;
+}
+
+/** The field's values of an arm, per seed. */
+export function armValues(arm: Arm, field: RunField = "accuracy"): SeedValue[] {
+  return arm.runs.flatMap((r) => {
+    const v = fieldValue(r, field);
+    return v === null ? [] : [{ seed: r.seed, value: v }];
+  });
+}
+
+/** "84.2 ± 1.3 %" (or "3.1 ± 0.9 points" of forgetting) with its source, or NOT_MEASURED. */
+export function citeArm(arm: Arm | null, field: RunField = "accuracy"): string {
+  const xs = arm ? armValues(arm, field).map((v) => v.value) : [];
+  if (!arm || xs.length === 0) return NOT_MEASURED;
+  const unit = field === "forgetting" ? " points" : typeof field === "function" ? "" : " %";
+  const body = typeof field === "function" ? formatMeanRaw(xs) : formatMeanCI(meanCI(xs));
+  return `${body}${unit} ${sourceOf(arm)}`;
+}
+
+function formatMeanRaw(xs: number[]): string {
+  const ci = meanCI(xs);
+  const n = (v: number) => String(Number(v.toPrecision(3)));
+  return Number.isFinite(ci.halfWidth) ? `${n(ci.mean)} ± ${n(ci.halfWidth)}` : `${n(ci.mean)} ± ∞`;
+}
+
+/** A claim judged on the recorded runs: the verdict row (claim, paired comparison) and one line. */
+export interface Verdict extends VerdictRow {
+  /** False when either side was not measured in one lesson, task and budget together. */
+  measured: boolean;
+  a: Arm | null;
+  b: Arm | null;
+  /** "<claim>: holds (Δ +1.2 points, 95 % CI [+0.4, +2.0], n = 10); 84.2 ± 1.3 % [...] vs 83.0 ± 1.1 % [...]",
+   * or "<claim>: not measured at this scale (...)". */
+  text: string;
+}
+
+/** A claim that could not be judged: its comparison is "not significant" with n = 0 and the reason. */
+export function notMeasuredVerdict(claim: string, reason: string, a: Arm | null = null, b: Arm | null = null): Verdict {
+  const comparison: SeedComparison = {
+    verdict: "not significant",
+    text: `not significant (${NOT_MEASURED}: ${reason}, n = 0)`,
+    diff: null,
+    seeds: [],
+    unpaired: [],
+  };
+  return { claim, comparison, measured: false, a, b, text: `${claim}: ${NOT_MEASURED} (${reason})` };
+}
+
+/** Lookups over one scale's results, citations and verdicts. */
 export interface Facts {
-  /** The rows these facts stand on (latest per seed). */
+  /** The rows these facts stand on (latest per seed, current protocol). */
   rows: ResultRecord[];
-  /** Mean ± std over seeds per (lesson, method, task, labels per class). */
+  /** Mean, std and 95 % half-width over seeds per (lesson, method, task, labels per class). */
   summary: SummaryRow[];
-  /** The summary row a query names, or null when it was not measured. */
+  /** Rows of an older measurement protocol left out of these facts (readResults' count). */
+  olderProtocol: number;
+  /** The query resolved to one lesson, task, budget and configuration, or null (not measured). */
+  arm(q: ResultQuery): Arm | null;
+  /** The summary row of arm(q), or null. */
   find(q: ResultQuery): SummaryRow | null;
-  /** Mean accuracy (fraction), or null. */
+  /** Mean test accuracy (fraction) of arm(q), or null. */
   accuracy(q: ResultQuery): number | null;
-  /** "84.2 % ± 1.3 [02 full-ft, mild, k=5, 3 seeds]", or NOT_MEASURED. */
+  /** The per-seed values of a field for arm(q) (empty when not measured). */
+  values(q: ResultQuery, field?: RunField): SeedValue[];
+  /** "84.2 ± 1.3 % [02 full-ft, mild, k=5, 10 seeds]" (a field's mean ± 95 % half-width), or NOT_MEASURED. */
+  cite(q: ResultQuery, field?: RunField): string;
   citeAccuracy(q: ResultQuery): string;
-  /** Task-A retention with its source, or NOT_MEASURED. */
+  /** Task-A retention (accuracy through the original head) with its source, or NOT_MEASURED. */
   citeRetention(q: ResultQuery): string;
+  /** Forgetting (source accuracy − retention, in points) with its source, or NOT_MEASURED. */
+  citeForgetting(q: ResultQuery): string;
   /** Trainable parameters with its source, or NOT_MEASURED. */
   citeParams(q: ResultQuery): string;
-  /** Accuracy a − b (fraction; b at a's label budget unless b names one), or null. */
-  gain(a: ResultQuery, b: ResultQuery): number | null;
-  /** Difference a − b in points citing both (b at a's label budget unless b names one), or
-   * NOT_MEASURED when either is missing. */
-  citeGain(a: ResultQuery, b: ResultQuery): string;
+  /** Judges `claim` about a − b (spec: direction, margin, field; default "a's accuracy is greater")
+   * on the runs of a and b paired by seed within one lesson, task and budget: b is looked up at a's
+   * lesson, task and budget (unless b names its own budget), trying a's lessons in order. */
+  compare(claim: string, a: ComparedQuery, b: ComparedQuery, spec?: Partial<CompareSpec>): Verdict;
   /** Lessons that have at least one result. */
   lessons(): string[];
+}
+
+/** The rows' olderProtocol count when they come from readResults, else 0. */
+function olderCount(rows: ResultRecord[]): number {
+  const n = (rows as ResultRecord[] & { olderProtocol?: unknown }).olderProtocol;
+  return typeof n === "number" ? n : 0;
 }
 
 /** Builds the lookups over `rows` (one scale's results, e.g. readResults({ scale })). */
 export function makeFacts(rows: ResultRecord[]): Facts {
   const latest = latestRuns(rows);
   const summary = summarizeResults(latest);
-  const find = (q: ResultQuery): SummaryRow | null => {
+  const groupKey = (r: { lesson: string; method: string; task: string; labelsPerClass: number | null }) =>
+    JSON.stringify([r.lesson, r.method, r.task, r.labelsPerClass]);
+  const runsByGroup = new Map<string, ResultRecord[]>();
+  for (const r of latest) runsByGroup.set(groupKey(r), [...(runsByGroup.get(groupKey(r)) ?? []), r]);
+  const runsOf = (s: SummaryRow) => runsByGroup.get(groupKey(s)) ?? [];
+
+  const choose = (group: SummaryRow[]): Pick<Arm, "row" | "chosenBy"> => {
+    if (group.length === 1) return { row: group[0], chosenBy: "only" };
+    const scored = group
+      .map((s) => ({
+        key: s,
+        runs: runsOf(s).flatMap((r): ScoredRun[] =>
+          typeof r.valAccuracy === "number" ? [{ seed: r.seed, valAccuracy: r.valAccuracy, accuracy: r.accuracy }] : [],
+        ),
+      }))
+      .filter((c) => c.runs.length > 0);
+    if (scored.length === 0) return { row: group[0], chosenBy: "first recorded" };
+    return { row: chooseOnValidation(scored).chosen, chosenBy: "validation" };
+  };
+
+  /** q resolved; `at` pins lesson and task, and the budget unless q names its own. */
+  const resolve = (q: ResultQuery, at?: { lesson: string; task: string; k: number | null }): Arm | null => {
     const lessons = q.lesson === undefined ? undefined : Array.isArray(q.lesson) ? q.lesson : [q.lesson];
+    if (at && lessons && !lessons.includes(at.lesson)) return null;
     const hits = summary.filter(
-      (s) => (!lessons || lessons.includes(s.lesson)) && methodIs(s.method, q.method) && matches(s.task, q.task),
+      (s) =>
+        (at ? s.lesson === at.lesson && s.task === at.task : !lessons || lessons.includes(s.lesson)) &&
+        methodIs(s.method, q.method) &&
+        matches(s.task, q.task),
     );
     if (hits.length === 0) return null;
     let k = q.k === undefined ? "few" : q.k;
+    if (at && (k === "few" || k === "many")) k = at.k;
     if (k === "few" || k === "many") {
       // "all" (null) is the largest budget.
       const sizes = hits.map((s) => (s.labelsPerClass === null ? Infinity : s.labelsPerClass));
       const size = k === "few" ? Math.min(...sizes) : Math.max(...sizes);
       k = size === Infinity ? null : size;
     }
-    // Several methods may match at that budget (e.g. fresh and source head): the first recorded wins.
-    return hits.find((s) => s.labelsPerClass === k) ?? null;
+    const atK = hits.filter((s) => s.labelsPerClass === k);
+    if (atK.length === 0) return null;
+    // The first lesson in the query's order (then the first recorded task) holds the arm.
+    const rank = (s: SummaryRow) => (lessons ? lessons.indexOf(s.lesson) : 0);
+    const first = atK.reduce((best, s) => (rank(s) < rank(best) ? s : best));
+    const group = atK.filter((s) => s.lesson === first.lesson && s.task === first.task);
+    const { row, chosenBy } = choose(group);
+    return {
+      lesson: row.lesson,
+      task: row.task,
+      labelsPerClass: row.labelsPerClass,
+      row,
+      runs: runsOf(row),
+      candidates: group,
+      chosenBy,
+    };
   };
-  const accuracy = (q: ResultQuery) => find(q)?.accuracyMean ?? null;
-  // Compare at the same budget: b at the k that a resolved to, unless b names its own k.
-  const pair = (a: ResultQuery, b: ResultQuery): [SummaryRow, SummaryRow] | null => {
-    const sa = find(a);
-    if (!sa) return null;
-    const sb = b.k === undefined || b.k === "few" || b.k === "many" ? find({ ...b, k: sa.labelsPerClass }) : find(b);
-    return sb ? [sa, sb] : null;
+
+  const compare = (claim: string, a: ComparedQuery, b: ComparedQuery, spec: Partial<CompareSpec> = {}): Verdict => {
+    const full: ClaimSpec = { ...spec, direction: spec.direction ?? "greater" };
+    const fieldA = a.field ?? spec.field ?? "accuracy";
+    const fieldB = b.field ?? spec.field ?? "accuracy";
+    const first = resolve(a);
+    // a's lessons in order (the one it resolves to first): the first where b is measured beside it.
+    const hitLessons = [
+      ...new Set(summary.filter((s) => methodIs(s.method, a.method) && matches(s.task, a.task)).map((s) => s.lesson)),
+    ];
+    const order = a.lesson === undefined ? hitLessons : Array.isArray(a.lesson) ? a.lesson : [a.lesson];
+    const tries = first ? [first.lesson, ...order.filter((l) => l !== first.lesson && hitLessons.includes(l))] : [];
+    for (const lesson of tries) {
+      const armA = lesson === first?.lesson ? first : resolve({ ...a, lesson });
+      if (!armA) continue;
+      const ownK = b.k !== undefined && b.k !== "few" && b.k !== "many";
+      const armB = resolve(b, { lesson, task: armA.task, k: armA.labelsPerClass });
+      if (!armB || (!ownK && armB.labelsPerClass !== armA.labelsPerClass)) continue;
+      const va = armValues(armA, fieldA);
+      const vb = armValues(armB, fieldB);
+      if (va.length === 0 || vb.length === 0) continue;
+      const comparison = compareOnSeeds(va, vb, full);
+      return {
+        claim,
+        comparison,
+        measured: true,
+        a: armA,
+        b: armB,
+        text: `${claim}: ${comparison.text}; ${citeArm(armA, fieldA)} vs ${citeArm(armB, fieldB)}`,
+      };
+    }
+    const armB = resolve(b);
+    const where = (q: ResultQuery) =>
+      q.lesson === undefined ? "" : ` in lesson ${(Array.isArray(q.lesson) ? q.lesson : [q.lesson]).join(" or ")}`;
+    const reason = !first
+      ? `the first side was not measured${where(a)}`
+      : !armB
+        ? `the second side was not measured${where(b)}`
+        : "not measured in one lesson, task and budget together (pairs stay within one)";
+    return notMeasuredVerdict(claim, reason, first, armB);
   };
+
+  const cite = (q: ResultQuery, field: RunField = "accuracy") => citeArm(resolve(q), field);
   return {
     rows: latest,
     summary,
-    find,
-    accuracy,
-    citeAccuracy: (q) => {
-      const s = find(q);
-      if (!s) return NOT_MEASURED;
-      const std = s.runs > 1 ? ` ± ${(100 * s.accuracyStd).toFixed(1)}` : "";
-      return `${formatPct(s.accuracyMean)}${std} ${sourceOf(s)}`;
+    olderProtocol: olderCount(rows),
+    arm: (q) => resolve(q),
+    find: (q) => resolve(q)?.row ?? null,
+    accuracy: (q) => resolve(q)?.row.accuracyMean ?? null,
+    values: (q, field = "accuracy") => {
+      const arm = resolve(q);
+      return arm ? armValues(arm, field) : [];
     },
-    citeRetention: (q) => {
-      const s = find(q);
-      return s && s.retentionMean !== null ? `${formatPct(s.retentionMean)} ${sourceOf(s)}` : NOT_MEASURED;
-    },
+    cite,
+    citeAccuracy: (q) => cite(q, "accuracy"),
+    citeRetention: (q) => cite(q, "retention"),
+    citeForgetting: (q) => cite(q, "forgetting"),
     citeParams: (q) => {
-      const s = find(q);
-      return s && s.trainableParams !== null ? `${formatCount(s.trainableParams)} ${sourceOf(s)}` : NOT_MEASURED;
+      const arm = resolve(q);
+      const p = arm?.row.trainableParams;
+      return arm && p !== null && p !== undefined ? `${formatCount(p)} ${sourceOf(arm)}` : NOT_MEASURED;
     },
-    gain: (a, b) => {
-      const p = pair(a, b);
-      return p ? p[0].accuracyMean - p[1].accuracyMean : null;
-    },
-    citeGain: (a, b) => {
-      const p = pair(a, b);
-      if (!p) return NOT_MEASURED;
-      const [sa, sb] = p;
-      return `${formatPoints(sa.accuracyMean, sb.accuracyMean)} (${formatPct(sa.accuracyMean)} ${sourceOf(sa)} vs ${formatPct(sb.accuracyMean)} ${sourceOf(sb)})`;
-    },
+    compare,
     lessons: () => [...new Set(latest.map((r) => r.lesson))].sort(),
   };
 }
 
-/** Words for a measured comparison: `yes` when a − b > margin, `no` otherwise. */
-export interface ClaimWords {
-  yes: string;
-  no: string;
+/** The runs behind a summary row (latest per seed). */
+export function runsOfRow(facts: Facts, s: SummaryRow): ResultRecord[] {
+  return facts.rows.filter(
+    (r) => r.lesson === s.lesson && r.method === s.method && r.task === s.task && r.labelsPerClass === s.labelsPerClass,
+  );
 }
 
-/** A claim whose wording follows the measured numbers: "<yes or no words>: <a − b, both cited at
- * one label budget>", or "<yes words> (not measured at this scale)". Text never asserts an
- * effect the results do not show. */
-export function claim(f: Facts, a: ResultQuery, b: ResultQuery, words: ClaimWords, margin = 0): string {
-  const g = f.gain(a, b);
-  if (g === null) return `${words.yes} (${NOT_MEASURED})`;
-  return `${g > margin ? words.yes : words.no}: ${f.citeGain(a, b)}`;
+/** A summary row as a query that finds exactly it. */
+export function rowQuery(s: SummaryRow): ResultQuery {
+  return { lesson: s.lesson, method: s.method, task: s.task, k: s.labelsPerClass };
+}
+
+/** The row with the best mean validation accuracy among `rows` (chooseOnValidation); rows are
+ * tried cheapest first (fewest trainable parameters), so a tie goes to the cheaper method. Rows
+ * without validation accuracy take no part; null when none has one. */
+export function bestOnValidation(facts: Facts, rows: readonly SummaryRow[]): SummaryRow | null {
+  const byCost = [...rows].sort((a, b) => (a.trainableParams ?? Infinity) - (b.trainableParams ?? Infinity));
+  const candidates = byCost
+    .map((s) => ({
+      key: s,
+      runs: runsOfRow(facts, s).flatMap((r): ScoredRun[] =>
+        typeof r.valAccuracy === "number" ? [{ seed: r.seed, valAccuracy: r.valAccuracy, accuracy: r.accuracy }] : [],
+      ),
+    }))
+    .filter((c) => c.runs.length > 0);
+  return candidates.length ? chooseOnValidation(candidates).chosen : null;
+}
+
+/** Kinds that are not a way to adapt a model (timings, the BatchNorm demo, the source itself). */
+const NOT_A_METHOD = new Set(["feature-cache", "bn-frozen", "source-model"]);
+
+/** True for a row that is a way to adapt a model to the task: not a timing or demo row, and not
+ * merged adapters (the same model as the unmerged ones, scored twice). */
+export function isMethodRow(s: SummaryRow): boolean {
+  const m = parseMethod(s.method);
+  return m !== null && !NOT_A_METHOD.has(m.kind) && !(m.kind === "lora" && m.merged === true);
+}
+
+/** Facts whose every verdict is also appended to `log` (one row per claim), for a verdict table of
+ * what a piece of text cited. */
+export function loggingFacts(facts: Facts): { facts: Facts; log: Verdict[] } {
+  const log: Verdict[] = [];
+  return {
+    facts: {
+      ...facts,
+      compare: (claim, a, b, spec) => {
+        const v = facts.compare(claim, a, b, spec);
+        if (!log.some((x) => x.claim === v.claim)) log.push(v);
+        return v;
+      },
+    },
+    log,
+  };
+}
+
+/** What the review says about results it left out: rows of an older protocol. */
+export function describeOlderProtocol(count: number): string {
+  return count === 0
+    ? "No rows of an older measurement protocol were found: every recorded row below is read."
+    : `Ignored ${count} recorded row${count === 1 ? "" : "s"} of an older measurement protocol (made before validation splits and paired seeds); re-run those lessons to measure them again.`;
 }
 
 /** One row of the cross-lesson table: a method on a task, at its fewest and most labels. */
@@ -157,18 +383,24 @@ export interface ComparisonRow {
   lesson: string;
   method: string;
   task: string;
-  /** Fewest labels per class recorded (null: all labels) and the accuracy there. */
+  /** Fewest labels per class recorded (null: all labels), the test accuracy there and its 95 % half-width. */
   fewK: number | null;
   fewAccuracy: number;
-  fewStd: number;
+  fewHalfWidth: number;
+  /** Mean validation accuracy at the fewest labels (null: not recorded). */
+  fewValAccuracy: number | null;
   /** Most labels per class recorded, when different from fewK. */
   manyK: number | null | undefined;
   manyAccuracy: number | null;
+  manyHalfWidth: number | null;
   trainableParams: number | null;
   /** Mean training seconds at the fewest labels. */
   seconds: number | null;
-  /** Task-A retention at the fewest labels (null: not measured, e.g. scratch). */
+  /** Task-A retention and forgetting (source accuracy − retention) at the fewest labels, with the
+   * forgetting's 95 % half-width (null: not measured, e.g. scratch). */
   retention: number | null;
+  forgetting: number | null;
+  forgettingHalfWidth: number | null;
   /** Seeds behind fewAccuracy. */
   runs: number;
 }
@@ -180,22 +412,28 @@ export function comparisonRows(facts: Facts): ComparisonRow[] {
     .map((key) => {
       const [lesson, method, task] = JSON.parse(key) as [string, string, string];
       const q = { lesson, method, task };
-      const few = facts.find({ ...q, k: "few" }) as SummaryRow;
-      const many = facts.find({ ...q, k: "many" }) as SummaryRow;
+      const few = facts.arm({ ...q, k: "few" }) as Arm;
+      const many = facts.arm({ ...q, k: "many" }) as Arm;
       const distinct = many.labelsPerClass !== few.labelsPerClass;
+      const forg = armValues(few, "forgetting").map((v) => v.value);
+      const forgCI = forg.length ? meanCI(forg) : null;
       return {
         lesson,
         method,
         task,
         fewK: few.labelsPerClass,
-        fewAccuracy: few.accuracyMean,
-        fewStd: few.accuracyStd,
+        fewAccuracy: few.row.accuracyMean,
+        fewHalfWidth: few.row.accuracyHalfWidth,
+        fewValAccuracy: few.row.valAccuracyMean,
         manyK: distinct ? many.labelsPerClass : undefined,
-        manyAccuracy: distinct ? many.accuracyMean : null,
-        trainableParams: few.trainableParams,
-        seconds: few.secondsMean,
-        retention: few.retentionMean,
-        runs: few.runs,
+        manyAccuracy: distinct ? many.row.accuracyMean : null,
+        manyHalfWidth: distinct ? many.row.accuracyHalfWidth : null,
+        trainableParams: few.row.trainableParams,
+        seconds: few.row.secondsMean,
+        retention: few.row.retentionMean,
+        forgetting: forgCI ? forgCI.mean : null,
+        forgettingHalfWidth: forgCI ? forgCI.halfWidth : null,
+        runs: few.row.runs,
       };
     })
     .sort((a, b) => a.lesson.localeCompare(b.lesson) || a.task.localeCompare(b.task));
@@ -205,26 +443,34 @@ function kName(k: number | null | undefined): string {
   return k === undefined ? "" : k === null ? "all" : String(k);
 }
 
-/** The comparison as table rows for `table()` (accuracies and retention in %). */
+/** The comparison as table rows for `table()`: mean ± 95 % half-width over seeds, in % (forgetting
+ * in points). */
 export function comparisonTableRows(rows: ComparisonRow[]): Record<string, TableCell>[] {
   return rows.map((r) => ({
     lesson: r.lesson,
     method: r.method,
     task: r.task,
     "few k": r.method === "zero-shot" ? "0" : kName(r.fewK),
-    "acc few %": 100 * r.fewAccuracy,
-    "± std": r.runs > 1 ? 100 * r.fewStd : null,
+    "test few %": formatMeanCI({ mean: r.fewAccuracy, halfWidth: r.fewHalfWidth }),
+    "val few %": r.fewValAccuracy === null ? null : 100 * r.fewValAccuracy,
     "many k": kName(r.manyK),
-    "acc many %": r.manyAccuracy === null ? null : 100 * r.manyAccuracy,
+    "test many %":
+      r.manyAccuracy === null ? null : formatMeanCI({ mean: r.manyAccuracy, halfWidth: r.manyHalfWidth ?? Infinity }),
     "trainable params": r.trainableParams,
     "train s": r.seconds,
-    "task-A retention %": r.retention === null ? null : 100 * r.retention,
+    "forgetting (points)":
+      r.forgetting === null ? null : formatMeanCI({ mean: r.forgetting, halfWidth: r.forgettingHalfWidth ?? Infinity }),
     seeds: r.runs,
   }));
 }
 
-/** Horizontal bar chart: accuracy at the fewest labels of every method on one task (± std over
- * seeds), one colour per lesson, methods listed top to bottom in table order. */
+/** An error bar of plotly: the 95 % half-width in points (0 where one seed gives none). */
+function bar(halfWidth: number | null): number {
+  return halfWidth !== null && Number.isFinite(halfWidth) ? 100 * halfWidth : 0;
+}
+
+/** Horizontal bar chart: test accuracy at the fewest labels of every method on one task (± 95 %
+ * half-width over seeds), one colour per lesson, methods listed top to bottom in table order. */
 export function accuracyBarPlot(rows: ComparisonRow[], task: string): PlotSpec {
   const on = rows.filter((r) => r.task === task);
   if (on.length === 0)
@@ -240,15 +486,15 @@ export function accuracyBarPlot(rows: ComparisonRow[], task: string): PlotSpec {
       name: `lesson ${lesson}`,
       y: mine.map((r) => `${r.lesson} ${r.method} (k=${r.method === "zero-shot" ? 0 : kName(r.fewK)})`),
       x: mine.map((r) => 100 * r.fewAccuracy),
-      error_x: { type: "data", array: mine.map((r) => 100 * r.fewStd), visible: true },
+      error_x: { type: "data", array: mine.map((r) => bar(r.fewHalfWidth)), visible: true },
       marker: { color: PALETTE[i % PALETTE.length] },
     };
   });
   return {
     data,
     layout: {
-      title: { text: `Task ${task}: held-out accuracy with the fewest labels per class, every method` },
-      xaxis: { title: { text: "held-out accuracy (%)" }, rangemode: "tozero" },
+      title: { text: `Task ${task}: test accuracy with the fewest labels per class, every method (± 95 % CI)` },
+      xaxis: { title: { text: "test accuracy (%)" }, rangemode: "tozero" },
       yaxis: { autorange: "reversed", automargin: true, type: "category" },
       height: Math.max(320, 22 * on.length + 140),
       margin: { l: 20, r: 20, t: 50, b: 50 },
@@ -262,12 +508,12 @@ export function accuracyVsParamsPlot(rows: ComparisonRow[]): PlotSpec {
   const on = rows.filter((r) => r.trainableParams !== null && r.trainableParams > 0);
   if (on.length === 0) throw new Error("accuracyVsParamsPlot: no results record trainable parameters");
   const spec = scatterPlot({
-    title: "Accuracy vs trainable parameters (fewest labels, every lesson)",
+    title: "Test accuracy vs trainable parameters (fewest labels, every lesson)",
     x: on.map((r) => r.trainableParams as number),
     y: on.map((r) => 100 * r.fewAccuracy),
     groups: on.map((r) => `lesson ${r.lesson}`),
     xTitle: "trainable parameters (log)",
-    yTitle: "held-out accuracy (%)",
+    yTitle: "test accuracy (%)",
     markerSize: 9,
   });
   spec.data.forEach((t, i) => {
@@ -278,17 +524,18 @@ export function accuracyVsParamsPlot(rows: ComparisonRow[]): PlotSpec {
   return spec;
 }
 
-/** Scatter: task-A retention against target accuracy — the forgetting trade-off. */
-export function retentionPlot(rows: ComparisonRow[]): PlotSpec {
-  const on = rows.filter((r) => r.retention !== null);
-  if (on.length === 0) throw new Error("retentionPlot: no results record task-A retention");
+/** Scatter: forgetting (source task-A accuracy − retention, in points) against target accuracy.
+ * Forgetting, not retention: tasks A of different difficulty start from different accuracies. */
+export function forgettingPlot(rows: ComparisonRow[]): PlotSpec {
+  const on = rows.filter((r) => r.forgetting !== null);
+  if (on.length === 0) throw new Error("forgettingPlot: no results record forgetting");
   return scatterPlot({
-    title: "Forgetting: task-A retention vs target accuracy",
+    title: "Forgetting vs target accuracy (fewest labels)",
     x: on.map((r) => 100 * r.fewAccuracy),
-    y: on.map((r) => 100 * (r.retention as number)),
+    y: on.map((r) => 100 * (r.forgetting as number)),
     groups: on.map((r) => parseMethod(r.method)?.kind ?? r.method),
-    xTitle: "target (task B) accuracy (%)",
-    yTitle: "task-A accuracy with the original head (%)",
+    xTitle: "target (task B) test accuracy (%)",
+    yTitle: "forgetting: source accuracy − task-A retention (points)",
     markerSize: 9,
   });
 }
@@ -317,26 +564,32 @@ export function coverageRows(
   });
 }
 
-/** Lesson 02's transfer curve: accuracy vs labels per class for scratch, frozen base + head and
- * full fine-tuning on the mild shift (log x). Null when fewer than two budgets were measured. */
-export function transferCurvePlot(facts: Facts): PlotSpec | null {
+/** The transfer curve: test accuracy vs labels per class for scratch, frozen base + head and full
+ * fine-tuning on the mild shift (log x, ± 95 % half-width), each point the configuration chosen on
+ * validation at that budget. Null when fewer than two budgets were measured. */
+export function transferCurvePlot(facts: Facts, lesson = "02"): PlotSpec | null {
   const methods: [string, MethodPattern][] = [
-    ["scratch", { kind: "scratch", recipe: null, lr: null }],
+    ["scratch", { kind: "scratch", recipe: null }],
     ["frozen base + head", { kind: "head-only" }],
-    ["full fine-tuning", { kind: "full-ft", lr: null, headLr: null, layerDecay: null }],
+    ["full fine-tuning", { kind: "full-ft", layerDecay: null }],
   ];
+  const budgets = [
+    ...new Set(
+      facts.summary
+        .filter((s) => s.lesson === lesson && s.task === "mild" && s.labelsPerClass !== null)
+        .map((s) => s.labelsPerClass as number),
+    ),
+  ].sort((a, b) => a - b);
   const series = methods
-    .map(([name, pattern]) => {
-      const pts = facts.summary
-        .filter(
-          (s) => s.lesson === "02" && s.task === "mild" && methodIs(s.method, pattern) && s.labelsPerClass !== null,
-        )
-        .sort((a, b) => (a.labelsPerClass as number) - (b.labelsPerClass as number));
+    .map(([name, method]) => {
+      const arms = budgets
+        .map((k) => facts.arm({ lesson, method, task: "mild", k }))
+        .filter((a): a is Arm => a !== null);
       return {
         name,
-        x: pts.map((p) => p.labelsPerClass as number),
-        y: pts.map((p) => 100 * p.accuracyMean),
-        error: pts.map((p) => 100 * p.accuracyStd),
+        x: arms.map((a) => a.labelsPerClass as number),
+        y: arms.map((a) => 100 * a.row.accuracyMean),
+        error: arms.map((a) => bar(a.row.accuracyHalfWidth)),
       };
     })
     .filter((s) => s.x.length >= 2);
@@ -344,8 +597,8 @@ export function transferCurvePlot(facts: Facts): PlotSpec | null {
   return linePlot({
     series,
     logX: true,
-    title: "Mild shift: accuracy vs labels per class (lesson 02)",
+    title: `Mild shift: test accuracy vs labels per class (lesson ${lesson}, ± 95 % CI)`,
     xTitle: "labels per class (log)",
-    yTitle: "held-out accuracy (%)",
+    yTitle: "test accuracy (%)",
   });
 }

@@ -1,30 +1,53 @@
-// The decision guide of lesson 10: recommendStrategy({ labels, similarity, compute }) picks a
-// transfer strategy and backs every reason with a number measured in lessons 01-05 (or says it
-// was not measured at this scale). The label threshold itself comes from lesson 02's crossover.
-import { DEFAULT_LORA_ALPHA } from "../adapt/lora/layer";
+// The decision guide of lesson 10: recommendStrategy({ labels, similarity, compute }) recommends the
+// method that scored best on validation among those measured for that situation — the task that
+// stands for the similarity, at the largest measured label budget not above yours, among the methods
+// your compute allows — and backs it with paired verdicts on test. It has no thresholds of its own:
+// where nothing was measured it says "not measured" and recommends nothing.
 import { readResults } from "../store/results";
 import { getScale } from "../core/scale";
-import { claim, makeFacts, type Facts } from "./review";
-import { formatPoints, labelsText } from "../core/format";
-import { queryAt, REVIEW_QUERIES } from "./queries";
+import { labelsText, prose } from "../core/format";
+import { parseMethod, type Method } from "../core/methods";
+import { DEFAULT_FINE_TUNE_LR, DEFAULT_LORA_LR } from "../core/settings";
+import { DEFAULT_LORA_ALPHA } from "../adapt/lora/layer";
 import { checkOneOf } from "../core/validate";
-import { prose } from "../core/format";
+import type { SummaryRow } from "../store/results";
+import { bestOnValidation, isMethodRow, makeFacts, NOT_MEASURED, rowQuery, type Facts, type Verdict } from "./review";
+import { queryAt, REVIEW_QUERIES } from "./queries";
 
 /** How the target task relates to the source task. */
 export type Similarity = "similar" | "input-shift" | "new-classes" | "unrelated";
 export const SIMILARITIES: readonly Similarity[] = ["similar", "input-shift", "new-classes", "unrelated"];
+
+/** The measured task that stands for each situation; null: no lesson measures it. */
+export const SIMILARITY_TASKS: Readonly<Record<Similarity, string | null>> = {
+  similar: "mild",
+  "input-shift": "inverted",
+  "new-classes": "class-split",
+  unrelated: null,
+};
+
 /** Compute (and memory) you can spend on adaptation. */
 export type Compute = "low" | "medium" | "high";
 export const COMPUTES: readonly Compute[] = ["low", "medium", "high"];
 
+/** What each compute class may train, as a share of the network's weights: gradients and Adam
+ * state scale with the trainable weights. A definition of the classes, not a measurement. */
+export const COMPUTE_TRAINABLE_SHARE: Readonly<Record<Compute, number>> = { low: 0.01, medium: 0.1, high: 1 };
+
+/** The lessons whose rows the guide chooses among: the source MLP transferred to shifted or new
+ * digits (lesson 05's ViT is another model; lesson 01 does not transfer). */
+export const GUIDE_LESSONS: readonly string[] = ["02", "03", "04", "10"];
+
 export type Strategy =
+  | "zero-shot" // use the source model as it is
   | "head-only" // frozen base, train the head (on cached features)
   | "lora" // low-rank adapters on the frozen base
-  | "fine-tune" // everything trains at a low rate, head first
-  | "fine-tune-early-layers" // the input-side layers must move
-  | "reuse-lower-layers" // keep the generic bottom, retrain the specific top
+  | "fine-tune" // everything trains (one rate, discriminative rates or a schedule)
+  | "freeze-lower-layers" // keep the bottom of the base frozen, train the top
+  | "fine-tune-early-layers" // only the input-side layers (and the head) train
+  | "tune-layers" // only some other layers (and the head) train
   | "scratch" // transfer does not pay
-  | "self-supervised-then-fine-tune"; // pretrain on your own unlabeled data first
+  | "not measured"; // nothing measured stands for this situation
 
 export interface RecommendArgs {
   /** Labeled target examples per class. */
@@ -33,9 +56,10 @@ export interface RecommendArgs {
    * statistics changed (inverted contrast, a new sensor); "new-classes": same kind of input, other
    * classes; "unrelated": little in common with the source. */
   similarity: Similarity;
-  /** "low": a laptop CPU, minutes; "medium": can fine-tune a few adapters; "high": full fine-tuning. */
+  /** "low": train at most 1 % of the weights; "medium": at most 10 %; "high": anything. */
   compute: Compute;
-  /** The adapted model must still do the source task (default false). */
+  /** The adapted model must still do the source task: only methods that leave the source weights
+   * intact (a frozen base with its own head, or removable adapters). Default false. */
   keepSource?: boolean;
   /** Measured results to cite (default: the recorded results at the current scale). */
   facts?: Facts;
@@ -43,58 +67,68 @@ export interface RecommendArgs {
 
 export interface Recommendation {
   strategy: Strategy;
+  /** The recorded configuration recommended (e.g. "lora-r8+source-head@lr=1e-3"), or null. */
+  method: string | null;
+  /** Where it was measured: lesson, task, labels per class; null when nothing stands for the case. */
+  measuredAt: { lesson: string; task: string; labelsPerClass: number } | null;
   /** One sentence. */
   summary: string;
-  /** Reasons, each citing a measured number or saying it was not measured. */
+  /** Reasons: descriptive numbers (mean ± 95 % half-width) and paired verdicts. */
   evidence: string[];
+  /** The verdicts among the evidence, for tl.verdictTable. */
+  verdicts: Verdict[];
   /** What to do, in order. */
   steps: string[];
-  /** Labels per class from which transfer stops paying on the similar task, and where it came from. */
-  threshold: { labels: number; source: string };
   /** All of it as markdown, for display(). */
   markdown: string;
 }
 
-/** Labels per class from which fine-tuning stops beating scratch, when lesson 02 did not measure
- * a crossover (earlier default-scale runs measured a gain of about 2 points at 50). */
-export const DEFAULT_MANY_LABELS = 50;
-/** A transfer gain below this (accuracy, fraction) counts as "no longer pays". */
-export const CROSSOVER_GAIN = 0.02;
+/** The strategy a recorded method stands for. */
+export function strategyOf(m: Method): Strategy {
+  switch (m.kind) {
+    case "zero-shot":
+    case "head-only":
+    case "lora":
+    case "scratch":
+      return m.kind;
+    case "full-ft":
+    case "schedule":
+      return "fine-tune";
+    case "freeze":
+    case "freeze-blocks":
+      return "freeze-lower-layers";
+    case "tune":
+      return m.layers.includes("hidden1") ? "fine-tune-early-layers" : "tune-layers";
+    default:
+      return "not measured";
+  }
+}
 
-/** The smallest measured label budget at which the best transfer method on the similar task beats
- * scratch by less than CROSSOVER_GAIN; DEFAULT_MANY_LABELS when none was measured. */
-export function transferCrossover(facts: Facts): { labels: number; source: string } {
-  const budgets = [
+/** Methods that leave the source weights intact (keepSource). */
+function keepsSource(m: Method): boolean {
+  return m.kind === "zero-shot" || m.kind === "head-only" || (m.kind === "lora" && !m.merged);
+}
+
+/** The share of the network's weights a row trains (scratch: all of them). */
+function trainableShare(s: SummaryRow, rows: Facts["rows"]): number | null {
+  const m = parseMethod(s.method);
+  if (m?.kind === "scratch") return 1;
+  const run = rows.find(
+    (r) => r.lesson === s.lesson && r.method === s.method && r.task === s.task && r.labelsPerClass === s.labelsPerClass,
+  );
+  const total = run?.totalParams;
+  return s.trainableParams !== null && typeof total === "number" && total > 0 ? s.trainableParams / total : null;
+}
+
+/** Label budgets measured on a task by the guide's lessons, ascending. */
+export function measuredBudgets(facts: Facts, task: string): number[] {
+  return [
     ...new Set(
       facts.summary
-        .filter(
-          (s) => REVIEW_QUERIES.scratchMild.lesson.includes(s.lesson) && s.task === "mild" && s.method === "scratch",
-        )
-        .map((s) => s.labelsPerClass),
+        .filter((s) => GUIDE_LESSONS.includes(s.lesson) && s.task === task && s.labelsPerClass !== null)
+        .map((s) => s.labelsPerClass as number),
     ),
-  ]
-    .filter((k): k is number => k !== null)
-    .sort((a, b) => a - b);
-  for (const k of budgets) {
-    const gains = [
-      facts.gain(queryAt("fullFtMild", k), queryAt("scratchMild", k)),
-      facts.gain(queryAt("headOnlyMild", k), queryAt("scratchMild", k)),
-    ].filter((g): g is number => g !== null);
-    if (gains.length && Math.max(...gains) < CROSSOVER_GAIN) {
-      return {
-        labels: k,
-        source: prose`measured: at ${labelsText(k)} the best transfer method beats scratch by ${formatPoints(Math.max(...gains), 0)}
-        (lesson 02)`,
-      };
-    }
-  }
-  const seen = budgets.length
-    ? `transfer stays ahead at every measured budget (${budgets.join(", ")})`
-    : "no lesson 02 sweep recorded at this scale";
-  return {
-    labels: DEFAULT_MANY_LABELS,
-    source: `no crossover measured: ${seen}; the guide uses ${DEFAULT_MANY_LABELS}`,
-  };
+  ].sort((a, b) => a - b);
 }
 
 function validate(args: RecommendArgs): void {
@@ -107,191 +141,292 @@ function validate(args: RecommendArgs): void {
   checkOneOf("recommendStrategy", "compute", args.compute, COMPUTES);
 }
 
-type Plan = Pick<Recommendation, "strategy" | "summary" | "evidence" | "steps">;
+/** The rows of one budget a situation may choose among, and the ones its constraints rule out. */
+function candidatesAt(facts: Facts, task: string, k: number) {
+  return facts.summary.filter((s) => {
+    return (
+      GUIDE_LESSONS.includes(s.lesson) &&
+      s.task === task &&
+      s.labelsPerClass === k &&
+      isMethodRow(s) &&
+      s.valAccuracyMean !== null
+    );
+  });
+}
 
-function fewSimilar(f: Facts, compute: Compute, keepSource: boolean): Plan {
-  const transferGain = prose`${claim(f, queryAt("fullFtMild", "few"), queryAt("scratchMild", "few"), { yes: "Transfer beats scratch with few labels, full fine-tuning vs scratch", no: "Here transfer does not beat scratch even with few labels, full fine-tuning vs scratch" })}.`;
-  const zeroShot = prose`The untouched source model already scores ${f.citeAccuracy(queryAt("zeroShot", "few"))}
-    on the target: keep its head, the classes are shared.`;
-  if (compute === "low") {
-    return {
-      strategy: "head-only",
-      summary: "Freeze the source network and train only the head, on features computed once.",
-      evidence: [
-        transferGain,
-        prose`A frozen base with a trained head reaches ${f.citeAccuracy(queryAt("headOnlyMild", "few"))},
-          training ${f.citeParams(queryAt("headOnlyMild", "few"))} parameters instead of ${f.citeParams(queryAt("fullFtMild", "few"))}.`,
-        zeroShot,
-        `Nothing of the source task is lost: task-A retention ${f.citeRetention(queryAt("headOnlyMild", "few"))}.`,
-      ],
-      steps: [
-        "Start from the source head (shared classes) or a fresh head.",
-        "Compute the frozen features once and cache them.",
-        "Train the head on the cached features; validate on held-out target data.",
-      ],
-    };
-  }
-  if (compute === "medium" || keepSource) {
-    return {
-      strategy: "lora",
-      summary: "Keep the source weights frozen and train low-rank adapters (LoRA, r≈4) plus the head.",
-      evidence: [
-        transferGain,
-        prose`LoRA r=4 reaches ${f.citeAccuracy(queryAt("loraR4", "few"))} against full fine-tuning's ${f.citeAccuracy(queryAt("loraFullFt", "few"))},
-          with ${f.citeParams(queryAt("loraR4", "few"))} trainable parameters instead of ${f.citeParams(queryAt("loraFullFt", "few"))}.`,
-        prose`Task-A retention ${f.citeRetention(queryAt("loraR4", "few"))} (LoRA r=4) vs ${f.citeRetention(queryAt("loraFullFt", "few"))}
-          (full fine-tuning); with the base frozen, removing the adapter restores the source model exactly.`,
-        prose`${claim(f, queryAt("loraR4", "few"), queryAt("loraR1", "few"), { yes: "Rank matters at the low end, r=4 vs r=1", no: "Rank hardly matters here, r=4 vs r=1" }, 0.01)}.`,
-      ],
-      steps: [
-        prose`Wrap the hidden Dense layers in LoRA (r=4, alpha=${DEFAULT_LORA_ALPHA}, so scaling alpha/r = ${DEFAULT_LORA_ALPHA / 4});
+/** The row chosen on validation among `rows` (at least one has validation accuracy). */
+function chooseRow(facts: Facts, rows: SummaryRow[]): SummaryRow {
+  return bestOnValidation(facts, rows) as SummaryRow;
+}
+
+const exact = rowQuery;
+
+/** What to do for a strategy: the procedure, with the recorded configuration's own settings. */
+function stepsFor(strategy: Strategy, m: Method): string[] {
+  const rate = (fallback: number) => (m.lr ?? fallback).toExponential(0).replace("e+", "e");
+  switch (strategy) {
+    case "zero-shot":
+      return ["Use the source model as it is; score it on held-out target data first."];
+    case "head-only":
+      return [
+        m.head === "source" ? "Start from the source head (shared classes)." : "Put a fresh head on the frozen base.",
+        "Compute the frozen features once and cache them; train the head on them.",
+        "Choose the head's settings on held-out validation labels, then score test once.",
+      ];
+    case "lora":
+      return [
+        prose`Wrap the hidden Dense layers in LoRA of rank ${m.kind === "lora" ? m.r : "r"} (alpha ${DEFAULT_LORA_ALPHA});
         B = 0, so training starts at the source model.`,
-        "Train adapters + head with Adam at lr 1e-3 (larger than full fine-tuning's 1e-4).",
-        "Merge B·A into W for deployment, or keep the adapter file per task.",
-      ],
-    };
+        `Train adapters + head with Adam at lr ${rate(DEFAULT_LORA_LR)} (the configuration chosen on validation here).`,
+        "Merge B·A into W for deployment, or keep one adapter file per task.",
+      ];
+    case "fine-tune":
+      return [
+        "Train the head first with the base frozen (a random head sends large gradients into the base).",
+        m.kind === "schedule"
+          ? `Then follow the ${m.schedule} schedule recorded here.`
+          : m.layerDecay !== undefined
+            ? `Then unfreeze everything with discriminative rates (decay ${m.layerDecay} per layer down).`
+            : `Then unfreeze everything at base lr ${rate(DEFAULT_FINE_TUNE_LR)} (chosen on validation here).`,
+        "Watch validation accuracy and task-A retention each epoch; stop early.",
+      ];
+    case "freeze-lower-layers":
+      return [
+        m.kind === "freeze" ? `Freeze the bottom ${100 * m.ratio} % of the base's layers.` : "Freeze the lower blocks.",
+        "Train the layers above and the head; choose the depth on validation.",
+      ];
+    case "fine-tune-early-layers":
+    case "tune-layers":
+      return [
+        `Train only ${m.kind === "tune" ? m.layers.join(", ") : "the chosen layers"} and the head; keep the rest frozen.`,
+        "Compare with scratch on validation: negative transfer is possible.",
+      ];
+    case "scratch":
+      return ["Train from scratch with the modern recipe (ReLU, Glorot, Adam).", "Use every label you have."];
+    default:
+      return [];
   }
+}
+
+const SUMMARIES: Record<Strategy, string> = {
+  "zero-shot": "Use the source model as it is: nothing measured here beat it on validation within your compute.",
+  "head-only": "Freeze the source network and train only the head, on features computed once.",
+  lora: "Keep the source weights frozen and train low-rank adapters (LoRA) plus the head.",
+  "fine-tune": "Fine-tune the whole network from the source weights.",
+  "freeze-lower-layers": "Keep the lower layers frozen and train the upper layers and the head.",
+  "fine-tune-early-layers": "The shift is at the input: train the first layer (and the head), keep the rest frozen.",
+  "tune-layers": "Train only some layers of the base (and the head).",
+  scratch: "Train from scratch: no transfer method beat it on validation here.",
+  "not measured": "Not measured: no recorded rows stand for this situation, so the guide recommends nothing.",
+};
+
+function notMeasured(why: string): Omit<Recommendation, "markdown"> {
   return {
-    strategy: "fine-tune",
-    summary: "Fine-tune the whole network at a low learning rate, starting from the source head.",
-    evidence: [
-      transferGain,
-      zeroShot,
-      prose`Full fine-tuning reaches ${f.citeAccuracy(queryAt("fullFtMild", "few"))}; the frozen base alone ${f.citeAccuracy(queryAt("headOnlyMild", "few"))}.`,
-      prose`Task-A retention after fine-tuning: ${f.citeRetention(queryAt("fullFtMild", "few"))} at base lr 1e-4
-        vs ${f.citeRetention(queryAt("fullFtHighLrMild", "few"))} at 1e-3 — the rate is the main forgetting
-        knob.`,
-    ],
-    steps: [
-      "Train the head first with the base frozen (a random head sends large gradients into the base).",
-      "Unfreeze everything; base lr 1e-4 (or discriminative rates, lower for early layers).",
-      "Watch held-out target accuracy and task-A retention each epoch; stop early.",
-    ],
+    strategy: "not measured",
+    method: null,
+    measuredAt: null,
+    summary: SUMMARIES["not measured"],
+    evidence: [why],
+    verdicts: [],
+    steps: ["Measure it on your own data: scratch, a frozen base + head and full fine-tuning, chosen on validation."],
   };
 }
 
-function plan(args: Required<Omit<RecommendArgs, "facts">>, f: Facts, many: boolean): Plan {
-  const { similarity, compute, keepSource } = args;
-  if (similarity === "unrelated") {
-    return {
-      strategy: many ? "scratch" : "self-supervised-then-fine-tune",
-      summary: many
-        ? "Train from scratch with the modern recipe; the source features do not fit."
-        : "Pretrain on your own unlabeled data (self-supervised), then fine-tune with the few labels.",
-      evidence: [
-        prose`${claim(f, queryAt("scratchSplit", "few"), queryAt("headOnlySplit", "few"), { yes: "Features of a different source task transfer badly, scratch vs a frozen base on the class split", no: "Even on the class split the frozen base holds up here, scratch vs frozen base" })}.`,
-        prose`${claim(f, queryAt("greedyPretrained", "few"), queryAt("historicalScratch", "few"), { yes: "Unsupervised pretraining on the task's own images rescued lesson 01's deep net, pretrained vs scratch (historical recipe)", no: "Lesson 01's unsupervised pretraining did not help at this scale, pretrained vs scratch" })}.`,
-        prose`With the modern recipe scratch training is strong by itself: ${f.citeAccuracy(queryAt("modernScratch", "many"))}
-          with the most labels.`,
-      ],
-      steps: many
-        ? ["ReLU, Glorot init, Adam; no pretraining needed.", "Use the labels you have; augment."]
-        : [
-            "Pretrain an encoder on all unlabeled target data (masked/denoising autoencoder or contrastive).",
-            "Add a head; fine-tune with the labels at a low rate.",
-          ],
-    };
-  }
-  if (many) {
-    const scratchWins = similarity !== "similar";
-    const strategy: Strategy = scratchWins
-      ? "scratch"
-      : compute === "low"
-        ? "head-only"
-        : keepSource
-          ? "lora"
-          : "fine-tune";
-    const summaries: Partial<Record<Strategy, string>> = {
-      scratch:
-        "With this many labels and a different input or task, train from scratch (or fine-tune everything); frozen features would hold you back.",
-      "head-only":
-        "With this many labels transfer no longer buys much accuracy; on a small compute budget train a head on the frozen base (cheapest), else train from scratch.",
-      lora: "With this many labels transfer no longer buys much accuracy; to keep the source task working, train LoRA adapters on the frozen base.",
-      "fine-tune":
-        "With this many labels transfer no longer buys accuracy; fine-tune (fast to converge) or train from scratch.",
-    };
-    return {
-      strategy,
-      summary: summaries[strategy] as string,
-      evidence: [
-        prose`Transfer's gain over scratch with the most labels: full fine-tuning ${f.citeGain(queryAt("fullFtMild", "many"), queryAt("scratchMild", "many"))};
-          with the fewest: ${f.citeGain(queryAt("fullFtMild", "few"), queryAt("scratchMild", "few"))}.`,
-        scratchWins
-          ? prose`On inverted digits (an input shift), full fine-tuning vs scratch: ${f.citeGain(queryAt("fullFtInverted", "many"), queryAt("scratchInverted", "many"))}.`
-          : prose`A frozen base is the cheap option: ${f.citeAccuracy(queryAt("headOnlyMild", "many"))} training ${f.citeParams(queryAt("headOnlyMild", "many"))}
-            parameters.`,
-        prose`${claim(f, queryAt("fullFtSplit", "few"), queryAt("headOnlySplit", "few"), { yes: "On new classes the source's top layers are too specific, full fine-tuning vs a frozen base on the class split", no: "On the class split a frozen base holds up here, full fine-tuning vs frozen base" })}.`,
-      ],
-      steps: scratchWins
-        ? [
-            "Train from scratch with the modern recipe, or fine-tune every layer from the source weights.",
-            "Compare both on held-out data; keep the cheaper if they tie.",
-          ]
-        : [
-            "Fine-tune from the source weights (converges in fewer steps) or train from scratch.",
-            "Head-only or LoRA when compute or task-A retention matters.",
-          ],
-    };
-  }
-  if (similarity === "similar") return fewSimilar(f, compute, keepSource);
-  if (similarity === "input-shift") {
-    return {
-      strategy: "fine-tune-early-layers",
-      summary:
-        "The shift is at the input: let the first layers move (tune them, or everything); do not freeze the bottom.",
-      evidence: [
-        prose`${claim(f, queryAt("freezeNoneInverted", "few"), queryAt("freezeAllInverted", "few"), { yes: "Freezing the base loses on inverted digits, freeze ratio 0 vs 1", no: "At this scale freezing the base does not lose on inverted digits, freeze ratio 0 vs 1" })}.`,
-        prose`${claim(f, queryAt("tuneFirstInverted", "few"), queryAt("tuneLastInverted", "few"), { yes: "The first layer is where the shift is, tuning only it vs only the last", no: "At this scale tuning the first layer does not beat tuning the last" })}.`,
-        prose`Check scratch too: on inverted digits scratch ${f.citeAccuracy(queryAt("scratchInverted", "few"))}
-          vs full fine-tuning ${f.citeAccuracy(queryAt("fullFtInverted", "few"))}.`,
-      ],
-      steps: [
-        compute === "low"
-          ? "Train the first layer (and the head) only: few parameters, and it is where the shift is."
-          : "Fine-tune all layers, the first ones included, at a low rate.",
-        "Compare with scratch on held-out data; negative transfer is possible here.",
-      ],
-    };
-  }
-  return {
-    strategy: "reuse-lower-layers",
-    summary:
-      "New classes: keep the generic lower layers, retrain the top layers and a fresh head (or fine-tune everything).",
-    evidence: [
-      prose`${claim(f, queryAt("fullFtSplit", "few"), queryAt("headOnlySplit", "few"), { yes: "The last hidden layer of a 5-class model is too specific, full fine-tuning vs frozen base + fresh head", no: "At this scale the frozen base + fresh head keeps up with full fine-tuning" })}.`,
-      `Scratch is a real competitor here: ${f.citeAccuracy(queryAt("scratchSplit", "few"))}.`,
-      prose`Half frozen keeps the cost down: freeze ratio 0.5 trains ${f.citeParams(queryAt("freezeHalfMild", "few"))}
-        parameters (mild task) vs ${f.citeParams(queryAt("freezeNoneMild", "few"))} with none frozen.`,
-    ],
-    steps: [
-      "Freeze the bottom half of the base, re-initialise the head, train the top layers.",
-      compute === "low" ? "Stop there." : "Then unfreeze the rest at a lower rate if held-out accuracy still climbs.",
-    ],
-  };
-}
-
-/** Picks a strategy for a situation and explains it with measured numbers. */
+/** Picks, for a situation, the method measured best on validation and explains it with verdicts. */
 export function recommendStrategy(args: RecommendArgs): Recommendation {
   validate(args);
   const facts = args.facts ?? makeFacts(readResults({ scale: getScale() }));
-  const threshold = transferCrossover(facts);
-  const many = args.labels >= threshold.labels;
-  const p = plan(
-    { labels: args.labels, similarity: args.similarity, compute: args.compute, keepSource: args.keepSource ?? false },
-    facts,
-    many,
-  );
+  const keepSource = args.keepSource ?? false;
+  const task = SIMILARITY_TASKS[args.similarity];
+  const rec = ((): Omit<Recommendation, "markdown"> => {
+    if (task === null)
+      return notMeasured(
+        prose`No lesson transfers between unrelated tasks, so nothing stands for this case (${NOT_MEASURED}).
+        The nearest measured case is new classes (the class split).`,
+      );
+    const budgets = measuredBudgets(facts, task);
+    const below = budgets.filter((k) => k <= args.labels);
+    if (below.length === 0)
+      return notMeasured(
+        budgets.length
+          ? prose`On ${task} the smallest measured budget is ${labelsText(budgets[0])}; fewer labels were
+            ${NOT_MEASURED}.`
+          : `Nothing was measured on ${task} (${NOT_MEASURED}).`,
+      );
+    const k = below[below.length - 1];
+    const all = candidatesAt(facts, task, k);
+    const allowed = all.filter((s) => {
+      const m = parseMethod(s.method) as Method;
+      const share = trainableShare(s, facts.rows);
+      return share !== null && share <= COMPUTE_TRAINABLE_SHARE[args.compute] && (!keepSource || keepsSource(m));
+    });
+    if (allowed.length === 0)
+      return notMeasured(
+        prose`At ${labelsText(k)} on ${task}, no measured method fits compute "${args.compute}"
+        (at most ${100 * COMPUTE_TRAINABLE_SHARE[args.compute]} % of the weights trained)${keepSource ? " and keeps the source weights intact" : ""}.`,
+      );
+    const chosen = chooseRow(facts, allowed);
+    const best = chooseRow(facts, all);
+    const m = parseMethod(chosen.method) as Method;
+    const strategy = strategyOf(m);
+    const here = exact(chosen);
+    const verdicts: Verdict[] = [];
+    const evidence: string[] = [
+      prose`Judged at ${labelsText(k)} on ${task}${k < args.labels ? ` (the largest measured budget not above your ${args.labels})` : ""}:
+      ${chosen.method} (lesson ${chosen.lesson}) has the best validation accuracy of the ${allowed.length} measured
+      method${allowed.length === 1 ? "" : "s"} your compute allows; on test it scores ${facts.citeAccuracy(here)}.`,
+    ];
+    const scratch = { lesson: chosen.lesson, method: REVIEW_QUERIES.scratchMild.method, task, k };
+    if (m.kind === "scratch") {
+      const transfer = candidatesAt(facts, task, k).filter(
+        (s) => s.lesson === chosen.lesson && parseMethod(s.method)?.kind !== "scratch",
+      );
+      if (transfer.length) {
+        const t = chooseRow(facts, transfer);
+        verdicts.push(
+          facts.compare(`Scratch beats the best transfer method on validation (${t.method})`, here, exact(t)),
+        );
+      }
+    } else {
+      const vsScratch = facts.compare(`${chosen.method} beats training from scratch`, here, scratch);
+      verdicts.push(vsScratch);
+      if (!vsScratch.measured) {
+        // Pairs stay within one lesson: ask a lesson that measured scratch here what transfer gains.
+        const other = GUIDE_LESSONS.filter((l) => l !== chosen.lesson).find((l) =>
+          facts.find({ ...scratch, lesson: l }),
+        );
+        const theirs = other
+          ? bestOnValidation(
+              facts,
+              allowed.filter((s) => s.lesson === other && parseMethod(s.method)?.kind !== "scratch"),
+            )
+          : null;
+        if (theirs)
+          verdicts.push(
+            facts.compare(
+              `In lesson ${theirs.lesson}, ${theirs.method} (its best on validation within your compute) beats training from scratch`,
+              exact(theirs),
+              { ...scratch, lesson: theirs.lesson },
+            ),
+          );
+      }
+    }
+    if (best.method !== chosen.method || best.lesson !== chosen.lesson)
+      verdicts.push(
+        facts.compare(
+          `${best.method}, the best on validation without your constraints, beats ${chosen.method}`,
+          exact(best),
+          here,
+        ),
+      );
+    const rivals = allowed.filter((s) => s.lesson === chosen.lesson && s.method !== chosen.method);
+    if (rivals.length) {
+      const runnerUp = chooseRow(facts, rivals);
+      verdicts.push(
+        facts.compare(`${chosen.method} beats the runner-up on validation, ${runnerUp.method}`, here, exact(runnerUp)),
+      );
+    }
+    if (m.kind !== "full-ft" && m.kind !== "scratch")
+      verdicts.push(
+        facts.compare(
+          `${chosen.method} forgets less of the source task than full fine-tuning`,
+          here,
+          { lesson: chosen.lesson, method: REVIEW_QUERIES.fullFtMild.method, task, k },
+          { direction: "less", field: "forgetting" },
+        ),
+      );
+    return {
+      strategy,
+      method: chosen.method,
+      measuredAt: { lesson: chosen.lesson, task, labelsPerClass: k },
+      summary: SUMMARIES[strategy],
+      evidence: [...evidence, ...verdicts.map((v) => `${v.text}.`)],
+      verdicts,
+      steps: stepsFor(strategy, m),
+    };
+  })();
   const markdown = [
-    `**Recommendation: ${p.strategy}** — ${p.summary}`,
+    `**Recommendation: ${rec.strategy}**${rec.method ? ` (\`${rec.method}\`)` : ""} — ${rec.summary}`,
     ``,
-    prose`Situation: ${labelsText(args.labels)} (${many ? "many" : "few"}: threshold ${threshold.labels}, ${threshold.source}),
-      similarity *${args.similarity}*, compute *${args.compute}*${args.keepSource ? ", the source task must keep working" : ""}.`,
+    prose`Situation: ${labelsText(args.labels)}, similarity *${args.similarity}*${task ? ` (measured as task ${task})` : ""},
+      compute *${args.compute}* (at most ${100 * COMPUTE_TRAINABLE_SHARE[args.compute]} % of the weights trained)${keepSource ? ", the source task must keep working" : ""}.`,
     ``,
     `Measured here:`,
-    ...p.evidence.map((e) => `- ${e}`),
+    ...rec.evidence.map((e) => `- ${e}`),
     ``,
     `How:`,
-    ...p.steps.map((s, i) => `${i + 1}. ${s}`),
+    ...rec.steps.map((s, i) => `${i + 1}. ${s}`),
   ].join("\n");
-  return { ...p, threshold, markdown };
+  return { ...rec, markdown };
+}
+
+/** Transfer against scratch on the similar task at every budget lesson 02 measured: the best
+ * transfer configuration on validation (frozen base + head or full fine-tuning, any head and rate)
+ * vs scratch, paired by seed. `labels` is the crossover: the budget after the largest one where
+ * transfer significantly beats scratch, when it does so at no larger budget (null: no crossover
+ * within the measured budgets, or nothing was measured). */
+export function transferCrossover(
+  facts: Facts,
+  lesson = "02",
+): { labels: number | null; source: string; verdicts: Verdict[] } {
+  const budgets = [
+    ...new Set(
+      facts.summary
+        .filter((s) => s.lesson === lesson && s.task === "mild" && s.labelsPerClass !== null)
+        .map((s) => s.labelsPerClass as number),
+    ),
+  ].sort((a, b) => a - b);
+  const verdicts: Verdict[] = [];
+  for (const k of budgets) {
+    const transfer = facts.summary.filter((s) => {
+      const kind = parseMethod(s.method)?.kind;
+      return (
+        s.lesson === lesson &&
+        s.task === "mild" &&
+        s.labelsPerClass === k &&
+        (kind === "head-only" || (kind === "full-ft" && parseMethod(s.method)?.layerDecay === undefined)) &&
+        s.valAccuracyMean !== null
+      );
+    });
+    if (transfer.length === 0) continue;
+    const t = chooseRow(facts, transfer);
+    verdicts.push(
+      facts.compare(`At ${labelsText(k)}, transfer (${t.method}, best on validation) beats scratch`, exact(t), {
+        ...queryAt("scratchMild", k),
+        lesson,
+      }),
+    );
+  }
+  const measured = verdicts.filter((v) => v.measured);
+  if (measured.length === 0)
+    return {
+      labels: null,
+      source: `no lesson ${lesson} sweep of transfer and scratch recorded (${NOT_MEASURED})`,
+      verdicts,
+    };
+  const kOf = (v: Verdict) => v.a?.labelsPerClass as number;
+  const range = `${kOf(measured[0])}-${kOf(measured[measured.length - 1])} labels/class, lesson ${lesson}`;
+  const holding = measured.filter((v) => v.comparison.verdict === "holds");
+  if (holding.length === 0)
+    return {
+      labels: null,
+      source: `no crossover measured: transfer beats scratch significantly at none of the measured budgets (${range})`,
+      verdicts,
+    };
+  const lastHolds = measured.indexOf(holding[holding.length - 1]);
+  if (lastHolds === measured.length - 1)
+    return {
+      labels: null,
+      source: prose`no crossover measured: transfer beats scratch significantly at the largest measured budget
+        (${holding.length} of ${measured.length} budgets hold; ${range})`,
+      verdicts,
+    };
+  // Transfer holds up to some budget and at none above it: the crossover is the next budget.
+  const stops = measured[lastHolds + 1];
+  return {
+    labels: kOf(stops),
+    source: prose`measured: from ${labelsText(kOf(stops))} on, transfer no longer beats scratch significantly
+      (${stops.comparison.verdict} there and at every larger budget; ${range})`,
+    verdicts,
+  };
 }
