@@ -1,26 +1,36 @@
-// Transfer with the tiny ViT (lesson 05; lesson 10 calls it to fill gaps): pretrain on task A
-// (cached), then transfer to task B by head-only, freezing the first k blocks, full fine-tuning
-// or LoRA on the q and v projections; plus the attention pictures of a trained block.
+// Transfer with the tiny ViT (lesson 05; lesson 10 calls it to fill gaps): one ViT pretrained per seed
+// on that seed's task A (cached), transferred to task B by head-only, freezing the first k blocks, full
+// fine-tuning or LoRA on the q and v projections. Every run checks its invariants (frozen weights
+// unchanged, LoRA merged = unmerged) and is scored on task-B validation and test; the experiment records
+// runs as they finish and reads them back on a re-run. Plus the attention pictures of a trained block.
 import * as tf from "@tensorflow/tfjs";
 import type { TransferTasks } from "../data/tasks";
 import type { ShiftName } from "../data/transforms";
-import { freeze, unfreeze } from "../adapt/freezing";
+import { assertFrozenUnchanged, freeze, freezeBlocks, snapshotWeights, unfreeze } from "../adapt/freezing";
 import { checkLoraHyper, DEFAULT_LORA_ALPHA } from "../adapt/lora/layer";
 import { applyLora } from "../adapt/lora/inject";
 import { heatmap, multiPanel, type PlotSpec } from "../show/plot";
+import { newDisplay } from "../show/display";
 import { getScale, scaleArg, type Scale } from "../core/scale";
-import { lessonSettings, type ViTRecipe } from "../core/settings";
+import {
+  DEFAULT_FINE_TUNE_LR,
+  DEFAULT_HEAD_LR,
+  DEFAULT_LORA_LR,
+  lessonSettings,
+  TRANSFER_BUDGETS,
+  type TransferBudget,
+  type ViTRecipe,
+} from "../core/settings";
 import { HEAD_LAYER } from "../models/mlp";
+import { evaluateAccuracy } from "../models/predict";
 import { pretrainOnTaskA, sourceTasks, type SourceModel } from "./source";
 import { cloneModel } from "../models/surgery";
 import { fit } from "../train/fit";
-import { attentionMaps, buildViT, vitDepth, type ViTArgs } from "../models/transformer";
-import { freezeBlocks } from "../adapt/freezing";
-import { checkSweepCommon, type LoraRun } from "./lora";
-import { DEFAULT_LORA_LR } from "../core/settings";
+import { attentionMaps, buildViT, vitDepth } from "../models/transformer";
+import { checkSweepCommon, mergeCheck, type LoraRun } from "./lora";
 import { transferEpochs, scoreTunedModel } from "./transfer";
-import { DEFAULT_FINE_TUNE_LR, DEFAULT_HEAD_LR, TRANSFER_BUDGETS, type TransferBudget } from "../core/settings";
 import {
+  argError,
   checkFinite,
   checkIntInRange,
   checkNonNegativeInt,
@@ -28,11 +38,14 @@ import {
   checkPositiveFinite,
   checkPositiveInt,
   checkShape,
+  show,
 } from "../core/validate";
 import { checkLabelBudget } from "../data/subset";
 import { progressLine } from "../show/progress";
 import { methodName } from "../core/methods";
 import { checkCacheWritable } from "../store/writable";
+import { stableHash } from "../store/cache";
+import { PROTOCOL_VERSION, readResults, recordResult, type ResultRecord } from "../store/results";
 
 /** The full pretraining recipe at a scale: the ViT of lesson 05's settings and its epochs. */
 export function vitRecipe(scale: Scale = getScale()): ViTRecipe & { epochs: number } {
@@ -48,19 +61,21 @@ export type PretrainedViT = SourceModel;
 
 export interface PretrainViTArgs {
   scale?: Scale;
+  /** Seeds the initialization and batch order, and the split when `tasks` is not given. */
   seed?: number;
   /** Tasks whose source.train the ViT learns (default sourceTasks({scale, seed})). */
   tasks?: TransferTasks;
   retrain?: boolean;
-  /** fit's live progress label (default "tiny ViT on task A"). */
+  /** fit's live progress label (default "tiny ViT on task A (seed <seed>)"). */
   progress?: string | false;
   log?: ((message: string) => void) | false;
 }
 
-/** The tiny ViT trained on task A: from the artifact cache, or trained (and cached) now. */
+/** The tiny ViT trained on task A of one seed: from the artifact cache, or trained (and cached) now. */
 export async function getPretrainedViT(args: PretrainViTArgs = {}): Promise<PretrainedViT> {
   const scale = scaleArg("getPretrainedViT", args.scale);
   const seed = args.seed ?? 0;
+  checkFinite("getPretrainedViT", "seed", seed);
   const tasks = args.tasks ?? sourceTasks({ scale, seed });
   const recipe = vitRecipe(scale);
   return pretrainOnTaskA({
@@ -80,36 +95,126 @@ export async function getPretrainedViT(args: PretrainViTArgs = {}): Promise<Pret
 export type ViTMethod = "head-only" | "freeze-blocks" | "full-ft" | "lora-qv";
 export const VIT_METHODS: readonly ViTMethod[] = ["head-only", "freeze-blocks", "full-ft", "lora-qv"];
 
-export interface ViTRunArgs {
+/** The default rank of the adapters on q and v. */
+export const DEFAULT_VIT_LORA_R = 4;
+
+/** What one transfer run changes: the method and its settings (everything but data, seed and scale). */
+export interface ViTVariant {
   method: ViTMethod;
+  /** For freeze-blocks: the embeddings and blocks 0..k-1 are frozen. */
+  frozenBlocks?: number;
+  /** For lora-qv (default DEFAULT_VIT_LORA_R and DEFAULT_LORA_ALPHA). */
+  r?: number;
+  alpha?: number;
+  /** Rate of what trains below the head (LoRA: of the adapters); default DEFAULT_FINE_TUNE_LR, LoRA
+   * DEFAULT_LORA_LR; head-only has none (its head trains at headLearningRate). */
+  learningRate?: number;
+  /** Rate of the head (default DEFAULT_HEAD_LR). */
+  headLearningRate?: number;
+}
+
+export interface ViTRunArgs extends ViTVariant {
   /** The pretrained ViT (never modified). */
   source: tf.LayersModel;
   tasks: TransferTasks;
   labelsPerClass: number;
-  /** For freeze-blocks: the embeddings and blocks 0..k-1 are frozen. */
-  frozenBlocks?: number;
-  /** For lora-qv. */
-  r?: number;
-  alpha?: number;
-  /** Rate of the trained layers below the head (LoRA: of the adapters); default 1e-4, LoRA 1e-3. */
-  learningRate?: number;
-  /** Rate of the head (default 1e-3). */
-  headLearningRate?: number;
   seed?: number;
   budget?: Partial<TransferBudget>;
   scale?: Scale;
+  /** Called with the trained model before it is disposed (extra checks, pictures). */
+  inspect?: (model: tf.LayersModel) => void | Promise<void>;
 }
 
-/** A ViT run as a LoraRun row, plus the number of frozen blocks (null when not by blocks). */
+/** A ViT run as a LoraRun row, plus what it froze and the invariants it checked. */
 export interface ViTRun extends LoraRun {
+  /** Blocks frozen (null when not by blocks). */
   frozenBlocks: number | null;
+  /** The head's rate (head-only: equal to learningRate). */
+  headLearningRate: number;
+  /** Frozen weight tensors checked bit-for-bit unchanged after training (the run throws otherwise). */
+  frozenWeights: number;
+  /** lora-qv: largest |merged − unmerged| output on task B's validation images (null otherwise). */
+  mergeMaxDiff: number | null;
 }
 
-/** The table name of a ViT run (core/methods.ts): head-only, freeze-blocks-<k>, full-ft or lora-qv-r<r>. */
-export function vitMethodLabel(method: ViTMethod, k?: number, r?: number): string {
-  if (method === "freeze-blocks") return methodName({ kind: "freeze-blocks", blocks: k ?? 0 });
-  if (method === "lora-qv") return methodName({ kind: "lora", on: "qv", r: r ?? 4 });
-  return methodName({ kind: method });
+/** The base rate a method trains at unless told otherwise (head-only: its head's). */
+export function defaultViTRate(method: ViTMethod): number {
+  return method === "lora-qv" ? DEFAULT_LORA_LR : method === "head-only" ? DEFAULT_HEAD_LR : DEFAULT_FINE_TUNE_LR;
+}
+
+/** The table name of a ViT run (core/methods.ts): head-only, freeze-blocks-<k>, full-ft or lora-qv-r<r>,
+ * with "@lr=" when the base rate is not the method's default and "@headLr=" when the head's is not. */
+export function vitMethodLabel(
+  method: ViTMethod,
+  k?: number,
+  r?: number,
+  learningRate?: number,
+  headLearningRate?: number,
+): string {
+  const rates = {
+    lr:
+      method !== "head-only" && learningRate !== undefined && learningRate !== defaultViTRate(method)
+        ? learningRate
+        : undefined,
+    headLr: headLearningRate !== undefined && headLearningRate !== DEFAULT_HEAD_LR ? headLearningRate : undefined,
+  };
+  if (method === "freeze-blocks") return methodName({ kind: "freeze-blocks", blocks: k ?? 0, ...rates });
+  if (method === "lora-qv") return methodName({ kind: "lora", on: "qv", r: r ?? DEFAULT_VIT_LORA_R, ...rates });
+  return methodName({ kind: method, ...rates });
+}
+
+/** A variant with every default filled in: what a run's name and its results-log key are made of. */
+interface ResolvedVariant {
+  method: ViTMethod;
+  frozenBlocks: number | null;
+  r: number | null;
+  alpha: number | null;
+  /** The rate of what trains below the head; head-only: its head's. */
+  learningRate: number;
+  headLearningRate: number;
+  name: string;
+}
+
+function resolveVariant(v: ViTVariant): ResolvedVariant {
+  const lora = v.method === "lora-qv";
+  const headLearningRate = v.headLearningRate ?? DEFAULT_HEAD_LR;
+  const learningRate = v.method === "head-only" ? headLearningRate : (v.learningRate ?? defaultViTRate(v.method));
+  const r = lora ? (v.r ?? DEFAULT_VIT_LORA_R) : null;
+  return {
+    method: v.method,
+    frozenBlocks: v.method === "freeze-blocks" ? (v.frozenBlocks ?? null) : null,
+    r,
+    alpha: lora ? (v.alpha ?? DEFAULT_LORA_ALPHA) : null,
+    learningRate,
+    headLearningRate,
+    name: vitMethodLabel(v.method, v.frozenBlocks, r ?? undefined, v.learningRate, v.headLearningRate),
+  };
+}
+
+/** The table name of a variant's runs (vitMethodLabel with the variant's settings). */
+export function vitVariantName(v: ViTVariant): string {
+  checkViTVariant("vitVariantName", v, null);
+  return resolveVariant(v).name;
+}
+
+/** Checks one variant; `depth` (when known) bounds frozenBlocks. `param` names it in messages. */
+function checkViTVariant(where: string, v: ViTVariant, depth: number | null, param = ""): void {
+  const p = (name: string) => (param ? `${param}.${name}` : name);
+  if (typeof v !== "object" || v === null)
+    throw argError(where, param || "variant", "a { method, ... } object", show(v));
+  checkOneOf(where, p("method"), v.method, VIT_METHODS);
+  if (v.method === "freeze-blocks") {
+    if (depth === null) checkNonNegativeInt(where, p("frozenBlocks"), v.frozenBlocks);
+    else checkIntInRange(where, p("frozenBlocks"), v.frozenBlocks, 0, depth, `the ViT has ${depth} blocks`);
+  }
+  if (v.method === "lora-qv")
+    checkLoraHyper(where, v.r ?? DEFAULT_VIT_LORA_R, v.alpha ?? DEFAULT_LORA_ALPHA, 0, param ? p("r") : undefined);
+  for (const [name, value] of [
+    ["learningRate", v.learningRate],
+    ["headLearningRate", v.headLearningRate],
+  ] as const) {
+    if (value !== undefined) checkPositiveFinite(where, p(name), value);
+  }
 }
 
 /** Checks a run's options before the source is copied, so a rejected run leaves no tensors. */
@@ -117,24 +222,14 @@ function checkViTRunArgs(args: ViTRunArgs, where: string): void {
   checkOneOf(where, "method", args.method, VIT_METHODS);
   if (args.seed !== undefined) checkFinite(where, "seed", args.seed);
   checkLabelBudget(where, "labelsPerClass", args.labelsPerClass, args.tasks.target.pool);
-  if (args.method === "freeze-blocks") {
-    const depth = vitDepth(args.source);
-    checkIntInRange(where, "frozenBlocks", args.frozenBlocks, 0, depth, `the ViT has ${depth} blocks`);
-  }
-  if (args.method === "lora-qv") checkLoraHyper(where, args.r ?? 4, args.alpha ?? DEFAULT_LORA_ALPHA, 0);
-  for (const [param, v] of [
-    ["learningRate", args.learningRate],
-    ["headLearningRate", args.headLearningRate],
-  ] as const) {
-    if (v !== undefined) checkPositiveFinite(where, param, v);
-  }
+  checkViTVariant(where, args, vitDepth(args.source));
 }
 
 function prepare(args: ViTRunArgs, seed: number): tf.LayersModel {
   switch (args.method) {
     case "lora-qv":
       return applyLora(args.source, {
-        r: args.r ?? 4,
+        r: args.r ?? DEFAULT_VIT_LORA_R,
         alpha: args.alpha ?? DEFAULT_LORA_ALPHA,
         targets: VIT_LORA_TARGETS,
         trainHead: true,
@@ -147,12 +242,8 @@ function prepare(args: ViTRunArgs, seed: number): tf.LayersModel {
       return m;
     }
     case "freeze-blocks": {
-      if (args.frozenBlocks === undefined)
-        throw new Error(
-          `runViTTransfer: method "freeze-blocks" needs frozenBlocks in [0, ${vitDepth(args.source)}], got undefined`,
-        );
       const m = cloneModel(args.source);
-      freezeBlocks(m, args.frozenBlocks);
+      freezeBlocks(m, args.frozenBlocks!);
       return m;
     }
     case "full-ft": {
@@ -160,105 +251,444 @@ function prepare(args: ViTRunArgs, seed: number): tf.LayersModel {
       unfreeze(m);
       return m;
     }
-    default:
-      throw new Error(
-        `runViTTransfer: method must be head-only, freeze-blocks, full-ft or lora-qv, got ${JSON.stringify(args.method)}`,
-      );
   }
 }
 
-/** One transfer run of the pretrained ViT on k labels per class of task B. */
+/** Largest |merged − unmerged| output LoRA may show (float32 rounding of W + (alpha/r)·A·B). */
+export const MERGE_TOLERANCE = 1e-4;
+
+/** One transfer run of the pretrained ViT on k labels per class of task B. Throws if a frozen weight
+ * moved or (LoRA) the merged model disagrees with the adapters: those are invariants, not results. */
 export async function runViTTransfer(args: ViTRunArgs): Promise<ViTRun> {
   const seed = args.seed ?? 0;
   const scale = scaleArg("runViTTransfer", args.scale);
   checkViTRunArgs(args, "runViTTransfer");
+  const v = resolveVariant(args);
   const train = args.tasks.targetLabels(args.labelsPerClass, seed);
   const model = prepare(args, seed);
   try {
-    const headLr = args.headLearningRate ?? DEFAULT_HEAD_LR;
-    const lora = args.method === "lora-qv";
-    const lr =
-      args.method === "head-only" ? headLr : (args.learningRate ?? (lora ? DEFAULT_LORA_LR : DEFAULT_FINE_TUNE_LR));
     const { epochs, batchSize } = transferEpochs(train.n, { ...TRANSFER_BUDGETS[scale], ...args.budget });
+    const before = snapshotWeights(model);
     const history = await fit(model, train, {
       epochs,
       batchSize,
-      learningRate: lr,
+      learningRate: v.learningRate,
       seed,
       progress: false,
-      layerLearningRates: { [HEAD_LAYER]: headLr / lr },
+      layerLearningRates: { [HEAD_LAYER]: v.headLearningRate / v.learningRate },
     });
-    return {
-      method: vitMethodLabel(args.method, args.frozenBlocks, args.r ?? 4),
+    assertFrozenUnchanged(model, before); // throws, naming the weight, if one moved
+    let mergeMaxDiff: number | null = null;
+    if (v.method === "lora-qv") {
+      const merge = mergeCheck(model, args.tasks.target.val);
+      mergeMaxDiff = merge.maxAbsDiff;
+      if (!(merge.maxAbsDiff <= MERGE_TOLERANCE) || !merge.labelsAgree)
+        throw new Error(
+          `runViTTransfer: the merged LoRA model differs from the adapters by ${merge.maxAbsDiff} (labels ${merge.labelsAgree ? "agree" : "differ"}); expected at most ${MERGE_TOLERANCE}`,
+        );
+    }
+    const run: ViTRun = {
+      method: v.name,
       labelsPerClass: args.labelsPerClass,
       seed,
-      r: lora ? (args.r ?? 4) : null,
-      alpha: lora ? (args.alpha ?? DEFAULT_LORA_ALPHA) : null,
-      learningRate: lr,
+      r: v.r,
+      alpha: v.alpha,
+      learningRate: v.learningRate,
       ...scoreTunedModel(model, args, history),
-      frozenBlocks: args.method === "freeze-blocks" ? (args.frozenBlocks ?? null) : null,
+      frozenBlocks: v.frozenBlocks,
+      headLearningRate: v.headLearningRate,
+      frozenWeights: before.entries.filter((e) => e.frozen).length,
+      mergeMaxDiff,
     };
+    if (args.inspect) await args.inspect(model);
+    return run;
   } finally {
     model.dispose();
   }
 }
 
-export interface ViTSweepArgs {
-  scale?: Scale;
-  /** Label draws and training seeds; the ViT is pretrained once, on one split (see `tasks`). */
-  seeds?: number[];
-  labelsPerClass?: number;
-  shift?: ShiftName;
-  /** Block counts to freeze (default 0..depth). */
+/** The variants of the lesson's sweep at one set of rates: head-only, freeze-k for each k, full-ft, lora-qv. */
+export function vitSweepVariants(args: {
+  depth: number;
   frozenBlocks?: number[];
   r?: number;
   alpha?: number;
+  /** Base rate of freeze-k and full-ft (default DEFAULT_FINE_TUNE_LR). */
+  learningRate?: number;
+  /** Rate of lora-qv (default DEFAULT_LORA_LR). */
+  loraLearningRate?: number;
+}): ViTVariant[] {
+  checkNonNegativeInt("vitSweepVariants", "depth", args.depth);
+  const ks = args.frozenBlocks ?? Array.from({ length: args.depth + 1 }, (_, i) => i);
+  return [
+    { method: "head-only" },
+    ...ks.map((k): ViTVariant => ({ method: "freeze-blocks", frozenBlocks: k, learningRate: args.learningRate })),
+    { method: "full-ft", learningRate: args.learningRate },
+    { method: "lora-qv", r: args.r, alpha: args.alpha, learningRate: args.loraLearningRate },
+  ];
+}
+
+/** One seed's split and pretrained ViT, as the sweep and the experiment use them. */
+interface SeedViT {
+  tasks: TransferTasks;
+  source: tf.LayersModel;
+  /** null when the caller gave the model. */
+  pretrained: PretrainedViT | null;
+}
+
+/** Runs `body` with seed `seed`'s own split and pretrained ViT (loaded or trained, disposed after). */
+async function withSeedViT<T>(
+  scale: Scale,
+  seed: number,
+  shift: ShiftName,
+  given: { tasks?: TransferTasks; source?: tf.LayersModel },
+  body: (s: SeedViT) => Promise<T>,
+): Promise<T> {
+  const tasks = given.tasks ?? sourceTasks({ scale, seed, shift });
+  const pretrained = given.source ? null : await getPretrainedViT({ scale, seed, tasks, log: false });
+  try {
+    return await body({ tasks, source: given.source ?? pretrained!.model, pretrained });
+  } finally {
+    pretrained?.model.dispose();
+  }
+}
+
+export interface ViTSweepArgs {
+  scale?: Scale;
+  /** Seeds: each has its own split and its own pretrained ViT, and seeds its label draw and training. */
+  seeds?: number[];
+  labelsPerClass?: number;
+  shift?: ShiftName;
+  /** Block counts to freeze (default 0..depth); ignored when `variants` is given. */
+  frozenBlocks?: number[];
+  r?: number;
+  alpha?: number;
+  /** The runs of every seed (default vitSweepVariants at the default rates). */
+  variants?: ViTVariant[];
   budget?: Partial<TransferBudget>;
   onRun?: (run: ViTRun) => void;
-  /** The split (default sourceTasks({scale, seed: seeds[0], shift})); the ViT must not have seen its tests. */
+  /** One seed only: its split (default sourceTasks({scale, seed, shift})). */
   tasks?: TransferTasks;
-  /** The pretrained ViT to use (default getPretrainedViT on the split's seed). */
+  /** One seed only: the pretrained ViT to use (default getPretrainedViT on the seed's split). */
   source?: tf.LayersModel;
 }
 
-/** Every transfer method on the same pretrained ViT: head-only, freeze-k for each k, full-ft, LoRA q,v. */
+/** The transfer methods on each seed's own pretrained ViT: head-only, freeze-k for each k, full-ft and
+ * LoRA on q,v (or `variants`). Nothing is recorded (recordLoraRuns does that). */
 export async function runViTSweep(args: ViTSweepArgs = {}): Promise<ViTRun[]> {
-  checkCacheWritable(undefined, "runViTSweep"); // the pretrained ViTs are cached: refuse before training
   const where = "runViTSweep";
-  // Checked before the ViT is loaded or pretrained.
+  checkCacheWritable(undefined, where); // the pretrained ViTs are cached: refuse before training
+  // Checked before any ViT is loaded or pretrained.
   const scale = checkSweepCommon(where, args);
   const seeds = args.seeds ?? [0];
-  checkLoraHyper(where, args.r ?? 4, args.alpha ?? DEFAULT_LORA_ALPHA, 0);
+  if ((args.source || args.tasks) && seeds.length !== 1)
+    throw argError(
+      where,
+      "seeds",
+      "one seed when source or tasks is given",
+      show(seeds),
+      "each seed has its own split and pretrained ViT: leave source and tasks out",
+    );
+  checkLoraHyper(where, args.r ?? DEFAULT_VIT_LORA_R, args.alpha ?? DEFAULT_LORA_ALPHA, 0);
   (args.frozenBlocks ?? []).forEach((k, i) => checkNonNegativeInt(where, `frozenBlocks[${i}]`, k));
-  const tasks = args.tasks ?? sourceTasks({ scale, seed: seeds[0], shift: args.shift ?? "mild" });
-  const own = args.source ? null : (await getPretrainedViT({ scale, seed: tasks.seed, tasks, log: false })).model;
-  const source = args.source ?? own!;
-  const depth = vitDepth(source);
+  checkVariantList(where, args.variants, null, true);
   const runs: ViTRun[] = [];
-  const run = async (a: Omit<ViTRunArgs, "source" | "tasks" | "labelsPerClass" | "scale" | "budget">) => {
-    const r = await runViTTransfer({
-      ...a,
-      source,
-      tasks,
-      labelsPerClass: args.labelsPerClass ?? 5,
-      scale,
-      budget: args.budget,
+  for (const seed of seeds) {
+    await withSeedViT(scale, seed, args.shift ?? "mild", args, async ({ tasks, source }) => {
+      const variants =
+        args.variants ??
+        vitSweepVariants({ depth: vitDepth(source), frozenBlocks: args.frozenBlocks, r: args.r, alpha: args.alpha });
+      for (const v of variants) {
+        const run = await runViTTransfer({
+          ...v,
+          source,
+          tasks,
+          labelsPerClass: args.labelsPerClass ?? 5,
+          seed,
+          scale,
+          budget: args.budget,
+        });
+        runs.push(run);
+        args.onRun?.(run);
+      }
     });
-    runs.push(r);
-    args.onRun?.(r);
-  };
-  try {
-    for (const seed of seeds) {
-      await run({ method: "head-only", seed });
-      for (const k of args.frozenBlocks ?? Array.from({ length: depth + 1 }, (_, i) => i))
-        await run({ method: "freeze-blocks", frozenBlocks: k, seed });
-      await run({ method: "full-ft", seed });
-      await run({ method: "lora-qv", r: args.r ?? 4, alpha: args.alpha, seed });
-    }
-  } finally {
-    own?.dispose();
   }
   return runs;
+}
+
+function checkVariantList(where: string, variants: unknown, depth: number | null, optional = false): void {
+  if (variants === undefined && optional) return;
+  if (!Array.isArray(variants) || variants.length === 0)
+    throw argError(where, "variants", "a non-empty list of { method, ... }", show(variants));
+  variants.forEach((v: ViTVariant, i) => checkViTVariant(where, v, depth, `variants[${i}]`));
+}
+
+// ---- The lesson's experiment: recorded, read back on a re-run -----------------------------------
+
+/** What an experiment measured of one seed's pretrained ViT. */
+export interface PretrainedViTRow {
+  seed: number;
+  /** Its artifact-cache key (the identity its transfer runs are recorded against). */
+  key: string;
+  /** Task-A accuracy on the test and validation splits of this seed. */
+  testAccuracy: number;
+  valAccuracy: number;
+  /** Task-B accuracy before any tuning (the task-A head fits: the classes are shared). */
+  zeroShot: number;
+  zeroShotVal: number;
+  totalParams: number;
+  /** Pretraining seconds (0 when read from the artifact cache). */
+  seconds: number;
+  fromCache: boolean;
+}
+
+/** A run of the experiment: trained now or read back from the results log, with its record. */
+export type ViTExperimentRun = ViTRun & { reused: boolean; record: ResultRecord };
+
+export interface ViTExperimentArgs {
+  /** Lesson id the runs are recorded under (default "05"). */
+  lesson?: string;
+  scale?: Scale;
+  /** Each seed: its own split, its own pretrained ViT, its label draw. */
+  seeds: number[];
+  labelsPerClass: number;
+  shift?: ShiftName;
+  /** The runs of every seed, in order. */
+  variants: ViTVariant[];
+  budget?: Partial<TransferBudget>;
+  /** Read back runs recorded with the same configuration instead of training them (default true). */
+  reuse?: boolean;
+  /** One line that updates in place with the run in progress (default true). */
+  progress?: boolean;
+  /** Called with every run, trained or read back. */
+  onRun?: (run: ViTExperimentRun) => void;
+}
+
+export interface ViTExperiment {
+  runs: ViTExperimentRun[];
+  /** One row per seed: the pretrained ViT's task-A accuracy and zero-shot score. */
+  pretrained: PretrainedViTRow[];
+}
+
+/** Everything that changes a run's numbers; equal keys mean a recorded run can be read back. */
+function vitRunKey(
+  v: ResolvedVariant,
+  ctx: {
+    task: string;
+    k: number;
+    seed: number;
+    scale: Scale;
+    backend: string;
+    sourceKey: string;
+    budget: TransferBudget;
+  },
+): string {
+  const { name: _name, ...variant } = v;
+  return stableHash({ v: PROTOCOL_VERSION, model: "tiny-vit", variant, ...ctx }).slice(0, 16);
+}
+
+/** A run as a results-log record (its key and the invariants it checked kept in `extra`). */
+function vitRecord(r: ViTRun, meta: { lesson: string; backend: string; scale: Scale }, runKey: string): ResultRecord {
+  return {
+    lesson: meta.lesson,
+    method: r.method,
+    task: r.task,
+    labelsPerClass: r.labelsPerClass,
+    accuracy: r.accuracy,
+    valAccuracy: r.valAccuracy,
+    retention: r.retention,
+    forgetting: r.forgetting,
+    trainableParams: r.trainableParams,
+    totalParams: r.totalParams,
+    seconds: r.seconds,
+    backend: meta.backend,
+    scale: meta.scale,
+    seed: r.seed,
+    extra: {
+      runKey,
+      model: "tiny-vit",
+      frozenBlocks: r.frozenBlocks,
+      r: r.r,
+      alpha: r.alpha,
+      learningRate: r.learningRate,
+      headLearningRate: r.headLearningRate,
+      steps: r.steps,
+      frozenWeights: r.frozenWeights,
+      mergeMaxDiff: r.mergeMaxDiff,
+    },
+  };
+}
+
+/** A recorded run back as a ViTRun (learning curves are not recorded: loss is []). */
+function vitRunFromRecord(rec: ResultRecord, v: ResolvedVariant): ViTRun {
+  const e = rec.extra ?? {};
+  return {
+    method: v.name,
+    task: rec.task,
+    labelsPerClass: rec.labelsPerClass ?? 0,
+    seed: rec.seed,
+    r: v.r,
+    alpha: v.alpha,
+    learningRate: v.learningRate,
+    accuracy: rec.accuracy,
+    valAccuracy: rec.valAccuracy ?? NaN,
+    retention: rec.retention ?? null,
+    forgetting: rec.forgetting ?? null,
+    trainableParams: rec.trainableParams ?? 0,
+    totalParams: rec.totalParams ?? 0,
+    seconds: rec.seconds ?? 0,
+    steps: Number(e.steps ?? 0),
+    loss: [],
+    frozenBlocks: v.frozenBlocks,
+    headLearningRate: v.headLearningRate,
+    frozenWeights: Number(e.frozenWeights ?? 0),
+    mergeMaxDiff: typeof e.mergeMaxDiff === "number" ? e.mergeMaxDiff : null,
+  };
+}
+
+/** The lesson's experiment: for every seed, its own split and pretrained ViT (trained and cached on
+ * first use), its zero-shot score, then every variant — each recorded in the results log as it
+ * finishes, or read back when a run of the same configuration (protocol, backend, pretrained ViT,
+ * variant, budget, labels, seed) is already recorded. Per seed, the ViT's task-A accuracy and
+ * zero-shot score are recorded once too ("source-model" on "clean", "zero-shot" on the shift). */
+export async function runViTExperiment(args: ViTExperimentArgs): Promise<ViTExperiment> {
+  const where = "runViTExperiment";
+  checkCacheWritable(undefined, where); // runs are recorded as they finish: refuse before the first
+  const scale = checkSweepCommon(where, args);
+  if (args.seeds === undefined) throw argError(where, "seeds", "a non-empty list of finite numbers", "undefined");
+  checkPositiveInt(where, "labelsPerClass", args.labelsPerClass);
+  const lesson = args.lesson ?? "05";
+  if (typeof lesson !== "string" || lesson === "")
+    throw argError(where, "lesson", 'a lesson id such as "05"', show(args.lesson));
+  checkVariantList(where, args.variants, vitRecipe(scale).model.depth);
+  const shift = args.shift ?? "mild";
+  const backend = tf.getBackend();
+  const known = new Map<string, ResultRecord>();
+  if (args.reuse ?? true) {
+    for (const rec of readResults({ lesson, scale })) {
+      if (rec.backend === backend && typeof rec.extra?.runKey === "string") known.set(rec.extra.runKey, rec);
+    }
+  }
+  const variants = args.variants.map(resolveVariant);
+  const runs: ViTExperimentRun[] = [];
+  const pretrained: PretrainedViTRow[] = [];
+  const total = args.seeds.length * variants.length;
+  const line = args.progress === false ? null : newDisplay();
+  const t0 = performance.now();
+  let trained = 0;
+  const emit = (run: ViTExperimentRun) => {
+    runs.push(run);
+    if (!run.reused) trained++;
+    line?.text(
+      `${lesson}: ${runs.length}/${total} runs (${trained} trained, ${runs.length - trained} read back), last: ` +
+        `${run.method} seed ${run.seed} → ${(100 * run.accuracy).toFixed(1)} % (validation ${(100 * run.valAccuracy).toFixed(1)} %), ` +
+        `${((performance.now() - t0) / 1000).toFixed(0)} s`,
+    );
+    args.onRun?.(run);
+  };
+  for (const seed of args.seeds) {
+    await withSeedViT(scale, seed, shift, {}, async ({ tasks, source, pretrained: vit }) => {
+      const row = pretrainedRow(seed, vit!, tasks);
+      pretrained.push(row);
+      recordPretrained(row, { lesson, backend, scale, task: tasks.shift }, known);
+      const budget = { ...TRANSFER_BUDGETS[scale], ...args.budget };
+      const ctx = { task: tasks.shift, k: args.labelsPerClass, seed, scale, backend, sourceKey: row.key, budget };
+      for (const [i, v] of variants.entries()) {
+        const key = vitRunKey(v, ctx);
+        const old = known.get(key);
+        if (old) {
+          emit({ ...vitRunFromRecord(old, v), reused: true, record: old });
+          continue;
+        }
+        const run = await runViTTransfer({
+          ...args.variants[i],
+          source,
+          tasks,
+          labelsPerClass: args.labelsPerClass,
+          seed,
+          scale,
+          budget: args.budget,
+        });
+        const record = recordResult(vitRecord(run, { lesson, backend, scale }, key));
+        known.set(key, record);
+        emit({ ...run, reused: false, record });
+      }
+    });
+  }
+  return { runs, pretrained };
+}
+
+function pretrainedRow(seed: number, vit: PretrainedViT, tasks: TransferTasks): PretrainedViTRow {
+  return {
+    seed,
+    key: vit.key,
+    testAccuracy: vit.testAccuracy,
+    valAccuracy: evaluateAccuracy(vit.model, tasks.source.val),
+    zeroShot: evaluateAccuracy(vit.model, tasks.target.test),
+    zeroShotVal: evaluateAccuracy(vit.model, tasks.target.val),
+    totalParams: vit.model.countParams(),
+    seconds: vit.seconds,
+    fromCache: vit.fromCache,
+  };
+}
+
+/** Records a seed's pretrained ViT ("source-model" on task A) and its zero-shot score on task B,
+ * once per pretrained ViT, task and backend. */
+function recordPretrained(
+  row: PretrainedViTRow,
+  meta: { lesson: string; backend: string; scale: Scale; task: string },
+  known: Map<string, ResultRecord>,
+): void {
+  const common = {
+    lesson: meta.lesson,
+    labelsPerClass: null,
+    totalParams: row.totalParams,
+    backend: meta.backend,
+    scale: meta.scale,
+    seed: row.seed,
+  };
+  const rows: [string, ResultRecord][] = [
+    [
+      "source-model",
+      {
+        ...common,
+        method: methodName({ kind: "source-model" }),
+        task: "clean",
+        accuracy: row.testAccuracy,
+        valAccuracy: row.valAccuracy,
+        trainableParams: row.totalParams,
+        seconds: row.seconds,
+      },
+    ],
+    [
+      "zero-shot",
+      {
+        ...common,
+        method: methodName({ kind: "zero-shot" }),
+        task: meta.task,
+        accuracy: row.zeroShot,
+        valAccuracy: row.zeroShotVal,
+        retention: row.testAccuracy,
+        forgetting: 0,
+        trainableParams: 0,
+        seconds: 0,
+      },
+    ],
+  ];
+  for (const [kind, rec] of rows) {
+    const runKey = stableHash({
+      v: PROTOCOL_VERSION,
+      model: "tiny-vit",
+      kind,
+      task: rec.task,
+      seed: row.seed,
+      scale: meta.scale,
+      backend: meta.backend,
+      sourceKey: row.key,
+    }).slice(0, 16);
+    if (known.has(runKey)) continue;
+    known.set(runKey, recordResult({ ...rec, extra: { runKey, model: "tiny-vit", fromCache: row.fromCache } }));
+  }
 }
 
 /** Attention received per patch, as images: for each of the first n examples and each head, the
