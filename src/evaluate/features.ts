@@ -9,7 +9,7 @@ import { HEAD_LAYER } from "../models/mlp";
 import { cloneModel } from "../models/surgery";
 import { fit, type FitArgs, type History } from "../train/fit";
 import { evaluateAccuracy, DEFAULT_EVAL_BATCH } from "../models/predict";
-import { argError, checkPositiveInt, show } from "../core/validate";
+import { argError, checkNonNegativeInt, checkPositiveInt, show } from "../core/validate";
 import { checkDataset, checkModelTakes } from "../data/check";
 import { medianOf } from "../core/stats";
 
@@ -72,35 +72,86 @@ export interface LinearProbeArgs {
   model: tf.LayersModel;
   train: Dataset;
   test: Dataset;
+  /** Validation data of the same task: each probe keeps the weights of the epoch (1..`epochs`) with the
+   * highest validation accuracy (ties: the earliest), so its training length is chosen on validation
+   * and test is scored once, with those weights. Without it every probe trains exactly `epochs`. */
+  val?: Dataset;
   /** Layers to probe (default: the input, then every base layer bottom to top). */
   layers?: string[];
+  /** Epochs of each probe (with `val`: the most it may train). */
   epochs?: number;
   learningRate?: number;
   batchSize?: number;
   seed?: number;
 }
 
+/** One layer's probe. */
+export interface ProbeResult {
+  layer: string;
+  /** Width of the layer's output (784 for the input). */
+  dim: number;
+  /** Held-out (test) accuracy of the probe: scored once, with the weights chosen on validation. */
+  accuracy: number;
+  /** Validation accuracy of the chosen weights (null without `val`). */
+  valAccuracy: number | null;
+  /** Epochs the reported probe had trained (chosen on validation when `val` was given). */
+  epochs: number;
+}
+
 export const DEFAULT_PROBE_EPOCHS = 30;
 export const DEFAULT_PROBE_LEARNING_RATE = 1e-2;
 
-/** Held-out accuracy of a softmax regression trained on each layer's frozen features. */
-export async function linearProbe(args: LinearProbeArgs): Promise<{ layer: string; dim: number; accuracy: number }[]> {
+/** Test accuracy of a softmax regression trained on each layer's frozen features; with `val`, the
+ * number of epochs is chosen per layer on validation (early stopping by checkpoint). */
+export async function linearProbe(args: LinearProbeArgs): Promise<ProbeResult[]> {
+  const where = "linearProbe";
+  const epochs = args.epochs ?? DEFAULT_PROBE_EPOCHS;
+  checkNonNegativeInt(where, "epochs", epochs);
+  if (args.val !== undefined) {
+    checkDataset(where, "val", args.val);
+    if (args.val.numClasses !== args.train.numClasses || args.val.dim !== args.train.dim)
+      throw argError(
+        where,
+        "val",
+        `a dataset like train (${args.train.numClasses} classes, ${args.train.dim} features)`,
+        `${args.val.numClasses} classes, ${args.val.dim} features`,
+      );
+  }
   const layers = args.layers ?? [INPUT_FEATURES, ...baseLayers(args.model).map((l) => l.name)];
-  const out: { layer: string; dim: number; accuracy: number }[] = [];
+  const out: ProbeResult[] = [];
   for (const name of layers) {
     const tr = extractFeatures(args.model, name, args.train);
     const te = extractFeatures(args.model, name, args.test);
+    const va = args.val ? extractFeatures(args.model, name, args.val) : undefined;
     const probe = softmaxRegression(tr.dim, tr.numClasses, args.seed ?? 0);
+    // The best validation epoch so far, with a copy of its weights (getWeights returns the variables).
+    const kept: { best: { epoch: number; valAccuracy: number; weights: tf.Tensor[] } | null } = { best: null };
     try {
       await fit(probe, tr, {
-        epochs: args.epochs ?? DEFAULT_PROBE_EPOCHS,
+        epochs,
         learningRate: args.learningRate ?? DEFAULT_PROBE_LEARNING_RATE,
         batchSize: args.batchSize ?? 64,
         seed: args.seed ?? 0,
         progress: false,
+        validation: va,
+        onEpochEnd: (epoch, logs) => {
+          const acc = logs.valAccuracy;
+          if (acc === undefined || (kept.best !== null && !(acc > kept.best.valAccuracy))) return;
+          kept.best?.weights.forEach((w) => w.dispose());
+          kept.best = { epoch: epoch + 1, valAccuracy: acc, weights: probe.getWeights().map((w) => w.clone()) };
+        },
       });
-      out.push({ layer: name, dim: tr.dim, accuracy: evaluateAccuracy(probe, te) });
+      const best = kept.best;
+      if (best) probe.setWeights(best.weights);
+      out.push({
+        layer: name,
+        dim: tr.dim,
+        accuracy: evaluateAccuracy(probe, te),
+        valAccuracy: best ? best.valAccuracy : va ? evaluateAccuracy(probe, va) : null,
+        epochs: best ? best.epoch : epochs,
+      });
     } finally {
+      kept.best?.weights.forEach((w) => w.dispose());
       probe.dispose();
     }
   }

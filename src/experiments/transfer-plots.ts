@@ -1,19 +1,85 @@
-// Plots of transfer experiments (lessons 02, 03, 10): accuracy and transfer gain against labels
-// per class, and the freeze-ratio sweep (accuracy, retention, trainable parameters, s/epoch vs r).
+// Plots and tables of transfer experiments (lessons 02, 03, 10): validated arms as results, their
+// choice tables, accuracy and paired transfer gain (95 % intervals) against labels per class, probes
+// per layer, and the freeze-ratio sweep (accuracy, retention, trainable parameters, s/epoch vs r).
 import { linePlot, multiPanel, type PlotSpec, type Series } from "../show/plot";
+import type { TableCell } from "../show/table";
 import type { TransferResult } from "./transfer";
+import { transferLabel } from "./transfer";
 import type { TransferSummaryRow } from "./transfer-sweep";
-import { sampleMeanStd } from "../core/stats";
+import type { ValidatedArm } from "./validated";
+import type { ProbeSummaryRow } from "./probes";
+import { compareOnSeeds, formatMeanCI, meanCI, type SeedComparison } from "../core/stats";
+import { argError, show } from "../core/validate";
+
+/** Error bars of a plot: a 95 % half-width in points, 0 where there is none (one seed). */
+const bar = (halfWidth: number | null): number =>
+  halfWidth !== null && Number.isFinite(halfWidth) ? 100 * halfWidth : 0;
+
+/** A named arm of an experiment (e.g. "head-only") and its validated arms, one per (task, k). */
+export interface NamedArms {
+  name: string;
+  arms: readonly ValidatedArm[];
+}
+
+/** The chosen runs of validated arms, each relabelled with its arm's name (the rate chosen on
+ * validation may differ from one k to the next, and so would the runs' own labels), so that
+ * summarizeTransfer, gainOverBaseline and the plots draw one line per arm. */
+export function armResults(named: readonly NamedArms[]): TransferResult[] {
+  const names = named.map((n) => n.name);
+  if (new Set(names).size !== names.length)
+    throw argError("armResults", "named", "arms with distinct names", show(names));
+  return named.flatMap(({ name, arms }) => arms.flatMap((a) => a.runs.map((r) => ({ ...r, label: name }))));
+}
+
+/** The choice table of validated arms: per arm and (task, k), every candidate with its mean
+ * validation accuracy ± 95 % half-width and how often it was chosen; the test accuracy only of what
+ * was chosen (shared mode: one candidate for all seeds; per-seed mode: the chosen runs). */
+export function choiceTableRows(named: readonly NamedArms[]): Record<string, TableCell>[] {
+  const rows: Record<string, TableCell>[] = [];
+  for (const { name, arms } of named) {
+    for (const arm of arms) {
+      const chosen = meanCI(arm.runs.map((r) => r.accuracy));
+      arm.counts.forEach((c, i) => {
+        const cand = arm.choice?.candidates[i];
+        const picked = arm.choice ? arm.choice.index === i : c.times > 0;
+        rows.push({
+          arm: name,
+          task: arm.task,
+          "labels/class": arm.labelsPerClass,
+          candidate: transferLabel(c.variant),
+          "validation %": cand ? formatMeanCI({ mean: cand.valMean, halfWidth: cand.valHalfWidth }) : "–",
+          chosen: arm.mode === "shared" ? (picked ? "✓" : "") : `${c.times}/${arm.runs.length} seeds`,
+          "test % (chosen)": picked && arm.mode === "shared" ? formatMeanCI(chosen) : "",
+        });
+      });
+      if (arm.mode === "per-seed")
+        rows.push({
+          arm: name,
+          task: arm.task,
+          "labels/class": arm.labelsPerClass,
+          candidate: "each seed's choice",
+          "validation %": formatMeanCI(meanCI(arm.runs.map((r) => r.valAccuracy))),
+          chosen: "",
+          "test % (chosen)": formatMeanCI(chosen),
+        });
+    }
+  }
+  return rows;
+}
 
 /** Gain of one variant over a baseline at one label budget, paired by seed. */
 export interface GainRow {
   task: string;
   label: string;
   labelsPerClass: number;
-  /** Mean and std over seeds of accuracy(variant) − accuracy(baseline), same seed. */
+  /** Mean over seeds of accuracy(variant) − accuracy(baseline), same seed; its sample std and 95 %
+   * t half-width (Infinity with one seed). */
   gainMean: number;
   gainStd: number;
+  gainHalfWidth: number;
   runs: number;
+  /** The paired verdict on "the variant beats the baseline" (compareOnSeeds, direction "greater"). */
+  comparison: SeedComparison;
 }
 
 /** Transfer gain over the baseline (default "scratch"), paired by (task, k, seed). */
@@ -21,19 +87,34 @@ export function gainOverBaseline(results: TransferResult[], baseline = "scratch"
   const base = new Map<string, number>();
   for (const r of results)
     if (r.label === baseline) base.set(JSON.stringify([r.task, r.labelsPerClass, r.seed]), r.accuracy);
-  const groups = new Map<string, { r: TransferResult; gains: Map<number, number> }>();
+  const groups = new Map<string, { r: TransferResult; pairs: Map<number, [number, number]> }>();
   for (const r of results) {
     if (r.label === baseline || r.method === "zero-shot") continue;
     const b = base.get(JSON.stringify([r.task, r.labelsPerClass, r.seed]));
     if (b === undefined) continue;
     const key = JSON.stringify([r.task, r.label, r.labelsPerClass]);
-    if (!groups.has(key)) groups.set(key, { r, gains: new Map() });
-    groups.get(key)!.gains.set(r.seed, r.accuracy - b);
+    if (!groups.has(key)) groups.set(key, { r, pairs: new Map() });
+    groups.get(key)!.pairs.set(r.seed, [r.accuracy, b]);
   }
-  return [...groups.values()].map(({ r, gains }) => {
-    const g = [...gains.values()];
-    const [m, sd] = sampleMeanStd(g);
-    return { task: r.task, label: r.label, labelsPerClass: r.labelsPerClass, gainMean: m, gainStd: sd, runs: g.length };
+  return [...groups.values()].map(({ r, pairs }) => {
+    const seeds = [...pairs.keys()];
+    const gains = seeds.map((s) => pairs.get(s)![0] - pairs.get(s)![1]);
+    const ci = meanCI(gains);
+    const comparison = compareOnSeeds(
+      seeds.map((s) => ({ seed: s, value: pairs.get(s)![0] })),
+      seeds.map((s) => ({ seed: s, value: pairs.get(s)![1] })),
+      { direction: "greater" },
+    );
+    return {
+      task: r.task,
+      label: r.label,
+      labelsPerClass: r.labelsPerClass,
+      gainMean: ci.mean,
+      gainStd: gains.length > 1 ? ci.sd : 0,
+      gainHalfWidth: ci.halfWidth,
+      runs: gains.length,
+      comparison,
+    };
   });
 }
 
@@ -44,8 +125,8 @@ function byLabel<T extends { label: string; labelsPerClass: number }>(rows: T[])
   return m;
 }
 
-/** Held-out accuracy (%) against labels per class (log x), one line per variant, ± std over
- * seeds; zero-shot (no labels) as a flat reference line. */
+/** Test accuracy (%) against labels per class (log x), one line per variant, ± the 95 % half-width
+ * over seeds; zero-shot (no labels) as a flat reference line. */
 export function accuracyVsLabelsPlot(rows: TransferSummaryRow[], args: { task: string; title?: string }): PlotSpec {
   const mine = rows.filter((r) => r.task === args.task);
   const ks = [...new Set(mine.filter((r) => r.method !== "zero-shot").map((r) => r.labelsPerClass))].sort(
@@ -57,7 +138,7 @@ export function accuracyVsLabelsPlot(rows: TransferSummaryRow[], args: { task: s
       name: label,
       x: rs.map((r) => r.labelsPerClass),
       y: rs.map((r) => 100 * r.accuracyMean),
-      error: rs.map((r) => 100 * r.accuracyStd),
+      error: rs.map((r) => bar(r.accuracyHalfWidth)),
     });
   }
   const zs = mine.find((r) => r.method === "zero-shot");
@@ -65,14 +146,14 @@ export function accuracyVsLabelsPlot(rows: TransferSummaryRow[], args: { task: s
   return linePlot({
     title: args.title ?? `Task B (${args.task}): accuracy vs labels per class`,
     xTitle: "labels per class",
-    yTitle: "held-out accuracy (%)",
+    yTitle: "test accuracy (%)",
     logX: true,
     markers: true,
     series,
   });
 }
 
-/** Transfer gain over scratch (points) against labels per class (log x), ± std over seeds. */
+/** Paired transfer gain over scratch (points) against labels per class (log x), ± its 95 % half-width. */
 export function transferGainPlot(gains: GainRow[], args: { task: string; title?: string }): PlotSpec {
   const mine = gains.filter((g) => g.task === args.task);
   const series: Series[] = [];
@@ -81,7 +162,7 @@ export function transferGainPlot(gains: GainRow[], args: { task: string; title?:
       name: label,
       x: rs.map((r) => r.labelsPerClass),
       y: rs.map((r) => 100 * r.gainMean),
-      error: rs.map((r) => 100 * r.gainStd),
+      error: rs.map((r) => bar(r.gainHalfWidth)),
     });
   }
   const ks = [...new Set(mine.map((g) => g.labelsPerClass))].sort((a, b) => a - b);
@@ -140,7 +221,7 @@ export function freezeSweepPlot(
         "target accuracy (%)",
         "task B accuracy (%)",
         (r) => 100 * r.accuracyMean,
-        (r) => 100 * r.accuracyStd,
+        (r) => bar(r.accuracyHalfWidth),
       ),
       panel(
         "task-A retention (%)",
@@ -151,5 +232,28 @@ export function freezeSweepPlot(
       panel("trainable parameters", "parameters", (r) => r.trainableParams),
       panel("seconds per epoch", "s / epoch", (r) => r.secondsPerEpoch),
     ],
+  });
+}
+
+/** Linear-probe test accuracy (%) by layer, input first, one line per (task, base), ± the 95 %
+ * half-width over seeds. */
+export function probePlot(rows: readonly ProbeSummaryRow[], args: { title?: string } = {}): PlotSpec {
+  const lines = new Map<string, ProbeSummaryRow[]>();
+  for (const r of rows) {
+    const name =
+      r.task === "class-split" ? "class split: base trained on 0-4, probing 5-9" : `task B (${r.task}), ${r.base} base`;
+    lines.set(name, [...(lines.get(name) ?? []), r]);
+  }
+  return linePlot({
+    title: args.title ?? "Linear probe accuracy by layer (mean ± 95 % CI over seeds)",
+    xTitle: "features from",
+    yTitle: "test accuracy (%)",
+    markers: true,
+    series: [...lines.entries()].map(([name, rs]) => ({
+      name,
+      x: rs.map((r) => r.layer),
+      y: rs.map((r) => 100 * r.accuracyMean),
+      error: rs.map((r) => bar(r.accuracyHalfWidth)),
+    })),
   });
 }

@@ -12,14 +12,20 @@ import {
 import { pct } from "../../src/core/format";
 import {
   accuracyVsLabelsPlot,
+  armResults,
+  choiceTableRows,
   freezeSweepPlot,
   gainOverBaseline,
+  probePlot,
   transferGainPlot,
 } from "../../src/experiments/transfer-plots";
+import { summarizeProbes, type ProbeRun } from "../../src/experiments/probes";
+import type { ValidatedArm } from "../../src/experiments/validated";
+import { chooseOnValidation } from "../../src/evaluate/select";
 import { TRANSFER_BUDGETS } from "../../src/core/settings";
 import { getSourceModel, sourceTasks, type SourceModel } from "../../src/experiments/source";
 import { snapshotWeights, compareWeights } from "../../src/adapt/freezing";
-import { readResults } from "../../src/store/results";
+import { readResults, type ResultRecord } from "../../src/store/results";
 import type { TransferTasks } from "../../src/data/tasks";
 
 let dir: string;
@@ -55,16 +61,17 @@ describe("runTransfer", () => {
     expect(tf.memory().numTensors).toBe(before);
     expect(compareWeights(src.model, srcSnap).some((c) => c.changed)).toBe(false); // runs work on copies
 
-    expect([scratch.trainableParams, scratch.retention, scratch.head]).toEqual([242762, null, null]);
-    expect(fe.frozenLayers).toEqual(["hidden1", "hidden2", "hidden3"]);
+    // 784-256-128-128-64-10: four hidden layers, so a freeze ratio of 0.5 freezes two of them.
+    expect([scratch.trainableParams, scratch.retention, scratch.head]).toEqual([259274, null, null]);
+    expect(fe.frozenLayers).toEqual(["hidden1", "hidden2", "hidden3", "hidden4"]);
     expect(fe.trainableParams).toBe(650);
     expect(fe.retention).toBe(src.testAccuracy); // frozen base + original head = the source model
     expect(half.frozenLayers).toEqual(["hidden1", "hidden2"]);
-    expect(half.trainableParams).toBe(8256 + 650);
+    expect(half.trainableParams).toBe(16512 + 8256 + 650);
     expect(half.label).toBe("freeze-0.50");
     expect(full.frozenLayers).toEqual([]);
     expect(full.label).toBe("full-ft+source-head");
-    expect(first.frozenLayers).toEqual(["hidden2", "hidden3"]);
+    expect(first.frozenLayers).toEqual(["hidden2", "hidden3", "hidden4"]);
     expect(first.label).toBe("tune-hidden1");
     expect(zero.steps).toBe(0);
     expect(zero.trainableParams).toBe(0);
@@ -74,7 +81,9 @@ describe("runTransfer", () => {
       expect(r.steps).toBeGreaterThanOrEqual(2);
       expect(r.secondsPerEpoch).toBeGreaterThan(0);
       expect(r.task).toBe("mild");
-      expect(r.totalParams).toBe(242762);
+      expect(r.totalParams).toBe(259274);
+      expect(r.valAccuracy).toBeGreaterThanOrEqual(0);
+      expect(r.valAccuracy).toBeLessThanOrEqual(1);
     }
   });
 
@@ -230,8 +239,82 @@ describe("transfer plots", () => {
     expect(g).toHaveLength(1); // k=5 has no scratch run to compare with
     expect(g[0].gainMean).toBeCloseTo(0.25, 12);
     expect(g[0].gainStd).toBeCloseTo(Math.SQRT2 * 0.05, 12);
+    // Gains 0.2 and 0.3: sd 0.0707, t(0.975, 1) = 12.706 -> half-width 12.706 · 0.0707 / √2 = 0.6353.
+    expect(g[0].gainHalfWidth).toBeCloseTo(0.635310236808735, 9);
+    expect(g[0].comparison.verdict).toBe("not significant");
+    expect(g[0].comparison.seeds).toEqual([0, 1]);
     const spec = transferGainPlot(g, { task: "mild" });
     expect(spec.data.map((t) => t.name)).toEqual(["ft", "no gain"]);
+    // Error bars are the 95 % half-width in points, not the std.
+    expect((spec.data[0] as { error_y?: { array: number[] } }).error_y?.array[0]).toBeCloseTo(63.5310236808735, 6);
+  });
+
+  it("gainOverBaseline's verdict holds when every seed gains", () => {
+    const rows = [0, 1, 2, 3].flatMap((seed) => [
+      res("scratch", 1, seed, 0.5 + 0.01 * seed),
+      res("ft", 1, seed, 0.6 + 0.01 * seed + 0.001 * (seed % 2)),
+    ]);
+    const [g] = gainOverBaseline(rows);
+    expect(g.runs).toBe(4);
+    expect(g.comparison.verdict).toBe("holds");
+    expect(g.comparison.text).toMatch(/^holds \(Δ \+10\.\d points, 95 % CI \[/);
+  });
+
+  const arm = (label: string, learningRate: number, k: number, accs: number[]) => ({
+    key: { method: "full-ft" as const, learningRate },
+    runs: accs.map((a, seed) => ({
+      ...res(label, k, seed, a, { valAccuracy: a - 0.01 }),
+      reused: false,
+      record: {} as ResultRecord,
+    })),
+  });
+
+  it("armResults names each arm's chosen runs by the arm; choiceTableRows shows validation for all, test for the chosen", () => {
+    const cands = [arm("full-ft", 1e-4, 5, [0.7, 0.72]), arm("full-ft@lr=1e-3", 1e-3, 5, [0.8, 0.78])];
+    const choice = chooseOnValidation(cands);
+    expect(choice.index).toBe(1);
+    const validated: ValidatedArm = {
+      task: "mild",
+      labelsPerClass: 5,
+      mode: "shared",
+      by: "valAccuracy",
+      runs: cands[1].runs,
+      choice,
+      counts: cands.map((c, i) => ({ label: c.runs[0].label, variant: c.key, times: i === 1 ? 2 : 0 })),
+    };
+    const named = [{ name: "full-ft", arms: [validated] }];
+    expect(armResults(named).map((r) => [r.label, r.seed, r.accuracy])).toEqual([
+      ["full-ft", 0, 0.8],
+      ["full-ft", 1, 0.78],
+    ]);
+    expect(() => armResults([...named, ...named])).toThrow(/armResults: named must be arms with distinct names/);
+    const rows = choiceTableRows(named);
+    expect(rows.map((r) => [r.candidate, r["validation %"], r.chosen, r["test % (chosen)"]])).toEqual([
+      ["full-ft", "70.0 ± 12.7", "", ""],
+      ["full-ft@lr=1e-3", "78.0 ± 12.7", "✓", "79.0 ± 12.7"],
+    ]);
+  });
+
+  it("probePlot draws one line per (task, base) over the layers, with 95 % error bars", () => {
+    const runs: ProbeRun[] = [0, 1].flatMap((seed) =>
+      ["input", "hidden1"].flatMap((layer, i) =>
+        (["source", "random"] as const).map((base) => ({
+          seed,
+          task: "mild",
+          base,
+          layer,
+          dim: i === 0 ? 784 : 256,
+          accuracy: 0.5 + 0.1 * i + (base === "source" ? 0.1 : 0) + 0.02 * seed,
+          valAccuracy: 0.5,
+          epochs: 3 + seed,
+          separation: 0.2,
+        })),
+      ),
+    );
+    const spec = probePlot(summarizeProbes(runs));
+    expect(spec.data.map((t) => t.name)).toEqual(["task B (mild), source base", "task B (mild), random base"]);
+    expect(spec.data[0].x).toEqual(["input", "hidden1"]);
+    expect(spec.data[0].y).toEqual([61, 71].map((v) => expect.closeTo(v, 9)));
   });
 
   it("freezeSweepPlot draws four panels with one line per task", () => {
