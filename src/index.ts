@@ -24,25 +24,34 @@ export { TRANSFER_SEEDS } from "./core/settings";
 export { chooseOnValidation, choosePerSeed, type Choice, type PerSeedChoice } from "./evaluate/select";
 export { describeReuse, PROTOCOL_VERSION } from "./store/results";
 export { verdictTable, type VerdictRow } from "./show/verdicts";
+export { armValues, runValidatedArm, type ValidatedArm } from "./experiments/validated";
 
 // Lesson 01: greedy layer-wise pretraining, the 2006 problem and the modern recipe.
 export { formatPct } from "./core/format";
 export { makeTransferTasks } from "./data/tasks";
+export type { ClaimSpec } from "./core/stats";
 export {
   cachedEncoders,
+  cleanSplit,
   epochsFor,
+  METHOD_CHANGES,
   pretrainedStackKey,
+  pretrainingGain,
+  pretrainingValues,
   recordPretrainingRuns,
   runPretrainingExperiment,
   stackConfig,
   summarizePretraining,
   type LabelBudget,
+  type PretrainingMeasure,
   type PretrainingMethod,
+  type PretrainingRun,
+  type PretrainingSplit,
   type SupervisedBudget,
 } from "./experiments/pretraining";
 export { buildAutoencoder } from "./models/autoencoder";
 export { evaluateAccuracy } from "./models/predict";
-export { describeInit, getRecipe, type RecipeName } from "./models/recipes";
+export { describeInit, getRecipe, type Recipe, type RecipeName } from "./models/recipes";
 export { newDisplay } from "./show/display";
 export { showImageGrid, type ImageRow } from "./show/images";
 export { linePlot } from "./show/plot";
@@ -77,7 +86,23 @@ export {
   type Pca,
 } from "./evaluate/features";
 export { getSourceModel, sourceTasks } from "./experiments/source";
-export { accuracyVsLabelsPlot, gainOverBaseline, transferGainPlot } from "./experiments/transfer-plots";
+export {
+  accuracyVsLabelsPlot,
+  armResults,
+  choiceTableRows,
+  gainOverBaseline,
+  probePlot,
+  transferGainPlot,
+  type GainRow,
+  type NamedArms,
+} from "./experiments/transfer-plots";
+export {
+  probeValues,
+  runProbeExperiment,
+  summarizeProbes,
+  type ProbeRun,
+  type ProbeSummaryRow,
+} from "./experiments/probes";
 export { runTransferExperiment, summarizeTransfer, type TransferVariant } from "./experiments/transfer-sweep";
 export { transferEpochs, transferLabel } from "./experiments/transfer";
 export { buildSourceModel } from "./models/mlp";
@@ -92,7 +117,8 @@ export { discriminativeMultipliers } from "./adapt/schedules";
 export type { ScheduleName } from "./core/methods";
 export { measureForgetting } from "./evaluate/evaluate";
 export { freezeSweepPlot } from "./experiments/transfer-plots";
-export { transferResultsFromRecords } from "./experiments/transfer-sweep";
+export { transferResultsFromRecords, type TransferExperimentRun } from "./experiments/transfer-sweep";
+export { chooseArms } from "./experiments/validated";
 export { kerasBatchNormalization } from "./models/batchnorm";
 export type { History } from "./train/fit";
 export { progressiveUnfreeze, twoPhaseFineTune } from "./train/staged";
@@ -108,13 +134,18 @@ export { DEFAULT_LORA_LR } from "./core/settings";
 export { maxAbsDiff } from "./evaluate/compare";
 export {
   atLearningRate,
+  chooseLoraArms,
+  loraArmValues,
   loraSweepPlot,
   mergeCheck,
   MLP_LORA_TARGETS,
+  recordLoraArms,
   recordLoraRuns,
   runLoraLearningRates,
   runLoraSweep,
+  summarizeLoraArms,
   summarizeLoraRuns,
+  type LoraArm,
 } from "./experiments/lora";
 export { exportPlaygroundModels } from "./experiments/playground";
 export type { SummaryRow } from "./store/results";
@@ -124,9 +155,15 @@ export {
   attentionHeatmaps,
   attentionReceivedImages,
   getPretrainedViT,
+  runViTExperiment,
   runViTSweep,
+  runViTTransfer,
   vitMethodLabel,
   vitRecipe,
+  vitVariantName,
+  type PretrainedViTRow,
+  type ViTExperimentRun,
+  type ViTVariant,
 } from "./experiments/vit";
 export { DotProductAttention } from "./models/attention";
 export {
@@ -140,24 +177,30 @@ export {
 
 // Lesson 10: the review across lessons, the decision guide, the question bank.
 export { formatCount, formatPoints, labelsText } from "./core/format";
+export { interviewCheckpoint, NEAR_MARGIN, type Checkpoint } from "./review/checkpoint";
 export { describeFills, fillMissingResults, type FillReport } from "./review/fill";
 export { queryAt } from "./review/queries";
-export { QUESTION_BANK, renderQuestions, REVIEW_TOPICS, type ReviewTopic } from "./review/questions";
+export { QUESTION_BANK, questionVerdicts, renderQuestions, REVIEW_TOPICS, type ReviewTopic } from "./review/questions";
 export {
   accuracyBarPlot,
   accuracyVsParamsPlot,
   comparisonRows,
   comparisonTableRows,
   coverageRows,
+  describeOlderProtocol,
+  forgettingPlot,
   makeFacts,
   NOT_MEASURED,
-  retentionPlot,
   transferCurvePlot,
+  type Verdict,
 } from "./review/review";
 export {
+  COMPUTE_TRAINABLE_SHARE,
   COMPUTES,
+  measuredBudgets,
   recommendStrategy,
   SIMILARITIES,
+  SIMILARITY_TASKS,
   transferCrossover,
   type Compute,
   type Similarity,
