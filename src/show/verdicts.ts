@@ -2,6 +2,7 @@
 // paired difference with its 95 % interval and the number of seeds. Interview checkpoints and results
 // sections use it; the verdict lines themselves come from compareOnSeeds (core/stats).
 import type { SeedComparison } from "../core/stats";
+import { display } from "./display";
 import { table, type TableCell } from "./table";
 
 /** One claim and what the run said about it. */
@@ -21,8 +22,23 @@ export function verdictRows(rows: readonly VerdictRow[]): Record<string, TableCe
   });
 }
 
+/** Verdicts in one table from which a note about chance is added below it: with m verdicts, each a
+ * two-sided 95 % interval, about 0.05·m would read "holds" or "contradicted" by chance alone if no
+ * effect were real (no correction for multiple comparisons is applied). */
+export const CHANCE_NOTE_MIN_ROWS = 4;
+
+/** The note under a table of m verdicts: how many would come out significant by chance alone. */
+export function chanceNote(m: number): string {
+  return (
+    `${m} verdicts, each from a 95 % interval: if no effect were real, about ${(0.05 * m).toFixed(1)} of them would ` +
+    `still read "holds" or "contradicted" by chance (no correction for multiple comparisons). Read a lone ` +
+    `verdict near its interval's edge with that in mind.`
+  );
+}
+
 /** Displays the verdict table as an HTML table (the notebook's output; recorded outside the kernel)
- * under `caption`. */
+ * under `caption`; from CHANCE_NOTE_MIN_ROWS verdicts on, chanceNote() follows it. */
 export function verdictTable(rows: readonly VerdictRow[], caption = "Verdicts (paired by seed)"): void {
   table(verdictRows(rows), ["claim", "verdict", "Δ, 95 % CI, n"], { caption });
+  if (rows.length >= CHANCE_NOTE_MIN_ROWS) display().markdown(`*${chanceNote(rows.length)}*`);
 }

@@ -397,14 +397,21 @@ export interface SummaryRow {
   secondsMean: number | null;
 }
 
-/** Groups results by (lesson, method, task, labelsPerClass): mean, std and 95 % half-width over runs (seeds). */
+/** Groups results by (lesson, method, task, labelsPerClass): mean, std and 95 % half-width over runs.
+ * A seed recorded more than once on one backend (a demo re-run, a lesson run twice) counts once, with
+ * its latest record, so `runs` counts seeds, not repeats of one seed. */
 export function summarizeResults(rows: ResultRecord[]): SummaryRow[] {
-  const groups = new Map<string, ResultRecord[]>();
+  const groups = new Map<string, Map<string, ResultRecord>>();
   for (const r of rows) {
     const key = JSON.stringify([r.lesson, r.method, r.task, r.labelsPerClass]);
-    groups.set(key, [...(groups.get(key) ?? []), r]);
+    if (!groups.has(key)) groups.set(key, new Map());
+    const bySeed = groups.get(key)!;
+    const seedKey = JSON.stringify([r.seed, r.backend, r.scale]);
+    bySeed.delete(seedKey); // the latest record of a seed counts, in its place among the others
+    bySeed.set(seedKey, r);
   }
-  return [...groups.values()].map((g) => {
+  return [...groups.values()].map((bySeed) => {
+    const g = [...bySeed.values()];
     const acc = meanCI(g.map((r) => r.accuracy));
     const ret = g.map((r) => r.retention).filter((v): v is number => typeof v === "number");
     const val = g.map((r) => r.valAccuracy).filter((v): v is number => typeof v === "number");

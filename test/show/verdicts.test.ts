@@ -54,4 +54,17 @@ describe("verdictTable", () => {
     verdictTable([], "Lesson 03 claims");
     expect(String(takeRecorded()[0].data)).toContain("Lesson 03 claims</caption>");
   });
+
+  it("adds the chance note under four or more verdicts", () => {
+    takeRecorded();
+    const gain = compareOnSeeds(a, b, { direction: "greater" });
+    verdictTable(Array.from({ length: 3 }, (_, i) => ({ claim: `c${i}`, comparison: gain })));
+    expect(takeRecorded()).toHaveLength(1);
+    verdictTable(Array.from({ length: 20 }, (_, i) => ({ claim: `c${i}`, comparison: gain })));
+    const out = takeRecorded();
+    expect(out).toHaveLength(2);
+    expect(out[1].mime).toBe("text/markdown");
+    expect(String(out[1].data)).toContain("20 verdicts");
+    expect(String(out[1].data)).toContain("about 1.0 of them");
+  });
 });
