@@ -178,7 +178,7 @@ export {
 // Lesson 10: the review across lessons, the decision guide, the question bank.
 export { formatCount, formatPoints, labelsText } from "./core/format";
 export { interviewCheckpoint, NEAR_MARGIN, type Checkpoint } from "./review/checkpoint";
-export { describeFills, fillMissingResults, type FillReport } from "./review/fill";
+export { describeFills, describeGuideRows, fillMissingResults, type FillReport } from "./review/fill";
 export { queryAt } from "./review/queries";
 export { QUESTION_BANK, questionVerdicts, renderQuestions, REVIEW_TOPICS, type ReviewTopic } from "./review/questions";
 export {

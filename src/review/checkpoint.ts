@@ -12,10 +12,12 @@ import type { TableCell } from "../show/table";
 import type { SummaryRow } from "../store/results";
 import {
   bestOnValidation,
+  comparableRows,
   isMethodRow,
   notMeasuredVerdict,
   rowQuery,
   runsOfRow,
+  sameRuns,
   type Facts,
   type ResultQuery,
   type Verdict,
@@ -41,8 +43,14 @@ export function commonBudget(facts: Facts, task = "mild"): number | null {
 export interface WinnerReport {
   task: string;
   k: number | null;
-  /** Every method measured there with a validation accuracy, best on validation first. */
+  /** Every method measured there with a validation accuracy on the seed set ranked (comparableRows:
+   * its lesson's full seed set, and one seed set for all), best on validation first. */
   ranking: SummaryRow[];
+  /** The seeds every ranked row was measured on. */
+  seeds: number[];
+  /** Methods measured there but not ranked: fewer seeds than their lesson ran (one-seed demos), or
+   * another seed set (lesson 05's ViT beside the MLP lessons). */
+  setAside: SummaryRow[];
   winner: SummaryRow | null;
   /** The best on validation after the winner, in the winner's lesson (so the two pair by seed). */
   runnerUp: SummaryRow | null;
@@ -58,15 +66,18 @@ export interface WinnerReport {
 /** Chooses the winner among every method measured on `task` at `k` on validation accuracy, and
  * judges it on test against the runner-up, full fine-tuning and scratch of its lesson. */
 export function chooseWinner(facts: Facts, task = "mild", k: number | null = commonBudget(facts, task)): WinnerReport {
-  const at = facts.summary.filter(
+  const measured = facts.summary.filter(
     (s) => s.task === task && s.labelsPerClass === k && k !== null && isMethodRow(s) && s.valAccuracyMean !== null,
   );
+  const { rows: at, seeds, setAside } = comparableRows(facts, measured);
   const ranking = [...at].sort((a, b) => (b.valAccuracyMean as number) - (a.valAccuracyMean as number));
   const winner = bestOnValidation(facts, at);
   const report: WinnerReport = {
     task,
     k,
     ranking,
+    seeds,
+    setAside,
     winner,
     runnerUp: null,
     fullFt: null,
@@ -76,7 +87,10 @@ export function chooseWinner(facts: Facts, task = "mild", k: number | null = com
   };
   if (!winner) return report;
   const w = rowQuery(winner);
-  const mine = at.filter((s) => s.lesson === winner.lesson && s.method !== winner.method);
+  // The runner-up is another configuration: not the winner, nor the winner's runs under another name.
+  const mine = at.filter(
+    (s) => s.lesson === winner.lesson && s.method !== winner.method && !sameRuns(facts, s, winner),
+  );
   report.runnerUp = bestOnValidation(facts, mine);
   const inLesson = (q: ResultQuery) => facts.find({ ...q, lesson: winner.lesson, task, k });
   report.fullFt = inLesson(REVIEW_QUERIES.fullFtMild);
@@ -89,11 +103,11 @@ export function chooseWinner(facts: Facts, task = "mild", k: number | null = com
         rowQuery(report.runnerUp),
       ),
     );
-  if (report.fullFt && report.fullFt.method !== winner.method)
+  if (report.fullFt && report.fullFt.method !== winner.method && !sameRuns(facts, report.fullFt, winner))
     report.verdicts.push(
       facts.compare(`Q1: the winner beats full fine-tuning (${report.fullFt.method})`, w, rowQuery(report.fullFt)),
     );
-  if (report.scratch && report.scratch.method !== winner.method)
+  if (report.scratch && report.scratch.method !== winner.method && !sameRuns(facts, report.scratch, winner))
     report.verdicts.push(facts.compare(`Q1: the winner beats training from scratch`, w, rowQuery(report.scratch)));
   const winnerVal = winner.valAccuracyMean as number;
   const near = at
@@ -102,7 +116,7 @@ export function chooseWinner(facts: Facts, task = "mild", k: number | null = com
   report.cheapest = near.length
     ? near.reduce((a, b) => ((b.trainableParams as number) < (a.trainableParams as number) ? b : a))
     : null;
-  if (report.cheapest && report.cheapest.method !== winner.method)
+  if (report.cheapest && report.cheapest.method !== winner.method && !sameRuns(facts, report.cheapest, winner))
     report.verdicts.push(
       facts.compare(
         `Q2: ${report.cheapest.method} is at most ${100 * NEAR_MARGIN} points below the winner`,
@@ -228,7 +242,11 @@ function tableRow(facts: Facts, role: string, s: SummaryRow | null): Record<stri
 export function interviewCheckpoint(facts: Facts): Checkpoint {
   const winner = chooseWinner(facts);
   const crossover = transferCrossover(facts);
-  const withForgetting = facts.summary.filter((s) => s.forgettingMean !== null && isMethodRow(s));
+  // Extremes of means over one seed set only: a one-seed demo's mean would win them by noise.
+  const withForgetting = comparableRows(
+    facts,
+    facts.summary.filter((s) => s.forgettingMean !== null && isMethodRow(s)),
+  ).rows;
   const most = withForgetting.length
     ? withForgetting.reduce((a, b) => ((b.forgettingMean as number) > (a.forgettingMean as number) ? b : a))
     : null;

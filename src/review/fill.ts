@@ -108,7 +108,7 @@ const atRates = (rates: readonly number[], v: (lr: number) => TransferVariant): 
 const lesson02: LessonFiller = {
   lesson: "02",
   description:
-    "zero-shot, scratch, frozen base + head and full fine-tuning (fresh or source head) at the lesson's candidate rates on the mild shift per label budget, and the class split",
+    "the source model as it is (source-only, no adaptation: zero-shot in the tables), scratch, frozen base + head and full fine-tuning (fresh or source head) at the lesson's candidate rates on the mild shift per label budget, and the class split",
   async run(ctx) {
     const { labelBudgets, seeds, shift, classSplitLabels, scratchRates, headRates, fineTuneRates } = lessonSettings(
       "02",
@@ -230,6 +230,26 @@ export function guideVariants(scale: Scale): TransferVariant[] {
       headLearningRate: DEFAULT_HEAD_LR,
     })),
   ];
+}
+
+/** The guide's own rows in words, counted from guideVariants: how many candidate rates each method
+ * runs at, on which task, budget and seeds. */
+export function describeGuideRows(scale: Scale): string {
+  const { labelBudgets, seeds } = lessonSettings("02", scale);
+  const variants = guideVariants(scale);
+  const rates = (method: TransferVariant["method"]) =>
+    variants
+      .filter((v) => v.method === method)
+      .map((v) => (method === "feature-extraction" ? v.headLearningRate : v.learningRate))
+      .filter((lr): lr is number => typeof lr === "number");
+  const list = (name: string, lrs: number[]) =>
+    `${name} at ${lrs.length} rate${lrs.length === 1 ? "" : "s"} (${lrs.map((lr) => lr.toExponential(0).replace("e+", "e")).join(", ")})`;
+  return (
+    `Lesson 10's own rows at scale ${scale}: ${list("scratch", rates("scratch"))}, ` +
+    `${list("a frozen base + head", rates("feature-extraction"))} and ${list("full fine-tuning", rates("full-ft"))}, ` +
+    `each rate chosen on validation, on inverted digits at ${Math.max(...labelBudgets)} labels/class over ${seeds.length} seeds ` +
+    `(${variants.length * seeds.length} runs when none is recorded yet).`
+  );
 }
 
 const lesson10: LessonFiller = {

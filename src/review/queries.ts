@@ -43,6 +43,9 @@ export const REVIEW_QUERIES = {
   freezeAllMild: { lesson: "03", method: { kind: "head-only" }, task: "mild" },
   freezeNoneInverted: { lesson: "03", method: { kind: "full-ft", ...PLAIN }, task: "inverted" },
   freezeAllInverted: { lesson: "03", method: { kind: "head-only" }, task: "inverted" },
+  // Part of the base frozen (any ratio strictly between 0 and 1): the ratio best on validation.
+  freezeSomeMild: { lesson: "03", method: { kind: "freeze" }, task: "mild" },
+  freezeSomeInverted: { lesson: "03", method: { kind: "freeze" }, task: "inverted" },
   scratchInverted: { lesson: TRANSFER, method: { kind: "scratch", recipe: null }, task: "inverted" },
   headOnlyInverted: { lesson: TRANSFER, method: { kind: "head-only" }, task: "inverted" },
   fullFtInverted: { lesson: TRANSFER, method: { kind: "full-ft", ...PLAIN }, task: "inverted" },

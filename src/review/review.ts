@@ -16,7 +16,7 @@ import {
   type SeedComparison,
   type SeedValue,
 } from "../core/stats";
-import { matchesMethod, parseMethod, type MethodPattern } from "../core/methods";
+import { matchesMethod, methodName, parseMethod, type MethodPattern } from "../core/methods";
 import { chooseOnValidation, type ScoredRun } from "../evaluate/select";
 import { RECORDING_LESSONS } from "./fill";
 
@@ -44,6 +44,36 @@ export type ComparedQuery = ResultQuery & { field?: RunField };
 
 /** A comparison's claim about a − b (core/stats ClaimSpec), and which number it compares. */
 export type CompareSpec = ClaimSpec & { field?: RunField };
+
+/** A recorded method's name without its rates (lr, headLr): the configuration family it belongs to. */
+function withoutRates(name: string): string | null {
+  const m = parseMethod(name);
+  return m === null ? null : methodName({ ...m, lr: undefined, headLr: undefined });
+}
+
+/** Lesson 04 records each chosen run twice: as its candidate ("lora-r8+source-head@lr=1e-3") and again
+ * under the method's plain name, marked extra.chosenOn = "validation". The copy is dropped wherever its
+ * candidate is there too (same lesson, task, budget and seed, the same method apart from its rates, the
+ * same test and validation accuracy), so no run is counted, shown or compared twice. A copy whose
+ * candidate is missing stays. Order kept. */
+export function dropChosenCopies(rows: ResultRecord[]): ResultRecord[] {
+  const key = (r: ResultRecord) => JSON.stringify([r.lesson, r.task, r.labelsPerClass, r.seed]);
+  const candidates = new Map<string, ResultRecord[]>();
+  for (const r of rows)
+    if (r.extra?.chosenOn !== "validation") candidates.set(key(r), [...(candidates.get(key(r)) ?? []), r]);
+  return rows.filter((r) => {
+    if (r.extra?.chosenOn !== "validation") return true;
+    const family = withoutRates(r.method);
+    return !(candidates.get(key(r)) ?? []).some(
+      (c) =>
+        c.method !== r.method &&
+        family !== null &&
+        withoutRates(c.method) === family &&
+        c.accuracy === r.accuracy &&
+        c.valAccuracy === r.valAccuracy,
+    );
+  });
+}
 
 /** The latest record of each (lesson, method, task, labels per class, seed): re-running a lesson
  * replaces its numbers instead of averaging a run with its own repeats. Order kept. */
@@ -135,6 +165,9 @@ export interface Verdict extends VerdictRow {
   /** "<claim>: holds (Δ +1.2 points, 95 % CI [+0.4, +2.0], n = 10); 84.2 ± 1.3 % [...] vs 83.0 ± 1.1 % [...]",
    * or "<claim>: not measured at this scale (...)". */
   text: string;
+  /** What the comparison says, as an answer states it after the claim: the verdict ("holds (Δ …)"),
+   * "one seed: a measurement, not a verdict (Δ … on seed 0)", "not compared (…)" or NOT_MEASURED. */
+  said: string;
 }
 
 /** A claim that could not be judged: its comparison is "not significant" with n = 0 and the reason. */
@@ -146,7 +179,63 @@ export function notMeasuredVerdict(claim: string, reason: string, a: Arm | null 
     seeds: [],
     unpaired: [],
   };
-  return { claim, comparison, measured: false, a, b, text: `${claim}: ${NOT_MEASURED} (${reason})` };
+  return {
+    claim,
+    comparison,
+    measured: false,
+    a,
+    b,
+    text: `${claim}: ${NOT_MEASURED} (${reason})`,
+    said: NOT_MEASURED,
+  };
+}
+
+/** True when two lists of runs are the same runs: the same seeds, and on each seed the same test and
+ * validation accuracy (one configuration recorded under two names, or a configuration and itself). */
+export function identicalRuns(a: readonly ResultRecord[], b: readonly ResultRecord[]): boolean {
+  if (a.length === 0 || a.length !== b.length) return false;
+  const bySeed = new Map(b.map((r) => [r.seed, r]));
+  return a.every((r) => {
+    const o = bySeed.get(r.seed);
+    return o !== undefined && o.accuracy === r.accuracy && o.valAccuracy === r.valAccuracy;
+  });
+}
+
+/** Two sides that are the same runs are not compared: a difference of exactly 0 on every seed would
+ * read as a measured tie between two configurations. */
+function sameRunsVerdict(claim: string, a: Arm, b: Arm): Verdict {
+  const why =
+    a.row === b.row
+      ? "both sides are the same configuration"
+      : `${a.row.method} and ${b.row.method} are the same runs, recorded under two names`;
+  const comparison: SeedComparison = {
+    verdict: "not significant",
+    text: `not significant (not compared: ${why}; n = 0)`,
+    diff: null,
+    seeds: [],
+    unpaired: [],
+  };
+  return {
+    claim,
+    comparison,
+    measured: false,
+    a,
+    b,
+    text: `${claim}: not compared (${why})`,
+    said: `not compared (${why})`,
+  };
+}
+
+/** How a comparison on a single paired seed is stated: one measurement, no interval, no verdict. */
+export const ONE_SEED = "one seed: a measurement, not a verdict";
+
+/** "Δ +1.2 points on seed 0": the difference a − b on the one seed both sides measured. */
+function oneSeedDifference(seed: number, a: readonly SeedValue[], b: readonly SeedValue[], spec: ClaimSpec): string {
+  const at = (xs: readonly SeedValue[]) => (xs.find((x) => x.seed === seed) as SeedValue).value;
+  const unit = spec.unit ?? "points";
+  const x = (at(a) - at(b)) * (spec.scale ?? (unit === "points" ? 100 : 1));
+  const body = Math.abs(x).toFixed(spec.digits ?? (unit === "points" ? 1 : 3));
+  return `Δ ${x < 0 ? "−" : "+"}${body}${unit === "" ? "" : ` ${unit}`} on seed ${seed}`;
 }
 
 /** Lookups over one scale's results, citations and verdicts. */
@@ -190,7 +279,7 @@ function olderCount(rows: ResultRecord[]): number {
 
 /** Builds the lookups over `rows` (one scale's results, e.g. readResults({ scale })). */
 export function makeFacts(rows: ResultRecord[]): Facts {
-  const latest = latestRuns(rows);
+  const latest = dropChosenCopies(latestRuns(rows));
   const summary = summarizeResults(latest);
   const groupKey = (r: { lesson: string; method: string; task: string; labelsPerClass: number | null }) =>
     JSON.stringify([r.lesson, r.method, r.task, r.labelsPerClass]);
@@ -198,8 +287,13 @@ export function makeFacts(rows: ResultRecord[]): Facts {
   for (const r of latest) runsByGroup.set(groupKey(r), [...(runsByGroup.get(groupKey(r)) ?? []), r]);
   const runsOf = (s: SummaryRow) => runsByGroup.get(groupKey(s)) ?? [];
 
-  const choose = (group: SummaryRow[]): Pick<Arm, "row" | "chosenBy"> => {
-    if (group.length === 1) return { row: group[0], chosenBy: "only" };
+  const choose = (all: SummaryRow[]): Pick<Arm, "row" | "chosenBy"> => {
+    if (all.length === 1) return { row: all[0], chosenBy: "only" };
+    // A configuration run on fewer seeds than the others here (a one-seed demo) is chosen only when
+    // nothing else matches: a noisier mean would otherwise be favoured.
+    const most = Math.max(...all.map((s) => s.runs));
+    const group = all.filter((s) => s.runs === most);
+    if (group.length === 1) return { row: group[0], chosenBy: "validation" };
     const scored = group
       .map((s) => ({
         key: s,
@@ -269,14 +363,19 @@ export function makeFacts(rows: ResultRecord[]): Facts {
       const va = armValues(armA, fieldA);
       const vb = armValues(armB, fieldB);
       if (va.length === 0 || vb.length === 0) continue;
-      const comparison = compareOnSeeds(va, vb, full);
+      if (fieldA === fieldB && identicalRuns(armA.runs, armB.runs)) return sameRunsVerdict(claim, armA, armB);
+      const raw = compareOnSeeds(va, vb, full);
+      const one = raw.seeds.length === 1 ? oneSeedDifference(raw.seeds[0], va, vb, full) : null;
+      const comparison = one === null ? raw : { ...raw, text: `not significant (${ONE_SEED}: ${one}, n = 1)` };
+      const said = one === null ? comparison.text : `${ONE_SEED} (${one})`;
       return {
         claim,
         comparison,
         measured: true,
         a: armA,
         b: armB,
-        text: `${claim}: ${comparison.text}; ${citeArm(armA, fieldA)} vs ${citeArm(armB, fieldB)}`,
+        text: `${claim}: ${said}; ${citeArm(armA, fieldA)} vs ${citeArm(armB, fieldB)}`,
+        said,
       };
     }
     const armB = resolve(b);
@@ -328,11 +427,59 @@ export function rowQuery(s: SummaryRow): ResultQuery {
   return { lesson: s.lesson, method: s.method, task: s.task, k: s.labelsPerClass };
 }
 
-/** The row with the best mean validation accuracy among `rows` (chooseOnValidation); rows are
- * tried cheapest first (fewest trainable parameters), so a tie goes to the cheaper method. Rows
- * without validation accuracy take no part; null when none has one. */
+/** True when two summary rows stand on the same runs (identicalRuns): one configuration recorded
+ * under two names, never to be compared with itself. */
+export function sameRuns(facts: Facts, a: SummaryRow, b: SummaryRow): boolean {
+  return identicalRuns(runsOfRow(facts, a), runsOfRow(facts, b));
+}
+
+/** The seeds a summary row's runs were measured on, ascending. */
+export function seedsOfRow(facts: Facts, s: SummaryRow): number[] {
+  return runsOfRow(facts, s)
+    .map((r) => r.seed)
+    .sort((a, b) => a - b);
+}
+
+/** Rows that may be ranked together: each measured on its lesson's full seed set at its task and
+ * budget (as many seeds as any row of that lesson, task and budget has — a one-seed demo beside a
+ * ten-seed sweep takes no part), and among those only the rows on one seed set: the one with the
+ * most seeds (ties: the one most rows share, then the first). A mean over fewer seeds is noisier,
+ * and the best of noisier means is favoured by chance; rows on other seeds (lesson 05's ViT on 5
+ * seeds beside the MLP lessons' 10) are ranked apart. `setAside`: the rows left out. */
+export function comparableRows(
+  facts: Facts,
+  rows: readonly SummaryRow[],
+): { rows: SummaryRow[]; seeds: number[]; setAside: SummaryRow[] } {
+  const most = new Map<string, number>();
+  const at = (s: SummaryRow) => JSON.stringify([s.lesson, s.task, s.labelsPerClass]);
+  for (const s of facts.summary) most.set(at(s), Math.max(most.get(at(s)) ?? 0, s.runs));
+  const full = rows.filter((s) => s.runs >= (most.get(at(s)) ?? 0));
+  const bySet = new Map<string, { seeds: number[]; rows: SummaryRow[] }>();
+  for (const s of full) {
+    const seeds = seedsOfRow(facts, s);
+    const key = seeds.join(",");
+    bySet.set(key, { seeds, rows: [...(bySet.get(key)?.rows ?? []), s] });
+  }
+  const sets = [...bySet.values()];
+  const chosen = sets.length
+    ? sets.reduce((best, g) =>
+        g.seeds.length > best.seeds.length || (g.seeds.length === best.seeds.length && g.rows.length > best.rows.length)
+          ? g
+          : best,
+      )
+    : { seeds: [], rows: [] };
+  return { rows: chosen.rows, seeds: chosen.seeds, setAside: rows.filter((s) => !chosen.rows.includes(s)) };
+}
+
+/** The row with the best mean validation accuracy among `rows` (chooseOnValidation), among the rows
+ * that may be ranked together (comparableRows: full seed sets, one seed set); rows are tried
+ * cheapest first (fewest trainable parameters), so a tie goes to the cheaper method. Rows without
+ * validation accuracy take no part; null when none has one. */
 export function bestOnValidation(facts: Facts, rows: readonly SummaryRow[]): SummaryRow | null {
-  const byCost = [...rows].sort((a, b) => (a.trainableParams ?? Infinity) - (b.trainableParams ?? Infinity));
+  const withVal = rows.filter((s) => s.valAccuracyMean !== null);
+  const byCost = [...comparableRows(facts, withVal).rows].sort(
+    (a, b) => (a.trainableParams ?? Infinity) - (b.trainableParams ?? Infinity),
+  );
   const candidates = byCost
     .map((s) => ({
       key: s,
@@ -540,12 +687,13 @@ export function forgettingPlot(rows: ComparisonRow[]): PlotSpec {
   });
 }
 
-/** Per lesson: how many results (latest per seed), methods, tasks and seeds are recorded. */
+/** Per lesson: how many results (latest per seed, each run once: dropChosenCopies), methods, tasks
+ * and seeds are recorded. */
 export function coverageRows(
   rows: ResultRecord[],
   lessons: readonly string[] = RECORDING_LESSONS,
 ): Record<string, TableCell>[] {
-  const latest = latestRuns(rows);
+  const latest = dropChosenCopies(latestRuns(rows));
   return lessons.map((lesson) => {
     const mine = latest.filter((r) => r.lesson === lesson);
     const last = mine

@@ -1,17 +1,28 @@
 // The decision guide of lesson 10: recommendStrategy({ labels, similarity, compute }) recommends the
 // method that scored best on validation among those measured for that situation — the task that
 // stands for the similarity, at the largest measured label budget not above yours, among the methods
-// your compute allows — and backs it with paired verdicts on test. It has no thresholds of its own:
-// where nothing was measured it says "not measured" and recommends nothing.
+// your memory budget allows (`compute`: the share of the weights trained, which gradients and Adam
+// state scale with; not a measure of time) — and backs it with paired verdicts on test. It has no
+// thresholds of its own: where nothing was measured it says "not measured" and recommends nothing.
 import { readResults } from "../store/results";
 import { getScale } from "../core/scale";
 import { labelsText, prose } from "../core/format";
 import { parseMethod, type Method } from "../core/methods";
-import { DEFAULT_FINE_TUNE_LR, DEFAULT_LORA_LR } from "../core/settings";
 import { DEFAULT_LORA_ALPHA } from "../adapt/lora/layer";
 import { checkOneOf } from "../core/validate";
-import type { SummaryRow } from "../store/results";
-import { bestOnValidation, isMethodRow, makeFacts, NOT_MEASURED, rowQuery, type Facts, type Verdict } from "./review";
+import type { ResultRecord, SummaryRow } from "../store/results";
+import {
+  bestOnValidation,
+  comparableRows,
+  isMethodRow,
+  makeFacts,
+  NOT_MEASURED,
+  rowQuery,
+  runsOfRow,
+  sameRuns,
+  type Facts,
+  type Verdict,
+} from "./review";
 import { queryAt, REVIEW_QUERIES } from "./queries";
 
 /** How the target task relates to the source task. */
@@ -26,12 +37,14 @@ export const SIMILARITY_TASKS: Readonly<Record<Similarity, string | null>> = {
   unrelated: null,
 };
 
-/** Compute (and memory) you can spend on adaptation. */
+/** The memory you can spend on adaptation, as the share of the weights you may train (the API keeps
+ * the name `compute`; what the classes bound is trainable weights, hence memory, not time). */
 export type Compute = "low" | "medium" | "high";
 export const COMPUTES: readonly Compute[] = ["low", "medium", "high"];
 
-/** What each compute class may train, as a share of the network's weights: gradients and Adam
- * state scale with the trainable weights. A definition of the classes, not a measurement. */
+/** What each class may train, as a share of the network's weights: gradients and Adam state (the
+ * training memory beyond the model) scale with the trainable weights. A definition of the classes,
+ * not a measurement; it says nothing about time (a frozen base still runs forward every step). */
 export const COMPUTE_TRAINABLE_SHARE: Readonly<Record<Compute, number>> = { low: 0.01, medium: 0.1, high: 1 };
 
 /** The lessons whose rows the guide chooses among: the source MLP transferred to shifted or new
@@ -39,8 +52,8 @@ export const COMPUTE_TRAINABLE_SHARE: Readonly<Record<Compute, number>> = { low:
 export const GUIDE_LESSONS: readonly string[] = ["02", "03", "04", "10"];
 
 export type Strategy =
-  | "zero-shot" // use the source model as it is
-  | "head-only" // frozen base, train the head (on cached features)
+  | "zero-shot" // source-only: the source model as it is, no adaptation (named zero-shot in the tables)
+  | "head-only" // frozen base, train the head (its features can be cached)
   | "lora" // low-rank adapters on the frozen base
   | "fine-tune" // everything trains (one rate, discriminative rates or a schedule)
   | "freeze-lower-layers" // keep the bottom of the base frozen, train the top
@@ -56,10 +69,12 @@ export interface RecommendArgs {
    * statistics changed (inverted contrast, a new sensor); "new-classes": same kind of input, other
    * classes; "unrelated": little in common with the source. */
   similarity: Similarity;
-  /** "low": train at most 1 % of the weights; "medium": at most 10 %; "high": anything. */
+  /** The memory budget, as the share of the weights trained: "low": at most 1 %; "medium": at most
+   * 10 %; "high": anything. */
   compute: Compute;
-  /** The adapted model must still do the source task: only methods that leave the source weights
-   * intact (a frozen base with its own head, or removable adapters). Default false. */
+  /** The adapted model must still do the source task: only methods that leave the source base
+   * intact (a frozen base, or removable adapters). Runs that start from the source head train it,
+   * so the recommendation then says to keep a copy of the original head. Default false. */
   keepSource?: boolean;
   /** Measured results to cite (default: the recorded results at the current scale). */
   facts?: Facts;
@@ -104,7 +119,8 @@ export function strategyOf(m: Method): Strategy {
   }
 }
 
-/** Methods that leave the source weights intact (keepSource). */
+/** Methods that leave the source base intact (keepSource); those with `+source-head` train the
+ * source head, so task A needs a copy of the original head kept aside. */
 function keepsSource(m: Method): boolean {
   return m.kind === "zero-shot" || m.kind === "head-only" || (m.kind === "lora" && !m.merged);
 }
@@ -141,17 +157,19 @@ function validate(args: RecommendArgs): void {
   checkOneOf("recommendStrategy", "compute", args.compute, COMPUTES);
 }
 
-/** The rows of one budget a situation may choose among, and the ones its constraints rule out. */
-function candidatesAt(facts: Facts, task: string, k: number) {
-  return facts.summary.filter((s) => {
-    return (
+/** The rows of one budget a situation may choose among: methods of the guide's lessons with a
+ * validation accuracy, each on its lesson's full seed set and all on one seed set (comparableRows:
+ * a one-seed demo row never competes with ten-seed means). */
+function candidatesAt(facts: Facts, task: string, k: number): SummaryRow[] {
+  const measured = facts.summary.filter(
+    (s) =>
       GUIDE_LESSONS.includes(s.lesson) &&
       s.task === task &&
       s.labelsPerClass === k &&
       isMethodRow(s) &&
-      s.valAccuracyMean !== null
-    );
-  });
+      s.valAccuracyMean !== null,
+  );
+  return comparableRows(facts, measured).rows;
 }
 
 /** The row chosen on validation among `rows` (at least one has validation accuracy). */
@@ -161,60 +179,98 @@ function chooseRow(facts: Facts, rows: SummaryRow[]): SummaryRow {
 
 const exact = rowQuery;
 
-/** What to do for a strategy: the procedure, with the recorded configuration's own settings. */
-function stepsFor(strategy: Strategy, m: Method): string[] {
-  const rate = (fallback: number) => (m.lr ?? fallback).toExponential(0).replace("e+", "e");
+/** A rate as the method names write it: 3e-4. */
+function rateText(x: number): string {
+  return x.toExponential(0).replace("e+", "e");
+}
+
+/** What the recorded runs of a configuration did: rates, epochs and steps from their record
+ * (`base` false: only the head trained, so the base rate a record may carry is left out). */
+function recordedSettings(run: ResultRecord | undefined, base = true): string {
+  const e: Record<string, unknown> = run?.extra ?? {};
+  const parts: string[] = [];
+  if (base && typeof e.learningRate === "number") parts.push(`lr ${rateText(e.learningRate)}`);
+  if (typeof e.headLearningRate === "number") parts.push(`head lr ${rateText(e.headLearningRate)}`);
+  else if (!base && typeof e.learningRate === "number") parts.push(`lr ${rateText(e.learningRate)}`);
+  if (typeof e.epochs === "number") parts.push(`${e.epochs} epochs`);
+  if (typeof e.steps === "number") parts.push(`${e.steps} steps`);
+  return parts.length ? ` (${parts.join(", ")})` : "";
+}
+
+/** What to do for a strategy: what the recorded configuration did, with its own settings — only
+ * steps the recorded runs took. */
+function stepsFor(strategy: Strategy, m: Method, run: ResultRecord | undefined, keepSource: boolean): string[] {
+  const settings = recordedSettings(run);
+  const keepHead =
+    keepSource && m.head === "source"
+      ? [
+          "Keep a copy of the original head: this configuration starts from the source head and trains it, so task A needs the original head back.",
+        ]
+      : [];
   switch (strategy) {
     case "zero-shot":
-      return ["Use the source model as it is; score it on held-out target data first."];
+      return [
+        "Use the source model as it is (source-only: no adaptation; the tables call it zero-shot); score it on held-out target data first.",
+      ];
     case "head-only":
       return [
         m.head === "source" ? "Start from the source head (shared classes)." : "Put a fresh head on the frozen base.",
-        "Compute the frozen features once and cache them; train the head on them.",
+        `Train only the head on the frozen base${recordedSettings(run, false)}, as recorded here; the frozen features can be computed once and cached (lesson 02).`,
         "Choose the head's settings on held-out validation labels, then score test once.",
+        ...keepHead,
       ];
     case "lora":
       return [
         prose`Wrap the hidden Dense layers in LoRA of rank ${m.kind === "lora" ? m.r : "r"} (alpha ${DEFAULT_LORA_ALPHA});
         B = 0, so training starts at the source model.`,
-        `Train adapters + head with Adam at lr ${rate(DEFAULT_LORA_LR)} (the configuration chosen on validation here).`,
+        `Train adapters + head with Adam${settings}: the configuration chosen on validation here.`,
         "Merge B·A into W for deployment, or keep one adapter file per task.",
+        ...keepHead,
       ];
     case "fine-tune":
-      return [
-        "Train the head first with the base frozen (a random head sends large gradients into the base).",
-        m.kind === "schedule"
-          ? `Then follow the ${m.schedule} schedule recorded here.`
-          : m.layerDecay !== undefined
-            ? `Then unfreeze everything with discriminative rates (decay ${m.layerDecay} per layer down).`
-            : `Then unfreeze everything at base lr ${rate(DEFAULT_FINE_TUNE_LR)} (chosen on validation here).`,
-        "Watch validation accuracy and task-A retention each epoch; stop early.",
-      ];
+      return m.kind === "schedule"
+        ? [`Follow the ${m.schedule} schedule as lesson 03 recorded it${settings}.`]
+        : [
+            m.layerDecay !== undefined
+              ? `Train every layer from the source weights with discriminative rates (decay ${m.layerDecay} per layer down)${settings}.`
+              : `Train every layer from the source weights, the head at its own rate${settings}.`,
+            "As recorded here: everything trains from the first step (no head-first phase) for a fixed number of epochs (no early stopping); the rate was chosen on validation.",
+          ];
     case "freeze-lower-layers":
       return [
         m.kind === "freeze" ? `Freeze the bottom ${100 * m.ratio} % of the base's layers.` : "Freeze the lower blocks.",
-        "Train the layers above and the head; choose the depth on validation.",
+        `Train the layers above and the head${settings}; the depth was chosen on validation.`,
       ];
     case "fine-tune-early-layers":
     case "tune-layers":
       return [
-        `Train only ${m.kind === "tune" ? m.layers.join(", ") : "the chosen layers"} and the head; keep the rest frozen.`,
+        `Train only ${m.kind === "tune" ? m.layers.join(", ") : "the chosen layers"} and the head${settings}; keep the rest frozen.`,
         "Compare with scratch on validation: negative transfer is possible.",
       ];
     case "scratch":
-      return ["Train from scratch with the modern recipe (ReLU, Glorot, Adam).", "Use every label you have."];
+      return [`Train from scratch${settings}, as recorded here.`, "Use every label you have."];
     default:
       return [];
   }
 }
 
+/** One sentence per strategy; the first-layer one names the input shift only where it is one. */
+function summaryFor(strategy: Strategy, similarity: Similarity): string {
+  if (strategy === "fine-tune-early-layers")
+    return similarity === "input-shift"
+      ? "The shift is at the input: train the first layer (and the head), keep the rest frozen."
+      : "Train the first layer (and the head), keep the rest frozen.";
+  return SUMMARIES[strategy];
+}
+
 const SUMMARIES: Record<Strategy, string> = {
-  "zero-shot": "Use the source model as it is: nothing measured here beat it on validation within your compute.",
-  "head-only": "Freeze the source network and train only the head, on features computed once.",
+  "zero-shot":
+    "Use the source model as it is (source-only: no adaptation; called zero-shot in this course's tables): nothing measured here beat it on validation within your memory budget.",
+  "head-only": "Freeze the source network and train only the head.",
   lora: "Keep the source weights frozen and train low-rank adapters (LoRA) plus the head.",
   "fine-tune": "Fine-tune the whole network from the source weights.",
   "freeze-lower-layers": "Keep the lower layers frozen and train the upper layers and the head.",
-  "fine-tune-early-layers": "The shift is at the input: train the first layer (and the head), keep the rest frozen.",
+  "fine-tune-early-layers": "Train the first layer (and the head), keep the rest frozen.",
   "tune-layers": "Train only some layers of the base (and the head).",
   scratch: "Train from scratch: no transfer method beat it on validation here.",
   "not measured": "Not measured: no recorded rows stand for this situation, so the guide recommends nothing.",
@@ -262,8 +318,8 @@ export function recommendStrategy(args: RecommendArgs): Recommendation {
     });
     if (allowed.length === 0)
       return notMeasured(
-        prose`At ${labelsText(k)} on ${task}, no measured method fits compute "${args.compute}"
-        (at most ${100 * COMPUTE_TRAINABLE_SHARE[args.compute]} % of the weights trained)${keepSource ? " and keeps the source weights intact" : ""}.`,
+        prose`At ${labelsText(k)} on ${task}, no measured method fits memory budget "${args.compute}"
+        (at most ${100 * COMPUTE_TRAINABLE_SHARE[args.compute]} % of the weights trained)${keepSource ? " and leaves the source base intact" : ""}.`,
       );
     const chosen = chooseRow(facts, allowed);
     const best = chooseRow(facts, all);
@@ -274,7 +330,8 @@ export function recommendStrategy(args: RecommendArgs): Recommendation {
     const evidence: string[] = [
       prose`Judged at ${labelsText(k)} on ${task}${k < args.labels ? ` (the largest measured budget not above your ${args.labels})` : ""}:
       ${chosen.method} (lesson ${chosen.lesson}) has the best validation accuracy of the ${allowed.length} measured
-      method${allowed.length === 1 ? "" : "s"} your compute allows; on test it scores ${facts.citeAccuracy(here)}.`,
+      method${allowed.length === 1 ? "" : "s"} your memory budget allows${keepSource ? " that leave the source base intact" : ""}; on test it
+      scores ${facts.citeAccuracy(here)}.`,
     ];
     const scratch = { lesson: chosen.lesson, method: REVIEW_QUERIES.scratchMild.method, task, k };
     if (m.kind === "scratch") {
@@ -304,14 +361,15 @@ export function recommendStrategy(args: RecommendArgs): Recommendation {
         if (theirs)
           verdicts.push(
             facts.compare(
-              `In lesson ${theirs.lesson}, ${theirs.method} (its best on validation within your compute) beats training from scratch`,
+              `In lesson ${theirs.lesson}, ${theirs.method} (its best on validation within your memory budget) beats training from scratch`,
               exact(theirs),
               { ...scratch, lesson: theirs.lesson },
             ),
           );
       }
     }
-    if (best.method !== chosen.method || best.lesson !== chosen.lesson)
+    // Never a configuration against itself, nor against its own runs recorded under another name.
+    if ((best.method !== chosen.method || best.lesson !== chosen.lesson) && !sameRuns(facts, best, chosen))
       verdicts.push(
         facts.compare(
           `${best.method}, the best on validation without your constraints, beats ${chosen.method}`,
@@ -319,7 +377,9 @@ export function recommendStrategy(args: RecommendArgs): Recommendation {
           here,
         ),
       );
-    const rivals = allowed.filter((s) => s.lesson === chosen.lesson && s.method !== chosen.method);
+    const rivals = allowed.filter(
+      (s) => s.lesson === chosen.lesson && s.method !== chosen.method && !sameRuns(facts, s, chosen),
+    );
     if (rivals.length) {
       const runnerUp = chooseRow(facts, rivals);
       verdicts.push(
@@ -339,17 +399,18 @@ export function recommendStrategy(args: RecommendArgs): Recommendation {
       strategy,
       method: chosen.method,
       measuredAt: { lesson: chosen.lesson, task, labelsPerClass: k },
-      summary: SUMMARIES[strategy],
+      summary: summaryFor(strategy, args.similarity),
       evidence: [...evidence, ...verdicts.map((v) => `${v.text}.`)],
       verdicts,
-      steps: stepsFor(strategy, m),
+      steps: stepsFor(strategy, m, runsOfRow(facts, chosen)[0], keepSource),
     };
   })();
   const markdown = [
     `**Recommendation: ${rec.strategy}**${rec.method ? ` (\`${rec.method}\`)` : ""} — ${rec.summary}`,
     ``,
     prose`Situation: ${labelsText(args.labels)}, similarity *${args.similarity}*${task ? ` (measured as task ${task})` : ""},
-      compute *${args.compute}* (at most ${100 * COMPUTE_TRAINABLE_SHARE[args.compute]} % of the weights trained)${keepSource ? ", the source task must keep working" : ""}.`,
+      memory budget (\`compute\`) *${args.compute}* (at most ${100 * COMPUTE_TRAINABLE_SHARE[args.compute]} % of the weights trained:
+      gradients and Adam state scale with them; time is not what this bounds)${keepSource ? ", the source task must keep working (the source base stays intact)" : ""}.`,
     ``,
     `Measured here:`,
     ...rec.evidence.map((e) => `- ${e}`),
@@ -363,8 +424,9 @@ export function recommendStrategy(args: RecommendArgs): Recommendation {
 /** Transfer against scratch on the similar task at every budget lesson 02 measured: the best
  * transfer configuration on validation (frozen base + head or full fine-tuning, any head and rate)
  * vs scratch, paired by seed. `labels` is the crossover: the budget after the largest one where
- * transfer significantly beats scratch, when it does so at no larger budget (null: no crossover
- * within the measured budgets, or nothing was measured). */
+ * transfer significantly beats scratch, when it does so at no larger budget — from there on transfer
+ * is no longer shown to pay (it stops paying only where scratch is significantly better) (null: no
+ * crossover within the measured budgets, or nothing was measured). */
 export function transferCrossover(
   facts: Facts,
   lesson = "02",
@@ -421,12 +483,22 @@ export function transferCrossover(
         (${holding.length} of ${measured.length} budgets hold; ${range})`,
       verdicts,
     };
-  // Transfer holds up to some budget and at none above it: the crossover is the next budget.
+  // Transfer holds up to some budget and at none above it: the crossover is the next budget. "Not
+  // significant" there says transfer is no longer shown to pay, not that it stops paying; only a
+  // contradicted verdict (scratch significantly better) says the latter.
   const stops = measured[lastHolds + 1];
+  const after = measured.slice(lastHolds + 1);
+  const worse = after.filter((v) => v.comparison.verdict === "contradicted").map(kOf);
+  const tail =
+    worse.length === 0
+      ? "not significant there and at every larger budget: no difference shown either way"
+      : worse.length === after.length
+        ? "contradicted there and at every larger budget: scratch is significantly better"
+        : `scratch is significantly better (contradicted) at ${worse.map((k) => labelsText(k)).join(", ")}; not significant at the other larger budgets`;
   return {
     labels: kOf(stops),
-    source: prose`measured: from ${labelsText(kOf(stops))} on, transfer no longer beats scratch significantly
-      (${stops.comparison.verdict} there and at every larger budget; ${range})`,
+    source: prose`measured: from ${labelsText(kOf(stops))} on, transfer is no longer shown to pay over scratch
+      (${tail}; ${range})`,
     verdicts,
   };
 }

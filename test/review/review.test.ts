@@ -18,6 +18,7 @@ import {
   coverageRows,
   describeOlderProtocol,
   forgettingPlot,
+  dropChosenCopies,
   latestRuns,
   makeFacts,
   NOT_MEASURED,
@@ -45,6 +46,7 @@ import {
 } from "../../src/review/questions";
 import {
   describeFills,
+  describeGuideRows,
   fillMissingResults,
   guideVariants,
   LESSON_FILLERS,
@@ -469,7 +471,7 @@ describe("recommendStrategy: the method best on validation among those measured 
     // ... and asks a lesson that measured scratch there what transfer gains, within your compute.
     const elsewhere = r.verdicts.find((v) => v.claim.startsWith("In lesson 02, "));
     expect(elsewhere?.claim).toBe(
-      "In lesson 02, head-only (its best on validation within your compute) beats training from scratch",
+      "In lesson 02, head-only (its best on validation within your memory budget) beats training from scratch",
     );
     expect(elsewhere?.comparison.verdict).toBe("holds");
     const forg = r.verdicts.find((v) => v.claim.includes("forgets less"));
@@ -532,7 +534,9 @@ describe("transferCrossover: where transfer stops beating scratch, as paired ver
     const c = transferCrossover(makeFacts(fullResults()));
     expect(c.labels).toBe(50);
     expect(c.verdicts.map((v) => v.comparison.verdict)).toEqual(["holds", "holds", "not significant"]);
-    expect(c.source).toMatch(/^measured: from 50 labels\/class on, transfer no longer beats scratch significantly/);
+    expect(c.source).toMatch(
+      /^measured: from 50 labels\/class on, transfer is no longer shown to pay over scratch \(not significant there and at every larger budget: no difference shown either way/,
+    );
     // The transfer side is the configuration best on validation at each budget.
     expect(c.verdicts[0].claim).toBe("At 1 label/class, transfer (full-ft, best on validation) beats scratch");
   });
@@ -645,7 +649,9 @@ describe("question bank", () => {
   it("states comparisons as paired verdicts and numbers as mean ± 95 % half-width", () => {
     const facts = makeFacts(fullResults());
     const md = renderQuestions(facts);
-    expect(md).toMatch(/mild shift: full fine-tuning beats scratch, fewest labels — holds \(Δ \+32\.0 points/);
+    expect(md).toMatch(
+      /mild shift: a frozen base \+ head beats full fine-tuning, fewest labels — contradicted \(Δ −2\.0 points/,
+    );
     expect(md).toMatch(/lesson 04: LoRA r=4 forgets less than full fine-tuning — holds \(Δ −6\.0 points/);
     expect(md).toMatch(/class split: a frozen base \+ fresh head loses to scratch \(negative transfer\) — holds/);
     expect(md).toMatch(
@@ -765,5 +771,180 @@ describe("fillMissingResults", () => {
     await expect(fillMissingResults({ backend: "cpu", lessons: ["09"], dir: tmp() })).rejects.toThrow(
       /no experiment for lesson "09"/,
     );
+  });
+});
+
+describe("each run once, comparable rows only, and answers that follow the verdicts", () => {
+  const TEN = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  /** What lesson 04's recordLoraArms appends: the chosen rate's runs again, under the plain name. */
+  const chosenCopies = (rows: ResultRecord[], plain: string): ResultRecord[] =>
+    rows.map((r) => ({
+      ...r,
+      method: plain,
+      extra: { ...r.extra, chosenOn: "validation", candidateRates: "1e-4,1e-3" },
+    }));
+
+  it("drops lesson 04's copies of its chosen runs, so no configuration shows twice or meets itself", () => {
+    const chosen = runs("lora-r8+source-head@lr=1e-3", 0.8, {
+      lesson: "04",
+      params: 16000,
+      val: 0.85,
+      forgetting: 0.02,
+    });
+    const rows = [
+      ...runs("head-only+source-head", 0.6, { lesson: "04", params: 650, forgetting: 0 }),
+      ...chosen,
+      ...runs("lora-r8+source-head@lr=1e-4", 0.7, { lesson: "04", params: 16000, pattern: P2, forgetting: 0.01 }),
+      ...runs("full-ft+source-head@lr=1e-4", 0.78, { lesson: "04", val: 0.8, pattern: P2, forgetting: 0.1 }),
+      ...chosenCopies(chosen, "lora-r8+source-head"),
+    ];
+    expect(dropChosenCopies(rows)).toHaveLength(rows.length - chosen.length);
+    // A copy whose candidate is not there stays; so does a "copy" whose numbers differ.
+    expect(dropChosenCopies(chosenCopies(chosen, "lora-r8+source-head"))).toHaveLength(chosen.length);
+    const odd = chosenCopies(chosen, "lora-r8+source-head").map((r) => ({ ...r, accuracy: r.accuracy + 0.01 }));
+    expect(dropChosenCopies([...chosen, ...odd])).toHaveLength(2 * chosen.length);
+    const f = makeFacts(rows);
+    expect(f.summary.map((s) => s.method)).not.toContain("lora-r8+source-head");
+    expect(comparisonRows(f).filter((r) => r.method.startsWith("lora-r8"))).toHaveLength(2);
+    expect(coverageRows(rows, ["04"])[0].results).toBe(4 * 5);
+    const w = chooseWinner(f);
+    expect(w.winner?.method).toBe("lora-r8+source-head@lr=1e-3");
+    expect(w.runnerUp?.method).toBe("full-ft+source-head@lr=1e-4");
+    for (const v of w.verdicts) {
+      expect(v.measured, v.claim).toBe(true);
+      expect(v.comparison.text).not.toMatch(/CI \[\+0\.0, \+0\.0\]/);
+    }
+    const rec = recommendStrategy({ labels: 5, similarity: "similar", compute: "high", facts: f });
+    expect(rec.method).toBe("lora-r8+source-head@lr=1e-3");
+    expect(rec.verdicts.map((v) => v.claim)).toContain(
+      "lora-r8+source-head@lr=1e-3 beats the runner-up on validation, full-ft+source-head@lr=1e-4",
+    );
+    for (const v of rec.verdicts) expect(v.text).not.toMatch(/CI \[\+0\.0, \+0\.0\]/);
+  });
+
+  it("never compares two names for the same runs as if they were different configurations", () => {
+    const f = makeFacts(fullResults());
+    // Merged adapters score the same model as unmerged ones: the same numbers on every seed.
+    const v = f.compare(
+      "merged beats unmerged",
+      { lesson: "04", method: "lora-r4-merged+source-head" },
+      { method: "lora-r4+source-head" },
+    );
+    expect(v).toMatchObject({ measured: false, said: expect.stringMatching(/^not compared/) });
+    expect(v.text).toBe(
+      "merged beats unmerged: not compared (lora-r4-merged+source-head and lora-r4+source-head are the same runs, recorded under two names)",
+    );
+    expect(v.comparison.text).toMatch(/^not significant \(not compared: .*; n = 0\)$/);
+    // Two fields of one row (epoch times) are still compared.
+    expect(
+      f.compare(
+        "frozen epochs are faster",
+        { lesson: "02", method: "feature-cache", k: null, field: (r) => r.extra?.epochSecondsFrozen },
+        { method: "feature-cache", field: (r) => r.extra?.epochSecondsFull },
+        { direction: "less", unit: "s", digits: 3 },
+      ).measured,
+    ).toBe(true);
+  });
+
+  it("ranks only rows on their lesson's full seed set, on one seed set; one seed is a measurement, not a verdict", () => {
+    const rows = [
+      ...runs("full-ft", 0.8, { lesson: "03", seeds: TEN, forgetting: 0.1 }),
+      ...runs("head-only", 0.7, { lesson: "03", seeds: TEN, forgetting: 0 }),
+      ...runs("scratch", 0.5, { lesson: "03", seeds: TEN, pattern: P2 }),
+      // Lesson 03's one-seed demos: the best and the worst means, by noise.
+      ...runs("schedule:progressive", 0.95, { lesson: "03", seeds: [0], forgetting: 0.01 }),
+      ...runs("schedule:plain", 0.6, { lesson: "03", seeds: [0], forgetting: 0.3 }),
+      // Lesson 05's ViT: its full seed set, but 5 seeds beside the MLP's 10.
+      ...runs("full-ft", 0.9, { lesson: "05", params: 1000 }),
+    ];
+    const f = makeFacts(rows);
+    const w = chooseWinner(f);
+    expect(w.winner).toMatchObject({ lesson: "03", method: "full-ft" });
+    expect(w.seeds).toEqual(TEN);
+    expect(w.ranking.map((s) => s.method)).toEqual(["full-ft", "head-only", "scratch"]);
+    expect(w.setAside.map((s) => `${s.lesson} ${s.method}`).sort()).toEqual([
+      "03 schedule:plain",
+      "03 schedule:progressive",
+      "05 full-ft",
+    ]);
+    expect(recommendStrategy({ labels: 5, similarity: "similar", compute: "high", facts: f }).method).toBe("full-ft");
+    // Q4's extremes of mean forgetting: a one-seed demo does not win them either.
+    const table = interviewCheckpoint(f).table;
+    expect(table.find((r) => r.role === "Q4 most forgetting (mean)")?.method).toBe("full-ft");
+    // A comparison on one seed says so, in the answer and in the verdict table.
+    const v = f.compare(
+      "progressive beats plain",
+      { lesson: "03", method: "schedule:progressive" },
+      { method: "schedule:plain" },
+    );
+    expect(v.comparison.text).toBe(
+      "not significant (one seed: a measurement, not a verdict: Δ +35.0 points on seed 0, n = 1)",
+    );
+    expect(v.said).toBe("one seed: a measurement, not a verdict (Δ +35.0 points on seed 0)");
+    expect(renderQuestions(f, { topics: ["unfreezing"] })).toContain(
+      "lesson 03 schedules: progressive unfreezing beats one rate — one seed: a measurement, not a verdict (Δ +35.0 points on seed 0)",
+    );
+    // A query that matches a full-seed row and a demo stands for the full-seed row.
+    const both = makeFacts([
+      ...runs("full-ft", 0.8, { lesson: "03", seeds: TEN }),
+      ...runs("full-ft@lr=1e-3", 0.9, { lesson: "03", seeds: [0] }),
+    ]);
+    expect(both.find({ method: { kind: "full-ft" } })?.method).toBe("full-ft");
+  });
+
+  it("says transfer is no longer shown to pay, and that scratch is better only where it is", () => {
+    const worse = fullResults().map((r) =>
+      r.lesson === "02" && r.task === "mild" && r.labelsPerClass === 50 && r.method === "scratch"
+        ? { ...r, accuracy: r.accuracy + 0.05 }
+        : r,
+    );
+    const c = transferCrossover(makeFacts(worse));
+    expect(c.labels).toBe(50);
+    expect(c.verdicts[2].comparison.verdict).toBe("contradicted");
+    expect(c.source).toMatch(
+      /transfer is no longer shown to pay over scratch \(contradicted there and at every larger budget: scratch is significantly better/,
+    );
+  });
+
+  it("writes the guide's steps from what the recorded runs did, memory (not time) for compute, and a copy of the head", () => {
+    const facts = makeFacts(fullResults());
+    const full = recommendStrategy({ labels: 5, similarity: "similar", compute: "high", facts });
+    expect(full.steps.join(" ")).toContain("no head-first phase");
+    expect(full.steps.join(" ")).not.toMatch(/stop early|Train the head first/);
+    expect(full.steps[0]).toContain("(100 steps)");
+    expect(full.markdown).toContain("memory budget (`compute`) *high*");
+    const kept = recommendStrategy({ labels: 5, similarity: "similar", compute: "high", keepSource: true, facts });
+    expect(kept.method).toBe("lora-r16+source-head");
+    expect(kept.steps.join(" ")).toContain("Keep a copy of the original head");
+    // The first-layer strategy names the input shift only on the input shift.
+    const first = makeFacts([
+      ...fullResults(),
+      ...runs("tune-hidden1@lr=1e-3", 0.95, { lesson: "03", params: 201610 }),
+    ]);
+    const similar = recommendStrategy({ labels: 5, similarity: "similar", compute: "high", facts: first });
+    expect(similar.strategy).toBe("fine-tune-early-layers");
+    expect(similar.summary).not.toContain("The shift is at the input");
+    const shifted = recommendStrategy({ labels: 5, similarity: "input-shift", compute: "high", facts: first });
+    expect(shifted.summary).toMatch(/^The shift is at the input/);
+    expect(describeGuideRows("smoke")).toMatch(
+      new RegExp(`full fine-tuning at ${guideVariants("smoke").filter((v) => v.method === "full-ft").length} rates`),
+    );
+  });
+
+  it("opens the input-shift answer from its verdict, and states each lesson's own margin", () => {
+    const answer = (f: Facts) => {
+      const q = QUESTION_BANK.find((x) => x.id === "which-layers");
+      return q?.followUps[0].answer(f) ?? "";
+    };
+    expect(answer(makeFacts(fullResults()))).toMatch(/^No, not here:/);
+    const flipped = fullResults().map((r) =>
+      r.method === "tune-hidden1@lr=1e-3" ? { ...r, accuracy: r.accuracy - 0.3 } : r,
+    );
+    expect(answer(makeFacts(flipped))).toMatch(/^These runs do not support moving the first layers/);
+    expect(answer(makeFacts([]))).toMatch(/^These runs do not settle it/);
+    const md = renderQuestions(makeFacts(fullResults()));
+    expect(md).toContain("lesson 05 ViT: LoRA on q, v loses at most 3 points to full fine-tuning (lesson 05's margin)");
+    expect(md).toContain("lesson 04: LoRA r=4 lands within 2 points of full fine-tuning (lesson 04's margin)");
+    expect(md).not.toMatch(/the shift lives in the first layers/);
   });
 });
