@@ -67,7 +67,7 @@ export interface LoraRun extends TunedScore {
   r: number | null;
   alpha: number | null;
   /** Adam rate of what trains: LoRA's adapters and head, full fine-tuning's base (its head trains at
-   * DEFAULT_HEAD_LR), head-only's head. */
+   * DEFAULT_HEAD_LR — so LoRA vs full fine-tuning also changes the head's rate), head-only's head. */
   learningRate: number;
 }
 
@@ -642,8 +642,19 @@ export interface LoraArm {
   choice: Choice<number>;
   /** The chosen rate lies at an end of a grid of several rates: a rate beyond it might do better. */
   atGridEdge: boolean;
+  /** Which end (null inside the grid, or with one rate): "highest" means a larger rate was not tried. */
+  gridEnd: GridEnd;
   /** The chosen rate's runs, by ascending seed, named `method` (what lesson 10 reads). */
   runs: LoraSweepRun[];
+}
+
+/** The end of its grid a chosen rate lies at; null inside the grid or with one candidate. */
+export type GridEnd = "lowest" | "highest" | null;
+
+/** The end of a grid of `n` ascending candidates that candidate `index` lies at. */
+export function gridEndOf(index: number, n: number): GridEnd {
+  if (n < 2) return null;
+  return index === 0 ? "lowest" : index === n - 1 ? "highest" : null;
 }
 
 /** Groups a sweep's runs by method (and task, k) and chooses each method's rate on validation accuracy
@@ -671,7 +682,8 @@ export function chooseLoraArms(runs: readonly LoraSweepRun[], by: ChooseBy = "va
       labelsPerClass: first.labelsPerClass,
       learningRate: choice.chosen,
       choice,
-      atGridEdge: rates.length > 1 && (choice.index === 0 || choice.index === rates.length - 1),
+      atGridEdge: gridEndOf(choice.index, rates.length) !== null,
+      gridEnd: gridEndOf(choice.index, rates.length),
       runs: candidates[choice.index].runs.map((x) => ({ ...x, method: first.arm })).sort((a, b) => a.seed - b.seed),
     };
   });
@@ -694,6 +706,7 @@ export interface LoraArmSummary {
   r: number | null;
   learningRate: number;
   atGridEdge: boolean;
+  gridEnd: GridEnd;
   runs: number;
   valMean: number;
   valHalfWidth: number;
@@ -719,6 +732,7 @@ export function summarizeLoraArms(arms: readonly LoraArm[]): LoraArmSummary[] {
       r: arm.r,
       learningRate: arm.learningRate,
       atGridEdge: arm.atGridEdge,
+      gridEnd: arm.gridEnd,
       runs: arm.runs.length,
       valMean: val.mean,
       valHalfWidth: val.halfWidth,

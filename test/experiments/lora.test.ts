@@ -8,6 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import {
   chooseLoraArms,
+  gridEndOf,
   loraArmValues,
   loraSweepPlot,
   mergeCheck,
@@ -193,6 +194,8 @@ describe("LoRA sweep over candidate rates, chosen on validation", () => {
       expect(valMean(arm.learningRate)).toBe(best);
       expect(rates.findIndex((lr) => valMean(lr) === best)).toBe(arm.choice.index); // ties: the lower rate
       expect(arm.atGridEdge).toBe(rates.length > 1);
+      // Two candidates: the choice is at one end or the other; one candidate: no end to speak of.
+      expect(arm.gridEnd).toBe(rates.length < 2 ? null : arm.choice.index === 0 ? "lowest" : "highest");
       expect(arm.runs.map((r) => r.seed)).toEqual([0, 1]);
       expect(arm.runs.every((r) => r.method === arm.method && r.learningRate === arm.learningRate)).toBe(true);
       expect(loraArmValues(arm).map((v) => v.value)).toEqual(arm.runs.map((r) => r.accuracy));
@@ -204,6 +207,7 @@ describe("LoRA sweep over candidate rates, chosen on validation", () => {
       expect(arm.choice.candidates[arm.choice.index].testMean).toBe(best);
     }
     const summary = summarizeLoraArms(arms);
+    expect(summary.map((x) => x.gridEnd)).toEqual(arms.map((a) => a.gridEnd));
     expect(summary[1].accuracyHalfWidth).toBeCloseTo(meanCI(arms[1].runs.map((r) => r.accuracy)).halfWidth, 12);
     expect(summary[1].trainableParams).toBe(1 * (784 + 256 + 256 + 128 + 128 + 128 + 128 + 64) + 650);
     const recs = recordLoraArms(arms, { lesson: "04x", backend: "cpu", scale: "smoke" });
@@ -214,6 +218,13 @@ describe("LoRA sweep over candidate rates, chosen on validation", () => {
     const spec = loraSweepPlot(summarizeLoraRuns(arms.flatMap((a) => a.runs)));
     const bar = (spec.data[0] as { error_y?: { array: number[] } }).error_y!.array[0];
     expect(bar).toBeCloseTo(100 * summary[1].accuracyHalfWidth, 9);
+  });
+
+  it("names the end of its grid a chosen rate lies at", () => {
+    expect(gridEndOf(0, 1)).toBe(null);
+    expect(gridEndOf(0, 3)).toBe("lowest");
+    expect(gridEndOf(1, 3)).toBe(null);
+    expect(gridEndOf(2, 3)).toBe("highest");
   });
 
   it("rejects a rate grid given twice, empty or with a bad rate, naming the option", async () => {
