@@ -172,6 +172,10 @@ export interface Lesson03Settings extends LessonSizes {
   /** Candidate base rates (Adam) of full fine-tuning, of every freeze ratio and of single-layer
    * tuning: each arm takes the one with the best validation accuracy. */
   learningRates: number[];
+  /** Candidate rates of scratch (every layer) and of head-only's head, each chosen on validation
+   * like the other arms, so every method of section 3 runs at its own best setting. */
+  scratchRates: number[];
+  headOnlyRates: number[];
   /** The largest of learningRates. Lesson 10's review queries and fillers still name lesson 03's
    * full fine-tuning at the top rate by it. */
   learningRate: number;
@@ -180,8 +184,10 @@ export interface Lesson03Settings extends LessonSizes {
   sweepShifts: ("mild" | "inverted")[];
   /** Task B of the BatchNorm demo: far-off input statistics make the drift visible. */
   bnShift: "inverted";
-  /** Discriminative rates: candidate head rates and layer decays (each layer down trains at
-   * layerDecay × the rate above), chosen together on validation. */
+  /** Discriminative rates: the head rate η0 — one value, the head rate of the single-rate arm
+   * (DEFAULT_HEAD_LR), so both arms tune as many candidates (the base rates vs the decays) — and the
+   * candidate layer decays (each layer down trains at layerDecay × the rate above), chosen on
+   * validation. Lesson 10's filler runs the same grid. */
   headLearningRates: number[];
   layerDecays: number[];
   /** ULMFiT's decay (1/2.6), one of layerDecays (lesson 10's filler runs it). */
@@ -309,18 +315,21 @@ const SETTINGS: { [L in LessonId]: (scale: Scale, v: <T>(values: PerScale<T>) =>
     timingEpochs: v({ smoke: 2, default: 4, full: 4 }),
     cacheEpochs: v({ smoke: 3, default: 10, full: 20 }),
   }),
-  // 03 at default, 10 seeds: 9 sweep candidates (4 ratios × 2 base rates + head-only) × 2 shifts,
-  // scratch × 2 shifts, 2 single layers × 2 rates, 2 × 2 discriminative: 280 runs of ~0.5-1 s (CPU).
+  // 03 at default, 10 seeds: 10 sweep candidates (4 ratios × 2 base rates + head-only × 2 head rates)
+  // × 2 shifts, scratch × 2 rates × 2 shifts, 2 single layers × 2 rates, 2 discriminative decays:
+  // 300 runs of ~0.5-1 s (CPU).
   "03": (scale, v) => ({
     ...transferSizes(scale, [5]),
     freezeRatio: 0.5,
     shift: "mild",
     learningRates: v({ smoke: [1e-4, 1e-3], default: [1e-4, 1e-3], full: [1e-4, 3e-4, 1e-3] }),
     learningRate: 1e-3,
+    scratchRates: v({ smoke: [3e-4, 1e-3], default: [3e-4, 1e-3], full: [3e-4, 1e-3, 3e-3] }),
+    headOnlyRates: v({ smoke: [3e-3, 1e-2], default: [3e-3, 1e-2], full: [3e-3, 1e-2, 3e-2] }),
     sweepRatios: v({ smoke: [0, 0.5, 1], default: [0, 0.25, 0.5, 0.75, 1], full: [0, 0.25, 0.5, 0.75, 1] }),
     sweepShifts: ["mild", "inverted"],
     bnShift: "inverted",
-    headLearningRates: v({ smoke: [1e-2], default: [3e-3, 1e-2], full: [3e-3, 1e-2] }),
+    headLearningRates: [DEFAULT_HEAD_LR],
     layerDecays: [0.2, 1 / 2.6],
     layerDecay: 1 / 2.6,
     handSteps: v({ smoke: 5, default: 150, full: 300 }),
