@@ -28,6 +28,8 @@ import { fit } from "../train/fit";
 import { predictLabels } from "../models/predict";
 import type { Dataset } from "../data/types";
 import {
+  scoreFromRecord,
+  scoreRecordFields,
   HEAD_CHOICES,
   runTransfer,
   transferEpochs,
@@ -392,13 +394,7 @@ function runFromRecord(rec: ResultRecord, job: SweepJob, alpha: number): LoraRun
     r: job.r,
     alpha: job.kind === "lora" ? alpha : null,
     learningRate: job.learningRate,
-    accuracy: rec.accuracy,
-    valAccuracy: rec.valAccuracy ?? NaN,
-    retention: rec.retention ?? null,
-    forgetting: rec.forgetting ?? null,
-    trainableParams: rec.trainableParams ?? 0,
-    totalParams: rec.totalParams ?? 0,
-    seconds: rec.seconds ?? 0,
+    ...scoreFromRecord(rec),
     steps: Number(e.steps ?? 0),
     loss: [],
   };
@@ -593,13 +589,7 @@ function loraRecord(
     method: r.method,
     task: r.task,
     labelsPerClass: r.labelsPerClass,
-    accuracy: r.accuracy,
-    valAccuracy: r.valAccuracy,
-    retention: r.retention,
-    forgetting: r.forgetting,
-    trainableParams: r.trainableParams,
-    totalParams: r.totalParams,
-    seconds: r.seconds,
+    ...scoreRecordFields(r),
     backend: meta.backend,
     scale: meta.scale,
     seed: r.seed,

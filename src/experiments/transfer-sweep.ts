@@ -9,7 +9,7 @@ import { zeroShotAccuracy } from "../evaluate/evaluate";
 import { PROTOCOL_VERSION, readResults, recordResult, type ResultRecord } from "../store/results";
 import { getScale, type Scale } from "../core/scale";
 import { getSourceModel, sourceTasks } from "./source";
-import { runTransfer, type TransferResult, type TransferRunArgs } from "./transfer";
+import { runTransfer, scoreFromRecord, scoreRecordFields, type TransferResult, type TransferRunArgs } from "./transfer";
 import { TRANSFER_BUDGETS } from "../core/settings";
 import { meanCI, sampleMeanStd } from "../core/stats";
 import { checkCacheWritable } from "../store/writable";
@@ -53,13 +53,7 @@ function toRecord(r: TransferResult, lesson: string, scale: Scale, backend: stri
     method: r.label,
     task: r.task,
     labelsPerClass: r.method === "zero-shot" ? null : r.labelsPerClass,
-    accuracy: r.accuracy,
-    valAccuracy: r.valAccuracy,
-    retention: r.retention,
-    forgetting: r.forgetting,
-    trainableParams: r.trainableParams,
-    totalParams: r.totalParams,
-    seconds: r.seconds,
+    ...scoreRecordFields(r),
     backend,
     scale,
     seed: r.seed,
@@ -97,14 +91,8 @@ export function transferResultsFromRecords(rows: ResultRecord[]): TransferResult
         frozenLayers: names ? names.split(",") : [],
         learningRate: Number(e.learningRate),
         headLearningRate: (e.headLearningRate as number | null) ?? null,
-        accuracy: r.accuracy,
-        valAccuracy: r.valAccuracy ?? NaN,
-        retention: r.retention ?? null,
-        forgetting: r.forgetting ?? null,
-        trainableParams: r.trainableParams ?? 0,
-        totalParams: r.totalParams ?? 0,
+        ...scoreFromRecord(r),
         secondsPerEpoch: Number(e.secondsPerEpoch ?? 0),
-        seconds: r.seconds ?? 0,
         epochs: Number(e.epochs ?? 0),
         steps: Number(e.steps ?? 0),
         loss: [],

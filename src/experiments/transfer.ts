@@ -39,6 +39,7 @@ import {
   type TransferBudget,
 } from "../core/settings";
 import { methodName, type Method } from "../core/methods";
+import type { ResultRecord } from "../store/results";
 
 /** What is trained, and from where. */
 export type TransferMethod =
@@ -332,6 +333,46 @@ export interface TunedScore {
   seconds: number;
   steps: number;
   loss: number[];
+}
+
+/** The fields of a results-log record that every scored run fills the same way (its lesson, method,
+ * seed and extra say the rest). */
+export function scoreRecordFields(
+  s: Pick<
+    TunedScore,
+    "accuracy" | "valAccuracy" | "retention" | "forgetting" | "trainableParams" | "totalParams" | "seconds"
+  >,
+): Pick<
+  ResultRecord,
+  "accuracy" | "valAccuracy" | "retention" | "forgetting" | "trainableParams" | "totalParams" | "seconds"
+> {
+  return {
+    accuracy: s.accuracy,
+    valAccuracy: s.valAccuracy,
+    retention: s.retention,
+    forgetting: s.forgetting,
+    trainableParams: s.trainableParams,
+    totalParams: s.totalParams,
+    seconds: s.seconds,
+  };
+}
+
+/** scoreRecordFields read back from a record (validation accuracy NaN when the record predates it). */
+export function scoreFromRecord(
+  rec: ResultRecord,
+): Pick<
+  TunedScore,
+  "accuracy" | "valAccuracy" | "retention" | "forgetting" | "trainableParams" | "totalParams" | "seconds"
+> {
+  return {
+    accuracy: rec.accuracy,
+    valAccuracy: rec.valAccuracy ?? NaN,
+    retention: rec.retention ?? null,
+    forgetting: rec.forgetting ?? null,
+    trainableParams: rec.trainableParams ?? 0,
+    totalParams: rec.totalParams ?? 0,
+    seconds: rec.seconds ?? 0,
+  };
 }
 
 /** What every transfer run reports for a tuned model: the task's name, task-B test and validation

@@ -28,7 +28,7 @@ import { cloneModel } from "../models/surgery";
 import { fit } from "../train/fit";
 import { attentionMaps, buildViT, vitDepth } from "../models/transformer";
 import { checkSweepCommon, mergeCheck, type LoraRun } from "./lora";
-import { transferEpochs, scoreTunedModel } from "./transfer";
+import { scoreFromRecord, scoreRecordFields, scoreTunedModel, transferEpochs } from "./transfer";
 import {
   argError,
   checkFinite,
@@ -494,13 +494,7 @@ function vitRecord(r: ViTRun, meta: { lesson: string; backend: string; scale: Sc
     method: r.method,
     task: r.task,
     labelsPerClass: r.labelsPerClass,
-    accuracy: r.accuracy,
-    valAccuracy: r.valAccuracy,
-    retention: r.retention,
-    forgetting: r.forgetting,
-    trainableParams: r.trainableParams,
-    totalParams: r.totalParams,
-    seconds: r.seconds,
+    ...scoreRecordFields(r),
     backend: meta.backend,
     scale: meta.scale,
     seed: r.seed,
@@ -530,13 +524,7 @@ function vitRunFromRecord(rec: ResultRecord, v: ResolvedVariant): ViTRun {
     r: v.r,
     alpha: v.alpha,
     learningRate: v.learningRate,
-    accuracy: rec.accuracy,
-    valAccuracy: rec.valAccuracy ?? NaN,
-    retention: rec.retention ?? null,
-    forgetting: rec.forgetting ?? null,
-    trainableParams: rec.trainableParams ?? 0,
-    totalParams: rec.totalParams ?? 0,
-    seconds: rec.seconds ?? 0,
+    ...scoreFromRecord(rec),
     steps: Number(e.steps ?? 0),
     loss: [],
     frozenBlocks: v.frozenBlocks,
