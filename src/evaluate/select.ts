@@ -143,3 +143,17 @@ export function choosePerSeed<K, R extends ScoredRun>(
   });
   return { by, runs, counts: candidates.map((g, i) => ({ key: g.key, times: times[i] })) };
 }
+
+/** The run fields a lesson compares across seeds. */
+export type ScoreField = "accuracy" | "valAccuracy" | "retention" | "forgetting";
+
+/** Runs as compareOnSeeds input: one field per seed (test accuracy by default); runs without the
+ * field (retention not measured) are left out. */
+export function runValues(
+  runs: readonly ({ seed: number } & { [F in ScoreField]?: number | null })[],
+  field: ScoreField = "accuracy",
+): { seed: number; value: number }[] {
+  return runs
+    .filter((r) => typeof r[field] === "number" && Number.isFinite(r[field]))
+    .map((r) => ({ seed: r.seed, value: r[field] as number }));
+}

@@ -19,8 +19,15 @@ import {
 } from "../store/results";
 import { stableHash } from "../store/cache";
 import { newDisplay } from "../show/display";
-import { meanCI } from "../core/stats";
-import { chooseOnValidation, CHOOSE_BY, type ChooseBy, type Choice } from "../evaluate/select";
+import { meanCI, type SeedValue } from "../core/stats";
+import {
+  chooseOnValidation,
+  CHOOSE_BY,
+  runValues,
+  type ChooseBy,
+  type Choice,
+  type ScoreField,
+} from "../evaluate/select";
 import { getScale, scaleArg, type Scale } from "../core/scale";
 import { getSourceModel, sourceTasks } from "./source";
 import { replaceHead } from "../models/surgery";
@@ -29,7 +36,7 @@ import { predictLabels } from "../models/predict";
 import type { Dataset } from "../data/types";
 import {
   scoreFromRecord,
-  scoreRecordFields,
+  scoredRunRecord,
   HEAD_CHOICES,
   runTransfer,
   transferEpochs,
@@ -584,24 +591,14 @@ function loraRecord(
   runKey?: string,
   more: Record<string, number | string | boolean | null> = {},
 ): ResultRecord {
-  return {
-    lesson: meta.lesson,
-    method: r.method,
-    task: r.task,
-    labelsPerClass: r.labelsPerClass,
-    ...scoreRecordFields(r),
-    backend: meta.backend,
-    scale: meta.scale,
-    seed: r.seed,
-    extra: {
-      r: r.r,
-      alpha: r.alpha,
-      learningRate: r.learningRate,
-      steps: r.steps,
-      ...(runKey !== undefined ? { runKey } : {}),
-      ...more,
-    },
-  };
+  return scoredRunRecord(r, meta, {
+    r: r.r,
+    alpha: r.alpha,
+    learningRate: r.learningRate,
+    steps: r.steps,
+    ...(runKey !== undefined ? { runKey } : {}),
+    ...more,
+  });
 }
 
 /** Appends each run to the results file (lesson 10 reads them); returns the records. */
@@ -681,13 +678,8 @@ export function chooseLoraArms(runs: readonly LoraSweepRun[], by: ChooseBy = "va
 
 /** An arm's runs as compareOnSeeds input: test accuracy per seed (or another field); runs without
  * the field (retention not measured) are left out. */
-export function loraArmValues(
-  arm: Pick<LoraArm, "runs">,
-  field: "accuracy" | "valAccuracy" | "retention" | "forgetting" = "accuracy",
-): { seed: number; value: number }[] {
-  return arm.runs
-    .filter((x) => typeof x[field] === "number" && Number.isFinite(x[field]))
-    .map((x) => ({ seed: x.seed, value: x[field] as number }));
+export function loraArmValues(arm: Pick<LoraArm, "runs">, field: ScoreField = "accuracy"): SeedValue[] {
+  return runValues(arm.runs, field);
 }
 
 /** An arm over its seeds: means with 95 % half-widths, for tables. */

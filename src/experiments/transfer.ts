@@ -335,17 +335,14 @@ export interface TunedScore {
   loss: number[];
 }
 
+/** The scores every tuned run reports and every results-log record carries under the same names. */
+type ScoreFieldName =
+  "accuracy" | "valAccuracy" | "retention" | "forgetting" | "trainableParams" | "totalParams" | "seconds";
+export type ScoreFields = Pick<TunedScore, ScoreFieldName>;
+
 /** The fields of a results-log record that every scored run fills the same way (its lesson, method,
  * seed and extra say the rest). */
-export function scoreRecordFields(
-  s: Pick<
-    TunedScore,
-    "accuracy" | "valAccuracy" | "retention" | "forgetting" | "trainableParams" | "totalParams" | "seconds"
-  >,
-): Pick<
-  ResultRecord,
-  "accuracy" | "valAccuracy" | "retention" | "forgetting" | "trainableParams" | "totalParams" | "seconds"
-> {
+export function scoreRecordFields(s: ScoreFields): Pick<ResultRecord, ScoreFieldName> {
   return {
     accuracy: s.accuracy,
     valAccuracy: s.valAccuracy,
@@ -358,12 +355,7 @@ export function scoreRecordFields(
 }
 
 /** scoreRecordFields read back from a record (validation accuracy NaN when the record predates it). */
-export function scoreFromRecord(
-  rec: ResultRecord,
-): Pick<
-  TunedScore,
-  "accuracy" | "valAccuracy" | "retention" | "forgetting" | "trainableParams" | "totalParams" | "seconds"
-> {
+export function scoreFromRecord(rec: ResultRecord): ScoreFields {
   return {
     accuracy: rec.accuracy,
     valAccuracy: rec.valAccuracy ?? NaN,
@@ -372,6 +364,26 @@ export function scoreFromRecord(
     trainableParams: rec.trainableParams ?? 0,
     totalParams: rec.totalParams ?? 0,
     seconds: rec.seconds ?? 0,
+  };
+}
+
+/** A scored run (LoRA, ViT) as a results-log record: its name, task, budget and seed, its scores, where
+ * it ran, and `extra`. */
+export function scoredRunRecord(
+  r: ScoreFields & { method: string; task: string; labelsPerClass: number; seed: number },
+  meta: { lesson: string; backend: string; scale: string },
+  extra: Record<string, number | string | boolean | null>,
+): ResultRecord {
+  return {
+    lesson: meta.lesson,
+    method: r.method,
+    task: r.task,
+    labelsPerClass: r.labelsPerClass,
+    ...scoreRecordFields(r),
+    backend: meta.backend,
+    scale: meta.scale,
+    seed: r.seed,
+    extra,
   };
 }
 

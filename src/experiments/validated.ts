@@ -7,7 +7,16 @@
 // chooseArms makes the same choice on runs already made, so one experiment can serve several arms.
 import type { Scale } from "../core/scale";
 import { checkOneOf, argError, show } from "../core/validate";
-import { CHOOSE_BY, chooseOnValidation, choosePerSeed, type ChooseBy, type Choice } from "../evaluate/select";
+import {
+  CHOOSE_BY,
+  chooseOnValidation,
+  choosePerSeed,
+  runValues,
+  type ChooseBy,
+  type Choice,
+  type ScoreField,
+} from "../evaluate/select";
+import type { SeedValue } from "../core/stats";
 import {
   runTransferExperiment,
   type TransferExperimentArgs,
@@ -146,11 +155,6 @@ export function chooseArms(
 }
 
 /** The arm's chosen runs as compareOnSeeds input: test accuracy per seed (or another field). */
-export function armValues(
-  arm: Pick<ValidatedArm, "runs">,
-  field: "accuracy" | "valAccuracy" | "retention" | "forgetting" = "accuracy",
-): { seed: number; value: number }[] {
-  return arm.runs
-    .filter((r) => typeof r[field] === "number" && Number.isFinite(r[field]))
-    .map((r) => ({ seed: r.seed, value: r[field] as number }));
+export function armValues(arm: Pick<ValidatedArm, "runs">, field: ScoreField = "accuracy"): SeedValue[] {
+  return runValues(arm.runs, field);
 }

@@ -28,7 +28,7 @@ import { cloneModel } from "../models/surgery";
 import { fit } from "../train/fit";
 import { attentionMaps, buildViT, vitDepth } from "../models/transformer";
 import { checkSweepCommon, mergeCheck, type LoraRun } from "./lora";
-import { scoreFromRecord, scoreRecordFields, scoreTunedModel, transferEpochs } from "./transfer";
+import { scoredRunRecord, scoreFromRecord, scoreTunedModel, transferEpochs } from "./transfer";
 import {
   argError,
   checkFinite,
@@ -489,28 +489,18 @@ function vitRunKey(
 
 /** A run as a results-log record (its key and the invariants it checked kept in `extra`). */
 function vitRecord(r: ViTRun, meta: { lesson: string; backend: string; scale: Scale }, runKey: string): ResultRecord {
-  return {
-    lesson: meta.lesson,
-    method: r.method,
-    task: r.task,
-    labelsPerClass: r.labelsPerClass,
-    ...scoreRecordFields(r),
-    backend: meta.backend,
-    scale: meta.scale,
-    seed: r.seed,
-    extra: {
-      runKey,
-      model: "tiny-vit",
-      frozenBlocks: r.frozenBlocks,
-      r: r.r,
-      alpha: r.alpha,
-      learningRate: r.learningRate,
-      headLearningRate: r.headLearningRate,
-      steps: r.steps,
-      frozenWeights: r.frozenWeights,
-      mergeMaxDiff: r.mergeMaxDiff,
-    },
-  };
+  return scoredRunRecord(r, meta, {
+    runKey,
+    model: "tiny-vit",
+    frozenBlocks: r.frozenBlocks,
+    r: r.r,
+    alpha: r.alpha,
+    learningRate: r.learningRate,
+    headLearningRate: r.headLearningRate,
+    steps: r.steps,
+    frozenWeights: r.frozenWeights,
+    mergeMaxDiff: r.mergeMaxDiff,
+  });
 }
 
 /** A recorded run back as a ViTRun (learning curves are not recorded: loss is []). */

@@ -17,7 +17,7 @@ import {
   type SeedValue,
 } from "../core/stats";
 import { matchesMethod, methodName, parseMethod, type MethodPattern } from "../core/methods";
-import { chooseOnValidation, type ScoredRun } from "../evaluate/select";
+import { chooseOnValidation, type ScoredRun, type ScoreField } from "../evaluate/select";
 import { RECORDING_LESSONS } from "./fill";
 
 /** A question to the results: which lesson(s), method, task and label budget. */
@@ -37,7 +37,7 @@ export interface ResultQuery {
 }
 
 /** A number each run records: the run fields, or any other per-run number (e.g. from `extra`). */
-export type RunField = "accuracy" | "valAccuracy" | "retention" | "forgetting" | ((r: ResultRecord) => unknown);
+export type RunField = ScoreField | ((r: ResultRecord) => unknown);
 
 /** One side of a comparison: a query and the number compared (default: the comparison's field). */
 export type ComparedQuery = ResultQuery & { field?: RunField };
@@ -172,22 +172,27 @@ export interface Verdict extends VerdictRow {
 
 /** A claim that could not be judged: its comparison is "not significant" with n = 0 and the reason. */
 export function notMeasuredVerdict(claim: string, reason: string, a: Arm | null = null, b: Arm | null = null): Verdict {
+  return unjudgedVerdict(claim, `${NOT_MEASURED}: ${reason}, n = 0`, NOT_MEASURED, `${NOT_MEASURED} (${reason})`, a, b);
+}
+
+/** A claim with no comparison behind it: "not significant (<why>)" in the verdict table, `said` in
+ * sentences, `claim: <line>` as its text. */
+function unjudgedVerdict(
+  claim: string,
+  why: string,
+  said: string,
+  line: string,
+  a: Arm | null,
+  b: Arm | null,
+): Verdict {
   const comparison: SeedComparison = {
     verdict: "not significant",
-    text: `not significant (${NOT_MEASURED}: ${reason}, n = 0)`,
+    text: `not significant (${why})`,
     diff: null,
     seeds: [],
     unpaired: [],
   };
-  return {
-    claim,
-    comparison,
-    measured: false,
-    a,
-    b,
-    text: `${claim}: ${NOT_MEASURED} (${reason})`,
-    said: NOT_MEASURED,
-  };
+  return { claim, comparison, measured: false, a, b, text: `${claim}: ${line}`, said };
 }
 
 /** True when two lists of runs are the same runs: the same seeds, and on each seed the same test and
@@ -208,22 +213,7 @@ function sameRunsVerdict(claim: string, a: Arm, b: Arm): Verdict {
     a.row === b.row
       ? "both sides are the same configuration"
       : `${a.row.method} and ${b.row.method} are the same runs, recorded under two names`;
-  const comparison: SeedComparison = {
-    verdict: "not significant",
-    text: `not significant (not compared: ${why}; n = 0)`,
-    diff: null,
-    seeds: [],
-    unpaired: [],
-  };
-  return {
-    claim,
-    comparison,
-    measured: false,
-    a,
-    b,
-    text: `${claim}: not compared (${why})`,
-    said: `not compared (${why})`,
-  };
+  return unjudgedVerdict(claim, `not compared: ${why}; n = 0`, `not compared (${why})`, `not compared (${why})`, a, b);
 }
 
 /** How a comparison on a single paired seed is stated: one measurement, no interval, no verdict. */
@@ -712,6 +702,14 @@ export function coverageRows(
   });
 }
 
+/** The label budgets a lesson recorded on the mild shift, ascending. */
+export function mildBudgets(facts: Facts, lesson: string): number[] {
+  const ks = facts.summary
+    .filter((s) => s.lesson === lesson && s.task === "mild" && s.labelsPerClass !== null)
+    .map((s) => s.labelsPerClass as number);
+  return [...new Set(ks)].sort((a, b) => a - b);
+}
+
 /** The transfer curve: test accuracy vs labels per class for scratch, frozen base + head and full
  * fine-tuning on the mild shift (log x, ± 95 % half-width), each point the configuration chosen on
  * validation at that budget. Null when fewer than two budgets were measured. */
@@ -721,13 +719,7 @@ export function transferCurvePlot(facts: Facts, lesson = "02"): PlotSpec | null 
     ["frozen base + head", { kind: "head-only" }],
     ["full fine-tuning", { kind: "full-ft", layerDecay: null }],
   ];
-  const budgets = [
-    ...new Set(
-      facts.summary
-        .filter((s) => s.lesson === lesson && s.task === "mild" && s.labelsPerClass !== null)
-        .map((s) => s.labelsPerClass as number),
-    ),
-  ].sort((a, b) => a - b);
+  const budgets = mildBudgets(facts, lesson);
   const series = methods
     .map(([name, method]) => {
       const arms = budgets

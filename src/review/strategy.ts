@@ -16,6 +16,7 @@ import {
   comparableRows,
   isMethodRow,
   makeFacts,
+  mildBudgets,
   NOT_MEASURED,
   rowQuery,
   runsOfRow,
@@ -431,13 +432,7 @@ export function transferCrossover(
   facts: Facts,
   lesson = "02",
 ): { labels: number | null; source: string; verdicts: Verdict[] } {
-  const budgets = [
-    ...new Set(
-      facts.summary
-        .filter((s) => s.lesson === lesson && s.task === "mild" && s.labelsPerClass !== null)
-        .map((s) => s.labelsPerClass as number),
-    ),
-  ].sort((a, b) => a - b);
+  const budgets = mildBudgets(facts, lesson);
   const verdicts: Verdict[] = [];
   for (const k of budgets) {
     const transfer = facts.summary.filter((s) => {
