@@ -10,7 +10,7 @@ const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);
 
 /** The random views of contrastive pretraining (SimCLR's augmentations, for 28×28 digits: no crop
  * and no colour jitter, which have nothing to act on here, but the geometric part of a crop). */
-export interface AugmentArgs {
+export interface ViewArgs {
   /** Largest rotation, degrees, either way (uniform in ±maxDegrees). */
   maxDegrees: number;
   /** Largest translation, pixels, on each axis (uniform in ±maxShift). */
@@ -24,7 +24,7 @@ export interface AugmentArgs {
 
 /** Default views: ±15°, ±2 px, zoom 0.9-1.1, noise σ 0.1. Mild enough to keep every digit a digit
  * (a 6 is not rotated into a 9), strong enough that two views differ in most pixels. */
-export const DEFAULT_AUGMENT: Readonly<AugmentArgs> = {
+export const DEFAULT_VIEW: Readonly<ViewArgs> = {
   maxDegrees: 15,
   maxShift: 2,
   minScale: 0.9,
@@ -33,7 +33,7 @@ export const DEFAULT_AUGMENT: Readonly<AugmentArgs> = {
 };
 
 /** Checks the augmentation settings, naming the field and the value. */
-export function checkAugmentArgs(where: string, a: AugmentArgs): void {
+export function checkViewArgs(where: string, a: ViewArgs): void {
   if (typeof a !== "object" || a === null)
     throw argError(where, "augment", "{ maxDegrees, maxShift, minScale, maxScale, noise }", show(a));
   for (const f of ["maxDegrees", "maxShift", "noise"] as const) {
@@ -54,8 +54,8 @@ export function checkAugmentArgs(where: string, a: AugmentArgs): void {
  * N(0, noise²) per pixel, clamped to [0, 1]. Output pixel p samples the input at
  * c + R(−θ)·(p − c − t) / s, so the digit itself turns by θ, grows by s and moves by t.
  */
-export function randomView(args: AugmentArgs = DEFAULT_AUGMENT): ImageTransform {
-  checkAugmentArgs("randomView", args);
+export function randomView(args: ViewArgs = DEFAULT_VIEW): ImageTransform {
+  checkViewArgs("randomView", args);
   const a = { ...args };
   return {
     name: `view(±${a.maxDegrees}°, ±${a.maxShift}px, ×${a.minScale}-${a.maxScale}, σ=${a.noise})`,

@@ -66,7 +66,7 @@ export interface PretrainCost {
 }
 
 /** A linear probe on an arm's frozen hidden4 features (ridge penalty chosen on validation per seed). */
-export interface ProbeRun {
+export interface SelfSupProbeRun {
   arm: Lesson07Arm;
   shift: ShiftName;
   labelsPerClass: number;
@@ -77,7 +77,7 @@ export interface ProbeRun {
 }
 
 /** One full fine-tuning run of an arm at one candidate rate. */
-export interface FineTuneRun {
+export interface SelfSupFineTuneRun {
   arm: Lesson07Arm;
   shift: ShiftName;
   labelsPerClass: number;
@@ -92,8 +92,8 @@ export interface FineTuneRun {
 /** Everything one (arm, shift, seed) measured, as cached. */
 interface ArmRecord {
   cost: PretrainCost;
-  probes: ProbeRun[];
-  fineTunes: FineTuneRun[];
+  probes: SelfSupProbeRun[];
+  fineTunes: SelfSupFineTuneRun[];
 }
 
 export interface SelfSupExperiment {
@@ -102,8 +102,8 @@ export interface SelfSupExperiment {
   shifts: ShiftName[];
   seeds: number[];
   costs: PretrainCost[];
-  probes: ProbeRun[];
-  fineTunes: FineTuneRun[];
+  probes: SelfSupProbeRun[];
+  fineTunes: SelfSupFineTuneRun[];
   /** (arm, shift, seed) records read back from the cache, and measured now. */
   reused: number;
   measured: number;
@@ -300,18 +300,18 @@ async function evaluateArm(
   seed: number,
   scale: Scale,
   s: Lesson07Settings,
-): Promise<{ probes: ProbeRun[]; fineTunes: FineTuneRun[] }> {
+): Promise<{ probes: SelfSupProbeRun[]; fineTunes: SelfSupFineTuneRun[] }> {
   const shift = tasks.shift;
   const model = classifierWith(encoders, seed, tasks.target.pool.numClasses);
   try {
     const val = extractFeatures(model, "hidden4", tasks.target.val);
     const test = extractFeatures(model, "hidden4", tasks.target.test);
-    const probes = s.labelBudgets.map((k): ProbeRun => {
+    const probes = s.labelBudgets.map((k): SelfSupProbeRun => {
       const train = extractFeatures(model, "hidden4", tasks.targetLabels(k, seed));
       const p = ridgeProbe({ train, val, test, alphas: s.ridgeAlphas });
       return { arm, shift, labelsPerClass: k, seed, accuracy: p.accuracy, valAccuracy: p.valAccuracy, alpha: p.alpha };
     });
-    const fineTunes: FineTuneRun[] = [];
+    const fineTunes: SelfSupFineTuneRun[] = [];
     const rates = arm === "scratch" ? s.scratchRates : s.fineTuneRates;
     for (const k of s.fineTuneBudgets) {
       for (const lr of rates) {
@@ -465,7 +465,7 @@ export function chooseFineTuneRate(
 
 /** Per seed, the measure of an arm at (shift, k): the probe's test accuracy, or the fine-tuned run at the
  * rate chosen on validation (its test accuracy, or with field "valAccuracy" its validation accuracy). */
-export function armValues(
+export function selfSupValues(
   exp: SelfSupExperiment,
   arm: Lesson07Arm,
   shift: ShiftName,
@@ -490,20 +490,23 @@ export function seedDifferences(a: readonly SeedValue[], b: readonly SeedValue[]
   return a.filter((x) => bs.has(x.seed)).map((x) => ({ seed: x.seed, value: x.value - bs.get(x.seed)! }));
 }
 
-/** The self-supervised arm (greedy, denoising, masked, contrastive) with the best mean validation accuracy at
- * (shift, k) — the "best unlabeled pretraining", chosen without test. */
+/** The arm of `among` (default the self-supervised ones: greedy, denoising, masked, contrastive) with the best
+ * mean validation accuracy at (shift, k) — "the best unlabeled pretraining", chosen without test; ties go to
+ * the earlier arm. Null when none of them was measured there. */
 export function bestSelfSupervisedArm(
   exp: SelfSupExperiment,
   shift: ShiftName,
   k: number,
   kind: "probe" | "fine-tuned",
+  among: readonly Lesson07Arm[] = SELF_SUPERVISED_ARMS,
 ): Lesson07Arm | null {
-  const candidates = SELF_SUPERVISED_ARMS.filter((a) => exp.arms.includes(a))
-    .map((arm) => ({ arm, runs: armValues(exp, arm, shift, k, kind, "valAccuracy") }))
+  const candidates = among
+    .filter((a) => exp.arms.includes(a))
+    .map((arm) => ({ arm, runs: selfSupValues(exp, arm, shift, k, kind, "valAccuracy") }))
     .filter((c) => c.runs.length > 0);
   if (candidates.length === 0) return null;
-  let best = candidates[0];
   const mean = (xs: SeedValue[]) => xs.reduce((a, x) => a + x.value, 0) / xs.length;
+  let best = candidates[0];
   for (const c of candidates) if (mean(c.runs) > mean(best.runs)) best = c;
   return best.arm;
 }
@@ -525,9 +528,9 @@ export function summarizeArms(exp: SelfSupExperiment): ArmSummary[] {
   for (const shift of exp.shifts)
     for (const k of exp.settings.labelBudgets)
       for (const arm of exp.arms) {
-        const probe = armValues(exp, arm, shift, k, "probe");
+        const probe = selfSupValues(exp, arm, shift, k, "probe");
         if (probe.length === 0) continue;
-        const ft = armValues(exp, arm, shift, k, "fine-tuned");
+        const ft = selfSupValues(exp, arm, shift, k, "fine-tuned");
         rows.push({
           arm,
           shift,

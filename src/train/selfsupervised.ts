@@ -5,8 +5,8 @@
 // (SimCLR, Chen et al. 2020: two random views per image, NT-Xent with a temperature).
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../data/types";
-import { augmentRows, checkAugmentArgs, DEFAULT_AUGMENT, maskedPatchCount, patchMasks } from "../data/augment";
-import type { AugmentArgs, PatchMaskArgs } from "../data/augment";
+import { augmentRows, checkViewArgs, DEFAULT_VIEW, maskedPatchCount, patchMasks } from "../data/augment";
+import type { ViewArgs, PatchMaskArgs } from "../data/augment";
 import { randomView } from "../data/augment";
 import { imageSide } from "../data/transforms";
 import { checkDataset } from "../data/check";
@@ -98,7 +98,7 @@ export interface SelfSupervisedArgs {
   /** Contrastive: NT-Xent temperature τ (default 0.5), projection width (default 32), the views. */
   temperature?: number;
   projectionDim?: number;
-  augment?: AugmentArgs;
+  augment?: ViewArgs;
   /** Shows the run's progress; none when absent or false. */
   progress?: ProgressReporter | false;
 }
@@ -195,7 +195,7 @@ export function objectiveLoss(
       };
     }
     case "contrastive": {
-      const view = randomView(args.augment ?? DEFAULT_AUGMENT);
+      const view = randomView(args.augment ?? DEFAULT_VIEW);
       const v1 = augmentRows(x, b, side, view, uniform);
       const v2 = augmentRows(x, b, side, view, uniform);
       return () => {
@@ -221,7 +221,7 @@ function checkArgs(args: SelfSupervisedArgs): void {
   if (args.mask !== undefined) maskedPatchCount({ side: imageSide(args.data), ...args.mask });
   if (args.temperature !== undefined) checkPositiveFinite(where, "temperature", args.temperature);
   if (args.projectionDim !== undefined) checkPositiveInt(where, "projectionDim", args.projectionDim);
-  if (args.augment !== undefined) checkAugmentArgs(where, args.augment);
+  if (args.augment !== undefined) checkViewArgs(where, args.augment);
   if (args.objective === "contrastive" && Math.min(args.batchSize, args.data.n) < 2)
     throw argError(
       where,

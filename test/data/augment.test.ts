@@ -3,21 +3,14 @@
 // whole patches; bad settings are named.
 import { describe, expect, it } from "vitest";
 import { rng } from "../../src/core/random";
-import {
-  augmentRows,
-  DEFAULT_AUGMENT,
-  maskedPatchCount,
-  patchMask,
-  patchMasks,
-  randomView,
-} from "../../src/data/augment";
+import { augmentRows, DEFAULT_VIEW, maskedPatchCount, patchMask, patchMasks, randomView } from "../../src/data/augment";
 import { transformDataset } from "../../src/data/transforms";
 import { blobs } from "../helpers/fixtures";
 
 describe("randomView", () => {
   it("keeps labels, size and the [0, 1] range, and changes the pixels", () => {
     const ds = blobs(30, 64, 1); // 8×8 images in [0.05, 0.95]
-    const views = transformDataset(ds, randomView(DEFAULT_AUGMENT), "views");
+    const views = transformDataset(ds, randomView(DEFAULT_VIEW), "views");
     expect(Array.from(views.y)).toEqual(Array.from(ds.y));
     expect(views.x.length).toBe(ds.x.length);
     expect(Math.min(...views.x)).toBeGreaterThanOrEqual(0);
@@ -38,10 +31,10 @@ describe("randomView", () => {
   });
 
   it("rejects bad settings by name", () => {
-    expect(() => randomView({ ...DEFAULT_AUGMENT, noise: -1 })).toThrow(
+    expect(() => randomView({ ...DEFAULT_VIEW, noise: -1 })).toThrow(
       /augment\.noise must be a finite number >= 0, got -1/,
     );
-    expect(() => randomView({ ...DEFAULT_AUGMENT, minScale: 2, maxScale: 1 })).toThrow(
+    expect(() => randomView({ ...DEFAULT_VIEW, minScale: 2, maxScale: 1 })).toThrow(
       /augment\.minScale must be at most maxScale/,
     );
     expect(() => augmentRows(new Float32Array(10), 1, 8, randomView(), rng(0))).toThrow(

@@ -7,7 +7,7 @@ import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  armValues,
+  selfSupValues,
   bestSelfSupervisedArm,
   chooseFineTuneRate,
   runSelfSupExperiment,
@@ -61,12 +61,14 @@ describe("runSelfSupExperiment (smoke)", () => {
       return rs.reduce((a, r) => a + r.valAccuracy, 0) / rs.length;
     };
     expect(Math.max(...settings.scratchRates.map(mean))).toBe(mean(choice.chosen));
-    const vals = armValues(exp, "scratch", "mild", 1, "fine-tuned");
+    const vals = selfSupValues(exp, "scratch", "mild", 1, "fine-tuned");
     expect(vals.map((v) => v.seed)).toEqual([0, 1]);
-    expect(armValues(exp, "scratch", "mild", 2, "fine-tuned")).toEqual([]); // not fine-tuned at k = 2
+    expect(selfSupValues(exp, "scratch", "mild", 2, "fine-tuned")).toEqual([]); // not fine-tuned at k = 2
     expect(
-      seedDifferences(armValues(exp, "contrastive", "mild", 1, "probe"), armValues(exp, "scratch", "mild", 1, "probe"))
-        .length,
+      seedDifferences(
+        selfSupValues(exp, "contrastive", "mild", 1, "probe"),
+        selfSupValues(exp, "scratch", "mild", 1, "probe"),
+      ).length,
     ).toBe(2);
     expect(bestSelfSupervisedArm(exp, "mild", 1, "probe")).toBe("contrastive");
     expect(summarizeArms(exp).length).toBe(3 * 2);
