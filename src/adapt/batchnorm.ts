@@ -1,10 +1,14 @@
 // BatchNormalization when frozen: the probe that shows what a frozen BN layer does in training
 // (plain tfjs: batch statistics, moving statistics updated; Keras' rule: inference mode), and the
 // switch back to plain tfjs behaviour that lesson 03 uses to demonstrate the pitfall. The layer
-// itself is models/batchnorm.ts's KerasBatchNormalization.
+// itself is models/batchnorm.ts's KerasBatchNormalization. AdaBN (lesson 08): the BN statistics
+// re-estimated on unlabeled target images.
 import * as tf from "@tensorflow/tfjs";
 import { normalSampler, rng } from "../core/random";
 import { batchNormLayers, KerasBatchNormalization, kerasBatchNormalization } from "../models/batchnorm";
+import type { Dataset } from "../data/types";
+import { checkDataset, checkModelTakes } from "../data/check";
+import { argError, checkPositiveInt } from "../core/validate";
 
 /** Puts plain tfjs behaviour back on the model's Keras-rule BN layers (a frozen BN layer then uses
  * batch statistics and updates its moving statistics in training), in place and kept by clones and
@@ -74,4 +78,81 @@ export function probeFrozenBatchNorm(args: ProbeBatchNormArgs): FrozenBatchNormB
   });
   model.dispose();
   return result;
+}
+
+/** What adaptBatchNorm changed in one BN layer. */
+export interface AdaBNLayerChange {
+  layer: string;
+  /** Largest change of the moving mean / variance. */
+  meanChange: number;
+  varianceChange: number;
+}
+
+export interface AdaptBatchNormArgs {
+  /** Rows per forward pass (default 512). */
+  batchSize?: number;
+}
+
+/**
+ * AdaBN (Li et al. 2016): re-estimates every BatchNorm layer's moving mean and variance on the
+ * target images, bottom to top (each layer's statistics are taken after the layers below it were
+ * adapted), in place. γ, β and every other weight stay as they are; no label is read. The model
+ * must run its BN layers in inference mode to use them (evaluation does). Leaves no tensors behind.
+ */
+export function adaptBatchNorm(
+  model: tf.LayersModel,
+  targetImages: Dataset,
+  args: AdaptBatchNormArgs = {},
+): AdaBNLayerChange[] {
+  const where = "adaptBatchNorm";
+  checkDataset(where, "targetImages", targetImages);
+  checkModelTakes(where, "targetImages", model, targetImages);
+  const batchSize = args.batchSize ?? 512;
+  checkPositiveInt(where, "batchSize", batchSize);
+  const layers = batchNormLayers(model);
+  if (layers.length === 0)
+    throw argError(where, "model", "a model with BatchNormalization layers", `${model.name} (none)`);
+  const changes: AdaBNLayerChange[] = [];
+  for (const bn of layers) {
+    // Shares the model's layers: never dispose it. Inference mode below, so the layers under this
+    // one use their (already adapted) moving statistics.
+    const sub = tf.model({ inputs: model.inputs, outputs: bn.input as tf.SymbolicTensor });
+    const units = (bn.input as tf.SymbolicTensor).shape[1] as number;
+    const sum = new Float64Array(units);
+    const sq = new Float64Array(units);
+    for (let from = 0; from < targetImages.n; from += batchSize) {
+      const to = Math.min(targetImages.n, from + batchSize);
+      const h = tf.tidy(() => {
+        const x = tf.tensor2d(targetImages.x.subarray(from * targetImages.dim, to * targetImages.dim), [
+          to - from,
+          targetImages.dim,
+        ]);
+        return sub.predict(x) as tf.Tensor2D; // [b, units]: the BN layer's input
+      });
+      const v = h.dataSync();
+      h.dispose();
+      for (let i = 0; i < to - from; i++)
+        for (let j = 0; j < units; j++) {
+          const a = v[i * units + j];
+          sum[j] += a;
+          sq[j] += a * a;
+        }
+    }
+    const n = targetImages.n;
+    const mean = Float32Array.from(sum, (s) => s / n);
+    const variance = Float32Array.from(sq, (s, j) => Math.max(0, s / n - mean[j] * mean[j]));
+    const [gamma, beta, oldMean, oldVar] = bn.getWeights(); // tfjs order: gamma, beta, moving mean, moving variance
+    const diff = (a: tf.Tensor, b: Float32Array) => {
+      const old = a.dataSync();
+      let m = 0;
+      for (let j = 0; j < b.length; j++) m = Math.max(m, Math.abs(old[j] - b[j]));
+      return m;
+    };
+    changes.push({ layer: bn.name, meanChange: diff(oldMean, mean), varianceChange: diff(oldVar, variance) });
+    const newMean = tf.tensor1d(mean);
+    const newVar = tf.tensor1d(variance);
+    bn.setWeights([gamma, beta, newMean, newVar]);
+    tf.dispose([newMean, newVar]);
+  }
+  return changes;
 }

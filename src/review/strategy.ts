@@ -4,7 +4,14 @@
 // your memory budget allows (`compute`: the share of the weights trained, which gradients and Adam
 // state scale with; not a measure of time) — and backs it with paired verdicts on test. It has no
 // thresholds of its own: where nothing was measured it says "not measured" and recommends nothing.
+// recommendFromImages takes the user's own unlabeled target images instead of a declared similarity:
+// it measures their proxy A-distance from the source task and maps it with lesson 08's calibration.
 import { readResults } from "../store/results";
+import type { Dataset } from "../data/types";
+import { checkDataset } from "../data/check";
+import { domainDistance } from "../evaluate/domain-distance";
+import { getSourceModel, sourceTasks } from "../experiments/source";
+import { loadDistanceCalibration, nearestTask, TASK_SIMILARITY, type DistanceCalibration } from "../experiments/domain";
 import { getScale } from "../core/scale";
 import { labelsText, prose } from "../core/format";
 import { parseMethod, type Method } from "../core/methods";
@@ -496,4 +503,99 @@ export function transferCrossover(
       (${tail}; ${range})`,
     verdicts,
   };
+}
+
+/** The similarity read from the user's images: their distance from the source task and the situation
+ * lesson 08's calibration maps it to. */
+export interface MeasuredSimilarity {
+  /** Proxy A-distance between task A's training images and the given images, at `layer`. */
+  distance: number;
+  layer: string;
+  /** The calibration task whose mean distance is nearest, and the situation it stands for. */
+  nearestTask: string;
+  similarity: Similarity;
+  calibration: DistanceCalibration;
+  /** One sentence: the distance, the thresholds, how they were chosen. */
+  text: string;
+}
+
+export interface MeasureSimilarityArgs {
+  /** Unlabeled images of the target domain, as rows of the source task's width (labels not read). */
+  targetImages: Dataset;
+  /** Calibration to use (default: the one lesson 08 saved at the current scale). */
+  calibration?: DistanceCalibration;
+  /** Seed of the source model and of the domain classifier (default: the calibration's first seed). */
+  seed?: number;
+}
+
+/** The user's images' distance from the source task, mapped to a similarity with lesson 08's
+ * calibration; undefined when lesson 08 has not run at this scale (no calibration). */
+export async function measureSimilarity(args: MeasureSimilarityArgs): Promise<MeasuredSimilarity | undefined> {
+  checkDataset("measureSimilarity", "targetImages", args?.targetImages);
+  const calibration = args.calibration ?? (await loadDistanceCalibration(getScale()));
+  if (!calibration) return undefined;
+  const seed = args.seed ?? calibration.seeds[0] ?? 0;
+  const tasks = sourceTasks({ scale: calibration.scale, seed });
+  const src = await getSourceModel({ scale: calibration.scale, seed, tasks, log: false });
+  try {
+    const d = await domainDistance(src.model, tasks.source.train, args.targetImages, {
+      layer: calibration.layer,
+      seed,
+      imagesPerDomain: calibration.imagesPerDomain,
+    });
+    const near = nearestTask(d.distance, calibration.tasks);
+    const similarity = TASK_SIMILARITY[near] as Similarity;
+    const bounds = calibration.thresholds.map((t) => `${t.below} | ${t.above} at ${t.at.toFixed(2)}`).join("; ");
+    return {
+      distance: d.distance,
+      layer: calibration.layer,
+      nearestTask: near,
+      similarity,
+      calibration,
+      text: prose`Your ${args.targetImages.n} images are at proxy A-distance ${d.distance.toFixed(2)} from the source task
+        at ${calibration.layer} (seed ${seed}'s source model, ${d.test} held-out images per domain), nearest to
+        lesson 08's ${near} (${similarity}). Thresholds (${bounds}) were measured in lesson 08 at scale
+        ${calibration.scale} on seeds ${calibration.seeds.join(", ")}: ${calibration.how}; leave one seed out,
+        ${calibration.leaveOneSeedOut.correct} of ${calibration.leaveOneSeedOut.total} distances read back as their own
+        situation. The distance says how far, not what kind of shift.`,
+    };
+  } finally {
+    src.model.dispose();
+  }
+}
+
+export interface RecommendFromImagesArgs extends Omit<RecommendArgs, "similarity"> {
+  /** Unlabeled images of your target domain (labels are not read). */
+  targetImages: Dataset;
+  /** Your declared similarity: used when no calibration exists; otherwise shown beside the measured one. */
+  similarity?: Similarity;
+  calibration?: DistanceCalibration;
+}
+
+/** recommendStrategy with the similarity measured from your images (lesson 08's calibration); the
+ * declared similarity is the fallback when lesson 08 has not run at this scale. */
+export async function recommendFromImages(
+  args: RecommendFromImagesArgs,
+): Promise<Recommendation & { measured: MeasuredSimilarity | null }> {
+  if (args.similarity !== undefined) checkOneOf("recommendFromImages", "similarity", args.similarity, SIMILARITIES);
+  const measured =
+    (await measureSimilarity({ targetImages: args.targetImages, calibration: args.calibration })) ?? null;
+  const { targetImages: _images, calibration: _calibration, ...rest } = args;
+  if (measured === null) {
+    const why = `No distance calibration at scale ${getScale()}: lesson 08 has not run here, so the images could not be read (${NOT_MEASURED}).`;
+    if (args.similarity === undefined) {
+      const rec = notMeasured(why);
+      return { ...rec, markdown: `**Recommendation: not measured** — ${why}`, measured };
+    }
+    const rec = recommendStrategy({ ...rest, similarity: args.similarity });
+    const note = `${why} Using the declared similarity *${args.similarity}*.`;
+    return { ...rec, evidence: [note, ...rec.evidence], markdown: `${note}\n\n${rec.markdown}`, measured };
+  }
+  const rec = recommendStrategy({ ...rest, similarity: measured.similarity });
+  const declared =
+    args.similarity !== undefined && args.similarity !== measured.similarity
+      ? ` You declared *${args.similarity}*; the guide follows the measurement.`
+      : "";
+  const note = `Measured similarity: *${measured.similarity}*. ${measured.text}${declared}`;
+  return { ...rec, evidence: [note, ...rec.evidence], markdown: `${note}\n\n${rec.markdown}`, measured };
 }

@@ -162,3 +162,38 @@ describe("frozen BatchNormalization", () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe("adaptBatchNorm (AdaBN)", () => {
+  it("sets every BN layer's moving statistics to the target's and changes nothing else; no leaked tensors", async () => {
+    const { adaptBatchNorm } = await import("../../src/adapt/batchnorm");
+    const { buildSourceModel } = await import("../../src/models/mlp");
+    const { snapshotWeights, compareWeights } = await import("../../src/adapt/freezing");
+    const model = buildSourceModel({ seed: 0, inputDim: 6, hiddenUnits: [5, 4], batchNorm: true });
+    const n = 50;
+    const x = Float32Array.from({ length: n * 6 }, (_, i) => 3 + Math.sin(i)); // far from the initial mean 0
+    const target = { x, y: new Int32Array(n), n, dim: 6, numClasses: 10, name: "target" };
+    const snap = snapshotWeights(model);
+    const before = tf.memory().numTensors;
+    const changes = adaptBatchNorm(model, target);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(changes.map((c) => c.layer)).toEqual(["bn1", "bn2"]);
+    const moved = compareWeights(model, snap).filter((c) => c.changed);
+    expect(moved.length).toBeGreaterThan(0);
+    expect(moved.every((c) => c.weight.includes("moving_"))).toBe(true);
+    // bn1's moving mean is now the mean of hidden1's outputs on the target images.
+    const mean = tf.tidy(() => {
+      const sub = tf.model({ inputs: model.inputs, outputs: model.getLayer("hidden1").output as tf.SymbolicTensor });
+      return (sub.predict(tf.tensor2d(x, [n, 6])) as tf.Tensor)
+        .mean(0)
+        .sub(model.getLayer("bn1").getWeights()[2])
+        .abs()
+        .max()
+        .dataSync()[0];
+    });
+    expect(mean).toBeLessThan(1e-4);
+    expect(() => adaptBatchNorm(buildSourceModel({ seed: 0, inputDim: 6, hiddenUnits: [3] }), target)).toThrow(
+      /adaptBatchNorm: model must be a model with BatchNormalization layers/,
+    );
+    model.dispose();
+  });
+});

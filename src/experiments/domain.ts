@@ -1,0 +1,638 @@
+// Lesson 08's experiments, over seeds: the proxy A-distance per task and layer; transfer's gain over
+// scratch per task (each arm's rate and the best transfer arm chosen on validation); whether the
+// distance ranks the gains (Spearman's ρ across tasks, one ρ per seed); AdaBN on the BN source model;
+// DANN with 0 and k target labels, λ chosen on validation; and the distance calibration the decision
+// guide of lesson 10 reads (which layer, which thresholds, chosen how and on which data).
+import * as tf from "@tensorflow/tfjs";
+import type { Dataset } from "../data/types";
+import type { TransferTasks } from "../data/tasks";
+import type { ShiftName } from "../data/transforms";
+import { getScale, type Scale } from "../core/scale";
+import { argError, checkOneOf, checkSeeds, show } from "../core/validate";
+import { meanCI, type SeedValue } from "../core/stats";
+import { saveJson, loadJson } from "../store/cache";
+import { newDisplay } from "../show/display";
+import { HEAD_LAYER } from "../models/mlp";
+import { cloneModel } from "../models/surgery";
+import { evaluateAccuracy } from "../models/predict";
+import { adaptBatchNorm } from "../adapt/batchnorm";
+import { buildDannModel } from "../adapt/dann";
+import { trainDann } from "../train/dann";
+import { INPUT_FEATURES } from "../evaluate/features";
+import { domainDistance, type DomainDistance } from "../evaluate/domain-distance";
+import { chooseOnValidation } from "../evaluate/select";
+import { getSourceModel, sourceTasks, type SourceModel } from "./source";
+import { runTransferExperiment, type TransferExperimentRun, type TransferVariant } from "./transfer-sweep";
+import { chooseArms, type ValidatedArm } from "./validated";
+
+/** The target tasks of lesson 08: four shifts of the same classes and the class split (new classes). */
+export type DomainTask = ShiftName | "class-split";
+export const DOMAIN_TASKS: readonly DomainTask[] = ["none", "mild", "heavy", "inverted", "class-split"];
+
+/** The tasks and the source model of one task and seed: the class split has its own (digits 0-4). */
+export function domainTask(task: DomainTask, scale: Scale, seed: number): TransferTasks {
+  checkOneOf("domainTask", "task", task, DOMAIN_TASKS);
+  return task === "class-split"
+    ? sourceTasks({ scale, seed, scenario: "class-split" })
+    : sourceTasks({ scale, seed, shift: task });
+}
+
+/** Layers a distance is measured at: the pixels, then each hidden layer's output (with BatchNorm:
+ * after normalisation and ReLU), bottom to top. */
+export function representationLayers(model: tf.LayersModel): string[] {
+  const names = model.layers.map((l) => l.name);
+  const hidden = names.filter((n) => /^hidden\d+$/.test(n));
+  return [INPUT_FEATURES, ...hidden.map((h) => (names.includes(`relu${h.slice(6)}`) ? `relu${h.slice(6)}` : h))];
+}
+
+/** The layer the head reads. */
+export function featureLayerOf(model: tf.LayersModel): string {
+  const names = model.layers.map((l) => l.name);
+  const at = names.indexOf(HEAD_LAYER);
+  if (at < 1) throw argError("featureLayerOf", "model", `a classifier with a "${HEAD_LAYER}" layer`, names.join(", "));
+  return names[at - 1];
+}
+
+// ---- 1. Distances per task, layer and seed ------------------------------------------------------
+
+export interface DistanceRun extends DomainDistance {
+  task: DomainTask;
+  seed: number;
+}
+
+export interface DistanceExperimentArgs {
+  tasks: DomainTask[];
+  seeds: number[];
+  scale?: Scale;
+  /** Images drawn from each domain (source.train: clean task-A images; target.pool: the target's). */
+  imagesPerDomain?: number;
+  progress?: boolean;
+}
+
+/** The proxy A-distance at every representation layer of each seed's source model, for every task:
+ * source = task A's training images, target = the target pool's images (labels never read). */
+export async function runDistanceExperiment(args: DistanceExperimentArgs): Promise<DistanceRun[]> {
+  const where = "runDistanceExperiment";
+  checkSeeds(where, args.seeds);
+  if (!Array.isArray(args.tasks) || args.tasks.length === 0)
+    throw argError(where, "tasks", `a non-empty list of ${DOMAIN_TASKS.join(", ")}`, show(args.tasks));
+  args.tasks.forEach((t, i) => checkOneOf(where, `tasks[${i}]`, t, DOMAIN_TASKS));
+  const scale = args.scale ?? getScale();
+  const line = args.progress === false ? null : newDisplay();
+  const out: DistanceRun[] = [];
+  const t0 = performance.now();
+  for (const seed of args.seeds) {
+    for (const task of args.tasks) {
+      const tasks = domainTask(task, scale, seed);
+      const src = await getSourceModel({ scale, seed, tasks, log: false });
+      try {
+        for (const layer of representationLayers(src.model)) {
+          const d = await domainDistance(src.model, tasks.source.train, tasks.target.pool, {
+            layer,
+            seed,
+            imagesPerDomain: args.imagesPerDomain,
+          });
+          out.push({ ...d, task, seed });
+          line?.text(
+            `distances: ${out.length} measured, last: ${task} ${layer} seed ${seed} → ${d.distance.toFixed(2)}, ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+          );
+        }
+      } finally {
+        src.model.dispose();
+      }
+    }
+  }
+  return out;
+}
+
+/** One seed value per run of `task` at `layer`. */
+export function distanceValues(runs: readonly DistanceRun[], task: DomainTask, layer: string): SeedValue[] {
+  return runs.filter((r) => r.task === task && r.layer === layer).map((r) => ({ seed: r.seed, value: r.distance }));
+}
+
+export interface DistanceSummaryRow {
+  task: DomainTask;
+  layer: string;
+  n: number;
+  mean: number;
+  halfWidth: number;
+}
+
+/** Mean distance and 95 % half-width per (task, layer), in the order measured. */
+export function summarizeDistances(runs: readonly DistanceRun[]): DistanceSummaryRow[] {
+  const keys = [...new Set(runs.map((r) => JSON.stringify([r.task, r.layer])))];
+  return keys.map((k) => {
+    const [task, layer] = JSON.parse(k) as [DomainTask, string];
+    const ci = meanCI(distanceValues(runs, task, layer).map((v) => v.value));
+    return { task, layer, n: ci.n, mean: ci.mean, halfWidth: ci.halfWidth };
+  });
+}
+
+// ---- 2. Transfer's gain over scratch per task ------------------------------------------------------
+
+export interface GainExperimentArgs {
+  tasks: DomainTask[];
+  seeds: number[];
+  labelsPerClass: number;
+  /** Candidate rates: scratch (every layer), head-only's head, full fine-tuning's base. */
+  scratchRates: number[];
+  headRates: number[];
+  fineTuneRates: number[];
+  /** The fresh head's rate under full fine-tuning. */
+  headLearningRate: number;
+  scale?: Scale;
+  /** Tasks whose runs are recorded (and read back) under another lesson, e.g. { mild: "03" }: the
+   * same candidates, so lesson 03's recorded runs count here and this lesson's count there. */
+  lessonOf?: Partial<Record<DomainTask, string>>;
+}
+
+/** The candidates of the three arms, as lesson 03 builds them. */
+export function gainCandidates(
+  args: Pick<GainExperimentArgs, "scratchRates" | "headRates" | "fineTuneRates" | "headLearningRate">,
+): {
+  scratch: TransferVariant[];
+  headOnly: TransferVariant[];
+  fullFt: TransferVariant[];
+} {
+  const asc = (xs: number[]) => [...new Set(xs)].sort((a, b) => a - b);
+  return {
+    scratch: asc(args.scratchRates).map((lr): TransferVariant => ({ method: "scratch", learningRate: lr })),
+    headOnly: asc(args.headRates).map((h): TransferVariant => ({
+      method: "freeze-ratio",
+      freezeRatio: 1,
+      headLearningRate: h,
+    })),
+    fullFt: asc(args.fineTuneRates).map((lr): TransferVariant => ({
+      method: "freeze-ratio",
+      freezeRatio: 0,
+      learningRate: lr,
+      headLearningRate: args.headLearningRate,
+    })),
+  };
+}
+
+/** Runs (or reads back) scratch, head-only and full fine-tuning at every candidate rate on every task. */
+export async function runGainExperiment(args: GainExperimentArgs): Promise<TransferExperimentRun[]> {
+  const where = "runGainExperiment";
+  checkSeeds(where, args.seeds);
+  args.tasks.forEach((t, i) => checkOneOf(where, `tasks[${i}]`, t, DOMAIN_TASKS));
+  const c = gainCandidates(args);
+  const variants = [...c.scratch, ...c.headOnly, ...c.fullFt];
+  const groups = new Map<string, ShiftName[]>();
+  const out: TransferExperimentRun[] = [];
+  for (const task of args.tasks) {
+    const lesson = args.lessonOf?.[task] ?? "08";
+    if (task === "class-split") {
+      out.push(
+        ...(await runTransferExperiment({
+          lesson,
+          variants,
+          scenario: "class-split",
+          labelsPerClass: [args.labelsPerClass],
+          seeds: args.seeds,
+          scale: args.scale,
+        })),
+      );
+    } else groups.set(lesson, [...(groups.get(lesson) ?? []), task]);
+  }
+  for (const [lesson, shifts] of groups)
+    out.push(
+      ...(await runTransferExperiment({
+        lesson,
+        variants,
+        shifts,
+        labelsPerClass: [args.labelsPerClass],
+        seeds: args.seeds,
+        scale: args.scale,
+      })),
+    );
+  return out;
+}
+
+export interface TaskGain {
+  task: string;
+  scratch: ValidatedArm;
+  headOnly: ValidatedArm;
+  fullFt: ValidatedArm;
+  /** The transfer arm with the better mean validation accuracy (ties: head-only, the cheaper). */
+  best: "head-only" | "full-ft";
+  bestArm: ValidatedArm;
+  /** Per seed: best transfer arm − scratch, on test (reported) and on validation (for choices). */
+  gain: SeedValue[];
+  valGain: SeedValue[];
+}
+
+/** Per task: each arm at its rate chosen on validation, the best transfer arm chosen on validation,
+ * and its gain over scratch per seed. */
+export function transferGains(
+  runs: readonly TransferExperimentRun[],
+  candidates: ReturnType<typeof gainCandidates>,
+): TaskGain[] {
+  const arms = (c: TransferVariant[]) => chooseArms(runs, c);
+  const scratch = arms(candidates.scratch);
+  const head = arms(candidates.headOnly);
+  const ft = arms(candidates.fullFt);
+  return scratch.flatMap((s) => {
+    const h = head.find((a) => a.task === s.task && a.labelsPerClass === s.labelsPerClass);
+    const f = ft.find((a) => a.task === s.task && a.labelsPerClass === s.labelsPerClass);
+    if (!h || !f) return [];
+    const pick = chooseOnValidation([
+      { key: "head-only" as const, runs: h.runs },
+      { key: "full-ft" as const, runs: f.runs },
+    ]);
+    const bestArm = pick.chosen === "head-only" ? h : f;
+    const diff = (field: "accuracy" | "valAccuracy") =>
+      bestArm.runs.flatMap((r) => {
+        const base = s.runs.find((x) => x.seed === r.seed);
+        return base ? [{ seed: r.seed, value: r[field] - base[field] }] : [];
+      });
+    return [
+      {
+        task: s.task,
+        scratch: s,
+        headOnly: h,
+        fullFt: f,
+        best: pick.chosen,
+        bestArm,
+        gain: diff("accuracy"),
+        valGain: diff("valAccuracy"),
+      },
+    ];
+  });
+}
+
+// ---- 3. Does the distance rank the gains? ----------------------------------------------------------
+
+/** Ranks (1 = smallest), ties sharing their mean rank. */
+function ranks(xs: readonly number[]): number[] {
+  const order = xs.map((x, i) => [x, i] as const).sort((a, b) => a[0] - b[0]);
+  const r = new Array<number>(xs.length);
+  for (let i = 0; i < order.length;) {
+    let j = i;
+    while (j + 1 < order.length && order[j + 1][0] === order[i][0]) j++;
+    for (let k = i; k <= j; k++) r[order[k][1]] = (i + j) / 2 + 1;
+    i = j + 1;
+  }
+  return r;
+}
+
+/** Spearman's rank correlation (Pearson's r of the ranks, ties at mean ranks); NaN when a side is
+ * constant or fewer than 2 pairs. */
+export function spearman(xs: readonly number[], ys: readonly number[]): number {
+  if (xs.length !== ys.length)
+    throw argError("spearman", "ys", `as many values as xs (${xs.length})`, `${ys.length} values`);
+  if (xs.length < 2) return NaN;
+  const a = ranks(xs);
+  const b = ranks(ys);
+  const m = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
+  const ma = m(a);
+  const mb = m(b);
+  let num = 0;
+  let da = 0;
+  let db = 0;
+  for (let i = 0; i < a.length; i++) {
+    num += (a[i] - ma) * (b[i] - mb);
+    da += (a[i] - ma) ** 2;
+    db += (b[i] - mb) ** 2;
+  }
+  return da > 0 && db > 0 ? num / Math.sqrt(da * db) : NaN;
+}
+
+/** Per seed, Spearman's ρ between the distance at `layer` and the gain across the tasks that seed
+ * measured both for (seeds where ρ is undefined — a constant side — are left out). */
+export function rankCorrelationPerSeed(
+  distances: readonly DistanceRun[],
+  gains: readonly TaskGain[],
+  layer: string,
+  field: "gain" | "valGain" = "gain",
+): SeedValue[] {
+  const seeds = [...new Set(distances.map((d) => d.seed))].sort((a, b) => a - b);
+  return seeds.flatMap((seed) => {
+    const pairs = gains.flatMap((g) => {
+      const d = distances.find((x) => x.seed === seed && x.layer === layer && x.task === g.task);
+      const v = g[field].find((x) => x.seed === seed);
+      return d && v ? [[d.distance, v.value] as const] : [];
+    });
+    const rho = spearman(
+      pairs.map((p) => p[0]),
+      pairs.map((p) => p[1]),
+    );
+    return Number.isFinite(rho) ? [{ seed, value: rho }] : [];
+  });
+}
+
+// ---- 4. AdaBN ---------------------------------------------------------------------------------------
+
+export interface AdaBNRun {
+  task: ShiftName;
+  seed: number;
+  /** Target test / validation accuracy of the BN source model as it is (source head, 0 labels). */
+  before: { accuracy: number; valAccuracy: number; distance: number };
+  /** The same after AdaBN (statistics re-estimated on the unlabeled target pool). */
+  after: { accuracy: number; valAccuracy: number; distance: number };
+  /** The layer the distances were measured at (the one the head reads). */
+  layer: string;
+}
+
+/** AdaBN on each seed's BN source model (lesson 03's), for every shift: target accuracy with the
+ * source head (0 target labels) and the distance at the head's input, before and after. The target
+ * features after AdaBN come from the adapted copy, the source features from the original. */
+export async function runAdaBNExperiment(args: {
+  shifts: ShiftName[];
+  seeds: number[];
+  scale?: Scale;
+  imagesPerDomain?: number;
+}): Promise<AdaBNRun[]> {
+  const where = "runAdaBNExperiment";
+  checkSeeds(where, args.seeds);
+  const scale = args.scale ?? getScale();
+  const out: AdaBNRun[] = [];
+  for (const seed of args.seeds) {
+    let bn: SourceModel | null = null;
+    try {
+      for (const task of args.shifts) {
+        checkOneOf(
+          where,
+          "shifts[]",
+          task,
+          DOMAIN_TASKS.filter((t): t is ShiftName => t !== "class-split"),
+        );
+        const tasks = sourceTasks({ scale, seed, shift: task });
+        bn ??= await getSourceModel({ scale, seed, tasks, batchNorm: true, log: false });
+        const layer = featureLayerOf(bn.model);
+        const adapted = cloneModel(bn.model);
+        try {
+          adaptBatchNorm(adapted, tasks.target.pool);
+          const dist = (m: tf.LayersModel) =>
+            domainDistance(bn!.model, tasks.source.train, tasks.target.pool, {
+              layer,
+              seed,
+              imagesPerDomain: args.imagesPerDomain,
+              targetModel: m,
+            });
+          out.push({
+            task,
+            seed,
+            layer,
+            before: {
+              accuracy: evaluateAccuracy(bn.model, tasks.target.test),
+              valAccuracy: evaluateAccuracy(bn.model, tasks.target.val),
+              distance: (await dist(bn.model)).distance,
+            },
+            after: {
+              accuracy: evaluateAccuracy(adapted, tasks.target.test),
+              valAccuracy: evaluateAccuracy(adapted, tasks.target.val),
+              distance: (await dist(adapted)).distance,
+            },
+          });
+        } finally {
+          adapted.dispose();
+        }
+      }
+    } finally {
+      bn?.model.dispose();
+    }
+  }
+  return out;
+}
+
+// ---- 5. DANN -------------------------------------------------------------------------------------------
+
+export interface DannRun {
+  task: ShiftName;
+  seed: number;
+  /** Target labels per class trained on beside the source labels (0: unlabeled target only). */
+  labelsPerClass: number;
+  /** Largest weight of the reversed gradient; 0 = the same training without the adversary. */
+  lambda: number;
+  accuracy: number;
+  valAccuracy: number;
+  /** Distance at the head's input after training (source and target through the trained features). */
+  distance: number;
+  seconds: number;
+}
+
+export interface DannExperimentArgs {
+  shift: ShiftName;
+  seeds: number[];
+  /** λ candidates (each > 0); λ = 0 always runs as the baseline. */
+  lambdas: number[];
+  labelsPerClass: number[];
+  steps: number;
+  learningRate: number;
+  scale?: Scale;
+  imagesPerDomain?: number;
+  progress?: boolean;
+}
+
+/** Per seed: the source model as it is (the unadapted model) and DANN at λ = 0 and every candidate λ,
+ * with each label budget. Returns the unadapted model's numbers per seed too. */
+export async function runDannExperiment(args: DannExperimentArgs): Promise<{
+  runs: DannRun[];
+  unadapted: { seed: number; accuracy: number; valAccuracy: number; distance: number }[];
+}> {
+  const where = "runDannExperiment";
+  checkSeeds(where, args.seeds);
+  checkOneOf(
+    where,
+    "shift",
+    args.shift,
+    DOMAIN_TASKS.filter((t): t is ShiftName => t !== "class-split"),
+  );
+  if (!Array.isArray(args.lambdas) || args.lambdas.some((l) => !(l > 0) || !Number.isFinite(l)))
+    throw argError(
+      where,
+      "lambdas",
+      "a list of finite numbers > 0 (λ = 0 runs anyway, as the baseline)",
+      show(args.lambdas),
+    );
+  const scale = args.scale ?? getScale();
+  const line = args.progress === false ? null : newDisplay();
+  const runs: DannRun[] = [];
+  const unadapted: { seed: number; accuracy: number; valAccuracy: number; distance: number }[] = [];
+  const t0 = performance.now();
+  for (const seed of args.seeds) {
+    const tasks = sourceTasks({ scale, seed, shift: args.shift });
+    const src = await getSourceModel({ scale, seed, tasks, log: false });
+    try {
+      const layer = featureLayerOf(src.model);
+      const dist = async (m: tf.LayersModel) =>
+        (
+          await domainDistance(m, tasks.source.train, tasks.target.pool, {
+            layer,
+            seed,
+            imagesPerDomain: args.imagesPerDomain,
+          })
+        ).distance;
+      unadapted.push({
+        seed,
+        accuracy: evaluateAccuracy(src.model, tasks.target.test),
+        valAccuracy: evaluateAccuracy(src.model, tasks.target.val),
+        distance: await dist(src.model),
+      });
+      for (const k of args.labelsPerClass) {
+        const labeled: Dataset | undefined = k > 0 ? tasks.targetLabels(k, seed) : undefined;
+        for (const lambda of [0, ...args.lambdas]) {
+          const dann = buildDannModel(src.model, { seed });
+          try {
+            const h = await trainDann(dann, {
+              source: tasks.source.train,
+              target: tasks.target.pool,
+              targetLabeled: labeled,
+              steps: args.steps,
+              lambda,
+              learningRate: args.learningRate,
+              seed,
+            });
+            runs.push({
+              task: args.shift,
+              seed,
+              labelsPerClass: k,
+              lambda,
+              accuracy: evaluateAccuracy(dann.classifier, tasks.target.test),
+              valAccuracy: evaluateAccuracy(dann.classifier, tasks.target.val),
+              distance: await dist(dann.classifier),
+              seconds: h.seconds,
+            });
+            line?.text(
+              `DANN: ${runs.length} runs, last: ${args.shift} k=${k} λ=${lambda} seed ${seed} → ${(100 * runs[runs.length - 1].accuracy).toFixed(1)} %, ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+            );
+          } finally {
+            dann.dispose();
+          }
+        }
+      }
+    } finally {
+      src.model.dispose();
+    }
+  }
+  return { runs, unadapted };
+}
+
+// ---- 6. The calibration the decision guide reads ---------------------------------------------------------
+
+/** Which similarity of the decision guide each calibration task stands for. */
+export const TASK_SIMILARITY = {
+  none: "similar",
+  mild: "similar",
+  inverted: "input-shift",
+  "class-split": "new-classes",
+} as const;
+export type CalibrationTask = keyof typeof TASK_SIMILARITY;
+export const CALIBRATION_TASKS = Object.keys(TASK_SIMILARITY) as CalibrationTask[];
+
+/** What lesson 08 measured for the guide: at one layer, each calibration task's mean distance. */
+export interface DistanceCalibration {
+  scale: Scale;
+  seeds: number[];
+  /** The layer (chosen: see `how`), and the images per domain its distances used. */
+  layer: string;
+  imagesPerDomain: number;
+  /** Mean distance of each calibration task at `layer` over `seeds`, and its 95 % half-width. */
+  tasks: { task: CalibrationTask; similarity: string; mean: number; halfWidth: number }[];
+  /** Boundaries between neighbouring tasks (ascending by mean): the midpoints of their means. */
+  thresholds: { below: CalibrationTask; above: CalibrationTask; at: number }[];
+  /** Each seed's task read back through thresholds made from the other seeds: how often right. */
+  leaveOneSeedOut: { correct: number; total: number };
+  how: string;
+  measuredAt: string;
+}
+
+/** The task whose mean is nearest to `d` (given ascending boundaries, the same as the thresholds). */
+export function nearestTask(d: number, tasks: readonly { task: CalibrationTask; mean: number }[]): CalibrationTask {
+  if (tasks.length === 0) throw argError("nearestTask", "tasks", "a non-empty list", "[]");
+  return tasks.reduce((a, b) => (Math.abs(b.mean - d) < Math.abs(a.mean - d) ? b : a)).task;
+}
+
+function taskMeans(runs: readonly DistanceRun[], layer: string, seeds: readonly number[]) {
+  return CALIBRATION_TASKS.flatMap((task) => {
+    const xs = runs
+      .filter((r) => r.layer === layer && r.task === task && seeds.includes(r.seed))
+      .map((r) => r.distance);
+    if (xs.length === 0) return [];
+    const ci = meanCI(xs);
+    return [{ task, similarity: TASK_SIMILARITY[task], mean: ci.mean, halfWidth: ci.halfWidth }];
+  });
+}
+
+/**
+ * The guide's calibration from lesson 08's runs. The layer is the one whose distance ranks the tasks'
+ * **validation** gains best (the most negative mean per-seed Spearman ρ; ties: the lower layer) — test
+ * accuracy is not read. Thresholds are the midpoints between neighbouring calibration tasks' mean
+ * distances at that layer (a distance maps to the nearest task's similarity), and each seed is read
+ * back through thresholds made from the other seeds, as a check.
+ */
+export function calibrateDistance(
+  runs: readonly DistanceRun[],
+  gains: readonly TaskGain[],
+  args: { scale: Scale; imagesPerDomain: number },
+): DistanceCalibration & { layerScores: { layer: string; rho: number }[] } {
+  const layers = [...new Set(runs.map((r) => r.layer))];
+  const layerScores = layers.map((layer) => {
+    const rhos = rankCorrelationPerSeed(runs, gains, layer, "valGain").map((v) => v.value);
+    return { layer, rho: rhos.length ? rhos.reduce((a, b) => a + b, 0) / rhos.length : NaN };
+  });
+  const scored = layerScores.filter((s) => Number.isFinite(s.rho));
+  const layer = (scored.length ? scored : layerScores).reduce((a, b) => (b.rho < a.rho ? b : a)).layer;
+  const seeds = [...new Set(runs.map((r) => r.seed))].sort((a, b) => a - b);
+  const tasks = taskMeans(runs, layer, seeds).sort((a, b) => a.mean - b.mean);
+  const thresholds = tasks
+    .slice(1)
+    .map((t, i) => ({ below: tasks[i].task, above: t.task, at: (tasks[i].mean + t.mean) / 2 }));
+  let correct = 0;
+  let total = 0;
+  if (seeds.length > 1)
+    for (const seed of seeds) {
+      const others = taskMeans(
+        runs,
+        layer,
+        seeds.filter((s) => s !== seed),
+      );
+      for (const r of runs.filter((x) => x.seed === seed && x.layer === layer && x.task in TASK_SIMILARITY)) {
+        total++;
+        const got = nearestTask(r.distance, others);
+        if (TASK_SIMILARITY[got] === TASK_SIMILARITY[r.task as CalibrationTask]) correct++;
+      }
+    }
+  return {
+    scale: args.scale,
+    seeds,
+    layer,
+    imagesPerDomain: args.imagesPerDomain,
+    tasks,
+    thresholds,
+    leaveOneSeedOut: { correct, total },
+    how:
+      `layer ${layer}: the layer whose proxy A-distance ranks the tasks' validation gains of transfer over scratch best ` +
+      `(mean Spearman ρ over seeds ${seeds.join(", ")}); thresholds: midpoints between the mean distances of ` +
+      `${tasks.map((t) => t.task).join(" < ")} at that layer (lesson 08, source model of each seed, ${args.imagesPerDomain} images per domain)`,
+    measuredAt: new Date().toISOString(),
+    layerScores,
+  };
+}
+
+/** Cache key of the calibration of a scale. */
+export function calibrationKey(scale: Scale): string {
+  return `domain-distance-calibration-${scale}`;
+}
+
+/** Saves lesson 08's calibration for the decision guide (the JSON cache, one per scale). */
+export async function saveDistanceCalibration(c: DistanceCalibration): Promise<string> {
+  const { scale, seeds, layer, imagesPerDomain, tasks, thresholds, leaveOneSeedOut, how, measuredAt } = c;
+  return saveJson(calibrationKey(scale), {
+    scale,
+    seeds,
+    layer,
+    imagesPerDomain,
+    tasks,
+    thresholds,
+    leaveOneSeedOut,
+    how,
+    measuredAt,
+  });
+}
+
+/** The calibration lesson 08 saved at `scale`, or undefined when it has not run there. */
+export async function loadDistanceCalibration(scale: Scale = getScale()): Promise<DistanceCalibration | undefined> {
+  return loadJson<DistanceCalibration>(calibrationKey(scale));
+}
