@@ -16,6 +16,7 @@ import {
   DEFAULT_FINE_TUNE_LR,
   DEFAULT_HEAD_LR,
   DEFAULT_LORA_LR,
+  DEFAULT_SCRATCH_LR,
   lessonSettings,
   TRANSFER_BUDGETS,
   type TransferBudget,
@@ -23,10 +24,11 @@ import {
 } from "../core/settings";
 import { HEAD_LAYER } from "../models/mlp";
 import { evaluateAccuracy } from "../models/predict";
-import { pretrainOnTaskA, sourceTasks, type SourceModel } from "./source";
+import { sourceTasks, type SourceModel } from "./source";
 import { cloneModel } from "../models/surgery";
-import { fit } from "../train/fit";
-import { attentionMaps, buildViT, vitDepth } from "../models/transformer";
+import { disposeOnThrow, fit, type FitArgs } from "../train/fit";
+import { randomShiftRotate, warmupCosineAdam } from "../train/augment";
+import { attentionMaps, buildViT, DEFAULT_VIT_IMAGE_SIZE, vitDepth } from "../models/transformer";
 import { checkSweepCommon, mergeCheck, type LoraRun } from "./lora";
 import { scoredRunRecord, scoreFromRecord, scoreTunedModel, transferEpochs } from "./transfer";
 import {
@@ -44,7 +46,7 @@ import { checkLabelBudget } from "../data/subset";
 import { progressLine } from "../show/progress";
 import { methodName } from "../core/methods";
 import { checkCacheWritable } from "../store/writable";
-import { stableHash } from "../store/cache";
+import { cachedModel, cacheKey, sha256Hex, stableHash } from "../store/cache";
 import { PROTOCOL_VERSION, readResults, recordResult, type ResultRecord } from "../store/results";
 
 /** The full pretraining recipe at a scale: the ViT of lesson 05's settings and its epochs. */
@@ -66,34 +68,139 @@ export interface PretrainViTArgs {
   /** Tasks whose source.train the ViT learns (default sourceTasks({scale, seed})). */
   tasks?: TransferTasks;
   retrain?: boolean;
+  /** The recipe (default vitRecipe(scale)); an ablation passes its own. */
+  recipe?: ViTRecipe & { epochs: number };
   /** fit's live progress label (default "tiny ViT on task A (seed <seed>)"). */
   progress?: string | false;
   log?: ((message: string) => void) | false;
 }
 
-/** The tiny ViT trained on task A of one seed: from the artifact cache, or trained (and cached) now. */
+/** fit()'s options for pretraining the ViT on `n` task-A images under `recipe`: its rate, batch size
+ * and epochs, the random shifts and rotations (when the recipe has them) and the warm-up + cosine
+ * schedule (when it has warmupEpochs). */
+export function vitPretrainFitArgs(recipe: ViTRecipe & { epochs: number }, n: number, seed: number): FitArgs {
+  checkPositiveInt("vitPretrainFitArgs", "n", n);
+  const stepsPerEpoch = Math.ceil(n / recipe.batchSize);
+  const args: FitArgs = {
+    epochs: recipe.epochs,
+    batchSize: recipe.batchSize,
+    learningRate: recipe.learningRate,
+    seed,
+  };
+  if (recipe.augment && (recipe.augment.shift > 0 || recipe.augment.rotate > 0))
+    args.inputTransform = randomShiftRotate({ imageSize: DEFAULT_VIT_IMAGE_SIZE, ...recipe.augment, seed });
+  if (recipe.warmupEpochs !== undefined && recipe.epochs > 0)
+    args.optimizer = warmupCosineAdam({
+      totalSteps: recipe.epochs * stepsPerEpoch,
+      warmupSteps: Math.round(recipe.warmupEpochs * stepsPerEpoch),
+    });
+  return args;
+}
+
+/** The tiny ViT trained on task A of one seed: from the artifact cache, or trained (and cached) now.
+ * The cache key holds the architecture as tfjs serializes it (stem, patches, width, depth, heads,
+ * initializers), the whole recipe (epochs, rate, batch, augmentation, schedule) and the exact
+ * training rows, so a change of any of them trains anew. */
 export async function getPretrainedViT(args: PretrainViTArgs = {}): Promise<PretrainedViT> {
   const scale = scaleArg("getPretrainedViT", args.scale);
   const seed = args.seed ?? 0;
   checkFinite("getPretrainedViT", "seed", seed);
   const tasks = args.tasks ?? sourceTasks({ scale, seed });
-  const recipe = vitRecipe(scale);
-  return pretrainOnTaskA({
-    name: "tiny-vit",
-    build: () => buildViT({ ...recipe.model, numClasses: tasks.source.train.numClasses, seed }),
-    recipe: { epochs: recipe.epochs, batchSize: recipe.batchSize, learningRate: recipe.learningRate },
-    config: { model: recipe.model },
-    tasks,
-    scale,
-    seed,
-    progress: args.progress === false ? false : progressLine(args.progress ?? `tiny ViT on task A (seed ${seed})`),
-    retrain: args.retrain,
-    log: args.log,
-  });
+  const recipe = args.recipe ?? vitRecipe(scale);
+  const train = tasks.source.train;
+  const build = () => buildViT({ ...recipe.model, numClasses: train.numClasses, seed });
+  const blueprint = build();
+  const architecture = stableHash(blueprint.toJSON(null, false));
+  blueprint.dispose();
+  const rows = sha256Hex(
+    new Uint8Array(train.baseIndices.buffer, train.baseIndices.byteOffset, train.baseIndices.byteLength),
+  );
+  const config = {
+    model: recipe.model,
+    architecture,
+    recipe: {
+      epochs: recipe.epochs,
+      batchSize: recipe.batchSize,
+      learningRate: recipe.learningRate,
+      augment: recipe.augment ?? null,
+      warmupEpochs: recipe.warmupEpochs ?? null,
+    },
+    data: { name: tasks.data.name, scenario: tasks.scenario, rows },
+  };
+  const key = cacheKey({ name: "tiny-vit", config, scale, seed });
+  const progress = args.progress === false ? false : progressLine(args.progress ?? `tiny ViT on task A (seed ${seed})`);
+  let seconds = 0;
+  const got = await cachedModel(
+    key,
+    async () => {
+      const model = build();
+      return disposeOnThrow(model, async () => {
+        const h = await fit(model, train, { ...vitPretrainFitArgs(recipe, train.n, seed), progress });
+        seconds = h.seconds;
+        return model;
+      });
+    },
+    { retrain: args.retrain, log: args.log },
+  );
+  const testAccuracy = evaluateAccuracy(got.model, tasks.source.test);
+  return { model: got.model, testAccuracy, fromCache: got.fromCache, key, seconds };
 }
 
-export type ViTMethod = "head-only" | "freeze-blocks" | "full-ft" | "lora-qv";
-export const VIT_METHODS: readonly ViTMethod[] = ["head-only", "freeze-blocks", "full-ft", "lora-qv"];
+/** One row of the pretraining ablation: a recipe, named by what it changes from the row above. */
+export interface ViTAblationRow {
+  name: string;
+  recipe: ViTRecipe & { epochs: number };
+}
+
+/** The ablation behind the default recipe, one change per row from the recipe before it (Adam 1e-3
+ * constant, patches of pixels) to this scale's recipe, then the changes tried and not taken: each row
+ * is a whole recipe for getPretrainedViT (cached like the lesson's ViTs). */
+export function vitAblationRows(scale: Scale = getScale()): ViTAblationRow[] {
+  const r = vitRecipe(scaleArg("vitAblationRows", scale));
+  const { stemChannels: _stem, ...noStem } = r.model;
+  const plain = { model: noStem, batchSize: r.batchSize, epochs: r.epochs };
+  return [
+    { name: "patches of pixels, Adam 1e-3 constant", recipe: { ...plain, learningRate: 1e-3 } },
+    {
+      name: "+ warm-up + cosine, peak 3e-3",
+      recipe: { ...plain, learningRate: r.learningRate, warmupEpochs: r.warmupEpochs ?? 1 },
+    },
+    { name: `+ 3×3 stem, ${r.model.stemChannels ?? 8} maps (the recipe)`, recipe: { ...r, augment: undefined } },
+    { name: "+ shifts ±2 px, rotations ±10° (not taken)", recipe: { ...r, augment: { shift: 2, rotate: 10 } } },
+  ];
+}
+
+/** One ablation row's pretrained ViT on each seed: task-A validation and test accuracy (the choice
+ * is made on validation), pretraining seconds (0 when read from the artifact cache). */
+export async function runViTAblationRow(
+  row: ViTAblationRow,
+  args: { scale?: Scale; seeds: number[] },
+): Promise<{ seed: number; valAccuracy: number; testAccuracy: number; seconds: number; fromCache: boolean }[]> {
+  const scale = scaleArg("runViTAblationRow", args.scale);
+  if (!Array.isArray(args.seeds) || args.seeds.length === 0)
+    throw argError("runViTAblationRow", "seeds", "a non-empty list of finite numbers", show(args.seeds));
+  const out = [];
+  for (const seed of args.seeds) {
+    checkFinite("runViTAblationRow", "seed", seed);
+    const tasks = sourceTasks({ scale, seed });
+    const vit = await getPretrainedViT({ scale, seed, tasks, recipe: row.recipe, log: false, progress: false });
+    try {
+      out.push({
+        seed,
+        valAccuracy: evaluateAccuracy(vit.model, tasks.source.val),
+        testAccuracy: vit.testAccuracy,
+        seconds: vit.seconds,
+        fromCache: vit.fromCache,
+      });
+    } finally {
+      vit.model.dispose();
+    }
+  }
+  return out;
+}
+
+export type ViTMethod = "scratch" | "head-only" | "freeze-blocks" | "full-ft" | "lora-qv";
+export const VIT_METHODS: readonly ViTMethod[] = ["scratch", "head-only", "freeze-blocks", "full-ft", "lora-qv"];
 
 /** The default rank of the adapters on q and v. */
 export const DEFAULT_VIT_LORA_R = 4;
@@ -107,9 +214,9 @@ export interface ViTVariant {
   r?: number;
   alpha?: number;
   /** Rate of what trains below the head (LoRA: of the adapters); default DEFAULT_FINE_TUNE_LR, LoRA
-   * DEFAULT_LORA_LR; head-only has none (its head trains at headLearningRate). */
+   * DEFAULT_LORA_LR, scratch DEFAULT_SCRATCH_LR; head-only has none (its head trains at headLearningRate). */
   learningRate?: number;
-  /** Rate of the head (default DEFAULT_HEAD_LR). */
+  /** Rate of the head (default DEFAULT_HEAD_LR; scratch: its learningRate, one rate for the whole fresh model). */
   headLearningRate?: number;
 }
 
@@ -139,6 +246,7 @@ export interface ViTRun extends LoraRun {
 
 /** The base rate a method trains at unless told otherwise (head-only: its head's). */
 export function defaultViTRate(method: ViTMethod): number {
+  if (method === "scratch") return DEFAULT_SCRATCH_LR;
   return method === "lora-qv" ? DEFAULT_LORA_LR : method === "head-only" ? DEFAULT_HEAD_LR : DEFAULT_FINE_TUNE_LR;
 }
 
@@ -156,8 +264,12 @@ export function vitMethodLabel(
       method !== "head-only" && learningRate !== undefined && learningRate !== defaultViTRate(method)
         ? learningRate
         : undefined,
-    headLr: headLearningRate !== undefined && headLearningRate !== DEFAULT_HEAD_LR ? headLearningRate : undefined,
+    headLr:
+      method !== "scratch" && headLearningRate !== undefined && headLearningRate !== DEFAULT_HEAD_LR
+        ? headLearningRate
+        : undefined,
   };
+  if (method === "scratch") return methodName({ kind: "scratch", ...rates });
   if (method === "freeze-blocks") return methodName({ kind: "freeze-blocks", blocks: k ?? 0, ...rates });
   if (method === "lora-qv") return methodName({ kind: "lora", on: "qv", r: r ?? DEFAULT_VIT_LORA_R, ...rates });
   return methodName({ kind: method, ...rates });
@@ -177,7 +289,8 @@ interface ResolvedVariant {
 
 function resolveVariant(v: ViTVariant): ResolvedVariant {
   const lora = v.method === "lora-qv";
-  const headLearningRate = v.headLearningRate ?? DEFAULT_HEAD_LR;
+  const scratch = v.method === "scratch";
+  const headLearningRate = scratch ? (v.learningRate ?? DEFAULT_SCRATCH_LR) : (v.headLearningRate ?? DEFAULT_HEAD_LR);
   const learningRate = v.method === "head-only" ? headLearningRate : (v.learningRate ?? defaultViTRate(v.method));
   const r = lora ? (v.r ?? DEFAULT_VIT_LORA_R) : null;
   return {
@@ -209,6 +322,13 @@ function checkViTVariant(where: string, v: ViTVariant, depth: number | null, par
   }
   if (v.method === "lora-qv")
     checkLoraHyper(where, v.r ?? DEFAULT_VIT_LORA_R, v.alpha ?? DEFAULT_LORA_ALPHA, 0, param ? p("r") : undefined);
+  if (v.method === "scratch" && v.headLearningRate !== undefined)
+    throw argError(
+      where,
+      p("headLearningRate"),
+      "absent for scratch (the fresh model trains at one rate, learningRate)",
+      show(v.headLearningRate),
+    );
   for (const [name, value] of [
     ["learningRate", v.learningRate],
     ["headLearningRate", v.headLearningRate],
@@ -225,8 +345,17 @@ function checkViTRunArgs(args: ViTRunArgs, where: string): void {
   checkViTVariant(where, args, vitDepth(args.source));
 }
 
-function prepare(args: ViTRunArgs, seed: number): tf.LayersModel {
+async function prepare(args: ViTRunArgs, seed: number): Promise<tf.LayersModel> {
   switch (args.method) {
+    case "scratch": {
+      // The source's architecture with fresh weights: its seeded initializers give the very weights
+      // the pretrained ViT started from, so against it only the pretraining differs.
+      const m = (await tf.models.modelFromJSON({
+        modelTopology: args.source.toJSON(null, false) as tf.io.ModelJSON["modelTopology"],
+      })) as tf.LayersModel;
+      unfreeze(m);
+      return m;
+    }
     case "lora-qv":
       return applyLora(args.source, {
         r: args.r ?? DEFAULT_VIT_LORA_R,
@@ -265,7 +394,7 @@ export async function runViTTransfer(args: ViTRunArgs): Promise<ViTRun> {
   checkViTRunArgs(args, "runViTTransfer");
   const v = resolveVariant(args);
   const train = args.tasks.targetLabels(args.labelsPerClass, seed);
-  const model = prepare(args, seed);
+  const model = await prepare(args, seed);
   try {
     const { epochs, batchSize } = transferEpochs(train.n, { ...TRANSFER_BUDGETS[scale], ...args.budget });
     const before = snapshotWeights(model);

@@ -1,12 +1,12 @@
-// A tiny Vision Transformer for 28×28 digits: flat pixels -> 16 patches of 7×7 -> linear patch
-// embedding + learned position embedding -> pre-norm blocks (multi-head self-attention, MLP) ->
-// LayerNorm -> mean pooling -> softmax head. Every projection is a named Dense (`block0_q`), so
+// A tiny Vision Transformer for 28×28 digits: flat pixels -> (optionally a 3×3 convolutional stem: c
+// feature maps at full resolution) -> 16 patches of 7×7 -> linear patch embedding + learned position
+// embedding -> pre-norm blocks (multi-head self-attention, MLP) -> LayerNorm -> mean pooling -> softmax head. Every projection is a named Dense (`block0_q`), so
 // LoRA can target q and v and freezing can take whole blocks; plus a read-out of attention maps.
 import * as tf from "@tensorflow/tfjs";
 import { hasKernel, TL_GELU, TL_GELU_GRAD, TL_LAYER_NORM, TL_LAYER_NORM_GRAD } from "../backend/wasm-kernels";
 import { attentionProbs, DotProductAttention } from "./attention";
 import type { Kwargs, LayerArgs } from "./layer-args";
-import { checkFinite, checkPositiveFinite, checkPositiveInt, checkShape } from "../core/validate";
+import { checkFinite, checkNonNegativeInt, checkPositiveFinite, checkPositiveInt, checkShape } from "../core/validate";
 
 export const DEFAULT_VIT_IMAGE_SIZE = 28;
 export const DEFAULT_VIT_PATCH_SIZE = 7;
@@ -35,6 +35,9 @@ export interface ViTArgs {
   /** MLP hidden width as a multiple of width. */
   mlpRatio?: number;
   numClasses?: number;
+  /** Feature maps of the convolutional stem (a 3×3 convolution + GELU at full resolution, whose
+   * maps are then cut into patches); 0 (default): patches of raw pixels. */
+  stemChannels?: number;
   /** Seeds every initializer (layer j uses seed·1000 + j). */
   seed?: number;
 }
@@ -42,6 +45,8 @@ export interface ViTArgs {
 export interface PatchifyArgs extends LayerArgs {
   imageSize: number;
   patchSize: number;
+  /** Values per pixel (default 1: input [b, S·S]; c > 1: input [b, S·S, c]). */
+  channels?: number;
 }
 
 function checkPatches(imageSize: number, patchSize: number, where: string): number {
@@ -56,11 +61,13 @@ function checkPatches(imageSize: number, patchSize: number, where: string): numb
   return imageSize / patchSize;
 }
 
-/** Cuts flat images [b, S·S] into patch rows [b, (S/P)², P·P] (patches row-major, pixels row-major). */
+/** Cuts flat images [b, S·S] (or feature maps [b, S·S, c]) into patch rows [b, (S/P)², P·P·c]
+ * (patches row-major, pixels row-major, channels innermost). */
 export class Patchify extends tf.layers.Layer {
   static className = "Patchify";
   readonly imageSize: number;
   readonly patchSize: number;
+  readonly channels: number;
   readonly grid: number;
 
   constructor(args: PatchifyArgs) {
@@ -68,37 +75,108 @@ export class Patchify extends tf.layers.Layer {
     this.grid = checkPatches(args.imageSize, args.patchSize, "Patchify");
     this.imageSize = args.imageSize;
     this.patchSize = args.patchSize;
+    this.channels = args.channels ?? 1;
+    checkPositiveInt("Patchify", "channels", this.channels);
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
     const s = inputShape as tf.Shape;
-    if (s.length !== 2 || (s[1] != null && s[1] !== this.imageSize * this.imageSize)) {
-      throw new Error(
-        `Patchify ${this.name}: input must be [batch, ${this.imageSize * this.imageSize}] flat pixels, got [${s.join(", ")}]`,
-      );
+    const pixels = this.imageSize * this.imageSize;
+    const ok =
+      this.channels === 1
+        ? s.length === 2 && (s[1] == null || s[1] === pixels)
+        : s.length === 3 && (s[1] == null || s[1] === pixels) && (s[2] == null || s[2] === this.channels);
+    if (!ok) {
+      const want = this.channels === 1 ? `[batch, ${pixels}] flat pixels` : `[batch, ${pixels}, ${this.channels}]`;
+      throw new Error(`Patchify ${this.name}: input must be ${want}, got [${s.join(", ")}]`);
     }
-    return [s[0], this.grid * this.grid, this.patchSize * this.patchSize];
+    return [s[0], this.grid * this.grid, this.patchSize * this.patchSize * this.channels];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
+    return tf.tidy(() => {
+      const x = Array.isArray(inputs) ? inputs[0] : inputs; // [b, S·S] or [b, S·S, c]
+      const b = x.shape[0];
+      const g = this.grid;
+      const p = this.patchSize;
+      const c = this.channels;
+      // value (gi·P + pr, gj·P + pc, ch) sits at [b·g + gi][pr][gj][pc·c + ch]; rank-4 transposes only.
+      return x
+        .reshape([b * g, p, g, p * c]) // [b·g, pr, gj, pc·c]
+        .transpose([0, 2, 1, 3]) // [b·g, gj, pr, pc·c]
+        .reshape([b, g * g, p * p * c]); // [b, T, P·P·c]
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), imageSize: this.imageSize, patchSize: this.patchSize, channels: this.channels };
+  }
+}
+tf.serialization.registerClass(Patchify);
+
+export interface PixelWindowsArgs extends LayerArgs {
+  imageSize: number;
+}
+
+/** The 3×3 neighbourhood of every pixel (zero outside the image): flat images [b, S·S] ->
+ * [b, S·S, 9] (offsets row-major). A Dense on it is a 3×3 convolution with 'same' padding, built
+ * from a gather and a matrix product (the WASM backend has no Conv2D filter gradient). It is meant
+ * for the model's input: tfjs would need GatherV2's gradient to backpropagate through it. */
+export class PixelWindows extends tf.layers.Layer {
+  static className = "PixelWindows";
+  readonly imageSize: number;
+  private indices: Int32Array | null = null;
+
+  constructor(args: PixelWindowsArgs) {
+    super(args);
+    checkPositiveInt("PixelWindows", "imageSize", args.imageSize);
+    this.imageSize = args.imageSize;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const s = inputShape as tf.Shape;
+    const pixels = this.imageSize * this.imageSize;
+    if (s.length !== 2 || (s[1] != null && s[1] !== pixels))
+      throw new Error(`PixelWindows ${this.name}: input must be [batch, ${pixels}] flat pixels, got [${s.join(", ")}]`);
+    return [s[0], pixels, 9];
+  }
+
+  /** Index into the zero-padded (S+2)² image of pixel (py, px)'s offset (dy, dx), row-major. */
+  private windowIndices(): Int32Array {
+    if (this.indices === null) {
+      const S = this.imageSize;
+      const idx = new Int32Array(S * S * 9);
+      for (let py = 0; py < S; py++)
+        for (let px = 0; px < S; px++)
+          for (let dy = 0; dy < 3; dy++)
+            for (let dx = 0; dx < 3; dx++) idx[(py * S + px) * 9 + dy * 3 + dx] = (py + dy) * (S + 2) + px + dx;
+      this.indices = idx;
+    }
+    return this.indices;
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
     return tf.tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0] : inputs; // [b, S·S]
       const b = x.shape[0];
-      const g = this.grid;
-      const p = this.patchSize;
-      // pixel (gi·P + pr, gj·P + pc) sits at [b·g + gi][pr][gj][pc]; rank-4 transposes only.
-      return x
-        .reshape([b * g, p, g, p]) // [b·g, pr, gj, pc]
-        .transpose([0, 2, 1, 3]) // [b·g, gj, pr, pc]
-        .reshape([b, g * g, p * p]); // [b, T, P·P]
+      const S = this.imageSize;
+      const padded = x.reshape([b, S, S]).pad([
+        [0, 0],
+        [1, 1],
+        [1, 1],
+      ]); // [b, S+2, S+2]
+      return padded
+        .reshape([b, (S + 2) * (S + 2)])
+        .gather(tf.tensor1d(this.windowIndices(), "int32"), 1)
+        .reshape([b, S * S, 9]);
     });
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), imageSize: this.imageSize, patchSize: this.patchSize };
+    return { ...super.getConfig(), imageSize: this.imageSize };
   }
 }
-tf.serialization.registerClass(Patchify);
+tf.serialization.registerClass(PixelWindows);
 
 export interface PositionEmbeddingArgs extends LayerArgs {
   /** Seed of the initial values N(0, 0.02²) (truncated). */
@@ -281,7 +359,7 @@ function positiveInt(v: number, name: string): number {
 
 /**
  * The tiny ViT as a functional model on flat pixels [b, S·S] -> class probabilities [b, C].
- * Layers: pixels, patchify, patch_embed, pos_embed; per block i: block{i}_ln1, _q, _k, _v, _attn,
+ * Layers: pixels, (with a stem: stem_windows, stem (GELU),) patchify, patch_embed, pos_embed; per block i: block{i}_ln1, _q, _k, _v, _attn,
  * _o, _add1, _ln2, _mlp1 (GELU), _mlp2, _add2; then final_ln, pool, head (softmax).
  */
 export function buildViT(args: ViTArgs = {}): tf.LayersModel {
@@ -296,6 +374,8 @@ export function buildViT(args: ViTArgs = {}): tf.LayersModel {
   checkPositiveFinite("buildViT", "mlpRatio", mlpRatio, "MLP width = mlpRatio · width; ViT uses 4");
   const mlpWidth = positiveInt(Math.round(mlpRatio * width), "mlpRatio · width");
   const numClasses = positiveInt(args.numClasses ?? DEFAULT_VIT_CLASSES, "numClasses");
+  const stemChannels = args.stemChannels ?? 0;
+  checkNonNegativeInt("buildViT", "stemChannels", stemChannels);
   const seed = args.seed ?? 0;
   checkFinite("buildViT", "seed", seed);
   let j = 0;
@@ -306,7 +386,15 @@ export function buildViT(args: ViTArgs = {}): tf.LayersModel {
     layer.apply(x) as tf.SymbolicTensor;
 
   const input = tf.input({ shape: [imageSize * imageSize], name: "pixels" }); // [b, S·S]
-  let x = apply(new Patchify({ imageSize, patchSize, name: "patchify" }), input); // [b, T, P·P]
+  let x: tf.SymbolicTensor;
+  if (stemChannels > 0) {
+    // A 3×3 convolution with c feature maps at full resolution, then patches of feature maps.
+    const windows = apply(new PixelWindows({ imageSize, name: "stem_windows" }), input); // [b, S·S, 9]
+    const maps = apply(dense("stem", stemChannels, "gelu"), windows); // [b, S·S, c]
+    x = apply(new Patchify({ imageSize, patchSize, channels: stemChannels, name: "patchify" }), maps); // [b, T, P·P·c]
+  } else {
+    x = apply(new Patchify({ imageSize, patchSize, name: "patchify" }), input); // [b, T, P·P]
+  }
   x = apply(dense("patch_embed", width), x); // [b, T, d]
   x = apply(new PositionEmbedding({ name: "pos_embed", seed: seed * 1000 + j++ }), x);
   for (let i = 0; i < depth; i++) {
@@ -327,6 +415,9 @@ export function buildViT(args: ViTArgs = {}): tf.LayersModel {
   return tf.model({ inputs: input, outputs: out, name: "tiny_vit" });
 }
 
+/** The layers below block 0 that hold weights: the stem (when there is one) and the embeddings. */
+export const VIT_EMBEDDING_LAYERS: readonly string[] = ["stem", "patch_embed", "pos_embed"];
+
 /** Number of transformer blocks in a model built by buildViT (LoRA-wrapped or not). */
 export function vitDepth(model: tf.LayersModel): number {
   return model.layers.filter((l) => /^block\d+_attn$/.test(l.name)).length;
@@ -343,7 +434,7 @@ export function vitLayersBelow(model: tf.LayersModel, k: number): string[] {
     return m !== null && Number(m[1]) < k;
   };
   return model.layers
-    .filter((l) => l.weights.length > 0 && (l.name === "patch_embed" || l.name === "pos_embed" || inBlock(l.name)))
+    .filter((l) => l.weights.length > 0 && (VIT_EMBEDDING_LAYERS.includes(l.name) || inBlock(l.name)))
     .map((l) => l.name);
 }
 

@@ -194,7 +194,13 @@ describe("npm run bench -- --quick", () => {
     expect(wasm.fitVsRaw!.map((f) => f.workload)).toEqual(["W1", "W2"]);
     for (const f of wasm.fitVsRaw!) expect(f.maxWeightDiff).toBeLessThan(1e-6);
     const names = wasm.hotPaths!.map((h) => h.name);
-    expect(names).toEqual(["greedy stage", "frozen vs full", "LoRA vs full", "tiny ViT"]);
+    expect(names).toEqual([
+      "greedy stage",
+      "frozen vs full",
+      "LoRA vs full",
+      "tiny ViT",
+      "tiny ViT frozen blocks vs full",
+    ]);
     for (const h of wasm.hotPaths!) {
       // Each hot path either ran (timings, no leak) or says why not.
       if (h.skipped) expect(h.skipped.length).toBeGreaterThan(0);

@@ -201,6 +201,25 @@ const HOT_PATHS: Record<
       model.dispose();
     }
   },
+  // Lesson transformer, the cost of freezing: the tiny ViT with its first k blocks frozen (freezeBlocks,
+  // k = round(2/3 · depth), BERT's "first 8 of 12") vs full fine-tuning; the ratio's bound is 3 / (1 + 2f).
+  "tiny ViT frozen blocks vs full": async (data, args) => {
+    const { buildViT } = await import("../../models/transformer");
+    const { freezeBlocks, unfreeze } = await import("../../adapt/freezing");
+    const depth = args.quick ? 1 : 4;
+    const k = Math.round((2 / 3) * depth);
+    const model = buildViT({ seed: 0, depth });
+    try {
+      unfreeze(model);
+      const n = await affordableSamples(model, data, CE, args);
+      const full = await timeEpochs(`tiny ViT depth ${depth}, all blocks train`, model, data, CE, args, n);
+      freezeBlocks(model, k);
+      const frozen = await timeEpochs(`tiny ViT depth ${depth}, first ${k} blocks frozen`, model, data, CE, args, n);
+      return { timings: [frozen, full], ...pair(frozen, full) };
+    } finally {
+      model.dispose();
+    }
+  },
 };
 
 export const HOT_PATH_NAMES = Object.keys(HOT_PATHS);
