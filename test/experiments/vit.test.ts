@@ -191,6 +191,40 @@ describe("the lesson's experiment", () => {
   });
 });
 
+describe("the ViT from scratch", () => {
+  it("starts from the weights the pretrained ViT started from, trains everything at one rate, and leaks nothing", async () => {
+    const tasks = sourceTasks({ scale: "smoke" });
+    const recipe = { ...VIT_RECIPES.smoke, epochs: 0 }; // an untrained "pretrained" ViT: its weights are the initial ones
+    const init = await getPretrainedViT({ scale: "smoke", seed: 0, tasks, recipe, progress: false, log: false });
+    const n0 = tf.memory().numTensors;
+    let same = NaN;
+    const run = await runViTTransfer({
+      method: "scratch",
+      learningRate: 3e-3,
+      source: init.model,
+      tasks,
+      labelsPerClass: 1,
+      scale: "smoke",
+      budget: { epochs: 0, minSteps: 0 },
+      inspect: (m) => {
+        // no steps: the fresh model equals the untrained source, weight for weight
+        same = Math.max(
+          ...m.getWeights().map((w, i) => tf.tidy(() => w.sub(init.model.getWeights()[i]).abs().max().dataSync()[0])),
+        );
+      },
+    });
+    expect(same).toBe(0);
+    expect(run.method).toBe("scratch@lr=3e-3");
+    expect(run.trainableParams).toBe(init.model.countParams());
+    expect(run.headLearningRate).toBe(3e-3);
+    expect(tf.memory().numTensors).toBe(n0);
+    expect(() => vitVariantName({ method: "scratch", headLearningRate: 1e-2 })).toThrow(
+      /headLearningRate must be absent for scratch/,
+    );
+    init.model.dispose();
+  });
+});
+
 describe("bad input", () => {
   const where = (re: RegExp) => expect.objectContaining({ message: expect.stringMatching(re) });
 

@@ -9,6 +9,7 @@ import { attentionProbs, DotProductAttention, splitHeads, mergeHeads } from "../
 import {
   attentionMaps,
   buildViT,
+  gelu,
   LayerNorm,
   Patchify,
   PositionEmbedding,
@@ -189,6 +190,52 @@ describe("ViT layers", () => {
     expect(layer.embedding!.shape).toEqual([3, 4]);
     expect(maxDiff(y.slice([0], [1]).squeeze([0]), layer.embedding!.read())).toBe(0);
     [x, y].forEach((t) => t.dispose());
+  });
+});
+
+describe("the convolutional stem", () => {
+  it("PixelWindows + the stem's Dense are a 3×3 'same' convolution (tf.conv2d), and the maps are cut into patches", async () => {
+    const m = buildViT({
+      imageSize: 6,
+      patchSize: 3,
+      width: 4,
+      depth: 1,
+      numHeads: 1,
+      mlpRatio: 1,
+      stemChannels: 2,
+      seed: 1,
+    });
+    const x = tf.randomUniform([2, 36], 0, 1, "float32", 5) as tf.Tensor2D;
+    try {
+      const [w, b] = m.getLayer("stem").getWeights(); // [9, 2], [2]
+      const probe = tf.model({ inputs: m.inputs, outputs: m.getLayer("stem").output as tf.SymbolicTensor });
+      const got = probe.predict(x) as tf.Tensor; // [2, 36, 2] after GELU
+      const want = tf.tidy(() => {
+        const conv = tf
+          .conv2d(x.reshape([2, 6, 6, 1]) as tf.Tensor4D, w.reshape([3, 3, 1, 2]) as tf.Tensor4D, 1, "same")
+          .add(b);
+        return gelu(conv).reshape([2, 36, 2]);
+      });
+      expect(maxDiff(got, want)).toBeLessThan(1e-5);
+      tf.dispose([got, want]);
+      // The patches of the maps: token (0, 1) holds pixels (0..2, 3..5), channel innermost.
+      const patches = tf.model({ inputs: m.inputs, outputs: m.getLayer("patchify").output as tf.SymbolicTensor });
+      const p = patches.predict(x) as tf.Tensor; // [2, 4, 18]
+      const maps = (probe.predict(x) as tf.Tensor).arraySync() as number[][][];
+      const tok = (p.arraySync() as number[][][])[0][1];
+      tf.dispose([p]);
+      for (let pr = 0; pr < 3; pr++)
+        for (let pc = 0; pc < 3; pc++)
+          for (let ch = 0; ch < 2; ch++)
+            expect(tok[(pr * 3 + pc) * 2 + ch]).toBeCloseTo(maps[0][pr * 6 + 3 + pc][ch], 6);
+      expect(vitLayersBelow(m, 0)).toEqual(["stem", "patch_embed", "pos_embed"]);
+      const loaded = await roundTrip(m);
+      expect(outputDiff(m, loaded, x.clone())).toBeLessThan(1e-6);
+      loaded.dispose();
+    } finally {
+      x.dispose();
+      m.dispose();
+    }
   });
 });
 
