@@ -8,6 +8,40 @@ import type { ImageTransform } from "./transforms";
 
 const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);
 
+/** The background of a square image: the median of its outer ring of pixels (0 for a dark digit on
+ * black, 1 for an inverted one). A pixel that is hidden, or that a warp brings in from outside the
+ * frame, is set to this value, so it reads as background, never as ink: 0 is not neutral when the
+ * background is 1 (an inverted digit). */
+export function borderValue(img: ArrayLike<number>, side: number): number {
+  if (side === 1) return img[0];
+  const ring: number[] = [];
+  for (let q = 0; q < side; q++) ring.push(img[q], img[(side - 1) * side + q]);
+  for (let r = 1; r < side - 1; r++) ring.push(img[r * side], img[r * side + side - 1]);
+  ring.sort((a, b) => a - b);
+  const m = ring.length >> 1;
+  return ring.length % 2 ? ring[m] : (ring[m - 1] + ring[m]) / 2;
+}
+
+/** borderValue of every row of x ([n, side·side]): [n]. */
+export function borderValues(x: Float32Array, n: number, side: number): Float32Array {
+  const dim = side * side;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = borderValue(x.subarray(i * dim, (i + 1) * dim), side);
+  return out;
+}
+
+/** x with its hidden pixels (mask = 1) set to each image's background (borderValue): what the masked
+ * autoencoder sees. x and mask are [n, side·side]; returns a new array. */
+export function fillMasked(x: Float32Array, mask: Float32Array, n: number, side: number): Float32Array {
+  const dim = side * side;
+  if (x.length < n * dim || mask.length < n * dim)
+    throw argError("fillMasked", "mask", `n·side² = ${n * dim} values like x`, `${mask.length} (x: ${x.length})`);
+  const fill = borderValues(x, n, side);
+  const out = new Float32Array(n * dim);
+  for (let i = 0; i < n; i++) for (let p = i * dim; p < (i + 1) * dim; p++) out[p] = mask[p] > 0 ? fill[i] : x[p];
+  return out;
+}
+
 /** The random views of contrastive pretraining (SimCLR's augmentations, for 28×28 digits: no crop
  * and no colour jitter, which have nothing to act on here, but the geometric part of a crop). */
 export interface ViewArgs {
@@ -50,7 +84,8 @@ export function checkViewArgs(where: string, a: ViewArgs): void {
 
 /**
  * A random view of a square image: rotate by θ, zoom by s and translate by (tx, ty), each drawn per
- * image from `uniform`, sampled bilinearly about the centre (pixels from outside read as 0), then
+ * image from `uniform`, sampled bilinearly about the centre (pixels from outside the frame read as
+ * the image's background, borderValue: 0 for dark digits, 1 for inverted ones), then
  * N(0, noise²) per pixel, clamped to [0, 1]. Output pixel p samples the input at
  * c + R(−θ)·(p − c − t) / s, so the digit itself turns by θ, grows by s and moves by t.
  */
@@ -68,7 +103,8 @@ export function randomView(args: ViewArgs = DEFAULT_VIEW): ImageTransform {
       const sin = Math.sin(theta) / s;
       const c = (side - 1) / 2;
       const out = new Float32Array(img.length);
-      const at = (x: number, y: number) => (x >= 0 && x < side && y >= 0 && y < side ? img[y * side + x] : 0);
+      const bg = borderValue(img, side);
+      const at = (x: number, y: number) => (x >= 0 && x < side && y >= 0 && y < side ? img[y * side + x] : bg);
       for (let r = 0; r < side; r++) {
         for (let q = 0; q < side; q++) {
           const dx = q - c - tx;

@@ -16,6 +16,10 @@ export interface RidgeProbeArgs {
   val: Dataset;
   test: Dataset;
   alphas?: readonly number[];
+  /** How to solve: "primal" (normal equations over the dim + 1 weights), "dual" (centred kernel form over
+   * the n training rows; the same minimiser), or "auto" (default): dual when n < dim, as for a probe
+   * on the 784 raw pixels with a few labels per class. */
+  solver?: "auto" | "primal" | "dual";
 }
 
 export interface RidgeProbeResult {
@@ -101,6 +105,80 @@ export function ridgeProbe(args: RidgeProbeArgs): RidgeProbeResult {
   const alphas = args.alphas ?? DEFAULT_RIDGE_ALPHAS;
   if (!Array.isArray(alphas) || alphas.length === 0 || alphas.some((a) => !(a > 0) || !Number.isFinite(a)))
     throw argError(where, "alphas", "a non-empty list of finite numbers > 0", show(alphas));
+  const solver = args.solver ?? "auto";
+  if (!["auto", "primal", "dual"].includes(solver))
+    throw argError(where, "solver", '"auto", "primal" or "dual"', show(solver));
+  if (solver === "dual" || (solver === "auto" && train.n < train.dim))
+    return chooseAlpha(dualRidge(train, alphas), args);
+  return chooseAlpha(primalRidge(train, alphas), args);
+}
+
+/** Keeps the candidate with the best validation accuracy (ties: the earlier) and scores it on test. */
+function chooseAlpha(fits: { alpha: number; w: Float64Array }[], args: RidgeProbeArgs): RidgeProbeResult {
+  const candidates = fits.map((f) => ({ ...f, valAccuracy: accuracyOf(f.w, args.val) }));
+  let best = 0;
+  candidates.forEach((cand, i) => {
+    if (cand.valAccuracy > candidates[best].valAccuracy) best = i;
+  });
+  return {
+    accuracy: accuracyOf(candidates[best].w, args.test),
+    valAccuracy: candidates[best].valAccuracy,
+    alpha: candidates[best].alpha,
+    candidates: candidates.map(({ alpha, valAccuracy }) => ({ alpha, valAccuracy })),
+  };
+}
+
+/** The sum of squared feature norms Σ‖x‖² (λ = alpha · this, in both solvers). */
+function sumSquares(train: Dataset): number {
+  let sq = 0;
+  for (let i = 0; i < train.n * train.dim; i++) sq += train.x[i] * train.x[i];
+  return Math.max(sq, 1e-12);
+}
+
+/** Dual form: with the unpenalised bias, the minimiser is ridge on centred data, W = X̃ᵀA with
+ * (X̃X̃ᵀ + λI)A = Ỹ ([n, n], X̃ = X − x̄, Ỹ = Y − ȳ) and bias ȳ − x̄ᵀW: n³ instead of dim³. */
+function dualRidge(train: Dataset, alphas: readonly number[]): { alpha: number; w: Float64Array }[] {
+  const { n, dim: d, numClasses: c } = train;
+  const xm = new Float64Array(d);
+  const ym = new Float64Array(c);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < d; j++) xm[j] += train.x[i * d + j] / n;
+    ym[train.y[i]] += 1 / n;
+  }
+  const xc = new Float64Array(n * d);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) xc[i * d + j] = train.x[i * d + j] - xm[j];
+  const yc = new Float64Array(n * c);
+  for (let i = 0; i < n; i++) for (let k = 0; k < c; k++) yc[i * c + k] = (train.y[i] === k ? 1 : 0) - ym[k];
+  const kern = new Float64Array(n * n);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j <= i; j++) {
+      let s = 0;
+      for (let t = 0; t < d; t++) s += xc[i * d + t] * xc[j * d + t];
+      kern[i * n + j] = s;
+      kern[j * n + i] = s;
+    }
+  const scale = sumSquares(train);
+  return alphas.map((alpha) => {
+    const a = Float64Array.from(kern);
+    for (let i = 0; i < n; i++) a[i * n + i] += alpha * scale;
+    const coef = solveSpd(a, yc, n, c);
+    const w = new Float64Array((d + 1) * c);
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < d; j++) {
+        const v = xc[i * d + j];
+        if (v !== 0) for (let k = 0; k < c; k++) w[j * c + k] += v * coef[i * c + k];
+      }
+    for (let k = 0; k < c; k++) {
+      let b = ym[k];
+      for (let j = 0; j < d; j++) b -= xm[j] * w[j * c + k];
+      w[d * c + k] = b;
+    }
+    return { alpha, w };
+  });
+}
+
+/** Primal form: the normal equations over the dim + 1 weights (bias last, unpenalised). */
+function primalRidge(train: Dataset, alphas: readonly number[]): { alpha: number; w: Float64Array }[] {
   const d = train.dim;
   const m = d + 1;
   const c = train.numClasses;
@@ -120,21 +198,10 @@ export function ridgeProbe(args: RidgeProbeArgs): RidgeProbeResult {
   }
   for (let j = 0; j < m; j++) for (let k = j + 1; k < m; k++) g[j * m + k] = g[k * m + j];
   const scale = Math.max(sq, 1e-12); // mean ‖x‖² · n
-  const candidates = alphas.map((alpha) => {
+  return alphas.map((alpha) => {
     const a = Float64Array.from(g);
     for (let j = 0; j < d; j++) a[j * m + j] += alpha * scale;
     if (!(a[d * m + d] > 0)) a[d * m + d] += 1e-9;
-    const w = solveSpd(a, r, m, c);
-    return { alpha, w, valAccuracy: accuracyOf(w, args.val) };
+    return { alpha, w: solveSpd(a, r, m, c) };
   });
-  let best = 0;
-  candidates.forEach((cand, i) => {
-    if (cand.valAccuracy > candidates[best].valAccuracy) best = i;
-  });
-  return {
-    accuracy: accuracyOf(candidates[best].w, args.test),
-    valAccuracy: candidates[best].valAccuracy,
-    alpha: candidates[best].alpha,
-    candidates: candidates.map(({ alpha, valAccuracy }) => ({ alpha, valAccuracy })),
-  };
 }

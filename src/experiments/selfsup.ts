@@ -15,7 +15,7 @@ import { DEFAULT_HEAD_LR, lessonSettings, SOURCE_RECIPES, type Lesson07Settings 
 import { meanCI, type MeanCI, type SeedValue } from "../core/stats";
 import { argError, checkOneOf, checkSeeds, show } from "../core/validate";
 import type { DenseWeights } from "../models/autoencoder";
-import { buildSourceModel, SOURCE_HIDDEN_UNITS } from "../models/mlp";
+import { buildSourceModel, HEAD_LAYER, SOURCE_HIDDEN_UNITS } from "../models/mlp";
 import { getRecipe } from "../models/recipes";
 import { encoderStackModel, encodersFromModel, pretrainGreedy } from "../train/greedy";
 import { pretrainSelfSupervised, type SslObjective } from "../train/selfsupervised";
@@ -37,14 +37,27 @@ export const LESSON07_ARMS: readonly Lesson07Arm[] = [
   "source",
   "source+dapt",
 ];
+/** What a linear probe can read: an arm's frozen hidden4 features, or the raw 784 pixels ("pixels": no
+ * pretraining and no network — the strongest fair no-pretraining probe; scratch's probe reads random
+ * ReLU features instead). */
+export type ProbeArm = Lesson07Arm | "pixels";
+
+/** How one fine-tuning candidate starts: a fresh head on the arm's encoder (every arm), the source
+ * model's own trained head ("source-head": source and source + DAPT, whose task A has the target's ten
+ * classes), or that model as it is, nothing trained ("zero-shot"). Scratch: every layer fresh. */
+export type FineTuneVariant = "fresh-head" | "source-head" | "zero-shot";
+
+/** The arms whose encoder came from the supervised source model: they keep its head as a candidate. */
+export const SOURCE_HEAD_ARMS: readonly Lesson07Arm[] = ["source", "source+dapt"];
+
 /** The arms pretrained on the unlabeled target images only (no labels anywhere). */
 export const SELF_SUPERVISED_ARMS: readonly Lesson07Arm[] = ["greedy", "denoising", "masked", "contrastive"];
 
 /** What each arm's pretraining is, for tables. */
 export const ARM_PRETRAINING: Readonly<Record<Lesson07Arm, string>> = {
   scratch: "none (Glorot init)",
-  greedy: "greedy stacked denoising AEs, one layer at a time (target, unlabeled)",
-  denoising: "denoising AE, whole encoder + mirror decoder at once (target, unlabeled)",
+  greedy: "greedy stacked denoising AEs (tied), one layer at a time (target, unlabeled)",
+  denoising: "denoising AE, whole encoder + untied mirror decoder at once (target, unlabeled)",
   masked: "masked-patch AE on the MLP, loss on hidden patches (target, unlabeled)",
   contrastive: "SimCLR: two views, NT-Xent (target, unlabeled)",
   source: "supervised on task A (clean digits, 5,500 labels at default)",
@@ -67,7 +80,7 @@ export interface PretrainCost {
 
 /** A linear probe on an arm's frozen hidden4 features (ridge penalty chosen on validation per seed). */
 export interface SelfSupProbeRun {
-  arm: Lesson07Arm;
+  arm: ProbeArm;
   shift: ShiftName;
   labelsPerClass: number;
   seed: number;
@@ -76,12 +89,14 @@ export interface SelfSupProbeRun {
   alpha: number;
 }
 
-/** One full fine-tuning run of an arm at one candidate rate. */
+/** One fine-tuning run of an arm at one candidate (variant and rate). */
 export interface SelfSupFineTuneRun {
   arm: Lesson07Arm;
   shift: ShiftName;
   labelsPerClass: number;
   seed: number;
+  variant: FineTuneVariant;
+  /** Base rate (0 for zero-shot: nothing trains). */
   learningRate: number;
   accuracy: number;
   valAccuracy: number;
@@ -102,9 +117,10 @@ export interface SelfSupExperiment {
   shifts: ShiftName[];
   seeds: number[];
   costs: PretrainCost[];
+  /** Every arm's probes, and the raw-pixel probe (arm "pixels") per (shift, seed). */
   probes: SelfSupProbeRun[];
   fineTunes: SelfSupFineTuneRun[];
-  /** (arm, shift, seed) records read back from the cache, and measured now. */
+  /** (arm, shift, seed) records (and pixel-probe records) read back from the cache, and measured now. */
   reused: number;
   measured: number;
 }
@@ -142,16 +158,19 @@ function pretrainConfig(arm: Lesson07Arm, s: Lesson07Settings, pool: Dataset, so
     case "source":
       return { ...base, sourceKey };
     case "greedy":
+      // pretrainGreedy's own masking noise (train/autoencoder: hidden pixels set to 0).
+      return { ...base, ...opt, epochs: s.greedyStageEpochs, noise: s.noise };
     case "denoising":
-      return { ...base, ...opt, noise: s.noise };
+      return { ...base, ...opt, noise: s.noise, fill: BACKGROUND_FILL };
     case "masked":
-      return { ...base, ...opt, patchSize: s.patchSize, maskRatio: s.maskRatio };
+      return { ...base, ...opt, patchSize: s.patchSize, maskRatio: s.maskRatio, fill: BACKGROUND_FILL };
     case "contrastive":
-      return { ...base, ...opt, temperature: s.temperature, projectionDim: s.projectionDim };
+      return { ...base, ...opt, temperature: s.temperature, projectionDim: s.projectionDim, fill: BACKGROUND_FILL };
     case "source+dapt":
       return {
         ...base,
         ...opt,
+        fill: BACKGROUND_FILL,
         sourceKey,
         objective: s.daptObjective,
         learningRate: s.daptLearningRate,
@@ -159,6 +178,10 @@ function pretrainConfig(arm: Lesson07Arm, s: Lesson07Settings, pool: Dataset, so
       };
   }
 }
+
+/** Hidden, masked and out-of-frame pixels are set to each image's background (data/augment borderValue),
+ * not 0: part of the end-to-end objectives' cache keys. */
+const BACKGROUND_FILL = "border-median";
 
 function objectiveSettings(o: SslObjective, s: Lesson07Settings): Record<string, number> {
   return o === "denoising"
@@ -240,7 +263,7 @@ export async function pretrainArm(args: {
       if (arm === "greedy") {
         const recipe = getRecipe("modern", {
           pretrain: {
-            epochs: s.epochs,
+            epochs: s.greedyStageEpochs,
             batchSize: s.pretrainBatchSize,
             noise: s.noise,
             learningRate: s.pretrainLearningRate,
@@ -281,14 +304,31 @@ function lessonSourceSteps(scale: Scale, n: number): number {
   return r.epochs * Math.ceil(n / r.batchSize);
 }
 
-/** The source-shaped classifier (784-256-128-128-64-10) holding an arm's encoder under a head. */
-function classifierWith(encoders: DenseWeights[], seed: number, numClasses: number): tf.LayersModel {
+/** The source-shaped classifier (784-256-128-128-64-10) holding an arm's encoder under a head: the
+ * source model's trained head when `headFrom` is given, else a Glorot one (replaced by runTransfer's
+ * fresh head when it fine-tunes with head "fresh"). */
+function classifierWith(
+  encoders: DenseWeights[],
+  seed: number,
+  numClasses: number,
+  headFrom?: tf.LayersModel,
+): tf.LayersModel {
   const model = buildSourceModel({ seed: 1000 + seed, numClasses });
   encoders.forEach((w, i) =>
     tf.tidy(() =>
       model.getLayer(`hidden${i + 1}`).setWeights([tf.tensor2d(w.kernel, [w.inputDim, w.units]), tf.tensor1d(w.bias)]),
     ),
   );
+  if (headFrom) {
+    const src = headFrom.getLayer(HEAD_LAYER).getWeights();
+    const dst = model.getLayer(HEAD_LAYER);
+    const shapes = dst.getWeights().map((w) => w.shape.join("x"));
+    if (src.map((w) => w.shape.join("x")).join() !== shapes.join())
+      throw new Error(
+        `lesson 07: the source head (${src.map((w) => w.shape)}) does not fit the classifier (${shapes})`,
+      );
+    dst.setWeights(src);
+  }
   return model;
 }
 
@@ -300,9 +340,11 @@ async function evaluateArm(
   seed: number,
   scale: Scale,
   s: Lesson07Settings,
+  sourceModel: tf.LayersModel,
 ): Promise<{ probes: SelfSupProbeRun[]; fineTunes: SelfSupFineTuneRun[] }> {
   const shift = tasks.shift;
-  const model = classifierWith(encoders, seed, tasks.target.pool.numClasses);
+  const keepsHead = SOURCE_HEAD_ARMS.includes(arm);
+  const model = classifierWith(encoders, seed, tasks.target.pool.numClasses, keepsHead ? sourceModel : undefined);
   try {
     const val = extractFeatures(model, "hidden4", tasks.target.val);
     const test = extractFeatures(model, "hidden4", tasks.target.test);
@@ -313,32 +355,63 @@ async function evaluateArm(
     });
     const fineTunes: SelfSupFineTuneRun[] = [];
     const rates = arm === "scratch" ? s.scratchRates : s.fineTuneRates;
-    for (const k of s.fineTuneBudgets) {
-      for (const lr of rates) {
-        const r = await runTransfer({
-          method: arm === "scratch" ? "scratch" : "full-ft",
+    const variants: FineTuneVariant[] = keepsHead ? ["fresh-head", "source-head"] : ["fresh-head"];
+    const budget = { epochs: s.fineTuneEpochs, minSteps: s.fineTuneMinSteps, batchSize: s.batchSize };
+    // Zero-shot trains nothing, so it is the same model at every k: scored once, listed at each k.
+    const zeroShot = keepsHead
+      ? await runTransfer({
+          method: "zero-shot",
           source: model,
+          head: "source",
           tasks,
-          labelsPerClass: k,
+          labelsPerClass: s.fineTuneBudgets[0],
           seed,
-          learningRate: lr,
-          headLearningRate: arm === "scratch" ? undefined : DEFAULT_HEAD_LR,
-          budget: { epochs: s.fineTuneEpochs, minSteps: s.fineTuneMinSteps, batchSize: s.batchSize },
           scale,
           measureRetention: false,
-        });
+        })
+      : null;
+    for (const k of s.fineTuneBudgets) {
+      if (zeroShot)
         fineTunes.push({
           arm,
           shift,
           labelsPerClass: k,
           seed,
-          learningRate: lr,
-          accuracy: r.accuracy,
-          valAccuracy: r.valAccuracy,
-          seconds: r.seconds,
-          steps: r.steps,
+          variant: "zero-shot",
+          learningRate: 0,
+          accuracy: zeroShot.accuracy,
+          valAccuracy: zeroShot.valAccuracy,
+          seconds: zeroShot.seconds,
+          steps: 0,
         });
-      }
+      for (const variant of variants)
+        for (const lr of rates) {
+          const r = await runTransfer({
+            method: arm === "scratch" ? "scratch" : "full-ft",
+            source: model,
+            head: arm === "scratch" ? undefined : variant === "source-head" ? "source" : "fresh",
+            tasks,
+            labelsPerClass: k,
+            seed,
+            learningRate: lr,
+            headLearningRate: arm === "scratch" ? undefined : DEFAULT_HEAD_LR,
+            budget,
+            scale,
+            measureRetention: false,
+          });
+          fineTunes.push({
+            arm,
+            shift,
+            labelsPerClass: k,
+            seed,
+            variant,
+            learningRate: lr,
+            accuracy: r.accuracy,
+            valAccuracy: r.valAccuracy,
+            seconds: r.seconds,
+            steps: r.steps,
+          });
+        }
     }
     return { probes, fineTunes };
   } finally {
@@ -358,7 +431,30 @@ function evalConfig(s: Lesson07Settings): unknown {
     batchSize: s.batchSize,
     ridgeAlphas: s.ridgeAlphas,
     headLr: DEFAULT_HEAD_LR,
+    candidates: "fresh, source head, zero-shot",
   };
+}
+
+/** The linear probe on the raw pixels of every budget of one (shift, seed): ridge on 784 features (the
+ * dual form while n < 784), penalty chosen on validation. */
+function pixelProbes(tasks: TransferTasks, seed: number, s: Lesson07Settings): SelfSupProbeRun[] {
+  return s.labelBudgets.map((k): SelfSupProbeRun => {
+    const p = ridgeProbe({
+      train: tasks.targetLabels(k, seed),
+      val: tasks.target.val,
+      test: tasks.target.test,
+      alphas: s.ridgeAlphas,
+    });
+    return {
+      arm: "pixels",
+      shift: tasks.shift,
+      labelsPerClass: k,
+      seed,
+      accuracy: p.accuracy,
+      valAccuracy: p.valAccuracy,
+      alpha: p.alpha,
+    };
+  });
 }
 
 function checkLesson07Settings(where: string, s: Lesson07Settings): void {
@@ -368,6 +464,13 @@ function checkLesson07Settings(where: string, s: Lesson07Settings): void {
     ["fineTuneRates", s.fineTuneRates],
     ["scratchRates", s.scratchRates],
   ];
+  if (!(Number.isInteger(s.greedyStageEpochs) && s.greedyStageEpochs > 0))
+    throw argError(
+      where,
+      "settings.greedyStageEpochs",
+      "a positive integer (epochs per greedy stage)",
+      show(s.greedyStageEpochs),
+    );
   for (const [name, v] of lists)
     if (!Array.isArray(v) || v.length === 0 || v.some((x) => !(typeof x === "number" && x > 0 && Number.isFinite(x))))
       throw argError(where, `settings.${name}`, "a non-empty list of positive numbers", show(v));
@@ -411,6 +514,19 @@ export async function runSelfSupExperiment(args: SelfSupExperimentArgs = {}): Pr
     try {
       for (const shift of shifts) {
         const tasks = tasksFor(scale, seed, shift);
+        const pixels = await cachedJson<SelfSupProbeRun[]>(
+          cacheKey({
+            name: "lesson07-pixels",
+            config: { pool: pixelsHash(tasks.target.pool), labelBudgets: s.labelBudgets, ridgeAlphas: s.ridgeAlphas },
+            scale,
+            seed,
+          }),
+          async () => pixelProbes(tasks, seed, s),
+          { retrain: args.retrain, log: false },
+        );
+        if (pixels.fromCache) out.reused++;
+        else out.measured++;
+        out.probes.push(...pixels.value);
         for (const arm of arms) {
           const recordKey = cacheKey({
             name: "lesson07-record",
@@ -431,7 +547,7 @@ export async function runSelfSupExperiment(args: SelfSupExperimentArgs = {}): Pr
                 progress: args.progress,
                 retrain: args.retrain,
               });
-              const e = await evaluateArm(arm, p.encoders, tasks, seed, scale, s);
+              const e = await evaluateArm(arm, p.encoders, tasks, seed, scale, s, src.model);
               return { cost: p.cost, ...e };
             },
             { retrain: args.retrain, log: false },
@@ -450,24 +566,30 @@ export async function runSelfSupExperiment(args: SelfSupExperimentArgs = {}): Pr
   return out;
 }
 
-/** The fine-tuning rate of an arm at (shift, k), chosen on mean validation accuracy over seeds. */
-export function chooseFineTuneRate(
+/** A fine-tuning candidate's name: "fresh head @ 0.001", "source head @ 0.0001", "zero-shot". */
+export function fineTuneCandidate(r: Pick<SelfSupFineTuneRun, "variant" | "learningRate">): string {
+  return r.variant === "zero-shot" ? "zero-shot" : `${r.variant.replace("-", " ")} @ ${r.learningRate}`;
+}
+
+/** The fine-tuning candidate (variant and rate) of an arm at (shift, k), chosen on mean validation
+ * accuracy over seeds (ties: the earlier candidate). Null when the arm was not fine-tuned there. */
+export function chooseFineTune(
   exp: SelfSupExperiment,
   arm: Lesson07Arm,
   shift: ShiftName,
   k: number,
-): Choice<number> | null {
+): Choice<string> | null {
   const runs = exp.fineTunes.filter((r) => r.arm === arm && r.shift === shift && r.labelsPerClass === k);
-  const rates = [...new Set(runs.map((r) => r.learningRate))];
-  if (rates.length === 0) return null;
-  return chooseOnValidation(rates.map((lr) => ({ key: lr, runs: runs.filter((r) => r.learningRate === lr) })));
+  const keys = [...new Set(runs.map(fineTuneCandidate))];
+  if (keys.length === 0) return null;
+  return chooseOnValidation(keys.map((key) => ({ key, runs: runs.filter((r) => fineTuneCandidate(r) === key) })));
 }
 
 /** Per seed, the measure of an arm at (shift, k): the probe's test accuracy, or the fine-tuned run at the
  * rate chosen on validation (its test accuracy, or with field "valAccuracy" its validation accuracy). */
 export function selfSupValues(
   exp: SelfSupExperiment,
-  arm: Lesson07Arm,
+  arm: ProbeArm,
   shift: ShiftName,
   k: number,
   kind: "probe" | "fine-tuned",
@@ -477,10 +599,13 @@ export function selfSupValues(
     return exp.probes
       .filter((r) => r.arm === arm && r.shift === shift && r.labelsPerClass === k)
       .map((r) => ({ seed: r.seed, value: r[field] }));
-  const choice = chooseFineTuneRate(exp, arm, shift, k);
+  if (arm === "pixels") return [];
+  const choice = chooseFineTune(exp, arm, shift, k);
   if (!choice) return [];
   return exp.fineTunes
-    .filter((r) => r.arm === arm && r.shift === shift && r.labelsPerClass === k && r.learningRate === choice.chosen)
+    .filter(
+      (r) => r.arm === arm && r.shift === shift && r.labelsPerClass === k && fineTuneCandidate(r) === choice.chosen,
+    )
     .map((r) => ({ seed: r.seed, value: r[field] }));
 }
 
@@ -514,20 +639,20 @@ export function bestSelfSupervisedArm(
 /** One row of the arms × k table: test accuracy mean ± 95 % half-width of the probe and of the fine-tuned
  * model (at its validated rate; null where not fine-tuned at this k). */
 export interface ArmSummary {
-  arm: Lesson07Arm;
+  arm: ProbeArm;
   shift: ShiftName;
   labelsPerClass: number;
   probe: MeanCI;
   fineTuned: MeanCI | null;
-  /** The fine-tuning rate chosen on validation. */
-  rate: number | null;
+  /** The fine-tuning candidate chosen on validation (fineTuneCandidate's name). */
+  candidate: string | null;
 }
 
 export function summarizeArms(exp: SelfSupExperiment): ArmSummary[] {
   const rows: ArmSummary[] = [];
   for (const shift of exp.shifts)
     for (const k of exp.settings.labelBudgets)
-      for (const arm of exp.arms) {
+      for (const arm of ["pixels" as const, ...exp.arms]) {
         const probe = selfSupValues(exp, arm, shift, k, "probe");
         if (probe.length === 0) continue;
         const ft = selfSupValues(exp, arm, shift, k, "fine-tuned");
@@ -537,7 +662,7 @@ export function summarizeArms(exp: SelfSupExperiment): ArmSummary[] {
           labelsPerClass: k,
           probe: meanCI(probe.map((x) => x.value)),
           fineTuned: ft.length ? meanCI(ft.map((x) => x.value)) : null,
-          rate: chooseFineTuneRate(exp, arm, shift, k)?.chosen ?? null,
+          candidate: arm === "pixels" ? null : (chooseFineTune(exp, arm, shift, k)?.chosen ?? null),
         });
       }
   return rows;

@@ -5,7 +5,15 @@
 // (SimCLR, Chen et al. 2020: two random views per image, NT-Xent with a temperature).
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../data/types";
-import { augmentRows, checkViewArgs, DEFAULT_VIEW, maskedPatchCount, patchMasks } from "../data/augment";
+import {
+  augmentRows,
+  borderValues,
+  checkViewArgs,
+  DEFAULT_VIEW,
+  fillMasked,
+  maskedPatchCount,
+  patchMasks,
+} from "../data/augment";
 import type { ViewArgs, PatchMaskArgs } from "../data/augment";
 import { randomView } from "../data/augment";
 import { imageSide } from "../data/transforms";
@@ -17,7 +25,6 @@ import { interruptCheck } from "../core/interrupt";
 import { argError, checkFinite, checkOneOf, checkPositiveFinite, checkPositiveInt, show } from "../core/validate";
 import type { DenseWeights } from "../models/autoencoder";
 import { SOURCE_HIDDEN_UNITS } from "../models/mlp";
-import { maskingNoise } from "./autoencoder";
 import { encodersFromModel } from "./greedy";
 
 /** The pretext task: what the network must predict from the unlabeled image. */
@@ -59,6 +66,25 @@ export function ntXentLoss(z1: tf.Tensor2D, z2: tf.Tensor2D, temperature: number
     const positive = logits.mul(tf.oneHot(partner, 2 * n)).sum(1); // [2N]: s_{i,p(i)}
     return tf.logSumExp(logits, 1).sub(positive).mean() as tf.Scalar;
   });
+}
+
+/** Masking noise of the denoising objective: each pixel hidden with probability `level` (independently,
+ * from `uniform`) and set to its image's background (borderValue: 0 for dark digits, 1 for inverted
+ * ones), so a hidden pixel never reads as ink. x is [n, side·side]; returns a new array. */
+export function backgroundMaskingNoise(
+  x: Float32Array,
+  n: number,
+  side: number,
+  level: number,
+  uniform: () => number,
+): Float32Array {
+  if (!(level >= 0 && level < 1))
+    throw argError("backgroundMaskingNoise", "level", "a number in [0, 1) (0 = no noise)", show(level));
+  const dim = side * side;
+  const fill = borderValues(x, n, side);
+  const out = new Float32Array(n * dim);
+  for (let i = 0; i < n; i++) for (let p = i * dim; p < (i + 1) * dim; p++) out[p] = uniform() < level ? fill[i] : x[p];
+  return out;
 }
 
 /** MAE's loss: binary cross-entropy between reconstruction and clean pixels, averaged over the
@@ -178,19 +204,20 @@ export function objectiveLoss(
   const fwd = (m: tf.Sequential, t: tf.Tensor) => m.apply(t, { training: true }) as tf.Tensor2D;
   switch (args.objective) {
     case "denoising": {
-      const noise = maskingNoise(args.noise ?? DEFAULT_SSL_NOISE, args.seed ?? 0);
+      const noisy = backgroundMaskingNoise(x, b, side, args.noise ?? DEFAULT_SSL_NOISE, uniform);
       return () => {
         const clean = tf.tensor2d(x, [b, dim]);
-        const pred = fwd(nets.head, fwd(nets.encoder, noise(clean, step)));
+        const pred = fwd(nets.head, fwd(nets.encoder, tf.tensor2d(noisy, [b, dim])));
         return tf.metrics.binaryCrossentropy(clean, pred).mean() as tf.Scalar;
       };
     }
     case "masked": {
       const m = patchMasks(b, { side, ...(args.mask ?? DEFAULT_MASK) }, uniform); // 1 = hidden
+      const shown = fillMasked(x, m, b, side); // hidden patches set to each image's background
       return () => {
         const clean = tf.tensor2d(x, [b, dim]);
         const mask = tf.tensor2d(m, [b, dim]);
-        const pred = fwd(nets.head, fwd(nets.encoder, clean.mul(tf.scalar(1).sub(mask))));
+        const pred = fwd(nets.head, fwd(nets.encoder, tf.tensor2d(shown, [b, dim])));
         return maskedReconstructionLoss(pred, clean, mask);
       };
     }

@@ -47,6 +47,12 @@ export interface StageMemory extends StepMemory {
   stage: number;
   inputDim: number;
   units: number;
+  /** The codes of the whole unlabeled set that the stage trains on (pretrainGreedy's encodeDataset: n ×
+   * inputDim float32, computed once and held for the stage; 0 for stage 1, which reads the images
+   * themselves, as end-to-end training does). Counted beside the step, not inside tf.profile's peak. */
+  codeCacheBytes: number;
+  /** peakBytes + codeCacheBytes: what the stage holds at its peak, its input set included. */
+  withCodesBytes: number;
 }
 
 function firstBatch(data: Dataset, batchSize: number): { x: Float32Array; b: number } {
@@ -62,7 +68,8 @@ function firstBatch(data: Dataset, batchSize: number): { x: Float32Array; b: num
 
 /** Step memory of every greedy stage (a tied ReLU autoencoder per layer, as pretrainGreedy builds
  * under the modern recipe: stage 1 reconstructs pixels with a sigmoid decoder and cross-entropy, the
- * others codes with a linear decoder and squared error) on a batch of `data`'s first rows. */
+ * others codes with a linear decoder and squared error) on a batch of `data`'s first rows, and the
+ * code cache each stage from the second on reads (all of `data`, encoded by the stages below). */
 export async function greedyStageMemory(
   data: Dataset,
   sizes: readonly number[],
@@ -90,7 +97,8 @@ export async function greedyStageMemory(
           stage === 1 ? tf.metrics.binaryCrossentropy(t, pred).mean() : tf.losses.meanSquaredError(t, pred)
         ) as tf.Scalar;
       });
-      out.push({ stage, inputDim, units, ...m });
+      const codeCacheBytes = stage === 1 ? 0 : 4 * data.n * inputDim;
+      out.push({ stage, inputDim, units, ...m, codeCacheBytes, withCodesBytes: m.peakBytes + codeCacheBytes });
       // The next stage reads this stage's codes (only their width matters for memory).
       const [k, bias] = ae.layers[0].getWeights();
       x = applyDense(

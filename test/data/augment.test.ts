@@ -3,7 +3,16 @@
 // whole patches; bad settings are named.
 import { describe, expect, it } from "vitest";
 import { rng } from "../../src/core/random";
-import { augmentRows, DEFAULT_VIEW, maskedPatchCount, patchMask, patchMasks, randomView } from "../../src/data/augment";
+import {
+  augmentRows,
+  borderValue,
+  DEFAULT_VIEW,
+  fillMasked,
+  maskedPatchCount,
+  patchMask,
+  patchMasks,
+  randomView,
+} from "../../src/data/augment";
 import { transformDataset } from "../../src/data/transforms";
 import { blobs } from "../helpers/fixtures";
 
@@ -83,5 +92,46 @@ describe("patchMask", () => {
     );
     expect(() => maskedPatchCount({ side: 28, patchSize: 4, ratio: 1 })).toThrow(/ratio must be a number in \(0, 1\)/);
     expect(() => maskedPatchCount({ side: 28, patchSize: 4, ratio: 0 })).toThrow(/ratio must be a number in \(0, 1\)/);
+  });
+});
+
+describe("background fill (inverted digits: background 1, ink 0)", () => {
+  // A 28×28 "inverted digit": white background, a dark 8×8 square of ink in the middle.
+  const side = 28;
+  const inverted = new Float32Array(side * side).fill(1);
+  for (let r = 10; r < 18; r++) for (let q = 10; q < 18; q++) inverted[r * side + q] = 0;
+  const normal = inverted.map((v) => 1 - v);
+  const ink = (img: Float32Array, bg: number) => img.filter((v) => Math.abs(v - bg) > 0.5).length;
+
+  it("borderValue reads the background: 1 on an inverted image, 0 on a normal one", () => {
+    expect(borderValue(inverted, side)).toBe(1);
+    expect(borderValue(normal, side)).toBe(0);
+  });
+
+  it("a view that moves the digit brings in background, not ink, from outside the frame", () => {
+    const view = randomView({ maxDegrees: 30, maxShift: 6, minScale: 0.7, maxScale: 0.7, noise: 0 });
+    const u = rng("fill");
+    for (let t = 0; t < 5; t++) {
+      const v = view.apply(inverted, side, u);
+      // Corners are outside the source frame after a 0.7× zoom-out: they must read 1 (background), not 0.
+      for (const p of [0, side - 1, (side - 1) * side, side * side - 1]) expect(v[p]).toBeCloseTo(1, 5);
+      // Shrinking 0.7× keeps the ink area at most the original 64 pixels (plus bilinear edges), never the frame.
+      expect(ink(v, 1)).toBeLessThan(64);
+    }
+  });
+
+  it("fillMasked sets hidden patches to each image's background: no ink blobs on an inverted digit", () => {
+    const mask = patchMasks(2, { side, patchSize: 4, ratio: 0.5 }, rng("m"));
+    const x = new Float32Array(2 * side * side);
+    x.set(inverted, 0);
+    x.set(normal, side * side);
+    const out = fillMasked(x, mask, 2, side);
+    for (let p = 0; p < side * side; p++) {
+      if (mask[p] > 0)
+        expect(out[p]).toBe(1); // inverted image: hidden → background 1
+      else expect(out[p]).toBe(x[p]);
+      if (mask[side * side + p] > 0) expect(out[side * side + p]).toBe(0); // normal image: hidden → 0
+    }
+    expect(ink(out.subarray(0, side * side), 1)).toBeLessThanOrEqual(64); // hiding adds no ink
   });
 });

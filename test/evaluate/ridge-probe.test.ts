@@ -32,6 +32,20 @@ describe("ridgeProbe", () => {
     expect(r.accuracy).toBe(0);
   });
 
+  it("the dual (kernel) solver finds the primal's minimiser: the same choices and accuracies, with n < dim and n > dim", () => {
+    for (const [n, dim] of [
+      [12, 40],
+      [60, 8],
+    ]) {
+      const args = { train: blobs(n, dim, 1, 1.5), val: blobs(45, dim, 2, 1.5), test: blobs(90, dim, 3, 1.5) };
+      const primal = ridgeProbe({ ...args, solver: "primal" });
+      const dual = ridgeProbe({ ...args, solver: "dual" });
+      expect(dual.candidates).toEqual(primal.candidates);
+      expect(dual.accuracy).toBe(primal.accuracy);
+      expect(ridgeProbe(args).accuracy).toBe(primal.accuracy); // auto picks one of them
+    }
+  });
+
   it("rejects mismatched features and bad penalties", () => {
     const a = blobs(9, 4, 1);
     expect(() => ridgeProbe({ train: a, val: blobs(9, 5, 1), test: a })).toThrow(

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   selfSupValues,
   bestSelfSupervisedArm,
-  chooseFineTuneRate,
+  chooseFineTune,
+  fineTuneCandidate,
   runSelfSupExperiment,
   seedDifferences,
   summarizeArms,
@@ -44,9 +45,17 @@ describe("runSelfSupExperiment (smoke)", () => {
     const before = tf.memory().numTensors;
     const exp = await runSelfSupExperiment({ ...args, arms: [...args.arms], shifts: [...args.shifts] });
     expect(tf.memory().numTensors).toBe(before);
-    expect(exp.measured).toBe(6);
-    expect(exp.probes.length).toBe(3 * 2 * 2); // arms × seeds × probe budgets
-    expect(exp.fineTunes.length).toBe(3 * 2 * 1 * 2); // arms × seeds × fine-tune budgets × rates
+    expect(exp.measured).toBe(3 * 2 + 2); // (arm, seed) records + a raw-pixel probe record per seed
+    expect(exp.probes.length).toBe((3 + 1) * 2 * 2); // (arms + pixels) × seeds × probe budgets
+    // per seed and fine-tune budget: scratch 2 rates, contrastive 2 rates (fresh head), source + DAPT 2 heads × 2
+    // rates + zero-shot
+    expect(exp.fineTunes.length).toBe((2 + 2 + 5) * 2);
+    const dapt = exp.fineTunes.filter((r) => r.arm === "source+dapt" && r.seed === 0);
+    expect(dapt.map(fineTuneCandidate).sort()).toEqual(
+      ["fresh head @ 0.0001", "fresh head @ 0.001", "source head @ 0.0001", "source head @ 0.001", "zero-shot"].sort(),
+    );
+    expect(dapt.find((r) => r.variant === "zero-shot")!.steps).toBe(0);
+    expect(exp.probes.filter((r) => r.arm === "pixels").length).toBe(2 * 2);
     for (const r of [...exp.probes, ...exp.fineTunes]) {
       expect(r.accuracy).toBeGreaterThanOrEqual(0);
       expect(r.valAccuracy).toBeLessThanOrEqual(1);
@@ -55,12 +64,15 @@ describe("runSelfSupExperiment (smoke)", () => {
     expect(contrastive.steps).toBeGreaterThan(0);
     expect(contrastive.seconds).toBeGreaterThan(0);
     // The rate is the candidate with the best mean validation accuracy; the values are its runs' test accuracy.
-    const choice = chooseFineTuneRate(exp, "scratch", "mild", 1)!;
-    const mean = (lr: number) => {
-      const rs = exp.fineTunes.filter((r) => r.arm === "scratch" && r.labelsPerClass === 1 && r.learningRate === lr);
-      return rs.reduce((a, r) => a + r.valAccuracy, 0) / rs.length;
-    };
-    expect(Math.max(...settings.scratchRates.map(mean))).toBe(mean(choice.chosen));
+    for (const arm of ["scratch", "source+dapt"] as const) {
+      const choice = chooseFineTune(exp, arm, "mild", 1)!;
+      const runs = exp.fineTunes.filter((r) => r.arm === arm && r.labelsPerClass === 1);
+      const mean = (key: string) => {
+        const rs = runs.filter((r) => fineTuneCandidate(r) === key);
+        return rs.reduce((a, r) => a + r.valAccuracy, 0) / rs.length;
+      };
+      expect(Math.max(...runs.map((r) => mean(fineTuneCandidate(r))))).toBe(mean(choice.chosen));
+    }
     const vals = selfSupValues(exp, "scratch", "mild", 1, "fine-tuned");
     expect(vals.map((v) => v.seed)).toEqual([0, 1]);
     expect(selfSupValues(exp, "scratch", "mild", 2, "fine-tuned")).toEqual([]); // not fine-tuned at k = 2
@@ -71,12 +83,13 @@ describe("runSelfSupExperiment (smoke)", () => {
       ).length,
     ).toBe(2);
     expect(bestSelfSupervisedArm(exp, "mild", 1, "probe")).toBe("contrastive");
-    expect(summarizeArms(exp).length).toBe(3 * 2);
+    expect(summarizeArms(exp).length).toBe((3 + 1) * 2); // pixels + arms, per probe budget
+    expect(selfSupValues(exp, "pixels", "mild", 1, "fine-tuned")).toEqual([]);
     expect(summarizeCosts(exp).map((c) => c.arm)).toEqual(["scratch", "contrastive", "source+dapt"]);
 
     const again = await runSelfSupExperiment({ ...args, arms: [...args.arms], shifts: [...args.shifts] });
     expect(again.measured).toBe(0);
-    expect(again.reused).toBe(6);
+    expect(again.reused).toBe(8);
     expect(again.probes).toEqual(exp.probes);
     expect(tf.memory().numTensors).toBe(before);
   }, 120_000);

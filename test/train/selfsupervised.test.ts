@@ -4,6 +4,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
+  backgroundMaskingNoise,
   maskedReconstructionLoss,
   ntXentLoss,
   pretrainSelfSupervised,
@@ -175,9 +176,35 @@ describe("step memory", () => {
     ]);
     // Tied stage 1: kernel 64·32 + biases 32 + 64, float32.
     expect(stages[0].weightBytes).toBe(4 * (64 * 32 + 32 + 64));
+    // Stage 2 holds the whole set's stage-1 codes (n × 32 float32); stage 1 reads the images themselves.
+    expect(stages[0].codeCacheBytes).toBe(0);
+    expect(stages[1].codeCacheBytes).toBe(4 * data.n * 32);
+    expect(stages[1].withCodesBytes).toBe(stages[1].peakBytes + stages[1].codeCacheBytes);
     for (const s of stages) {
       expect(s.stepBytes).toBeGreaterThan(0);
       expect(s.peakBytes).toBeLessThan(e2e.peakBytes);
     }
+  });
+});
+
+describe("backgroundMaskingNoise", () => {
+  it("hides about the stated fraction, filling with the image's background: 1 on an inverted image", () => {
+    const side = 28;
+    const inverted = new Float32Array(side * side).fill(1);
+    for (let r = 8; r < 20; r++) for (let q = 8; q < 20; q++) inverted[r * side + q] = 0;
+    const normal = inverted.map((v) => 1 - v);
+    let u = 0;
+    const uniform = () => ((u = (u * 9301 + 49297) % 233280), u / 233280);
+    const inv = backgroundMaskingNoise(inverted, 1, side, 0.25, uniform);
+    const nor = backgroundMaskingNoise(normal, 1, side, 0.25, uniform);
+    // No pixel becomes ink: the inverted image keeps every background pixel at 1, ink is only hidden (→ 1).
+    for (let p = 0; p < side * side; p++) {
+      expect(inv[p] === inverted[p] || inv[p] === 1).toBe(true);
+      expect(nor[p] === normal[p] || nor[p] === 0).toBe(true);
+    }
+    const hiddenInk = Array.from(inverted).filter((v, p) => v === 0 && inv[p] === 1).length;
+    expect(hiddenInk / 144).toBeGreaterThan(0.1); // ≈ 25 % of the 144 ink pixels
+    expect(hiddenInk / 144).toBeLessThan(0.4);
+    expect(() => backgroundMaskingNoise(inverted, 1, side, 1, uniform)).toThrow(/level must be a number in \[0, 1\)/);
   });
 });
