@@ -43,6 +43,12 @@ export interface DomainDistance {
   distance: number;
   /** Held-out error ε of the domain classifier (test quarter, both domains). */
   error: number;
+  /** Held-out AUC of the domain classifier's target probability (½ = chance, 1 = every target image
+   * ranked above every source image): continuous where d_A saturates at 2. */
+  auc: number;
+  /** Held-out mean log-loss (nats) of the domain classifier: ln 2 ≈ 0.693 = chance, 0 = certain and
+   * right; keeps falling after ε reaches 0, so it still orders shifts that d_A ties at 2. */
+  logLoss: number;
   /** Width of the features the classifier read. */
   dim: number;
   /** Images per domain in each split. */
@@ -97,6 +103,46 @@ function featureStats(a: Dataset, b: Dataset): { mean: Float64Array; std: Float6
     std[j] = v > 1e-12 ? Math.sqrt(v) : 1;
   }
   return { mean, std };
+}
+
+/** The classifier's probability of "target" (class 1) for each row of `d`. */
+function targetProbabilities(clf: tf.LayersModel, d: Dataset): Float32Array {
+  return tf.tidy(() => {
+    const out = clf.predict(tf.tensor2d(d.x, [d.n, d.dim])) as tf.Tensor;
+    return out.slice([0, 1], [d.n, 1]).dataSync() as Float32Array;
+  });
+}
+
+/** Area under the ROC curve of scores `p` for labels `y` (1 = positive): the Mann-Whitney statistic,
+ * ties counted ½. NaN when one class is absent. */
+export function rocAuc(p: ArrayLike<number>, y: ArrayLike<number>): number {
+  const idx = Array.from({ length: p.length }, (_, i) => i).sort((a, b) => p[a] - p[b]);
+  let rankSumPos = 0;
+  let nPos = 0;
+  for (let i = 0; i < idx.length;) {
+    let j = i;
+    while (j + 1 < idx.length && p[idx[j + 1]] === p[idx[i]]) j++;
+    const r = (i + j) / 2 + 1;
+    for (let k = i; k <= j; k++)
+      if (y[idx[k]] === 1) {
+        rankSumPos += r;
+        nPos++;
+      }
+    i = j + 1;
+  }
+  const nNeg = p.length - nPos;
+  if (nPos === 0 || nNeg === 0) return NaN;
+  return (rankSumPos - (nPos * (nPos + 1)) / 2) / (nPos * nNeg);
+}
+
+/** Mean binary log-loss (nats) of probabilities `p` of class 1 for labels `y`, clipped at 1e-7. */
+function meanLogLoss(p: ArrayLike<number>, y: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < p.length; i++) {
+    const q = Math.min(1 - 1e-7, Math.max(1e-7, p[i]));
+    s -= y[i] === 1 ? Math.log(q) : Math.log(1 - q);
+  }
+  return s / p.length;
 }
 
 /**
@@ -172,10 +218,13 @@ export async function domainDistance(
     });
     if (kept.best) clf.setWeights(kept.best.weights);
     const error = 1 - evaluateAccuracy(clf, test);
+    const p = targetProbabilities(clf, test);
     return {
       layer: args.layer,
       distance: 2 * (1 - 2 * error),
       error,
+      auc: rocAuc(p, test.y),
+      logLoss: meanLogLoss(p, test.y),
       dim: train.dim,
       train: sTr.length,
       val: sVa.length,

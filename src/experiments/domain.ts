@@ -1,8 +1,11 @@
-// Lesson 08's experiments, over seeds: the proxy A-distance per task and layer; transfer's gain over
-// scratch per task (each arm's rate and the best transfer arm chosen on validation); whether the
-// distance ranks the gains (Spearman's ρ across tasks, one ρ per seed); AdaBN on the BN source model;
-// DANN with 0 and k target labels, λ chosen on validation; and the distance calibration the decision
-// guide of lesson 10 reads (which layer, which thresholds, chosen how and on which data).
+// Lesson 08's experiments, over seeds: the proxy A-distance per task and layer, every task measured
+// the way the decision guide measures a user's images (task A's model, task A's held-out test images
+// against the target's unlabeled images); transfer's gain over scratch per task (each arm's rate and
+// the best transfer arm chosen on validation, zero-shot and the source head included where the labels
+// are shared); whether the distance ranks zero-shot error and gain across tasks (Spearman's ρ on seed
+// means, exact permutation p over tasks); AdaBN on the BN source model and DANN with 0 and k target
+// labels, distances after adaptation on images the adaptation never saw; and the distance calibration
+// the decision guide of lesson 10 reads (which layer, which thresholds, chosen how and on which data).
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../data/types";
 import type { TransferTasks } from "../data/tasks";
@@ -64,13 +67,23 @@ export interface DistanceExperimentArgs {
   tasks: DomainTask[];
   seeds: number[];
   scale?: Scale;
-  /** Images drawn from each domain (source.train: clean task-A images; target.pool: the target's). */
+  /** Images drawn from each domain (task A's test images; the target's unlabeled pool). */
   imagesPerDomain?: number;
   progress?: boolean;
 }
 
-/** The proxy A-distance at every representation layer of each seed's source model, for every task:
- * source = task A's training images, target = the target pool's images (labels never read). */
+/** The reference every distance of lesson 08 and of the guide is measured against: task A's model of
+ * the seed and task A's **test** images (10 classes, never trained on — training images would sit
+ * apart from any new images through the model's fit to them). */
+export function referenceImages(scale: Scale, seed: number): { tasks: TransferTasks; images: Dataset } {
+  const tasks = sourceTasks({ scale, seed });
+  return { tasks, images: tasks.source.test };
+}
+
+/** The proxy A-distance at every representation layer of each seed's task-A source model, for every
+ * task: task A's test images against the target pool's images (labels never read). The class split's
+ * target is digits 5-9, measured against task A (all ten digits) through task A's model — exactly what
+ * the guide does with a user's images, so its thresholds can be reached the way they were set. */
 export async function runDistanceExperiment(args: DistanceExperimentArgs): Promise<DistanceRun[]> {
   const where = "runDistanceExperiment";
   checkSeeds(where, args.seeds);
@@ -82,12 +95,13 @@ export async function runDistanceExperiment(args: DistanceExperimentArgs): Promi
   const out: DistanceRun[] = [];
   const t0 = performance.now();
   for (const seed of args.seeds) {
-    for (const task of args.tasks) {
-      const tasks = domainTask(task, scale, seed);
-      const src = await getSourceModel({ scale, seed, tasks, log: false });
-      try {
+    const ref = referenceImages(scale, seed);
+    const src = await getSourceModel({ scale, seed, tasks: ref.tasks, log: false });
+    try {
+      for (const task of args.tasks) {
+        const target = domainTask(task, scale, seed).target.pool;
         for (const layer of representationLayers(src.model)) {
-          const d = await domainDistance(src.model, tasks.source.train, tasks.target.pool, {
+          const d = await domainDistance(src.model, ref.images, target, {
             layer,
             seed,
             imagesPerDomain: args.imagesPerDomain,
@@ -97,17 +111,23 @@ export async function runDistanceExperiment(args: DistanceExperimentArgs): Promi
             `distances: ${out.length} measured, last: ${task} ${layer} seed ${seed} → ${d.distance.toFixed(2)}, ${((performance.now() - t0) / 1000).toFixed(0)} s`,
           );
         }
-      } finally {
-        src.model.dispose();
       }
+    } finally {
+      src.model.dispose();
     }
   }
   return out;
 }
 
-/** One seed value per run of `task` at `layer`. */
-export function distanceValues(runs: readonly DistanceRun[], task: DomainTask, layer: string): SeedValue[] {
-  return runs.filter((r) => r.task === task && r.layer === layer).map((r) => ({ seed: r.seed, value: r.distance }));
+/** One seed value per run of `task` at `layer`: the distance, or the domain classifier's held-out
+ * AUC or log-loss (continuous where d_A saturates). */
+export function distanceValues(
+  runs: readonly DistanceRun[],
+  task: DomainTask,
+  layer: string,
+  field: "distance" | "auc" | "logLoss" = "distance",
+): SeedValue[] {
+  return runs.filter((r) => r.task === task && r.layer === layer).map((r) => ({ seed: r.seed, value: r[field] }));
 }
 
 export interface DistanceSummaryRow {
@@ -153,9 +173,19 @@ export function gainCandidates(
   scratch: TransferVariant[];
   headOnly: TransferVariant[];
   fullFt: TransferVariant[];
+  /** Shared labels only (not the class split): full fine-tuning that keeps the source head (one rate
+   * for base and head, the full-FT grid). Zero-shot runs beside it. */
+  fullFtSourceHead: TransferVariant[];
 } {
   const asc = (xs: number[]) => [...new Set(xs)].sort((a, b) => a - b);
   return {
+    fullFtSourceHead: asc(args.fineTuneRates).map((lr): TransferVariant => ({
+      method: "freeze-ratio",
+      freezeRatio: 0,
+      head: "source",
+      learningRate: lr,
+      headLearningRate: lr,
+    })),
     scratch: asc(args.scratchRates).map((lr): TransferVariant => ({ method: "scratch", learningRate: lr })),
     headOnly: asc(args.headRates).map((h): TransferVariant => ({
       method: "freeze-ratio",
@@ -171,7 +201,9 @@ export function gainCandidates(
   };
 }
 
-/** Runs (or reads back) scratch, head-only and full fine-tuning at every candidate rate on every task. */
+/** Runs (or reads back) scratch, head-only and full fine-tuning at every candidate rate on every task;
+ * on the shifts (shared labels) also zero-shot and full fine-tuning with the source head, recorded under
+ * lesson 08 whatever `lessonOf` says (lesson 03 does not run them). */
 export async function runGainExperiment(args: GainExperimentArgs): Promise<TransferExperimentRun[]> {
   const where = "runGainExperiment";
   checkSeeds(where, args.seeds);
@@ -206,16 +238,36 @@ export async function runGainExperiment(args: GainExperimentArgs): Promise<Trans
         scale: args.scale,
       })),
     );
+  const shifts = args.tasks.filter((t): t is ShiftName => t !== "class-split");
+  if (shifts.length)
+    out.push(
+      ...(await runTransferExperiment({
+        lesson: "08",
+        variants: c.fullFtSourceHead,
+        shifts,
+        labelsPerClass: [args.labelsPerClass],
+        seeds: args.seeds,
+        scale: args.scale,
+        zeroShot: true,
+      })),
+    );
   return out;
 }
+
+export type TransferArmName = "zero-shot" | "head-only" | "full-ft" | "full-ft+source-head";
 
 export interface TaskGain {
   task: string;
   scratch: ValidatedArm;
   headOnly: ValidatedArm;
   fullFt: ValidatedArm;
-  /** The transfer arm with the better mean validation accuracy (ties: head-only, the cheaper). */
-  best: "head-only" | "full-ft";
+  /** Shared labels only (null on the class split): the source model as it is, and full fine-tuning
+   * with the source head at its rate chosen on validation. */
+  zeroShot: ValidatedArm | null;
+  fullFtSourceHead: ValidatedArm | null;
+  /** The transfer arm with the best mean validation accuracy (ties: the cheaper, in the order
+   * zero-shot, head-only, full-ft, full-ft+source-head). */
+  best: TransferArmName;
   bestArm: ValidatedArm;
   /** Per seed: best transfer arm − scratch, on test (reported) and on validation (for choices). */
   gain: SeedValue[];
@@ -232,15 +284,27 @@ export function transferGains(
   const scratch = arms(candidates.scratch);
   const head = arms(candidates.headOnly);
   const ft = arms(candidates.fullFt);
+  const ftSrc = arms(candidates.fullFtSourceHead);
   return scratch.flatMap((s) => {
     const h = head.find((a) => a.task === s.task && a.labelsPerClass === s.labelsPerClass);
     const f = ft.find((a) => a.task === s.task && a.labelsPerClass === s.labelsPerClass);
     if (!h || !f) return [];
-    const pick = chooseOnValidation([
-      { key: "head-only" as const, runs: h.runs },
-      { key: "full-ft" as const, runs: f.runs },
-    ]);
-    const bestArm = pick.chosen === "head-only" ? h : f;
+    const fs = ftSrc.find((a) => a.task === s.task && a.labelsPerClass === s.labelsPerClass) ?? null;
+    const zRuns = runs
+      .filter((r) => r.method === "zero-shot" && r.task === s.task && s.runs.some((x) => x.seed === r.seed))
+      .sort((a, b) => a.seed - b.seed);
+    const z: ValidatedArm | null =
+      zRuns.length === s.runs.length && zRuns.length > 0
+        ? { task: s.task, labelsPerClass: 0, mode: "shared", by: "valAccuracy", runs: zRuns, choice: null, counts: [] }
+        : null;
+    const options: { key: TransferArmName; arm: ValidatedArm }[] = [
+      ...(z ? [{ key: "zero-shot" as const, arm: z }] : []),
+      { key: "head-only", arm: h },
+      { key: "full-ft", arm: f },
+      ...(fs ? [{ key: "full-ft+source-head" as const, arm: fs }] : []),
+    ];
+    const pick = chooseOnValidation(options.map((o) => ({ key: o.key, runs: o.arm.runs })));
+    const bestArm = options[pick.index].arm;
     const diff = (field: "accuracy" | "valAccuracy") =>
       bestArm.runs.flatMap((r) => {
         const base = s.runs.find((x) => x.seed === r.seed);
@@ -252,6 +316,8 @@ export function transferGains(
         scratch: s,
         headOnly: h,
         fullFt: f,
+        zeroShot: z,
+        fullFtSourceHead: fs,
         best: pick.chosen,
         bestArm,
         gain: diff("accuracy"),
@@ -321,22 +387,136 @@ export function rankCorrelationPerSeed(
   });
 }
 
+/** Every ordering of 0..n-1 (Heap's algorithm). */
+function* permutations(n: number): Generator<number[]> {
+  const a = Array.from({ length: n }, (_, i) => i);
+  const c = new Array<number>(n).fill(0);
+  yield a.slice();
+  for (let i = 0; i < n;) {
+    if (c[i] < i) {
+      const j = i % 2 === 0 ? 0 : c[i];
+      [a[j], a[i]] = [a[i], a[j]];
+      yield a.slice();
+      c[i]++;
+      i = 0;
+    } else c[i++] = 0;
+  }
+}
+
+/** Most pairs an exact permutation test enumerates (8! = 40 320 orderings). */
+export const MAX_PERMUTATION_PAIRS = 8;
+
+export interface RankTest {
+  /** Spearman's ρ of the pairs; NaN when a side is constant. */
+  rho: number;
+  /** Exact one-sided p: the share of all n! pairings whose ρ is at least as extreme in `direction`
+   * (the observed one included, so p ≥ 1/n!). NaN when ρ is. */
+  p: number;
+  n: number;
+  permutations: number;
+  direction: "less" | "greater";
+}
+
+/** Spearman's ρ between xs and ys with an exact permutation p-value over the n pairs (the units are
+ * the pairs — here tasks — not seeds). */
+export function spearmanPermutationTest(
+  xs: readonly number[],
+  ys: readonly number[],
+  direction: "less" | "greater",
+): RankTest {
+  checkOneOf("spearmanPermutationTest", "direction", direction, ["less", "greater"] as const);
+  if (xs.length > MAX_PERMUTATION_PAIRS)
+    throw argError("spearmanPermutationTest", "xs", `at most ${MAX_PERMUTATION_PAIRS} pairs`, `${xs.length} pairs`);
+  const rho = spearman(xs, ys);
+  if (!Number.isFinite(rho)) return { rho, p: NaN, n: xs.length, permutations: 0, direction };
+  let hits = 0;
+  let total = 0;
+  for (const perm of permutations(xs.length)) {
+    const r = spearman(
+      xs,
+      perm.map((i) => ys[i]),
+    );
+    total++;
+    if (direction === "less" ? r <= rho + 1e-12 : r >= rho - 1e-12) hits++;
+  }
+  return { rho, p: hits / total, n: xs.length, permutations: total, direction };
+}
+
+/** What a distance is correlated with across tasks: the best transfer arm's gain over scratch (on
+ * test, or on validation for choices), or the source model's zero-shot target error (test / val). */
+export type RankTarget = "gain" | "valGain" | "zeroShotError" | "valZeroShotError";
+
+export interface TaskRankCorrelation extends RankTest {
+  layer: string;
+  target: RankTarget;
+  /** The tasks (units of the test) and their seed-mean distance and target value. */
+  tasks: string[];
+  distance: number[];
+  value: number[];
+}
+
+/** Seed-mean value of `target` per task (NaN when not measured, e.g. zero-shot on the class split). */
+function taskTargetMean(g: TaskGain, target: RankTarget): number {
+  const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+  if (target === "gain") return mean(g.gain.map((v) => v.value));
+  if (target === "valGain") return mean(g.valGain.map((v) => v.value));
+  if (!g.zeroShot) return NaN;
+  return 1 - mean(g.zeroShot.runs.map((r) => (target === "zeroShotError" ? r.accuracy : r.valAccuracy)));
+}
+
+/** Across tasks (not seeds): Spearman's ρ between the seed-mean distance at `layer` and the seed-mean
+ * `target`, with the exact permutation p. Expected direction: distance up → gain down ("less"),
+ * zero-shot error up ("greater"). Tasks without the target (zero-shot on the class split) or outside
+ * `tasks` are left out. */
+export function distanceRankTest(
+  distances: readonly DistanceRun[],
+  gains: readonly TaskGain[],
+  layer: string,
+  target: RankTarget,
+  tasks?: readonly string[],
+): TaskRankCorrelation {
+  const rows = gains.flatMap((g) => {
+    if (tasks && !tasks.includes(g.task)) return [];
+    const d = distances.filter((x) => x.layer === layer && x.task === g.task).map((x) => x.distance);
+    const v = taskTargetMean(g, target);
+    return d.length && Number.isFinite(v) ? [{ task: g.task, d: d.reduce((a, b) => a + b, 0) / d.length, v }] : [];
+  });
+  const direction = target === "gain" || target === "valGain" ? "less" : "greater";
+  const t = spearmanPermutationTest(
+    rows.map((r) => r.d),
+    rows.map((r) => r.v),
+    direction,
+  );
+  return {
+    ...t,
+    layer,
+    target,
+    tasks: rows.map((r) => r.task),
+    distance: rows.map((r) => r.d),
+    value: rows.map((r) => r.v),
+  };
+}
+
 // ---- 4. AdaBN ---------------------------------------------------------------------------------------
 
 export interface AdaBNRun {
   task: ShiftName;
   seed: number;
-  /** Target test / validation accuracy of the BN source model as it is (source head, 0 labels). */
-  before: { accuracy: number; valAccuracy: number; distance: number };
+  /** Target test / validation accuracy of the BN source model as it is (source head, 0 labels), and
+   * the distance (and the domain classifier's AUC) on held-out images: task A's test images against
+   * the target's test images, which AdaBN never saw. */
+  before: { accuracy: number; valAccuracy: number; distance: number; auc: number };
   /** The same after AdaBN (statistics re-estimated on the unlabeled target pool). */
-  after: { accuracy: number; valAccuracy: number; distance: number };
+  after: { accuracy: number; valAccuracy: number; distance: number; auc: number };
   /** The layer the distances were measured at (the one the head reads). */
   layer: string;
 }
 
 /** AdaBN on each seed's BN source model (lesson 03's), for every shift: target accuracy with the
- * source head (0 target labels) and the distance at the head's input, before and after. The target
- * features after AdaBN come from the adapted copy, the source features from the original. */
+ * source head (0 target labels) and the distance at the head's input, before and after. The statistics
+ * come from the target pool; the distances are measured on held-out images (task A's test images,
+ * the target's test images, labels unread). The target features after AdaBN come from the adapted
+ * copy, the source features from the original. */
 export async function runAdaBNExperiment(args: {
   shifts: ShiftName[];
   seeds: number[];
@@ -363,13 +543,15 @@ export async function runAdaBNExperiment(args: {
         const adapted = cloneModel(bn.model);
         try {
           adaptBatchNorm(adapted, tasks.target.pool);
-          const dist = (m: tf.LayersModel) =>
-            domainDistance(bn!.model, tasks.source.train, tasks.target.pool, {
+          const dist = async (m: tf.LayersModel) => {
+            const d = await domainDistance(bn!.model, tasks.source.test, tasks.target.test, {
               layer,
               seed,
               imagesPerDomain: args.imagesPerDomain,
               targetModel: m,
             });
+            return { distance: d.distance, auc: d.auc };
+          };
           out.push({
             task,
             seed,
@@ -377,12 +559,12 @@ export async function runAdaBNExperiment(args: {
             before: {
               accuracy: evaluateAccuracy(bn.model, tasks.target.test),
               valAccuracy: evaluateAccuracy(bn.model, tasks.target.val),
-              distance: (await dist(bn.model)).distance,
+              ...(await dist(bn.model)),
             },
             after: {
               accuracy: evaluateAccuracy(adapted, tasks.target.test),
               valAccuracy: evaluateAccuracy(adapted, tasks.target.val),
-              distance: (await dist(adapted)).distance,
+              ...(await dist(adapted)),
             },
           });
         } finally {
@@ -407,8 +589,10 @@ export interface DannRun {
   lambda: number;
   accuracy: number;
   valAccuracy: number;
-  /** Distance at the head's input after training (source and target through the trained features). */
+  /** Distance at the head's input after training (source and target through the trained features),
+   * on held-out images: task A's test images and the target's test images, neither trained on. */
   distance: number;
+  auc: number;
   seconds: number;
 }
 
@@ -429,7 +613,7 @@ export interface DannExperimentArgs {
  * with each label budget. Returns the unadapted model's numbers per seed too. */
 export async function runDannExperiment(args: DannExperimentArgs): Promise<{
   runs: DannRun[];
-  unadapted: { seed: number; accuracy: number; valAccuracy: number; distance: number }[];
+  unadapted: { seed: number; accuracy: number; valAccuracy: number; distance: number; auc: number }[];
 }> {
   const where = "runDannExperiment";
   checkSeeds(where, args.seeds);
@@ -449,26 +633,27 @@ export async function runDannExperiment(args: DannExperimentArgs): Promise<{
   const scale = args.scale ?? getScale();
   const line = args.progress === false ? null : newDisplay();
   const runs: DannRun[] = [];
-  const unadapted: { seed: number; accuracy: number; valAccuracy: number; distance: number }[] = [];
+  const unadapted: { seed: number; accuracy: number; valAccuracy: number; distance: number; auc: number }[] = [];
   const t0 = performance.now();
   for (const seed of args.seeds) {
     const tasks = sourceTasks({ scale, seed, shift: args.shift });
     const src = await getSourceModel({ scale, seed, tasks, log: false });
     try {
       const layer = featureLayerOf(src.model);
-      const dist = async (m: tf.LayersModel) =>
-        (
-          await domainDistance(m, tasks.source.train, tasks.target.pool, {
-            layer,
-            seed,
-            imagesPerDomain: args.imagesPerDomain,
-          })
-        ).distance;
+      // Held out from DANN's training (source.train + target.pool): task A's and the target's test images.
+      const dist = async (m: tf.LayersModel) => {
+        const d = await domainDistance(m, tasks.source.test, tasks.target.test, {
+          layer,
+          seed,
+          imagesPerDomain: args.imagesPerDomain,
+        });
+        return { distance: d.distance, auc: d.auc };
+      };
       unadapted.push({
         seed,
         accuracy: evaluateAccuracy(src.model, tasks.target.test),
         valAccuracy: evaluateAccuracy(src.model, tasks.target.val),
-        distance: await dist(src.model),
+        ...(await dist(src.model)),
       });
       for (const k of args.labelsPerClass) {
         const labeled: Dataset | undefined = k > 0 ? tasks.targetLabels(k, seed) : undefined;
@@ -491,7 +676,7 @@ export async function runDannExperiment(args: DannExperimentArgs): Promise<{
               lambda,
               accuracy: evaluateAccuracy(dann.classifier, tasks.target.test),
               valAccuracy: evaluateAccuracy(dann.classifier, tasks.target.val),
-              distance: await dist(dann.classifier),
+              ...(await dist(dann.classifier)),
               seconds: h.seconds,
             });
             line?.text(
@@ -556,9 +741,10 @@ function taskMeans(runs: readonly DistanceRun[], layer: string, seeds: readonly 
 }
 
 /**
- * The guide's calibration from lesson 08's runs. The layer is the one whose distance ranks the tasks'
- * **validation** gains best (the most negative mean per-seed Spearman ρ; ties: the lower layer) — test
- * accuracy is not read. Thresholds are the midpoints between neighbouring calibration tasks' mean
+ * The guide's calibration from lesson 08's runs. The layer is the one whose seed-mean distance ranks
+ * the tasks' seed-mean **validation** gains best (the most negative Spearman ρ across tasks; ties: the
+ * lower layer) — test accuracy is not read. Every distance is task A's model and test images against
+ * the task's unlabeled images, as measureSimilarity measures a user's. Thresholds are the midpoints between neighbouring calibration tasks' mean
  * distances at that layer (a distance maps to the nearest task's similarity), and each seed is read
  * back through thresholds made from the other seeds, as a check.
  */
@@ -568,10 +754,7 @@ export function calibrateDistance(
   args: { scale: Scale; imagesPerDomain: number },
 ): DistanceCalibration & { layerScores: { layer: string; rho: number }[] } {
   const layers = [...new Set(runs.map((r) => r.layer))];
-  const layerScores = layers.map((layer) => {
-    const rhos = rankCorrelationPerSeed(runs, gains, layer, "valGain").map((v) => v.value);
-    return { layer, rho: rhos.length ? rhos.reduce((a, b) => a + b, 0) / rhos.length : NaN };
-  });
+  const layerScores = layers.map((layer) => ({ layer, rho: distanceRankTest(runs, gains, layer, "valGain").rho }));
   const scored = layerScores.filter((s) => Number.isFinite(s.rho));
   const layer = (scored.length ? scored : layerScores).reduce((a, b) => (b.rho < a.rho ? b : a)).layer;
   const seeds = [...new Set(runs.map((r) => r.seed))].sort((a, b) => a - b);
@@ -604,8 +787,9 @@ export function calibrateDistance(
     leaveOneSeedOut: { correct, total },
     how:
       `layer ${layer}: the layer whose proxy A-distance ranks the tasks' validation gains of transfer over scratch best ` +
-      `(mean Spearman ρ over seeds ${seeds.join(", ")}); thresholds: midpoints between the mean distances of ` +
-      `${tasks.map((t) => t.task).join(" < ")} at that layer (lesson 08, source model of each seed, ${args.imagesPerDomain} images per domain)`,
+      `(Spearman ρ across tasks of the means over seeds ${seeds.join(", ")}); thresholds: midpoints between the mean distances of ` +
+      `${tasks.map((t) => t.task).join(" < ")} at that layer (lesson 08: each seed's task-A model, task A's test images ` +
+      `against each task's unlabeled target images, as the guide measures yours; ${args.imagesPerDomain} images per domain)`,
     measuredAt: new Date().toISOString(),
     layerScores,
   };

@@ -10,8 +10,14 @@ import { readResults } from "../store/results";
 import type { Dataset } from "../data/types";
 import { checkDataset } from "../data/check";
 import { domainDistance } from "../evaluate/domain-distance";
-import { getSourceModel, sourceTasks } from "../experiments/source";
-import { loadDistanceCalibration, nearestTask, TASK_SIMILARITY, type DistanceCalibration } from "../experiments/domain";
+import { getSourceModel } from "../experiments/source";
+import {
+  loadDistanceCalibration,
+  nearestTask,
+  referenceImages,
+  TASK_SIMILARITY,
+  type DistanceCalibration,
+} from "../experiments/domain";
 import { getScale } from "../core/scale";
 import { labelsText, prose } from "../core/format";
 import { parseMethod, type Method } from "../core/methods";
@@ -508,7 +514,8 @@ export function transferCrossover(
 /** The similarity read from the user's images: their distance from the source task and the situation
  * lesson 08's calibration maps it to. */
 export interface MeasuredSimilarity {
-  /** Proxy A-distance between task A's training images and the given images, at `layer`. */
+  /** Proxy A-distance between task A's test images and the given images, at `layer`, through the
+   * seed's task-A model (the reference lesson 08's calibration used for every task). */
   distance: number;
   layer: string;
   /** The calibration task whose mean distance is nearest, and the situation it stands for. */
@@ -535,10 +542,11 @@ export async function measureSimilarity(args: MeasureSimilarityArgs): Promise<Me
   const calibration = args.calibration ?? (await loadDistanceCalibration(getScale()));
   if (!calibration) return undefined;
   const seed = args.seed ?? calibration.seeds[0] ?? 0;
-  const tasks = sourceTasks({ scale: calibration.scale, seed });
-  const src = await getSourceModel({ scale: calibration.scale, seed, tasks, log: false });
+  // The reference lesson 08 calibrated with: the seed's task-A model and task A's test images.
+  const ref = referenceImages(calibration.scale, seed);
+  const src = await getSourceModel({ scale: calibration.scale, seed, tasks: ref.tasks, log: false });
   try {
-    const d = await domainDistance(src.model, tasks.source.train, args.targetImages, {
+    const d = await domainDistance(src.model, ref.images, args.targetImages, {
       layer: calibration.layer,
       seed,
       imagesPerDomain: calibration.imagesPerDomain,

@@ -31,8 +31,10 @@ export interface TrainDannArgs {
   batchSize?: number;
   /** Adam's rate of the classifier (features and head). */
   learningRate?: number;
-  /** Adam's rate of the domain classifier (default 10 × learningRate: it must keep up with the
-   * features it is asked to separate, or the game runs away — Ganin et al. train it faster too). */
+  /** Adam's rate of the domain classifier (default 10 × learningRate: a choice of this course, so
+   * that the freshly initialised domain classifier keeps up with pretrained features it is asked to
+   * separate; Ganin et al.'s 10× is for newly added layers against a pretrained backbone, not an
+   * adversary-specific rule). */
   domainLearningRate?: number;
   /** Largest weight λ of the reversed gradient; 0 = no adversary (the same loop, the baseline). */
   lambda: number;

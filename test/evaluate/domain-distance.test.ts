@@ -2,7 +2,8 @@
 // input is refused by name, and no tensor is left behind.
 import * as tf from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
-import { domainDistance, distanceProfile } from "../../src/evaluate/domain-distance";
+import { domainDistance, distanceProfile, rocAuc } from "../../src/evaluate/domain-distance";
+import { spearmanPermutationTest } from "../../src/experiments/domain";
 import { buildSourceModel } from "../../src/models/mlp";
 import { normalSampler, rng } from "../../src/core/random";
 import type { Dataset } from "../../src/data/types";
@@ -25,6 +26,8 @@ describe("domainDistance", () => {
       const d = await domainDistance(model, a, a, { layer, seed: 1, imagesPerDomain: 400 });
       expect(Math.abs(d.distance)).toBeLessThanOrEqual(0.5);
       expect(d.test).toBe(100);
+      expect(Math.abs(d.auc - 0.5)).toBeLessThanOrEqual(0.15);
+      expect(d.logLoss).toBeGreaterThan(0.6);
     }
   });
 
@@ -35,6 +38,8 @@ describe("domainDistance", () => {
     expect(px.distance).toBeGreaterThanOrEqual(1.95);
     expect(h.distance).toBeGreaterThanOrEqual(1.9);
     expect(px.error).toBeLessThanOrEqual(0.0125);
+    expect(px.auc).toBeGreaterThanOrEqual(0.99);
+    expect(px.logLoss).toBeLessThan(0.3);
   });
 
   it("leaves no tensors behind", async () => {
@@ -57,6 +62,28 @@ describe("domainDistance", () => {
     );
     await expect(domainDistance(model, a, a, { layer: "input", imagesPerDomain: 0 })).rejects.toThrow(
       /imagesPerDomain must be a positive integer, got 0/,
+    );
+  });
+});
+
+describe("rocAuc and the exact permutation test of Spearman's ρ", () => {
+  it("AUC: 1 when every positive ranks above every negative, ½ for ties, 0 reversed", () => {
+    expect(rocAuc([0.1, 0.2, 0.8, 0.9], [0, 0, 1, 1])).toBe(1);
+    expect(rocAuc([0.5, 0.5, 0.5, 0.5], [0, 1, 0, 1])).toBe(0.5);
+    expect(rocAuc([0.9, 0.8, 0.2, 0.1], [0, 0, 1, 1])).toBe(0);
+    expect(rocAuc([0.1, 0.2], [1, 1])).toBeNaN();
+  });
+
+  it("perfectly reversed ranks of 5 tasks: ρ = −1 and p = 1/120 (the smallest possible with n = 5)", () => {
+    const t = spearmanPermutationTest([1, 2, 3, 4, 5], [50, 40, 30, 20, 10], "less");
+    expect(t.rho).toBeCloseTo(-1, 12);
+    expect(t.permutations).toBe(120);
+    expect(t.p).toBeCloseTo(1 / 120, 12);
+    const g = spearmanPermutationTest([1, 2, 3, 4, 5], [50, 40, 30, 20, 10], "greater");
+    expect(g.p).toBe(1);
+    expect(spearmanPermutationTest([1, 2, 3], [5, 5, 5], "less").p).toBeNaN();
+    expect(() => spearmanPermutationTest([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 2, 3, 4, 5, 6, 7, 8, 9], "less")).toThrow(
+      /at most 8 pairs/,
     );
   });
 });

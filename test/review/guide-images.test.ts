@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { measureSimilarity, recommendFromImages } from "../../src/review/strategy";
 import { makeFacts } from "../../src/review/review";
 import { sourceTasks } from "../../src/experiments/source";
-import type { DistanceCalibration } from "../../src/experiments/domain";
+import { runDistanceExperiment, type DistanceCalibration } from "../../src/experiments/domain";
 
 const dirs: string[] = [];
 beforeEach(() => {
@@ -65,6 +65,22 @@ describe("the guide from unlabeled images", () => {
     expect(rec.measured?.similarity).toBe("similar");
     expect(rec.markdown).toMatch(/Measured similarity: \*similar\*/);
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("measures the class split exactly as lesson 08 calibrated it (same model, same reference images)", async () => {
+    // Lesson 08's calibration distance for the class split and the guide's distance for the same
+    // unlabeled digits 5-9 must be one number: task A's model and test images on both sides.
+    const digits59 = sourceTasks({ scale: "smoke", seed: 0, scenario: "class-split" }).target.pool;
+    const [calibrated] = await runDistanceExperiment({
+      tasks: ["class-split"],
+      seeds: [0],
+      scale: "smoke",
+      imagesPerDomain: 64,
+      progress: false,
+    });
+    expect(calibrated.layer).toBe("input");
+    const m = await measureSimilarity({ targetImages: digits59, calibration: { ...calibration, seeds: [0] }, seed: 0 });
+    expect(m?.distance).toBeCloseTo(calibrated.distance, 10);
   });
 
   it("without a calibration: the declared similarity, or not measured", async () => {
