@@ -3,8 +3,9 @@
 // autoencoders; an end-to-end denoising autoencoder; masked-patch autoencoding; contrastive SimCLR; the
 // supervised source model; the source model after domain-adaptive self-supervised pretraining), each
 // pretrained per seed and shift on every target training image without labels (cached), then scored by
-// a linear probe on its frozen features and by full fine-tuning, with k labels per class, every
-// penalty and rate chosen on the target's validation split.
+// a linear probe on its frozen features (beside a probe on the raw pixels, the no-pretraining
+// baseline) and by full fine-tuning (the source arms also from the source head, and zero-shot), with k
+// labels per class, every penalty, rate and head chosen on the target's validation split.
 import * as tf from "@tensorflow/tfjs";
 import type { TransferTasks } from "../data/tasks";
 import type { ShiftName } from "../data/transforms";
