@@ -32,6 +32,8 @@ import {
   buildBert,
   copyBertWeights,
   embeddingLookup,
+  pooledSpread,
+  setPoolStandardization,
   type BertShape,
 } from "../models/bert";
 import { assertFrozenUnchanged, countParams, freeze, snapshotWeights, unfreeze } from "../adapt/freezing";
@@ -406,6 +408,12 @@ export interface BertRun {
   frozenWeights: number;
   /** LoRA: largest |merged − unmerged| output on validation. */
   mergeMaxDiff: number | null;
+  /** Pooled features of the training windows under the starting weights: median per-feature standard
+   * deviation and mean |mean| (a small ratio = features nearly the same vector for every window). */
+  poolStd: number;
+  poolMeanAbs: number;
+  /** The head read standardised pooled features (pool_norm set from the training windows). */
+  standardized: boolean;
   /** Read from the run cache instead of trained now. */
   reused?: boolean;
 }
@@ -505,6 +513,11 @@ export async function runBertTransfer(args: BertTransferArgs): Promise<BertRun> 
   const headLr = args.variant.method === "scratch" ? lr : s.headLearningRate;
   const model = prepareModel(args, target);
   try {
+    // A pretrained encoder's head reads standardised pooled features (μ, s of these training windows under the
+    // starting weights). Scratch keeps the identity: its random encoder's features are not collapsed, and a
+    // standardisation fixed at its random start would amplify the updates of an encoder that trains from step one.
+    const standardized = s.standardizePooled && args.variant.method !== "scratch";
+    const pool = standardized ? setPoolStandardization(model, train) : pooledSpread(model, train);
     const batchSize = Math.min(s.fineTune.batchSize, train.n);
     const perEpoch = Math.ceil(train.n / batchSize);
     const epochs = Math.max(s.fineTune.epochs, Math.ceil(s.fineTune.minSteps / perEpoch));
@@ -550,10 +563,108 @@ export async function runBertTransfer(args: BertTransferArgs): Promise<BertRun> 
       seconds: h.seconds,
       frozenWeights: before.entries.filter((e) => e.frozen).length,
       mergeMaxDiff,
+      standardized,
+      poolStd: pool.medianStd,
+      poolMeanAbs: pool.meanAbs,
     };
   } finally {
     model.dispose();
   }
+}
+
+// ---- A no-pretraining text baseline --------------------------------------------------------------
+
+/** Smoothing candidates of the naive-Bayes baseline (chosen on validation; ties: the earlier). */
+export const NAIVE_BAYES_ALPHAS: readonly number[] = [0.03, 0.1, 0.3, 1];
+
+/** The naive-Bayes baseline's scores on one target and budget. */
+export interface NaiveBayesRun {
+  seed: number;
+  target: TextTargetName;
+  labelsPerClass: number;
+  accuracy: number;
+  valAccuracy: number;
+  docAccuracy: number;
+  /** The smoothing chosen on validation. */
+  alpha: number;
+}
+
+/**
+ * Multinomial naive Bayes on the bag of words of each window (the classic few-label text baseline, no
+ * pretraining, no gradient steps): log p(c) + Σ_w n_w log θ_cw with θ_cw = (N_cw + α) / (N_c + αV)
+ * counted on the k labelled windows per class; [PAD], [CLS] and [MASK] are not words. The smoothing α
+ * is chosen on the target's validation split; test is scored once.
+ */
+export function naiveBayesBaseline(
+  tasks: TextTasks,
+  target: TextTargetName,
+  labelsPerClass: number,
+  seed: number,
+  alphas: readonly number[] = NAIVE_BAYES_ALPHAS,
+): NaiveBayesRun {
+  const where = "naiveBayesBaseline";
+  checkOneOf(where, "target", target, TEXT_TARGETS);
+  if (!Array.isArray(alphas) || alphas.length === 0 || alphas.some((a) => !(a > 0) || !Number.isFinite(a)))
+    throw argError(where, "alphas", "a non-empty list of finite numbers > 0", show(alphas));
+  const t = tasks[target];
+  const train = t.labels(labelsPerClass, seed);
+  const V = tasks.vocab.words.length;
+  const C = t.classNames.length;
+  const T = train.dim;
+  const isWord = (id: number) => id !== 0 && id !== TEXT_CLS && id !== TEXT_MASK;
+  const counts = Array.from({ length: C }, () => new Float64Array(V));
+  const totals = new Float64Array(C);
+  const docs = new Float64Array(C);
+  for (let i = 0; i < train.n; i++) {
+    const c = train.y[i];
+    docs[c]++;
+    for (let j = 0; j < T; j++) {
+      const id = train.x[i * T + j];
+      if (!isWord(id)) continue;
+      counts[c][id]++;
+      totals[c]++;
+    }
+  }
+  const predict = (split: TextSplit, alpha: number): Int32Array => {
+    const logTheta = counts.map((row, c) => row.map((n) => Math.log((n + alpha) / (totals[c] + alpha * V))));
+    const logPrior = Array.from(docs, (d) => Math.log(d / train.n));
+    const out = new Int32Array(split.n);
+    for (let i = 0; i < split.n; i++) {
+      let best = -Infinity;
+      for (let c = 0; c < C; c++) {
+        let score = logPrior[c];
+        for (let j = 0; j < T; j++) {
+          const id = split.x[i * T + j];
+          if (isWord(id)) score += logTheta[c][id];
+        }
+        if (score > best) {
+          best = score;
+          out[i] = c;
+        }
+      }
+    }
+    return out;
+  };
+  const acc = (split: TextSplit, p: Int32Array) => p.reduce((a, c, i) => a + (c === split.y[i] ? 1 : 0), 0) / split.n;
+  let bestAlpha = alphas[0];
+  let bestVal = -1;
+  for (const a of alphas) {
+    const v = acc(t.val, predict(t.val, a));
+    if (v > bestVal) {
+      bestVal = v;
+      bestAlpha = a;
+    }
+  }
+  const testPred = predict(t.test, bestAlpha);
+  return {
+    seed,
+    target,
+    labelsPerClass,
+    accuracy: acc(t.test, testPred),
+    valAccuracy: bestVal,
+    docAccuracy: documentAccuracy(t.test, testPred),
+    alpha: bestAlpha,
+  };
 }
 
 // ---- The lesson's experiment ---------------------------------------------------------------------
@@ -597,6 +708,8 @@ export interface BertCell {
 
 export interface BertExperiment {
   runs: BertRun[];
+  /** The naive-Bayes bag-of-words baseline per seed, target and budget (no pretraining). */
+  naiveBayes: NaiveBayesRun[];
   pretrained: PretrainRow[];
   cells: BertCell[];
   depth: number;
@@ -636,6 +749,7 @@ export async function runBertExperiment(args: BertExperimentArgs = {}): Promise<
     for (const t of targets) for (const k of budgets) tasks[t].labels(k, seed);
   }
   const runs: BertRun[] = [];
+  const naiveBayes: NaiveBayesRun[] = [];
   const pretrained: PretrainRow[] = [];
   const cells = new Map<string, BertCell>();
   const line = args.progress === false ? null : newDisplay();
@@ -672,6 +786,7 @@ export async function runBertExperiment(args: BertExperimentArgs = {}): Promise<
                 variant,
                 ft: s.fineTune,
                 headLr: s.headLearningRate,
+                standardize: s.standardizePooled,
                 loraR: s.loraR,
                 scratchLr: s.scratchLearningRate,
                 lora: s.loraLearningRate,
@@ -698,6 +813,7 @@ export async function runBertExperiment(args: BertExperimentArgs = {}): Promise<
             );
             return r;
           };
+          naiveBayes.push(naiveBayesBaseline(tasks, target, k, seed));
           await run({ method: "scratch" });
           await run({ method: "head-only" });
           const ft: BertRun[] = [];
@@ -731,6 +847,7 @@ export async function runBertExperiment(args: BertExperimentArgs = {}): Promise<
   }
   return {
     runs,
+    naiveBayes,
     pretrained,
     cells: [...cells.values()],
     depth: s.bert.depth,
@@ -868,6 +985,20 @@ export function ruleOfThumbVerdicts(exp: BertExperiment): BertVerdict[] {
         comparison: compareOnSeeds(bertValues(bertArm(exp, t, k, best)), bertValues(bertArm(exp, t, k, "scratch")), {
           direction: "greater",
         }),
+      });
+    }
+  for (const t of targets)
+    for (const k of budgets) {
+      const best = bestFreezeDepth(exp, t, k).depth;
+      const nb = exp.naiveBayes.filter((r) => r.target === t && r.labelsPerClass === k);
+      out.push({
+        group: "pretraining",
+        claim: `${t}, ${k}/class: pretrained (freeze ${best}/${L}, chosen on validation) > naive Bayes on word counts`,
+        comparison: compareOnSeeds(
+          bertValues(bertArm(exp, t, k, best)),
+          nb.map((r) => ({ seed: r.seed, value: r.accuracy })),
+          { direction: "greater" },
+        ),
       });
     }
   if (targets.includes("near") && targets.includes("far"))

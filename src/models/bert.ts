@@ -247,6 +247,37 @@ export class MaskedMeanPool extends tf.layers.Layer {
 }
 tf.serialization.registerClass(MaskedMeanPool);
 
+/** Pooled features [b, d] -> (x − μ) ⊙ s with μ, s [d] fixed buffers (not trainable; identity until
+ * set): the head reads standardised features. A masked-LM-pretrained encoder's pooled features are
+ * nearly one vector for every window (per-dimension spread ~0.03 around a mean of ~1.2 at default), so a
+ * softmax head trained by Adam for a few dozen steps moves its logits by almost nothing between windows
+ * and predicts one class; standardising makes the head's steps count (set by setPoolStandardization). */
+export class PooledStandardize extends tf.layers.Layer {
+  static className = "BertPooledStandardize";
+  mean: tf.LayerVariable | null = null;
+  invStd: tf.LayerVariable | null = null;
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const d = (inputShape as tf.Shape)[1];
+    if (d == null) throw new Error(`PooledStandardize ${this.name}: input must be [batch, width] with a known width`);
+    this.mean = this.addWeight("mean", [d], "float32", tf.initializers.zeros(), undefined, false);
+    this.invStd = this.addWeight("inv_std", [d], "float32", tf.initializers.ones(), undefined, false);
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    return (inputShape as tf.Shape).slice();
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
+    return tf.tidy(() => {
+      const x = Array.isArray(inputs) ? inputs[0] : inputs; // [b, d]
+      return x.sub(this.mean!.read()).mul(this.invStd!.read());
+    });
+  }
+}
+tf.serialization.registerClass(PooledStandardize);
+
 /** Resolved sizes of a BERT (what buildBert used). */
 export interface BertShape {
   vocabSize: number;
@@ -308,7 +339,8 @@ export function bertShape(args: BertArgs): BertShape {
  * The tiny BERT as a functional model on token ids [b, T] (float32 ids, as Dataset rows hold them) ->
  * class probabilities [b, C]. Layers: tokens, token_embed, pos_embed; per block i: block{i}_ln1, _q,
  * _k, _v, _attn (padding-masked), _o, _add1, _ln2, _mlp1 (GELU), _mlp2, _add2; then final_ln, pool
- * (mean over non-pad tokens), head (softmax). The masked-LM head is bertMlmLogits (tied to token_embed).
+ * (mean over non-pad tokens), pool_norm (fixed standardisation, identity until setPoolStandardization),
+ * head (softmax). The masked-LM head is bertMlmLogits (tied to token_embed).
  */
 export function buildBert(args: BertArgs): tf.LayersModel {
   const s = bertShape(args);
@@ -343,7 +375,8 @@ export function buildBert(args: BertArgs): tf.LayersModel {
   }
   x = apply(new LayerNorm({ name: "final_ln" }), x);
   const pooled = apply(new MaskedMeanPool({ name: "pool" }), [x, ids]); // [b, d]
-  const out = apply(dense("head", s.numClasses, "softmax"), pooled); // [b, C]
+  const standardised = apply(new PooledStandardize({ name: "pool_norm" }), pooled); // [b, d], identity until set
+  const out = apply(dense("head", s.numClasses, "softmax"), standardised); // [b, C]
   return tf.model({ inputs: ids, outputs: out, name: "tiny_bert" });
 }
 
@@ -393,11 +426,12 @@ export function bertMlmLogits(model: tf.LayersModel, h: tf.Tensor2D): tf.Tensor2
 }
 
 /** Copies every weight of `from` into `to` for the layers both have with equal weight shapes except
- * those named in `skip` (e.g. the head when the class count differs); returns the names copied. */
+ * those named in `skip` (by default the head, whose class count differs, and pool_norm, which each
+ * transfer run sets from its own training windows); returns the names copied. */
 export function copyBertWeights(
   from: tf.LayersModel,
   to: tf.LayersModel,
-  skip: readonly string[] = ["head"],
+  skip: readonly string[] = ["head", "pool_norm"],
 ): string[] {
   const copied: string[] = [];
   for (const layer of to.layers) {
@@ -414,6 +448,67 @@ export function copyBertWeights(
     copied.push(layer.name);
   }
   return copied;
+}
+
+/** A view of the model that stops at pool: token ids [b, T] -> pooled features [b, d] (shares the
+ * model's layers and owns no weights: never dispose it). */
+export function bertPooled(model: tf.LayersModel): tf.LayersModel {
+  return tf.model({ inputs: model.inputs, outputs: model.getLayer("pool").output as tf.SymbolicTensor });
+}
+
+/** Spread of pooled features: median per-feature standard deviation and mean |mean|. */
+export interface PooledSpread {
+  medianStd: number;
+  meanAbs: number;
+}
+
+/** Pooled features of `windows` (ids [n, T], float) under the model's weights: their per-feature mean
+ * and 1/sqrt(variance + 1e-8) as tensors (caller disposes), and their spread. */
+function pooledMoments(
+  model: tf.LayersModel,
+  windows: { x: Float32Array; n: number; dim: number },
+  where: string,
+): { mean: tf.Tensor1D; invStd: tf.Tensor1D; spread: PooledSpread } {
+  checkPositiveInt(where, "windows.n", windows.n);
+  const pooled = bertPooled(model);
+  const [mean, invStd, sd] = tf.tidy(() => {
+    const f = pooled.predict(tf.tensor2d(windows.x, [windows.n, windows.dim])) as tf.Tensor2D; // [n, d]
+    const { mean: m, variance } = tf.moments(f, 0);
+    return [m as tf.Tensor1D, variance.add(1e-8).rsqrt() as tf.Tensor1D, variance.sqrt()];
+  });
+  const spread = Float64Array.from(sd.dataSync()).sort();
+  sd.dispose();
+  const mu = Array.from(mean.dataSync());
+  const meanAbs = mu.reduce((a, v) => a + Math.abs(v), 0) / mu.length;
+  return { mean, invStd, spread: { medianStd: spread[spread.length >> 1], meanAbs } };
+}
+
+/** The spread of the pooled features of `windows` under the model's weights (nothing set). */
+export function pooledSpread(
+  model: tf.LayersModel,
+  windows: { x: Float32Array; n: number; dim: number },
+): PooledSpread {
+  const m = pooledMoments(model, windows, "pooledSpread");
+  tf.dispose([m.mean, m.invStd]);
+  return m.spread;
+}
+
+/** Sets pool_norm to standardise with the mean and spread of the pooled features of `windows` (ids
+ * [n, T], float) under the model's current weights: μ = mean, s = 1 / sqrt(variance + 1e-8) per feature.
+ * Returns their spread before standardising (median std against mean |μ|: how collapsed they are). */
+export function setPoolStandardization(
+  model: tf.LayersModel,
+  windows: { x: Float32Array; n: number; dim: number },
+): PooledSpread {
+  const layer = model.getLayer("pool_norm");
+  if (!(layer instanceof PooledStandardize))
+    throw new Error(
+      `setPoolStandardization: layer pool_norm is a ${layer.getClassName()} (build the model with buildBert)`,
+    );
+  const m = pooledMoments(model, windows, "setPoolStandardization");
+  layer.setWeights([m.mean, m.invStd]);
+  tf.dispose([m.mean, m.invStd]);
+  return m.spread;
 }
 
 /** Largest |difference| of the class probabilities of one window (ids [T]) and the same window with

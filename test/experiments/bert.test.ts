@@ -11,7 +11,9 @@ import {
   bertArm,
   bertSettings,
   bestFreezeDepth,
+  bertTasks,
   checkBertParameters,
+  naiveBayesBaseline,
   pretrainBert,
   ruleOfThumbVerdicts,
   runBertExperiment,
@@ -103,6 +105,17 @@ describe("lesson 06 experiment", () => {
     expect(again.runs.map((r) => r.accuracy)).toEqual(exp.runs.map((r) => r.accuracy));
     expect(tf.memory().numTensors).toBe(before);
   }, 120_000);
+
+  it("scores the naive-Bayes baseline with its smoothing chosen on validation", () => {
+    const s = tiny();
+    const tasks = bertTasks(0, s);
+    const nb = naiveBayesBaseline(tasks, "far", 4, 0);
+    expect([0.03, 0.1, 0.3, 1]).toContain(nb.alpha);
+    expect(nb.accuracy).toBeGreaterThanOrEqual(0);
+    expect(nb.accuracy).toBeLessThanOrEqual(1);
+    expect(naiveBayesBaseline(tasks, "far", 4, 0)).toEqual(nb); // deterministic
+    expect(() => naiveBayesBaseline(tasks, "far", 4, 0, [0])).toThrow(/alphas must be a non-empty list/);
+  });
 
   it("names the parameter, the value and what is allowed", () => {
     const s = tiny();

@@ -15,6 +15,8 @@ import {
   embeddingLookup,
   maskedAttentionProbs,
   paddingDifference,
+  pooledSpread,
+  setPoolStandardization,
 } from "../../src/models/bert";
 import { assertFrozenUnchanged, freeze, snapshotWeights, unfreeze } from "../../src/adapt/freezing";
 import { applyLora, loraLayers, mergeLora } from "../../src/adapt/lora/inject";
@@ -43,6 +45,25 @@ function windows(n: number, T: number, seed = 0): Float32Array {
 }
 
 describe("tiny BERT", () => {
+  it("standardises the pooled features for the head with the training windows' mean and spread", () => {
+    const model = buildBert(ARGS);
+    const data = { x: windows(12, 8), n: 12, dim: 8 };
+    const identity = pooledSpread(model, data); // pool_norm starts as the identity
+    const spread = setPoolStandardization(model, data);
+    expect(spread.medianStd).toBeCloseTo(identity.medianStd, 6);
+    const view = tf.model({ inputs: model.inputs, outputs: model.getLayer("pool_norm").output as tf.SymbolicTensor });
+    const [mean, sd] = tf.tidy(() => {
+      const { mean: m, variance } = tf.moments(view.predict(tf.tensor2d(data.x, [12, 8])) as tf.Tensor, 0);
+      return [m.abs().max(), variance.sqrt().sub(1).abs().max()];
+    });
+    expect(mean.dataSync()[0]).toBeLessThan(1e-4);
+    expect(sd.dataSync()[0]).toBeLessThan(1e-3);
+    tf.dispose([mean, sd]);
+    // Buffers, not parameters: training never moves them.
+    expect(model.getLayer("pool_norm").trainableWeights).toHaveLength(0);
+    model.dispose();
+  });
+
   it("gives a window the same outputs with extra padding, and padded keys zero attention", () => {
     const x = windows(1, 8);
     x.fill(0, 5); // 4 real tokens after [CLS], then padding
