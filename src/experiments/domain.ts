@@ -740,28 +740,9 @@ function taskMeans(runs: readonly DistanceRun[], layer: string, seeds: readonly 
   });
 }
 
-/**
- * The guide's calibration from lesson 08's runs. The layer is the one whose seed-mean distance ranks
- * the tasks' seed-mean **validation** gains best (the most negative Spearman ρ across tasks; ties: the
- * lower layer) — test accuracy is not read. Every distance is task A's model and test images against
- * the task's unlabeled images, as measureSimilarity measures a user's. Thresholds are the midpoints between neighbouring calibration tasks' mean
- * distances at that layer (a distance maps to the nearest task's similarity), and each seed is read
- * back through thresholds made from the other seeds, as a check.
- */
-export function calibrateDistance(
-  runs: readonly DistanceRun[],
-  gains: readonly TaskGain[],
-  args: { scale: Scale; imagesPerDomain: number },
-): DistanceCalibration & { layerScores: { layer: string; rho: number }[] } {
-  const layers = [...new Set(runs.map((r) => r.layer))];
-  const layerScores = layers.map((layer) => ({ layer, rho: distanceRankTest(runs, gains, layer, "valGain").rho }));
-  const scored = layerScores.filter((s) => Number.isFinite(s.rho));
-  const layer = (scored.length ? scored : layerScores).reduce((a, b) => (b.rho < a.rho ? b : a)).layer;
-  const seeds = [...new Set(runs.map((r) => r.seed))].sort((a, b) => a - b);
-  const tasks = taskMeans(runs, layer, seeds).sort((a, b) => a.mean - b.mean);
-  const thresholds = tasks
-    .slice(1)
-    .map((t, i) => ({ below: tasks[i].task, above: t.task, at: (tasks[i].mean + t.mean) / 2 }));
+/** Each seed's calibration-task distances at `layer` read through the means of the other seeds:
+ * how many read back as their own situation (0 of 0 with fewer than 2 seeds). */
+function leaveOneSeedOut(runs: readonly DistanceRun[], layer: string, seeds: readonly number[]) {
   let correct = 0;
   let total = 0;
   if (seeds.length > 1)
@@ -777,6 +758,44 @@ export function calibrateDistance(
         if (TASK_SIMILARITY[got] === TASK_SIMILARITY[r.task as CalibrationTask]) correct++;
       }
     }
+  return { correct, total };
+}
+
+/**
+ * The guide's calibration from lesson 08's runs. Every distance is task A's model and test images
+ * against the task's unlabeled images, as measureSimilarity measures a user's. **The layer** is the one
+ * where the guide reads the situations best: each seed's calibration distances read through the
+ * nearest-mean rule of the other seeds (leave one seed out; no accuracy is read); ties go to the layer
+ * whose seed-mean distance ranks the tasks' seed-mean **validation** gains best (most negative Spearman
+ * ρ across tasks), then to the lower layer — test accuracy is not read. **Thresholds** are the
+ * midpoints between neighbouring calibration tasks' mean distances at that layer (a distance maps to
+ * the nearest task's similarity).
+ */
+export function calibrateDistance(
+  runs: readonly DistanceRun[],
+  gains: readonly TaskGain[],
+  args: { scale: Scale; imagesPerDomain: number },
+): DistanceCalibration & {
+  layerScores: { layer: string; rho: number; leaveOneSeedOut: { correct: number; total: number } }[];
+} {
+  const layers = [...new Set(runs.map((r) => r.layer))];
+  const seeds = [...new Set(runs.map((r) => r.seed))].sort((a, b) => a - b);
+  const layerScores = layers.map((layer) => ({
+    layer,
+    rho: distanceRankTest(runs, gains, layer, "valGain").rho,
+    leaveOneSeedOut: leaveOneSeedOut(runs, layer, seeds),
+  }));
+  const share = (s: (typeof layerScores)[number]) =>
+    s.leaveOneSeedOut.total ? s.leaveOneSeedOut.correct / s.leaveOneSeedOut.total : 0;
+  const rhoOf = (s: (typeof layerScores)[number]) => (Number.isFinite(s.rho) ? s.rho : Infinity);
+  const layer = layerScores.reduce((a, b) =>
+    share(b) > share(a) || (share(b) === share(a) && rhoOf(b) < rhoOf(a)) ? b : a,
+  ).layer;
+  const tasks = taskMeans(runs, layer, seeds).sort((a, b) => a.mean - b.mean);
+  const thresholds = tasks
+    .slice(1)
+    .map((t, i) => ({ below: tasks[i].task, above: t.task, at: (tasks[i].mean + t.mean) / 2 }));
+  const loo = layerScores.find((s) => s.layer === layer)!.leaveOneSeedOut;
   return {
     scale: args.scale,
     seeds,
@@ -784,10 +803,11 @@ export function calibrateDistance(
     imagesPerDomain: args.imagesPerDomain,
     tasks,
     thresholds,
-    leaveOneSeedOut: { correct, total },
+    leaveOneSeedOut: loo,
     how:
-      `layer ${layer}: the layer whose proxy A-distance ranks the tasks' validation gains of transfer over scratch best ` +
-      `(Spearman ρ across tasks of the means over seeds ${seeds.join(", ")}); thresholds: midpoints between the mean distances of ` +
+      `layer ${layer}: the layer where each seed's distances, read through the other seeds' means, most often land on their ` +
+      `own situation (leave one seed out, seeds ${seeds.join(", ")}; ties: the best Spearman ρ across tasks with the validation ` +
+      `gains of transfer over scratch, then the lower layer); thresholds: midpoints between the mean distances of ` +
       `${tasks.map((t) => t.task).join(" < ")} at that layer (lesson 08: each seed's task-A model, task A's test images ` +
       `against each task's unlabeled target images, as the guide measures yours; ${args.imagesPerDomain} images per domain)`,
     measuredAt: new Date().toISOString(),
