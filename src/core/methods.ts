@@ -8,10 +8,26 @@
 //              | head-only | full-ft | freeze-<ratio 0.xx> | freeze-blocks-<k> | tune-<layer>[+<layer>…]
 //              | lora-r<r>[-merged] | lora-qv-r<r> | schedule:<plain|discriminative|two-phase|progressive>
 //              | bn-frozen:<plain|keras> | feature-cache | source-model
+//              | ssl-pretrained:<greedy|denoising|masked|contrastive>
+//              | source-pretrained[+dapt:<denoising|masked|contrastive>]
 //   modifier  := lr=<rate> | headLr=<rate> | decay=<layer decay>
+//
+// Lesson 07's fine-tuned arms: "ssl-pretrained:<objective>" is an encoder pretrained without labels on the
+// target's images by that objective (greedy: stacked denoising autoencoders, one layer at a time), then fine-tuned;
+// "source-pretrained" is the supervised source model adapted to the target, "+dapt:<objective>" after continued
+// (domain-adaptive) self-supervised pretraining on the target's unlabeled images. Each stands for the candidate (head,
+// rate, or zero-shot for the source arms) chosen on validation; the lesson records that in `extra`.
 
 export type ScheduleName = "plain" | "discriminative" | "two-phase" | "progressive";
 export const SCHEDULE_NAMES: readonly ScheduleName[] = ["plain", "discriminative", "two-phase", "progressive"];
+
+/** Lesson 07's pretraining objectives without labels: greedy stacked denoising autoencoders (one layer at a time)
+ * and the end-to-end ones. */
+export type PretrainObjective = "greedy" | "denoising" | "masked" | "contrastive";
+export const PRETRAIN_OBJECTIVES: readonly PretrainObjective[] = ["greedy", "denoising", "masked", "contrastive"];
+/** The objectives that continue from the source model (domain-adaptive pretraining): the end-to-end ones. */
+export type DaptObjective = Exclude<PretrainObjective, "greedy">;
+export const DAPT_OBJECTIVES: readonly DaptObjective[] = ["denoising", "masked", "contrastive"];
 
 /** What a run changes besides its kind; absent = the lesson's default. */
 export interface MethodModifiers {
@@ -48,6 +64,11 @@ export type Method = MethodModifiers &
     | { kind: "feature-cache" }
     /** The pretrained (source) model itself, scored on its own task. */
     | { kind: "source-model" }
+    /** An encoder pretrained on the target's unlabeled images by `objective`, then fine-tuned (lesson 07). */
+    | { kind: "ssl-pretrained"; objective: PretrainObjective }
+    /** The supervised source model adapted to the target (lesson 07's best candidate on validation: fresh head,
+     * source head or zero-shot); `dapt`: after continued self-supervised pretraining on the target's images. */
+    | { kind: "source-pretrained"; dapt?: DaptObjective }
   );
 
 export type MethodKind = Method["kind"];
@@ -96,6 +117,12 @@ export function methodName(m: Method): string {
     case "bn-frozen":
       s = `bn-frozen:${m.rule}`;
       break;
+    case "ssl-pretrained":
+      s = `ssl-pretrained:${m.objective}`;
+      break;
+    case "source-pretrained":
+      s = m.dapt ? `source-pretrained+dapt:${m.dapt}` : "source-pretrained";
+      break;
     default:
       s = m.kind;
   }
@@ -124,6 +151,11 @@ function parseKind(k: string): Method | null {
   if ((m = /^schedule:(.+)$/.exec(k)) && (SCHEDULE_NAMES as readonly string[]).includes(m[1]))
     return { kind: "schedule", schedule: m[1] as ScheduleName };
   if ((m = /^bn-frozen:(plain|keras)$/.exec(k))) return { kind: "bn-frozen", rule: m[1] as "plain" | "keras" };
+  if ((m = /^ssl-pretrained:(.+)$/.exec(k)) && (PRETRAIN_OBJECTIVES as readonly string[]).includes(m[1]))
+    return { kind: "ssl-pretrained", objective: m[1] as PretrainObjective };
+  if (k === "source-pretrained") return { kind: "source-pretrained" };
+  if ((m = /^source-pretrained\+dapt:(.+)$/.exec(k)) && (DAPT_OBJECTIVES as readonly string[]).includes(m[1]))
+    return { kind: "source-pretrained", dapt: m[1] as DaptObjective };
   return null;
 }
 
@@ -169,6 +201,8 @@ type UnionKeys = MethodModifiers & {
   merged: boolean;
   schedule: string;
   rule: string;
+  objective: string;
+  dapt: string;
 };
 
 /** True when the method has every field the pattern names. */

@@ -5,12 +5,17 @@
 // pretrained per seed and shift on every target training image without labels (cached), then scored by
 // a linear probe on its frozen features (beside a probe on the raw pixels, the no-pretraining
 // baseline) and by full fine-tuning (the source arms also from the source head, and zero-shot), with k
-// labels per class, every penalty, rate and head chosen on the target's validation split.
+// labels per class, every penalty, rate and head chosen on the target's validation split. Each arm's final
+// fine-tuned runs (the candidate chosen on validation, per shift, k and seed) go to the results log under lesson 07,
+// so lesson 10's review can cite them.
 import * as tf from "@tensorflow/tfjs";
 import type { TransferTasks } from "../data/tasks";
 import type { ShiftName } from "../data/transforms";
 import type { Dataset } from "../data/types";
-import { cacheKey, cachedJson, cachedModel, loadJson, saveJson, sha256Hex } from "../store/cache";
+import { cacheKey, cachedJson, cachedModel, loadJson, saveJson, sha256Hex, stableHash } from "../store/cache";
+import { PROTOCOL_VERSION, readResults, recordResult, type ResultRecord } from "../store/results";
+import { checkCacheWritable } from "../store/writable";
+import { methodName, type Method } from "../core/methods";
 import { scaleArg, type Scale } from "../core/scale";
 import { DEFAULT_HEAD_LR, lessonSettings, SOURCE_RECIPES, type Lesson07Settings } from "../core/settings";
 import { meanCI, type MeanCI, type SeedValue } from "../core/stats";
@@ -25,7 +30,7 @@ import { ridgeProbe } from "../evaluate/ridge-probe";
 import { chooseOnValidation, type Choice } from "../evaluate/select";
 import { progressLine } from "../show/progress";
 import { getSourceModel, sourceTasks } from "./source";
-import { runTransfer } from "./transfer";
+import { runTransfer, scoredRunRecord } from "./transfer";
 
 /** The arms, each one pretraining of the same 784-256-128-128-64 encoder (scratch: none). */
 export type Lesson07Arm = "scratch" | "greedy" | "denoising" | "masked" | "contrastive" | "source" | "source+dapt";
@@ -124,6 +129,38 @@ export interface SelfSupExperiment {
   /** (arm, shift, seed) records (and pixel-probe records) read back from the cache, and measured now. */
   reused: number;
   measured: number;
+  /** The final fine-tuned runs in the results log (empty when not recorded): `reused` when the log already held
+   * the same run (a re-run that read everything back records nothing twice). */
+  recorded: SelfSupRecordedRun[];
+}
+
+/** One arm's final fine-tuned run at (shift, k, seed) — the candidate chosen on validation — as recorded. */
+export interface SelfSupRecordedRun {
+  arm: Lesson07Arm;
+  shift: ShiftName;
+  labelsPerClass: number;
+  seed: number;
+  /** fineTuneCandidate's name of the chosen candidate. */
+  candidate: string;
+  reused: boolean;
+  record: ResultRecord;
+}
+
+/** The lesson id lesson 07's runs are recorded under. */
+export const LESSON07_ID = "07";
+
+/** The method an arm's final fine-tuned runs are recorded under (core/methods.ts): scratch, ssl-pretrained:<objective>,
+ * source-pretrained, source-pretrained+dapt:<objective>. */
+export function lesson07Method(arm: Lesson07Arm, daptObjective: SslObjective): string {
+  const m: Method =
+    arm === "scratch"
+      ? { kind: "scratch" }
+      : arm === "source"
+        ? { kind: "source-pretrained" }
+        : arm === "source+dapt"
+          ? { kind: "source-pretrained", dapt: daptObjective }
+          : { kind: "ssl-pretrained", objective: arm };
+  return methodName(m);
 }
 
 export interface SelfSupExperimentArgs {
@@ -138,6 +175,11 @@ export interface SelfSupExperimentArgs {
   progress?: boolean;
   /** Measure again and overwrite the cached records (pretrained encoders included). */
   retrain?: boolean;
+  /** Record each arm's final fine-tuned runs (the candidate chosen on validation, per shift, k and seed) in the
+   * results log under lesson 07, skipping runs the log already holds. Default: when at least two seeds ran — the
+   * choice is shared over seeds; a one-seed variant (the exercises') is a demo and never replaces the lesson's
+   * numbers in the review. */
+  record?: boolean;
 }
 
 /** The target task of a seed: sourceTasks at the scale's sizes with the given shift. */
@@ -499,6 +541,12 @@ export async function runSelfSupExperiment(args: SelfSupExperimentArgs = {}): Pr
   checkSeeds(where, seeds);
   if (s.daptObjective !== undefined)
     checkOneOf(where, "settings.daptObjective", s.daptObjective, ["denoising", "masked", "contrastive"] as const);
+  const record = args.record ?? seeds.length >= 2;
+  // Results are recorded after the runs: refuse an unwritable cache before the first one trains.
+  if (record) checkCacheWritable(undefined, where);
+  /** Cache key of each (arm, shift, seed) record: part of its recorded runs' keys. */
+  const recordKeys = new Map<string, string>();
+  let params = 0;
   const out: SelfSupExperiment = {
     settings: s,
     arms,
@@ -509,12 +557,14 @@ export async function runSelfSupExperiment(args: SelfSupExperimentArgs = {}): Pr
     fineTunes: [],
     reused: 0,
     measured: 0,
+    recorded: [],
   };
   for (const seed of seeds) {
     const src = await getSourceModel({ scale, seed, log: false });
     try {
       for (const shift of shifts) {
         const tasks = tasksFor(scale, seed, shift);
+        params = denseParams([tasks.target.pool.dim, ...SOURCE_HIDDEN_UNITS, tasks.target.pool.numClasses]);
         const pixels = await cachedJson<SelfSupProbeRun[]>(
           cacheKey({
             name: "lesson07-pixels",
@@ -535,6 +585,7 @@ export async function runSelfSupExperiment(args: SelfSupExperimentArgs = {}): Pr
             scale,
             seed,
           });
+          recordKeys.set(recordSlot(arm, shift, seed), recordKey);
           const got = await cachedJson<ArmRecord>(
             recordKey,
             async () => {
@@ -564,6 +615,89 @@ export async function runSelfSupExperiment(args: SelfSupExperimentArgs = {}): Pr
       src.model.dispose();
     }
   }
+  if (record) out.recorded = recordFinalRuns(out, { scale, backend: tf.getBackend(), recordKeys, params });
+  return out;
+}
+
+function recordSlot(arm: Lesson07Arm, shift: ShiftName, seed: number): string {
+  return JSON.stringify([arm, shift, seed]);
+}
+
+/** Weights and biases of a stack of dense layers of these widths (input first). */
+function denseParams(widths: readonly number[]): number {
+  let n = 0;
+  for (let i = 1; i < widths.length; i++) n += widths[i - 1] * widths[i] + widths[i];
+  return n;
+}
+
+/** Appends each arm's final fine-tuned run per (shift, k, seed) to the results log, unless the log holds it already
+ * (same run key: the arm's cached record, k, the chosen candidate, the seeds it was chosen over, scale, backend). */
+function recordFinalRuns(
+  exp: SelfSupExperiment,
+  ctx: { scale: Scale; backend: string; recordKeys: Map<string, string>; params: number },
+): SelfSupRecordedRun[] {
+  const known = new Map<string, ResultRecord>();
+  for (const r of readResults({ lesson: LESSON07_ID, scale: ctx.scale }))
+    if (r.backend === ctx.backend && typeof r.extra?.runKey === "string") known.set(r.extra.runKey, r);
+  const out: SelfSupRecordedRun[] = [];
+  for (const shift of exp.shifts)
+    for (const k of exp.settings.fineTuneBudgets)
+      for (const arm of exp.arms) {
+        const choice = chooseFineTune(exp, arm, shift, k);
+        if (!choice) continue;
+        const chosen = exp.fineTunes.filter(
+          (r) => r.arm === arm && r.shift === shift && r.labelsPerClass === k && fineTuneCandidate(r) === choice.chosen,
+        );
+        for (const r of chosen) {
+          const runKey = stableHash({
+            v: PROTOCOL_VERSION,
+            lesson: LESSON07_ID,
+            record: ctx.recordKeys.get(recordSlot(arm, shift, r.seed)) ?? null,
+            k,
+            candidate: choice.chosen,
+            chosenOver: exp.seeds,
+            scale: ctx.scale,
+            backend: ctx.backend,
+          }).slice(0, 16);
+          const old = known.get(runKey);
+          const base = { arm, shift, labelsPerClass: k, seed: r.seed, candidate: choice.chosen };
+          if (old) {
+            out.push({ ...base, reused: true, record: old });
+            continue;
+          }
+          const rec = recordResult(
+            scoredRunRecord(
+              {
+                method: lesson07Method(arm, exp.settings.daptObjective),
+                task: shift,
+                labelsPerClass: k,
+                seed: r.seed,
+                accuracy: r.accuracy,
+                valAccuracy: r.valAccuracy,
+                retention: null,
+                forgetting: null,
+                trainableParams: r.variant === "zero-shot" ? 0 : ctx.params,
+                totalParams: ctx.params,
+                seconds: r.seconds,
+              },
+              { lesson: LESSON07_ID, backend: ctx.backend, scale: ctx.scale },
+              {
+                runKey,
+                arm,
+                candidate: choice.chosen,
+                variant: r.variant,
+                learningRate: r.variant === "zero-shot" ? null : r.learningRate,
+                headLearningRate: r.variant === "zero-shot" || arm === "scratch" ? null : DEFAULT_HEAD_LR,
+                steps: r.steps,
+                choice: "validation, shared over seeds",
+                chosenOverSeeds: exp.seeds.length,
+              },
+            ),
+          );
+          known.set(runKey, rec);
+          out.push({ ...base, reused: false, record: rec });
+        }
+      }
   return out;
 }
 

@@ -78,6 +78,19 @@ export const REVIEW_QUERIES = {
   },
   vitLora: { lesson: "05", method: { kind: "lora", on: "qv", merged: null } },
   vitFullFt: { lesson: "05", method: { kind: "full-ft", ...PLAIN } },
+  // Lesson 07: the source MLP's encoder pretrained on the target's unlabeled images (greedy stacked denoising
+  // autoencoders, step-matched end-to-end denoising), scratch, the supervised source model and the source model after
+  // continued self-supervised pretraining on the target's images (DAPT, any objective), each fine-tuned at its
+  // candidate (head, rate, or zero-shot for the source arms) chosen on validation; on "mild" and "inverted" (the
+  // answers name the task).
+  greedyAe: { lesson: "07", method: { kind: "ssl-pretrained", objective: "greedy" } },
+  denoisingAe: { lesson: "07", method: { kind: "ssl-pretrained", objective: "denoising" } },
+  scratchSsl: { lesson: "07", method: { kind: "scratch", recipe: null } },
+  sourceFt: { lesson: "07", method: { kind: "source-pretrained", dapt: null } },
+  sourceDapt: {
+    lesson: "07",
+    method: { kind: "source-pretrained", where: (m) => m.kind === "source-pretrained" && m.dapt !== undefined },
+  },
 } satisfies Record<string, ResultQuery>;
 
 export type QueryName = keyof typeof REVIEW_QUERIES;

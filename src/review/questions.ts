@@ -1,6 +1,6 @@
 // Lesson 10's interview question bank, as data: each question has a topic, an answer written for
 // this project and follow-ups; answers are functions of the measured results (Facts): every number
-// they state is a mean ± 95 % half-width measured by lessons 01-05 on this machine, every comparison
+// they state is a mean ± 95 % half-width measured by lessons 01-07 on this machine, every comparison
 // a paired verdict (holds / not significant / contradicted, with Δ, CI and n), or said to be missing.
 import { DEFAULT_LAYER_DECAY } from "../adapt/schedules";
 import type { ResultRecord } from "../store/results";
@@ -63,6 +63,11 @@ export interface ReviewQuestion {
  * q, v as losing "at most 3 points" to it (non-inferiority). One margin per claim. */
 export const LORA_MLP_MARGIN = 0.02;
 export const VIT_LORA_MARGIN = 0.03;
+/** Lesson 07 judges greedy "obsolete" by equivalence: end-to-end denoising within ± this of greedy (its
+ * obsoleteMargin, fixed before the run). */
+export const GREEDY_OBSOLETE_MARGIN = 0.03;
+/** The shifts lesson 07 measures. */
+const LESSON07_TASKS = ["mild", "inverted"] as const;
 
 /** Adam keeps two float32 moments per trainable weight, next to the weight and its gradient. */
 export const ADAM_BYTES_PER_PARAM = 8;
@@ -164,6 +169,52 @@ function citeBatchNorm(f: Facts): string {
   return `Lesson 03 trains only the head on a frozen BN base and measures task A afterwards (a demo; on one seed each line is a measurement, not a verdict): ${parts.join("; ")}.`;
 }
 
+/** Lesson 07's verdicts at its fewest fine-tuning labels, per shift (greedy stacked denoising autoencoders against
+ * step-matched end-to-end denoising and against scratch, every arm pretrained on the target's unlabeled images), or
+ * one sentence saying what it would measure when it has not run at this scale. Lesson 10 does not run lesson 07 (too
+ * expensive to fill in). */
+function citeLesson07Greedy(f: Facts): string {
+  const m = Math.round(100 * GREEDY_OBSOLETE_MARGIN);
+  const verdicts = LESSON07_TASKS.flatMap((task) => [
+    f.compare(
+      `lesson 07, ${task}: end-to-end denoising is within ±${m} points of greedy stacked denoising autoencoders (same objective, same steps; fine-tuned, fewest labels)`,
+      { ...queryAt("denoisingAe", "few"), task },
+      { ...queryAt("greedyAe", "few"), task },
+      { direction: "within", margin: GREEDY_OBSOLETE_MARGIN },
+    ),
+    f.compare(
+      `lesson 07, ${task}: greedy stacked denoising autoencoders beat scratch (fine-tuned, fewest labels)`,
+      { ...queryAt("greedyAe", "few"), task },
+      { ...queryAt("scratchSsl", "few"), task },
+    ),
+  ]);
+  const what = prose`Lesson 07 measures case (3) on the shifted digits: greedy stacked denoising autoencoders
+    against end-to-end denoising with the same objective and number of steps, and against scratch, each pretrained on
+    the target's unlabeled images and fine-tuned with few labels (candidate chosen on validation)`;
+  if (!verdicts.some((v) => v.measured))
+    return `${what}: ${NOT_MEASURED} (no lesson 07 runs recorded; run lesson 07 to fill these verdicts in).`;
+  return `${what}: ${verdicts.map(said).join("; ")}.`;
+}
+
+/** Lesson 07's verdicts on combining: the source model after continued self-supervised pretraining on the target's
+ * unlabeled images (DAPT) against the source model alone, per shift, at the fewest fine-tuning labels; or one sentence
+ * when lesson 07 has not run at this scale. */
+function citeLesson07Dapt(f: Facts): string {
+  const verdicts = LESSON07_TASKS.map((task) =>
+    f.compare(
+      `lesson 07, ${task}: the source model + continued self-supervised pretraining on the target's images (DAPT) beats the source model (fine-tuned, fewest labels)`,
+      { ...queryAt("sourceDapt", "few"), task },
+      { ...queryAt("sourceFt", "few"), task },
+    ),
+  );
+  const what = prose`Lesson 07 measures it: the supervised source model, with and without continued self-supervised
+    pretraining on the target's unlabeled images, each fine-tuned (fresh head, source head or zero-shot, chosen on
+    validation)`;
+  if (!verdicts.some((v) => v.measured))
+    return `${what}: ${NOT_MEASURED} (no lesson 07 runs recorded; run lesson 07 to fill these verdicts in).`;
+  return `${what}: ${verdicts.map(said).join("; ")}.`;
+}
+
 /** Forgetting of full fine-tuning at the highest vs the lowest base rate one lesson recorded. */
 function rateForgetting(f: Facts): string {
   const rates = rateExtremes(f);
@@ -249,12 +300,12 @@ export const QUESTION_BANK: readonly ReviewQuestion[] = [
       make it unnecessary; lesson 01 checks that:
       ${said(f.compare("lesson 01: the modern recipe without pretraining is at most 2 points below greedy pretraining, fewest labels", queryAt("modernScratch", "few"), queryAt("greedyPretrained", "few"), { margin: -0.02 }))};
       ${said(f.compare("lesson 01: the modern recipe without pretraining is at most 2 points below greedy pretraining, most labels", queryAt("modernScratch", "many"), queryAt("greedyPretrained", "many"), { margin: -0.02 }))}.
-      Beyond that, not measured here (the literature's cases): it still helps when (1) the architecture cannot
+      Beyond that, from the literature, not measured here: it still helps when (1) the architecture cannot
       use the modern fixes (saturating units, no normalisation, very deep plain stacks); (2) memory only allows
       training one block at a time (Belilovsky, Eickenberg and Oyallon 2019 train ImageNet CNNs greedily, one
       layer at a time); (3) there is much unlabeled data and very few labels, where Erhan et al. (2010) see its
-      regularising effect; (4) you teach or debug representations layer by layer. Its idea survives as
-      self-supervised pretraining, done end to end rather than greedily.`,
+      regularising effect; (4) you teach or debug representations layer by layer. ${citeLesson07Greedy(f)} Its
+      idea survives as self-supervised pretraining, done end to end rather than greedily.`,
     followUps: [],
   },
   {
@@ -476,7 +527,17 @@ export const QUESTION_BANK: readonly ReviewQuestion[] = [
       fine-tuning
       (${said(f.compare("mild shift: a frozen base + head beats full fine-tuning, fewest labels", queryAt("headOnlyMild", "few"), queryAt("fullFtMild", "few")))}).
       Call recommendStrategy(...) with your situation for the measured version.`,
-    followUps: [],
+    followUps: [
+      {
+        question: "Can you combine self-supervised (or greedy) pretraining with transfer from a supervised source?",
+        answer: (f) => prose`Yes: start from the supervised source model and continue pretraining it without labels
+          on the target's images before fine-tuning — domain-adaptive pretraining. From the literature, not measured
+          here: Gururangan et al. (2020, "Don't Stop Pretraining") find that continuing a language model's
+          pretraining on in-domain text helps most when the target domain is far from the original corpus.
+          ${citeLesson07Dapt(f)} Greedy stacked autoencoders could be the continued objective as well; lesson 07
+          continues with one end-to-end objective (its DAPT objective, named in the method).`,
+      },
+    ],
   },
   {
     id: "self-supervised",

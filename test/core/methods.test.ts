@@ -6,6 +6,10 @@ import { transferLabel } from "../../src/experiments/transfer";
 import { vitMethodLabel } from "../../src/experiments/vit";
 import { atLearningRate } from "../../src/experiments/lora";
 import { RECORDED_METHOD } from "../../src/experiments/pretraining";
+import { LESSON07_ARMS, lesson07Method } from "../../src/experiments/selfsup";
+
+/** Lesson 07's arm names as recorded, with its default DAPT objective (contrastive). */
+const LESSON07_METHODS = Object.fromEntries(LESSON07_ARMS.map((a) => [a, lesson07Method(a, "contrastive")]));
 
 const EVERY_KIND: [Method, string][] = [
   [{ kind: "scratch" }, "scratch"],
@@ -26,6 +30,10 @@ const EVERY_KIND: [Method, string][] = [
   [{ kind: "bn-frozen", rule: "keras" }, "bn-frozen:keras"],
   [{ kind: "feature-cache" }, "feature-cache"],
   [{ kind: "source-model" }, "source-model"],
+  [{ kind: "ssl-pretrained", objective: "greedy" }, "ssl-pretrained:greedy"],
+  [{ kind: "ssl-pretrained", objective: "contrastive" }, "ssl-pretrained:contrastive"],
+  [{ kind: "source-pretrained" }, "source-pretrained"],
+  [{ kind: "source-pretrained", dapt: "masked" }, "source-pretrained+dapt:masked"],
 ];
 
 describe("method names", () => {
@@ -47,6 +55,10 @@ describe("method names", () => {
       "schedule:plain (one rate)",
       "lora-r4@foo=1",
       "pretrain-vit",
+      "ssl-pretrained",
+      "ssl-pretrained:rbm",
+      "source-pretrained+dapt:greedy",
+      "source-pretrained+dapt",
       "",
     ]) {
       expect(parseMethod(old)).toBeNull();
@@ -74,6 +86,15 @@ describe("method names", () => {
     expect(vitMethodLabel("lora-qv", undefined, 4)).toBe("lora-qv-r4");
     expect(atLearningRate("lora-r4+source-head", 1e-4)).toBe("lora-r4+source-head@lr=1e-4");
     expect(() => atLearningRate("lora r4", 1e-4)).toThrow(/method must be a name methodName\(\) writes, got "lora r4"/);
+    expect(Object.values(LESSON07_METHODS).map((n) => methodName(parseMethod(n)!))).toEqual([
+      "scratch",
+      "ssl-pretrained:greedy",
+      "ssl-pretrained:denoising",
+      "ssl-pretrained:masked",
+      "ssl-pretrained:contrastive",
+      "source-pretrained",
+      "source-pretrained+dapt:contrastive",
+    ]);
     expect(Object.values(RECORDED_METHOD).map((n) => parseMethod(n)?.kind)).toEqual([
       "scratch",
       "greedy-pretrained",
@@ -88,6 +109,13 @@ describe("method names", () => {
     expect(matchesMethod(m, { kind: "full-ft", lr: null })).toBe(false);
     expect(matchesMethod(m, { kind: "full-ft", head: null })).toBe(false);
     expect(matchesMethod(m, { kind: "head-only" })).toBe(false);
+    expect(matchesMethod(parseMethod("source-pretrained")!, { kind: "source-pretrained", dapt: null })).toBe(true);
+    expect(
+      matchesMethod(parseMethod("source-pretrained+dapt:masked")!, { kind: "source-pretrained", dapt: null }),
+    ).toBe(false);
+    expect(matchesMethod(parseMethod("ssl-pretrained:greedy")!, { kind: "ssl-pretrained", objective: "greedy" })).toBe(
+      true,
+    );
     expect(matchesMethod(parseMethod("tune-hidden1")!, { kind: "tune", layers: ["hidden1"] })).toBe(true);
     expect(matchesMethod(parseMethod("tune-hidden1+hidden2")!, { kind: "tune", layers: ["hidden1"] })).toBe(false);
     expect(

@@ -1,6 +1,7 @@
 // Lesson 07's experiment at smoke scale on real data: every arm asked for is pretrained, probed and
 // fine-tuned per (shift, seed), a re-run reads every record back, the fine-tuning rate is chosen on
-// validation, summaries have a row per (arm, k), no tensor is leaked, and bad input is named.
+// validation, summaries have a row per (arm, k), the chosen runs are recorded once in the results log, no tensor
+// is leaked, and bad input is named.
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -18,6 +19,8 @@ import {
 } from "../../src/experiments/selfsup";
 import { lessonSettings } from "../../src/core/settings";
 import { setupBackend } from "../../src/backend/backend";
+import { PROTOCOL_VERSION, readResults } from "../../src/store/results";
+import { parseMethod } from "../../src/core/methods";
 
 let dir = "";
 beforeAll(async () => {
@@ -92,6 +95,40 @@ describe("runSelfSupExperiment (smoke)", () => {
     expect(again.reused).toBe(8);
     expect(again.probes).toEqual(exp.probes);
     expect(tf.memory().numTensors).toBe(before);
+
+    // The final runs went to the results log once: per arm, shift, fine-tuning budget and seed, the candidate chosen on
+    // validation, under lesson 07 and a typed method name; the re-run read them back and recorded nothing twice.
+    const log = readResults({ lesson: "07", scale: "smoke" });
+    expect(log.length).toBe(3 * 2);
+    expect(exp.recorded.every((r) => !r.reused)).toBe(true);
+    expect(again.recorded.map((r) => r.reused)).toEqual(Array(6).fill(true));
+    expect(again.recorded.map((r) => r.record)).toEqual(exp.recorded.map((r) => r.record));
+    expect([...new Set(log.map((r) => r.method))].sort()).toEqual(
+      ["scratch", "source-pretrained+dapt:contrastive", "ssl-pretrained:contrastive"].sort(),
+    );
+    for (const arm of args.arms) {
+      const chosen = chooseFineTune(exp, arm, "mild", 1)!.chosen;
+      const mine = log.filter((r) => r.extra?.arm === arm);
+      expect(mine.map((r) => r.seed).sort()).toEqual([0, 1]);
+      expect(mine.every((r) => r.extra?.candidate === chosen && r.task === "mild" && r.labelsPerClass === 1)).toBe(
+        true,
+      );
+      expect(mine.map((r) => r.accuracy).sort()).toEqual(
+        selfSupValues(exp, arm, "mild", 1, "fine-tuned")
+          .map((v) => v.value)
+          .sort(),
+      );
+      for (const r of mine) {
+        expect(parseMethod(r.method)).not.toBeNull();
+        expect(r.valAccuracy).toBeGreaterThanOrEqual(0);
+        expect(r.protocol).toBe(PROTOCOL_VERSION);
+        expect(r.totalParams).toBe(259274);
+      }
+    }
+    // A one-seed variant (an exercise's) is a demo: not recorded unless asked.
+    const one = await runSelfSupExperiment({ ...args, arms: ["scratch"], shifts: ["mild"], seeds: [0] });
+    expect(one.recorded).toEqual([]);
+    expect(readResults({ lesson: "07", scale: "smoke" }).length).toBe(6);
   }, 120_000);
 
   it("names bad input", async () => {
