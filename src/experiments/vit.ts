@@ -24,6 +24,7 @@ import {
 } from "../core/settings";
 import { HEAD_LAYER } from "../models/mlp";
 import { evaluateAccuracy } from "../models/predict";
+import { evaluateModel, taskARetention } from "../evaluate/evaluate";
 import { sourceTasks, type SourceModel } from "./source";
 import { cloneModel } from "../models/surgery";
 import { disposeOnThrow, fit, type FitArgs } from "../train/fit";
@@ -39,6 +40,7 @@ import {
   checkOneOf,
   checkPositiveFinite,
   checkPositiveInt,
+  checkRatio,
   checkShape,
   show,
 } from "../core/validate";
@@ -142,9 +144,19 @@ export async function getPretrainedViT(args: PretrainViTArgs = {}): Promise<Pret
     },
     { retrain: args.retrain, log: args.log },
   );
-  const testAccuracy = evaluateAccuracy(got.model, tasks.source.test);
+  // A ViT read from the cache is scored once per process and test split (a lesson loads each seed's twice).
+  const testRows = (tasks.source.test as { baseIndices?: Int32Array }).baseIndices;
+  const memoKey = testRows
+    ? `${key}|${tasks.source.test.n}|${sha256Hex(new Uint8Array(testRows.buffer, testRows.byteOffset, testRows.byteLength))}`
+    : null;
+  const memo = got.fromCache && memoKey !== null ? TEST_ACCURACY_MEMO.get(memoKey) : undefined;
+  const testAccuracy = memo ?? evaluateAccuracy(got.model, tasks.source.test);
+  if (memoKey !== null) TEST_ACCURACY_MEMO.set(memoKey, testAccuracy);
   return { model: got.model, testAccuracy, fromCache: got.fromCache, key, seconds };
 }
+
+/** Task-A test accuracy of each cached ViT scored in this process (key: artifact key + test rows). */
+const TEST_ACCURACY_MEMO = new Map<string, number>();
 
 /** One row of the pretraining ablation: a recipe, named by what it changes from the row above. */
 export interface ViTAblationRow {
@@ -230,6 +242,9 @@ export interface ViTRunArgs extends ViTVariant {
   scale?: Scale;
   /** Called with the trained model before it is disposed (extra checks, pictures). */
   inspect?: (model: tf.LayersModel) => void | Promise<void>;
+  /** The source's accuracy on tasks.source.test when the caller has it (the experiment scores each
+   * pretrained ViT once per seed), so a run scores only the tuned model for its forgetting. */
+  sourceTaskAAccuracy?: number;
 }
 
 /** A ViT run as a LoraRun row, plus what it froze and the invariants it checked. */
@@ -392,6 +407,8 @@ export async function runViTTransfer(args: ViTRunArgs): Promise<ViTRun> {
   const seed = args.seed ?? 0;
   const scale = scaleArg("runViTTransfer", args.scale);
   checkViTRunArgs(args, "runViTTransfer");
+  if (args.sourceTaskAAccuracy !== undefined)
+    checkRatio("runViTTransfer", "sourceTaskAAccuracy", args.sourceTaskAAccuracy);
   const v = resolveVariant(args);
   const train = args.tasks.targetLabels(args.labelsPerClass, seed);
   const model = await prepare(args, seed);
@@ -416,6 +433,10 @@ export async function runViTTransfer(args: ViTRunArgs): Promise<ViTRun> {
           `runViTTransfer: the merged LoRA model differs from the adapters by ${merge.maxAbsDiff} (labels ${merge.labelsAgree ? "agree" : "differ"}); expected at most ${MERGE_TOLERANCE}`,
         );
     }
+    // Forgetting as measureForgetting scores it, without re-scoring the unchanged source when the caller knows its accuracy.
+    const scored = scoreTunedModel(model, args, history, { retention: false });
+    const sourceTaskA = args.sourceTaskAAccuracy ?? evaluateModel(args.source, args.tasks.source.test).accuracy;
+    const retention = taskARetention({ tuned: model, source: args.source, taskATest: args.tasks.source.test });
     const run: ViTRun = {
       method: v.name,
       labelsPerClass: args.labelsPerClass,
@@ -423,7 +444,9 @@ export async function runViTTransfer(args: ViTRunArgs): Promise<ViTRun> {
       r: v.r,
       alpha: v.alpha,
       learningRate: v.learningRate,
-      ...scoreTunedModel(model, args, history),
+      ...scored,
+      retention,
+      forgetting: sourceTaskA - retention,
       frozenBlocks: v.frozenBlocks,
       headLearningRate: v.headLearningRate,
       frozenWeights: before.entries.filter((e) => e.frozen).length,
@@ -695,7 +718,7 @@ export async function runViTExperiment(args: ViTExperimentArgs): Promise<ViTExpe
   };
   for (const seed of args.seeds) {
     await withSeedViT(scale, seed, shift, {}, async ({ tasks, source, pretrained: vit }) => {
-      const row = pretrainedRow(seed, vit!, tasks);
+      const row = pretrainedRow(seed, vit!, tasks, { lesson, backend, scale, task: tasks.shift }, known);
       pretrained.push(row);
       recordPretrained(row, { lesson, backend, scale, task: tasks.shift }, known);
       const budget = { ...TRANSFER_BUDGETS[scale], ...args.budget };
@@ -715,6 +738,7 @@ export async function runViTExperiment(args: ViTExperimentArgs): Promise<ViTExpe
           seed,
           scale,
           budget: args.budget,
+          sourceTaskAAccuracy: row.testAccuracy,
         });
         const record = recordResult(vitRecord(run, { lesson, backend, scale }, key));
         known.set(key, record);
@@ -725,7 +749,29 @@ export async function runViTExperiment(args: ViTExperimentArgs): Promise<ViTExpe
   return { runs, pretrained };
 }
 
-function pretrainedRow(seed: number, vit: PretrainedViT, tasks: TransferTasks): PretrainedViTRow {
+/** A seed's pretrained-ViT row: read back from its two records (source-model, zero-shot) when this
+ * ViT's are in the log (the same artifact key, task and backend), else scored now. */
+function pretrainedRow(
+  seed: number,
+  vit: PretrainedViT,
+  tasks: TransferTasks,
+  meta: { lesson: string; backend: string; scale: Scale; task: string },
+  known: Map<string, ResultRecord>,
+): PretrainedViTRow {
+  const src = known.get(pretrainedRunKey("source-model", "clean", seed, vit.key, meta));
+  const zs = known.get(pretrainedRunKey("zero-shot", meta.task, seed, vit.key, meta));
+  if (src && zs && typeof src.valAccuracy === "number" && typeof zs.valAccuracy === "number")
+    return {
+      seed,
+      key: vit.key,
+      testAccuracy: vit.testAccuracy,
+      valAccuracy: src.valAccuracy,
+      zeroShot: zs.accuracy,
+      zeroShotVal: zs.valAccuracy,
+      totalParams: vit.model.countParams(),
+      seconds: vit.seconds,
+      fromCache: vit.fromCache,
+    };
   return {
     seed,
     key: vit.key,
@@ -737,6 +783,26 @@ function pretrainedRow(seed: number, vit: PretrainedViT, tasks: TransferTasks): 
     seconds: vit.seconds,
     fromCache: vit.fromCache,
   };
+}
+
+/** The results-log key of a pretrained ViT's "source-model" or "zero-shot" record. */
+function pretrainedRunKey(
+  kind: string,
+  task: string,
+  seed: number,
+  sourceKey: string,
+  meta: { scale: Scale; backend: string },
+): string {
+  return stableHash({
+    v: PROTOCOL_VERSION,
+    model: "tiny-vit",
+    kind,
+    task,
+    seed,
+    scale: meta.scale,
+    backend: meta.backend,
+    sourceKey,
+  }).slice(0, 16);
 }
 
 /** Records a seed's pretrained ViT ("source-model" on task A) and its zero-shot score on task B,
@@ -783,16 +849,7 @@ function recordPretrained(
     ],
   ];
   for (const [kind, rec] of rows) {
-    const runKey = stableHash({
-      v: PROTOCOL_VERSION,
-      model: "tiny-vit",
-      kind,
-      task: rec.task,
-      seed: row.seed,
-      scale: meta.scale,
-      backend: meta.backend,
-      sourceKey: row.key,
-    }).slice(0, 16);
+    const runKey = pretrainedRunKey(kind, rec.task, row.seed, row.key, meta);
     if (known.has(runKey)) continue;
     known.set(runKey, recordResult({ ...rec, extra: { runKey, model: "tiny-vit", fromCache: row.fromCache } }));
   }

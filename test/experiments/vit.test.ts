@@ -158,6 +158,10 @@ describe("the lesson's experiment", () => {
     const fields = (e: ViTExperiment) =>
       e.runs.map((r) => [r.method, r.seed, r.accuracy, r.valAccuracy, r.forgetting, r.frozenWeights, r.mergeMaxDiff]);
     expect(fields(again)).toEqual(fields(exp));
+    // Each seed's ViT row is read back from its records (not scored again) and equals the first.
+    const rows = (e: ViTExperiment) =>
+      e.pretrained.map((p) => [p.seed, p.key, p.testAccuracy, p.valAccuracy, p.zeroShot, p.zeroShotVal]);
+    expect(rows(again)).toEqual(rows(exp));
     expect(readResults({ lesson: "05t", scale: "smoke" }).length).toBe(n);
     expect(describeReuse(again.runs)).toMatch(/^trained 0 runs now; read back 10 recorded .* \(protocol \d+\)$/);
     const more = await runViTExperiment({
@@ -180,13 +184,13 @@ describe("the lesson's experiment", () => {
     expect(choice.candidates.every((c) => c.valMean <= best)).toBe(true);
   });
 
-  it("runViTSweep uses the same per-seed ViTs (its seed-1 runs equal the experiment's)", async () => {
+  it("runViTSweep uses the same per-seed ViTs (its seed-1 runs equal the experiment's, forgetting included: the experiment passes the source's task-A accuracy, the sweep scores it)", async () => {
     const two = variants.slice(3);
     const sweep = await runViTSweep({ scale: "smoke", seeds: [1], labelsPerClass: 2, variants: two, budget });
     const names = new Set(two.map(vitVariantName));
     const ours = exp.runs.filter((r) => r.seed === 1 && names.has(r.method));
-    expect(sweep.map((r) => [r.method, r.accuracy, r.valAccuracy])).toEqual(
-      ours.map((r) => [r.method, r.accuracy, r.valAccuracy]),
+    expect(sweep.map((r) => [r.method, r.accuracy, r.valAccuracy, r.forgetting])).toEqual(
+      ours.map((r) => [r.method, r.accuracy, r.valAccuracy, r.forgetting]),
     );
   });
 });
@@ -254,13 +258,23 @@ describe("bad input", () => {
     expect(tf.memory().numTensors).toBe(n0);
   });
 
-  it("runViTTransfer refuses a freeze depth the ViT does not have", async () => {
+  it("runViTTransfer refuses a freeze depth the ViT does not have, and a source accuracy outside [0, 1]", async () => {
     const tasks = sourceTasks({ scale: "smoke" });
     const vit = await getPretrainedViT({ scale: "smoke", seed: 0, tasks, progress: false, log: false });
     const n0 = tf.memory().numTensors;
     await expect(
       runViTTransfer({ method: "freeze-blocks", source: vit.model, tasks, labelsPerClass: 1, scale: "smoke" }),
     ).rejects.toThrow(new RegExp(`frozenBlocks must be an integer in \\[0, ${depth}\\], got undefined`));
+    await expect(
+      runViTTransfer({
+        method: "head-only",
+        source: vit.model,
+        tasks,
+        labelsPerClass: 1,
+        scale: "smoke",
+        sourceTaskAAccuracy: 1.5,
+      }),
+    ).rejects.toThrow(/runViTTransfer: sourceTaskAAccuracy must be a number in \[0, 1\], got 1\.5/);
     expect(tf.memory().numTensors).toBe(n0);
     vit.model.dispose();
   });
