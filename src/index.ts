@@ -155,16 +155,28 @@ export {
   attentionHeatmaps,
   attentionReceivedImages,
   getPretrainedViT,
+  runViTAblationRow,
   runViTExperiment,
   runViTSweep,
   runViTTransfer,
+  vitAblationRows,
   vitMethodLabel,
   vitRecipe,
   vitVariantName,
   type PretrainedViTRow,
+  type ViTAblationRow,
   type ViTExperimentRun,
   type ViTVariant,
 } from "./experiments/vit";
+export { measureFreezingCost, type FreezeCost, type FreezeCostRow } from "./experiments/vit-cost";
+export {
+  FREEZE_COST_CLAIMS,
+  freezeFlopBound,
+  trainingStepFlops,
+  type FreezeCostClaim,
+  type StepCost,
+  type StepFlops,
+} from "./evaluate/cost";
 export { DotProductAttention } from "./models/attention";
 export {
   attentionMaps,
@@ -174,6 +186,155 @@ export {
   DEFAULT_VIT_WIDTH,
   vitDepth,
 } from "./models/transformer";
+
+// Lesson 06: a tiny BERT — masked-LM pretraining on the addresses, freezing and LoRA near and far.
+export {
+  bertArm,
+  bertArms,
+  bertGain,
+  bertSettings,
+  bertTasks,
+  bertValues,
+  bertVariantName,
+  bestFreezeDepth,
+  BERT_NEAR_MARGIN,
+  checkBertParameters,
+  deepFreeze,
+  evaluateMlm,
+  fillInTheBlank,
+  naiveBayesBaseline,
+  NAIVE_BAYES_ALPHAS,
+  pretrainBert,
+  ruleOfThumbVerdicts,
+  runBertExperiment,
+  runBertTransfer,
+  SHALLOW_FREEZE,
+  type BertExperiment,
+  type BertRun,
+  type BertVariant,
+  type BertVerdict,
+  type FillIn,
+  type NaiveBayesRun,
+  type PretrainedBert,
+} from "./experiments/bert";
+export {
+  bertDepth,
+  bertEncoder,
+  bertLayersBelow,
+  BERT_LORA_TARGETS,
+  buildBert,
+  paddingDifference,
+  pooledSpread,
+  setPoolStandardization,
+} from "./models/bert";
+export {
+  decodeIds,
+  documentAccuracy,
+  emailBody,
+  encodeTokens,
+  loadAddresses,
+  loadEmails,
+  maskTokens,
+  MLM_RATE,
+  TEXT_TARGETS,
+  textTasks,
+  tokenize,
+  windowsOf,
+  type TextTargetName,
+  type TextTasks,
+} from "./data/text";
+
+// Lesson 07: from greedy layer-wise pretraining to self-supervised learning (denoising, masked, contrastive, DAPT).
+export {
+  augmentRows,
+  borderValue,
+  DEFAULT_VIEW,
+  fillMasked,
+  maskedPatchCount,
+  patchMask,
+  patchMasks,
+  randomView,
+  type PatchMaskArgs,
+  type ViewArgs,
+} from "./data/augment";
+export {
+  backgroundMaskingNoise,
+  maskedReconstructionLoss,
+  ntXentLoss,
+  pretrainSelfSupervised,
+  SSL_OBJECTIVES,
+  type SelfSupervisedResult,
+  type SslObjective,
+} from "./train/selfsupervised";
+export {
+  endToEndMemory,
+  greedyStageMemory,
+  trainingStepMemory,
+  type StageMemory,
+  type StepMemory,
+} from "./train/step-memory";
+export { DEFAULT_RIDGE_ALPHAS, ridgeProbe, type RidgeProbeResult } from "./evaluate/ridge-probe";
+export { SOURCE_HIDDEN_UNITS } from "./models/mlp";
+export { rng } from "./core/random";
+export {
+  ARM_PRETRAINING,
+  bestSelfSupervisedArm,
+  chooseFineTune,
+  fineTuneCandidate,
+  LESSON07_ARMS,
+  SOURCE_HEAD_ARMS,
+  runSelfSupExperiment,
+  SELF_SUPERVISED_ARMS,
+  seedDifferences,
+  selfSupValues,
+  summarizeArms,
+  summarizeCosts,
+  type ArmSummary,
+  type CostSummary,
+  type FineTuneVariant,
+  type Lesson07Arm,
+  type PretrainCost,
+  type ProbeArm,
+  type SelfSupExperiment,
+} from "./experiments/selfsup";
+
+// Lesson 08: when transfer fails — domain distance (proxy A-distance), AdaBN, domain-adversarial training.
+export { adaptBatchNorm, type AdaBNLayerChange } from "./adapt/batchnorm";
+export { buildDannModel, GradientReversal, gradientReversal, type DannModel } from "./adapt/dann";
+export { domainDistance, distanceProfile, rocAuc, type DomainDistance } from "./evaluate/domain-distance";
+export {
+  calibrateDistance,
+  DOMAIN_TASKS,
+  distanceValues,
+  domainTask,
+  featureLayerOf,
+  gainCandidates,
+  loadDistanceCalibration,
+  rankCorrelationPerSeed,
+  representationLayers,
+  runAdaBNExperiment,
+  runDannExperiment,
+  runDistanceExperiment,
+  runGainExperiment,
+  distanceRankTest,
+  referenceImages,
+  saveDistanceCalibration,
+  spearman,
+  spearmanPermutationTest,
+  summarizeDistances,
+  transferGains,
+  type AdaBNRun,
+  type DannRun,
+  type DistanceCalibration,
+  type DistanceRun,
+  type DomainTask,
+  type RankTarget,
+  type RankTest,
+  type TaskGain,
+  type TaskRankCorrelation,
+  type TransferArmName,
+} from "./experiments/domain";
+export { trainDann } from "./train/dann";
 
 // Lesson 10: the review across lessons, the decision guide, the question bank.
 export { formatCount, formatPoints, labelsText } from "./core/format";
@@ -198,11 +359,14 @@ export {
   COMPUTE_TRAINABLE_SHARE,
   COMPUTES,
   measuredBudgets,
+  measureSimilarity,
+  recommendFromImages,
   recommendStrategy,
   SIMILARITIES,
   SIMILARITY_TASKS,
   transferCrossover,
   type Compute,
+  type MeasuredSimilarity,
   type Similarity,
 } from "./review/strategy";
 export { RESULTS_FILE } from "./store/results";

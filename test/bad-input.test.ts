@@ -1101,7 +1101,7 @@ const CASES: Record<string, BadCase[]> = {
         tl.runViTTransfer({ method: "prompt" as never, source: vit, tasks, labelsPerClass: 1, scale: "smoke", budget }),
       param: "method",
       value: '"prompt"',
-      allowed: "one of head-only, freeze-blocks, full-ft, lora-qv",
+      allowed: "one of scratch, head-only, freeze-blocks, full-ft, lora-qv",
     },
     {
       name: "runPretrainingExperiment method",
@@ -1409,10 +1409,10 @@ const CASES: Record<string, BadCase[]> = {
     },
     {
       name: "lessonSettings lesson",
-      call: () => tl.lessonSettings("07" as never),
+      call: () => tl.lessonSettings("09" as never),
       param: "lesson",
-      value: '"07"',
-      allowed: "one of 00, 01, 02, 03, 04, 05",
+      value: '"09"',
+      allowed: "one of 00, 01, 02, 03, 04, 05, 06, 07, 08",
     },
     {
       name: "runTransfer scale",

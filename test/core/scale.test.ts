@@ -24,7 +24,7 @@ describe("scale", () => {
   });
 
   it("gives every lesson settings whose sizes grow with the scale", () => {
-    expect(LESSON_IDS).toEqual(["00", "01", "02", "03", "04", "05"]);
+    expect(LESSON_IDS).toEqual(["00", "01", "02", "03", "04", "05", "06", "07", "08"]);
     for (const lesson of LESSON_IDS) {
       const s = lessonSettings(lesson, "smoke");
       const d = lessonSettings(lesson, "default");
@@ -32,7 +32,9 @@ describe("scale", () => {
       expect(s.samples).toBeLessThan(d.samples);
       expect(d.samples).toBeLessThanOrEqual(f.samples);
     }
-    expect(() => lessonSettings("99" as never)).toThrow(/lesson must be one of 00, 01, 02, 03, 04, 05, got "99"/);
+    expect(() => lessonSettings("99" as never)).toThrow(
+      /lesson must be one of 00, 01, 02, 03, 04, 05, 06, 07, 08, got "99"/,
+    );
   });
 
   it("returns copies, so a lesson cannot change the table", () => {
