@@ -42,6 +42,41 @@ export function fillMasked(x: Float32Array, mask: Float32Array, n: number, side:
   return out;
 }
 
+/** One affine warp of a square image (side × side, row-major), bilinear: output pixel p samples the input at
+ * c + R(−θ)·(p − c − t) / scale, so the content turns by θ (radians), grows by `scale` and moves by t = (tx, ty)
+ * pixels; samples from outside the frame read `fill`. Written into `out` at `offset` when given. */
+export function warpImage(
+  img: ArrayLike<number>,
+  side: number,
+  w: { theta: number; scale?: number; tx: number; ty: number; fill: number },
+  out: Float32Array = new Float32Array(side * side),
+  offset = 0,
+): Float32Array {
+  const scale = w.scale ?? 1;
+  const cos = Math.cos(w.theta) / scale;
+  const sin = Math.sin(w.theta) / scale;
+  const c = (side - 1) / 2;
+  const at = (x: number, y: number) => (x >= 0 && x < side && y >= 0 && y < side ? img[y * side + x] : w.fill);
+  for (let r = 0; r < side; r++) {
+    for (let q = 0; q < side; q++) {
+      const dx = q - c - w.tx;
+      const dy = r - c - w.ty;
+      const xs = c + dx * cos + dy * sin;
+      const ys = c - dx * sin + dy * cos;
+      const x0 = Math.floor(xs);
+      const y0 = Math.floor(ys);
+      const fx = xs - x0;
+      const fy = ys - y0;
+      out[offset + r * side + q] =
+        (1 - fx) * (1 - fy) * at(x0, y0) +
+        fx * (1 - fy) * at(x0 + 1, y0) +
+        (1 - fx) * fy * at(x0, y0 + 1) +
+        fx * fy * at(x0 + 1, y0 + 1);
+    }
+  }
+  return out;
+}
+
 /** The random views of contrastive pretraining (SimCLR's augmentations, for 28×28 digits: no crop
  * and no colour jitter, which have nothing to act on here, but the geometric part of a crop). */
 export interface ViewArgs {
@@ -99,29 +134,7 @@ export function randomView(args: ViewArgs = DEFAULT_VIEW): ImageTransform {
       const s = a.minScale + uniform() * (a.maxScale - a.minScale);
       const tx = (2 * uniform() - 1) * a.maxShift;
       const ty = (2 * uniform() - 1) * a.maxShift;
-      const cos = Math.cos(theta) / s;
-      const sin = Math.sin(theta) / s;
-      const c = (side - 1) / 2;
-      const out = new Float32Array(img.length);
-      const bg = borderValue(img, side);
-      const at = (x: number, y: number) => (x >= 0 && x < side && y >= 0 && y < side ? img[y * side + x] : bg);
-      for (let r = 0; r < side; r++) {
-        for (let q = 0; q < side; q++) {
-          const dx = q - c - tx;
-          const dy = r - c - ty;
-          const xs = c + dx * cos + dy * sin;
-          const ys = c - dx * sin + dy * cos;
-          const x0 = Math.floor(xs);
-          const y0 = Math.floor(ys);
-          const fx = xs - x0;
-          const fy = ys - y0;
-          out[r * side + q] =
-            (1 - fx) * (1 - fy) * at(x0, y0) +
-            fx * (1 - fy) * at(x0 + 1, y0) +
-            (1 - fx) * fy * at(x0, y0 + 1) +
-            fx * fy * at(x0 + 1, y0 + 1);
-        }
-      }
+      const out = warpImage(img, side, { theta, scale: s, tx, ty, fill: borderValue(img, side) });
       if (a.noise > 0) {
         const normal = normalSampler(uniform);
         for (let p = 0; p < out.length; p++) out[p] = clamp01(out[p] + a.noise * normal());

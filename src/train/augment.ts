@@ -4,6 +4,7 @@
 // decay of the learning rate (an `optimizer` factory).
 import * as tf from "@tensorflow/tfjs";
 import { rng, subSeed } from "../core/random";
+import { warpImage } from "../data/augment";
 import { checkFinite, checkNonNegativeInt, checkPositiveInt } from "../core/validate";
 
 export interface AugmentArgs {
@@ -36,42 +37,10 @@ export function shiftRotate(pixels: Float32Array, side: number, params: [number,
   if (pixels.length !== n * side * side)
     throw new Error(`shiftRotate: pixels has ${pixels.length} values, expected ${n} images of ${side}×${side}`);
   const out = new Float32Array(pixels.length);
-  const c = (side - 1) / 2;
-  for (let i = 0; i < n; i++) {
-    const [dx, dy, th] = params[i];
-    const cos = Math.cos(th);
-    const sin = Math.sin(th);
-    const base = i * side * side;
-    for (let y = 0; y < side; y++) {
-      for (let x = 0; x < side; x++) {
-        // inverse map: output (x, y) reads source (sx, sy) = R(−θ)·((x, y) − c − d) + c
-        const ux = x - c - dx;
-        const uy = y - c - dy;
-        const sx = cos * ux + sin * uy + c;
-        const sy = -sin * ux + cos * uy + c;
-        const x0 = Math.floor(sx);
-        const y0 = Math.floor(sy);
-        const fx = sx - x0;
-        const fy = sy - y0;
-        const x1 = x0 + 1;
-        const y1 = y0 + 1;
-        const inX0 = x0 >= 0 && x0 < side;
-        const inX1 = x1 >= 0 && x1 < side;
-        let v = 0;
-        if (y0 >= 0 && y0 < side) {
-          const row = base + y0 * side;
-          if (inX0) v += (1 - fy) * (1 - fx) * pixels[row + x0];
-          if (inX1) v += (1 - fy) * fx * pixels[row + x1];
-        }
-        if (y1 >= 0 && y1 < side) {
-          const row = base + y1 * side;
-          if (inX0) v += fy * (1 - fx) * pixels[row + x0];
-          if (inX1) v += fy * fx * pixels[row + x1];
-        }
-        out[base + y * side + x] = v;
-      }
-    }
-  }
+  const size = side * side;
+  params.forEach(([tx, ty, theta], i) =>
+    warpImage(pixels.subarray(i * size, (i + 1) * size), side, { theta, tx, ty, fill: 0 }, out, i * size),
+  );
   return out;
 }
 
