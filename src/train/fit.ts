@@ -5,7 +5,15 @@ import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../data/types";
 import { shuffledIndices, subSeed } from "../core/random";
 import type { ProgressReporter } from "../core/progress";
-import { checkFinite, checkNonNegativeInt, checkOneOf, checkPositiveFinite, checkPositiveInt } from "../core/validate";
+import {
+  argError,
+  checkFinite,
+  checkNonNegativeInt,
+  checkOneOf,
+  checkPositiveFinite,
+  checkPositiveInt,
+  show,
+} from "../core/validate";
 import { checkDataset, checkModelTakes } from "../data/check";
 import { InterruptedError, interruptCheck } from "../core/interrupt";
 import { gatherRows } from "../data/batches";
@@ -52,6 +60,25 @@ export interface FitArgs {
   lossEvery?: number;
   /** Called after every epoch with that epoch's numbers. */
   onEpochEnd?: (epoch: number, logs: EpochLogs) => void | Promise<void>;
+  /** A scalar added to the data loss inside the gradient closure at every step (e.g. an L2-SP or
+   * EWC penalty from adapt/forgetting.ts, whose loss() reads the model's own weight variables).
+   * Called inside the step's tidy; must return a rank-0 tensor. The reported loss (History.loss)
+   * is then the objective trained: data loss + penalty. Absent: the step is unchanged. */
+  penalty?: () => tf.Scalar;
+  /** Rehearsal: each step appends `perBatch` rows of `data` (with their own labels) after the
+   * batch's rows, so the step's loss is the mean over batch + replay rows. The rows come from a
+   * stream seeded by fit's seed (subSeed(seed, "replay<pass>")): seeded permutations of `data`
+   * taken in turn, so every replay row is used once before any is used again. Same dim and
+   * numClasses as the training data. Steps per epoch still count the training rows only.
+   * Absent: the step is unchanged. */
+  replay?: FitReplay;
+}
+
+/** Rows of another dataset mixed into every step (see FitArgs.replay). */
+export interface FitReplay {
+  data: Dataset;
+  /** Replay rows appended to every step's batch. */
+  perBatch: number;
 }
 
 export interface EpochLogs {
@@ -165,6 +192,80 @@ function checkArgs(model: tf.LayersModel, data: Dataset, args: FitArgs): void {
     checkDataset("fit", "validation", args.validation);
     checkModelTakes("fit", "validation", model, args.validation);
   }
+  if (args.penalty !== undefined && typeof args.penalty !== "function")
+    throw argError("fit", "penalty", "a function () => tf.Scalar (e.g. l2spPenalty(...).loss)", show(args.penalty));
+  if (args.replay !== undefined) {
+    const r = args.replay as Partial<FitReplay> | null;
+    if (r === null || typeof r !== "object")
+      throw argError("fit", "replay", "an object { data: Dataset, perBatch: number }", show(r));
+    checkDataset("fit", "replay.data", r.data);
+    checkPositiveInt("fit", "replay.perBatch", r.perBatch);
+    checkModelTakes("fit", "replay.data", model, r.data);
+    if (r.data.dim !== data.dim)
+      throw argError("fit", "replay.data.dim", `the training data's dim ${data.dim}`, String(r.data.dim));
+    if (r.data.numClasses !== data.numClasses)
+      throw argError(
+        "fit",
+        "replay.data.numClasses",
+        `the training data's numClasses ${data.numClasses}`,
+        String(r.data.numClasses),
+        `dataset ${show(r.data.name)}`,
+      );
+  }
+}
+
+/** The replay rows of every step: seeded permutations of the replay data, taken in turn. */
+class ReplayStream {
+  private order: Int32Array = new Int32Array(0);
+  private pos = 0;
+  private pass = 0;
+  constructor(
+    private readonly data: Dataset,
+    private readonly seed: number,
+  ) {}
+
+  /** The next `k` row numbers (across permutations when k exceeds what is left of this one). */
+  next(k: number): Int32Array {
+    const out = new Int32Array(k);
+    for (let i = 0; i < k; i++) {
+      if (this.pos >= this.order.length) {
+        this.order = shuffledIndices(this.data.n, subSeed(this.seed, `replay${this.pass++}`));
+        this.pos = 0;
+      }
+      out[i] = this.order[this.pos++];
+    }
+    return out;
+  }
+}
+
+/** The batch rows followed by the replay rows, in one upload. */
+function withReplay(
+  batch: { x: Float32Array; y: Int32Array },
+  replay: FitReplay,
+  stream: ReplayStream,
+): { x: Float32Array; y: Int32Array } {
+  const extra = gatherRows(replay.data, stream.next(replay.perBatch));
+  const x = new Float32Array(batch.x.length + extra.x.length);
+  x.set(batch.x);
+  x.set(extra.x, batch.x.length);
+  const y = new Int32Array(batch.y.length + extra.y.length);
+  y.set(batch.y);
+  y.set(extra.y, batch.y.length);
+  return { x, y };
+}
+
+function checkedPenalty(penalty: () => tf.Scalar): tf.Scalar {
+  const p: unknown = penalty();
+  // Duck-typed (rank only): a notebook cell's tensors may come from another realm.
+  const rank = (p as { rank?: unknown } | null)?.rank;
+  if (typeof rank !== "number" || rank !== 0)
+    throw argError(
+      "fit",
+      "penalty",
+      "a function returning a scalar (rank-0 tensor)",
+      typeof rank === "number" ? `a rank-${rank} tensor` : show(p),
+    );
+  return p as tf.Scalar;
 }
 
 /** Runs `body` on a model just built; if it throws (an interrupt, bad input), disposes the
@@ -186,6 +287,9 @@ export async function fit(model: tf.LayersModel, data: Dataset, args: FitArgs): 
   const lossName: LossName = args.loss ?? (args.target === "inputs" ? "mse" : "crossentropy");
   const target = args.target ?? "labels";
   const lossEvery = Math.max(1, args.lossEvery ?? DEFAULT_LOSS_EVERY);
+  const penalty = args.penalty;
+  const replay = args.replay;
+  const replayStream = replay ? new ReplayStream(replay.data, args.seed ?? 0) : null;
   const groups = trainableGroups(model, args, lr);
   const allVars = groups.flatMap((g) => g.vars);
   const trainableParams = allVars.reduce((s, v) => s + v.size, 0);
@@ -213,19 +317,22 @@ export async function fit(model: tf.LayersModel, data: Dataset, args: FitArgs): 
         await stop.poll();
         const from = step * bs;
         const to = Math.min(data.n, from + bs);
-        const batch = gatherRows(data, order, from, to);
+        const rows = gatherRows(data, order, from, to);
+        const batch = replay && replayStream ? withReplay(rows, replay, replayStream) : rows;
+        const b = batch.y.length; // batch rows + replay rows
         const stepLoss = tf.tidy(() => {
-          const x = tf.tensor2d(batch.x, [to - from, data.dim]); // [b, dim]
+          const x = tf.tensor2d(batch.x, [b, data.dim]); // [b, dim]
           const xIn = args.inputTransform ? args.inputTransform(x, history.steps) : x;
           const y = target === "inputs" ? x : tf.oneHot(tf.tensor1d(batch.y, "int32"), data.numClasses).toFloat(); // [b, C]
+          const objective = (): tf.Scalar => {
+            const dataLoss = lossFn(lossName, model.apply(xIn, { training: true }) as tf.Tensor, y);
+            return penalty ? dataLoss.add(checkedPenalty(penalty)) : dataLoss;
+          };
           if (allVars.length === 0) {
             // Nothing to train (everything frozen): still report the loss.
-            return lossFn(lossName, model.apply(xIn, { training: true }) as tf.Tensor, y);
+            return objective();
           }
-          const { value, grads } = tf.variableGrads(
-            () => lossFn(lossName, model.apply(xIn, { training: true }) as tf.Tensor, y),
-            allVars,
-          );
+          const { value, grads } = tf.variableGrads(objective, allVars);
           for (const g of groups) {
             const sub: tf.NamedTensorMap = {};
             for (const v of g.vars) sub[v.name] = grads[v.name];
@@ -234,11 +341,11 @@ export async function fit(model: tf.LayersModel, data: Dataset, args: FitArgs): 
           return value;
         });
         const prev: tf.Scalar = lossSum;
-        const next = tf.tidy(() => prev.add(stepLoss.mul(to - from))) as tf.Scalar;
+        const next = tf.tidy(() => prev.add(stepLoss.mul(b))) as tf.Scalar;
         prev.dispose();
         stepLoss.dispose();
         lossSum = next;
-        seen += to - from;
+        seen += b;
         history.steps++;
         if (progress && (step + 1) % lossEvery === 0 && step + 1 < stepsPerEpoch) {
           const running = (await lossSum.data())[0] / seen;
