@@ -144,6 +144,28 @@ describe("applyPeft", () => {
     });
   }
 
+  it("bitfit: per-weight trainability is what fit(), countParams and snapshotWeights see (a frozen kernel that moves is caught)", () => {
+    const m = applyPeft(base, { method: "bitfit" }, { trainHead: false });
+    try {
+      const q = m.getLayer("block0_q");
+      expect(q.trainable).toBe(true);
+      expect(q.trainableWeights.map((w) => w.originalName)).toEqual(["block0_q/bias"]);
+      expect(m.getLayer("pos_embed").trainable).toBe(false);
+      expect(m.getLayer("head").trainableWeights).toEqual([]);
+      const snap = snapshotWeights(m);
+      const entry = snap.entries.find((e) => e.layer === "block0_q" && e.weight === "block0_q/kernel")!;
+      expect(entry.frozen).toBe(true);
+      expect(snap.entries.find((e) => e.weight === "block0_q/bias")!.frozen).toBe(false);
+      const kernel = q.weights.find((w) => w.originalName === "block0_q/kernel")!;
+      const moved = tf.tidy(() => kernel.read().add(1e-3));
+      kernel.write(moved);
+      moved.dispose();
+      expect(() => assertFrozenUnchanged(m, snap)).toThrow(/frozen weights moved: block0_q\/kernel/);
+    } finally {
+      m.dispose();
+    }
+  });
+
   it("returns a new model and leaves no tensors behind once disposed (apply, count, budget, merge)", () => {
     const before = tf.memory().numTensors;
     for (const spec of SPECS) {
@@ -361,6 +383,11 @@ describe("named errors", () => {
         /applyPeft: base must be a model without PEFT layers, got a model with block0_k_ia3 \(IA3Scale\)/,
       );
       expect(tf.memory().numTensors).toBe(before);
+      const seq = tf.sequential({ layers: [tf.layers.dense({ units: 3, inputShape: [4], name: "head" })] });
+      expect(() => applyPeft(seq, { method: "bitfit" })).toThrow(
+        /applyPeft: base must be a functional model \(tf.model\), got the Sequential model/,
+      );
+      seq.dispose();
       // BitFit needs no particular layer: it works on the MLP as well.
       const b = applyPeft(mlp, { method: "bitfit" }, { trainHead: false });
       expect(countParams(b).trainable).toBe(8);

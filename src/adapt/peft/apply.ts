@@ -23,6 +23,7 @@ import {
   PEFT_METHODS,
   PFEIFFER_AFTER,
   PROMPT_AFTER,
+  PROMPT_POOL_INPUT,
   type PeftMethod,
   type PeftSpec,
   unitsOf,
@@ -87,6 +88,7 @@ export function applyPeft(base: tf.LayersModel, spec: PeftSpec, options: ApplyPe
       break;
     case "prompt":
       layersMatching(where, base, new RegExp(`^${PROMPT_AFTER}$`), "a position-embedding");
+      layersMatching(where, base, new RegExp(`^${PROMPT_POOL_INPUT}$`), "a final LayerNorm");
       model = applyPrompt(base, spec.tokens, seed, head);
       break;
   }

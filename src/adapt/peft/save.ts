@@ -7,9 +7,9 @@ import * as path from "path";
 import { commitWithBlob, isBlobName } from "../../store/atomic";
 import { sha256Hex } from "../../store/cache";
 import { argError, show } from "../../core/validate";
-import { applyPeft, methodWeights, peftInfo, rememberPeft } from "./apply";
+import { applyPeft, methodWeights, peftInfo, PEFT_LAYER_CLASSES, rememberPeft } from "./apply";
 import { weightName } from "./graph";
-import { checkPeftSpec, type PeftSpec } from "./spec";
+import { checkBase, checkPeftSpec, type PeftSpec } from "./spec";
 
 export const PEFT_FORMAT = "transfer-lab-peft/1";
 export const PEFT_JSON = "peft.json";
@@ -74,6 +74,7 @@ export async function savePeft(model: tf.LayersModel, dir: string): Promise<{ by
  * model on `base` (the model it was trained on) with the saved weights. */
 export function loadPeft(base: tf.LayersModel, dir: string): tf.LayersModel {
   const where = "loadPeft";
+  checkBase(where, base, PEFT_LAYER_CLASSES);
   if (typeof dir !== "string" || dir === "") throw argError(where, "dir", "a folder path", show(dir));
   const jsonFile = path.join(dir, PEFT_JSON);
   if (!fs.existsSync(jsonFile))

@@ -88,6 +88,14 @@ export function checkBase(
   peftClasses: readonly string[],
 ): asserts base is tf.LayersModel {
   if (!(base instanceof tf.LayersModel)) throw argError(where, "base", "a tf.LayersModel", show(base));
+  if (base instanceof tf.Sequential)
+    throw argError(
+      where,
+      "base",
+      "a functional model (tf.model)",
+      `the Sequential model ${base.name}`,
+      "the PEFT methods rebuild the model from its functional config; build it with tf.model({inputs, outputs})",
+    );
   const peft = base.layers.filter((l) => peftClasses.includes(l.getClassName()));
   if (peft.length)
     throw argError(
