@@ -10,7 +10,7 @@ import { adapterParams, applyAdapters, BottleneckAdapter } from "./adapters";
 import { applyBitFit, bitfitCount, bitfitWeights, layerParams, plainClone } from "./bitfit";
 import { applyIA3, IA3Scale, mergeIA3 } from "./ia3";
 import { weightName } from "./graph";
-import { applyPrompt, DropPromptTokens, PromptTokens, PROMPT_LAYER } from "./prompt";
+import { applyPrompt, DropPromptTokens, PromptTokens } from "./prompt";
 import {
   type ApplyPeftOptions,
   checkBase,
@@ -238,4 +238,3 @@ export function rememberPeft(model: tf.LayersModel, info: PeftInfo): void {
   INFO.set(model, { spec: { ...info.spec }, head: info.head });
 }
 
-export { PROMPT_LAYER };
