@@ -237,4 +237,3 @@ export function methodParamCount(model: tf.LayersModel): number {
 export function rememberPeft(model: tf.LayersModel, info: PeftInfo): void {
   INFO.set(model, { spec: { ...info.spec }, head: info.head });
 }
-
