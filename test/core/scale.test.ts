@@ -24,7 +24,7 @@ describe("scale", () => {
   });
 
   it("gives every lesson settings whose sizes grow with the scale", () => {
-    expect(LESSON_IDS).toEqual(["00", "01", "02", "03", "04", "05", "06", "07", "08"]);
+    expect(LESSON_IDS).toEqual(["00", "01", "02", "03", "04", "05", "06", "07", "08", "09"]);
     for (const lesson of LESSON_IDS) {
       const s = lessonSettings(lesson, "smoke");
       const d = lessonSettings(lesson, "default");
