@@ -222,8 +222,9 @@ export interface PeftRun extends TunedScore {
   defence: Defence | null;
   /** The method's own trainable parameters (PEFT: peftParamCount; full fine-tuning: every weight but the head). */
   methodParams: number;
-  /** Task-A retention on task A's validation split (what a defence's strength is chosen on, with task-B validation). */
-  retentionVal: number;
+  /** Task-A retention on task A's validation split (what a defence's strength is chosen on, with task-B
+   * validation); null for PEFT runs (nothing is chosen on it there, and scoring 500 more images costs time). */
+  retentionVal: number | null;
   /** Frozen weight tensors checked bit-for-bit unchanged after training (the run throws otherwise). */
   frozenWeights: number;
   /** Largest |merged − unmerged| output on task-B validation where the method merges (null otherwise). */
@@ -330,12 +331,14 @@ export async function runPeftTransfer(args: PeftRunArgs): Promise<PeftRun> {
     plain = args.peft?.method === "bitfit" ? mergePeft(model) : null;
     const tuned = plain ?? model;
     const retention = taskARetention({ tuned, source: args.source, taskATest: args.tasks.source.test });
-    const retentionVal = taskARetention({
-      tuned,
-      source: args.source,
-      taskATest: args.tasks.source.val,
-      taskATrainRows: (taskA as Dataset & { baseIndices?: Int32Array }).baseIndices,
-    });
+    const retentionVal = d
+      ? taskARetention({
+          tuned,
+          source: args.source,
+          taskATest: args.tasks.source.val,
+          taskATrainRows: (taskA as Dataset & { baseIndices?: Int32Array }).baseIndices,
+        })
+      : null;
     const swapRetention = args.peft?.method === "lora" ? checkSwap(model, args.source, args.tasks, sourceTaskA) : null;
     return {
       ...scored,
@@ -478,7 +481,7 @@ function peftRunFromRecord(rec: ResultRecord, v: PeftVariant): PeftRun {
     peft: v.peft ? { ...v.peft } : null,
     defence: v.defence ? { ...v.defence } : null,
     methodParams: Number(e.methodParams ?? 0),
-    retentionVal: Number(e.retentionVal ?? NaN),
+    retentionVal: num(e.retentionVal),
     frozenWeights: Number(e.frozenWeights ?? 0),
     mergeMaxDiff: num(e.mergeMaxDiff),
     swapRetention: num(e.swapRetention),
@@ -569,7 +572,7 @@ export function peftRunsOf<R extends { method: string }>(runs: readonly R[], v: 
 /** A defence's strength is chosen on validation only, by the mean over the rate seeds of (task-B validation
  * accuracy + task-A validation retention) / 2: both tasks weigh the same (a penalty that keeps task A perfectly
  * but learns nothing of B, or the reverse, scores half). Ties: the earlier candidate. */
-export function chooseOnBothTasks<K, R extends ScoredRun & { retentionVal: number }>(
+export function chooseOnBothTasks<K, R extends ScoredRun & { retentionVal: number | null }>(
   candidates: CandidateRuns<K, R>[],
 ): { chosen: K; index: number; scores: { key: K; score: number; valAccuracy: number; retentionVal: number }[] } {
   if (!Array.isArray(candidates) || candidates.length === 0)
@@ -578,7 +581,14 @@ export function chooseOnBothTasks<K, R extends ScoredRun & { retentionVal: numbe
   const scores = candidates.map((c, i) => {
     if (c.runs.length === 0) throw argError("chooseOnBothTasks", `candidates[${i}].runs`, "at least one run", "[]");
     const valAccuracy = mean(c.runs.map((r) => r.valAccuracy));
-    const retentionVal = mean(c.runs.map((r) => r.retentionVal));
+    if (c.runs.some((r) => typeof r.retentionVal !== "number"))
+      throw argError(
+        "chooseOnBothTasks",
+        `candidates[${i}].runs`,
+        "runs scored on task A's validation split (retentionVal: the defence runs)",
+        "a run without retentionVal",
+      );
+    const retentionVal = mean(c.runs.map((r) => r.retentionVal as number));
     return { key: c.key, score: (valAccuracy + retentionVal) / 2, valAccuracy, retentionVal };
   });
   let index = 0;

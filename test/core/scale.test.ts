@@ -33,7 +33,7 @@ describe("scale", () => {
       expect(d.samples).toBeLessThanOrEqual(f.samples);
     }
     expect(() => lessonSettings("99" as never)).toThrow(
-      /lesson must be one of 00, 01, 02, 03, 04, 05, 06, 07, 08, got "99"/,
+      /lesson must be one of 00, 01, 02, 03, 04, 05, 06, 07, 08, 09, got "99"/,
     );
   });
 
