@@ -336,6 +336,44 @@ export {
 } from "./experiments/domain";
 export { trainDann } from "./train/dann";
 
+// Lesson 09: the PEFT family at equal budgets (adapters, BitFit, (IA)³, prompt tuning, LoRA) and fine-tuning
+// without forgetting (L2-SP, EWC, rehearsal, multi-task, LoRA swapping).
+export {
+  applyPeft,
+  mergePeft,
+  peftParamCount,
+  PEFT_METHODS,
+  specForBudget,
+  type PeftMethod,
+  type PeftSpec,
+} from "./adapt/peft/peft";
+export { diagonalFisher, ewcPenalty, l2spPenalty, replayBuffer, type Penalty } from "./adapt/forgetting";
+export { maxOutputDiff } from "./evaluate/compare";
+export {
+  chooseOnBothTasks,
+  DEFENCE_KINDS,
+  frontierPlot,
+  measurePeftCost,
+  paretoPlot,
+  peftRunsOf,
+  peftSize,
+  peftVariantLabel,
+  peftVariantName,
+  runPeftExperiment,
+  runPeftTransfer,
+  summarizePeftArm,
+  withoutAdapter,
+  type Defence,
+  type DefenceKind,
+  type PeftArmSummary,
+  type PeftCost,
+  type PeftCostRow,
+  type PeftExperiment,
+  type PeftExperimentRun,
+  type PeftRun,
+  type PeftVariant,
+} from "./experiments/peft";
+
 // Lesson 10: the review across lessons, the decision guide, the question bank.
 export { formatCount, formatPoints, labelsText } from "./core/format";
 export { interviewCheckpoint, NEAR_MARGIN, type Checkpoint } from "./review/checkpoint";

@@ -10,13 +10,21 @@
 //              | bn-frozen:<plain|keras> | feature-cache | source-model
 //              | ssl-pretrained:<greedy|denoising|masked|contrastive>
 //              | source-pretrained[+dapt:<denoising|masked|contrastive>]
-//   modifier  := lr=<rate> | headLr=<rate> | decay=<layer decay>
+//              | adapter:<houlsby|pfeiffer>-b<bottleneck> | bitfit | ia3 | prompt-t<tokens>
+//              | l2-sp | ewc | rehearsal | multi-task
+//   modifier  := lr=<rate> | headLr=<rate> | decay=<layer decay> | strength=<penalty strength>
 //
 // Lesson 07's fine-tuned arms: "ssl-pretrained:<objective>" is an encoder pretrained without labels on the
 // target's images by that objective (greedy: stacked denoising autoencoders, one layer at a time), then fine-tuned;
 // "source-pretrained" is the supervised source model adapted to the target, "+dapt:<objective>" after continued
 // (domain-adaptive) self-supervised pretraining on the target's unlabeled images. Each stands for the candidate (head,
 // rate, or zero-shot for the source arms) chosen on validation; the lesson records that in `extra`.
+//
+// Lesson 09's parameter-efficient methods on the ViT: bottleneck adapters (Houlsby: after attention and after the MLP;
+// Pfeiffer: after the MLP only) of a bottleneck width, BitFit (biases only), (IA)³ (learned rescaling of keys, values
+// and MLP activations), prompt tuning with a number of learned tokens (LoRA keeps lora-qv-r<r>). And full fine-tuning
+// with a defence against forgetting: l2-sp and ewc (penalties, their strength a modifier), rehearsal (a small replay
+// buffer of task A) and multi-task (all of task A mixed in); their other settings are in `extra`.
 
 export type ScheduleName = "plain" | "discriminative" | "two-phase" | "progressive";
 export const SCHEDULE_NAMES: readonly ScheduleName[] = ["plain", "discriminative", "two-phase", "progressive"];
@@ -39,6 +47,8 @@ export interface MethodModifiers {
   headLr?: number;
   /** Discriminative rates: each layer down trains at layerDecay × the rate above. */
   layerDecay?: number;
+  /** A penalty's strength (L2-SP's alpha, EWC's lambda). */
+  strength?: number;
 }
 
 export type Method = MethodModifiers &
@@ -69,6 +79,19 @@ export type Method = MethodModifiers &
     /** The supervised source model adapted to the target (lesson 07's best candidate on validation: fresh head,
      * source head or zero-shot); `dapt`: after continued self-supervised pretraining on the target's images. */
     | { kind: "source-pretrained"; dapt?: DaptObjective }
+    /** Bottleneck adapters (lesson 09): Houlsby after attention and the MLP of every block, Pfeiffer after the MLP. */
+    | { kind: "adapter"; placement: "houlsby" | "pfeiffer"; bottleneck: number }
+    /** Only the biases (and the head) train. */
+    | { kind: "bitfit" }
+    /** Learned per-channel scales of keys, values and MLP activations (and the head) train. */
+    | { kind: "ia3" }
+    /** `tokens` learned prompt tokens in the input sequence (and the head) train. */
+    | { kind: "prompt"; tokens: number }
+    /** Full fine-tuning with a defence against forgetting task A (lesson 09). */
+    | { kind: "l2-sp" }
+    | { kind: "ewc" }
+    | { kind: "rehearsal" }
+    | { kind: "multi-task" }
   );
 
 export type MethodKind = Method["kind"];
@@ -80,6 +103,12 @@ const SIMPLE_KINDS = [
   "full-ft",
   "feature-cache",
   "source-model",
+  "bitfit",
+  "ia3",
+  "l2-sp",
+  "ewc",
+  "rehearsal",
+  "multi-task",
 ] as const;
 
 /** A rate as the name writes it: 1e-3, 3e-4. */
@@ -123,6 +152,12 @@ export function methodName(m: Method): string {
     case "source-pretrained":
       s = m.dapt ? `source-pretrained+dapt:${m.dapt}` : "source-pretrained";
       break;
+    case "adapter":
+      s = `adapter:${m.placement}-b${m.bottleneck}`;
+      break;
+    case "prompt":
+      s = `prompt-t${m.tokens}`;
+      break;
     default:
       s = m.kind;
   }
@@ -130,6 +165,7 @@ export function methodName(m: Method): string {
   if (m.lr !== undefined) s += `@lr=${rateText(m.lr)}`;
   if (m.headLr !== undefined) s += `@headLr=${rateText(m.headLr)}`;
   if (m.layerDecay !== undefined) s += `@decay=${Number(m.layerDecay.toPrecision(3))}`;
+  if (m.strength !== undefined) s += `@strength=${rateText(m.strength)}`;
   return s;
 }
 
@@ -156,6 +192,9 @@ function parseKind(k: string): Method | null {
   if (k === "source-pretrained") return { kind: "source-pretrained" };
   if ((m = /^source-pretrained\+dapt:(.+)$/.exec(k)) && (DAPT_OBJECTIVES as readonly string[]).includes(m[1]))
     return { kind: "source-pretrained", dapt: m[1] as DaptObjective };
+  if ((m = /^adapter:(houlsby|pfeiffer)-b(\d+)$/.exec(k)))
+    return { kind: "adapter", placement: m[1] as "houlsby" | "pfeiffer", bottleneck: Number(m[2]) };
+  if ((m = /^prompt-t(\d+)$/.exec(k))) return { kind: "prompt", tokens: Number(m[1]) };
   return null;
 }
 
@@ -175,6 +214,7 @@ export function parseMethod(name: string): Method | null {
     if (key === "lr") m.lr = value;
     else if (key === "headLr") m.headLr = value;
     else if (key === "decay") m.layerDecay = value;
+    else if (key === "strength") m.strength = value;
     else return null;
   }
   // Only names methodName() writes, in its form (e.g. not "freeze-1.00", which it calls "head-only").
@@ -203,6 +243,9 @@ type UnionKeys = MethodModifiers & {
   rule: string;
   objective: string;
   dapt: string;
+  placement: string;
+  bottleneck: number;
+  tokens: number;
 };
 
 /** True when the method has every field the pattern names. */
