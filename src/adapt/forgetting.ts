@@ -1,10 +1,14 @@
 // Fine-tuning without forgetting: penalties that hold the weights near the source model's
-// (L2-SP, Li et al. 2018; EWC, Kirkpatrick et al. 2017, with a diagonal Fisher from task A) and a
-// stratified rehearsal buffer of task A's rows. The penalties plug into fit's `penalty`, the buffer
-// into fit's `replay`:
+// (L2-SP, Li, Grandvalet & Davoine 2018; EWC, Kirkpatrick et al. 2017, with a diagonal Fisher from
+// task A) and a stratified rehearsal buffer of task A's rows. The penalties plug into fit's
+// `penalty`, the buffer into fit's `replay`:
 //   const pen = l2spPenalty(model, { alpha: 0.01 });          // anchored at the source weights now
 //   await fit(model, taskB, { epochs, penalty: pen.loss, replay: { data: buffer, perBatch: 8 } });
 //   pen.dispose();
+// Strengths are not the papers' numbers: the papers trained with SGD, where the penalty's gradient
+// alpha·(w − w0) is applied as is, while fit's default Adam divides every coordinate's step by its
+// running gradient RMS, so alpha and lambda only set the penalty's share of each coordinate's
+// gradient (the L2 vs weight-decay difference of Loshchilov & Hutter 2019); choose them on validation.
 // Weights are named by LayerVariable.originalName ("block0_q/kernel", "head/bias"): the same in
 // every model built with the same layer names (tfjs suffixes `.name` with _1, _2… per build).
 import * as tf from "@tensorflow/tfjs";
@@ -26,17 +30,31 @@ export interface Penalty {
   readonly kind: "l2-sp" | "ewc";
   /** alpha (L2-SP) or lambda (EWC). */
   readonly strength: number;
-  /** Names of the weights penalised (LayerVariable.originalName). */
+  /** Names of the weights penalised (LayerVariable.originalName); L2-SP with `beta`: the anchored
+   * ones, then the excluded layers' weights under plain L2. */
   readonly weightNames: readonly string[];
   /** Scalars penalised. */
   readonly size: number;
 }
 
-/** Labels at which diagonalFisher differentiates log p(y|x). */
-export type FisherLabels = "true" | "sampled";
-export const FISHER_LABELS: readonly FisherLabels[] = ["true", "sampled"];
+/**
+ * Labels at which diagonalFisher differentiates log p(y|x):
+ * - "empirical": the data's labels y_n: the empirical Fisher (1/N) Σ_n (∇ log p(y_n|x_n))².
+ * - "model": y ~ p(·|x_n) drawn from the model itself (one draw per example): a Monte-Carlo
+ *   estimate of the (true) Fisher information of the model's predictive distribution,
+ *   (1/N) Σ_n E_{y~p(·|x_n)} (∇ log p(y|x_n))², the matrix EWC's Laplace argument uses
+ *   (Kirkpatrick et al. 2017).
+ * They are not the same matrix (Kunstner, Balles & Hennig 2019, "Limitations of the empirical
+ * Fisher approximation for natural gradient descent"): the empirical one weighs each example by
+ * its residual at the observed label (large where the model misfits, near zero where it fits), the
+ * true one by the model's own uncertainty (for a softmax bias, p_k(1 − p_k)); they agree only when
+ * the model's p(y|x) matches the data's and N is large. The default is the empirical one (what most
+ * EWC code computes); "model" is the Fisher the theory asks for.
+ */
+export type FisherLabels = "empirical" | "model";
+export const FISHER_LABELS: readonly FisherLabels[] = ["empirical", "model"];
 
-/** Diagonal Fisher per weight: F_i = mean over the samples of (∂ log p(y|x) / ∂w_i)². */
+/** Diagonal Fisher per weight: F_i = mean over the samples of (∂ log p(y|x) / ∂w_i)², y as `labels` says. */
 export interface Fisher {
   /** One tensor per weight, keyed by LayerVariable.originalName, of that weight's shape. */
   readonly tensors: Readonly<Record<string, tf.Tensor>>;
@@ -102,7 +120,8 @@ function checkArgsObject(where: string, args: unknown, shape: string): void {
   if (args === null || typeof args !== "object") throw argError(where, "args", shape, show(args));
 }
 
-/** A penalty Σ_i c_i (w_i − a_i)² · strength/2 over `params`, owning `anchors` and `coefs`. */
+/** A penalty strength/2 · Σ_i c_i (w_i − a_i)² over `params`, owning `anchors` and `coefs`, plus
+ * (when `plain` is given) plain L2 plain.beta/2 · Σ ||w||² over plain.params. */
 function makePenalty(
   where: string,
   kind: Penalty["kind"],
@@ -110,14 +129,16 @@ function makePenalty(
   params: Param[],
   anchors: tf.Tensor[],
   coefs: tf.Tensor[] | null,
+  plain?: { params: Param[]; beta: number },
 ): Penalty {
   let disposed = false;
   const half = strength / 2;
+  const extra = plain?.params ?? [];
   return {
     kind,
     strength,
-    weightNames: params.map((p) => p.name),
-    size: anchors.reduce((s, a) => s + a.size, 0),
+    weightNames: [...params, ...extra].map((p) => p.name),
+    size: anchors.reduce((s, a) => s + a.size, 0) + extra.reduce((s, p) => s + p.weight.read().size, 0),
     loss(): tf.Scalar {
       if (disposed) throw new Error(`${where}: this penalty was disposed; build a new one`);
       return tf.tidy(() => {
@@ -125,7 +146,10 @@ function makePenalty(
           const d = tf.sub(p.weight.read(), anchors[i]).square();
           return (coefs ? d.mul(coefs[i]) : d).sum();
         });
-        return tf.addN(terms).mul(half) as tf.Scalar;
+        const anchored = tf.addN(terms).mul(half) as tf.Scalar;
+        if (!plain) return anchored;
+        const sq = plain.params.map((p) => p.weight.read().square().sum());
+        return anchored.add(tf.addN(sq).mul(plain.beta / 2)) as tf.Scalar;
       });
     },
     dispose(): void {
@@ -137,22 +161,51 @@ function makePenalty(
   };
 }
 
+/** Arguments of l2spPenalty. */
+export interface L2spArgs {
+  /** Strength of the pull towards the source weights (α; >= 0). */
+  alpha: number;
+  /** Layers left out of the α term (default none). */
+  exclude?: string[];
+  /** Plain L2 β/2 · Σ ||w||² on the weights of the `exclude` layers (Li et al.'s second term;
+   * default 0 = none). Needs `exclude` to name at least one weighted layer. */
+  beta?: number;
+}
+
 /**
  * L2-SP (Li, Grandvalet & Davoine 2018): alpha/2 · Σ ||w − w_source||² over the model's
  * parameters, anchored at a copy of their values now (the source weights); zero there.
  *
- * Default: every parameter, the head included. Li et al. leave the head out because their target
- * head is new (other classes, no source value to return to); here tasks A and B share the
+ * Li et al.'s full form is α/2 ||w_S − w_S⁰||² + β/2 ||w_S̄||²: S the weights the source model
+ * has, anchored; S̄ the new ones (their new head), which have no source value and get plain L2.
+ * Default: every parameter, the head included, in the α term: here tasks A and B share the
  * 10-class head ("head"), whose source weights are half of what task A needs, so pulling it back
- * is what retains task A. Pass `exclude: [HEAD_LAYER]` for the paper's form.
+ * is what retains task A. `exclude: [HEAD_LAYER]` drops the head from the α term only, i.e. it is
+ * then not penalised at all; add `beta` (β/2 ||w_head||², plain L2 on the excluded layers) for the
+ * paper's full form. Weights of frozen layers are listed too (they do not move: their terms stay 0).
  */
-export function l2spPenalty(model: tf.LayersModel, args: { alpha: number; exclude?: string[] }): Penalty {
+export function l2spPenalty(model: tf.LayersModel, args: L2spArgs): Penalty {
   const where = "l2spPenalty";
-  checkArgsObject(where, args, "{ alpha: number, exclude?: string[] }");
+  checkArgsObject(where, args, "{ alpha: number, exclude?: string[], beta?: number }");
   checkStrength(where, "alpha", args.alpha);
+  if (args.beta !== undefined) checkStrength(where, "beta", args.beta);
   const params = modelParams(where, model, args.exclude);
+  let plain: { params: Param[]; beta: number } | undefined;
+  if (args.beta !== undefined && args.beta > 0) {
+    const skipped = new Set(args.exclude ?? []);
+    const rest = modelParams(where, model, undefined).filter((p) => skipped.has(p.layer));
+    if (rest.length === 0)
+      throw argError(
+        where,
+        "beta",
+        "0 unless `exclude` names a weighted layer (beta is plain L2 on the excluded layers' weights)",
+        show(args.beta),
+        `exclude: ${show(args.exclude ?? [])}`,
+      );
+    plain = { params: rest, beta: args.beta };
+  }
   const anchors = params.map((p) => tf.keep(p.weight.read().clone()));
-  return makePenalty(where, "l2-sp", args.alpha, params, anchors, null);
+  return makePenalty(where, "l2-sp", args.alpha, params, anchors, null, plain);
 }
 
 /** Arguments of diagonalFisher. */
@@ -162,15 +215,17 @@ export interface DiagonalFisherArgs {
   seed?: number;
   /** Layers left out (default none: the head is shared by tasks A and B, see l2spPenalty). */
   exclude?: string[];
-  /** "true" (default): the empirical Fisher, gradients of log p(y|x) at the data's labels.
-   * "sampled": y drawn from the model's own p(·|x) (the Fisher of the model's distribution, as
-   * Kirkpatrick et al. define it; one extra batched forward pass). */
+  /** "empirical" (default): gradients of log p(y|x) at the data's labels (the empirical Fisher).
+   * "model": y drawn from the model's own p(·|x), seeded (the Fisher of the model's distribution,
+   * estimated with one draw per example; one extra batched forward pass). See FisherLabels. */
   labels?: FisherLabels;
 }
 
 /**
  * Diagonal Fisher of the model's log-likelihood on `data` (task A): F_i = (1/S) Σ_s (∂ log p(y_s|x_s)
- * / ∂w_i)² over S = `samples` seeded examples, one tensor per parameter (named as the weights).
+ * / ∂w_i)² over S = `samples` seeded examples, one tensor per parameter (named as the weights), with
+ * y_s the data's labels (`labels: "empirical"`, default) or drawn from the model (`"model"`; see
+ * FisherLabels).
  * Per-example gradients: tfjs has no vmap, so it is one forward + backward pass with batch 1 per
  * example (cost ≈ S single-example gradient steps; see the lesson's timing). Evaluated in
  * inference mode (training: false). Caller disposes (fisher.dispose()).
@@ -183,12 +238,18 @@ export function diagonalFisher(model: tf.LayersModel, data: Dataset, args: Diago
   checkModelTakes(where, "data", model, data);
   checkIntInRange(where, "samples", args.samples, 1, data.n, `data ${show(data.name)} has ${data.n} rows`);
   if (args.seed !== undefined) checkFinite(where, "seed", args.seed);
-  const labelsKind = args.labels ?? "true";
-  checkOneOf(where, "labels", labelsKind, FISHER_LABELS);
+  const labelsKind = args.labels ?? "empirical";
+  checkOneOf(
+    where,
+    "labels",
+    labelsKind,
+    FISHER_LABELS,
+    '"empirical": the data\'s labels; "model": labels drawn from the model\'s p(y|x)',
+  );
   const seed = args.seed ?? 0;
   const rows = shuffledIndices(data.n, subSeed(seed, "fisher")).subarray(0, args.samples);
   const picked = gatherRows(data, rows);
-  if (labelsKind === "true")
+  if (labelsKind === "empirical")
     for (let i = 0; i < picked.y.length; i++)
       if (!(picked.y[i] >= 0 && picked.y[i] < data.numClasses))
         throw argError(
@@ -198,7 +259,7 @@ export function diagonalFisher(model: tf.LayersModel, data: Dataset, args: Diago
           String(picked.y[i]),
           `row ${rows[i]} of ${show(data.name)}`,
         );
-  const labels = labelsKind === "true" ? picked.y : sampleLabels(model, picked, data, seed);
+  const labels = labelsKind === "empirical" ? picked.y : sampleLabels(model, picked, data, seed);
   const vars = params.map((p) => p.weight.read() as tf.Variable);
   // Frozen weights are non-trainable variables, which variableGrads skips: make them trainable
   // for these gradients only (nothing is applied), and restore.
@@ -272,6 +333,14 @@ function sampleLabels(
  * EWC (Kirkpatrick et al. 2017), diagonal: lambda/2 · Σ_i F_i (w_i − w*_i)² over the weights the
  * Fisher covers, anchored at their current values w* (call it on the task-A model before
  * fine-tuning). The penalty keeps its own copy of F: dispose the Fisher whenever you like.
+ *
+ * Scale of lambda: diagonalFisher's F is a per-example mean, and the Laplace approximation of the
+ * posterior after task A has precision N_A·F (N_A = task-A training examples, however many
+ * `samples` estimated F). The Bayesian objective −log p(B|w) + N_A/2 · Σ F_i (w_i − w*_i)² has
+ * λ = N_A against task B's *summed* loss; fit minimises the *mean* loss over task B's N_B rows,
+ * i.e. that objective divided by N_B, so the Laplace-derived λ is N_A / N_B (thousands of task-A
+ * rows over tens of task-B labels: λ in the tens to hundreds). That is why useful λ are large;
+ * under Adam (see the header) take it as the centre of a search on validation, not as the answer.
  */
 export function ewcPenalty(model: tf.LayersModel, fisher: Fisher, args: { lambda: number }): Penalty {
   const where = "ewcPenalty";

@@ -63,13 +63,15 @@ export interface FitArgs {
   /** A scalar added to the data loss inside the gradient closure at every step (e.g. an L2-SP or
    * EWC penalty from adapt/forgetting.ts, whose loss() reads the model's own weight variables).
    * Called inside the step's tidy; must return a rank-0 tensor. The reported loss (History.loss)
-   * is then the objective trained: data loss + penalty. Absent: the step is unchanged. */
+   * is then the objective trained: data loss + penalty; History.dataLoss holds the data loss alone.
+   * Absent: the step is unchanged. */
   penalty?: () => tf.Scalar;
   /** Rehearsal: each step appends `perBatch` rows of `data` (with their own labels) after the
    * batch's rows, so the step's loss is the mean over batch + replay rows. The rows come from a
    * stream seeded by fit's seed (subSeed(seed, "replay<pass>")): seeded permutations of `data`
    * taken in turn, so every replay row is used once before any is used again. Same dim and
-   * numClasses as the training data. Steps per epoch still count the training rows only.
+   * numClasses as the training data and, when the target is "labels", labels in 0..numClasses−1.
+   * Steps per epoch still count the training rows only.
    * Absent: the step is unchanged. */
   replay?: FitReplay;
 }
@@ -83,13 +85,18 @@ export interface FitReplay {
 
 export interface EpochLogs {
   loss: number;
+  /** The data loss alone (without the penalty), when `penalty` was given. */
+  dataLoss?: number;
   valAccuracy?: number;
   seconds: number;
 }
 
 export interface History {
-  /** Mean training loss per epoch. */
+  /** Mean training loss per epoch (with `penalty`: data loss + penalty, the objective trained). */
   loss: number[];
+  /** Mean data loss per epoch without the penalty (the penalty at epoch e is loss[e] − dataLoss[e]);
+   * only when `penalty` was given. */
+  dataLoss?: number[];
   /** Validation accuracy per epoch, when `validation` was given. */
   valAccuracy?: number[];
   secondsPerEpoch: number[];
@@ -211,6 +218,20 @@ function checkArgs(model: tf.LayersModel, data: Dataset, args: FitArgs): void {
         String(r.data.numClasses),
         `dataset ${show(r.data.name)}`,
       );
+    // A label outside 0..C−1 (e.g. −1 for "unlabelled") one-hots to a zero row: its loss would be 0
+    // and the replay would silently do nothing.
+    if ((args.target ?? "labels") === "labels")
+      for (let i = 0; i < r.data.n; i++) {
+        const c = r.data.y[i];
+        if (!(Number.isInteger(c) && c >= 0 && c < r.data.numClasses))
+          throw argError(
+            "fit",
+            "replay.data.y",
+            `class ids in 0..${r.data.numClasses - 1}`,
+            String(c),
+            `row ${i} of dataset ${show(r.data.name)}: replay needs labelled rows`,
+          );
+      }
   }
 }
 
@@ -288,6 +309,10 @@ export async function fit(model: tf.LayersModel, data: Dataset, args: FitArgs): 
   const target = args.target ?? "labels";
   const lossEvery = Math.max(1, args.lossEvery ?? DEFAULT_LOSS_EVERY);
   const penalty = args.penalty;
+  // The penalty once before any step, outside a gradient tape: a bad one (not a scalar, throwing,
+  // disposed) fails here and leaves nothing behind; inside variableGrads, tfjs would keep the
+  // forward pass's saved tensors of the failed step.
+  if (penalty) tf.tidy(() => void checkedPenalty(penalty));
   const replay = args.replay;
   const replayStream = replay ? new ReplayStream(replay.data, args.seed ?? 0) : null;
   const groups = trainableGroups(model, args, lr);
@@ -300,15 +325,22 @@ export async function fit(model: tf.LayersModel, data: Dataset, args: FitArgs): 
       : args.progress({ epochs: args.epochs, stepsPerEpoch, stage: args.stage });
   const history: History = { loss: [], secondsPerEpoch: [], seconds: 0, trainableParams, steps: 0 };
   if (args.validation) history.valAccuracy = [];
+  if (penalty) history.dataLoss = [];
   const t0 = performance.now();
   const stop = interruptCheck(args.stage ? `fit (${args.stage})` : "fit");
   let lossSum: tf.Scalar | null = null;
+  // With a penalty: Σ b · data loss over the epoch's steps (the data loss alone).
+  let dataLossSum: tf.Scalar | null = null;
+  // With a penalty, the current step's data loss, kept out of the step's tidy (added to
+  // dataLossSum and disposed after the step; the finally disposes it if the step throws).
+  const stepData: { loss: tf.Scalar | null } = { loss: null };
   let epoch = 0;
   try {
     for (; epoch < args.epochs; epoch++) {
       const te = performance.now();
       const order = shuffledIndices(data.n, subSeed(args.seed ?? 0, `epoch${epoch}`));
       lossSum = tf.scalar(0);
+      if (penalty) dataLossSum = tf.scalar(0);
       let seen = 0;
       for (let step = 0; step < stepsPerEpoch; step++) {
         // Before each step: yields to the event loop now and then (so Jupyter's interrupt can
@@ -326,7 +358,10 @@ export async function fit(model: tf.LayersModel, data: Dataset, args: FitArgs): 
           const y = target === "inputs" ? x : tf.oneHot(tf.tensor1d(batch.y, "int32"), data.numClasses).toFloat(); // [b, C]
           const objective = (): tf.Scalar => {
             const dataLoss = lossFn(lossName, model.apply(xIn, { training: true }) as tf.Tensor, y);
-            return penalty ? dataLoss.add(checkedPenalty(penalty)) : dataLoss;
+            if (!penalty) return dataLoss;
+            const pen = checkedPenalty(penalty);
+            stepData.loss = tf.keep(dataLoss);
+            return dataLoss.add(pen);
           };
           if (allVars.length === 0) {
             // Nothing to train (everything frozen): still report the loss.
@@ -345,6 +380,14 @@ export async function fit(model: tf.LayersModel, data: Dataset, args: FitArgs): 
         prev.dispose();
         stepLoss.dispose();
         lossSum = next;
+        if (stepData.loss && dataLossSum) {
+          const kept: tf.Scalar = stepData.loss;
+          const prevData: tf.Scalar = dataLossSum;
+          dataLossSum = tf.tidy(() => prevData.add(kept.mul(b))) as tf.Scalar;
+          prevData.dispose();
+          kept.dispose();
+          stepData.loss = null;
+        }
         seen += b;
         history.steps++;
         if (progress && (step + 1) % lossEvery === 0 && step + 1 < stepsPerEpoch) {
@@ -357,6 +400,12 @@ export async function fit(model: tf.LayersModel, data: Dataset, args: FitArgs): 
       lossSum = null;
       history.loss.push(epochLoss);
       const logs: EpochLogs = { loss: epochLoss, seconds: 0 };
+      if (dataLossSum) {
+        logs.dataLoss = (await dataLossSum.data())[0] / seen;
+        dataLossSum.dispose();
+        dataLossSum = null;
+        history.dataLoss!.push(logs.dataLoss);
+      }
       history.secondsPerEpoch.push((performance.now() - te) / 1000);
       logs.seconds = history.secondsPerEpoch[epoch];
       if (args.validation) {
@@ -377,6 +426,8 @@ export async function fit(model: tf.LayersModel, data: Dataset, args: FitArgs): 
     throw e;
   } finally {
     lossSum?.dispose();
+    dataLossSum?.dispose();
+    stepData.loss?.dispose();
     for (const g of groups) g.optimizer.dispose();
   }
   history.seconds = (performance.now() - t0) / 1000;

@@ -1,6 +1,8 @@
-// Fine-tuning without forgetting: L2-SP and EWC penalties (zero at the anchor, gradients equal to
-// central finite differences, a pull towards the anchor inside fit), the diagonal Fisher (closed
-// form on softmax regression), the stratified replay buffer, named errors and no leaked tensors.
+// Fine-tuning without forgetting: L2-SP (with and without Li et al.'s β term) and EWC penalties
+// (zero at the anchor, gradients equal to central finite differences, a pull towards the anchor
+// inside fit), the diagonal Fisher (empirical: closed form on softmax regression; "model": labels
+// really drawn from p(·|x), against their expectation p_k(1 − p_k)), the stratified replay buffer,
+// named errors and no leaked tensors.
 import { describe, it, expect, beforeAll } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { diagonalFisher, ewcPenalty, l2spPenalty, replayBuffer, type Fisher } from "../../src/adapt/forgetting";
@@ -99,6 +101,43 @@ describe("l2spPenalty", () => {
     m.dispose();
   });
 
+  it("with beta, adds Li et al.'s β/2 ||w||² on the excluded layers (full form), gradients included", () => {
+    const m = tiny(12);
+    const body = () =>
+      m
+        .getLayer("hidden1")
+        .getWeights()
+        .flatMap((w) => Array.from(w.dataSync()));
+    const headW = () =>
+      m
+        .getLayer(HEAD_LAYER)
+        .getWeights()
+        .flatMap((w) => Array.from(w.dataSync()));
+    const b0 = body();
+    const pen = l2spPenalty(m, { alpha: 0.4, exclude: [HEAD_LAYER], beta: 0.6 });
+    expect(pen.weightNames).toEqual(["hidden1/kernel", "hidden1/bias", "head/kernel", "head/bias"]);
+    expect(pen.size).toBe(6 * 5 + 5 + 5 * 3 + 3);
+    const sq = (xs: number[]) => xs.reduce((s, v) => s + v * v, 0);
+    // At the source weights only the head's plain L2 remains (the head is not anchored).
+    expect(value(pen.loss)).toBeCloseTo((0.6 / 2) * sq(headW()), 5);
+    perturb(m, 0.4, 12);
+    expect(value(pen.loss)).toBeCloseTo((0.4 / 2) * sqDist(body(), b0) + (0.6 / 2) * sq(headW()), 5);
+    checkGradients(m, pen.loss);
+    // beta 0 is the α term alone.
+    const plain = l2spPenalty(m, { alpha: 0.4, exclude: [HEAD_LAYER], beta: 0 });
+    expect(plain.weightNames).toEqual(["hidden1/kernel", "hidden1/bias"]);
+    expect(value(plain.loss)).toBe(0);
+    [pen, plain].forEach((x) => x.dispose());
+    expect(() => l2spPenalty(m, { alpha: 1, beta: 0.1 })).toThrow(
+      /l2spPenalty: beta must be 0 unless `exclude` names a weighted layer .*, got 0.1 \(exclude: \[\]\)/,
+    );
+    expect(() => l2spPenalty(m, { alpha: 1, exclude: ["pixels"], beta: 0.1 })).toThrow(/l2spPenalty: beta must be 0/);
+    expect(() => l2spPenalty(m, { alpha: 1, exclude: [HEAD_LAYER], beta: -1 })).toThrow(
+      /l2spPenalty: beta must be a finite number >= 0, got -1/,
+    );
+    m.dispose();
+  });
+
   it("has gradients equal to central finite differences", () => {
     const m = tiny(2);
     const pen = l2spPenalty(m, { alpha: 0.7 });
@@ -148,7 +187,7 @@ describe("diagonalFisher", () => {
     const fisher = diagonalFisher(m, data, { samples: 12, seed: 0 });
     expect(Object.keys(fisher.tensors)).toEqual(["head/kernel", "head/bias"]);
     expect(fisher.samples).toBe(12);
-    expect(fisher.labels).toBe("true");
+    expect(fisher.labels).toBe("empirical");
     const p = tf.tidy(() => (m.predict(tf.tensor2d(data.x, [12, 6])) as tf.Tensor).dataSync());
     const fk = new Float64Array(6 * 3);
     const fb = new Float64Array(3);
@@ -164,6 +203,50 @@ describe("diagonalFisher", () => {
     m.dispose();
   });
 
+  it('"model" draws y from p(·|x): on copies of one x the bias Fisher is E_y~p[(p_k − e_{y,k})²] = p_k(1 − p_k)', () => {
+    // One x, softmax regression: ∂(−log p_y)/∂b_k = p_k − e_{y,k}, ∂/∂W_jk = x_j (p_k − e_{y,k}).
+    // Over y ~ p the square is (1 − p_k)² when y = k (probability p_k) and p_k² otherwise (1 − p_k):
+    // E = p_k (1 − p_k)² + (1 − p_k) p_k² = p_k (1 − p_k) [(1 − p_k) + p_k] = p_k (1 − p_k).
+    // Per draw, Var = p_k(1 − p_k)⁴ + (1 − p_k)p_k⁴ − p_k²(1 − p_k)²; the mean of S draws is checked
+    // to 4 standard errors, which at S = 6000 and p = (0.4, 0.3, 0.3) is under 5 % of p_k(1 − p_k).
+    // (p_k = 0.5 would be useless here: every draw gives 0.25.)
+    const m = tiny(11, []);
+    const head = m.getLayer(HEAD_LAYER);
+    const [kernel] = head.getWeights();
+    const S = 6000;
+    const x0 = [0.5, -0.2, 0.8, 0.1, -0.6, 0.3];
+    const q = [0.4, 0.3, 0.3];
+    // Bias so that p(·|x0) = q: b_k = log q_k − (x0 · W)_k.
+    const z = tf.tidy(() => Array.from(tf.tensor2d(x0, [1, 6]).matMul(kernel).dataSync()));
+    head.setWeights([kernel, tf.tensor1d(q.map((qk, k) => Math.log(qk) - z[k]))]);
+    const x = new Float32Array(S * 6).map((_, i) => x0[i % 6]);
+    const data: Dataset = { x, y: new Int32Array(S), n: S, dim: 6, numClasses: 3, name: "one-x" }; // all labelled 0
+    const p = tf.tidy(() => Array.from((m.predict(tf.tensor2d(x0, [1, 6])) as tf.Tensor).dataSync()));
+    p.forEach((pk, k) => expect(pk).toBeCloseTo(q[k], 5));
+    const model = diagonalFisher(m, data, { samples: S, seed: 4, labels: "model" });
+    const empirical = diagonalFisher(m, data, { samples: S, seed: 4 });
+    const fb = Array.from(model.tensors["head/bias"].dataSync());
+    const eb = Array.from(empirical.tensors["head/bias"].dataSync());
+    for (let k = 0; k < 3; k++) {
+      const want = p[k] * (1 - p[k]);
+      const variance = p[k] * (1 - p[k]) ** 4 + (1 - p[k]) * p[k] ** 4 - want ** 2;
+      const se = Math.sqrt(variance / S);
+      expect(se / want).toBeLessThan(0.012);
+      expect(Math.abs(fb[k] - want)).toBeLessThan(4 * se);
+      // The data's labels (all 0) give the empirical Fisher instead: (p_k − e_{0,k})², far from it.
+      expect(eb[k]).toBeCloseTo((p[k] - (k === 0 ? 1 : 0)) ** 2, 4); // float32 sum of S terms
+      expect(Math.abs(eb[k] - want)).toBeGreaterThan(20 * se);
+    }
+    // Kernel = x_j² · bias, draw by draw (same labels), for both.
+    for (const f of [model, empirical]) {
+      const fk = f.tensors["head/kernel"].dataSync();
+      const b = f.tensors["head/bias"].dataSync();
+      for (let j = 0; j < 6; j++) for (let k = 0; k < 3; k++) expect(fk[j * 3 + k]).toBeCloseTo(x0[j] ** 2 * b[k], 4);
+    }
+    [model, empirical].forEach((f) => f.dispose());
+    m.dispose();
+  });
+
   it("is seeded, non-negative, shaped like the weights, and covers frozen layers (trainability restored)", () => {
     const m = tiny(6);
     const data = blobs(40, 6, 3, 7);
@@ -171,8 +254,8 @@ describe("diagonalFisher", () => {
     const a = diagonalFisher(m, data, { samples: 10, seed: 1 });
     const b = diagonalFisher(m, data, { samples: 10, seed: 1 });
     const c = diagonalFisher(m, data, { samples: 10, seed: 2 });
-    const s = diagonalFisher(m, data, { samples: 10, seed: 1, labels: "sampled" });
-    const s2 = diagonalFisher(m, data, { samples: 10, seed: 1, labels: "sampled" });
+    const s = diagonalFisher(m, data, { samples: 10, seed: 1, labels: "model" });
+    const s2 = diagonalFisher(m, data, { samples: 10, seed: 1, labels: "model" });
     expect(m.getLayer("hidden1").trainable).toBe(false);
     expect(m.getLayer("hidden1").weights.every((w) => !(w.read() as tf.Variable).trainable)).toBe(true);
     expect(Object.keys(a.tensors)).toEqual(["hidden1/kernel", "hidden1/bias", "head/kernel", "head/bias"]);
@@ -186,7 +269,7 @@ describe("diagonalFisher", () => {
     expect(Array.from(c.tensors["head/kernel"].dataSync())).not.toEqual(
       Array.from(a.tensors["head/kernel"].dataSync()),
     );
-    expect(s.labels).toBe("sampled");
+    expect(s.labels).toBe("model");
     [a, b, c, s, s2].forEach((f) => f.dispose());
     m.dispose();
   });
@@ -200,8 +283,8 @@ describe("diagonalFisher", () => {
     expect(() => diagonalFisher(m, data, { samples: 9 })).toThrow(
       /diagonalFisher: samples must be an integer in \[1, 8\], got 9/,
     );
-    expect(() => diagonalFisher(m, data, { samples: 2, labels: "model" as never })).toThrow(
-      /diagonalFisher: labels must be one of true, sampled, got "model"/,
+    expect(() => diagonalFisher(m, data, { samples: 2, labels: "true" as never })).toThrow(
+      /diagonalFisher: labels must be one of empirical, model, got "true"/,
     );
     expect(() => diagonalFisher(m, data, { samples: 2, exclude: ["x"] })).toThrow(
       /diagonalFisher: exclude must be layer names/,
@@ -244,7 +327,7 @@ describe("ewcPenalty", () => {
     const fisher: Fisher = {
       tensors: zeros,
       samples: 1,
-      labels: "true",
+      labels: "empirical",
       dispose: () => Object.values(zeros).forEach((t) => t.dispose()),
     };
     const pen = ewcPenalty(ewc, fisher, { lambda: 1e6 });
@@ -333,7 +416,7 @@ describe("no leaked tensors", () => {
     const task = blobs(30, 6, 3, 13);
     const before = tf.memory().numTensors;
     const fisher = diagonalFisher(m, task, { samples: 5 });
-    const fisherS = diagonalFisher(m, task, { samples: 5, labels: "sampled" });
+    const fisherS = diagonalFisher(m, task, { samples: 5, labels: "model" });
     const ewc = ewcPenalty(m, fisher, { lambda: 1 });
     const l2 = l2spPenalty(m, { alpha: 1 });
     value(ewc.loss);

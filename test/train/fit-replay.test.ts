@@ -1,5 +1,6 @@
 // fit's two optional arguments for fine-tuning without forgetting: `penalty` (a scalar added to the
-// data loss at every step) and `replay` (rows of another dataset appended to every batch).
+// data loss at every step; History.dataLoss keeps the data loss alone) and `replay` (rows of another
+// dataset appended to every batch; their labels must be class ids).
 import { describe, it, expect, beforeAll } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { fit } from "../../src/train/fit";
@@ -57,6 +58,32 @@ describe("fit with penalty", () => {
     expect(weights(shifted)).toEqual(weights(plain));
     hs.loss.forEach((l, i) => expect(l).toBeCloseTo(hp.loss[i] + 2, 5));
     [plain, zero, shifted].forEach((m) => m.dispose());
+  });
+
+  it("records the data loss alone in History.dataLoss (and EpochLogs.dataLoss), only with a penalty", async () => {
+    const data = task("a", 64, 2);
+    const plain = tiny();
+    const shifted = tiny();
+    const pulled = tiny();
+    const args = { epochs: 3, batchSize: 16, seed: 4, progress: false } as const;
+    const hp = await fit(plain, data, args);
+    expect(hp.dataLoss).toBeUndefined();
+    const logged: (number | undefined)[] = [];
+    const hs = await fit(shifted, data, {
+      ...args,
+      penalty: () => tf.scalar(2),
+      onEpochEnd: (_, logs) => void logged.push(logs.dataLoss),
+    });
+    // Same weights as without the constant penalty, so the same data loss; loss = data loss + 2.
+    expect(hs.dataLoss).toHaveLength(3);
+    hs.dataLoss!.forEach((d, i) => expect(d).toBeCloseTo(hp.loss[i], 6));
+    hs.loss.forEach((l, i) => expect(l - hs.dataLoss![i]).toBeCloseTo(2, 5));
+    expect(logged).toEqual(hs.dataLoss);
+    // A real penalty: the gap is the (positive, mean over the epoch's steps) penalty.
+    const v = pulled.getLayer("hidden1").weights[0].read();
+    const hr = await fit(pulled, data, { ...args, penalty: () => v.square().sum() });
+    hr.loss.forEach((l, i) => expect(l - hr.dataLoss![i]).toBeGreaterThan(0));
+    [plain, shifted, pulled].forEach((m) => m.dispose());
   });
 
   it("a penalty on the weights pulls them (sum of squares shrinks the kernel norm)", async () => {
@@ -152,6 +179,7 @@ describe("fit with replay", () => {
   it("rejects bad penalty and replay arguments with named errors", async () => {
     const a = task("a", 16, 6);
     const m = tiny();
+    const before = tf.memory().numTensors;
     const run = (extra: object) => fit(m, a, { epochs: 1, progress: false, ...extra });
     await expect(run({ penalty: 3 })).rejects.toThrow(/fit: penalty must be a function/);
     await expect(run({ penalty: () => tf.zeros([2]) })).rejects.toThrow(
@@ -164,10 +192,28 @@ describe("fit with replay", () => {
     await expect(run({ replay: { data: { x: [], y: [] }, perBatch: 2 } })).rejects.toThrow(/fit: replay.data/);
     const wide: Dataset = { ...task("b", 8, 1), x: new Float32Array(8 * 9), dim: 9 };
     await expect(run({ replay: { data: wide, perBatch: 2 } })).rejects.toThrow(/fit: replay.data.dim must be 8/);
+    // A label outside 0..C−1 would one-hot to a zero row and add no loss: refused, by name.
+    const unlabelled: Dataset = { ...task("b", 8, 1), y: new Int32Array(8).fill(-1) };
+    await expect(run({ replay: { data: unlabelled, perBatch: 2 } })).rejects.toThrow(
+      /fit: replay.data.y must be class ids in 0..3, got -1 \(row 0 of dataset "task-b": replay needs labelled rows\)/,
+    );
+    const outOfRange: Dataset = { ...task("b", 8, 1), y: new Int32Array([0, 1, 2, 3, 4, 0, 1, 2]) };
+    await expect(run({ replay: { data: outOfRange, perBatch: 2 } })).rejects.toThrow(
+      /fit: replay.data.y must be class ids in 0..3, got 4 \(row 4 of/,
+    );
     const moreClasses: Dataset = { ...task("b", 8, 1), numClasses: 5 };
     await expect(run({ replay: { data: moreClasses, perBatch: 2 } })).rejects.toThrow(
       /fit: replay.data.numClasses must be the training data's numClasses 4, got 5/,
     );
+    // A failing penalty is caught before the first step: nothing left behind (tape, optimizers, sums).
+    await expect(
+      run({
+        penalty: () => {
+          throw new Error("boom");
+        },
+      }),
+    ).rejects.toThrow(/boom/);
+    expect(tf.memory().numTensors).toBe(before);
     m.dispose();
   });
 
