@@ -6,6 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { normalSampler, rng } from "../core/random";
 import { batchNormLayers, KerasBatchNormalization, kerasBatchNormalization } from "../models/batchnorm";
+import { ownWeightName } from "../models/surgery";
 import type { Dataset } from "../data/types";
 import { checkDataset, checkModelTakes } from "../data/check";
 import { argError, checkPositiveInt } from "../core/validate";
@@ -141,7 +142,16 @@ export function adaptBatchNorm(
     const n = targetImages.n;
     const mean = Float32Array.from(sum, (s) => s / n);
     const variance = Float32Array.from(sq, (s, j) => Math.max(0, s / n - mean[j] * mean[j]));
-    const [gamma, beta, oldMean, oldVar] = bn.getWeights(); // tfjs order: gamma, beta, moving mean, moving variance
+    // By name, not position: tfjs lists a layer's trainable weights first, so freezing gamma alone would reorder them.
+    const stat = (name: string): tf.LayerVariable => {
+      const w = bn.weights.find((v) => ownWeightName(v) === name);
+      if (!w) throw new Error(`adaptBatchNorm: layer ${bn.name} has no weight ${name}`);
+      return w;
+    };
+    const meanVar = stat("moving_mean");
+    const varVar = stat("moving_variance");
+    const oldMean = meanVar.read();
+    const oldVar = varVar.read();
     const diff = (a: tf.Tensor, b: Float32Array) => {
       const old = a.dataSync();
       let m = 0;
@@ -151,7 +161,8 @@ export function adaptBatchNorm(
     changes.push({ layer: bn.name, meanChange: diff(oldMean, mean), varianceChange: diff(oldVar, variance) });
     const newMean = tf.tensor1d(mean);
     const newVar = tf.tensor1d(variance);
-    bn.setWeights([gamma, beta, newMean, newVar]);
+    meanVar.write(newMean);
+    varVar.write(newVar);
     tf.dispose([newMean, newVar]);
   }
   return changes;

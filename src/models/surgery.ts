@@ -1,15 +1,161 @@
 // Model surgery on a classifier whose top layer is the head: an independent copy, a copy with a fresh
 // head for a new task, and a copy judged through another model's head (how forgetting is measured).
 import * as tf from "@tensorflow/tfjs";
-import { checkPositiveInt } from "../core/validate";
+import { argError, checkPositiveInt, show } from "../core/validate";
 import { HEAD_LAYER } from "./mlp";
 
-/** An independent copy (same architecture, layer names and trainable flags, copied weights). */
+/** A weight's own name within its layer ("kernel", "bias", "gamma"…). */
+export function ownWeightName(w: tf.LayerVariable): string {
+  return w.originalName.split("/").pop() ?? w.originalName;
+}
+
+interface LayerInternals {
+  _trainableWeights: tf.LayerVariable[];
+  _nonTrainableWeights: tf.LayerVariable[];
+}
+
+/** A layer's weights in the order its build() declared them: parameters, then state (moving means…).
+ * Unlike `layer.weights` (trainable first), this order does not change when single weights freeze. */
+export function declaredWeights(layer: tf.layers.Layer): tf.LayerVariable[] {
+  const l = layer as unknown as LayerInternals;
+  return l._trainableWeights.concat(l._nonTrainableWeights);
+}
+
+/** Own names of the pinned (always frozen) weights of each pinned layer. */
+const PINNED = new WeakMap<tf.layers.Layer, Set<string>>();
+
+function accessorOf(obj: object, prop: string): PropertyDescriptor {
+  for (let p = Object.getPrototypeOf(obj) as object | null; p; p = Object.getPrototypeOf(p) as object | null) {
+    const d = Object.getOwnPropertyDescriptor(p, prop);
+    if (d) return d;
+  }
+  throw new Error(`pinFrozen: layers have no property ${prop} (tfjs changed?)`);
+}
+
+function refreeze(layer: tf.layers.Layer): void {
+  const pinned = PINNED.get(layer);
+  if (!pinned) return;
+  for (const w of (layer as unknown as LayerInternals)._trainableWeights)
+    if (pinned.has(ownWeightName(w))) w.trainable = false;
+}
+
+/**
+ * Pins weights of a plain layer frozen, whatever is done to the layer's or the model's `trainable`
+ * later. In tfjs, `layer.trainable = v` and `model.trainable = v` write `v` into the flag of every
+ * weight of the layer(s), which would unfreeze a weight frozen on its own (BitFit's kernels). The
+ * layer instance gets accessors (as LoraDense has by subclassing) that re-freeze the pinned weights
+ * whenever the layer's weights are listed (which fit(), countParams and the optimizers go through)
+ * and after every `trainable` write; `layer.weights` / getWeights() / setWeights() keep the declared
+ * order (kernel before bias) instead of tfjs' trainable-first order. `layer.trainable = false` still
+ * freezes the whole layer. cloneModel carries the pins over; a model rebuilt from its config does not.
+ */
+export function pinFrozen(layer: tf.layers.Layer, names: readonly string[]): void {
+  const own = declaredWeights(layer).map(ownWeightName);
+  for (const n of names)
+    if (!own.includes(n))
+      throw argError("pinFrozen", "names", `weights of layer ${layer.name} (${own.join(", ") || "none"})`, show(n));
+  const already = PINNED.get(layer);
+  if (already) {
+    names.forEach((n) => already.add(n));
+    refreeze(layer);
+    return;
+  }
+  PINNED.set(layer, new Set(names));
+  const trainable = accessorOf(layer, "trainable");
+  const trainableWeights = accessorOf(layer, "trainableWeights");
+  const nonTrainableWeights = accessorOf(layer, "nonTrainableWeights");
+  Object.defineProperties(layer, {
+    trainable: {
+      configurable: true,
+      get(this: tf.layers.Layer) {
+        return trainable.get!.call(this) as boolean;
+      },
+      set(this: tf.layers.Layer, v: boolean) {
+        trainable.set!.call(this, v);
+        refreeze(this);
+      },
+    },
+    trainableWeights: {
+      configurable: true,
+      get(this: tf.layers.Layer) {
+        refreeze(this);
+        return trainableWeights.get!.call(this) as tf.LayerVariable[];
+      },
+      set(this: tf.layers.Layer, v: tf.LayerVariable[]) {
+        trainableWeights.set!.call(this, v);
+      },
+    },
+    nonTrainableWeights: {
+      configurable: true,
+      get(this: tf.layers.Layer) {
+        refreeze(this);
+        return nonTrainableWeights.get!.call(this) as tf.LayerVariable[];
+      },
+      set(this: tf.layers.Layer, v: tf.LayerVariable[]) {
+        nonTrainableWeights.set!.call(this, v);
+      },
+    },
+    weights: {
+      configurable: true,
+      get(this: tf.layers.Layer) {
+        refreeze(this);
+        return declaredWeights(this);
+      },
+    },
+  });
+  refreeze(layer);
+}
+
+/** Own names of the weights pinned frozen on `layer` (empty when none is). */
+export function pinnedWeights(layer: tf.layers.Layer): string[] {
+  return [...(PINNED.get(layer) ?? [])];
+}
+
+/**
+ * Copies every weight of `from` into `to` (same architecture): layer by layer (same names, same
+ * order), weight by weight by its own name, so the copy is right whatever either model's
+ * trainability (tfjs lists trainable weights first, so per-weight freezing reorders getWeights()).
+ */
+export function copyWeightsByName(from: tf.LayersModel, to: tf.LayersModel, where = "copyWeightsByName"): void {
+  if (from.layers.length !== to.layers.length)
+    throw new Error(`${where}: the models have ${from.layers.length} and ${to.layers.length} layers`);
+  to.layers.forEach((dst, i) => {
+    const src = from.layers[i];
+    if (src.name !== dst.name)
+      throw new Error(`${where}: layer ${i} is ${src.name} in one model, ${dst.name} in the other`);
+    const srcWeights = declaredWeights(src);
+    const dstWeights = declaredWeights(dst);
+    const names = srcWeights.map(ownWeightName);
+    const unique = new Set(names).size === names.length;
+    dstWeights.forEach((w, j) => {
+      const s = unique ? srcWeights[names.indexOf(ownWeightName(w))] : srcWeights[j];
+      if (!s || s.shape.join() !== w.shape.join())
+        throw new Error(
+          `${where}: weight ${w.originalName} of layer ${dst.name} has no source of that name and shape [${w.shape}]`,
+        );
+      w.write(s.read());
+    });
+  });
+}
+
+/** An independent copy (same architecture, layer names, copied weights, and the same trainability:
+ * layer flags, per-weight flags and pinned-frozen weights). */
 export function cloneModel(model: tf.LayersModel): tf.LayersModel {
   const copy = tf.LayersModel.fromConfig(tf.LayersModel, model.getConfig()) as tf.LayersModel;
-  const weights = model.getWeights();
-  copy.setWeights(weights);
-  copy.layers.forEach((l, i) => (l.trainable = model.layers[i].trainable));
+  try {
+    copyWeightsByName(model, copy, "cloneModel");
+  } catch (e) {
+    copy.dispose();
+    throw e;
+  }
+  copy.layers.forEach((l, i) => {
+    const src = model.layers[i];
+    l.trainable = src.trainable;
+    const flags = declaredWeights(src).map((w) => w.trainable);
+    declaredWeights(l).forEach((w, j) => (w.trainable = flags[j]));
+    const pins = pinnedWeights(src);
+    if (pins.length) pinFrozen(l, pins);
+  });
   return copy;
 }
 

@@ -27,6 +27,8 @@ import type { Dataset } from "../../src/data/types";
 import { maxOutputDiff } from "../../src/evaluate/compare";
 import { roundTrip } from "../helpers/fixtures";
 import { buildSourceModel } from "../../src/models/mlp";
+import { cloneModel } from "../../src/models/surgery";
+import { adapterParams as adapterSize } from "../../src/adapt/peft/adapters";
 
 const SMALL = { width: 16, depth: 2, numHeads: 2, stemChannels: 4, seed: 3 };
 const DIM = 784;
@@ -130,6 +132,7 @@ describe("applyPeft", () => {
           if (c.layer === "head") return true;
           if (spec.method === "bitfit") return /\/(bias|beta)$/.test(c.weight);
           if (spec.method === "lora") return cls === "LoraDense" && /lora_[AB]$/.test(c.weight);
+          if (spec.method === "houlsby" && /^block\d+_ln[12]$/.test(c.layer)) return true; // the paper trains the LNs
           return PEFT_LAYER_CLASSES.includes(cls);
         };
         expect(moved.filter((c) => !own(c))).toEqual([]);
@@ -257,7 +260,7 @@ describe("savePeft / loadPeft", () => {
     const other = buildViT({ ...SMALL, width: 8 });
     try {
       await savePeft(m, dir);
-      expect(() => loadPeft(other, dir)).toThrow(/loadPeft: weight .* was saved with shape/);
+      expect(() => loadPeft(other, dir)).toThrow(/loadPeft: base is not the model this PEFT save was trained on/);
       const bin = fs.readdirSync(dir).find((f) => f.endsWith(".bin"))!;
       const file = path.join(dir, bin);
       const buf = fs.readFileSync(file);
@@ -305,7 +308,8 @@ describe("peftParamCount and specForBudget", () => {
       const d = 64;
       const L = 4;
       expect(peftParamCount(vit, { method: "lora", r: 1 })).toBe(L * 2 * (d + d));
-      expect(peftParamCount(vit, { method: "houlsby", bottleneck: 1 })).toBe(L * 2 * (2 * d + 1 + d));
+      // Houlsby: two adapters per block plus the block's two LayerNorms (gamma and beta: 4·d).
+      expect(peftParamCount(vit, { method: "houlsby", bottleneck: 1 })).toBe(L * 2 * (2 * d + 1 + d) + L * 4 * d);
       expect(peftParamCount(vit, { method: "pfeiffer", bottleneck: 1 })).toBe(L * (2 * d + 1 + d));
       expect(peftParamCount(vit, { method: "ia3" })).toBe(L * (d + d + 2 * d));
       expect(peftParamCount(vit, { method: "prompt", tokens: 1 })).toBe(d);
@@ -395,6 +399,118 @@ describe("named errors", () => {
     } finally {
       mlp.dispose();
       m.dispose();
+    }
+  });
+});
+
+describe("review fixes: BitFit's guard, Houlsby's LayerNorms, adapter placement, the base fingerprint", () => {
+  const sizeOf = (ws: tf.LayerVariable[]) =>
+    ws.reduce((s, w) => s + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
+
+  it("bitfit: layer.trainable = true and model.trainable = false/true do not unfreeze a kernel; fit moves biases and the head only", async () => {
+    const m = applyPeft(base, { method: "bitfit" }, { seed: 1 });
+    try {
+      const n = peftParamCount(base, { method: "bitfit" }) + headParams(base);
+      m.trainable = false;
+      expect(m.trainableWeights).toEqual([]);
+      m.trainable = true;
+      for (const l of m.layers) l.trainable = true;
+      m.trainable = true;
+      expect(sizeOf(m.trainableWeights)).toBe(n);
+      expect(countParams(m).trainable).toBe(n);
+      const q = m.getLayer("block0_q");
+      expect(q.trainableWeights.map((w) => w.originalName)).toEqual(["block0_q/bias"]);
+      // getWeights keeps the declared order (kernel first), whatever the flags.
+      expect(q.weights.map((w) => w.originalName)).toEqual(["block0_q/kernel", "block0_q/bias"]);
+      expect(m.getLayer("block0_ln1").weights.map((w) => w.originalName)).toEqual([
+        "block0_ln1/gamma",
+        "block0_ln1/beta",
+      ]);
+      expect(m.getLayer("pos_embed").trainableWeights).toEqual([]);
+      const snap = snapshotWeights(m);
+      const h = await fit(m, train, { epochs: 1, batchSize: 8, learningRate: 1e-2, seed: 0 });
+      expect(h.trainableParams).toBe(n);
+      const moved = assertFrozenUnchanged(m, snap).filter((c) => c.changed);
+      expect(moved.filter((c) => c.layer !== "head" && !/\/(bias|beta)$/.test(c.weight))).toEqual([]);
+      // layer.trainable = false still freezes the whole layer.
+      q.trainable = false;
+      expect(q.trainableWeights).toEqual([]);
+      // The merged model is a plain one: everything trains.
+      const merged = mergePeft(m)!;
+      try {
+        expect(countParams(merged).trainable).toBe(countParams(base).all);
+      } finally {
+        merged.dispose();
+      }
+    } finally {
+      m.dispose();
+    }
+  });
+
+  it("houlsby trains its adapters and every block's ln1/ln2 gamma and beta; pfeiffer leaves the LayerNorms frozen", () => {
+    const h = applyPeft(base, { method: "houlsby", bottleneck: 2 }, { trainHead: false });
+    const p = applyPeft(base, { method: "pfeiffer", bottleneck: 2 }, { trainHead: false });
+    try {
+      const names = (m: tf.LayersModel) => m.trainableWeights.map((w) => w.originalName);
+      for (const b of [0, 1])
+        for (const ln of ["ln1", "ln2"])
+          for (const w of ["gamma", "beta"]) {
+            expect(names(h)).toContain(`block${b}_${ln}/${w}`);
+            expect(names(p)).not.toContain(`block${b}_${ln}/${w}`);
+          }
+      expect(names(h)).not.toContain("final_ln/gamma");
+      expect(countParams(h).trainable - countParams(p).trainable).toBe(
+        2 * adapterSize(16, 2) + 2 * 4 * 16, // depth 2: one more adapter per block + 4·d LN parameters per block
+      );
+    } finally {
+      h.dispose();
+      p.dispose();
+    }
+  });
+
+  it("adapter placement: houlsby o -> o_adapter -> add1 and mlp2 -> mlp2_adapter -> add2; pfeiffer o -> add1 directly", () => {
+    const inputsOf = (m: tf.LayersModel, name: string) =>
+      m.getLayer(name).inboundNodes[0].inboundLayers.map((l) => l.name);
+    const h = applyPeft(base, { method: "houlsby", bottleneck: 2 });
+    const p = applyPeft(base, { method: "pfeiffer", bottleneck: 2 });
+    try {
+      for (const b of [0, 1]) {
+        expect(inputsOf(h, `block${b}_add1`)).toContain(`block${b}_o_adapter`);
+        expect(inputsOf(h, `block${b}_o_adapter`)).toEqual([`block${b}_o`]);
+        expect(inputsOf(h, `block${b}_add2`)).toContain(`block${b}_mlp2_adapter`);
+        expect(inputsOf(h, `block${b}_mlp2_adapter`)).toEqual([`block${b}_mlp2`]);
+        expect(inputsOf(p, `block${b}_add1`)).toContain(`block${b}_o`);
+        expect(p.layers.map((l) => l.name)).not.toContain(`block${b}_o_adapter`);
+        expect(inputsOf(p, `block${b}_add2`)).toContain(`block${b}_mlp2_adapter`);
+        expect(inputsOf(p, `block${b}_add2`)).not.toContain(`block${b}_mlp2`);
+      }
+    } finally {
+      h.dispose();
+      p.dispose();
+    }
+  });
+
+  it("loadPeft refuses a fine-tuned copy of the base (same shapes) with a named error, and takes the base itself", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "peft-"));
+    const m = applyPeft(base, { method: "lora", r: 2 });
+    const tuned = cloneModel(base);
+    try {
+      await savePeft(m, dir);
+      await fit(tuned, train, { epochs: 1, batchSize: 8, learningRate: 1e-2, seed: 3 });
+      expect(maxOutputDiff(base, tuned, xs)).toBeGreaterThan(0);
+      const before = tf.memory().numTensors;
+      expect(() => loadPeft(tuned, dir)).toThrow(
+        /loadPeft: base is not the model this PEFT save was trained on: sha256 of its \d+ frozen weights is [0-9a-f]{16}…, the save expects [0-9a-f]{16}…/,
+      );
+      expect(tf.memory().numTensors).toBe(before);
+      const back = loadPeft(base, dir);
+      back.dispose();
+      const json = JSON.parse(fs.readFileSync(path.join(dir, "peft.json"), "utf8")) as { baseSha256: string };
+      expect(json.baseSha256).toMatch(/^[0-9a-f]{64}$/);
+    } finally {
+      m.dispose();
+      tuned.dispose();
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,11 +1,25 @@
 // Bottleneck adapters (Houlsby et al. 2019; Pfeiffer et al. 2020): h <- h + W_up · GELU(W_down · h + b_down)
 // + b_up, a d -> m -> d bottleneck with a residual connection, inserted after a sub-layer's output
-// projection and before the block's residual add. W_up and b_up start at zero, so the adapter starts
-// as the identity and the model equals its base; W_down starts Kaiming-uniform (bound 1/sqrt(d), as
-// LoRA's A in loralib/PEFT and the "mam_adapter" init of AdapterHub), b_down at zero. GELU is the
-// non-linearity (the ViT's own; AdapterHub's Pfeiffer config uses ReLU, Houlsby's paper does not fix
-// one). Houlsby: one adapter after the attention output (o) and one after the MLP (mlp2) per block;
-// Pfeiffer: after the MLP only. Not mergeable: the non-linearity keeps the adapter out of any weight.
+// projection and before the block's residual add.
+//
+// Initialisation: W_up and b_up start at ZERO, so the adapter is exactly the identity and the model
+// equals its base at step 0; W_down starts Kaiming-uniform (bound 1/sqrt(d), as LoRA's A in
+// loralib/PEFT and AdapterHub's "mam_adapter" init), b_down at zero. This zero up-projection is our
+// (AdapterHub "mam_adapter"-style) choice, not the paper's: Houlsby et al. initialise BOTH projections
+// near zero (zero-mean Gaussian, std 1e-2, truncated at two std), so their adapter is only nearly
+// the identity; the paper's adapter-bert code draws both from a truncated normal of std 1e-3.
+// Non-linearity: GELU, as adapter-bert's code and the ViT itself use (the paper does not fix one;
+// AdapterHub's Pfeiffer config uses ReLU, its Houlsby config swish).
+//
+// Placement. Houlsby: one adapter after the attention output projection (block{i}_o -> adapter ->
+// block{i}_add1) and one after the MLP (block{i}_mlp2 -> adapter -> block{i}_add2) per block, and,
+// as in the paper, each block's LayerNorms (ln1, ln2: gamma and beta, 4·d parameters per block) train
+// too, so peftParamCount counts them. Pfeiffer: one adapter after the MLP only (mlp2 -> adapter ->
+// add2); the block LayerNorms stay frozen (our choice: only the adapter trains). "After mlp2 only" is
+// the pre-norm simplification of AdapterFusion's placement (Pfeiffer et al. place the adapter after
+// the post-norm block's FFN output, around its residual and LayerNorm; our ViT is pre-norm, so the
+// adapter sits on the MLP branch before the residual add).
+// Not mergeable: the non-linearity keeps the adapter out of any weight.
 import * as tf from "@tensorflow/tfjs";
 import { gelu } from "../../models/transformer";
 import type { Kwargs, LayerArgs } from "../../models/layer-args";
@@ -86,13 +100,15 @@ export function adapterParams(d: number, bottleneck: number): number {
 }
 
 /** A copy of `base` with an adapter after each of the `after` layers (`<layer>_adapter`); only the
- * adapters (and `head`, when given) train. */
+ * adapters (and `head`, when given, and the base layers named in `alsoTrain`: Houlsby's LayerNorms)
+ * train. */
 export function applyAdapters(
   base: tf.LayersModel,
   after: string[],
   bottleneck: number,
   seed: number,
   head: string | null,
+  alsoTrain: readonly string[] = [],
 ): tf.LayersModel {
   const inserts: Insertion[] = after.map((name, i) => ({
     after: name,
@@ -100,5 +116,5 @@ export function applyAdapters(
     className: BottleneckAdapter.className,
     config: { bottleneck, seed: seed * 1000 + i },
   }));
-  return withInsertedLayers(base, inserts, head);
+  return withInsertedLayers(base, inserts, head, alsoTrain);
 }

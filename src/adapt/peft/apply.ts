@@ -9,7 +9,7 @@ import { argError, checkFinite, checkOneOf, show } from "../../core/validate";
 import { adapterParams, applyAdapters, BottleneckAdapter } from "./adapters";
 import { applyBitFit, bitfitCount, bitfitWeights, layerParams, plainClone } from "./bitfit";
 import { applyIA3, IA3Scale, mergeIA3 } from "./ia3";
-import { weightName } from "./graph";
+import { weightName, weightNamed } from "./graph";
 import { applyPrompt, DropPromptTokens, PromptTokens } from "./prompt";
 import {
   type ApplyPeftOptions,
@@ -17,6 +17,7 @@ import {
   checkPeftOptions,
   checkPeftSpec,
   HOULSBY_AFTER,
+  HOULSBY_LAYER_NORMS,
   IA3_AFTER,
   layersMatching,
   LORA_TARGETS,
@@ -77,7 +78,9 @@ export function applyPeft(base: tf.LayersModel, spec: PeftSpec, options: ApplyPe
     case "houlsby":
     case "pfeiffer": {
       const after = layersMatching(where, base, spec.method === "houlsby" ? HOULSBY_AFTER : PFEIFFER_AFTER, "block");
-      model = applyAdapters(base, after, spec.bottleneck, seed, head);
+      const norms =
+        spec.method === "houlsby" ? layersMatching(where, base, HOULSBY_LAYER_NORMS, "block LayerNorm") : [];
+      model = applyAdapters(base, after, spec.bottleneck, seed, head, norms);
       break;
     }
     case "bitfit":
@@ -117,15 +120,29 @@ export function peftParamCount(base: tf.LayersModel, spec: PeftSpec): number {
   switch (spec.method) {
     case "lora":
       return resolveLoraTargets(base, LORA_TARGETS, where).reduce((s, n) => {
-        const [fanIn, units] = base.getLayer(n).weights[0].shape as number[]; // kernel [in, units]
+        const kernel = weightNamed(base.getLayer(n), "kernel");
+        if (!kernel) throw new Error(`${where}: the LoRA target ${n} has no kernel`);
+        const [fanIn, units] = kernel.shape as number[]; // kernel [in, units]
         return s + spec.r * (fanIn + units);
       }, 0);
     case "houlsby":
-    case "pfeiffer":
-      return layersMatching(where, base, spec.method === "houlsby" ? HOULSBY_AFTER : PFEIFFER_AFTER, "block").reduce(
-        (s, n) => s + adapterParams(unitsOf(base, n), spec.bottleneck),
-        0,
-      );
+    case "pfeiffer": {
+      const adapters = layersMatching(
+        where,
+        base,
+        spec.method === "houlsby" ? HOULSBY_AFTER : PFEIFFER_AFTER,
+        "block",
+      ).reduce((s, n) => s + adapterParams(unitsOf(base, n), spec.bottleneck), 0);
+      // Houlsby also trains every block's two LayerNorms (gamma and beta: 4·d per block).
+      const norms =
+        spec.method === "houlsby"
+          ? layersMatching(where, base, HOULSBY_LAYER_NORMS, "block LayerNorm").reduce(
+              (s, n) => s + base.getLayer(n).countParams(),
+              0,
+            )
+          : 0;
+      return adapters + norms;
+    }
     case "bitfit":
       return bitfitCount(base, headOf(base));
     case "ia3":
@@ -223,7 +240,10 @@ export function methodWeights(model: tf.LayersModel, info: PeftInfo): { name: st
     default: {
       const cls =
         info.spec.method === "ia3" ? IA3Scale : info.spec.method === "prompt" ? PromptTokens : BottleneckAdapter;
-      return model.layers.filter((l) => l instanceof cls).flatMap((l) => named(l, layerParams(l)));
+      const own = model.layers.filter((l) => l instanceof cls);
+      // Houlsby: the block LayerNorms train too.
+      const norms = info.spec.method === "houlsby" ? model.layers.filter((l) => HOULSBY_LAYER_NORMS.test(l.name)) : [];
+      return [...own, ...norms].flatMap((l) => named(l, layerParams(l)));
     }
   }
 }

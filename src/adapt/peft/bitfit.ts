@@ -4,8 +4,22 @@
 // stays `trainable` while its kernel's LayerVariable is switched off, which layer.trainableWeights
 // (and so fit(), countParams, snapshotWeights) honours. The model holds plain layers, so "merging"
 // is a clone with every weight trainable again.
+//
+// TRAPS of per-weight trainability in tfjs (and how this file defuses them):
+// 1. `layer.trainable = v` and `model.trainable = v` write v into EVERY weight's own flag, so a later
+//    freeze/unfreeze call would silently turn BitFit into full fine-tuning. Every non-head layer of a
+//    BitFit model therefore has its non-bias weights pinned frozen (src/models/surgery.ts pinFrozen:
+//    instance accessors, as LoraDense has by subclassing, that re-freeze them whenever the weights
+//    are listed and after every `trainable` write); cloneModel keeps the pins. A model rebuilt from
+//    the config (tf.loadLayersModel, fromConfig) loses them: the config has no per-weight flags.
+// 2. tfjs orders a layer's `weights` trainable-first, so a frozen kernel would come AFTER its bias in
+//    getWeights() ([bias, kernel]; LayerNorm [beta, gamma]). Pinned layers keep the declared order,
+//    but a model's getWeights() still lists every trainable weight of the model first: copy weights
+//    by name (graph.ts copySharedWeights, surgery.ts copyWeightsByName), never by position.
+// mergePeft's output (plainClone) is a plain model with every weight trainable and nothing pinned.
 import * as tf from "@tensorflow/tfjs";
-import { copySharedWeights, modelConfig, modelFromConfig, setConfigTrainable } from "./graph";
+import { pinFrozen } from "../../models/surgery";
+import { copySharedWeights, modelConfig, modelFromConfig, setConfigTrainable, weightName } from "./graph";
 
 /** A layer's parameters (trainable-kind weights), frozen or not (the public getter hides them once frozen). */
 export function layerParams(layer: tf.layers.Layer): tf.LayerVariable[] {
@@ -44,11 +58,10 @@ export function applyBitFit(base: tf.LayersModel, head: string, trainHead: boole
       continue;
     }
     const params = layerParams(l);
-    if (params.some(isBiasWeight)) {
-      for (const w of params) w.trainable = isBiasWeight(w);
-    } else {
-      l.trainable = false;
-    }
+    if (!params.some(isBiasWeight)) l.trainable = false;
+    // Pinned: neither layer.trainable = true nor model.trainable = true can unfreeze them (header, trap 1).
+    const frozen = params.filter((w) => !isBiasWeight(w)).map(weightName);
+    if (frozen.length) pinFrozen(l, frozen);
   }
   return out;
 }

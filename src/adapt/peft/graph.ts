@@ -98,6 +98,12 @@ export function weightName(w: tf.LayerVariable): string {
   return w.originalName.split("/").pop() ?? w.originalName;
 }
 
+/** A layer's weight by its own name, or null: never unpack `layer.weights` / getWeights() by position
+ * (tfjs lists trainable weights first, so per-weight freezing reorders them; bitfit.ts's header). */
+export function weightNamed(layer: tf.layers.Layer, name: string): tf.LayerVariable | null {
+  return layer.weights.find((w) => weightName(w) === name) ?? null;
+}
+
 /** Sets every layer's `trainable` in the config (layers whose name is in `trainable` train). */
 export function setConfigTrainable(config: ModelConfig, trainable: (name: string) => boolean): void {
   for (const e of config.layers) e.config.trainable = trainable(e.name);
@@ -113,12 +119,18 @@ export interface Insertion {
 
 /**
  * A copy of `base` with new layers inserted (each after its layer), the base's weights copied, and
- * only the new layers (plus `head`, when given) trainable. `base` is left untouched.
+ * only the new layers (plus `head`, when given, and the base layers named in `alsoTrain`) trainable.
+ * `base` is left untouched.
  */
-export function withInsertedLayers(base: tf.LayersModel, inserts: Insertion[], head: string | null): tf.LayersModel {
+export function withInsertedLayers(
+  base: tf.LayersModel,
+  inserts: Insertion[],
+  head: string | null,
+  alsoTrain: readonly string[] = [],
+): tf.LayersModel {
   const config = modelConfig(base);
   const added = new Set(inserts.map((i) => i.name));
-  setConfigTrainable(config, (name) => added.has(name) || name === head);
+  setConfigTrainable(config, (name) => added.has(name) || name === head || alsoTrain.includes(name));
   for (const i of inserts) insertAfter(config, i.after, { ...i, config: { ...i.config, trainable: true } });
   const out = modelFromConfig(config);
   copySharedWeights(base, out);

@@ -10,6 +10,7 @@ import {
   modelFromConfig,
   removeLayer,
   setConfigTrainable,
+  weightNamed,
   withInsertedLayers,
 } from "./graph";
 
@@ -82,20 +83,24 @@ export function mergeIA3(model: tf.LayersModel): tf.LayersModel {
     const scale = s.scale!.read(); // [d]
     if (activation === "linear") {
       const target = out.getLayer(producer.name);
-      const [kernel, bias] = target.getWeights(); // [in, d], [d]
-      const next = tf.tidy(() => (bias ? [kernel.mul(scale), bias.mul(scale)] : [kernel.mul(scale)]));
-      target.setWeights(next);
-      next.forEach((t) => t.dispose());
+      const kernel = weightNamed(target, "kernel"); // [in, d]
+      const bias = weightNamed(target, "bias"); // [d] or absent
+      if (!kernel) throw new Error(`mergePeft: ${producer.name} has no kernel to fold the scale ${s.name} into`);
+      for (const w of bias ? [kernel, bias] : [kernel]) {
+        const next = tf.tidy(() => w.read().mul(scale));
+        w.write(next);
+        next.dispose();
+      }
     } else {
       const consumer = soleConsumer(model, s.name);
       if (consumer.getClassName() !== "Dense")
         throw new Error(
           `mergePeft: the scale ${s.name} follows a non-linear layer and feeds ${consumer.name} (${consumer.getClassName()}), not a Dense; it cannot be folded`,
         );
-      const target = out.getLayer(consumer.name);
-      const [kernel, ...rest] = target.getWeights(); // kernel [d, out]
-      const folded = tf.tidy(() => kernel.mul(scale.reshape([-1, 1])));
-      target.setWeights([folded, ...rest]);
+      const kernel = weightNamed(out.getLayer(consumer.name), "kernel"); // [d, out]
+      if (!kernel) throw new Error(`mergePeft: ${consumer.name} has no kernel to fold the scale ${s.name} into`);
+      const folded = tf.tidy(() => kernel.read().mul(scale.reshape([-1, 1])));
+      kernel.write(folded);
       folded.dispose();
     }
   }

@@ -2,6 +2,7 @@
 // needed to rebuild the model on the same base, as peft.json + the data file it names, committed
 // together (src/store/atomic commitWithBlob) and checked by size and sha256 on load.
 import * as tf from "@tensorflow/tfjs";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { commitWithBlob, isBlobName } from "../../store/atomic";
@@ -11,7 +12,8 @@ import { applyPeft, methodWeights, peftInfo, PEFT_LAYER_CLASSES, rememberPeft } 
 import { weightName } from "./graph";
 import { checkBase, checkPeftSpec, type PeftSpec } from "./spec";
 
-export const PEFT_FORMAT = "transfer-lab-peft/1";
+/** Version 2 adds baseSha256 (version 1 saves are refused: save again). */
+export const PEFT_FORMAT = "transfer-lab-peft/2";
 export const PEFT_JSON = "peft.json";
 
 /** What peft.json holds. */
@@ -25,6 +27,37 @@ export interface PeftJson {
   dataFile: string;
   dataBytes: number;
   dataSha256: string;
+  /** sha256 of the base's frozen weights (every weight the save does not hold; baseFingerprint). */
+  baseSha256: string;
+  /** How many weights went into baseSha256. */
+  baseWeights: number;
+}
+
+/**
+ * sha256 over the weights of `model` that the save does not hold (`saved`: names `<layer>/<weight>`),
+ * sorted by name, each as its name, shape and float32 bytes. On a PEFT model these are exactly the
+ * base's frozen weights (every method weight and the trained head are saved), so savePeft's value on
+ * the PEFT model equals loadPeft's value on the base it was trained on, and differs on any other base
+ * (a fine-tuned copy of the same shape included).
+ */
+export function baseFingerprint(
+  model: tf.LayersModel,
+  saved: ReadonlySet<string>,
+): { sha256: string; weights: number } {
+  const entries: { name: string; variable: tf.LayerVariable }[] = [];
+  for (const l of model.layers)
+    for (const w of l.weights) {
+      const name = `${l.name}/${weightName(w)}`;
+      if (!saved.has(name)) entries.push({ name, variable: w });
+    }
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const hash = crypto.createHash("sha256");
+  for (const { name, variable } of entries) {
+    hash.update(`${name}\0${variable.shape.join("x")}\0`);
+    const values = variable.read().dataSync();
+    hash.update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+  }
+  return { sha256: hash.digest("hex"), weights: entries.length };
 }
 
 function savedWeights(model: tf.LayersModel): { name: string; variable: tf.LayerVariable }[] {
@@ -44,6 +77,7 @@ export async function savePeft(model: tf.LayersModel, dir: string): Promise<{ by
   const info = peftInfo(model, "savePeft");
   const named: tf.NamedTensorMap = {};
   for (const w of savedWeights(model)) named[w.name] = w.variable.read();
+  const fingerprint = baseFingerprint(model, new Set(Object.keys(named)));
   // encodeWeights copies the values into one buffer; it creates no tensors.
   const { data, specs } = await tf.io.encodeWeights(named);
   await fs.promises.mkdir(dir, { recursive: true });
@@ -62,6 +96,8 @@ export async function savePeft(model: tf.LayersModel, dir: string): Promise<{ by
         dataFile,
         dataBytes: data.byteLength,
         dataSha256,
+        baseSha256: fingerprint.sha256,
+        baseWeights: fingerprint.weights,
       };
       text = JSON.stringify(json);
       return text;
@@ -105,6 +141,13 @@ export function loadPeft(base: tf.LayersModel, dir: string): tf.LayersModel {
   if (sum !== json.dataSha256)
     throw new Error(
       `${where}: ${binFile} does not match its checksum: sha256 expected ${String(json.dataSha256).slice(0, 16)}…, found ${sum.slice(0, 16)}… (the file is damaged; save the model again)`,
+    );
+  if (typeof json.baseSha256 !== "string")
+    throw new Error(`${where}: ${jsonFile} has no base fingerprint (baseSha256); save the model again`);
+  const found = baseFingerprint(base, new Set(json.weightSpecs.map((w) => w.name)));
+  if (found.sha256 !== json.baseSha256)
+    throw new Error(
+      `${where}: base is not the model this PEFT save was trained on: sha256 of its ${found.weights} frozen weights is ${found.sha256.slice(0, 16)}…, the save expects ${json.baseSha256.slice(0, 16)}… over ${json.baseWeights} weights (load it onto the exact base it was trained from, not a fine-tuned or re-trained copy)`,
     );
   const model = applyPeft(base, json.spec, { trainHead: json.head !== null });
   const data = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;

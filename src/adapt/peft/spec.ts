@@ -111,6 +111,8 @@ export function checkBase(
 export const LORA_TARGETS = /^block\d+_(q|v)$/;
 /** Houlsby adapters follow each block's attention output projection and its MLP output. */
 export const HOULSBY_AFTER = /^block\d+_(o|mlp2)$/;
+/** Houlsby et al. (2019) also train each block's LayerNorms (gamma and beta of ln1 and ln2). */
+export const HOULSBY_LAYER_NORMS = /^block\d+_ln[12]$/;
 /** Pfeiffer adapters follow each block's MLP output only. */
 export const PFEIFFER_AFTER = /^block\d+_mlp2$/;
 /** (IA)³ scales keys, values and the MLP's hidden activations (the GELU output of mlp1). */
