@@ -123,6 +123,10 @@ export function copyWeightsByName(from: tf.LayersModel, to: tf.LayersModel, wher
     const src = from.layers[i];
     if (src.name !== dst.name)
       throw new Error(`${where}: layer ${i} is ${src.name} in one model, ${dst.name} in the other`);
+    if (src instanceof tf.LayersModel && dst instanceof tf.LayersModel) {
+      copyWeightsByName(src, dst, where); // a nested model holds its weights in its own layers
+      return;
+    }
     const srcWeights = declaredWeights(src);
     const dstWeights = declaredWeights(dst);
     const names = srcWeights.map(ownWeightName);

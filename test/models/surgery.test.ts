@@ -69,6 +69,41 @@ describe("cloneModel", () => {
   });
 });
 
+describe("copyWeightsByName through a nested model", () => {
+  it("copies the weights of a model used as a layer", () => {
+    const make = (seed: number) => {
+      const inner = tf.sequential({
+        name: "inner",
+        layers: [
+          tf.layers.dense({
+            units: 3,
+            inputShape: [4],
+            name: "d1",
+            kernelInitializer: tf.initializers.glorotUniform({ seed }),
+          }),
+        ],
+      });
+      const x = tf.input({ shape: [4], name: "x" });
+      const y = tf.layers
+        .dense({ units: 2, name: "out", kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }) })
+        .apply(inner.apply(x) as tf.SymbolicTensor) as tf.SymbolicTensor;
+      return tf.model({ inputs: x, outputs: y });
+    };
+    const a = make(1);
+    const b = make(5);
+    const xs = tf.ones([2, 4]);
+    try {
+      expect(maxOutputDiff(a, b, xs)).toBeGreaterThan(0);
+      copyWeightsByName(a, b);
+      expect(maxOutputDiff(a, b, xs)).toBe(0);
+    } finally {
+      tf.dispose([xs]);
+      a.dispose();
+      b.dispose();
+    }
+  });
+});
+
 describe("pinFrozen and copyWeightsByName", () => {
   it("named errors: an unknown weight, another architecture", () => {
     const a = buildViT(SMALL);
