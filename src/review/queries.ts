@@ -91,6 +91,25 @@ export const REVIEW_QUERIES = {
     lesson: "07",
     method: { kind: "source-pretrained", where: (m) => m.kind === "source-pretrained" && m.dapt !== undefined },
   },
+  // Lesson 09: the PEFT family on lesson 05's tiny ViT (each seed's own pretrained ViT, lesson 05's labels and step
+  // budget), and full fine-tuning with a defence against forgetting. Every run is recorded with its rate (@lr=). A
+  // method's rate grid ran on the rate seeds at one budget, its chosen rate on every seed: where the rate seeds are
+  // fewer, the chosen rate is the one configuration on the most seeds (review.ts takes it); where they are all the
+  // seeds, it is the best on validation, as the lesson chose it. A size left out (bottleneck, rank, tokens) is the
+  // size best on validation, as the lesson's verdicts take each method. Lesson 09's full fine-tuning and head-only
+  // are lesson 05's runs on the same ViTs (vitFullFt, vitHeadOnly): questions.ts pairs them with lesson 09's.
+  peftHoulsby: { lesson: "09", method: { kind: "adapter", placement: "houlsby" } },
+  peftPfeiffer: { lesson: "09", method: { kind: "adapter", placement: "pfeiffer" } },
+  peftLora: { lesson: "09", method: { kind: "lora", on: "qv", merged: null } },
+  peftBitfit: { lesson: "09", method: { kind: "bitfit" } },
+  peftIa3: { lesson: "09", method: { kind: "ia3" } },
+  peftPrompt: { lesson: "09", method: { kind: "prompt" } },
+  // The defences run at lesson 09's validated full-fine-tuning rate; L2-SP's and EWC's strengths are chosen on both
+  // tasks' validation (task-B accuracy and task-A retention, extra.retentionVal): questions.ts picks that strength.
+  l2sp: { lesson: "09", method: { kind: "l2-sp" } },
+  ewc: { lesson: "09", method: { kind: "ewc" } },
+  rehearsal: { lesson: "09", method: { kind: "rehearsal" } },
+  multiTask: { lesson: "09", method: { kind: "multi-task" } },
 } satisfies Record<string, ResultQuery>;
 
 export type QueryName = keyof typeof REVIEW_QUERIES;

@@ -1,12 +1,27 @@
 // Lesson 10's interview question bank, as data: each question has a topic, an answer written for
 // this project and follow-ups; answers are functions of the measured results (Facts): every number
-// they state is a mean ± 95 % half-width measured by lessons 01-07 on this machine, every comparison
+// they state is a mean ± 95 % half-width measured by lessons 01-09 on this machine, every comparison
 // a paired verdict (holds / not significant / contradicted, with Δ, CI and n), or said to be missing.
 import { DEFAULT_LAYER_DECAY } from "../adapt/schedules";
 import type { ResultRecord } from "../store/results";
-import { loggingFacts, NOT_MEASURED, type Facts, type ResultQuery, type Verdict } from "./review";
+import {
+  bestOnValidation,
+  loggingFacts,
+  makeFacts,
+  NOT_MEASURED,
+  rowQuery,
+  runsOfRow,
+  type ComparedQuery,
+  type CompareSpec,
+  type Facts,
+  type ResultQuery,
+  type Verdict,
+} from "./review";
 import { formatCount, prose } from "../core/format";
-import { queryAt } from "./queries";
+import { parseMethod, type Method, type MethodKind } from "../core/methods";
+import { chooseOnBothTasks } from "../experiments/peft";
+import { defaultViTRate } from "../experiments/vit";
+import { queryAt, type QueryName } from "./queries";
 import { rateExtremes } from "./checkpoint";
 
 export type ReviewTopic =
@@ -66,6 +81,10 @@ export const VIT_LORA_MARGIN = 0.03;
 /** Lesson 07 judges greedy "obsolete" by equivalence: end-to-end denoising within ± this of greedy (its
  * obsoleteMargin, fixed before the run). */
 export const GREEDY_OBSOLETE_MARGIN = 0.03;
+/** Lesson 09 judges "matches full fine-tuning" by equivalence within ± this: its notebook's `margin` parameter
+ * (a parameter of the notebook, not a library constant, so it cannot be imported; test/review/lesson09.test.ts
+ * checks the two are equal). One PEFT method "matching" another is judged with the same margin. */
+export const PEFT_MATCH_MARGIN = 0.03;
 /** The shifts lesson 07 measures. */
 const LESSON07_TASKS = ["mild", "inverted"] as const;
 
@@ -213,6 +232,232 @@ function citeLesson07Dapt(f: Facts): string {
   if (!verdicts.some((v) => v.measured))
     return `${what}: ${NOT_MEASURED} (no lesson 07 runs recorded; run lesson 07 to fill these verdicts in).`;
   return `${what}: ${verdicts.map(said).join("; ")}.`;
+}
+
+// ---- Lesson 09: the PEFT family and the defences against forgetting on the tiny ViT --------------------------------
+
+/** Lesson 09's PEFT kinds (LoRA: on q and v). */
+const PEFT_KINDS: readonly MethodKind[] = ["adapter", "bitfit", "ia3", "prompt", "lora"];
+/** Lesson 09's baselines are lesson 05's runs of these kinds. */
+const LESSON05_BASELINES: readonly MethodKind[] = ["full-ft", "head-only"];
+
+const withBaselines = new WeakMap<Facts, Facts>();
+/** The facts with lesson 05's full fine-tuning and head-only runs also read as lesson 09's, on the tasks, budgets
+ * and seeds lesson 09 recorded: lesson 09 runs no baseline of its own but reads lesson 05's back (the same seed's
+ * pretrained ViT, labels and step budget) and pairs its runs with them by seed; the review pairs only within one
+ * lesson, so the copies stand in lesson 09 (their citations say 09, the claims say they are lesson 05's runs). */
+function lesson09Facts(f: Facts): Facts {
+  let g = withBaselines.get(f);
+  if (g) return g;
+  const at = (r: ResultRecord) => JSON.stringify([r.scale, r.backend, r.task, r.labelsPerClass, r.seed]);
+  const measured = new Set(f.rows.filter((r) => r.lesson === "09").map(at));
+  const copies = f.rows
+    .filter((r) => {
+      const kind = parseMethod(r.method)?.kind;
+      return r.lesson === "05" && kind !== undefined && LESSON05_BASELINES.includes(kind) && measured.has(at(r));
+    })
+    .map((r) => ({ ...r, lesson: "09" }));
+  g = makeFacts([...f.rows, ...copies]);
+  withBaselines.set(f, g);
+  return g;
+}
+
+/** Where questionVerdicts collects the verdicts an answer states through compareWith05 (f.compare logs its own). */
+const verdictLogs = new WeakMap<Facts, Verdict[]>();
+
+/** f.compare on lesson 09 with lesson 05's baselines paired in (lesson09Facts); logged like f.compare. */
+function compareWith05(f: Facts, claim: string, a: ComparedQuery, b: ComparedQuery, spec?: Partial<CompareSpec>) {
+  const v = lesson09Facts(f).compare(claim, a, b, spec);
+  const log = verdictLogs.get(f);
+  if (log && !log.some((x) => x.claim === v.claim)) log.push(v);
+  return v;
+}
+
+/** Lesson 09's full fine-tuning (lesson 05's runs): at the rate lesson 09 chose on validation, which its defences
+ * record in their names (they run at it); without a defence recorded, lesson 05's rate best on validation. */
+function fullFt09(f: Facts): ResultQuery {
+  const names: QueryName[] = ["rehearsal", "multiTask", "l2sp", "ewc"];
+  const defence = names.map((n) => f.arm(queryAt(n, "few"))).find((a) => a !== null);
+  const lr = defence ? parseMethod(defence.row.method)?.lr : undefined;
+  if (lr === undefined) return { lesson: "09", method: { kind: "full-ft", layerDecay: null }, k: "few" };
+  // Lesson 05 names a run at its default rate without @lr= (vitMethodLabel).
+  const atLr = (m: Method) => m.lr === lr || (m.lr === undefined && lr === defaultViTRate("full-ft"));
+  return { lesson: "09", method: { kind: "full-ft", layerDecay: null, where: atLr }, k: "few" };
+}
+
+const headOnly09: ResultQuery = { lesson: "09", method: { kind: "head-only" }, k: "few" };
+
+/** L2-SP's or EWC's strength as lesson 09 chose it: on validation, by the mean of task-B validation accuracy and
+ * task-A validation retention (chooseOnBothTasks over extra.retentionVal), among the strengths run on the most
+ * seeds (the grid ran on the rate seeds, the choice on every seed). Its exact name, or the plain query when lesson 09
+ * did not record it or recorded no task-A validation retention. */
+function chosenDefence(f: Facts, name: "l2sp" | "ewc"): ResultQuery {
+  const q = queryAt(name, "few");
+  const arm = f.arm(q);
+  if (!arm) return q;
+  const most = Math.max(...arm.candidates.map((s) => s.runs));
+  const group = arm.candidates.filter((s) => s.runs === most);
+  if (group.length === 1) return rowQuery(group[0]);
+  const candidates = group.map((s) => ({
+    key: s,
+    runs: runsOfRow(f, s).map((r) => ({
+      seed: r.seed,
+      valAccuracy: r.valAccuracy ?? NaN,
+      accuracy: r.accuracy,
+      retentionVal: typeof r.extra?.retentionVal === "number" ? r.extra.retentionVal : null,
+    })),
+  }));
+  if (candidates.some((c) => c.runs.some((r) => r.retentionVal === null || !Number.isFinite(r.valAccuracy))))
+    return rowQuery(arm.row);
+  return rowQuery(chooseOnBothTasks(candidates).chosen);
+}
+
+/** The LoRA configuration of lesson 09 nearest in trainable parameters to `q`'s (log scale), at its rate chosen on
+ * validation; the plain LoRA query when either side is missing. */
+function loraNearest(f: Facts, q: ResultQuery): ResultQuery {
+  const lora = queryAt("peftLora", "few");
+  const arm = f.arm(q);
+  const p = arm?.row.trainableParams;
+  if (!arm || !p) return lora;
+  const ranks = f.summary.flatMap((s) => {
+    const m = parseMethod(s.method);
+    return s.lesson === arm.lesson &&
+      s.task === arm.task &&
+      s.labelsPerClass === arm.labelsPerClass &&
+      m?.kind === "lora" &&
+      m.on === "qv" &&
+      !m.merged &&
+      s.trainableParams
+      ? [{ r: m.r, gap: Math.abs(Math.log(s.trainableParams / p)) }]
+      : [];
+  });
+  if (!ranks.length) return lora;
+  const r = ranks.reduce((best, x) => (x.gap < best.gap ? x : best)).r;
+  return { ...lora, method: { kind: "lora", on: "qv", merged: null, r }, task: arm.task };
+}
+
+/** Lesson 09's PEFT method best on validation at its fewest labels (each method at its size and rate; bestOnValidation:
+ * full seed sets only, cheaper first on ties), or null. */
+function bestPeft(f: Facts): ResultQuery | null {
+  const ks = f.summary.filter((s) => s.lesson === "09" && s.labelsPerClass !== null).map((s) => s.labelsPerClass!);
+  if (!ks.length) return null;
+  const k = Math.min(...ks);
+  const rows = f.summary.filter((s) => {
+    const m = parseMethod(s.method);
+    return (
+      s.lesson === "09" &&
+      s.labelsPerClass === k &&
+      m !== null &&
+      PEFT_KINDS.includes(m.kind) &&
+      !(m.kind === "lora" && (m.on !== "qv" || m.merged === true))
+    );
+  });
+  const best = bestOnValidation(f, rows);
+  return best ? rowQuery(best) : null;
+}
+
+/** The source model's task-A accuracy minus task-A accuracy with the LoRA adapter removed (extra.swapRetention), in
+ * points of forgetting; null where lesson 09 did not record the swap. */
+function swapForgetting(r: ResultRecord): number | null {
+  const swap = r.extra?.swapRetention;
+  return typeof swap === "number" && typeof r.retention === "number" && typeof r.forgetting === "number"
+    ? r.retention + r.forgetting - swap
+    : null;
+}
+
+const LESSON09_MISSING = `${NOT_MEASURED} (no lesson 09 runs recorded; run lesson 09 to fill these verdicts in)`;
+
+/** Lesson 09's verdicts on adapters: Houlsby adapters against LoRA on q, v at the nearest budget, Pfeiffer against
+ * Houlsby, and the PEFT method best on validation against full fine-tuning (within lesson 09's margin) and head-only. */
+function citeLesson09Adapters(f: Facts): string {
+  const m = Math.round(100 * PEFT_MATCH_MARGIN);
+  const houlsby = queryAt("peftHoulsby", "few");
+  const lora = loraNearest(f, houlsby);
+  const best = bestPeft(f);
+  const bestName = best ? String(best.method) : "the PEFT method best on validation";
+  const verdicts = [
+    f.compare(
+      `lesson 09 ViT: Houlsby adapters match LoRA on q, v at the nearest trainable-parameter budget (within ±${m} points, lesson 09's margin)`,
+      houlsby,
+      lora,
+      { direction: "within", margin: PEFT_MATCH_MARGIN },
+    ),
+    f.compare(
+      `lesson 09 ViT: Pfeiffer adapters match Houlsby adapters (within ±${m} points)`,
+      queryAt("peftPfeiffer", "few"),
+      houlsby,
+      { direction: "within", margin: PEFT_MATCH_MARGIN },
+    ),
+    compareWith05(
+      f,
+      `lesson 09 ViT: the PEFT method best on validation (${bestName}) matches full fine-tuning (lesson 05's runs at lesson 09's validated rate) within ±${m} points (lesson 09's margin)`,
+      best ?? queryAt("peftLora", "few"),
+      fullFt09(f),
+      { direction: "within", margin: PEFT_MATCH_MARGIN },
+    ),
+    compareWith05(
+      f,
+      `lesson 09 ViT: the PEFT method best on validation (${bestName}) beats head-only (lesson 05's runs)`,
+      best ?? queryAt("peftLora", "few"),
+      headOnly09,
+    ),
+  ];
+  const what = prose`Lesson 09 measures the family on lesson 05's tiny ViT at matched budgets of trainable
+    parameters, each method at its size and rate chosen on validation (Houlsby adapters train
+    ${f.citeParams(houlsby)} weights, LoRA on q, v ${f.citeParams(lora)})`;
+  if (!verdicts.some((v) => v.measured)) return `${what}: ${LESSON09_MISSING}.`;
+  return `${what}: ${verdicts.map(said).join("; ")}.`;
+}
+
+/** Lesson 09's verdicts on limiting forgetting: each defence against full fine-tuning at the same rate (lesson 05's
+ * runs), and LoRA swapped out (task A back exactly, as each run checks). */
+function citeLesson09Forgetting(f: Facts): string {
+  const full = fullFt09(f);
+  const defences: [string, ResultQuery][] = [
+    ["L2-SP", chosenDefence(f, "l2sp")],
+    ["EWC", chosenDefence(f, "ewc")],
+    ["rehearsal of a small task-A buffer", queryAt("rehearsal", "few")],
+    ["multi-task training on all of task A", queryAt("multiTask", "few")],
+  ];
+  const verdicts = defences.map(([name, q]) =>
+    compareWith05(
+      f,
+      `lesson 09 ViT: full fine-tuning with ${name} forgets less of task A than full fine-tuning at the same rate (lesson 05's runs)`,
+      q,
+      full,
+      { direction: "less", field: "forgetting" },
+    ),
+  );
+  const lora = queryAt("peftLora", "few");
+  const swaps = f.values(lora, swapForgetting);
+  const exact = swaps.filter((v) => Math.abs(v.value) < 1e-9).length;
+  verdicts.push(swapVerdict(f));
+  const what = prose`Lesson 09 measures the defences on lesson 05's tiny ViT (L2-SP's and EWC's strengths chosen on
+    validation of both tasks, every defence at full fine-tuning's validated rate)`;
+  if (!verdicts.some((v) => v.measured)) return `${what}: ${LESSON09_MISSING}.`;
+  const swapped = swaps.length
+    ? prose`; with the LoRA adapter swapped out, task A was the source model's exactly on ${exact} of ${swaps.length}
+      seed${swaps.length === 1 ? "" : "s"} (each run checks its outputs bit for bit, and fails otherwise), against
+      ${f.citeForgetting(lora)} of forgetting with the adapter in place`
+    : "";
+  return `${what}: ${verdicts.map(said).join("; ")}${swapped}.`;
+}
+
+/** The swap verdict as an answer states it, or lesson 09 not measured. */
+function citeSwap(f: Facts): string {
+  const v = swapVerdict(f);
+  return v.measured ? said(v) : `lesson 09: ${LESSON09_MISSING}`;
+}
+
+/** LoRA swapped out against full fine-tuning, on forgetting (lesson 09). */
+function swapVerdict(f: Facts): Verdict {
+  return compareWith05(
+    f,
+    "lesson 09 ViT: LoRA on q, v with the adapter swapped out forgets less of task A than full fine-tuning (lesson 05's runs)",
+    { ...queryAt("peftLora", "few"), field: swapForgetting },
+    { ...fullFt09(f), field: "forgetting" },
+    { direction: "less" },
+  );
 }
 
 /** Forgetting of full fine-tuning at the highest vs the lowest base rate one lesson recorded. */
@@ -444,7 +689,7 @@ export const QUESTION_BANK: readonly ReviewQuestion[] = [
       ${said(f.compare("lesson 04: LoRA r=4 forgets less than full fine-tuning", queryAt("loraR4", "few"), queryAt("loraFullFt", "few"), { direction: "less", field: "forgetting" }))}.
       Limit it with lower rates, fewer tuned layers, adapters/LoRA (the base stays intact; remove the adapter
       to get task A back exactly), rehearsal of task-A data, or penalties that keep weights near the source
-      (L2-SP, EWC).`,
+      (L2-SP, EWC). ${citeLesson09Forgetting(f)}`,
     followUps: [],
   },
   {
@@ -510,7 +755,8 @@ export const QUESTION_BANK: readonly ReviewQuestion[] = [
       everywhere, but extra layers at inference. LoRA adds a low-rank update in parallel to existing weights:
       capacity everywhere and, after merging, no inference cost. Measured:
       ${said(f.compare("lesson 04: LoRA r=4 beats head-only", queryAt("loraR4", "few"), queryAt("loraHeadOnly", "few")))};
-      ${said(f.compare("lesson 04: full fine-tuning beats LoRA r=4", queryAt("loraFullFt", "few"), queryAt("loraR4", "few")))}.`,
+      ${said(f.compare("lesson 04: full fine-tuning beats LoRA r=4", queryAt("loraFullFt", "few"), queryAt("loraR4", "few")))}.
+      ${citeLesson09Adapters(f)}`,
     followUps: [],
   },
   {
@@ -526,6 +772,9 @@ export const QUESTION_BANK: readonly ReviewQuestion[] = [
       similar task with few labels → try freezing most of the base, and keep it only if it holds up against full
       fine-tuning
       (${said(f.compare("mild shift: a frozen base + head beats full fine-tuning, fewest labels", queryAt("headOnlyMild", "few"), queryAt("fullFtMild", "few")))}).
+      When the source task must keep working beside the new one, keep each task in its own adapter on one frozen
+      base and swap it out
+      (${citeSwap(f)}).
       Call recommendStrategy(...) with your situation for the measured version.`,
     followUps: [
       {
@@ -587,6 +836,7 @@ export function renderQuestions(facts: Facts, args: RenderQuestionsArgs = {}): s
 /** Every verdict the rendered bank states, one per claim, in order: for tl.verdictTable. */
 export function questionVerdicts(facts: Facts, args: RenderQuestionsArgs = {}): Verdict[] {
   const { facts: logged, log } = loggingFacts(facts);
+  verdictLogs.set(logged, log);
   renderQuestions(logged, args);
   return log;
 }
