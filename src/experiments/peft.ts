@@ -35,7 +35,7 @@ import { predictLabels } from "../models/predict";
 import { cloneModel } from "../models/surgery";
 import { evaluateModel, taskARetention } from "../evaluate/evaluate";
 import { maxOutputDiff } from "../evaluate/compare";
-import { inferenceMs, measureTrainingStep, type StepCost } from "../evaluate/cost";
+import { measureTrainingStep, type StepCost } from "../evaluate/cost";
 import type { CandidateRuns, ScoredRun } from "../evaluate/select";
 import { fit, type FitArgs } from "../train/fit";
 import { newDisplay } from "../show/display";
@@ -223,8 +223,15 @@ export interface PeftRun extends TunedScore {
   /** The method's own trainable parameters (PEFT: peftParamCount; full fine-tuning: every weight but the head). */
   methodParams: number;
   /** Task-A retention on task A's validation split (what a defence's strength is chosen on, with task-B
-   * validation); null for PEFT runs (nothing is chosen on it there, and scoring 500 more images costs time). */
+   * validation); full fine-tuning and the defences only (null for PEFT runs: nothing is chosen on it there, and
+   * scoring 500 more images costs time). */
   retentionVal: number | null;
+  /** Full fine-tuning and the defences: ||w − w_source|| over every weight below the head after training (how far
+   * the base drifted); null for PEFT runs (their base does not move). */
+  drift: number | null;
+  /** Rehearsal and multi-task: task-A test accuracy through the TUNED head (the head both tasks trained), beside
+   * `retention` (through the source head); null otherwise. */
+  taskATunedHead: number | null;
   /** Frozen weight tensors checked bit-for-bit unchanged after training (the run throws otherwise). */
   frozenWeights: number;
   /** Largest |merged − unmerged| output on task-B validation where the method merges (null otherwise). */
@@ -331,7 +338,7 @@ export async function runPeftTransfer(args: PeftRunArgs): Promise<PeftRun> {
     plain = args.peft?.method === "bitfit" ? mergePeft(model) : null;
     const tuned = plain ?? model;
     const retention = taskARetention({ tuned, source: args.source, taskATest: args.tasks.source.test });
-    const retentionVal = d
+    const retentionVal = !args.peft
       ? taskARetention({
           tuned,
           source: args.source,
@@ -340,6 +347,11 @@ export async function runPeftTransfer(args: PeftRunArgs): Promise<PeftRun> {
         })
       : null;
     const swapRetention = args.peft?.method === "lora" ? checkSwap(model, args.source, args.tasks, sourceTaskA) : null;
+    const drift = args.peft ? null : baseDrift(model, args.source);
+    const taskATunedHead =
+      d?.kind === "rehearsal" || d?.kind === "multi-task"
+        ? evaluateModel(model, args.tasks.source.test).accuracy
+        : null;
     return {
       ...scored,
       method: peftVariantName(args),
@@ -353,6 +365,8 @@ export async function runPeftTransfer(args: PeftRunArgs): Promise<PeftRun> {
       retention,
       forgetting: sourceTaskA - retention,
       retentionVal,
+      drift,
+      taskATunedHead,
       frozenWeights: before.entries.filter((e) => e.frozen).length,
       mergeMaxDiff,
       swapRetention,
@@ -362,6 +376,22 @@ export async function runPeftTransfer(args: PeftRunArgs): Promise<PeftRun> {
     plain?.dispose();
     model.dispose();
   }
+}
+
+/** ||w − w_source|| over every weight below the head, layer and weight matched by name. */
+function baseDrift(model: tf.LayersModel, source: tf.LayersModel): number {
+  let sum = 0;
+  for (const layer of source.layers) {
+    if (layer.name === HEAD_LAYER || layer.weights.length === 0) continue;
+    const twin = model.getLayer(layer.name);
+    const leaf = (w: tf.LayerVariable) => w.originalName.split("/").pop()!;
+    for (const w of layer.weights) {
+      const t = twin.weights.find((f) => leaf(f) === leaf(w));
+      if (!t) throw new Error(`baseDrift: the tuned model's layer ${layer.name} has no weight ${leaf(w)}`);
+      sum += tf.tidy(() => tf.sum(tf.square(tf.sub(t.read(), w.read()))).dataSync()[0]);
+    }
+  }
+  return Math.sqrt(sum);
 }
 
 /** Merged vs unmerged on `data` (null when the method does not merge); throws past MERGE_TOLERANCE. */
@@ -445,7 +475,7 @@ function peftRunKey(
     learningRate: v.learningRate,
     headLearningRate: v.headLearningRate ?? DEFAULT_HEAD_LR,
   };
-  return stableHash({ v: PROTOCOL_VERSION, model: "tiny-vit", lesson09: true, variant, ...ctx }).slice(0, 16);
+  return stableHash({ v: PROTOCOL_VERSION, model: "tiny-vit", lesson09: 2, variant, ...ctx }).slice(0, 16);
 }
 
 function peftRecord(r: PeftRun, meta: { lesson: string; backend: string; scale: Scale }, runKey: string): ResultRecord {
@@ -458,6 +488,8 @@ function peftRecord(r: PeftRun, meta: { lesson: string; backend: string; scale: 
     headLearningRate: r.headLearningRate,
     methodParams: r.methodParams,
     retentionVal: r.retentionVal,
+    drift: r.drift,
+    taskATunedHead: r.taskATunedHead,
     steps: r.steps,
     frozenWeights: r.frozenWeights,
     mergeMaxDiff: r.mergeMaxDiff,
@@ -482,6 +514,8 @@ function peftRunFromRecord(rec: ResultRecord, v: PeftVariant): PeftRun {
     defence: v.defence ? { ...v.defence } : null,
     methodParams: Number(e.methodParams ?? 0),
     retentionVal: num(e.retentionVal),
+    drift: num(e.drift),
+    taskATunedHead: num(e.taskATunedHead),
     frozenWeights: Number(e.frozenWeights ?? 0),
     mergeMaxDiff: num(e.mergeMaxDiff),
     swapRetention: num(e.swapRetention),
@@ -707,34 +741,63 @@ export interface PeftCostRow {
   timeRatio: number;
   /** Full fine-tuning's gradient + optimizer bytes / this one's. */
   trainStateRatio: number;
-  /** Inference ms per batch of the model as trained (PEFT layers in place). */
-  unmergedMs: number;
-  /** Inference ms per batch after mergePeft (null: the method does not merge). */
-  mergedMs: number | null;
+  /** Full fine-tuning's whole step memory (gradients + Adam state + activations kept for the backward pass) /
+   * this one's. */
+  stepMemoryRatio: number;
+  /** Inference ms per batch of the model as trained (PEFT layers in place): median and interquartile range over
+   * the repeats, interleaved with every other configuration's. */
+  unmerged: Latency;
+  /** The same after mergePeft (null: the method does not merge). */
+  merged: Latency | null;
+}
+
+/** Median and interquartile range (ms) of repeated timings. */
+export interface Latency {
+  median: number;
+  q1: number;
+  q3: number;
+}
+
+/** Whether two latencies are within noise: their interquartile ranges overlap. */
+export function latencyOverlaps(a: Latency, b: Latency): boolean {
+  return a.q1 <= b.q3 && b.q1 <= a.q3;
+}
+
+function quantile(sorted: number[], q: number): number {
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
 export interface PeftCost {
   rows: PeftCostRow[];
-  /** Inference ms per batch of the plain pretrained ViT. */
-  baseMs: number;
+  /** Inference ms per batch of the plain pretrained ViT (interleaved with the others). */
+  base: Latency;
   batchSize: number;
+  /** Timed inference repeats per model. */
+  latencyRepeats: number;
 }
 
 /** One Adam training step per configuration (full fine-tuning, head-only, each spec) timed and its tensor memory
  * accounted (evaluate/cost.ts measureTrainingStep, on copies: the source never trains), and each model's inference
- * latency as trained and merged. */
+ * latency as trained and merged: `latencyRepeats` rounds, each timing every model once in turn (interleaved, so
+ * a slow spell of a shared machine hits every configuration alike), after one warm-up round. */
 export async function measurePeftCost(args: {
   source: tf.LayersModel;
   data: Dataset;
   specs: PeftSpec[];
   batchSize?: number;
   steps?: number;
+  latencyRepeats?: number;
 }): Promise<PeftCost> {
   const where = "measurePeftCost";
   const batchSize = args.batchSize ?? 32;
   checkPositiveInt(where, "batchSize", batchSize);
   const steps = args.steps ?? 3;
   checkPositiveInt(where, "steps", steps);
+  const latencyRepeats = args.latencyRepeats ?? 20;
+  checkPositiveInt(where, "latencyRepeats", latencyRepeats);
   if (!args.data || batchSize > args.data.n)
     throw argError(where, "batchSize", `at most data's ${args.data?.n} rows`, show(batchSize));
   if (!Array.isArray(args.specs)) throw argError(where, "specs", "a list of PeftSpec", show(args.specs));
@@ -768,38 +831,50 @@ export async function measurePeftCost(args: {
         make: () => applyPeft(args.source, spec, { trainHead: true, seed: 0 }),
       })),
     ];
-    const measured: Omit<PeftCostRow, "timeRatio" | "trainStateRatio">[] = [];
-    for (const c of configs) {
-      const m = c.make();
-      try {
-        const cost = await measureTrainingStep(m, step);
-        const unmergedMs = inferenceMs(m, x, steps);
-        let mergedMs: number | null = null;
-        if (c.spec) {
-          const merged = mergePeft(m);
-          if (merged) {
-            try {
-              mergedMs = inferenceMs(merged, x, steps);
-            } finally {
-              merged.dispose();
-            }
-          }
-        }
-        measured.push({ config: c.config, spec: c.spec, measured: cost, unmergedMs, mergedMs });
-      } finally {
-        m.dispose();
+    const measured: { config: string; spec: PeftSpec | null; measured: StepCost }[] = [];
+    // Inference models kept for the interleaved timing: [source, then per config: as trained, merged or null].
+    const kept: tf.LayersModel[] = [];
+    const timed: { model: tf.LayersModel; times: number[] }[] = [{ model: args.source, times: [] }];
+    const slots: { unmerged: number; merged: number | null }[] = [];
+    try {
+      for (const c of configs) {
+        const m = c.make();
+        kept.push(m);
+        measured.push({ config: c.config, spec: c.spec, measured: await measureTrainingStep(m, step) });
+        const merged = c.spec ? mergePeft(m) : null;
+        if (merged) kept.push(merged);
+        timed.push({ model: m, times: [] });
+        if (merged) timed.push({ model: merged, times: [] });
+        slots.push({ unmerged: timed.length - (merged ? 2 : 1), merged: merged ? timed.length - 1 : null });
       }
+      for (let round = 0; round <= latencyRepeats; round++)
+        for (const t of timed) {
+          const t0 = performance.now();
+          tf.tidy(() => (t.model.predict(x) as tf.Tensor).dataSync());
+          if (round > 0) t.times.push(performance.now() - t0); // round 0 warms up
+        }
+    } finally {
+      kept.forEach((m) => m.dispose());
     }
+    const latency = (i: number): Latency => {
+      const sorted = [...timed[i].times].sort((a, b) => a - b);
+      return { median: quantile(sorted, 0.5), q1: quantile(sorted, 0.25), q3: quantile(sorted, 0.75) };
+    };
     const full = measured[0].measured;
     const state = (s: StepCost) => s.gradientBytes + s.optimizerBytes;
+    const total = (s: StepCost) => state(s) + s.activationBytes;
     return {
-      rows: measured.map((r) => ({
+      rows: measured.map((r, i) => ({
         ...r,
         timeRatio: full.stepMs / r.measured.stepMs,
         trainStateRatio: state(full) / state(r.measured),
+        stepMemoryRatio: total(full) / total(r.measured),
+        unmerged: latency(slots[i].unmerged),
+        merged: slots[i].merged === null ? null : latency(slots[i].merged!),
       })),
-      baseMs: inferenceMs(args.source, x, steps),
+      base: latency(0),
       batchSize,
+      latencyRepeats,
     };
   } finally {
     x.dispose();
