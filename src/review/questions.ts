@@ -81,9 +81,10 @@ export const VIT_LORA_MARGIN = 0.03;
 /** Lesson 07 judges greedy "obsolete" by equivalence: end-to-end denoising within ± this of greedy (its
  * obsoleteMargin, fixed before the run). */
 export const GREEDY_OBSOLETE_MARGIN = 0.03;
-/** Lesson 09 judges "matches full fine-tuning" by equivalence within ± this: its notebook's `margin` parameter
+/** Lesson 09's margin: "loses at most this to full fine-tuning" (one-sided) and one PEFT method "matching" another
+ * (equivalence within ± this); its notebook's `margin` parameter
  * (a parameter of the notebook, not a library constant, so it cannot be imported; test/review/lesson09.test.ts
- * checks the two are equal). One PEFT method "matching" another is judged with the same margin. */
+ * checks the two are equal). */
 export const PEFT_MATCH_MARGIN = 0.03;
 /** The shifts lesson 07 measures. */
 const LESSON07_TASKS = ["mild", "inverted"] as const;
@@ -390,10 +391,10 @@ function citeLesson09Adapters(f: Facts): string {
     ),
     compareWith05(
       f,
-      `lesson 09 ViT: the PEFT method best on validation (${bestName}) matches full fine-tuning (lesson 05's runs at lesson 09's validated rate) within ±${m} points (lesson 09's margin)`,
+      `lesson 09 ViT: the PEFT method best on validation (${bestName}) loses at most ${m} points to full fine-tuning (lesson 05's runs at lesson 09's validated rate; lesson 09's margin)`,
       best ?? queryAt("peftLora", "few"),
       fullFt09(f),
-      { direction: "within", margin: PEFT_MATCH_MARGIN },
+      { direction: "greater", margin: -PEFT_MATCH_MARGIN },
     ),
     compareWith05(
       f,
