@@ -1409,10 +1409,10 @@ const CASES: Record<string, BadCase[]> = {
     },
     {
       name: "lessonSettings lesson",
-      call: () => tl.lessonSettings("09" as never),
+      call: () => tl.lessonSettings("11" as never),
       param: "lesson",
-      value: '"09"',
-      allowed: "one of 00, 01, 02, 03, 04, 05, 06, 07, 08",
+      value: '"11"',
+      allowed: "one of 00, 01, 02, 03, 04, 05, 06, 07, 08, 09",
     },
     {
       name: "runTransfer scale",
