@@ -38,13 +38,12 @@ import { maxOutputDiff } from "../evaluate/compare";
 import { measureTrainingStep, type StepCost } from "../evaluate/cost";
 import type { CandidateRuns, ScoredRun } from "../evaluate/select";
 import { fit, type FitArgs } from "../train/fit";
-import { newDisplay } from "../show/display";
 import { linePlot, PALETTE, type PlotSpec, type PlotTrace, type Series } from "../show/plot";
 import { stableHash } from "../store/cache";
 import { PROTOCOL_VERSION, readResults, recordResult, type ResultRecord } from "../store/results";
 import { checkCacheWritable } from "../store/writable";
 import { sourceTasks } from "./source";
-import { getPretrainedViT, MERGE_TOLERANCE } from "./vit";
+import { getPretrainedViT, MERGE_TOLERANCE, runCollector } from "./vit";
 import { checkSweepCommon } from "./lora";
 import { scoredRunRecord, scoreFromRecord, scoreTunedModel, transferEpochs, type TunedScore } from "./transfer";
 
@@ -544,22 +543,8 @@ export async function runPeftExperiment(args: PeftExperimentArgs): Promise<PeftE
   if (args.reuse ?? true)
     for (const rec of readResults({ lesson, scale }))
       if (rec.backend === backend && typeof rec.extra?.runKey === "string") known.set(rec.extra.runKey, rec);
-  const runs: PeftExperimentRun[] = [];
   const sources: PeftExperiment["sources"] = [];
-  const total = args.seeds.length * args.variants.length;
-  const line = args.progress === false ? null : newDisplay();
-  const t0 = performance.now();
-  let trained = 0;
-  const emit = (run: PeftExperimentRun) => {
-    runs.push(run);
-    if (!run.reused) trained++;
-    line?.text(
-      `${lesson}: ${runs.length}/${total} runs (${trained} trained, ${runs.length - trained} read back), last: ` +
-        `${run.method} seed ${run.seed} → ${(100 * run.accuracy).toFixed(1)} % (validation ${(100 * run.valAccuracy).toFixed(1)} %), ` +
-        `${((performance.now() - t0) / 1000).toFixed(0)} s`,
-    );
-    args.onRun?.(run);
-  };
+  const { runs, emit } = runCollector<PeftExperimentRun>(lesson, args.seeds.length * args.variants.length, args);
   for (const seed of args.seeds) {
     const tasks = sourceTasks({ scale, seed, shift });
     const vit = await getPretrainedViT({ scale, seed, tasks, log: false });

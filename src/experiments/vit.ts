@@ -676,6 +676,39 @@ function vitRunFromRecord(rec: ResultRecord, v: ResolvedVariant): ViTRun {
   };
 }
 
+/** A run as an experiment reports it: read back from the results log or trained now. */
+interface CollectedRun {
+  method: string;
+  seed: number;
+  accuracy: number;
+  valAccuracy: number;
+  reused: boolean;
+}
+
+/** The runs of a recorded experiment, collected in order as they finish, with a live line ("05: 3/20 runs (2
+ * trained, 1 read back), last: …") unless `progress` is false, and each passed to `onRun`. */
+export function runCollector<R extends CollectedRun>(
+  lesson: string,
+  total: number,
+  args: { progress?: boolean; onRun?: (run: R) => void },
+): { runs: R[]; emit: (run: R) => void } {
+  const runs: R[] = [];
+  const line = args.progress === false ? null : newDisplay();
+  const t0 = performance.now();
+  let trained = 0;
+  const emit = (run: R) => {
+    runs.push(run);
+    if (!run.reused) trained++;
+    line?.text(
+      `${lesson}: ${runs.length}/${total} runs (${trained} trained, ${runs.length - trained} read back), last: ` +
+        `${run.method} seed ${run.seed} → ${(100 * run.accuracy).toFixed(1)} % (validation ${(100 * run.valAccuracy).toFixed(1)} %), ` +
+        `${((performance.now() - t0) / 1000).toFixed(0)} s`,
+    );
+    args.onRun?.(run);
+  };
+  return { runs, emit };
+}
+
 /** The lesson's experiment: for every seed, its own split and pretrained ViT (trained and cached on
  * first use), its zero-shot score, then every variant — each recorded in the results log as it
  * finishes, or read back when a run of the same configuration (protocol, backend, pretrained ViT,
@@ -700,22 +733,8 @@ export async function runViTExperiment(args: ViTExperimentArgs): Promise<ViTExpe
     }
   }
   const variants = args.variants.map(resolveVariant);
-  const runs: ViTExperimentRun[] = [];
   const pretrained: PretrainedViTRow[] = [];
-  const total = args.seeds.length * variants.length;
-  const line = args.progress === false ? null : newDisplay();
-  const t0 = performance.now();
-  let trained = 0;
-  const emit = (run: ViTExperimentRun) => {
-    runs.push(run);
-    if (!run.reused) trained++;
-    line?.text(
-      `${lesson}: ${runs.length}/${total} runs (${trained} trained, ${runs.length - trained} read back), last: ` +
-        `${run.method} seed ${run.seed} → ${(100 * run.accuracy).toFixed(1)} % (validation ${(100 * run.valAccuracy).toFixed(1)} %), ` +
-        `${((performance.now() - t0) / 1000).toFixed(0)} s`,
-    );
-    args.onRun?.(run);
-  };
+  const { runs, emit } = runCollector<ViTExperimentRun>(lesson, args.seeds.length * variants.length, args);
   for (const seed of args.seeds) {
     await withSeedViT(scale, seed, shift, {}, async ({ tasks, source, pretrained: vit }) => {
       const row = pretrainedRow(seed, vit!, tasks, { lesson, backend, scale, task: tasks.shift }, known);
