@@ -13,9 +13,13 @@
 //              and their scalar tensors (same float32 operations in the same order: the same
 //              bits); AdamOptimizer.applyGradients takes it on WASM while the group is installed.
 //   attention  TLAttention: multi-head softmax attention on [b, T, h·d] in one pass per item and
-//              head, no head transposes, with its gradient kernel (models/attention.ts uses it).
+//              head, no head transposes, an optional additive key bias [b, T] (the BERT's padding
+//              mask), with its gradient kernel (models/attention.ts uses it).
 //   layernorm  TLLayerNorm and its gradient in one pass per row (models/transformer.ts).
 //   gelu       TLGelu, exact GELU x·Φ(x) and its gradient (models/transformer.ts).
+//   xent       TLXent: softmax cross-entropy of logits [m, V] against integer labels, one pass per
+//              row for the loss and one for its gradient (models/losses.ts; the masked-LM's output
+//              over the vocabulary, where the composed ops ran ~3 exp passes and a one-hot).
 // The SIMD loops live in wasm-simd.c; without WebAssembly SIMD nothing is installed.
 import * as tf from "@tensorflow/tfjs";
 import { offsetOf, simdAvailable, simdKernels, type SimdKernels, type WasmBackendView } from "./wasm-simd";
@@ -27,8 +31,10 @@ export const TL_LAYER_NORM_GRAD = "TLLayerNormGrad";
 export const TL_GELU = "TLGelu";
 export const TL_GELU_GRAD = "TLGeluGrad";
 export const TL_ADAM = "TLAdam";
+export const TL_XENT = "TLXent";
+export const TL_XENT_GRAD = "TLXentGrad";
 
-export type WasmKernelGroup = "identity" | "layout" | "gemm" | "adam" | "attention" | "layernorm" | "gelu";
+export type WasmKernelGroup = "identity" | "layout" | "gemm" | "adam" | "attention" | "layernorm" | "gelu" | "xent";
 export const WASM_KERNEL_GROUPS: readonly WasmKernelGroup[] = [
   "identity",
   "layout",
@@ -37,6 +43,7 @@ export const WASM_KERNEL_GROUPS: readonly WasmKernelGroup[] = [
   "attention",
   "layernorm",
   "gelu",
+  "xent",
 ];
 
 type Out = tf.TensorInfo | tf.TensorInfo[];
@@ -171,21 +178,46 @@ function attentionDims(name: string, q: tf.TensorInfo, heads: number) {
   return { b, t, h: heads, d: w / heads, scale: 1 / Math.sqrt(w / heads) };
 }
 
+function xentDims(name: string, logits: tf.TensorInfo, labels: tf.TensorInfo): [number, number] {
+  checkFloat(name, { logits });
+  if (logits.shape.length !== 2) throw new Error(`${name}: logits must be [rows, classes], got [${logits.shape}]`);
+  if (labels.dtype !== "int32" || labels.shape.length !== 1 || labels.shape[0] !== logits.shape[0])
+    throw new Error(`${name}: labels must be int32 [${logits.shape[0]}], got ${labels.dtype} [${labels.shape}]`);
+  return [logits.shape[0], logits.shape[1]];
+}
+
 /** New kernels (no stock counterpart). */
 const NEW_KERNELS: Record<string, { group: WasmKernelGroup; run: (a: AnyArgs) => Out }> = {
-  // inputs q, k, v [b, T, h·d]; attrs numHeads -> [out [b, T, h·d], probs [b, h, T, T]]
+  // inputs q, k, v [b, T, h·d], optional keyBias [b, T] (added to every score of key j);
+  // attrs numHeads -> [out [b, T, h·d], probs [b, h, T, T]]
   [TL_ATTENTION]: {
     group: "attention",
-    run: ({ inputs: { q, k, v }, backend, attrs }) => {
-      checkFloat(TL_ATTENTION, { q, k, v });
+    run: ({ inputs: { q, k, v, keyBias }, backend, attrs }) => {
+      checkFloat(TL_ATTENTION, { q, k, v, ...(keyBias ? { keyBias } : {}) });
       const s = attentionDims(TL_ATTENTION, q, attrs.numHeads as number);
       if (!tf.util.arraysEqual(q.shape, k.shape) || !tf.util.arraysEqual(q.shape, v.shape))
         throw new Error(`${TL_ATTENTION}: q, k, v must have one shape, got ${[q, k, v].map((t) => `[${t.shape}]`)}`);
+      if (keyBias && !tf.util.arraysEqual(keyBias.shape, [s.b, s.t]))
+        throw new Error(`${TL_ATTENTION}: keyBias must be [${s.b}, ${s.t}] (batch, tokens), got [${keyBias.shape}]`);
       const o = out(backend, q.shape.slice());
       const p = out(backend, [s.b, s.h, s.t, s.t]);
       const scratch = out(backend, [s.t * s.d]);
       const off = (t: tf.TensorInfo) => offsetOf(backend, t);
-      kernels(backend).tl_attention(off(q), off(k), off(v), off(o), off(p), off(scratch), s.b, s.t, s.h, s.d, s.scale);
+      kernels(backend).tl_attention(
+        off(q),
+        off(k),
+        off(v),
+        off(o),
+        off(p),
+        off(scratch),
+        s.b,
+        s.t,
+        s.h,
+        s.d,
+        s.scale,
+        keyBias ? off(keyBias) : 0,
+        keyBias ? 1 : 0,
+      );
       disposeData(backend, scratch);
       return [o, p];
     },
@@ -311,6 +343,29 @@ const NEW_KERNELS: Record<string, { group: WasmKernelGroup; run: (a: AnyArgs) =>
         f(eps),
       );
       return [xo, mo, vo];
+    },
+  },
+  // inputs logits [m, V] float32, labels [m] int32 -> [loss [m], lse [m]] (per row)
+  [TL_XENT]: {
+    group: "xent",
+    run: ({ inputs: { logits, labels }, backend }) => {
+      const [m, V] = xentDims(TL_XENT, logits, labels);
+      const [loss, lse] = [out(backend, [m]), out(backend, [m])];
+      const off = (t: tf.TensorInfo) => offsetOf(backend, t);
+      kernels(backend).tl_xent(off(logits), off(labels), off(loss), off(lse), m, V);
+      return [loss, lse];
+    },
+  },
+  // inputs logits, labels, lse [m], dy [m] -> dlogits [m, V]
+  [TL_XENT_GRAD]: {
+    group: "xent",
+    run: ({ inputs: { logits, labels, lse, dy }, backend }) => {
+      const [m, V] = xentDims(TL_XENT_GRAD, logits, labels);
+      checkFloat(TL_XENT_GRAD, { lse, dy });
+      const dx = out(backend, [m, V]);
+      const off = (t: tf.TensorInfo) => offsetOf(backend, t);
+      kernels(backend).tl_xent_grad(off(logits), off(labels), off(lse), off(dy), off(dx), m, V);
+      return dx;
     },
   },
   // inputs dy, x -> dx

@@ -522,10 +522,11 @@ static void softmax_rows(float* p, u32 T) {
   }
 }
 
-/* out = softmax(q_h k_hᵀ · scale) v_h per batch item and head; p [B, H, T, T] keeps the
- * probabilities for the backward pass; scratch holds T*D floats. */
+/* out = softmax(q_h k_hᵀ · scale + kbias_b) v_h per batch item and head; p [B, H, T, T] keeps the
+ * probabilities for the backward pass; scratch holds T*D floats. With has_bias, kbias [B, T] is
+ * added to every query's score of key j of item b (a padding mask: -1e9 on padded keys). */
 EXPORT void tl_attention(const float* q, const float* k, const float* v, float* out, float* p, float* scratch, u32 B,
-                         u32 T, u32 H, u32 D, float scale) {
+                         u32 T, u32 H, u32 D, float scale, const float* kbias, u32 has_bias) {
   const u32 W = H * D;
   for (u32 b = 0; b < B; b++) {
     for (u32 h = 0; h < H; h++) {
@@ -533,6 +534,15 @@ EXPORT void tl_attention(const float* q, const float* k, const float* v, float* 
       float* ph = p + (b * H + h) * T * T;
       head_transpose(k + base, W, scratch, T, D);              /* kᵀ [D, T] */
       small_gemm(q + base, W, 1, scratch, T, ph, T, T, D, T, scale); /* scores [T, T] */
+      if (has_bias) {
+        const float* kb = kbias + b * T;
+        for (u32 i = 0; i < T; i++) {
+          float* row = ph + i * T;
+          u32 j = 0;
+          for (; j + 4 <= T; j += 4) wasm_v128_store(row + j, wasm_f32x4_add(wasm_v128_load(row + j), wasm_v128_load(kb + j)));
+          for (; j < T; j++) row[j] += kb[j];
+        }
+      }
       softmax_rows(ph, T);
       small_gemm(ph, T, 1, v + base, W, out + base, W, T, T, D, 1.0f); /* p v [T, D] */
     }
@@ -564,6 +574,65 @@ EXPORT void tl_attention_grad(const float* q, const float* k, const float* v, co
       small_gemm(ds, 1, T, q + base, W, dk + base, W, T, T, D, 1.0f);    /* dk = dsᵀ q */
       small_gemm(ds, T, 1, k + base, W, dq + base, W, T, T, D, 1.0f);    /* dq = ds k */
     }
+  }
+}
+
+/* ---- softmax cross-entropy with integer labels, over rows of V logits ---- */
+
+/* ln x for a normal float x > 0: x = m·2^e with m in [√½, √2), ln m = 2 atanh(s), s = (m-1)/(m+1),
+ * |s| < 0.172, series to s^9 (relative error < 1e-8 before float32 rounding). */
+static inline float s_log(float x) {
+  union {
+    float f;
+    u32 i;
+  } u = {x};
+  int e = (int)((u.i >> 23) & 0xff) - 127;
+  u.i = (u.i & 0x007fffffu) | 0x3f800000u; /* m in [1, 2) */
+  float m = u.f;
+  if (m > 1.41421356f) {
+    m *= 0.5f;
+    e += 1;
+  }
+  const float s = (m - 1.0f) / (m + 1.0f), s2 = s * s;
+  const float series = s * (2.0f + s2 * (2.0f / 3.0f + s2 * (2.0f / 5.0f + s2 * (2.0f / 7.0f + s2 * (2.0f / 9.0f)))));
+  return series + (float)e * 0.693147180559945f;
+}
+
+static inline float fmax2(float a, float b) { return a > b ? a : b; }
+
+/* Per row i of logits [M, V]: lse[i] = log Σ_j exp(logits[i][j]) (max-shifted) and
+ * loss[i] = lse[i] - logits[i][labels[i]]. */
+EXPORT void tl_xent(const float* logits, const int* labels, float* loss, float* lse, u32 M, u32 V) {
+  for (u32 i = 0; i < M; i++) {
+    const float* row = logits + i * V;
+    v128_t vmx = wasm_f32x4_splat(row[0]);
+    u32 j = 0;
+    for (; j + 4 <= V; j += 4) vmx = wasm_f32x4_pmax(vmx, wasm_v128_load(row + j));
+    const float m01 = fmax2(wasm_f32x4_extract_lane(vmx, 0), wasm_f32x4_extract_lane(vmx, 1));
+    float mx = fmax2(m01, fmax2(wasm_f32x4_extract_lane(vmx, 2), wasm_f32x4_extract_lane(vmx, 3)));
+    for (; j < V; j++) mx = row[j] > mx ? row[j] : mx;
+    v128_t vm = wasm_f32x4_splat(mx), vsum = wasm_f32x4_splat(0.0f);
+    for (j = 0; j + 4 <= V; j += 4) vsum = wasm_f32x4_add(vsum, v_exp(wasm_f32x4_sub(wasm_v128_load(row + j), vm)));
+    float sum = hsum(vsum);
+    for (; j < V; j++) sum += s_exp(row[j] - mx);
+    const float l = mx + s_log(sum);
+    lse[i] = l;
+    loss[i] = l - row[labels[i]];
+  }
+}
+
+/* dlogits[i][j] = (exp(logits[i][j] - lse[i]) - [j = labels[i]]) · dy[i]. */
+EXPORT void tl_xent_grad(const float* logits, const int* labels, const float* lse, const float* dy, float* dx, u32 M,
+                         u32 V) {
+  for (u32 i = 0; i < M; i++) {
+    const float* row = logits + i * V;
+    float* out = dx + i * V;
+    const v128_t vl = wasm_f32x4_splat(lse[i]), vd = wasm_f32x4_splat(dy[i]);
+    u32 j = 0;
+    for (; j + 4 <= V; j += 4)
+      wasm_v128_store(out + j, wasm_f32x4_mul(v_exp(wasm_f32x4_sub(wasm_v128_load(row + j), vl)), vd));
+    for (; j < V; j++) out[j] = s_exp(row[j] - lse[i]) * dy[i];
+    out[labels[i]] -= dy[i];
   }
 }
 

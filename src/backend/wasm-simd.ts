@@ -23,6 +23,8 @@ export interface SimdKernels {
     heads: number,
     headDim: number,
     scale: number,
+    keyBias: number,
+    hasKeyBias: number,
   ): void;
   tl_attention_grad(
     q: number,
@@ -83,6 +85,16 @@ export interface SimdKernels {
     epsilon: number,
   ): void;
   tl_gelu_grad(x: number, dy: number, dx: number, n: number): void;
+  tl_xent(logits: number, labels: number, loss: number, lse: number, rows: number, classes: number): void;
+  tl_xent_grad(
+    logits: number,
+    labels: number,
+    lse: number,
+    dy: number,
+    dx: number,
+    rows: number,
+    classes: number,
+  ): void;
 }
 
 /** The members of tfjs-backend-wasm's BackendWasm used here (not in its public typings). */

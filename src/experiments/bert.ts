@@ -40,6 +40,7 @@ import { assertFrozenUnchanged, countParams, freeze, snapshotWeights, unfreeze }
 import { applyLora } from "../adapt/lora/inject";
 import { DEFAULT_LORA_ALPHA, checkLoraHyper } from "../adapt/lora/layer";
 import { fit, disposeOnThrow } from "../train/fit";
+import { sparseSoftmaxCrossEntropy } from "../train/losses";
 import { predictLabels } from "../models/predict";
 import { shuffledIndices, subSeed } from "../core/random";
 import { getScale, scaleArg, type Scale } from "../core/scale";
@@ -123,13 +124,12 @@ function mlmLoss(
   T: number,
   training: boolean,
 ): tf.Scalar {
-  const vocabSize = (model.getLayer("token_embed") as unknown as { vocabSize: number }).vocabSize;
   const x = tf.tensor2d(Float32Array.from(batch.input), [b, T]);
   const h = encoder.apply(x, { training }) as tf.Tensor3D; // [b, T, d]
   const flat = h.reshape([b * T, h.shape[2]]); // [b·T, d]
   const hm = embeddingLookup(flat, tf.tensor1d(batch.positions, "int32")) as tf.Tensor2D; // only the masked rows: [m, d]
   const logits = bertMlmLogits(model, hm); // [m, V]
-  return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(batch.labels, "int32"), vocabSize), logits) as tf.Scalar;
+  return sparseSoftmaxCrossEntropy(logits, batch.labels).mean() as tf.Scalar;
 }
 
 /** Masked-LM loss and top-1 accuracy over windows, with masks drawn from `seed` (same seed, same masks). */
@@ -152,9 +152,8 @@ export function evaluateMlm(
       const x = tf.tensor2d(Float32Array.from(batch.input), [to - from, T]);
       const h = (encoder.predict(x) as tf.Tensor3D).reshape([(to - from) * T, -1]) as tf.Tensor2D;
       const logits = bertMlmLogits(model, tf.gather(h, tf.tensor1d(batch.positions, "int32")) as tf.Tensor2D);
-      const labels = tf.tensor1d(batch.labels, "int32");
-      const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(labels, V), logits, undefined, undefined, tf.Reduction.SUM);
-      const hits = logits.argMax(-1).equal(labels).sum();
+      const loss = sparseSoftmaxCrossEntropy(logits, batch.labels).sum();
+      const hits = logits.argMax(-1).equal(tf.tensor1d(batch.labels, "int32")).sum();
       return [loss.dataSync()[0], hits.dataSync()[0]];
     });
     lossSum += l;
@@ -251,6 +250,31 @@ export async function pretrainBert(args: PretrainBertArgs): Promise<PretrainedBe
   };
 }
 
+/** The variables masked-LM pretraining trains: every trainable weight but the classification head's. */
+export function mlmVariables(model: tf.LayersModel): tf.Variable[] {
+  return model.layers
+    .filter((l) => l.name !== "head")
+    .flatMap((l) => l.trainableWeights.map((w) => w.read() as tf.Variable)); // LayerVariable.read() is the tf.Variable
+}
+
+/** One masked-LM training step on a masked batch of b windows of T tokens: the loss's gradients of
+ * `vars` applied by `opt`; returns the loss (the caller disposes it). `encoder` is bertEncoder(model). */
+export function mlmTrainStep(
+  model: tf.LayersModel,
+  encoder: tf.LayersModel,
+  vars: tf.Variable[],
+  opt: tf.Optimizer,
+  batch: ReturnType<typeof maskTokens>,
+  b: number,
+  T: number,
+): tf.Scalar {
+  return tf.tidy(() => {
+    const { value, grads } = tf.variableGrads(() => mlmLoss(model, encoder, batch, b, T, true), vars);
+    opt.applyGradients(grads);
+    return value;
+  });
+}
+
 async function trainMlm(
   model: tf.LayersModel,
   tasks: TextTasks,
@@ -260,9 +284,7 @@ async function trainMlm(
   label: string | null,
 ): Promise<{ curve: number[]; seconds: number }> {
   const encoder = bertEncoder(model);
-  const vars = model.layers
-    .filter((l) => l.name !== "head")
-    .flatMap((l) => l.trainableWeights.map((w) => w.read() as tf.Variable));
+  const vars = mlmVariables(model);
   const opt: tf.Optimizer = tf.train.adam(recipe.learningRate);
   const data = tasks.pretrain;
   const T = data.dim;
@@ -282,11 +304,7 @@ async function trainMlm(
         const ids = new Int32Array((to - from) * T);
         for (let i = from; i < to; i++) ids.set(data.x.subarray(order[i] * T, (order[i] + 1) * T), (i - from) * T);
         const batch = maskTokens(ids, V, subSeed(seed, `mlm-${e}-${st}`), recipe.rate);
-        const loss = tf.tidy(() => {
-          const { value, grads } = tf.variableGrads(() => mlmLoss(model, encoder, batch, to - from, T, true), vars);
-          opt.applyGradients(grads);
-          return value;
-        });
+        const loss = mlmTrainStep(model, encoder, vars, opt, batch, to - from, T);
         acc += (await loss.data())[0];
         loss.dispose();
         accN++;

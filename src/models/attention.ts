@@ -51,22 +51,45 @@ export function attentionProbs(q: tf.Tensor, k: tf.Tensor, numHeads: number): tf
   });
 }
 
-/** The attention core from tf ops: concat_heads(softmax(q_h·k_hᵀ / sqrt(d/h)) · v_h), [b, T, d]. */
-export function composedAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, numHeads: number): tf.Tensor3D {
+/** The attention core from tf ops: concat_heads(softmax(q_h·k_hᵀ / sqrt(d/h) + keyBias) · v_h), [b, T, d];
+ * keyBias [b, T] (optional) is added to every query's score of key j. */
+export function composedAttention(
+  q: tf.Tensor,
+  k: tf.Tensor,
+  v: tf.Tensor,
+  numHeads: number,
+  keyBias?: tf.Tensor2D,
+): tf.Tensor3D {
   return tf.tidy(() => {
-    const p = attentionProbs(q, k, numHeads); // [b, h, T, T]
+    let p: tf.Tensor4D;
+    if (keyBias) {
+      const qh = splitHeads(q, numHeads); // [b, h, T, dh]
+      const khT = splitHeads(k, numHeads).transpose([0, 1, 3, 2]); // [b, h, dh, T]
+      const [b, t] = keyBias.shape;
+      const scores = tf.matMul(qh, khT).mul(1 / Math.sqrt(qh.shape[3])); // [b, h, T, T]
+      p = tf.softmax(scores.add(keyBias.reshape([b, 1, 1, t])), -1) as tf.Tensor4D;
+    } else p = attentionProbs(q, k, numHeads); // [b, h, T, T]
     return mergeHeads(tf.matMul(p, splitHeads(v, numHeads))); // [b, h, T, dh] -> [b, T, d]
   });
 }
 
-/** The attention core as the TLAttention kernel pair (forward saves the probabilities). */
-function fusedAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, numHeads: number): tf.Tensor3D {
+/** The attention core as the TLAttention kernel pair (forward saves the probabilities); the key
+ * bias is a constant of the inputs (no gradient flows to it). */
+function fusedAttention(
+  q: tf.Tensor,
+  k: tf.Tensor,
+  v: tf.Tensor,
+  numHeads: number,
+  keyBias?: tf.Tensor2D,
+): tf.Tensor3D {
   checkHeads(q.shape[2] as number, numHeads, "attention");
   const attrs = { numHeads };
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [qi, ki, vi] = args as tf.Tensor[];
     const save = args[3] as tf.GradSaveFunc;
-    const [out, probs] = tf.engine().runKernel(TL_ATTENTION, { q: qi, k: ki, v: vi }, attrs) as tf.Tensor[];
+    const inputs: tf.NamedTensorMap = { q: qi, k: ki, v: vi };
+    if (keyBias) inputs.keyBias = keyBias;
+    const [out, probs] = tf.engine().runKernel(TL_ATTENTION, inputs, attrs) as tf.Tensor[];
     save([qi, ki, vi, probs]);
     return {
       value: out,
@@ -81,14 +104,26 @@ function fusedAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, numHeads: numb
   return f(q, k, v) as tf.Tensor3D;
 }
 
-/** Multi-head attention of projected q, k, v [b, T, d] -> [b, T, d]: the fused kernel where the
+/** Multi-head attention of projected q, k, v [b, T, d] -> [b, T, d], with an optional additive key
+ * bias [b, T] (a padding mask: a large negative number on padded keys): the fused kernel where the
  * backend has it (float32), else composedAttention. */
-export function multiHeadAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, numHeads: number): tf.Tensor3D {
+export function multiHeadAttention(
+  q: tf.Tensor,
+  k: tf.Tensor,
+  v: tf.Tensor,
+  numHeads: number,
+  keyBias?: tf.Tensor2D,
+): tf.Tensor3D {
+  if (keyBias && (keyBias.rank !== 2 || keyBias.shape[0] !== q.shape[0] || keyBias.shape[1] !== q.shape[1]))
+    throw new Error(
+      `multiHeadAttention: keyBias must be [${q.shape[0]}, ${q.shape[1]}] (batch, tokens), got [${keyBias.shape}]`,
+    );
   const fused =
     hasKernel(TL_ATTENTION) &&
     q.rank === 3 &&
-    [q, k, v].every((t) => t.dtype === "float32" && tf.util.arraysEqual(t.shape, q.shape));
-  return fused ? fusedAttention(q, k, v, numHeads) : composedAttention(q, k, v, numHeads);
+    [q, k, v, ...(keyBias ? [keyBias] : [])].every((t) => t.dtype === "float32") &&
+    [k, v].every((t) => tf.util.arraysEqual(t.shape, q.shape));
+  return fused ? fusedAttention(q, k, v, numHeads, keyBias) : composedAttention(q, k, v, numHeads, keyBias);
 }
 
 /**

@@ -9,7 +9,7 @@
 // padded keys, and pooling averages only real tokens — so padding changes no real token's output.
 import * as tf from "@tensorflow/tfjs";
 import { LayerNorm, POSITION_INIT_STDDEV } from "./transformer";
-import { splitHeads, mergeHeads } from "./attention";
+import { multiHeadAttention, splitHeads } from "./attention";
 import type { Kwargs, LayerArgs } from "./layer-args";
 import { argError, checkFinite, checkIntInRange, checkPositiveFinite, checkPositiveInt, show } from "../core/validate";
 
@@ -178,8 +178,13 @@ tf.serialization.registerClass(BertPositionEmbedding);
 export function paddingBias(ids: tf.Tensor): tf.Tensor4D {
   return tf.tidy(() => {
     const [b, t] = ids.shape as number[];
-    return ids.toInt().equal(PAD_ID).toFloat().mul(MASKED_SCORE).reshape([b, 1, 1, t]) as tf.Tensor4D;
+    return keyPaddingBias(ids).reshape([b, 1, 1, t]) as tf.Tensor4D;
   });
+}
+
+/** The additive key bias of token ids [b, T]: MASKED_SCORE on [PAD] tokens, 0 elsewhere, [b, T]. */
+export function keyPaddingBias(ids: tf.Tensor): tf.Tensor2D {
+  return tf.tidy(() => ids.toInt().equal(PAD_ID).toFloat().mul(MASKED_SCORE) as tf.Tensor2D);
 }
 
 /** Attention probabilities with padded keys masked: q, k [b, T, d], ids [b, T] -> [b, h, T, T]. */
@@ -217,8 +222,8 @@ export class MaskedSelfAttention extends tf.layers.Layer {
       if (!Array.isArray(inputs) || inputs.length !== 4)
         throw new Error(`MaskedSelfAttention ${this.name}: expects [q, k, v, ids]`);
       const [q, k, v, ids] = inputs;
-      const p = maskedAttentionProbs(q, k, ids, this.numHeads); // [b, h, T, T]
-      return mergeHeads(tf.matMul(p, splitHeads(v, this.numHeads))); // [b, T, d]
+      // The fused kernel where the backend has it (composedAttention with the same bias elsewhere).
+      return multiHeadAttention(q, k, v, this.numHeads, keyPaddingBias(ids)); // [b, T, d]
     });
   }
 

@@ -19,6 +19,8 @@ import { wasmMatMulStats } from "../../src/backend/wasm-matmul";
 import { composedAttention, multiHeadAttention } from "../../src/models/attention";
 import { buildViT, composedGelu, composedLayerNorm, gelu, layerNorm } from "../../src/models/transformer";
 import { rng } from "../../src/core/random";
+import { sparseSoftmaxCrossEntropy } from "../../src/train/losses";
+import { paddingDifference } from "../../src/models/bert";
 
 const SRC = path.resolve(__dirname, "..", "..", "src", "backend");
 
@@ -106,6 +108,48 @@ describe("fused kernels = the tf-op compositions", () => {
         `attention [${b}, ${t}, ${w}] / ${h}`,
       );
       tf.dispose(xs);
+    }
+  });
+
+  it("attention with a key bias (the BERT's padding mask), values and gradients", () => {
+    for (const [b, t, w, h] of [
+      [2, 5, 6, 3],
+      [3, 32, 48, 4], // lesson 06's default shape
+    ]) {
+      const xs = [1, 2, 3].map((s) => tf.randomNormal([b, t, w], 0, 1, "float32", s));
+      // every item keeps its first 2 tokens; the rest padded at random (-1e9), or a small bias
+      const r = rng(`bias${t}`);
+      const bias = tf.tensor2d(
+        Array.from({ length: b * t }, (_, i) => (i % t < 2 ? 0 : r() < 0.3 ? -1e9 : r() - 0.5)),
+        [b, t],
+      );
+      expectSame(
+        (q, k, v) => multiHeadAttention(q, k, v, h, bias),
+        (q, k, v) => composedAttention(q, k, v, h, bias),
+        xs,
+        2e-6,
+        `attention with key bias [${b}, ${t}, ${w}] / ${h}`,
+      );
+      tf.dispose([...xs, bias]);
+    }
+  });
+
+  it("softmax cross-entropy against integer labels, values and gradients (vocabulary-sized rows)", () => {
+    for (const [m, V, scale] of [
+      [3, 7, 1], // rows narrower than two SIMD vectors: the scalar edges
+      [40, 3000, 4], // masked-LM rows of a 3,000-word vocabulary, large logits
+    ]) {
+      const r = rng(`xent${V}`);
+      const labels = Array.from({ length: m }, () => Math.floor(r() * V));
+      const logits = tf.randomNormal([m, V], 0, scale, "float32", 11);
+      expectSame(
+        (x) => sparseSoftmaxCrossEntropy(x as tf.Tensor2D, labels),
+        (x) => tf.losses.softmaxCrossEntropy(tf.oneHot(labels, V), x, undefined, undefined, tf.Reduction.NONE),
+        [logits],
+        2e-5,
+        `cross-entropy [${m}, ${V}]`,
+      );
+      logits.dispose();
     }
   });
 
@@ -250,6 +294,17 @@ describe("the tiny ViT on WASM", () => {
     }
     for (let i = 0; i < 5; i++) expect(losses.wasm[i]).toBeCloseTo(losses.cpu[i], 4);
     expect(losses.wasm[4]).toBeLessThan(losses.wasm[0]);
+  });
+});
+
+describe("the tiny BERT on WASM", () => {
+  it("takes the fused attention with its padding mask: padding changes no real token's output", () => {
+    const args = { vocabSize: 40, seqLength: 8, width: 16, depth: 2, numHeads: 2, numClasses: 3, seed: 1 };
+    const ids = [2, 7, 9, 11, 13, 0, 0, 0]; // [CLS], 4 words, padding
+    const before = tf.memory().numTensors;
+    expect(wasmKernelsAvailable()).toBe(true);
+    expect(paddingDifference(args, ids, 4)).toBeLessThan(1e-6);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
 
