@@ -1,5 +1,6 @@
 // The bench: its FLOP arithmetic, the raw runners' tensor hygiene, fit = raw loop numerically,
-// the torch twin of the tiny ViT (same parameter count), the kernel profile, and `--quick` end to
+// the torch twins of the tiny ViT and of the tiny BERT's masked-LM (same parameter counts), the
+// masked-LM runner (loss falls, no leak), the kernel profile, and `--quick` end to
 // end (a child process per backend, JSON shape; no timing asserts).
 import { describe, it, expect, beforeAll } from "vitest";
 import * as tf from "@tensorflow/tfjs";
@@ -8,8 +9,11 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import {
+  BENCH_BERT,
   BENCH_VIT,
   WORKLOADS,
+  bertMlmMacsPerSample,
+  bertMlmParamCount,
   macsPerSample,
   quickSpec,
   syntheticDataset,
@@ -18,7 +22,8 @@ import {
   workloadFlops,
   workloadSteps,
 } from "../../src/cli/bench/workloads";
-import { findTorchPython, torchViTParams } from "../../src/cli/bench/torch";
+import { findTorchPython, torchBertParams, torchViTParams } from "../../src/cli/bench/torch";
+import { mlmTrainRunner, syntheticWindows } from "../../src/cli/bench/mlm";
 import { formatProfile, profileWorkload } from "../../src/cli/bench/profile";
 import { buildViT } from "../../src/models/transformer";
 import { measureWorkload, median } from "../../src/cli/bench/measure";
@@ -101,6 +106,27 @@ describe("raw runners", () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it("W5 runs lesson 06's masked-LM step: the loss falls from about ln V on repeated windows, nothing leaks", async () => {
+    const spec = { ...quickSpec(WORKLOADS.W5), samples: 16, batchSize: 16 }; // one batch, seen again each step
+    const windows = syntheticWindows(4, spec.bert!, 0);
+    expect(windows.length).toBe(4 * spec.bert!.seqLength);
+    expect(windows[0]).toBe(2); // [CLS]
+    expect(Math.min(...windows.subarray(1, spec.bert!.seqLength))).toBeGreaterThanOrEqual(4); // words only
+    const before = tf.memory().numTensors;
+    const runner = mlmTrainRunner(spec, 0);
+    runner.run(1);
+    const first = (await runner.finish())!;
+    runner.run(30);
+    const last = (await runner.finish())!;
+    runner.dispose();
+    expect(Math.abs(first - Math.log(spec.bert!.vocabSize))).toBeLessThan(1);
+    expect(last).toBeLessThan(first - 0.5);
+    expect(tf.memory().numTensors).toBe(before);
+    const m = await measureWorkload(spec, syntheticDataset(16, 784), { runs: 1, warmupSteps: 2 });
+    expect(m.tensorsAfter).toBe(m.tensorsBefore);
+    expect(m.gflops).toBeGreaterThan(0);
+  });
+
   it("fit runs exactly the raw loop's computation (same final weights)", async () => {
     const spec = { ...quickSpec(WORKLOADS.W2), samples: 96, batchSize: 32 };
     const c = await compareFitToRaw(spec, syntheticDataset(96, 784, 1), { runs: 1 });
@@ -113,10 +139,28 @@ describe("raw runners", () => {
   });
 });
 
-describe("the tiny ViT's PyTorch twin", () => {
+describe("the transformers' PyTorch twins", () => {
   const torch = findTorchPython();
   it("W4 builds the lesson's ViT: 138,890 parameters", () => {
     expect(vitParamCount(BENCH_VIT)).toBe(138_890);
+  });
+
+  it("W5 builds the tiny BERT's masked-LM: 458,112 parameters, counted by hand; its MACs likewise", () => {
+    const { vocabSize: V, seqLength: T, width: d, depth: L } = BENCH_BERT;
+    const block = 2 * 2 * d + 4 * (d * d + d) + (d * 2 * d + 2 * d) + (2 * d * d + d); // 2 LayerNorms, q k v o, mlp1, mlp2
+    expect(bertMlmParamCount(BENCH_BERT)).toBe(V * d + T * d + L * block + 2 * d);
+    expect(bertMlmParamCount(BENCH_BERT)).toBe(458_112);
+    expect(bertMlmMacsPerSample(BENCH_BERT)).toBeCloseTo(
+      L * (4 * T * d * d + 2 * T * d * 2 * d + 2 * T * T * d) + 0.15 * (T - 1) * d * V,
+      6,
+    );
+  });
+
+  it.skipIf("skipped" in torch)("the BERT twin has as many masked-LM parameters as buildBert, at two sizes", () => {
+    const python = (torch as { python: string }).python;
+    for (const b of [BENCH_BERT, { ...BENCH_BERT, vocabSize: 300, seqLength: 16, width: 24, depth: 2, numHeads: 3 }]) {
+      expect(torchBertParams(python, b), JSON.stringify(b)).toBe(bertMlmParamCount(b));
+    }
   });
 
   // Needs a Python with torch (Debian python3-torch); it times nothing.
@@ -176,15 +220,16 @@ describe("npm run bench -- --quick", () => {
   it("writes a well-formed report with every section, skipping what is unavailable", () => {
     const { stdout, report: r } = runBench(["--quick", "--backends", "wasm,webgpu", "--torch"]);
     expect(stdout).toMatch(/workload backend/);
-    expect(r.version).toBe(2);
+    expect(r.version).toBe(3);
     expect(r.quick).toBe(true);
-    expect(r.workloads.map((w) => w.name)).toEqual(["W1", "W2", "W3", "W4"]);
+    expect(r.workloads.map((w) => w.name)).toEqual(["W1", "W2", "W3", "W4", "W5"]);
     expect(r.vitParams!.tfjs).toBe(vitParamCount(quickSpec(WORKLOADS.W4).vit!));
+    expect(r.bertParams!.tfjs).toBe(bertMlmParamCount(quickSpec(WORKLOADS.W5).bert!));
     expect(r.flopFormula.workloads).toMatch(/3 × 2·Σ\(in·out\)/);
     const wasm = r.backends.find((b) => b.backend === "wasm")!;
     expect(wasm.skipped).toBeUndefined();
     expect(wasm.name).toBe("wasm");
-    for (const w of ["W1", "W2", "W3", "W4"] as const) {
+    for (const w of ["W1", "W2", "W3", "W4", "W5"] as const) {
       const m = wasm.workloads[w]!;
       expect(m.seconds).toBeGreaterThan(0);
       expect(m.gflops).toBeGreaterThan(0);
@@ -225,6 +270,9 @@ describe("npm run bench -- --quick", () => {
       expect(r.vitParams!.torch).toBe(r.vitParams!.tfjs);
       expect(r.ratios.vsTorch.wasm!.W4).toBeGreaterThan(0);
       expect(typeof r.targets.vitWithinTorchFactor).toBe("boolean");
+      expect(r.bertParams!.torch).toBe(r.bertParams!.tfjs);
+      expect(r.ratios.vsTorch.wasm!.W5).toBeGreaterThan(0);
+      expect(typeof r.targets.mlmWithinTorchFactor).toBe("boolean");
     }
     expect(formatReport(r)).toContain("GFLOP/s");
   }, 300_000);

@@ -1,5 +1,5 @@
 // What one backend's bench process does: set the backend up (setupBackend; wasm-stock = WASM
-// without the matmul fix and kernels), then W1-W4, fit-vs-raw and the hot paths, each with tensor
+// without the matmul fix and kernels), then W1-W5, fit-vs-raw and the hot paths, each with tensor
 // counts; or, with `profile`, only the per-kernel profile of a step of each workload (and, on WASM
 // with `ablate`, each training workload with the kernel groups of backend/wasm-kernels.ts added
 // one at a time).
@@ -92,7 +92,7 @@ export async function runBackend(backend: BenchBackend, cfg: BenchConfig): Promi
   }
   if (cfg.fitBackends.includes(backend)) {
     result.fitVsRaw = [];
-    for (const spec of specs.filter((s) => s.kind === "train" && !s.vit)) {
+    for (const spec of specs.filter((s) => s.kind === "train" && !s.vit && !s.bert)) {
       const c = await compareFitToRaw(spec, data, { runs: cfg.runs });
       result.fitVsRaw.push(c);
       say(
@@ -129,7 +129,7 @@ export async function runBackend(backend: BenchBackend, cfg: BenchConfig): Promi
 export const DEFAULT_BENCH_CONFIG: BenchConfig = {
   quick: false,
   runs: DEFAULT_RUNS,
-  workloads: ["W1", "W2", "W3", "W4"],
+  workloads: ["W1", "W2", "W3", "W4", "W5"],
   maxRunSeconds: DEFAULT_MAX_RUN_SECONDS,
   fitBackends: ["wasm"],
   hot: true,

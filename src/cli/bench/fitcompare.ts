@@ -69,8 +69,11 @@ export async function compareFitToRaw(
     throw new Error(`compareFitToRaw: data has ${allData.n} rows, the workload needs spec.samples = ${spec.samples}`);
   // fit trains on every row of its dataset: give it exactly the workload's first `samples` rows.
   const data: Dataset = { ...allData, n: spec.samples };
-  if (spec.kind !== "train")
-    throw new Error(`compareFitToRaw: spec must be a training workload, got ${spec.name} (${spec.kind})`);
+  if (spec.kind !== "train" || spec.loss === "mlm")
+    throw new Error(
+      `compareFitToRaw: spec must be a Dense-stack training workload, got ${spec.name} (${spec.kind}, loss ${spec.loss})`,
+    );
+  const loss = spec.loss;
   if (!Number.isInteger(args.runs) || args.runs < 1)
     throw new Error(`compareFitToRaw: runs must be an integer >= 1, got ${args.runs}`);
   const seed = args.seed ?? 0;
@@ -84,8 +87,8 @@ export async function compareFitToRaw(
     seed,
     optimizer: "adam" as const,
     learningRate: BENCH_LEARNING_RATE,
-    loss: spec.loss,
-    target: spec.loss === "mse" ? ("inputs" as const) : ("labels" as const),
+    loss,
+    target: loss === "mse" ? ("inputs" as const) : ("labels" as const),
     progress: false as const,
   };
   let maxWeightDiff = NaN;

@@ -1,4 +1,4 @@
-// `npm run bench` (tsx src/cli/bench/main.ts): W1-W4, fit vs raw and the lessons' hot paths on every
+// `npm run bench` (tsx src/cli/bench/main.ts): W1-W5, fit vs raw and the lessons' hot paths on every
 // backend available here, one child process per backend, then optionally PyTorch (--torch);
 // prints the tables and writes build/bench.json. `--profile` instead profiles a step of W4 (or of
 // the workloads named) per kernel (`--ablate`: and times each WASM kernel group's effect).
@@ -25,6 +25,7 @@ import {
 import { DEFAULT_TORCH_THREADS, runTorch } from "./torch";
 import {
   FLOP_FORMULA,
+  bertMlmParamCount,
   vitParamCount,
   WORKLOAD_NAMES,
   workloadFlops,
@@ -130,11 +131,18 @@ export async function runBench(
     }),
     backends: [],
     ratios: { vsDefault: {}, vsTorch: {} },
-    targets: { defaultWithinTorchFactor: null, vitWithinTorchFactor: null, fitWithinOverhead: null },
+    targets: {
+      defaultWithinTorchFactor: null,
+      vitWithinTorchFactor: null,
+      mlmWithinTorchFactor: null,
+      fitWithinOverhead: null,
+    },
     warnings: [],
   };
   const vitSpec = specFor("W4", cfg.quick);
   if (cfg.workloads.includes("W4") && !cfg.profile) report.vitParams = { tfjs: vitParamCount(vitSpec.vit!) };
+  const bertSpec = specFor("W5", cfg.quick);
+  if (cfg.workloads.includes("W5") && !cfg.profile) report.bertParams = { tfjs: bertMlmParamCount(bertSpec.bert!) };
   for (const b of backends) {
     const why = await precheck(b);
     report.backends.push(why ? { backend: b, skipped: why, workloads: {} } : await runChild(b, cfg));
@@ -147,17 +155,21 @@ export async function runBench(
       specFor("W1", cfg.quick),
       specFor("W3", cfg.quick),
       vitSpec,
+      bertSpec,
       cfg.runs,
       torch.threads,
       cfg.workloads,
     );
-    if (report.vitParams && report.torch.vitParams !== undefined) {
-      report.vitParams.torch = report.torch.vitParams;
-      if (report.vitParams.torch !== report.vitParams.tfjs) {
+    for (const [w, ours, theirs, builder] of [
+      ["W4", report.vitParams, report.torch.vitParams, "buildViT"],
+      ["W5", report.bertParams, report.torch.bertParams, "buildBert (without its head)"],
+    ] as const) {
+      if (!ours || theirs === undefined) continue;
+      ours.torch = theirs;
+      if (theirs !== ours.tfjs)
         report.warnings.push(
-          `torch_bench.py's ViT twin has ${report.vitParams.torch} parameters, buildViT ${report.vitParams.tfjs}: not the same model, no W4 ratio`,
+          `torch_bench.py's ${w} twin has ${theirs} parameters, ${builder} ${ours.tfjs}: not the same model, no ${w} ratio`,
         );
-      }
     }
     const [two, one] = [2, 1].map((n) => report.torch?.configs?.find((c) => c.threads === n)?.workloads.W1?.median);
     if (two !== undefined && one !== undefined && two > one) {

@@ -5,6 +5,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../../data/types";
 import { shuffledIndices, subSeed } from "../../core/random";
 import { gatherRows } from "../../data/batches";
+import { mlmTrainRunner } from "./mlm";
 import {
   BENCH_LEARNING_RATE,
   buildRawNet,
@@ -12,6 +13,7 @@ import {
   workloadFlops,
   workloadSteps,
   type RawNet,
+  type StepRunner,
   type WorkloadSpec,
 } from "./workloads";
 
@@ -73,13 +75,7 @@ export async function timed<T>(f: () => Promise<T> | T): Promise<{ value: T; wal
   return { value, wall, cpu: (c.user + c.system) / 1e6 };
 }
 
-/** Something that runs steps of a workload: `run` enqueues them, `finish` waits for the device. */
-export interface StepRunner {
-  run(steps: number): void;
-  /** Waits until all enqueued work is done; returns the last loss (train) if any. */
-  finish(): Promise<number | undefined>;
-  dispose(): void;
-}
+export type { StepRunner };
 
 /** Raw training steps: per-epoch seeded shuffle (as fit), rows gathered in JS and uploaded per
  * batch, one-hot labels on the device (as fit), variableGrads + Adam. */
@@ -155,6 +151,12 @@ export function rawForwardRunner(spec: WorkloadSpec, data: Dataset, seed = 0): S
   };
 }
 
+/** The runner of a workload: masked-LM steps (W5), training steps or forward passes. */
+export function runnerFor(spec: WorkloadSpec, data: Dataset, seed = 0): StepRunner {
+  if (spec.bert) return mlmTrainRunner(spec, seed);
+  return spec.kind === "train" ? rawTrainRunner(spec, data, seed) : rawForwardRunner(spec, data, seed);
+}
+
 /** Times one workload with a fresh runner: warm-up, then `runs` timed runs; counts tensors
  * before it and after disposing everything it made. */
 export async function measureWorkload(spec: WorkloadSpec, data: Dataset, args: MeasureArgs = {}): Promise<Measurement> {
@@ -164,8 +166,7 @@ export async function measureWorkload(spec: WorkloadSpec, data: Dataset, args: M
   if (!Number.isInteger(runs) || runs < 1)
     throw new Error(`measureWorkload: runs must be an integer >= 1, got ${runs}`);
   const tensorsBefore = tf.memory().numTensors;
-  const runner =
-    spec.kind === "train" ? rawTrainRunner(spec, data, args.seed) : rawForwardRunner(spec, data, args.seed);
+  const runner = runnerFor(spec, data, args.seed);
   const fullSteps = workloadSteps(spec);
   const runSeconds: number[] = [];
   const runCpu: number[] = [];

@@ -1,4 +1,5 @@
-// `npm run bench -- --profile`: where one tiny-ViT (W4) training step spends its time on a backend,
+// `npm run bench -- --profile`: where one tiny-ViT (W4) training step (or W5's masked-LM step, or any
+// workload named) spends its time on a backend,
 // per kernel. Every kernel registered for the backend is wrapped with a timer that keeps a stack,
 // so a kernel that calls other kernels (the matmul fix's transposes, composite kernels) is charged
 // only its own time ("exclusive"); what no kernel accounts for is the JS around them (layers, the
@@ -14,7 +15,7 @@ import {
   WASM_KERNEL_GROUPS,
   type WasmKernelGroup,
 } from "../../backend/wasm-kernels";
-import { median, rawForwardRunner, rawTrainRunner, timed, type StepRunner } from "./measure";
+import { median, runnerFor, timed, type StepRunner } from "./measure";
 import { formatTable } from "./table";
 import { workloadSteps, type WorkloadSpec } from "./workloads";
 
@@ -115,8 +116,7 @@ export async function profileWorkload(
   args: { steps?: number; seed?: number } = {},
 ): Promise<StepProfile> {
   const steps = args.steps ?? DEFAULT_PROFILE_STEPS;
-  const runner =
-    spec.kind === "train" ? rawTrainRunner(spec, data, args.seed ?? 0) : rawForwardRunner(spec, data, args.seed ?? 0);
+  const runner = runnerFor(spec, data, args.seed ?? 0);
   try {
     runner.run(PROFILE_WARMUP_STEPS);
     await runner.finish();
@@ -200,7 +200,7 @@ export async function runAblation(
   try {
     for (const stage of plan) {
       use(stage.groups);
-      const r = rawTrainRunner(spec, data, 0);
+      const r = runnerFor(spec, data, 0);
       runners.push(r);
       r.run(PROFILE_WARMUP_STEPS);
       await r.finish();

@@ -10,11 +10,12 @@ import { formatTable } from "./table";
 export { formatTable };
 import type { WorkloadName } from "./workloads";
 
-/** 2: W4 (the tiny ViT) and its torch twin, targets.vitWithinTorchFactor, vitParams, profiles. */
-export const REPORT_VERSION = 2;
+/** 2: W4 (the tiny ViT) and its torch twin, targets.vitWithinTorchFactor, vitParams, profiles.
+ * 3: W5 (lesson 06's masked-LM) and its torch twin, targets.mlmWithinTorchFactor, bertParams. */
+export const REPORT_VERSION = 3;
 /** Issue 7's targets: W1, W2 on the default CPU backend within this factor of PyTorch... */
 export const TORCH_TARGET_FACTOR = 4;
-/** ...and the tiny ViT's training (W4) within this factor. */
+/** ...and the transformers' training (W4, the tiny ViT; W5, the tiny BERT's masked-LM) within this factor. */
 export const VIT_TORCH_TARGET_FACTOR = 3;
 /** ...and fit() within this fraction of the raw loop. */
 export const FIT_OVERHEAD_TARGET = 0.1;
@@ -75,6 +76,8 @@ export interface TorchResult {
   workloads?: Partial<Record<WorkloadName, TorchWorkload>>;
   /** Parameters of torch_bench.py's W4 twin. */
   vitParams?: number;
+  /** Masked-LM parameters of torch_bench.py's W5 twin. */
+  bertParams?: number;
 }
 
 export interface WorkloadInfo {
@@ -107,6 +110,9 @@ export interface BenchReport {
   torch?: TorchResult;
   /** W4's parameter count in tfjs (buildViT) and in the torch twin; the W4 ratio needs them equal. */
   vitParams?: { tfjs: number; torch?: number };
+  /** W5's masked-LM parameters in tfjs (buildBert without its head) and in the torch twin; the W5
+   * ratio needs them equal. */
+  bertParams?: { tfjs: number; torch?: number };
   /** Seconds ratios: backend / default CPU backend, and tfjs backend / torch, per workload. */
   ratios: {
     vsDefault: Partial<Record<BenchBackend, Partial<Record<WorkloadName, number>>>>;
@@ -117,6 +123,8 @@ export interface BenchReport {
     defaultWithinTorchFactor: boolean | null;
     /** W4 of the default CPU backend within VIT_TORCH_TARGET_FACTOR × torch (null: not measured). */
     vitWithinTorchFactor: boolean | null;
+    /** W5 of the default CPU backend within VIT_TORCH_TARGET_FACTOR × torch (null: not measured). */
+    mlmWithinTorchFactor: boolean | null;
     /** fit within FIT_OVERHEAD_TARGET of raw-ops on the default CPU backend (wall time). */
     fitWithinOverhead: boolean | null;
   };
@@ -129,8 +137,12 @@ export function computeRatios(report: BenchReport): void {
   const base = ran.find((b) => b.backend === DEFAULT_CPU_BACKEND);
   const names = report.workloads.map((w) => w.name);
   report.ratios = { vsDefault: {}, vsTorch: {} };
-  // W4 is compared with its twin only when both have the same parameters.
-  const vitTwin = report.vitParams?.torch !== undefined && report.vitParams.torch === report.vitParams.tfjs;
+  // W4 and W5 are compared with their twins only when both have the same parameters.
+  const sameParams = (p?: { tfjs: number; torch?: number }) => p?.torch !== undefined && p.torch === p.tfjs;
+  const twinOk: Partial<Record<WorkloadName, boolean>> = {
+    W4: sameParams(report.vitParams),
+    W5: sameParams(report.bertParams),
+  };
   for (const b of ran) {
     const vd: Partial<Record<WorkloadName, number>> = {};
     const vt: Partial<Record<WorkloadName, number>> = {};
@@ -139,7 +151,7 @@ export function computeRatios(report: BenchReport): void {
       const bm = base?.workloads[w];
       if (m && bm) vd[w] = m.seconds / bm.seconds;
       const t = report.torch?.workloads?.[w];
-      if (m && t && (w !== "W4" || vitTwin)) vt[w] = m.seconds / t.median;
+      if (m && t && twinOk[w] !== false) vt[w] = m.seconds / t.median;
     }
     report.ratios.vsDefault[b.backend] = vd;
     if (Object.keys(vt).length) report.ratios.vsTorch[b.backend] = vt;
@@ -150,6 +162,7 @@ export function computeRatios(report: BenchReport): void {
       ? vt.W1 <= TORCH_TARGET_FACTOR && vt.W2 <= TORCH_TARGET_FACTOR
       : null;
   report.targets.vitWithinTorchFactor = vt?.W4 !== undefined ? vt.W4 <= VIT_TORCH_TARGET_FACTOR : null;
+  report.targets.mlmWithinTorchFactor = vt?.W5 !== undefined ? vt.W5 <= VIT_TORCH_TARGET_FACTOR : null;
   const fits = base?.fitVsRaw ?? [];
   report.targets.fitWithinOverhead = fits.length ? fits.every((f) => f.overhead <= FIT_OVERHEAD_TARGET) : null;
 }
@@ -238,10 +251,14 @@ export function formatReport(r: BenchReport): string {
         : `torch ${r.torch.torch} (${r.torch.python}; "torch nT" = n threads, "*" = fastest, the peer of "vs torch"), BLAS: ${r.torch.blas?.name} [${r.torch.blas?.mapped.join(", ")}], build BLAS_INFO=${r.torch.blas?.buildBlasInfo}`,
     );
   }
-  if (r.vitParams) {
-    const t = r.vitParams.torch;
+  for (const [w, p] of [
+    ["W4", r.vitParams],
+    ["W5", r.bertParams],
+  ] as const) {
+    if (!p) continue;
+    const t = p.torch;
     out.push(
-      `W4 parameters: tfjs ${r.vitParams.tfjs}, torch twin ${t ?? "–"}${t === undefined ? "" : t === r.vitParams.tfjs ? " (equal)" : " (DIFFERENT: no W4 ratio)"}`,
+      `${w} parameters${w === "W5" ? " (masked-LM)" : ""}: tfjs ${p.tfjs}, torch twin ${t ?? "–"}${t === undefined ? "" : t === p.tfjs ? " (equal)" : ` (DIFFERENT: no ${w} ratio)`}`,
     );
   }
   for (const b of r.backends) if (b.skipped) out.push(`backend ${b.backend}: skipped: ${b.skipped}`);
@@ -340,7 +357,7 @@ export function formatReport(r: BenchReport): string {
   const t = r.targets;
   const yes = (x: boolean | null, missing: string) => (x === null ? missing : x ? "yes" : "NO");
   out.push(
-    `targets: W1, W2 on ${DEFAULT_CPU_BACKEND} within ${TORCH_TARGET_FACTOR}× of torch: ${yes(t.defaultWithinTorchFactor, "not measured (run with --torch)")}; W4 (tiny ViT) within ${VIT_TORCH_TARGET_FACTOR}× of torch: ${yes(t.vitWithinTorchFactor, "not measured (run with --torch)")}; fit within ${100 * FIT_OVERHEAD_TARGET} % of raw: ${yes(t.fitWithinOverhead, "not measured")}`,
+    `targets: W1, W2 on ${DEFAULT_CPU_BACKEND} within ${TORCH_TARGET_FACTOR}× of torch: ${yes(t.defaultWithinTorchFactor, "not measured (run with --torch)")}; W4 (tiny ViT) within ${VIT_TORCH_TARGET_FACTOR}× of torch: ${yes(t.vitWithinTorchFactor, "not measured (run with --torch)")}; W5 (tiny BERT masked-LM) within ${VIT_TORCH_TARGET_FACTOR}× of torch: ${yes(t.mlmWithinTorchFactor, "not measured (run with --torch)")}; fit within ${100 * FIT_OVERHEAD_TARGET} % of raw: ${yes(t.fitWithinOverhead, "not measured")}`,
   );
   for (const w of r.warnings) out.push(`warning: ${w}`);
   return out.join("\n");

@@ -5,7 +5,7 @@
 import { spawnSync } from "child_process";
 import * as path from "path";
 import type { TorchResult, TorchWorkload } from "./report";
-import type { ViTShape, WorkloadName, WorkloadSpec } from "./workloads";
+import type { BertBenchShape, ViTShape, WorkloadName, WorkloadSpec } from "./workloads";
 
 /** Issue 7 compares with 2 threads; 1 thread is also run because OpenMP's 2-thread barriers
  * collapse when other processes share the 2 cores (seen: 25× slower at load average 13). */
@@ -49,26 +49,57 @@ export function vitArgs(v: ViTShape): string[] {
   ];
 }
 
+/** torch_bench.py's arguments for a masked-LM BERT shape. */
+export function bertArgs(b: BertBenchShape): string[] {
+  return [
+    "--bert-vocab",
+    String(b.vocabSize),
+    "--bert-seq",
+    String(b.seqLength),
+    "--bert-width",
+    String(b.width),
+    "--bert-depth",
+    String(b.depth),
+    "--bert-heads",
+    String(b.numHeads),
+    "--bert-mlp-ratio",
+    String(b.mlpRatio),
+    "--bert-mask-rate",
+    String(b.maskRate),
+  ];
+}
+
+function countOnly(python: string, args: string[]): { vitParams: number; bertParams: number } {
+  const r = spawnSync(python, [TORCH_SCRIPT, "--count-only", ...args], { encoding: "utf8", timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`torch_bench.py --count-only failed (exit ${r.status}): ${r.stderr || r.error}`);
+  return JSON.parse(r.stdout.trim().split("\n").pop() ?? "") as { vitParams: number; bertParams: number };
+}
+
 /** Parameters of torch_bench.py's twin of this ViT (`--count-only`: builds it, times nothing). */
 export function torchViTParams(python: string, v: ViTShape): number {
-  const r = spawnSync(python, [TORCH_SCRIPT, "--count-only", ...vitArgs(v)], { encoding: "utf8", timeout: 120_000 });
-  if (r.status !== 0) throw new Error(`torch_bench.py --count-only failed (exit ${r.status}): ${r.stderr || r.error}`);
-  return (JSON.parse(r.stdout.trim().split("\n").pop() ?? "") as { vitParams: number }).vitParams;
+  return countOnly(python, vitArgs(v)).vitParams;
+}
+
+/** Masked-LM parameters of torch_bench.py's twin of this BERT (`--count-only`: times nothing). */
+export function torchBertParams(python: string, b: BertBenchShape): number {
+  return countOnly(python, bertArgs(b)).bertParams;
 }
 
 /** Runs the workloads named in PyTorch; `train` and `forward` give the sizes (W1/W2 and W3 specs),
- * `vit` W4's (its samples, epochs, batch and ViT shape). */
+ * `vit` W4's (its samples, epochs, batch and ViT shape), `bert` W5's (windows, epochs, batch, BERT). */
 export function runTorch(
   train: WorkloadSpec,
   forward: WorkloadSpec,
   vit: WorkloadSpec,
+  bert: WorkloadSpec,
   runs: number,
   threads: number[] = DEFAULT_TORCH_THREADS,
-  workloads: readonly WorkloadName[] = ["W1", "W2", "W3", "W4"],
+  workloads: readonly WorkloadName[] = ["W1", "W2", "W3", "W4", "W5"],
 ): TorchResult {
   const found = findTorchPython();
   if ("skipped" in found) return { skipped: found.skipped };
   if (!vit.vit) throw new Error(`runTorch: ${vit.name} is not a ViT workload`);
+  if (!bert.bert) throw new Error(`runTorch: ${bert.name} is not a masked-LM workload`);
   const script = TORCH_SCRIPT;
   const args = [
     script,
@@ -95,6 +126,13 @@ export function runTorch(
     "--vit-batch",
     String(vit.batchSize),
     ...vitArgs(vit.vit),
+    "--bert-samples",
+    String(bert.samples),
+    "--bert-epochs",
+    String(bert.epochs),
+    "--bert-batch",
+    String(bert.batchSize),
+    ...bertArgs(bert.bert),
   ];
   const r = spawnSync(found.python, args, { encoding: "utf8", timeout: TORCH_TIMEOUT_MS, maxBuffer: 16 << 20 });
   if (r.status !== 0) {

@@ -1,7 +1,8 @@
-# PyTorch side of `npm run bench -- --torch`: the same W1-W4 workloads as src/cli/bench/workloads.ts
+# PyTorch side of `npm run bench -- --torch`: the same W1-W5 workloads as src/cli/bench/workloads.ts
 # (float32, synthetic data, Adam, same batching), timed the same way (warm-up, N runs, median).
-# W4 is a twin of src/models/transformer.ts buildViT: same layers, shapes and parameter count
-# (`--count-only` prints the count alone, which test/cli/bench.test.ts compares with the tfjs model).
+# W4 is a twin of src/models/transformer.ts buildViT, W5 of src/models/bert.ts buildBert's masked-LM
+# pretraining (src/cli/bench/mlm.ts): same layers, shapes and parameter counts (`--count-only` prints
+# the counts alone, which test/cli/bench.test.ts compares with the tfjs models).
 # Prints one JSON object on stdout; never a dependency of the project (Debian python3-torch).
 import argparse
 import json
@@ -81,6 +82,103 @@ class TinyViT(nn.Module):
             x = x + blk["o"](a)
             x = x + blk["mlp2"](F.gelu(blk["mlp1"](blk["ln2"](x))))
         return self.head(self.final_ln(x).mean(dim=1))
+
+
+PAD, CLS, MASK, SPECIALS = 0, 2, 3, 4  # src/data/text.ts: [PAD], [UNK], [CLS], [MASK]
+
+
+class TinyBert(nn.Module):
+    """Twin of buildBert up to final_ln, with the masked-LM output tied to the token embedding
+    (bertMlmLogits): token embedding [V, d] + learned positions [T, d] -> pre-norm blocks (as TinyViT,
+    attention with padded keys masked) -> LayerNorm. The classification head is not part of
+    masked-LM pretraining and not counted on either side."""
+
+    def __init__(self, vocab=5000, seq=64, width=64, depth=4, heads=4, mlp_ratio=2.0):
+        super().__init__()
+        self.heads = heads
+        hidden = max(1, round(mlp_ratio * width))
+        self.token_embed = nn.Parameter(torch.randn(vocab, width) * 0.02)
+        self.pos_embed = nn.Parameter(torch.randn(seq, width) * 0.02)
+        self.blocks = nn.ModuleList()
+        for _ in range(depth):
+            self.blocks.append(nn.ModuleDict({
+                "ln1": nn.LayerNorm(width, eps=1e-5),
+                "q": nn.Linear(width, width), "k": nn.Linear(width, width), "v": nn.Linear(width, width),
+                "o": nn.Linear(width, width),
+                "ln2": nn.LayerNorm(width, eps=1e-5),
+                "mlp1": nn.Linear(width, hidden), "mlp2": nn.Linear(hidden, width),
+            }))
+        self.final_ln = nn.LayerNorm(width, eps=1e-5)
+
+    def mlm_loss(self, ids, positions, labels):
+        """ids [b, T] (masked), positions (flat indices b·T of the masked tokens), labels [m]."""
+        b, t = ids.shape
+        x = F.embedding(ids, self.token_embed) + self.pos_embed[:t]
+        d = x.shape[2]
+        h, dh = self.heads, d // self.heads
+        bias = (ids == PAD).float().mul(-1e9).view(b, 1, 1, t)
+        for blk in self.blocks:
+            y = blk["ln1"](x)
+            q = blk["q"](y).view(b, t, h, dh).transpose(1, 2)
+            k = blk["k"](y).view(b, t, h, dh).transpose(1, 2)
+            v = blk["v"](y).view(b, t, h, dh).transpose(1, 2)
+            att = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(dh) + bias, dim=-1)
+            a = (att @ v).transpose(1, 2).reshape(b, t, d)
+            x = x + blk["o"](a)
+            x = x + blk["mlp2"](F.gelu(blk["mlp1"](blk["ln2"](x))))
+        hm = self.final_ln(x).reshape(b * t, d)[positions]  # only the masked rows
+        return F.cross_entropy(hm @ self.token_embed.t(), labels)
+
+
+def bert_from_args(args):
+    return TinyBert(args.bert_vocab, args.bert_seq, args.bert_width, args.bert_depth, args.bert_heads,
+                    args.bert_mlp_ratio)
+
+
+def mask_tokens(ids, vocab, rate, g):
+    """BERT masking as src/data/text.ts maskTokens: each word token (not [PAD]/[CLS]) chosen with
+    probability `rate`; of those 80 % -> [MASK], 10 % -> a random word, 10 % kept."""
+    chosen = (torch.rand(ids.shape, generator=g) < rate) & (ids >= SPECIALS)
+    positions = chosen.reshape(-1).nonzero().squeeze(1)
+    labels = ids.reshape(-1)[positions]
+    out = ids.clone().reshape(-1)
+    r = torch.rand(positions.shape, generator=g)
+    out[positions[r < 0.8]] = MASK
+    rand_pos = positions[(r >= 0.8) & (r < 0.9)]
+    out[rand_pos] = torch.randint(SPECIALS, vocab, rand_pos.shape, generator=g)
+    return out.reshape(ids.shape), positions, labels
+
+
+def run_bert_mlm(args, runs, warmup_steps):
+    g = torch.Generator().manual_seed(0)
+    n, batch, t, vocab = args.bert_samples, args.bert_batch, args.bert_seq, args.bert_vocab
+    windows = torch.randint(SPECIALS, vocab, (n, t), generator=g)
+    windows[:, 0] = CLS
+    model = bert_from_args(args)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+    def step(ids):
+        masked, positions, labels = mask_tokens(ids, vocab, args.bert_mask_rate, g)
+        opt.zero_grad(set_to_none=True)
+        loss = model.mlm_loss(masked, positions, labels)
+        loss.backward()
+        opt.step()
+        return loss
+
+    for _ in range(warmup_steps):
+        step(windows[:batch])
+    times, cpu = [], []
+    last = float("nan")
+    for _ in range(runs):
+        t0, c0 = time.perf_counter(), time.process_time()
+        for _e in range(args.bert_epochs):
+            perm = torch.randperm(n, generator=g)
+            for s in range(0, n, batch):
+                loss = step(windows[perm[s:s + batch]])
+        last = float(loss)
+        times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    return times, cpu, last
 
 
 def vit_from_args(args):
@@ -221,10 +319,20 @@ def main():
     ap.add_argument("--vit-heads", type=int, default=4)
     ap.add_argument("--vit-mlp-ratio", type=float, default=2.0)
     ap.add_argument("--vit-classes", type=int, default=10)
-    ap.add_argument("--count-only", action="store_true", help="print the W4 twin's parameter count and exit")
+    ap.add_argument("--bert-samples", type=int, default=2048)
+    ap.add_argument("--bert-epochs", type=int, default=1)
+    ap.add_argument("--bert-batch", type=int, default=64)
+    ap.add_argument("--bert-vocab", type=int, default=5000)
+    ap.add_argument("--bert-seq", type=int, default=64)
+    ap.add_argument("--bert-width", type=int, default=64)
+    ap.add_argument("--bert-depth", type=int, default=4)
+    ap.add_argument("--bert-heads", type=int, default=4)
+    ap.add_argument("--bert-mlp-ratio", type=float, default=2.0)
+    ap.add_argument("--bert-mask-rate", type=float, default=0.15)
+    ap.add_argument("--count-only", action="store_true", help="print the W4 and W5 twins' parameter counts and exit")
     args = ap.parse_args()
     if args.count_only:
-        print(json.dumps({"vitParams": count_params(vit_from_args(args))}))
+        print(json.dumps({"vitParams": count_params(vit_from_args(args)), "bertParams": count_params(bert_from_args(args))}))
         return
     workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
     try:
@@ -249,8 +357,12 @@ def main():
         if "W4" in workloads:
             times, cpu, loss = run_vit_train(args, args.runs, warmup_steps=3)
             cfg["workloads"]["W4"] = {"runs": times, "median": statistics.median(times), "cpuMedian": statistics.median(cpu), "finalLoss": loss}
+        if "W5" in workloads:
+            times, cpu, loss = run_bert_mlm(args, args.runs, warmup_steps=3)
+            cfg["workloads"]["W5"] = {"runs": times, "median": statistics.median(times), "cpuMedian": statistics.median(cpu), "finalLoss": loss}
         out["configs"].append(cfg)
     out["vitParams"] = count_params(vit_from_args(args))
+    out["bertParams"] = count_params(bert_from_args(args))
     out["blas"] = blas_in_use()
     print(json.dumps(out))
 

@@ -1,15 +1,17 @@
-// The benchmark workloads W1-W4 (sizes, FLOP formulas, synthetic data) and a raw tfjs
+// The benchmark workloads W1-W5 (sizes, FLOP formulas, synthetic data) and a raw tfjs
 // implementation of W1-W3: tf.Variables, the same matmul/bias/activation ops tfjs-layers' Dense
 // uses, tf.variableGrads + Adam — no tfjs-layers and no library code in the timed loop. W4 is the
 // library's own tiny ViT (models/transformer.ts buildViT) in the same raw loop, the model being
-// what it measures; torch_bench.py has its twin.
+// what it measures; W5 is lesson 06's tiny BERT pretrained by masked-LM (bench/mlm.ts runs it);
+// torch_bench.py has twins of both.
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../../data/types";
 import { rng } from "../../core/random";
+import { buildBert } from "../../models/bert";
 import { buildViT } from "../../models/transformer";
 
-export type WorkloadName = "W1" | "W2" | "W3" | "W4";
-export const WORKLOAD_NAMES: readonly WorkloadName[] = ["W1", "W2", "W3", "W4"];
+export type WorkloadName = "W1" | "W2" | "W3" | "W4" | "W5";
+export const WORKLOAD_NAMES: readonly WorkloadName[] = ["W1", "W2", "W3", "W4", "W5"];
 export type Activation = "sigmoid" | "relu" | "softmax";
 
 /** The tiny ViT of a workload: buildViT's arguments (all given, so torch_bench.py gets the same). */
@@ -23,6 +25,18 @@ export interface ViTShape {
   numClasses: number;
 }
 
+/** The tiny BERT of a masked-LM workload: buildBert's arguments (all given, so torch_bench.py gets the
+ * same) and the fraction of tokens masked (lesson 06: 15 %). */
+export interface BertBenchShape {
+  vocabSize: number;
+  seqLength: number;
+  width: number;
+  depth: number;
+  numHeads: number;
+  mlpRatio: number;
+  maskRate: number;
+}
+
 export interface WorkloadSpec {
   name: WorkloadName;
   /** One line for the table. */
@@ -33,14 +47,17 @@ export interface WorkloadSpec {
   widths: number[];
   /** Activation after each Dense layer (length widths.length - 1). */
   activations: Activation[];
-  /** mse: reconstruct the input (autoencoder); crossentropy: softmax outputs vs one-hot labels. */
-  loss: "mse" | "crossentropy";
+  /** mse: reconstruct the input (autoencoder); crossentropy: softmax outputs vs one-hot labels;
+   * mlm: masked-LM cross-entropy at the masked positions (W5). */
+  loss: "mse" | "crossentropy" | "mlm";
   samples: number;
   /** Training epochs (train) or passes over the samples (forward). */
   epochs: number;
   batchSize: number;
   /** W4: the model is this tiny ViT (widths, activations: its input, output and softmax head). */
   vit?: ViTShape;
+  /** W5: the model is this tiny BERT; samples are token windows (widths: [seqLength, vocabSize]). */
+  bert?: BertBenchShape;
 }
 
 /** The ViT of lesson 05 (default and full scale): 16 patches of 7×7, d 64, 4 blocks, 4 heads. */
@@ -53,6 +70,20 @@ export const BENCH_VIT: ViTShape = {
   mlpRatio: 2,
   numClasses: 10,
 };
+
+/** The tiny BERT of lesson 06 at `full` scale, the size of the PyTorch prototype its pretraining was
+ * planned on: 64-token windows, a 5,000-word vocabulary, d 64, 4 blocks, 4 heads, 15 % masked. */
+export const BENCH_BERT: BertBenchShape = {
+  vocabSize: 5000,
+  seqLength: 64,
+  width: 64,
+  depth: 4,
+  numHeads: 4,
+  mlpRatio: 2,
+  maskRate: 0.15,
+};
+/** Masked-LM batch of lesson 06 (windows per step). */
+export const BENCH_MLM_BATCH = 64;
 
 export const DEFAULT_SAMPLES = 4096;
 export const DEFAULT_TRAIN_BATCH = 128;
@@ -107,18 +138,39 @@ export const WORKLOADS: Record<WorkloadName, WorkloadSpec> = {
     batchSize: DEFAULT_TRAIN_BATCH,
     vit: BENCH_VIT,
   },
+  W5: {
+    name: "W5",
+    title:
+      "tiny BERT masked-LM, 64 tokens, vocabulary 5,000, d 64, 4 blocks, 4 heads, 15 % masked, Adam (train, one epoch)",
+    kind: "train",
+    widths: [BENCH_BERT.seqLength, BENCH_BERT.vocabSize],
+    activations: ["softmax"],
+    loss: "mlm",
+    samples: 2048,
+    epochs: 1,
+    batchSize: BENCH_MLM_BATCH,
+    bert: BENCH_BERT,
+  },
 };
 
 /** The FLOP formulas the table states. */
 export const FLOP_FORMULA =
   "train = 3 × 2·Σ(in·out) per sample per epoch (forward matmul + the 2 backward matmuls); " +
   "forward = 2·Σ(in·out) per sample per pass; W4 counts its Dense layers and attention's q·kᵀ and p·v alike; " +
+  "W5 (a sample = a window) likewise, plus the tied output h·Eᵀ at the expected masked positions; " +
   "biases, norms, activations, loss and Adam not counted";
 
 /** A workload shrunk for `--quick` (test suite): same layers (the ViT: one block), few samples,
  * one epoch/pass. */
 export function quickSpec(spec: WorkloadSpec): WorkloadSpec {
-  return { ...spec, samples: 128, epochs: 1, batchSize: 64, ...(spec.vit ? { vit: { ...spec.vit, depth: 1 } } : {}) };
+  return {
+    ...spec,
+    samples: 128,
+    epochs: 1,
+    batchSize: 64,
+    ...(spec.vit ? { vit: { ...spec.vit, depth: 1 } } : {}),
+    ...(spec.bert ? { bert: { ...spec.bert, depth: 1, vocabSize: 200, seqLength: 16 } } : {}),
+  };
 }
 
 /** Multiply-accumulates per sample of one ViT forward pass: patch embedding, per block q, k, v, o,
@@ -129,6 +181,35 @@ export function vitMacsPerSample(v: ViTShape): number {
   const hidden = Math.round(v.mlpRatio * d);
   const block = 4 * t * d * d + 2 * t * d * hidden + 2 * t * t * d;
   return t * v.patchSize * v.patchSize * d + v.depth * block + d * v.numClasses;
+}
+
+/** Multiply-accumulates per window of one masked-LM forward pass: per block q, k, v, o, the MLP and
+ * attention's q·kᵀ and p·v over all T tokens, and the tied output h·Eᵀ at the masked positions
+ * (expected count: maskRate of the T − 1 tokens after [CLS]). The embeddings are lookups (no MACs). */
+export function bertMlmMacsPerSample(b: BertBenchShape): number {
+  const t = b.seqLength;
+  const d = b.width;
+  const hidden = Math.max(1, Math.round(b.mlpRatio * d));
+  const block = 4 * t * d * d + 2 * t * d * hidden + 2 * t * t * d;
+  return b.depth * block + b.maskRate * (t - 1) * d * b.vocabSize;
+}
+
+/** The tiny BERT of a W5 spec (buildBert, seeded). */
+export function buildBenchBert(b: BertBenchShape, seed = 0): tf.LayersModel {
+  const { maskRate: _rate, ...shape } = b;
+  return buildBert({ ...shape, seed });
+}
+
+/** Masked-LM parameters: what pretraining trains, every weight of the tiny BERT but the
+ * classification head (pool_norm holds no trainable weight). torch_bench.py's twin must match. */
+export function bertMlmParamCount(b: BertBenchShape): number {
+  const m = buildBenchBert(b);
+  const n = m.layers
+    .filter((l) => l.name !== "head")
+    .flatMap((l) => l.trainableWeights)
+    .reduce((s, w) => s + w.shape.reduce((p: number, k) => p * (k ?? 1), 1), 0);
+  m.dispose();
+  return n;
 }
 
 /** The tiny ViT of a W4 spec (glorot initialisation seeded by `seed`). */
@@ -159,7 +240,11 @@ export function workloadSteps(spec: WorkloadSpec): number {
 /** FLOPs of `steps` steps of the workload (full batches; the formula in FLOP_FORMULA). */
 export function workloadFlops(spec: WorkloadSpec, steps = workloadSteps(spec)): number {
   const perStepSamples = (spec.samples * spec.epochs) / workloadSteps(spec);
-  const macs = spec.vit ? vitMacsPerSample(spec.vit) : macsPerSample(spec.widths);
+  const macs = spec.vit
+    ? vitMacsPerSample(spec.vit)
+    : spec.bert
+      ? bertMlmMacsPerSample(spec.bert)
+      : macsPerSample(spec.widths);
   const perSample = (spec.kind === "train" ? 3 : 1) * 2 * macs;
   return perSample * perStepSamples * steps;
 }
@@ -172,6 +257,14 @@ export function syntheticDataset(n: number, dim: number, seed = 0, numClasses = 
   const y = new Int32Array(n);
   for (let i = 0; i < n; i++) y[i] = Math.floor(r() * numClasses);
   return { x, y, n, dim, numClasses, name: `synthetic(${n}x${dim}, seed ${seed})` };
+}
+
+/** Something that runs steps of a workload: `run` enqueues them, `finish` waits for the device. */
+export interface StepRunner {
+  run(steps: number): void;
+  /** Waits until all enqueued work is done; returns the last loss (train) if any. */
+  finish(): Promise<number | undefined>;
+  dispose(): void;
 }
 
 let rawNets = 0;
@@ -200,6 +293,7 @@ export function layersNet(model: tf.LayersModel, owned = false): RawNet {
 /** Builds the raw net with Glorot-uniform kernels (seeded) and zero biases, or from `init`
  * tensors in [W0, b0, W1, b1, ...] order (copied). W4: the ViT through layersNet (no `init`). */
 export function buildRawNet(spec: WorkloadSpec, seed = 0, init?: tf.Tensor[]): RawNet {
+  if (spec.bert) throw new Error(`buildRawNet: ${spec.name} is a masked-LM workload; bench/mlm.ts runs it`);
   if (spec.vit) {
     if (init) throw new Error(`buildRawNet: ${spec.name} is a ViT; init weights apply to the Dense stacks only`);
     return layersNet(buildBenchViT(spec.vit, seed), true);
