@@ -1,7 +1,7 @@
 // The PyTorch peer for `--torch`: finds a Python that imports torch (TORCH_PYTHON, Debian's
-// /usr/bin/python3, then python3 on PATH), runs torch_bench.py with the same workload sizes (W4:
-// the same ViT shape, whose twin's parameter count it reports) and reads its JSON (which BLAS it
-// really loaded included).
+// /usr/bin/python3, then python3 on PATH), runs torch_bench.py with the same workload sizes (W4 and
+// W5: the same ViT and BERT shapes, whose twins' parameter counts it reports) and reads its JSON
+// (which BLAS it really loaded included).
 import { spawnSync } from "child_process";
 import * as path from "path";
 import type { TorchResult, TorchWorkload } from "./report";
