@@ -177,8 +177,14 @@ export function vitAblationRows(scale: Scale = getScale()): ViTAblationRow[] {
       name: "+ warm-up + cosine, peak 3e-3",
       recipe: { ...plain, learningRate: r.learningRate, warmupEpochs: r.warmupEpochs ?? 1 },
     },
-    { name: `+ 3×3 stem, ${r.model.stemChannels ?? 8} maps (the recipe)`, recipe: { ...r, augment: undefined } },
-    { name: "+ shifts ±2 px, rotations ±10° (not taken)", recipe: { ...r, augment: { shift: 2, rotate: 10 } } },
+    {
+      name: `+ 3×3 stem, ${r.model.stemChannels ?? 8} maps${r.augment ? "" : " (the recipe)"}`,
+      recipe: { ...r, augment: undefined },
+    },
+    {
+      name: `+ shifts ±2 px, rotations ±10° ${r.augment ? "(the recipe)" : "(not taken)"}`,
+      recipe: { ...r, augment: r.augment ?? { shift: 2, rotate: 10 } },
+    },
   ];
 }
 
