@@ -37,17 +37,19 @@ export function mergeHeads(x: tf.Tensor): tf.Tensor3D {
 }
 
 /**
- * Attention probabilities softmax(q·kᵀ / sqrt(d/h)) per head: q, k [b, T, d] -> [b, h, T, T];
- * row i (a query token) is a distribution over the key tokens, so every row sums to 1.
+ * Attention probabilities softmax(q·kᵀ / sqrt(d/h) + keyBias) per head: q, k [b, T, d] -> [b, h, T, T];
+ * row i (a query token) is a distribution over the key tokens, so every row sums to 1. keyBias [b, T]
+ * (optional) is added to every query's score of key j (a padding mask: a large negative number).
  */
-export function attentionProbs(q: tf.Tensor, k: tf.Tensor, numHeads: number): tf.Tensor4D {
+export function attentionProbs(q: tf.Tensor, k: tf.Tensor, numHeads: number, keyBias?: tf.Tensor2D): tf.Tensor4D {
   return tf.tidy(() => {
     const qh = splitHeads(q, numHeads); // [b, h, T, dh]
     const khT = splitHeads(k, numHeads).transpose([0, 1, 3, 2]); // [b, h, dh, T]
     const dh = qh.shape[3];
     // Explicit transpose: the stock WASM batched matmul is slow with transposeB set.
     const scores = tf.matMul(qh, khT).mul(1 / Math.sqrt(dh)); // [b, h, T, dh] x [b, h, dh, T] -> [b, h, T, T]
-    return tf.softmax(scores, -1) as tf.Tensor4D;
+    const [b, t] = [qh.shape[0], qh.shape[2]];
+    return tf.softmax(keyBias ? scores.add(keyBias.reshape([b, 1, 1, t])) : scores, -1) as tf.Tensor4D;
   });
 }
 
@@ -61,14 +63,7 @@ export function composedAttention(
   keyBias?: tf.Tensor2D,
 ): tf.Tensor3D {
   return tf.tidy(() => {
-    let p: tf.Tensor4D;
-    if (keyBias) {
-      const qh = splitHeads(q, numHeads); // [b, h, T, dh]
-      const khT = splitHeads(k, numHeads).transpose([0, 1, 3, 2]); // [b, h, dh, T]
-      const [b, t] = keyBias.shape;
-      const scores = tf.matMul(qh, khT).mul(1 / Math.sqrt(qh.shape[3])); // [b, h, T, T]
-      p = tf.softmax(scores.add(keyBias.reshape([b, 1, 1, t])), -1) as tf.Tensor4D;
-    } else p = attentionProbs(q, k, numHeads); // [b, h, T, T]
+    const p = attentionProbs(q, k, numHeads, keyBias); // [b, h, T, T]
     return mergeHeads(tf.matMul(p, splitHeads(v, numHeads))); // [b, h, T, dh] -> [b, T, d]
   });
 }

@@ -9,7 +9,7 @@
 // padded keys, and pooling averages only real tokens — so padding changes no real token's output.
 import * as tf from "@tensorflow/tfjs";
 import { LayerNorm, POSITION_INIT_STDDEV } from "./transformer";
-import { multiHeadAttention, splitHeads } from "./attention";
+import { attentionProbs, multiHeadAttention } from "./attention";
 import type { Kwargs, LayerArgs } from "./layer-args";
 import { argError, checkFinite, checkIntInRange, checkPositiveFinite, checkPositiveInt, show } from "../core/validate";
 
@@ -174,27 +174,14 @@ export class BertPositionEmbedding extends tf.layers.Layer {
 }
 tf.serialization.registerClass(BertPositionEmbedding);
 
-/** Additive key mask from token ids [b, T]: 0 for real tokens, MASKED_SCORE for [PAD]; [b, 1, 1, T]. */
-export function paddingBias(ids: tf.Tensor): tf.Tensor4D {
-  return tf.tidy(() => {
-    const [b, t] = ids.shape as number[];
-    return keyPaddingBias(ids).reshape([b, 1, 1, t]) as tf.Tensor4D;
-  });
-}
-
-/** The additive key bias of token ids [b, T]: MASKED_SCORE on [PAD] tokens, 0 elsewhere, [b, T]. */
+/** The additive key mask of token ids [b, T]: MASKED_SCORE on [PAD] tokens, 0 elsewhere, [b, T]. */
 export function keyPaddingBias(ids: tf.Tensor): tf.Tensor2D {
   return tf.tidy(() => ids.toInt().equal(PAD_ID).toFloat().mul(MASKED_SCORE) as tf.Tensor2D);
 }
 
 /** Attention probabilities with padded keys masked: q, k [b, T, d], ids [b, T] -> [b, h, T, T]. */
 export function maskedAttentionProbs(q: tf.Tensor, k: tf.Tensor, ids: tf.Tensor, numHeads: number): tf.Tensor4D {
-  return tf.tidy(() => {
-    const qh = splitHeads(q, numHeads); // [b, h, T, dh]
-    const khT = splitHeads(k, numHeads).transpose([0, 1, 3, 2]); // [b, h, dh, T]
-    const scores = tf.matMul(qh, khT).mul(1 / Math.sqrt(qh.shape[3])); // [b, h, T, T]
-    return tf.softmax(scores.add(paddingBias(ids)), -1) as tf.Tensor4D;
-  });
+  return tf.tidy(() => attentionProbs(q, k, numHeads, keyPaddingBias(ids)));
 }
 
 interface MaskedAttentionArgs extends LayerArgs {

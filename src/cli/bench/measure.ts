@@ -3,12 +3,12 @@
 // (a run covers as many steps as fit in maxRunSeconds; seconds are scaled to the full workload).
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../../data/types";
-import { shuffledIndices, subSeed } from "../../core/random";
 import { gatherRows } from "../../data/batches";
 import { mlmTrainRunner } from "./mlm";
 import {
   BENCH_LEARNING_RATE,
   buildRawNet,
+  orderedTrainRunner,
   rawLoss,
   workloadFlops,
   workloadSteps,
@@ -86,39 +86,25 @@ export function rawTrainRunner(
   net: RawNet = buildRawNet(spec, seed),
 ): StepRunner {
   const optimizer: tf.Optimizer = tf.train.adam(BENCH_LEARNING_RATE);
-  const perEpoch = Math.ceil(spec.samples / spec.batchSize);
-  let step = 0;
-  let order = new Int32Array(0);
-  let last: tf.Scalar | null = null;
-  return {
-    run(steps: number) {
-      for (let k = 0; k < steps; k++, step++) {
-        const inEpoch = step % perEpoch;
-        if (inEpoch === 0) order = shuffledIndices(spec.samples, subSeed(seed, `epoch${Math.floor(step / perEpoch)}`));
-        const from = inEpoch * spec.batchSize;
-        const b = Math.min(spec.samples, from + spec.batchSize) - from;
-        const { x: xs, y: ys } = gatherRows(data, order, from, from + b);
-        const loss = tf.tidy(() => {
-          const x = tf.tensor2d(xs, [b, data.dim]); // [b, 784]
-          const y =
-            spec.loss === "mse" ? x : (tf.oneHot(tf.tensor1d(ys, "int32"), data.numClasses).toFloat() as tf.Tensor2D); // [b, 10]
-          const { value, grads } = tf.variableGrads(() => rawLoss(spec, net.forward(x), y), net.vars);
-          optimizer.applyGradients(grads);
-          return value;
-        });
-        last?.dispose();
-        last = loss;
-      }
+  return orderedTrainRunner(
+    spec,
+    seed,
+    (order, from, b) => {
+      const { x: xs, y: ys } = gatherRows(data, order, from, from + b);
+      return tf.tidy(() => {
+        const x = tf.tensor2d(xs, [b, data.dim]); // [b, 784]
+        const y =
+          spec.loss === "mse" ? x : (tf.oneHot(tf.tensor1d(ys, "int32"), data.numClasses).toFloat() as tf.Tensor2D); // [b, 10]
+        const { value, grads } = tf.variableGrads(() => rawLoss(spec, net.forward(x), y), net.vars);
+        optimizer.applyGradients(grads);
+        return value;
+      });
     },
-    async finish() {
-      return last ? (await last.data())[0] : undefined;
-    },
-    dispose() {
-      last?.dispose();
+    () => {
       optimizer.dispose();
       net.dispose();
     },
-  };
+  );
 }
 
 /** Raw forward passes over batches uploaded once: [batch, 784] -> [batch, 10]. */

@@ -3,13 +3,14 @@
 // the masked positions only, tied to the token embedding, Adam), batches in a seeded per-epoch order.
 // Speed does not depend on which words the windows hold, so they are uniform random words.
 import * as tf from "@tensorflow/tfjs";
-import { rng, shuffledIndices, subSeed } from "../../core/random";
+import { rng, subSeed } from "../../core/random";
 import { TEXT_CLS, TEXT_SPECIALS, maskTokens } from "../../data/text";
 import { bertEncoder } from "../../models/bert";
 import { mlmTrainStep, mlmVariables } from "../../experiments/bert";
 import {
   BENCH_LEARNING_RATE,
   buildBenchBert,
+  orderedTrainRunner,
   type BertBenchShape,
   type StepRunner,
   type WorkloadSpec,
@@ -38,32 +39,18 @@ export function mlmTrainRunner(spec: WorkloadSpec, seed = 0): StepRunner {
   const encoder = bertEncoder(model);
   const vars = mlmVariables(model);
   const optimizer: tf.Optimizer = tf.train.adam(BENCH_LEARNING_RATE);
-  const perEpoch = Math.ceil(spec.samples / spec.batchSize);
-  let step = 0;
-  let order = new Int32Array(0);
-  let last: tf.Scalar | null = null;
-  return {
-    run(steps: number) {
-      for (let k = 0; k < steps; k++, step++) {
-        const inEpoch = step % perEpoch;
-        if (inEpoch === 0) order = shuffledIndices(spec.samples, subSeed(seed, `epoch${Math.floor(step / perEpoch)}`));
-        const from = inEpoch * spec.batchSize;
-        const rows = Math.min(spec.samples, from + spec.batchSize) - from;
-        const ids = new Int32Array(rows * T);
-        for (let i = 0; i < rows; i++) ids.set(windows.subarray(order[from + i] * T, (order[from + i] + 1) * T), i * T);
-        const batch = maskTokens(ids, b.vocabSize, subSeed(seed, `mask${step}`), b.maskRate);
-        const loss = mlmTrainStep(model, encoder, vars, optimizer, batch, rows, T);
-        last?.dispose();
-        last = loss;
-      }
+  return orderedTrainRunner(
+    spec,
+    seed,
+    (order, from, rows) => {
+      const ids = new Int32Array(rows * T);
+      for (let i = 0; i < rows; i++) ids.set(windows.subarray(order[from + i] * T, (order[from + i] + 1) * T), i * T);
+      const batch = maskTokens(ids, b.vocabSize, subSeed(seed, `mask${from}:${order[from]}`), b.maskRate);
+      return mlmTrainStep(model, encoder, vars, optimizer, batch, rows, T);
     },
-    async finish() {
-      return last ? (await last.data())[0] : undefined;
-    },
-    dispose() {
-      last?.dispose();
+    () => {
       optimizer.dispose();
       model.dispose();
     },
-  };
+  );
 }

@@ -40,6 +40,33 @@ def make_model(workload, dims):
     return nn.Sequential(*layers)
 
 
+def make_block(width, hidden):
+    """One pre-norm block of buildViT / buildBert: LayerNorm, q/k/v/o, LayerNorm, MLP (named as theirs)."""
+    return nn.ModuleDict({
+        "ln1": nn.LayerNorm(width, eps=1e-5),
+        "q": nn.Linear(width, width), "k": nn.Linear(width, width), "v": nn.Linear(width, width),
+        "o": nn.Linear(width, width),
+        "ln2": nn.LayerNorm(width, eps=1e-5),
+        "mlp1": nn.Linear(width, hidden), "mlp2": nn.Linear(hidden, width),
+    })
+
+
+def block_forward(blk, x, heads, bias=None):
+    """x [b, T, d] through one block: multi-head softmax attention (plus an additive key bias
+    [b, 1, 1, T] when given), residual; exact-GELU MLP, residual."""
+    b, t, d = x.shape
+    h, dh = heads, d // heads
+    y = blk["ln1"](x)
+    q = blk["q"](y).view(b, t, h, dh).transpose(1, 2)  # [b, h, T, dh]
+    k = blk["k"](y).view(b, t, h, dh).transpose(1, 2)
+    v = blk["v"](y).view(b, t, h, dh).transpose(1, 2)
+    scores = q @ k.transpose(-2, -1) / math.sqrt(dh)
+    att = torch.softmax(scores if bias is None else scores + bias, dim=-1)
+    a = (att @ v).transpose(1, 2).reshape(b, t, d)
+    x = x + blk["o"](a)
+    return x + blk["mlp2"](F.gelu(blk["mlp1"](blk["ln2"](x))))
+
+
 class TinyViT(nn.Module):
     """Twin of buildViT: flat pixels -> patches (row-major) -> Linear embedding + learned position
     embedding -> pre-norm blocks (LayerNorm, q/k/v Linear, multi-head softmax attention, o Linear,
@@ -54,15 +81,7 @@ class TinyViT(nn.Module):
         hidden = round(mlp_ratio * width)
         self.patch_embed = nn.Linear(patch * patch, width)
         self.pos_embed = nn.Parameter(torch.randn(tokens, width) * 0.02)
-        self.blocks = nn.ModuleList()
-        for _ in range(depth):
-            self.blocks.append(nn.ModuleDict({
-                "ln1": nn.LayerNorm(width, eps=1e-5),
-                "q": nn.Linear(width, width), "k": nn.Linear(width, width), "v": nn.Linear(width, width),
-                "o": nn.Linear(width, width),
-                "ln2": nn.LayerNorm(width, eps=1e-5),
-                "mlp1": nn.Linear(width, hidden), "mlp2": nn.Linear(hidden, width),
-            }))
+        self.blocks = nn.ModuleList([make_block(width, hidden) for _ in range(depth)])
         self.final_ln = nn.LayerNorm(width, eps=1e-5)
         self.head = nn.Linear(width, classes)
 
@@ -70,17 +89,8 @@ class TinyViT(nn.Module):
         b, g, p = x.shape[0], self.grid, self.patch
         x = x.view(b, g, p, g, p).permute(0, 1, 3, 2, 4).reshape(b, g * g, p * p)  # [b, T, P*P]
         x = self.patch_embed(x) + self.pos_embed
-        t, d = x.shape[1], x.shape[2]
-        h, dh = self.heads, d // self.heads
         for blk in self.blocks:
-            y = blk["ln1"](x)
-            q = blk["q"](y).view(b, t, h, dh).transpose(1, 2)  # [b, h, T, dh]
-            k = blk["k"](y).view(b, t, h, dh).transpose(1, 2)
-            v = blk["v"](y).view(b, t, h, dh).transpose(1, 2)
-            att = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(dh), dim=-1)
-            a = (att @ v).transpose(1, 2).reshape(b, t, d)
-            x = x + blk["o"](a)
-            x = x + blk["mlp2"](F.gelu(blk["mlp1"](blk["ln2"](x))))
+            x = block_forward(blk, x, self.heads)
         return self.head(self.final_ln(x).mean(dim=1))
 
 
@@ -99,34 +109,17 @@ class TinyBert(nn.Module):
         hidden = max(1, round(mlp_ratio * width))
         self.token_embed = nn.Parameter(torch.randn(vocab, width) * 0.02)
         self.pos_embed = nn.Parameter(torch.randn(seq, width) * 0.02)
-        self.blocks = nn.ModuleList()
-        for _ in range(depth):
-            self.blocks.append(nn.ModuleDict({
-                "ln1": nn.LayerNorm(width, eps=1e-5),
-                "q": nn.Linear(width, width), "k": nn.Linear(width, width), "v": nn.Linear(width, width),
-                "o": nn.Linear(width, width),
-                "ln2": nn.LayerNorm(width, eps=1e-5),
-                "mlp1": nn.Linear(width, hidden), "mlp2": nn.Linear(hidden, width),
-            }))
+        self.blocks = nn.ModuleList([make_block(width, hidden) for _ in range(depth)])
         self.final_ln = nn.LayerNorm(width, eps=1e-5)
 
     def mlm_loss(self, ids, positions, labels):
         """ids [b, T] (masked), positions (flat indices b·T of the masked tokens), labels [m]."""
         b, t = ids.shape
         x = F.embedding(ids, self.token_embed) + self.pos_embed[:t]
-        d = x.shape[2]
-        h, dh = self.heads, d // self.heads
-        bias = (ids == PAD).float().mul(-1e9).view(b, 1, 1, t)
+        bias = (ids == PAD).float().mul(-1e9).view(b, 1, 1, t)  # padded keys masked, as buildBert
         for blk in self.blocks:
-            y = blk["ln1"](x)
-            q = blk["q"](y).view(b, t, h, dh).transpose(1, 2)
-            k = blk["k"](y).view(b, t, h, dh).transpose(1, 2)
-            v = blk["v"](y).view(b, t, h, dh).transpose(1, 2)
-            att = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(dh) + bias, dim=-1)
-            a = (att @ v).transpose(1, 2).reshape(b, t, d)
-            x = x + blk["o"](a)
-            x = x + blk["mlp2"](F.gelu(blk["mlp1"](blk["ln2"](x))))
-        hm = self.final_ln(x).reshape(b * t, d)[positions]  # only the masked rows
+            x = block_forward(blk, x, self.heads, bias)
+        hm = self.final_ln(x).reshape(b * t, x.shape[2])[positions]  # only the masked rows
         return F.cross_entropy(hm @ self.token_embed.t(), labels)
 
 
@@ -157,24 +150,30 @@ def run_bert_mlm(args, runs, warmup_steps):
     model = bert_from_args(args)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
 
-    def step(ids):
-        masked, positions, labels = mask_tokens(ids, vocab, args.bert_mask_rate, g)
+    def step(idx):
+        masked, positions, labels = mask_tokens(windows[idx], vocab, args.bert_mask_rate, g)
         opt.zero_grad(set_to_none=True)
         loss = model.mlm_loss(masked, positions, labels)
         loss.backward()
         opt.step()
         return loss
 
+    return time_epochs(step, n, batch, args.bert_epochs, runs, warmup_steps, g)
+
+
+def time_epochs(step, n, batch, epochs, runs, warmup_steps, g):
+    """Warm-up steps on rows 0..batch, then `runs` timed runs of `epochs` epochs over n rows in a fresh
+    random order each (step(idx) trains on the rows idx); wall and CPU seconds per run, last loss."""
     for _ in range(warmup_steps):
-        step(windows[:batch])
+        step(torch.arange(batch))
     times, cpu = [], []
     last = float("nan")
     for _ in range(runs):
         t0, c0 = time.perf_counter(), time.process_time()
-        for _e in range(args.bert_epochs):
+        for _e in range(epochs):
             perm = torch.randperm(n, generator=g)
             for s in range(0, n, batch):
-                loss = step(windows[perm[s:s + batch]])
+                loss = step(perm[s:s + batch])
         last = float(loss)
         times.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
@@ -198,28 +197,14 @@ def run_vit_train(args, runs, warmup_steps):
     model = vit_from_args(args)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
 
-    def step(xb, yb):
+    def step(idx):
         opt.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(xb), yb)
+        loss = F.cross_entropy(model(x[idx]), y[idx])
         loss.backward()
         opt.step()
         return loss
 
-    for _ in range(warmup_steps):
-        step(x[:batch], y[:batch])
-    times, cpu = [], []
-    last = float("nan")
-    for _ in range(runs):
-        t0, c0 = time.perf_counter(), time.process_time()
-        for _e in range(args.vit_epochs):
-            perm = torch.randperm(n, generator=g)
-            for s in range(0, n, batch):
-                idx = perm[s:s + batch]
-                loss = step(x[idx], y[idx])
-        last = float(loss)
-        times.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
-    return times, cpu, last
+    return time_epochs(step, n, batch, args.vit_epochs, runs, warmup_steps, g)
 
 
 def blas_in_use():
@@ -256,29 +241,16 @@ def run_train(workload, samples, epochs, batch, runs, warmup_steps):
     model = make_model(workload, dims)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
 
-    def step(xb, yb):
+    def step(idx):
+        xb = x[idx]
         opt.zero_grad(set_to_none=True)
         out = model(xb)
-        loss = F.mse_loss(out, xb) if workload == "W1" else F.cross_entropy(out, yb)
+        loss = F.mse_loss(out, xb) if workload == "W1" else F.cross_entropy(out, y[idx])
         loss.backward()
         opt.step()
         return loss
 
-    for i in range(warmup_steps):
-        step(x[:batch], y[:batch])
-    times, cpu = [], []
-    last = float("nan")
-    for _ in range(runs):
-        t0, c0 = time.perf_counter(), time.process_time()
-        for e in range(epochs):
-            perm = torch.randperm(samples, generator=g)
-            for s in range(0, samples, batch):
-                idx = perm[s:s + batch]
-                loss = step(x[idx], y[idx])
-        last = float(loss)
-        times.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
-    return times, cpu, last
+    return time_epochs(step, samples, batch, epochs, runs, warmup_steps, g)
 
 
 def run_forward(samples, batch, passes, runs):

@@ -6,7 +6,7 @@
 // torch_bench.py has twins of both.
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../../data/types";
-import { rng } from "../../core/random";
+import { rng, shuffledIndices, subSeed } from "../../core/random";
 import { buildBert } from "../../models/bert";
 import { buildViT } from "../../models/transformer";
 
@@ -265,6 +265,40 @@ export interface StepRunner {
   /** Waits until all enqueued work is done; returns the last loss (train) if any. */
   finish(): Promise<number | undefined>;
   dispose(): void;
+}
+
+/** A training runner over the workload's samples in a seeded per-epoch order (as fit): `step`
+ * trains on rows order[from .. from + rows) and returns the loss (a scalar it owns); the runner
+ * keeps the last loss for `finish` and calls `cleanup` on dispose. */
+export function orderedTrainRunner(
+  spec: WorkloadSpec,
+  seed: number,
+  step: (order: Int32Array, from: number, rows: number) => tf.Scalar,
+  cleanup: () => void,
+): StepRunner {
+  const perEpoch = Math.ceil(spec.samples / spec.batchSize);
+  let done = 0;
+  let order = new Int32Array(0);
+  let last: tf.Scalar | null = null;
+  return {
+    run(steps: number) {
+      for (let k = 0; k < steps; k++, done++) {
+        const inEpoch = done % perEpoch;
+        if (inEpoch === 0) order = shuffledIndices(spec.samples, subSeed(seed, `epoch${Math.floor(done / perEpoch)}`));
+        const from = inEpoch * spec.batchSize;
+        const loss = step(order, from, Math.min(spec.samples, from + spec.batchSize) - from);
+        last?.dispose();
+        last = loss;
+      }
+    },
+    async finish() {
+      return last ? (await last.data())[0] : undefined;
+    },
+    dispose() {
+      last?.dispose();
+      cleanup();
+    },
+  };
 }
 
 let rawNets = 0;
