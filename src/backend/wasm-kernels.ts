@@ -18,11 +18,11 @@
 //   layernorm  TLLayerNorm and its gradient in one pass per row (models/transformer.ts).
 //   gelu       TLGelu, exact GELU x·Φ(x) and its gradient (models/transformer.ts).
 //   xent       TLXent: softmax cross-entropy of logits [m, V] against integer labels, one pass per
-//              row for the loss and one for its gradient (models/losses.ts; the masked-LM's output
+//              row for the loss and one for its gradient (train/losses.ts; the masked-LM's output
 //              over the vocabulary, where the composed ops ran ~3 exp passes and a one-hot).
 // The SIMD loops live in wasm-simd.c; without WebAssembly SIMD nothing is installed.
 import * as tf from "@tensorflow/tfjs";
-import { offsetOf, simdAvailable, simdKernels, type SimdKernels, type WasmBackendView } from "./wasm-simd";
+import { int32View, offsetOf, simdAvailable, simdKernels, type SimdKernels, type WasmBackendView } from "./wasm-simd";
 
 export const TL_ATTENTION = "TLAttention";
 export const TL_ATTENTION_GRAD = "TLAttentionGrad";
@@ -178,12 +178,26 @@ function attentionDims(name: string, q: tf.TensorInfo, heads: number) {
   return { b, t, h: heads, d: w / heads, scale: 1 / Math.sqrt(w / heads) };
 }
 
-function xentDims(name: string, logits: tf.TensorInfo, labels: tf.TensorInfo): [number, number] {
-  checkFloat(name, { logits });
-  if (logits.shape.length !== 2) throw new Error(`${name}: logits must be [rows, classes], got [${logits.shape}]`);
-  if (labels.dtype !== "int32" || labels.shape.length !== 1 || labels.shape[0] !== logits.shape[0])
-    throw new Error(`${name}: labels must be int32 [${logits.shape[0]}], got ${labels.dtype} [${labels.shape}]`);
-  return [logits.shape[0], logits.shape[1]];
+/** Rows and classes of a cross-entropy kernel's inputs, checked: the C loops index logits by label
+ * and share tfjs's memory, so a label outside [0, V) would read and write other tensors' data. */
+function xentDims(
+  name: string,
+  backend: object,
+  logits: tf.TensorInfo,
+  labels: tf.TensorInfo,
+  rows: Record<string, tf.TensorInfo> = {},
+): [number, number] {
+  checkFloat(name, { logits, ...rows });
+  if (logits.shape.length !== 2 || logits.shape[1] < 1)
+    throw new Error(`${name}: logits must be [rows, classes] with classes >= 1, got [${logits.shape}]`);
+  const [m, V] = logits.shape;
+  for (const [k, t] of Object.entries({ labels, ...rows }))
+    if (t.shape.length !== 1 || t.shape[0] !== m) throw new Error(`${name}: ${k} must be [${m}], got [${t.shape}]`);
+  if (labels.dtype !== "int32") throw new Error(`${name}: labels must be int32, got ${labels.dtype}`);
+  const ids = int32View(backend, labels);
+  for (let i = 0; i < m; i++)
+    if (ids[i] < 0 || ids[i] >= V) throw new Error(`${name}: labels[${i}] must be in [0, ${V - 1}], got ${ids[i]}`);
+  return [m, V];
 }
 
 /** New kernels (no stock counterpart). */
@@ -345,26 +359,26 @@ const NEW_KERNELS: Record<string, { group: WasmKernelGroup; run: (a: AnyArgs) =>
       return [xo, mo, vo];
     },
   },
-  // inputs logits [m, V] float32, labels [m] int32 -> [loss [m], lse [m]] (per row)
+  // inputs logits [m, V] float32, labels [m] int32 in [0, V) -> [loss, max, logSum], each [m]: per row
+  // loss = logSum + (max - logits[label]), the max kept apart from log Σ exp(logits - max)
   [TL_XENT]: {
     group: "xent",
     run: ({ inputs: { logits, labels }, backend }) => {
-      const [m, V] = xentDims(TL_XENT, logits, labels);
-      const [loss, lse] = [out(backend, [m]), out(backend, [m])];
+      const [m, V] = xentDims(TL_XENT, backend, logits, labels);
+      const [loss, max, logSum] = [0, 1, 2].map(() => out(backend, [m]));
       const off = (t: tf.TensorInfo) => offsetOf(backend, t);
-      kernels(backend).tl_xent(off(logits), off(labels), off(loss), off(lse), m, V);
-      return [loss, lse];
+      kernels(backend).tl_xent(off(logits), off(labels), off(loss), off(max), off(logSum), m, V);
+      return [loss, max, logSum];
     },
   },
-  // inputs logits, labels, lse [m], dy [m] -> dlogits [m, V]
+  // inputs logits, labels, max, logSum, dy (each [m] but logits) -> dlogits [m, V]
   [TL_XENT_GRAD]: {
     group: "xent",
-    run: ({ inputs: { logits, labels, lse, dy }, backend }) => {
-      const [m, V] = xentDims(TL_XENT_GRAD, logits, labels);
-      checkFloat(TL_XENT_GRAD, { lse, dy });
+    run: ({ inputs: { logits, labels, max, logSum, dy }, backend }) => {
+      const [m, V] = xentDims(TL_XENT_GRAD, backend, logits, labels, { max, logSum, dy });
       const dx = out(backend, [m, V]);
       const off = (t: tf.TensorInfo) => offsetOf(backend, t);
-      kernels(backend).tl_xent_grad(off(logits), off(labels), off(lse), off(dy), off(dx), m, V);
+      kernels(backend).tl_xent_grad(off(logits), off(labels), off(max), off(logSum), off(dy), off(dx), m, V);
       return dx;
     },
   },

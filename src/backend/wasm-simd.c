@@ -579,9 +579,11 @@ EXPORT void tl_attention_grad(const float* q, const float* k, const float* v, co
 
 /* ---- softmax cross-entropy with integer labels, over rows of V logits ---- */
 
-/* ln x for a normal float x > 0: x = m·2^e with m in [√½, √2), ln m = 2 atanh(s), s = (m-1)/(m+1),
- * |s| < 0.172, series to s^9 (relative error < 1e-8 before float32 rounding). */
+/* ln x for x >= 1 (a sum of exponentials whose largest term is exp(0) = 1): x = m·2^e with m in
+ * [√½, √2), ln m = 2 atanh(s), s = (m-1)/(m+1), |s| < 0.172, series to s^9 (relative error < 1e-8
+ * before float32 rounding). NaN and +inf come back unchanged, so a NaN logit gives a NaN loss. */
 static inline float s_log(float x) {
+  if (!(x <= 3.40282347e38f)) return x; /* NaN or +inf */
   union {
     float f;
     u32 i;
@@ -600,9 +602,11 @@ static inline float s_log(float x) {
 
 static inline float fmax2(float a, float b) { return a > b ? a : b; }
 
-/* Per row i of logits [M, V]: lse[i] = log Σ_j exp(logits[i][j]) (max-shifted) and
- * loss[i] = lse[i] - logits[i][labels[i]]. */
-EXPORT void tl_xent(const float* logits, const int* labels, float* loss, float* lse, u32 M, u32 V) {
+/* Per row i of logits [M, V] (V >= 1): mx[i] = max_j logits[i][j], logsum[i] = log Σ_j exp(logits[i][j] - mx[i])
+ * and loss[i] = logsum[i] + (mx[i] - logits[i][labels[i]]): the max is kept apart from the log-sum so that
+ * rows of huge logits (a row of -1e9) lose no precision. Labels must lie in [0, V) (the caller checks). */
+EXPORT void tl_xent(const float* logits, const int* labels, float* loss, float* mx_out, float* logsum_out, u32 M,
+                    u32 V) {
   for (u32 i = 0; i < M; i++) {
     const float* row = logits + i * V;
     v128_t vmx = wasm_f32x4_splat(row[0]);
@@ -615,23 +619,26 @@ EXPORT void tl_xent(const float* logits, const int* labels, float* loss, float* 
     for (j = 0; j + 4 <= V; j += 4) vsum = wasm_f32x4_add(vsum, v_exp(wasm_f32x4_sub(wasm_v128_load(row + j), vm)));
     float sum = hsum(vsum);
     for (; j < V; j++) sum += s_exp(row[j] - mx);
-    const float l = mx + s_log(sum);
-    lse[i] = l;
-    loss[i] = l - row[labels[i]];
+    const float ls = s_log(sum);
+    mx_out[i] = mx;
+    logsum_out[i] = ls;
+    loss[i] = ls + (mx - row[labels[i]]);
   }
 }
 
-/* dlogits[i][j] = (exp(logits[i][j] - lse[i]) - [j = labels[i]]) · dy[i]. */
-EXPORT void tl_xent_grad(const float* logits, const int* labels, const float* lse, const float* dy, float* dx, u32 M,
-                         u32 V) {
+/* dlogits[i][j] = (exp((logits[i][j] - mx[i]) - logsum[i]) - [j = labels[i]]) · dy[i]. */
+EXPORT void tl_xent_grad(const float* logits, const int* labels, const float* mx, const float* logsum, const float* dy,
+                         float* dx, u32 M, u32 V) {
   for (u32 i = 0; i < M; i++) {
     const float* row = logits + i * V;
     float* out = dx + i * V;
-    const v128_t vl = wasm_f32x4_splat(lse[i]), vd = wasm_f32x4_splat(dy[i]);
+    const v128_t vm = wasm_f32x4_splat(mx[i]), vl = wasm_f32x4_splat(logsum[i]), vd = wasm_f32x4_splat(dy[i]);
     u32 j = 0;
-    for (; j + 4 <= V; j += 4)
-      wasm_v128_store(out + j, wasm_f32x4_mul(v_exp(wasm_f32x4_sub(wasm_v128_load(row + j), vl)), vd));
-    for (; j < V; j++) out[j] = s_exp(row[j] - lse[i]) * dy[i];
+    for (; j + 4 <= V; j += 4) {
+      const v128_t z = wasm_f32x4_sub(wasm_f32x4_sub(wasm_v128_load(row + j), vm), vl);
+      wasm_v128_store(out + j, wasm_f32x4_mul(v_exp(z), vd));
+    }
+    for (; j < V; j++) out[j] = s_exp((row[j] - mx[i]) - logsum[i]) * dy[i];
     out[labels[i]] -= dy[i];
   }
 }

@@ -85,11 +85,20 @@ export interface SimdKernels {
     epsilon: number,
   ): void;
   tl_gelu_grad(x: number, dy: number, dx: number, n: number): void;
-  tl_xent(logits: number, labels: number, loss: number, lse: number, rows: number, classes: number): void;
+  tl_xent(
+    logits: number,
+    labels: number,
+    loss: number,
+    max: number,
+    logSum: number,
+    rows: number,
+    classes: number,
+  ): void;
   tl_xent_grad(
     logits: number,
     labels: number,
-    lse: number,
+    max: number,
+    logSum: number,
     dy: number,
     dx: number,
     rows: number,
@@ -160,6 +169,17 @@ export function simdKernels(backend: object): SimdKernels | null {
     instances.set(key, k);
   }
   return k;
+}
+
+/** The int32 values of a tensor on the wasm backend, read in place (a view: copy before tfjs runs again). */
+export function int32View(backend: object, t: tf.TensorInfo): Int32Array {
+  const memory = (backend as WasmBackendView).wasm.asm?.memory as { buffer: ArrayBuffer } | undefined;
+  if (!memory) throw new Error("wasm-simd: the backend's memory is not reachable");
+  return new Int32Array(
+    memory.buffer,
+    offsetOf(backend, t),
+    t.shape.reduce((a, b) => a * b, 1),
+  );
 }
 
 /** Byte offset of a tensor's data in the wasm memory. */

@@ -129,7 +129,7 @@ export const VIT_RECIPES: Readonly<Record<Scale, ViTRecipe>> = {
   //   patches of pixels, Adam 1e-3 constant          89.1 % (seeds 89.0, 89.2)
   //   + warm-up (1 epoch) + cosine, peak 3e-3       90.9 % (91.4, 90.4)   [at peak 1e-3: 87.7 %]
   //   + 3×3 stem of 8 maps (the recipe)              92.3 % (92.6, 92.0)   ~1.2× the step time
-  //   + shifts ±2 px, rotations ±10° (not taken)     92.4 % (93.4, 91.4)   test 90.5 % vs 92.7 %
+  //   + shifts ±2 px, rotations ±10° (not taken here) 92.4 % (93.4, 91.4)  test 90.5 % vs 92.7 %
   // 4×4 patches (49 tokens) cost 2.6× the step time (11.3 vs 4.4 s per epoch) and were not run to the end.
   // Longer pretraining with this recipe (seed 0, task-A validation / test, 5,500 images, ~5 s per epoch):
   //   6 epochs 92.6 / 92.0 %, 12 epochs 93.8 / 94.5 %, 24 epochs 94.0 / 93.4 % (a plateau without augmentation);

@@ -164,9 +164,10 @@ export interface ViTAblationRow {
   recipe: ViTRecipe & { epochs: number };
 }
 
-/** The ablation behind the default recipe, one change per row from the recipe before it (Adam 1e-3
- * constant, patches of pixels) to this scale's recipe, then the changes tried and not taken: each row
- * is a whole recipe for getPretrainedViT (cached like the lesson's ViTs). */
+/** The ablation behind the scale's recipe, one change per row from the recipe before it (Adam 1e-3
+ * constant, patches of pixels): the stem, then shifts and rotations (the recipe at `full`, tried and
+ * not taken at the other scales); each row is a whole recipe for getPretrainedViT (cached like the
+ * lesson's ViTs). */
 export function vitAblationRows(scale: Scale = getScale()): ViTAblationRow[] {
   const r = vitRecipe(scaleArg("vitAblationRows", scale));
   const { stemChannels: _stem, ...noStem } = r.model;

@@ -101,7 +101,8 @@ function fusedAttention(
 
 /** Multi-head attention of projected q, k, v [b, T, d] -> [b, T, d], with an optional additive key
  * bias [b, T] (a padding mask: a large negative number on padded keys): the fused kernel where the
- * backend has it (float32), else composedAttention. */
+ * backend has it (float32), else composedAttention. The bias is a constant: the fused path gives it
+ * no gradient (the composed one would), so pass a mask, not a trainable tensor. */
 export function multiHeadAttention(
   q: tf.Tensor,
   k: tf.Tensor,

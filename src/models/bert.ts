@@ -19,7 +19,8 @@ export const DEFAULT_BERT_WIDTH = 64;
 export const DEFAULT_BERT_DEPTH = 4;
 export const DEFAULT_BERT_HEADS = 4;
 export const DEFAULT_BERT_MLP_RATIO = 2;
-/** Added to the attention score of a padded key: exp(-1e9) is exactly 0 in float32. */
+/** Added to the attention score of a padded key: its weight is exp(-1e9) = 0 in float32 (the WASM
+ * kernel's exp clamps its argument at about -87.3, so there it is below 1e-37 of a real key's). */
 const MASKED_SCORE = -1e9;
 
 export interface BertArgs {

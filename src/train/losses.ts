@@ -30,20 +30,19 @@ function composedXent(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
   });
 }
 
-/** The TLXent kernel pair: the forward keeps each row's log-sum-exp for the backward pass. */
+/** The TLXent kernel pair: the forward keeps each row's max and log-sum for the backward pass. */
 function fusedXent(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const x = args[0] as tf.Tensor2D;
     const save = args[1] as tf.GradSaveFunc;
-    const [loss, lse] = tf.engine().runKernel(TL_XENT, { logits: x, labels }) as tf.Tensor[];
-    save([x, lse, labels]);
+    const [loss, max, logSum] = tf.engine().runKernel(TL_XENT, { logits: x, labels }) as tf.Tensor[];
+    save([x, labels, max, logSum]);
     return {
       value: loss,
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const [sx, slse, sy] = saved;
-        return tf
-          .engine()
-          .runKernel(TL_XENT_GRAD, { logits: sx, labels: sy, lse: slse, dy: dy as tf.Tensor }) as tf.Tensor;
+        const [sx, sy, smax, slog] = saved;
+        const inputs = { logits: sx, labels: sy, max: smax, logSum: slog, dy: dy as tf.Tensor };
+        return tf.engine().runKernel(TL_XENT_GRAD, inputs) as tf.Tensor;
       },
     };
   });

@@ -20,7 +20,7 @@ import { composedAttention, multiHeadAttention } from "../../src/models/attentio
 import { buildViT, composedGelu, composedLayerNorm, gelu, layerNorm } from "../../src/models/transformer";
 import { rng } from "../../src/core/random";
 import { sparseSoftmaxCrossEntropy } from "../../src/train/losses";
-import { paddingDifference } from "../../src/models/bert";
+import { buildBert, paddingDifference } from "../../src/models/bert";
 
 const SRC = path.resolve(__dirname, "..", "..", "src", "backend");
 
@@ -136,8 +136,9 @@ describe("fused kernels = the tf-op compositions", () => {
 
   it("softmax cross-entropy against integer labels, values and gradients (vocabulary-sized rows)", () => {
     for (const [m, V, scale] of [
-      [3, 7, 1], // rows narrower than two SIMD vectors: the scalar edges
-      [40, 3000, 4], // masked-LM rows of a 3,000-word vocabulary, large logits
+      [4, 3, 1], // rows narrower than one SIMD vector: the scalar path alone
+      [3, 7, 1], // one vector and a scalar tail
+      [40, 3001, 4], // masked-LM rows of a 3,000-word vocabulary, large logits, a tail of 1
     ]) {
       const r = rng(`xent${V}`);
       const labels = Array.from({ length: m }, () => Math.floor(r() * V));
@@ -151,6 +152,27 @@ describe("fused kernels = the tf-op compositions", () => {
       );
       logits.dispose();
     }
+  });
+
+  it("cross-entropy keeps huge logits exact, passes NaN on, and refuses out-of-range labels in the kernel", () => {
+    // A row of -1e9 everywhere: ln V and a uniform softmax (1/V) minus the one-hot, not 0 and V times too much.
+    const V = 5;
+    const huge = tf.fill([2, V], -1e9) as tf.Tensor2D;
+    const rows = sparseSoftmaxCrossEntropy(huge, [0, 3]);
+    expect(Array.from(rows.dataSync()).map((x) => x - Math.log(V))).toEqual([0, 0].map(() => expect.closeTo(0, 6)));
+    const g = tf.grad((x: tf.Tensor) => sparseSoftmaxCrossEntropy(x as tf.Tensor2D, [0, 3]).sum())(huge);
+    expect(Array.from(g.dataSync().slice(0, V))).toEqual(
+      [1 / V - 1, 1 / V, 1 / V, 1 / V, 1 / V].map((x) => expect.closeTo(x, 6)),
+    );
+    // A NaN logit makes its row's loss NaN (not a finite number with the NaN hidden in the gradient).
+    const withNaN = tf.tensor2d([[0, NaN, 1, 2, 3, 4]]);
+    expect(sparseSoftmaxCrossEntropy(withNaN, [2]).dataSync()[0]).toBeNaN();
+    // Straight to the kernel (past the loss's own check): a label outside [0, V) is refused, no memory touched.
+    const labels = tf.tensor1d([0, V], "int32");
+    expect(() => tf.engine().runKernel("TLXent", { logits: huge, labels })).toThrow(
+      /labels\[1\] must be in \[0, 4\], got 5/,
+    );
+    tf.dispose([huge, rows, g, withNaN, labels]);
   });
 
   it("LayerNorm, values and gradients", () => {
@@ -298,11 +320,16 @@ describe("the tiny ViT on WASM", () => {
 });
 
 describe("the tiny BERT on WASM", () => {
-  it("takes the fused attention with its padding mask: padding changes no real token's output", () => {
+  it("takes the fused attention with its padding mask: padding changes no real token's output", async () => {
     const args = { vocabSize: 40, seqLength: 8, width: 16, depth: 2, numHeads: 2, numClasses: 3, seed: 1 };
     const ids = [2, 7, 9, 11, 13, 0, 0, 0]; // [CLS], 4 words, padding
     const before = tf.memory().numTensors;
-    expect(wasmKernelsAvailable()).toBe(true);
+    const model = buildBert(args);
+    const info = await tf.profile(() => tf.tidy(() => model.predict(tf.tensor2d([ids], [1, 8])) as tf.Tensor));
+    (info.result as tf.Tensor).dispose();
+    model.dispose();
+    expect(info.kernelNames).toContain("TLAttention"); // the fused kernel, not the composed fallback
+    expect(info.kernelNames).not.toContain("BatchMatMul");
     expect(paddingDifference(args, ids, 4)).toBeLessThan(1e-6);
     expect(tf.memory().numTensors).toBe(before);
   });

@@ -13,7 +13,7 @@ import type { WorkloadName } from "./workloads";
 /** 2: W4 (the tiny ViT) and its torch twin, targets.vitWithinTorchFactor, vitParams, profiles.
  * 3: W5 (lesson 06's masked-LM) and its torch twin, targets.mlmWithinTorchFactor, bertParams. */
 export const REPORT_VERSION = 3;
-/** Issue 7's targets: W1, W2 on the default CPU backend within this factor of PyTorch... */
+/** The bench's targets: W1, W2 on the default CPU backend within this factor of PyTorch... */
 export const TORCH_TARGET_FACTOR = 4;
 /** ...and the transformers' training (W4, the tiny ViT; W5, the tiny BERT's masked-LM) within this factor. */
 export const VIT_TORCH_TARGET_FACTOR = 3;

@@ -129,9 +129,9 @@ def bert_from_args(args):
 
 
 def mask_tokens(ids, vocab, rate, g):
-    """BERT masking as src/data/text.ts maskTokens: each word token (not [PAD]/[CLS]) chosen with
+    """BERT masking as src/data/text.ts maskTokens: each token but [PAD] and [CLS] chosen with
     probability `rate`; of those 80 % -> [MASK], 10 % -> a random word, 10 % kept."""
-    chosen = (torch.rand(ids.shape, generator=g) < rate) & (ids >= SPECIALS)
+    chosen = (torch.rand(ids.shape, generator=g) < rate) & (ids != PAD) & (ids != CLS)
     positions = chosen.reshape(-1).nonzero().squeeze(1)
     labels = ids.reshape(-1)[positions]
     out = ids.clone().reshape(-1)
