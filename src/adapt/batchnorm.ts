@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { normalSampler, rng } from "../core/random";
 import { batchNormLayers, KerasBatchNormalization, kerasBatchNormalization } from "../models/batchnorm";
-import { ownWeightName } from "../models/surgery";
+import { weightNamed } from "../models/surgery";
 import type { Dataset } from "../data/types";
 import { checkDataset, checkModelTakes } from "../data/check";
 import { argError, checkPositiveInt } from "../core/validate";
@@ -144,7 +144,7 @@ export function adaptBatchNorm(
     const variance = Float32Array.from(sq, (s, j) => Math.max(0, s / n - mean[j] * mean[j]));
     // By name, not position: tfjs lists a layer's trainable weights first, so freezing gamma alone would reorder them.
     const stat = (name: string): tf.LayerVariable => {
-      const w = bn.weights.find((v) => ownWeightName(v) === name);
+      const w = weightNamed(bn, name);
       if (!w) throw new Error(`adaptBatchNorm: layer ${bn.name} has no weight ${name}`);
       return w;
     };

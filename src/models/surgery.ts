@@ -9,6 +9,12 @@ export function ownWeightName(w: tf.LayerVariable): string {
   return w.originalName.split("/").pop() ?? w.originalName;
 }
 
+/** A layer's weight by its own name, or null: never unpack `layer.weights` / getWeights() by position
+ * (tfjs lists trainable weights first, so per-weight freezing reorders them). */
+export function weightNamed(layer: tf.layers.Layer, name: string): tf.LayerVariable | null {
+  return layer.weights.find((w) => ownWeightName(w) === name) ?? null;
+}
+
 interface LayerInternals {
   _trainableWeights: tf.LayerVariable[];
   _nonTrainableWeights: tf.LayerVariable[];
@@ -62,8 +68,20 @@ export function pinFrozen(layer: tf.layers.Layer, names: readonly string[]): voi
   }
   PINNED.set(layer, new Set(names));
   const trainable = accessorOf(layer, "trainable");
-  const trainableWeights = accessorOf(layer, "trainableWeights");
-  const nonTrainableWeights = accessorOf(layer, "nonTrainableWeights");
+  // A weight list of tfjs's (trainableWeights, nonTrainableWeights), re-frozen before it is read.
+  const refreezing = (prop: string): PropertyDescriptor => {
+    const base = accessorOf(layer, prop);
+    return {
+      configurable: true,
+      get(this: tf.layers.Layer) {
+        refreeze(this);
+        return base.get!.call(this) as tf.LayerVariable[];
+      },
+      set(this: tf.layers.Layer, v: tf.LayerVariable[]) {
+        base.set!.call(this, v);
+      },
+    };
+  };
   Object.defineProperties(layer, {
     trainable: {
       configurable: true,
@@ -75,26 +93,8 @@ export function pinFrozen(layer: tf.layers.Layer, names: readonly string[]): voi
         refreeze(this);
       },
     },
-    trainableWeights: {
-      configurable: true,
-      get(this: tf.layers.Layer) {
-        refreeze(this);
-        return trainableWeights.get!.call(this) as tf.LayerVariable[];
-      },
-      set(this: tf.layers.Layer, v: tf.LayerVariable[]) {
-        trainableWeights.set!.call(this, v);
-      },
-    },
-    nonTrainableWeights: {
-      configurable: true,
-      get(this: tf.layers.Layer) {
-        refreeze(this);
-        return nonTrainableWeights.get!.call(this) as tf.LayerVariable[];
-      },
-      set(this: tf.layers.Layer, v: tf.LayerVariable[]) {
-        nonTrainableWeights.set!.call(this, v);
-      },
-    },
+    trainableWeights: refreezing("trainableWeights"),
+    nonTrainableWeights: refreezing("nonTrainableWeights"),
     weights: {
       configurable: true,
       get(this: tf.layers.Layer) {
@@ -127,18 +127,24 @@ export function copyWeightsByName(from: tf.LayersModel, to: tf.LayersModel, wher
       copyWeightsByName(src, dst, where); // a nested model holds its weights in its own layers
       return;
     }
-    const srcWeights = declaredWeights(src);
-    const dstWeights = declaredWeights(dst);
-    const names = srcWeights.map(ownWeightName);
-    const unique = new Set(names).size === names.length;
-    dstWeights.forEach((w, j) => {
-      const s = unique ? srcWeights[names.indexOf(ownWeightName(w))] : srcWeights[j];
-      if (!s || s.shape.join() !== w.shape.join())
-        throw new Error(
-          `${where}: weight ${w.originalName} of layer ${dst.name} has no source of that name and shape [${w.shape}]`,
-        );
-      w.write(s.read());
-    });
+    copyLayerWeights(src, dst, where);
+  });
+}
+
+/** Copies the weights of layer `src` into layer `dst`, each by its own name (by position only when a
+ * layer repeats a name), whatever either layer's per-weight trainability; throws, naming `where`,
+ * when a weight of `dst` has no source of that name and shape. */
+export function copyLayerWeights(src: tf.layers.Layer, dst: tf.layers.Layer, where: string): void {
+  const srcWeights = declaredWeights(src);
+  const names = srcWeights.map(ownWeightName);
+  const unique = new Set(names).size === names.length;
+  declaredWeights(dst).forEach((w, j) => {
+    const s = unique ? srcWeights[names.indexOf(ownWeightName(w))] : srcWeights[j];
+    if (!s || s.shape.join() !== w.shape.join())
+      throw new Error(
+        `${where}: weight ${w.originalName} of layer ${dst.name} has no source of that name and shape [${w.shape}]`,
+      );
+    w.write(s.read());
   });
 }
 

@@ -9,7 +9,7 @@ import { argError, checkFinite, checkOneOf, show } from "../../core/validate";
 import { adapterParams, applyAdapters, BottleneckAdapter } from "./adapters";
 import { applyBitFit, bitfitCount, bitfitWeights, layerParams, plainClone } from "./bitfit";
 import { applyIA3, IA3Scale, mergeIA3 } from "./ia3";
-import { weightName, weightNamed } from "./graph";
+import { ownWeightName, weightNamed } from "../../models/surgery";
 import { applyPrompt, DropPromptTokens, PromptTokens } from "./prompt";
 import {
   type ApplyPeftOptions,
@@ -224,7 +224,7 @@ export function mergePeft(model: tf.LayersModel): tf.LayersModel | null {
 /** The weights a PEFT model trains as its method (head excluded), with names `<layer>/<weight>`. */
 export function methodWeights(model: tf.LayersModel, info: PeftInfo): { name: string; variable: tf.LayerVariable }[] {
   const named = (l: tf.layers.Layer, ws: tf.LayerVariable[]) =>
-    ws.map((w) => ({ name: `${l.name}/${weightName(w)}`, variable: w }));
+    ws.map((w) => ({ name: `${l.name}/${ownWeightName(w)}`, variable: w }));
   switch (info.spec.method) {
     case "lora":
       return loraLayers(model).flatMap((l) => named(l, [l.loraA!, l.loraB!]));

@@ -18,8 +18,8 @@
 //    by name (graph.ts copySharedWeights, surgery.ts copyWeightsByName), never by position.
 // mergePeft's output (plainClone) is a plain model with every weight trainable and nothing pinned.
 import * as tf from "@tensorflow/tfjs";
-import { pinFrozen } from "../../models/surgery";
-import { copySharedWeights, modelConfig, modelFromConfig, setConfigTrainable, weightName } from "./graph";
+import { ownWeightName, pinFrozen } from "../../models/surgery";
+import { copySharedWeights, modelConfig, modelFromConfig, setConfigTrainable } from "./graph";
 
 /** A layer's parameters (trainable-kind weights), frozen or not (the public getter hides them once frozen). */
 export function layerParams(layer: tf.layers.Layer): tf.LayerVariable[] {
@@ -60,7 +60,7 @@ export function applyBitFit(base: tf.LayersModel, head: string, trainHead: boole
     const params = layerParams(l);
     if (!params.some(isBiasWeight)) l.trainable = false;
     // Pinned: neither layer.trainable = true nor model.trainable = true can unfreeze them (header, trap 1).
-    const frozen = params.filter((w) => !isBiasWeight(w)).map(weightName);
+    const frozen = params.filter((w) => !isBiasWeight(w)).map(ownWeightName);
     if (frozen.length) pinFrozen(l, frozen);
   }
   return out;

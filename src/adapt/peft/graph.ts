@@ -2,6 +2,7 @@
 // another, a layer removed) and the model rebuilt from it, with the weights of every layer it shares
 // with the source model copied over. Registered custom layers keep their class through the rebuild.
 import * as tf from "@tensorflow/tfjs";
+import { copyLayerWeights } from "../../models/surgery";
 
 /** One entry of a functional model's config: `inboundNodes` lists, per call of the layer, its inputs
  * as `[layerName, nodeIndex, tensorIndex, kwargs]`. */
@@ -75,33 +76,13 @@ export function removeLayer(config: ModelConfig, name: string): void {
 }
 
 /** Copies the weights of every layer of `to` that `from` also has (by name) and that holds weights,
- * weight by weight (matched by weight name: a layer's `weights` list is ordered trainable first, so
- * per-weight trainability, as BitFit sets it, reorders it). */
+ * weight by weight by its own name (copyLayerWeights: per-weight trainability, as BitFit sets it,
+ * reorders a layer's `weights`). */
 export function copySharedWeights(from: tf.LayersModel, to: tf.LayersModel): void {
   const names = new Set(from.layers.map((l) => l.name));
   for (const layer of to.layers) {
-    if (!names.has(layer.name) || layer.weights.length === 0) continue;
-    const src = new Map(from.getLayer(layer.name).weights.map((w) => [weightName(w), w]));
-    for (const w of layer.weights) {
-      const s = src.get(weightName(w));
-      if (!s || s.shape.join() !== w.shape.join())
-        throw new Error(
-          `peft: cannot copy weight ${w.originalName}: the source layer has no weight of that name and shape`,
-        );
-      w.write(s.read());
-    }
+    if (names.has(layer.name) && layer.weights.length > 0) copyLayerWeights(from.getLayer(layer.name), layer, "peft");
   }
-}
-
-/** A weight's own name within its layer ("kernel", "bias", "gamma"…). */
-export function weightName(w: tf.LayerVariable): string {
-  return w.originalName.split("/").pop() ?? w.originalName;
-}
-
-/** A layer's weight by its own name, or null: never unpack `layer.weights` / getWeights() by position
- * (tfjs lists trainable weights first, so per-weight freezing reorders them; bitfit.ts's header). */
-export function weightNamed(layer: tf.layers.Layer, name: string): tf.LayerVariable | null {
-  return layer.weights.find((w) => weightName(w) === name) ?? null;
 }
 
 /** Sets every layer's `trainable` in the config (layers whose name is in `trainable` train). */

@@ -4,13 +4,13 @@
 // W_k's columns and b_k are scaled (same for v), and GELU(·)·l_ff feeding mlp2 folds into W_mlp2's rows.
 import * as tf from "@tensorflow/tfjs";
 import type { Kwargs, LayerArgs } from "../../models/layer-args";
+import { weightNamed } from "../../models/surgery";
 import {
   copySharedWeights,
   modelConfig,
   modelFromConfig,
   removeLayer,
   setConfigTrainable,
-  weightNamed,
   withInsertedLayers,
 } from "./graph";
 

@@ -9,7 +9,7 @@ import { commitWithBlob, isBlobName } from "../../store/atomic";
 import { sha256Hex } from "../../store/cache";
 import { argError, show } from "../../core/validate";
 import { applyPeft, methodWeights, peftInfo, PEFT_LAYER_CLASSES, rememberPeft } from "./apply";
-import { weightName } from "./graph";
+import { ownWeightName } from "../../models/surgery";
 import { checkBase, checkPeftSpec, type PeftSpec } from "./spec";
 
 /** Version 2 adds baseSha256 (version 1 saves are refused: save again). */
@@ -47,7 +47,7 @@ export function baseFingerprint(
   const entries: { name: string; variable: tf.LayerVariable }[] = [];
   for (const l of model.layers)
     for (const w of l.weights) {
-      const name = `${l.name}/${weightName(w)}`;
+      const name = `${l.name}/${ownWeightName(w)}`;
       if (!saved.has(name)) entries.push({ name, variable: w });
     }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -65,7 +65,7 @@ function savedWeights(model: tf.LayersModel): { name: string; variable: tf.Layer
   const out = methodWeights(model, info);
   if (info.head !== null) {
     const head = model.getLayer(info.head);
-    head.weights.forEach((w) => out.push({ name: `${head.name}/${weightName(w)}`, variable: w }));
+    head.weights.forEach((w) => out.push({ name: `${head.name}/${ownWeightName(w)}`, variable: w }));
   }
   return out;
 }
